@@ -1,0 +1,20 @@
+// Human-readable renderings of reports for the terminal.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "vouch/engine/digest_pipeline.h"
+
+namespace vouch::cli {
+
+// "4M", "64K", "1048576" → bytes.
+std::optional<size_t> ParseSize(const std::string& s);
+// "1,234,567"
+std::string GroupThousands(uint64_t v);
+// Table of rows and content hashes (seed 000 layout) and FINAL_VALIDATION_HASH.
+std::string DigestText(const DigestReport& report);
+// One line: bytes, seconds, throughput, jobs.
+std::string RunStats(const DigestReport& report);
+
+}  // namespace vouch::cli

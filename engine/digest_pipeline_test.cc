@@ -1,0 +1,119 @@
+// The pipeline's order-freedom and bounds: same digest for any thread count,
+// chunk size and row order; malformed rows and edited manifests are errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "vouch/engine/digest_pipeline.h"
+#include "vouch/engine/manifest.h"
+#include "vouch/hashing/row_hash.h"
+#include "vouch/readers/plain_dump_reader.h"
+
+namespace vouch {
+namespace {
+
+std::string Dump(const std::vector<std::string>& rows_a, const std::vector<std::string>& rows_b) {
+  std::string d = "--\n-- PostgreSQL database dump\n--\n\n";
+  auto block = [&](const char* name, const char* copy, const std::vector<std::string>& rows) {
+    d += std::string("--\n-- Data for Name: ") + name + "; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n" + copy + "\n";
+    for (const auto& r : rows) d += r + "\n";
+    d += "\\.\n\n\n";
+  };
+  block("a", "COPY public.a (id, v) FROM stdin;", rows_a);
+  block("b", "COPY public.b (z, id) FROM stdin;", rows_b);
+  return d + "--\n-- PostgreSQL database dump complete\n--\n\n";
+}
+
+std::vector<std::string> Rows(int n, int salt) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < n; ++i) rows.push_back(std::to_string(i) + "\tv" + std::to_string(i * salt) + std::string(static_cast<size_t>(i % 37), 'q'));
+  return rows;
+}
+
+Result<DigestReport> DigestDump(const std::string& dump, int jobs, size_t chunk) {
+  auto reader = MakePlainDumpReader(MakeMemorySource(dump, "mem.sql"), "mem.sql", Compression::kNone);
+  DigestOptions opt;
+  opt.jobs = jobs;
+  opt.chunk_size = chunk;
+  return DigestTables(*reader, opt);
+}
+
+TEST(DigestPipeline, SameFinalHashForAnyJobsChunkSizeAndRowOrder) {
+  auto a = Rows(20000, 3), b = Rows(7000, 5);
+  auto ref = DigestDump(Dump(a, b), 1, 4 << 20);
+  ASSERT_TRUE(ref.ok()) << ref.status().message();
+  ASSERT_EQ(ref->tables.size(), 2u);
+  EXPECT_EQ(ref->tables[0].digest.rows(), 20000u);
+  EXPECT_EQ(ref->tables[1].digest.rows(), 7000u);
+  for (int jobs : {1, 2, 4}) {
+    for (size_t chunk : {size_t{1024}, size_t{4096}, size_t{65536}, size_t{1} << 20, size_t{4} << 20}) {
+      auto r = DigestDump(Dump(a, b), jobs, chunk);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->FinalHashHex(), ref->FinalHashHex()) << "jobs " << jobs << " chunk " << chunk;
+    }
+  }
+  std::mt19937 rng(9);
+  std::shuffle(a.begin(), a.end(), rng);
+  std::shuffle(b.begin(), b.end(), rng);
+  auto shuffled = DigestDump(Dump(a, b), 2, 4096);
+  ASSERT_TRUE(shuffled.ok());
+  EXPECT_EQ(shuffled->FinalHashHex(), ref->FinalHashHex());
+}
+
+TEST(DigestPipeline, HashesCanonicalRowsWithColumnsInNameOrder) {
+  // Table b lists (z, id): the canonical row is "id\tz".
+  auto r = DigestDump(Dump({}, {"zval\t7"}), 1, 4096);
+  ASSERT_TRUE(r.ok());
+  TableDigest expected;
+  expected.AddRowHash(HashRow("7\tzval"));
+  EXPECT_EQ(r->tables[1].digest, expected);
+  EXPECT_EQ(r->tables[1].columns, (std::vector<std::string>{"id", "z"}));
+  EXPECT_EQ(r->tables[0].digest.rows(), 0u);
+}
+
+TEST(DigestPipeline, OneChangedByteChangesOnlyThatTable) {
+  auto a = Rows(5000, 3), b = Rows(5000, 5);
+  auto ref = DigestDump(Dump(a, b), 2, 8192);
+  b[4321][0] = b[4321][0] == '1' ? '2' : '1';
+  auto changed = DigestDump(Dump(a, b), 2, 8192);
+  ASSERT_TRUE(ref.ok() && changed.ok());
+  EXPECT_EQ(ref->tables[0].digest, changed->tables[0].digest);
+  EXPECT_NE(ref->tables[1].digest.ContentHashHex(), changed->tables[1].digest.ContentHashHex());
+  EXPECT_NE(ref->FinalHashHex(), changed->FinalHashHex());
+}
+
+TEST(DigestPipeline, WrongFieldCountIsCorruptWithTableAndOffset) {
+  auto a = Rows(3000, 3);
+  a[2000] += "\textra";
+  auto r = DigestDump(Dump(a, {}), 2, 4096);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("public.a"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("has 3 fields"), std::string::npos) << r.status().message();
+}
+
+TEST(Manifest, RoundTripsAndRejectsEdits) {
+  auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  std::string json = ManifestJson(*r, "test");
+  auto back = ParseManifest(json, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  ASSERT_EQ(back->tables.size(), 2u);
+  EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
+  EXPECT_EQ(back->tables[1].columns, r->tables[1].columns);
+
+  std::string edited = json;
+  size_t pos = edited.find("\"rows\": 1000");
+  ASSERT_NE(pos, std::string::npos);
+  edited.replace(pos, 12, "\"rows\": 1001");
+  auto bad = ParseManifest(edited, "m.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt);
+  EXPECT_FALSE(ParseManifest("{\"format\": \"vouch-manifest\"", "m.json").ok());
+  EXPECT_FALSE(ParseManifest("[]", "m.json").ok());
+}
+
+}  // namespace
+}  // namespace vouch

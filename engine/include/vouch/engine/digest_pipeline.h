@@ -1,0 +1,54 @@
+// The digest pipeline: read chunks of rows (serial) → canonicalize and hash
+// rows (parallel) → fold into per-table digests (order-free). At most
+// `2 × jobs + 1` chunks are in flight, so memory is bounded by
+// chunks-in-flight × chunk size, never by table size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vouch/hashing/sha256.h"
+#include "vouch/hashing/table_digest.h"
+#include "vouch/readers/table_stream.h"
+#include "vouch/status.h"
+
+namespace vouch {
+
+struct DigestOptions {
+  int jobs = 0;                      // threads; 0 = all cores
+  size_t chunk_size = size_t{4} << 20;  // bytes of rows per chunk
+  uint32_t buckets = TableDigest::kDefaultBuckets;
+};
+
+struct TableResult {
+  std::string schema;
+  std::string name;
+  std::vector<std::string> columns;  // canonical (byte) order
+  TableDigest digest;
+  std::string QualifiedName() const;
+};
+
+struct DigestReport {
+  SourceInfo source;
+  std::vector<TableResult> tables;  // sorted by (schema, name)
+  Sha256Digest final_hash{};
+  // Run statistics (not part of any digest).
+  uint64_t bytes_read = 0;
+  double seconds = 0;
+  int jobs = 0;
+
+  std::string FinalHashHex() const;
+  // Recomputes final_hash from the tables (after loading or merging).
+  void ComputeFinalHash();
+};
+
+// Reads `reader` to its end and digests every table. An error from the reader
+// or a malformed row stops the run: no partial report is returned.
+Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options);
+
+// Opens SOURCE (a plain dump file in any supported compression, or a saved
+// vouch manifest) and digests it.
+Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options);
+
+}  // namespace vouch

@@ -1,0 +1,191 @@
+#include "vouch/engine/digest_pipeline.h"
+
+#include <tbb/concurrent_queue.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <tuple>
+
+#include "vouch/engine/manifest.h"
+#include "vouch/hashing/final_hash.h"
+#include "vouch/hashing/hex.h"
+#include "vouch/hashing/row_hash.h"
+#include "vouch/readers/canonical_row.h"
+#include "vouch/readers/plain_dump_reader.h"
+
+namespace vouch {
+namespace {
+
+struct Slot {
+  RowChunk chunk;
+  std::vector<U128> hashes;
+  CanonicalScratch scratch;
+  Status error;
+};
+
+// Canonicalizes and hashes every row of the chunk into slot.hashes.
+void HashChunk(Slot& s, const std::string& location) {
+  s.hashes.clear();
+  s.error = Status::Ok();
+  RowCanonicalizer canon(*s.chunk.table);
+  const char* p = s.chunk.data.data();
+  const char* end = p + s.chunk.size;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    std::string_view row(p, static_cast<size_t>(nl - p));
+    std::string_view c;
+    size_t fields = 0;
+    if (!canon.Canonicalize(row, s.scratch, &c, &fields)) {
+      s.error = Corrupt(location + ": table " + s.chunk.table->QualifiedName() + ": row at uncompressed byte offset " +
+                        std::to_string(s.chunk.offset + static_cast<uint64_t>(p - s.chunk.data.data())) + " has " +
+                        std::to_string(fields) + " fields, its COPY statement lists " +
+                        std::to_string(s.chunk.table->columns.size()) + " columns");
+      return;
+    }
+    s.hashes.push_back(HashRow(c));
+    p = nl + 1;
+  }
+}
+
+}  // namespace
+
+std::string TableResult::QualifiedName() const {
+  TableInfo t;
+  t.schema = schema;
+  t.name = name;
+  return t.QualifiedName();
+}
+
+std::string DigestReport::FinalHashHex() const { return HexEncode(final_hash.data(), final_hash.size()); }
+
+void DigestReport::ComputeFinalHash() {
+  std::vector<FinalTableEntry> entries;
+  entries.reserve(tables.size());
+  for (const auto& t : tables) entries.push_back({t.schema, t.name, t.digest.rows(), t.digest.sum()});
+  final_hash = FinalValidationHash(std::move(entries), {});
+}
+
+Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options) {
+  const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+  const size_t tokens = static_cast<size_t>(jobs) * 2 + 1;
+  const std::string location = reader.source_info().location;
+  auto start = std::chrono::steady_clock::now();
+
+  std::vector<std::unique_ptr<Slot>> slots;
+  tbb::concurrent_queue<Slot*> free_slots;
+  for (size_t i = 0; i < tokens; ++i) {
+    slots.push_back(std::make_unique<Slot>());
+    free_slots.push(slots.back().get());
+  }
+  std::deque<TableDigest> digests;
+  std::mutex error_mu;
+  Status first_error;
+  std::atomic<bool> failed{false};
+  uint64_t bytes = 0;
+  auto fail = [&](const Status& st) {
+    std::lock_guard<std::mutex> lock(error_mu);
+    if (first_error.ok()) first_error = st;
+    failed = true;
+  };
+
+  // Limits TBB's worker pool as well as this arena, so --jobs N means N threads.
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
+  tbb::task_arena arena(jobs);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        tokens,
+        tbb::make_filter<void, Slot*>(tbb::filter_mode::serial_in_order,
+                                      [&](tbb::flow_control& fc) -> Slot* {
+                                        Slot* s = nullptr;
+                                        if (failed || !free_slots.try_pop(s)) {
+                                          fc.stop();
+                                          return nullptr;
+                                        }
+                                        auto more = reader.NextChunk(s->chunk, options.chunk_size);
+                                        if (!more.ok() || !*more) {
+                                          if (!more.ok()) fail(more.status());
+                                          free_slots.push(s);
+                                          fc.stop();
+                                          return nullptr;
+                                        }
+                                        bytes += s->chunk.size;
+                                        return s;
+                                      }) &
+            tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
+                                           [&](Slot* s) {
+                                             HashChunk(*s, location);
+                                             return s;
+                                           }) &
+            tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
+              if (!s->error.ok()) {
+                fail(s->error);
+              } else {
+                while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
+                TableDigest& d = digests[s->chunk.table_index];
+                for (const U128& h : s->hashes) d.AddRowHash(h);
+              }
+              free_slots.push(s);
+            }));
+  });
+  if (failed) return first_error;
+
+  DigestReport report;
+  report.source = reader.source_info();
+  report.jobs = jobs;
+  report.bytes_read = bytes;
+  const auto& tables = reader.tables();
+  for (size_t i = 0; i < tables.size(); ++i) {
+    TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets)};
+    for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
+    report.tables.push_back(std::move(r));
+  }
+  std::sort(report.tables.begin(), report.tables.end(),
+            [](const TableResult& a, const TableResult& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
+  report.ComputeFinalHash();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options) {
+  Compression compression = Compression::kNone;
+  auto src = OpenDecodedFile(source, &compression);
+  if (!src.ok()) return src.status();
+  // Sniff the decompressed start to pick the reader; the sniffed bytes are
+  // given back to it.
+  std::string head(512, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    auto r = (*src)->Read(head.data() + got, head.size() - got);
+    if (!r.ok()) return r.status();
+    if (*r == 0) break;
+    got += *r;
+  }
+  head.resize(got);
+  if (head.empty()) return Unsupported(source + ": file is empty");
+  if (head.substr(0, 5) == "PGDMP") {
+    return Unsupported(source + ": pg_dump custom/directory-format archive (PGDMP); this vouch reads plain-format dumps");
+  }
+  if (head.size() > 262 && head.substr(257, 5) == "ustar") {
+    return Unsupported(source + ": tar archive (pg_dump -Ft); this vouch reads plain-format dumps");
+  }
+  if (LooksLikeManifest(head)) {
+    if (compression != Compression::kNone) return Unsupported(source + ": compressed manifests are not supported");
+    return LoadManifest(source);
+  }
+  if (!LooksLikePlainDump(head)) {
+    return Unsupported(source + ": not a pg_dump plain-format dump or vouch manifest (unrecognized content)");
+  }
+  auto reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
+  return DigestTables(*reader, options);
+}
+
+}  // namespace vouch

@@ -1,0 +1,46 @@
+// ByteSource: a stream of bytes (a file, a decompressed file, a buffer).
+// Readers take this interface so tests can feed them fakes, truncated and
+// corrupted buffers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vouch/status.h"
+
+namespace vouch {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to n bytes into dst. Returns 0 only at the clean end of the stream;
+  // a damaged or truncated stream returns an error instead (never a short EOF).
+  virtual Result<size_t> Read(char* dst, size_t n) = 0;
+  // What this stream is, for messages: "dump.sql.gz (gzip)".
+  virtual std::string Describe() const = 0;
+  // Bytes consumed so far from the underlying file (compressed offset).
+  virtual uint64_t RawOffset() const = 0;
+};
+
+enum class Compression { kNone, kGzip, kZstd, kLz4 };
+const char* CompressionName(Compression c);
+
+// Recognizes a compression format from the first bytes of a stream (never the
+// file name): gzip 1f 8b, zstd 28 b5 2f fd, lz4 frame 04 22 4d 18.
+Compression DetectCompression(std::string_view first_bytes);
+
+// Opens a file as raw bytes.
+Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
+// Opens a file and decompresses it if its magic bytes name a known format.
+Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Compression* detected = nullptr);
+// Wraps `inner` (positioned at its start) in a decoder for `c`; `name` is used in messages.
+std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSource> inner, std::string name);
+// A source that first gives back `prefix` (bytes read ahead to sniff a
+// format), then continues with `inner`.
+std::unique_ptr<ByteSource> MakePrefixedSource(std::string prefix, std::unique_ptr<ByteSource> inner);
+// A source over a copy of `data` (tests, fuzzing).
+std::unique_ptr<ByteSource> MakeMemorySource(std::string data, std::string name = "<memory>");
+
+}  // namespace vouch

@@ -1,0 +1,33 @@
+// RowCanonicalizer: turns a row as a source lists it into the canonical row of
+// DESIGN.md (fields in byte order of the column names), checking its field
+// count. One per table; Canonicalize is const and thread-safe, the scratch
+// buffers belong to the calling thread and are reused across rows.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vouch/readers/table_stream.h"
+
+namespace vouch {
+
+struct CanonicalScratch {
+  std::string row;
+  std::vector<uint32_t> bounds;  // field start/end offsets
+};
+
+class RowCanonicalizer {
+ public:
+  explicit RowCanonicalizer(const TableInfo& table);
+  // `row` excludes its '\n'. On success *out views either `row` itself or
+  // scratch.row. Returns false when the row has the wrong number of fields;
+  // then *fields holds the number found.
+  bool Canonicalize(std::string_view row, CanonicalScratch& scratch, std::string_view* out, size_t* fields) const;
+
+ private:
+  const TableInfo* table_;
+  size_t ncols_;
+};
+
+}  // namespace vouch

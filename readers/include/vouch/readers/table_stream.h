@@ -1,0 +1,61 @@
+// TableStreamReader: what every source reader yields — chunks of whole rows of
+// one table at a time, in the source's COPY text format, plus the tables'
+// column lists. Readers never hash; engine/ does.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vouch/status.h"
+
+namespace vouch {
+
+struct TableInfo {
+  std::string schema;
+  std::string name;
+  // Column names in the order the source's rows list them (COPY order).
+  std::vector<std::string> columns;
+  // canonical_order[i] = index into `columns` of the i-th column in byte order
+  // of the names: the canonical row lists fields in this order (DESIGN.md).
+  std::vector<uint32_t> canonical_order;
+  bool canonical_is_identity = true;
+  // Where the table's data starts, for messages ("uncompressed byte offset N").
+  uint64_t data_offset = 0;
+
+  std::string QualifiedName() const;  // schema.name, quoted where needed
+  void SetColumns(std::vector<std::string> cols);
+};
+
+struct RowChunk {
+  const TableInfo* table = nullptr;
+  uint32_t table_index = 0;
+  uint64_t offset = 0;      // stream offset of data[0] (uncompressed)
+  std::vector<char> data;   // capacity reused between chunks
+  size_t size = 0;          // bytes of whole rows in data, each ending in '\n'
+};
+
+// Facts about the source for the manifest: kind, compression, versions.
+struct SourceInfo {
+  std::string kind;         // "plain dump", "manifest", ...
+  std::string location;     // path or connection description (never a password)
+  std::string compression;  // "none", "gzip", "zstd", "lz4"
+  std::map<std::string, std::string> properties;  // e.g. "pg_dump_version"
+};
+
+class TableStreamReader {
+ public:
+  virtual ~TableStreamReader() = default;
+  // Fills `chunk` with the next run of whole rows of one table, about
+  // `target_size` bytes (more when a single row is longer). Returns false at
+  // the end of the source, once every table was read to its end.
+  virtual Result<bool> NextChunk(RowChunk& chunk, size_t target_size) = 0;
+  // Tables met so far; references stay valid while the reader lives. Complete
+  // once NextChunk returned false.
+  virtual const std::deque<TableInfo>& tables() const = 0;
+  virtual const SourceInfo& source_info() const = 0;
+};
+
+}  // namespace vouch

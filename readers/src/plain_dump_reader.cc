@@ -1,0 +1,319 @@
+#include "vouch/readers/plain_dump_reader.h"
+
+#include <cstring>
+#include <map>
+#include <utility>
+
+namespace vouch {
+namespace {
+
+constexpr size_t kReadSize = 1 << 20;
+constexpr size_t kMaxLine = size_t{256} << 20;  // a statement line longer than this is not a dump
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool EndsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// Parses one SQL identifier at *s: "quoted" (with "" for ") or bare (up to a
+// delimiter). Bare identifiers are returned as written (pg_dump writes them
+// lower case). Returns false on a malformed quoted identifier.
+bool ParseIdent(std::string_view* s, std::string* out) {
+  out->clear();
+  if (!s->empty() && (*s)[0] == '"') {
+    size_t i = 1;
+    while (i < s->size()) {
+      if ((*s)[i] == '"') {
+        if (i + 1 < s->size() && (*s)[i + 1] == '"') {
+          out->push_back('"');
+          i += 2;
+          continue;
+        }
+        s->remove_prefix(i + 1);
+        return true;
+      }
+      out->push_back((*s)[i++]);
+    }
+    return false;
+  }
+  size_t i = 0;
+  while (i < s->size() && (*s)[i] != '.' && (*s)[i] != ',' && (*s)[i] != ' ' && (*s)[i] != '(' && (*s)[i] != ')') {
+    out->push_back((*s)[i++]);
+  }
+  s->remove_prefix(i);
+  return !out->empty();
+}
+
+// Parses `COPY schema.table (a, b) FROM stdin;` into `t`.
+bool ParseCopyLine(std::string_view line, TableInfo* t) {
+  std::string_view s = line.substr(5);  // after "COPY "
+  std::string first, second;
+  if (!ParseIdent(&s, &first)) return false;
+  if (!s.empty() && s[0] == '.') {
+    s.remove_prefix(1);
+    if (!ParseIdent(&s, &second)) return false;
+    t->schema = first;
+    t->name = second;
+  } else {
+    t->schema = "";
+    t->name = first;
+  }
+  std::vector<std::string> cols;
+  if (StartsWith(s, " (")) {
+    s.remove_prefix(2);
+    std::string col;
+    while (true) {
+      if (!ParseIdent(&s, &col)) return false;
+      cols.push_back(col);
+      if (StartsWith(s, ", ")) {
+        s.remove_prefix(2);
+        continue;
+      }
+      if (StartsWith(s, ")")) {
+        s.remove_prefix(1);
+        break;
+      }
+      return false;
+    }
+  } else if (StartsWith(s, " ")) {
+    s.remove_prefix(1);  // zero-column table: "COPY public.t  FROM stdin;"
+  }
+  if (s != " FROM stdin;") return false;
+  t->SetColumns(std::move(cols));
+  return true;
+}
+
+class PlainDumpReader final : public TableStreamReader {
+ public:
+  PlainDumpReader(std::unique_ptr<ByteSource> src, std::string location, Compression c) : src_(std::move(src)) {
+    info_.kind = "plain dump";
+    info_.location = std::move(location);
+    info_.compression = CompressionName(c);
+  }
+
+  Result<bool> NextChunk(RowChunk& chunk, size_t target) override {
+    while (true) {
+      if (current_ < 0) {
+        auto started = FindNextCopy();
+        if (!started.ok()) return started.status();
+        if (!*started) return false;
+      }
+      VOUCH_RETURN_IF_ERROR(ReadCopyChunk(chunk, std::max<size_t>(target, 64)));
+      if (chunk.size > 0) return true;
+    }
+  }
+  const std::deque<TableInfo>& tables() const override { return tables_; }
+  const SourceInfo& source_info() const override { return info_; }
+
+ private:
+  std::string Where(uint64_t offset) const {
+    return info_.location + ": uncompressed byte offset " + std::to_string(offset);
+  }
+
+  // Reads more bytes into buf_ after end_, compacting first. Sets eof_.
+  Status Fill() {
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+      base_ += pos_;
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (buf_.size() - end_ < kReadSize) buf_.resize(end_ + kReadSize);
+    auto r = src_->Read(buf_.data() + end_, buf_.size() - end_);
+    if (!r.ok()) return r.status();
+    if (*r == 0) eof_ = true;
+    end_ += *r;
+    return Status::Ok();
+  }
+
+  // Walks statement lines up to the next table's COPY line. Returns false at a
+  // complete end of the dump.
+  Result<bool> FindNextCopy() {
+    while (true) {
+      char* nl = static_cast<char*>(memchr(buf_.data() + pos_, '\n', end_ - pos_));
+      if (nl == nullptr) {
+        if (eof_) {
+          if (pos_ < end_) {
+            std::string_view last(buf_.data() + pos_, end_ - pos_);
+            uint64_t off = base_ + pos_;
+            pos_ = end_;
+            auto handled = HandleStatementLine(last, off);
+            if (!handled.ok()) return handled.status();
+          }
+          return Finish();
+        }
+        if (end_ - pos_ > kMaxLine) return Corrupt(Where(base_ + pos_) + ": line longer than 256 MB: not a SQL dump");
+        VOUCH_RETURN_IF_ERROR(Fill());
+        continue;
+      }
+      std::string_view line(buf_.data() + pos_, static_cast<size_t>(nl - (buf_.data() + pos_)));
+      uint64_t off = base_ + pos_;
+      pos_ = static_cast<size_t>(nl - buf_.data()) + 1;
+      auto started = HandleStatementLine(line, off);
+      if (!started.ok()) return started.status();
+      if (*started) return true;
+    }
+  }
+
+  Result<bool> HandleStatementLine(std::string_view line, uint64_t off) {
+    ++line_no_;
+    if (line.find('\0') != std::string_view::npos) {
+      return Unsupported(Where(off) + ": binary data: not a plain-format SQL dump");
+    }
+    if (!seen_header_) {
+      if (StartsWith(line, "-- PostgreSQL database cluster dump")) {
+        return Unsupported(Where(off) +
+                           ": this is a pg_dumpall cluster dump; vouch reads single-database dumps (pg_dump)");
+      }
+      if (StartsWith(line, "-- PostgreSQL database dump")) {
+        seen_header_ = true;
+        return false;
+      }
+      if (line.empty() || line == "--") return false;
+      return Unsupported(Where(off) + ": not a pg_dump plain-format dump (no '-- PostgreSQL database dump' header)");
+    }
+    if (StartsWith(line, "--")) {
+      if (StartsWith(line, "-- PostgreSQL database dump complete")) seen_footer_ = true;
+      if (StartsWith(line, "-- Dumped from database version ")) info_.properties["server_version"] = std::string(line.substr(32));
+      if (StartsWith(line, "-- Dumped by pg_dump version ")) info_.properties["pg_dump_version"] = std::string(line.substr(29));
+      if (line.find("; Type: ") != std::string_view::npos) {
+        expect_data_ = line.find("; Type: TABLE DATA;") != std::string_view::npos;
+        data_header_ = std::string(line);
+      }
+      return false;
+    }
+    if (StartsWith(line, "SET client_encoding = '")) {
+      std::string_view enc = line.substr(23);
+      enc = enc.substr(0, enc.find('\''));
+      info_.properties["encoding"] = std::string(enc);
+      if (enc != "UTF8" && enc != "SQL_ASCII") {
+        return Unsupported(Where(off) + ": dump encoding " + std::string(enc) +
+                           " is not supported yet (vouch hashes UTF-8; dump with --encoding=UTF8)");
+      }
+      return false;
+    }
+    if (!expect_data_) return false;
+    if (StartsWith(line, "INSERT INTO ")) {
+      return Unsupported(Where(off) + ": table data is written as INSERT statements (pg_dump --inserts); "
+                                      "content hashing needs COPY-format data (" + data_header_ + ")");
+    }
+    if (StartsWith(line, "COPY ") && EndsWith(line, " FROM stdin;")) {
+      TableInfo t;
+      if (!ParseCopyLine(line, &t)) return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
+      t.data_offset = base_ + pos_;
+      expect_data_ = false;
+      std::string key = t.schema + '\0' + t.name;
+      auto it = index_.find(key);
+      if (it != index_.end()) {
+        // The same table twice (e.g. partitions dumped with --load-via-partition-root):
+        // its rows add up, provided both blocks list the same columns.
+        if (tables_[it->second].columns != t.columns) {
+          return Unsupported(Where(off) + ": table " + t.QualifiedName() +
+                             " appears twice with different column lists");
+        }
+        current_ = static_cast<int>(it->second);
+      } else {
+        index_.emplace(key, tables_.size());
+        current_ = static_cast<int>(tables_.size());
+        tables_.push_back(std::move(t));
+      }
+      return true;
+    }
+    return false;
+  }
+
+  Result<bool> Finish() {
+    if (!seen_header_) return Unsupported(info_.location + ": empty or not a pg_dump plain-format dump");
+    if (!seen_footer_) {
+      return Truncated(Where(base_ + end_) +
+                       ": dump ends without its '-- PostgreSQL database dump complete' footer (truncated?)");
+    }
+    return false;
+  }
+
+  // Moves the next run of whole rows of the current table into `chunk`.
+  // Sets chunk.size to 0 when the table ended (its "\." line was consumed).
+  Status ReadCopyChunk(RowChunk& chunk, size_t target) {
+    const TableInfo& t = tables_[static_cast<size_t>(current_)];
+    chunk.table = &t;
+    chunk.table_index = static_cast<uint32_t>(current_);
+    chunk.offset = base_ + pos_;
+    size_t have = end_ - pos_;
+    size_t cap = std::max(target, have);
+    if (chunk.data.size() < cap) chunk.data.resize(cap);
+    std::memcpy(chunk.data.data(), buf_.data() + pos_, have);
+    pos_ = end_ = 0;
+    base_ = chunk.offset + have;
+    while (true) {
+      // Fill the chunk from the source (decompressing straight into it).
+      while (have < chunk.data.size() && !eof_) {
+        auto r = src_->Read(chunk.data.data() + have, chunk.data.size() - have);
+        if (!r.ok()) return r.status().WithContext("table " + t.QualifiedName());
+        if (*r == 0) eof_ = true;
+        have += *r;
+        base_ += *r;
+      }
+      const char* d = chunk.data.data();
+      size_t term = SIZE_MAX;  // offset of the "\." line
+      if (have >= 3 && std::memcmp(d, "\\.\n", 3) == 0) {
+        term = 0;
+      } else if (const void* m = memmem(d, have, "\n\\.\n", 4)) {
+        term = static_cast<size_t>(static_cast<const char*>(m) - d) + 1;
+      }
+      if (term != SIZE_MAX) {
+        chunk.size = term;
+        Keep(d + term + 3, have - term - 3, chunk.offset + term + 3);
+        current_ = -1;
+        return Status::Ok();
+      }
+      if (eof_) {
+        return Truncated(info_.location + ": table " + t.QualifiedName() + ": COPY data starting at uncompressed byte offset " +
+                         std::to_string(t.data_offset) + " has no terminating \\. line (stream ends at offset " +
+                         std::to_string(chunk.offset + have) + "): the dump is truncated");
+      }
+      const void* last = memrchr(d, '\n', have);
+      if (last != nullptr) {
+        size_t cut = static_cast<size_t>(static_cast<const char*>(last) - d) + 1;
+        chunk.size = cut;
+        Keep(d + cut, have - cut, chunk.offset + cut);
+        return Status::Ok();
+      }
+      chunk.data.resize(chunk.data.size() * 2);  // one row longer than the chunk
+    }
+  }
+
+  // Puts bytes that follow a chunk back in front of the stream.
+  void Keep(const char* p, size_t n, uint64_t offset) {
+    if (buf_.size() < n + kReadSize) buf_.resize(n + kReadSize);
+    std::memcpy(buf_.data(), p, n);
+    pos_ = 0;
+    end_ = n;
+    base_ = offset;
+  }
+
+  std::unique_ptr<ByteSource> src_;
+  SourceInfo info_;
+  std::deque<TableInfo> tables_;
+  std::map<std::string, size_t> index_;
+  std::vector<char> buf_ = std::vector<char>(kReadSize);
+  size_t pos_ = 0, end_ = 0;
+  uint64_t base_ = 0;  // stream offset of buf_[0]
+  bool eof_ = false;
+  bool seen_header_ = false, seen_footer_ = false, expect_data_ = false;
+  std::string data_header_;
+  uint64_t line_no_ = 0;
+  int current_ = -1;  // table whose COPY block is being read
+};
+
+}  // namespace
+
+std::unique_ptr<TableStreamReader> MakePlainDumpReader(std::unique_ptr<ByteSource> source, std::string location,
+                                                       Compression compression) {
+  return std::make_unique<PlainDumpReader>(std::move(source), std::move(location), compression);
+}
+
+bool LooksLikePlainDump(std::string_view head) {
+  return StartsWith(head, "--") || StartsWith(head, "SET ") || StartsWith(head, "\\");
+}
+
+}  // namespace vouch

@@ -1,0 +1,85 @@
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "vouch/readers/canonical_row.h"
+#include "vouch/readers/table_stream.h"
+
+namespace vouch {
+namespace {
+
+bool IsBareIdentifier(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (unsigned char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string QuoteIdent(const std::string& s) {
+  if (IsBareIdentifier(s)) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string TableInfo::QualifiedName() const { return QuoteIdent(schema) + "." + QuoteIdent(name); }
+
+void TableInfo::SetColumns(std::vector<std::string> cols) {
+  columns = std::move(cols);
+  canonical_order.resize(columns.size());
+  std::iota(canonical_order.begin(), canonical_order.end(), 0u);
+  // Byte order of the UTF-8 names (std::string compares as unsigned char).
+  std::stable_sort(canonical_order.begin(), canonical_order.end(),
+                   [&](uint32_t a, uint32_t b) { return columns[a] < columns[b]; });
+  canonical_is_identity = true;
+  for (size_t i = 0; i < canonical_order.size(); ++i) {
+    if (canonical_order[i] != i) canonical_is_identity = false;
+  }
+}
+
+RowCanonicalizer::RowCanonicalizer(const TableInfo& table) : table_(&table), ncols_(table.columns.size()) {}
+
+bool RowCanonicalizer::Canonicalize(std::string_view row, CanonicalScratch& s, std::string_view* out,
+                                    size_t* fields) const {
+  if (ncols_ == 0) {  // COPY of a table without columns writes empty lines
+    *fields = row.empty() ? 0 : 1;
+    *out = row;
+    return row.empty();
+  }
+  const char* p = row.data();
+  const char* end = p + row.size();
+  if (table_->canonical_is_identity) {
+    size_t tabs = static_cast<size_t>(std::count(p, end, '\t'));
+    *fields = tabs + 1;
+    *out = row;
+    return tabs + 1 == ncols_;
+  }
+  s.bounds.clear();
+  const char* field = p;
+  while (true) {
+    const char* tab = static_cast<const char*>(memchr(field, '\t', static_cast<size_t>(end - field)));
+    const char* fend = tab ? tab : end;
+    s.bounds.push_back(static_cast<uint32_t>(field - p));
+    s.bounds.push_back(static_cast<uint32_t>(fend - p));
+    if (!tab) break;
+    field = tab + 1;
+  }
+  *fields = s.bounds.size() / 2;
+  if (*fields != ncols_) return false;
+  s.row.clear();
+  for (size_t i = 0; i < ncols_; ++i) {
+    uint32_t k = table_->canonical_order[i];
+    if (i) s.row.push_back('\t');
+    s.row.append(p + s.bounds[2 * k], s.bounds[2 * k + 1] - s.bounds[2 * k]);
+  }
+  *out = s.row;
+  return true;
+}
+
+}  // namespace vouch
