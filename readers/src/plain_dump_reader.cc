@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <map>
+
+#include "vouch/readers/byte_scan.h"
 #include <utility>
 
 namespace vouch {
@@ -254,13 +256,8 @@ class PlainDumpReader final : public TableStreamReader {
         base_ += *r;
       }
       const char* d = chunk.data.data();
-      size_t term = SIZE_MAX;  // offset of the "\." line
-      if (have >= 3 && std::memcmp(d, "\\.\n", 3) == 0) {
-        term = 0;
-      } else if (const void* m = memmem(d, have, "\n\\.\n", 4)) {
-        term = static_cast<size_t>(static_cast<const char*>(m) - d) + 1;
-      }
-      if (term != SIZE_MAX) {
+      size_t term = FindCopyTerminator(d, have);  // offset of the "\." line, or `have`
+      if (term != have) {
         chunk.size = term;
         Keep(d + term + 3, have - term - 3, chunk.offset + term + 3);
         current_ = -1;

@@ -1,0 +1,53 @@
+#include "vouch/readers/byte_scan.h"
+
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace vouch {
+
+size_t CountByte(const char* p, size_t n, char c) {
+  size_t count = 0, i = 0;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    count += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)))));
+  }
+#endif
+  for (; i < n; ++i) count += p[i] == c;
+  return count;
+}
+
+namespace {
+bool TerminatorAt(const char* p, size_t n, size_t i) {  // p[i] == '\\' at a line start
+  return i + 2 < n && p[i + 1] == '.' && p[i + 2] == '\n';
+}
+}  // namespace
+
+size_t FindCopyTerminator(const char* p, size_t n) {
+  if (n >= 3 && p[0] == '\\' && TerminatorAt(p, n, 0)) return 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  // Candidates: a '\n' followed by '\\'.
+  const __m128i nl = _mm_set1_epi8('\n'), bs = _mm_set1_epi8('\\');
+  for (; i + 17 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, nl), _mm_cmpeq_epi8(b, bs))));
+    while (m != 0) {
+      size_t k = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
+      if (TerminatorAt(p, n, k)) return k;
+      m &= m - 1;
+    }
+  }
+#endif
+  for (; i + 1 < n; ++i) {
+    if (p[i] == '\n' && p[i + 1] == '\\' && TerminatorAt(p, n, i + 1)) return i + 1;
+  }
+  return n;
+}
+
+}  // namespace vouch
