@@ -14,7 +14,8 @@ namespace vouch {
 namespace {
 
 std::string Dump(const std::vector<std::string>& rows_a, const std::vector<std::string>& rows_b) {
-  std::string d = "--\n-- PostgreSQL database dump\n--\n\n";
+  std::string d = "--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.20\n"
+                  "-- Dumped by pg_dump version 15.20\n\n";
   auto block = [&](const char* name, const char* copy, const std::vector<std::string>& rows) {
     d += std::string("--\n-- Data for Name: ") + name + "; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n" + copy + "\n";
     for (const auto& r : rows) d += r + "\n";
@@ -103,6 +104,10 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
   ASSERT_EQ(back->tables.size(), 2u);
   EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
   EXPECT_EQ(back->tables[1].columns, r->tables[1].columns);
+  // Source properties survive the round trip (they were once read through a
+  // dangling reference).
+  EXPECT_EQ(back->source.properties.at("pg_dump_version"), "15.20");
+  EXPECT_EQ(back->source.properties.at("server_version"), "15.20");
 
   std::string edited = json;
   size_t pos = edited.find("\"rows\": 1000");

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   digest->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
 
   app.add_subcommand("help", "Show this help");
+  const std::string usage = app.help();  // after parsing, help() describes the chosen subcommand
 
   try {
     app.parse(argc, argv);
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (app.got_subcommand("help")) {
-    std::cout << app.help();
+    std::cout << usage;
     return 0;
   }
   if (digest->parsed()) {
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
     } else {
       std::cout << vouch::cli::DigestText(*report);
     }
-    if (!quiet) std::cerr << vouch::cli::RunStats(*report);
+    if (!quiet && report->jobs > 0) std::cerr << vouch::cli::RunStats(*report);  // not for manifests
     return 0;
   }
   return 2;

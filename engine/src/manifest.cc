@@ -78,7 +78,8 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     r.source.kind = "manifest (" + src.value("kind", "") + ")";
     r.source.location = location;
     r.source.compression = src.value("compression", "none");
-    for (const auto& [k, v] : src.value("properties", json::object()).items()) r.source.properties[k] = v.get<std::string>();
+    const json props = src.value("properties", json::object());
+    for (const auto& [k, v] : props.items()) r.source.properties[k] = v.get<std::string>();
     r.source.properties["original_location"] = src.value("location", "");
     for (const json& t : j.at("tables")) {
       TableResult tr{t.at("schema").get<std::string>(), t.at("name").get<std::string>(),

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL cluster for tests, the demo and benchmarks.
+#   pgcluster.sh start DIR   initdb + start on a free loopback port; writes DIR/env
+#   pgcluster.sh stop DIR    stop it and delete its data directory
+#   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
+# initdb refuses to run as root: as root the server runs as the `postgres`
+# user (from Debian's postgresql package), otherwise as the current user. The
+# data directory is a fresh mktemp -d, outside DIR (which may be unreadable for
+# that user). Authentication is trust, on 127.0.0.1 only.
+set -euo pipefail
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|env DIR" >&2; exit 2; }
+
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$bindir" ] || { echo "pgcluster: no PostgreSQL server found (apt-get install postgresql)" >&2; exit 3; }
+
+as_user() {  # run a server binary as the cluster's owner
+  local user=$1; shift
+  if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+}
+
+getvar() { sed -n "s/^$1=//p" "$dir/env" 2>/dev/null; }
+
+alive() {
+  [ -f "$dir/env" ] || return 1
+  "$bindir/pg_isready" -q -h 127.0.0.1 -p "$(getvar PGPORT)" 2>/dev/null
+}
+
+stop() {
+  [ -f "$dir/env" ] || return 0
+  local data user
+  data=$(getvar PG_DATADIR)
+  user=$(getvar PG_RUNAS)
+  if [ -n "$data" ] && [ -d "$data" ]; then
+    as_user "$user" "$bindir/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$(dirname "$data")"
+  fi
+  rm -f "$dir/env"
+}
+
+free_port() {
+  local port=$(( 20000 + ($$ * 7 + RANDOM) % 40000 ))
+  for _ in $(seq 1 200); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+    port=$(( port + 1 )); [ "$port" -lt 60000 ] || port=20000
+  done
+  echo "pgcluster: no free port found" >&2; return 1
+}
+
+start() {
+  if alive; then return 0; fi
+  stop
+  mkdir -p "$dir"
+  local user=$(id -un)
+  if [ "$(id -u)" -eq 0 ]; then
+    if id postgres >/dev/null 2>&1; then user=postgres; else
+      id vouchpg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vouchpg
+      user=vouchpg
+    fi
+  fi
+  local top data port
+  top=$(mktemp -d /tmp/vouch-pg.XXXXXX)
+  data=$top/data
+  chmod 755 "$top"
+  [ "$(id -u)" -ne 0 ] || chown "$user" "$top"
+  if ! TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -A trust -U vouch -E UTF8 --locale=C.UTF-8 >"$top/initdb.log" 2>&1; then
+    rm -rf "$data"
+    TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -A trust -U vouch -E UTF8 --locale=C >"$top/initdb.log" 2>&1 ||
+      { cat "$top/initdb.log" >&2; echo "pgcluster: initdb failed" >&2; exit 3; }
+  fi
+  port=$(free_port)
+  cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$top'
+timezone = 'UTC'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_wal_size = 4GB
+shared_buffers = 256MB
+maintenance_work_mem = 256MB
+wal_level = replica
+max_wal_senders = 4
+CONF
+  if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$top/server.log" start >/dev/null; then
+    cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
+  fi
+  cat >"$dir/env" <<ENV
+PGHOST=127.0.0.1
+PGPORT=$port
+PGUSER=vouch
+PGDATABASE=postgres
+PG_BINDIR=$bindir
+PG_DATADIR=$data
+PG_RUNAS=$user
+ENV
+  "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  env) [ -f "$dir/env" ] || { echo "pgcluster: no cluster in $dir" >&2; exit 3; }; sed 's/^/export /' "$dir/env" ;;
+  *) echo "usage: $0 start|stop|env DIR" >&2; exit 2 ;;
+esac

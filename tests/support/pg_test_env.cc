@@ -1,0 +1,102 @@
+#include "pg_test_env.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace vouch::testing {
+namespace {
+
+[[noreturn]] void Fatal(const std::string& msg) {
+  ADD_FAILURE() << msg;
+  throw std::runtime_error(msg);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+const PgEnv& TestPg() {
+  static const PgEnv env = [] {
+    const char* path = std::getenv("VOUCH_TEST_ENV");
+    if (path == nullptr) Fatal("VOUCH_TEST_ENV is not set: run the tests through ctest (fixture 'pg')");
+    std::ifstream in(path);
+    if (!in) Fatal(std::string("no test cluster: cannot read ") + path + " (did pg_cluster_start fail?)");
+    PgEnv e;
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t eq = line.find('=');
+      if (eq != std::string::npos) e.vars[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    e.bindir = e.vars["PG_BINDIR"];
+    if (e.vars["PGPORT"].empty() || e.bindir.empty()) Fatal(std::string(path) + " lacks PGPORT or PG_BINDIR");
+    return e;
+  }();
+  return env;
+}
+
+CmdResult RunCommand(const std::string& shell_cmd) {
+  const PgEnv& env = TestPg();
+  static std::atomic<int> counter{0};
+  std::string base = ::testing::TempDir() + "vouch_cmd_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  std::string out_path = base + ".out", err_path = base + ".err";
+  std::string prefix;
+  for (const auto& [k, v] : env.vars) prefix += "export " + k + "=" + ShellQuote(v) + "; ";
+  prefix += "export PATH=" + ShellQuote(env.bindir) + ":\"$PATH\"; ";
+  std::string full = "/bin/bash -c " + ShellQuote(prefix + shell_cmd) + " > " + out_path + " 2> " + err_path + " < /dev/null";
+  int status = std::system(full.c_str());
+  CmdResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.out = Slurp(out_path);
+  r.err = Slurp(err_path);
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
+  return r;
+}
+
+std::string BinPath(const char* env_var) {
+  const char* p = std::getenv(env_var);
+  if (p == nullptr || *p == '\0') Fatal(std::string(env_var) + " is not set: run the tests through ctest");
+  return p;
+}
+
+std::string PsqlScalar(const std::string& db, const std::string& sql) {
+  CmdResult r = RunCommand("psql -X -At -v ON_ERROR_STOP=1 -d " + ShellQuote(db) + " -c " + ShellQuote(sql));
+  if (r.exit_code != 0) Fatal("psql failed (" + sql + "): " + r.err);
+  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == ' ')) r.out.pop_back();
+  return r.out;
+}
+
+std::string CreateDatabase(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::string name = prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  CmdResult r = RunCommand("dropdb --if-exists " + name + " && createdb " + name);
+  if (r.exit_code != 0) Fatal("createdb " + name + " failed: " + r.err);
+  return name;
+}
+
+void DropDatabase(const std::string& name) {
+  if (!name.empty()) RunCommand("dropdb --if-exists --force " + name);
+}
+
+}  // namespace vouch::testing

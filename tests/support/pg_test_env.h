@@ -1,0 +1,38 @@
+// Helpers for integration tests that use the throwaway PostgreSQL cluster of
+// the CTest fixture "pg" (scripts/pgcluster.sh writes its KEY=VALUE env file,
+// named by VOUCH_TEST_ENV). A missing cluster fails the test; it never skips.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace vouch::testing {
+
+struct PgEnv {
+  std::map<std::string, std::string> vars;  // PGHOST, PGPORT, PGUSER, PG_BINDIR, ...
+  std::string bindir;
+};
+
+const PgEnv& TestPg();
+
+// Creates a database with a unique name starting with `prefix`.
+std::string CreateDatabase(const std::string& prefix);
+void DropDatabase(const std::string& name);
+
+struct CmdResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `shell_cmd` with /bin/bash -c, the cluster's PG* variables set and
+// PG_BINDIR first on PATH; captures stdout and stderr separately.
+CmdResult RunCommand(const std::string& shell_cmd);
+
+// The path in environment variable `env_var` (VOUCH_BIN, VOUCH_GEN_BIN).
+std::string BinPath(const char* env_var);
+
+// `psql -X -At -d db -c sql`, trimmed; fails the test on error.
+std::string PsqlScalar(const std::string& db, const std::string& sql);
+
+}  // namespace vouch::testing
