@@ -106,6 +106,23 @@ TEST(PlainDumpReader, MissingFooterIsTruncation) {
   EXPECT_EQ(r2.status.code(), StatusCode::kTruncated) << r2.status.message();
 }
 
+TEST(PlainDumpReader, ErrorsAreSticky) {
+  // After a failure the reader must not read on and report something else
+  // (it once turned a gzip CRC failure into a bogus "truncated" error).
+  std::string dump = std::string(kHeader) + DataBlock("a", "COPY public.a (id) FROM stdin;", "1\n2\n");
+  dump = dump.substr(0, dump.find("\\.\n"));
+  auto reader = MakePlainDumpReader(MakeMemorySource(dump, "t.sql"), "t.sql", Compression::kNone);
+  RowChunk c;
+  Status first;
+  for (int i = 0; i < 5 && first.ok(); ++i) first = reader->NextChunk(c, 4096).status();
+  ASSERT_FALSE(first.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto again = reader->NextChunk(c, 4096);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.status().message(), first.message());
+  }
+}
+
 TEST(PlainDumpReader, RejectsWhatItCannotHash) {
   EXPECT_EQ(ReadAll("hello world\nnot a dump\n").status.code(), StatusCode::kUnsupported);
   EXPECT_EQ(ReadAll("").status.code(), StatusCode::kUnsupported);

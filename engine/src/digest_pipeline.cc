@@ -90,6 +90,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   std::mutex error_mu;
   Status first_error;
   std::atomic<bool> failed{false};
+  bool reader_failed = false;  // written by the serial input stage only
   uint64_t bytes = 0;
   auto fail = [&](const Status& st) {
     std::lock_guard<std::mutex> lock(error_mu);
@@ -112,7 +113,10 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                         }
                                         auto more = reader.NextChunk(s->chunk, options.chunk_size);
                                         if (!more.ok() || !*more) {
-                                          if (!more.ok()) fail(more.status());
+                                          if (!more.ok()) {
+                                            reader_failed = true;
+                                            fail(more.status());
+                                          }
                                           free_slots.push(s);
                                           fc.stop();
                                           return nullptr;
@@ -136,7 +140,22 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
               free_slots.push(s);
             }));
   });
-  if (failed) return first_error;
+  if (failed) {
+    // A malformed row in a compressed stream is usually the symptom of damage
+    // that the decoder's own check (gzip CRC-32, zstd/lz4 checksums) names at
+    // the end of the stream: read on to report the cause, not the symptom.
+    if (!reader_failed && first_error.code() == StatusCode::kCorrupt && reader.source_info().compression != "none") {
+      RowChunk rest;
+      while (true) {
+        auto more = reader.NextChunk(rest, options.chunk_size);
+        if (!more.ok()) {
+          return Status(more.status().code(), more.status().message() + " (first symptom: " + first_error.message() + ")");
+        }
+        if (!*more) break;
+      }
+    }
+    return first_error;
+  }
 
   DigestReport report;
   report.source = reader.source_info();

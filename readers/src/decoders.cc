@@ -73,7 +73,7 @@ class GzipDecoder final : public ByteSource {
       int ret = isal_inflate(&st_);
       size_t produced = std::min<size_t>(n, 1u << 30) - st_.avail_out;
       if (ret < 0) {
-        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_ + produced) + ": " + ErrorText(ret));
+        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_ + produced) + ": gzip: " + ErrorText(ret));
       }
       out_total_ += produced;
       if (produced > 0) return produced;
@@ -97,7 +97,7 @@ class GzipDecoder final : public ByteSource {
       case ISAL_INVALID_LOOKBACK: return "invalid deflate back-reference";
       case ISAL_INVALID_WRAPPER: return "invalid gzip header";
       case ISAL_UNSUPPORTED_METHOD: return "unsupported gzip compression method";
-      case ISAL_INCORRECT_CHECKSUM: return "gzip CRC-32 or length check failed (corrupt data)";
+      case ISAL_INCORRECT_CHECKSUM: return "CRC-32 or length check failed (corrupt data)";
       default: return "inflate error " + std::to_string(ret);
     }
   }

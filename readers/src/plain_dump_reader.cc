@@ -94,6 +94,16 @@ class PlainDumpReader final : public TableStreamReader {
   }
 
   Result<bool> NextChunk(RowChunk& chunk, size_t target) override {
+    if (!failed_.ok()) return failed_;  // errors are sticky: never read on past one
+    auto r = ReadNext(chunk, target);
+    if (!r.ok()) failed_ = r.status();
+    return r;
+  }
+  const std::deque<TableInfo>& tables() const override { return tables_; }
+  const SourceInfo& source_info() const override { return info_; }
+
+ private:
+  Result<bool> ReadNext(RowChunk& chunk, size_t target) {
     while (true) {
       if (current_ < 0) {
         auto started = FindNextCopy();
@@ -104,10 +114,7 @@ class PlainDumpReader final : public TableStreamReader {
       if (chunk.size > 0) return true;
     }
   }
-  const std::deque<TableInfo>& tables() const override { return tables_; }
-  const SourceInfo& source_info() const override { return info_; }
 
- private:
   std::string Where(uint64_t offset) const {
     return info_.location + ": uncompressed byte offset " + std::to_string(offset);
   }
@@ -250,7 +257,9 @@ class PlainDumpReader final : public TableStreamReader {
       // Fill the chunk from the source (decompressing straight into it).
       while (have < chunk.data.size() && !eof_) {
         auto r = src_->Read(chunk.data.data() + have, chunk.data.size() - have);
-        if (!r.ok()) return r.status().WithContext("table " + t.QualifiedName());
+        if (!r.ok()) {  // the stream failed somewhere ahead of the rows handed out so far
+          return Status(r.status().code(), r.status().message() + " (while reading table " + t.QualifiedName() + ")");
+        }
         if (*r == 0) eof_ = true;
         have += *r;
         base_ += *r;
@@ -300,6 +309,7 @@ class PlainDumpReader final : public TableStreamReader {
   std::string data_header_;
   uint64_t line_no_ = 0;
   int current_ = -1;  // table whose COPY block is being read
+  Status failed_;
 };
 
 }  // namespace
