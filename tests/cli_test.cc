@@ -10,10 +10,9 @@ namespace {
 
 using testing::RunCommand;
 
-class Cli : public ::testing::Test {
+class Cli : public testing::PreparedTest<Cli> {
  protected:
-  // Runs once per process from SetUp(), so that a failure here fails the
-  // test instead of being reported as skipped (as SetUpTestSuite would be).
+  friend class testing::PreparedTest<Cli>;
   static void Prepare() {
     db_ = testing::CreateDatabase("vouch_cli");
     dir_ = ::testing::TempDir() + "vouch_cli_" + std::to_string(getpid());
@@ -26,15 +25,6 @@ class Cli : public ::testing::Test {
     ASSERT_EQ(dump.exit_code, 0) << dump.err;
     vouch_ = testing::BinPath("VOUCH_BIN");
   }
-  void SetUp() override {
-    static bool prepared = false;
-    if (!prepared) {
-      prepared = true;
-      Prepare();
-      if (HasFatalFailure() || HasNonfatalFailure()) setup_failed_ = true;
-    }
-    ASSERT_FALSE(setup_failed_) << "suite preparation failed (see the first failure above)";
-  }
   static void TearDownTestSuite() {
     testing::DropDatabase(db_);
     RunCommand("rm -rf " + dir_);
@@ -42,7 +32,6 @@ class Cli : public ::testing::Test {
   static testing::CmdResult Vouch(const std::string& args) { return RunCommand("cd " + dir_ + " && " + vouch_ + " " + args); }
 
   static std::string db_, dir_, vouch_;
-  static inline bool setup_failed_ = false;
 };
 std::string Cli::db_, Cli::dir_, Cli::vouch_;
 

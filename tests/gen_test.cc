@@ -12,10 +12,9 @@ namespace {
 using testing::PsqlScalar;
 using testing::RunCommand;
 
-class Gen : public ::testing::Test {
+class Gen : public testing::PreparedTest<Gen> {
  protected:
-  // Runs once per process from SetUp(), so that a failure here fails the
-  // test instead of being reported as skipped (as SetUpTestSuite would be).
+  friend class testing::PreparedTest<Gen>;
   static void Prepare() {
     a_ = testing::CreateDatabase("vouch_gen_a");
     b_ = testing::CreateDatabase("vouch_gen_b");
@@ -24,21 +23,11 @@ class Gen : public ::testing::Test {
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
-  void SetUp() override {
-    static bool prepared = false;
-    if (!prepared) {
-      prepared = true;
-      Prepare();
-      if (HasFatalFailure() || HasNonfatalFailure()) setup_failed_ = true;
-    }
-    ASSERT_FALSE(setup_failed_) << "suite preparation failed (see the first failure above)";
-  }
   static void TearDownTestSuite() {
     testing::DropDatabase(a_);
     testing::DropDatabase(b_);
   }
   static std::string a_, b_;
-  static inline bool setup_failed_ = false;
 };
 std::string Gen::a_, Gen::b_;
 

@@ -31,10 +31,9 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-class PlainDumpPg : public ::testing::Test {
+class PlainDumpPg : public testing::PreparedTest<PlainDumpPg> {
  protected:
-  // Runs once per process from SetUp(), so that a failure here fails the
-  // test instead of being reported as skipped (as SetUpTestSuite would be).
+  friend class testing::PreparedTest<PlainDumpPg>;
   static void Prepare() {
     db_ = CreateDatabase("vouch_plain");
     dir_ = ::testing::TempDir() + "vouch_plain_" + std::to_string(getpid());
@@ -44,15 +43,6 @@ class PlainDumpPg : public ::testing::Test {
     auto dump = RunCommand("PGTZ=UTC pg_dump -Fp -d " + db_ + " -f " + dir_ + "/dump.sql && gzip -k " + dir_ +
                            "/dump.sql && zstd -q -k " + dir_ + "/dump.sql");
     ASSERT_EQ(dump.exit_code, 0) << dump.err;
-  }
-  void SetUp() override {
-    static bool prepared = false;
-    if (!prepared) {
-      prepared = true;
-      Prepare();
-      if (HasFatalFailure() || HasNonfatalFailure()) setup_failed_ = true;
-    }
-    ASSERT_FALSE(setup_failed_) << "suite preparation failed (see the first failure above)";
   }
   static void TearDownTestSuite() {
     testing::DropDatabase(db_);
@@ -97,7 +87,6 @@ class PlainDumpPg : public ::testing::Test {
 
   static std::string db_;
   static std::string dir_;
-  static inline bool setup_failed_ = false;
 };
 std::string PlainDumpPg::db_;
 std::string PlainDumpPg::dir_;

@@ -180,15 +180,9 @@ Result<DigestReport> DigestSource(const std::string& source, const DigestOptions
   if (!src.ok()) return src.status();
   // Sniff the decompressed start to pick the reader; the sniffed bytes are
   // given back to it.
-  std::string head(512, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    auto r = (*src)->Read(head.data() + got, head.size() - got);
-    if (!r.ok()) return r.status();
-    if (*r == 0) break;
-    got += *r;
-  }
-  head.resize(got);
+  auto sniffed = ReadPrefix(**src, 512);
+  if (!sniffed.ok()) return sniffed.status();
+  const std::string head = std::move(sniffed).value();
   if (head.empty()) return Unsupported(source + ": file is empty");
   if (head.substr(0, 5) == "PGDMP") {
     return Unsupported(source + ": pg_dump custom/directory-format archive (PGDMP); this vouch reads plain-format dumps");

@@ -121,19 +121,25 @@ std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSourc
 Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Compression* detected) {
   auto file = OpenFileSource(path);
   if (!file.ok()) return file.status();
-  std::string head(4, '\0');
+  auto head = ReadPrefix(**file, 4);
+  if (!head.ok()) return head.status();
+  Compression c = DetectCompression(*head);
+  if (detected) *detected = c;
+  auto src = std::make_unique<PrefixedSource>(std::move(head).value(), std::move(file).value());
+  return MakeDecoder(c, std::move(src), path);
+}
+
+Result<std::string> ReadPrefix(ByteSource& source, size_t n) {
+  std::string head(n, '\0');
   size_t got = 0;
-  while (got < head.size()) {
-    auto r = (*file)->Read(head.data() + got, head.size() - got);
+  while (got < n) {
+    auto r = source.Read(head.data() + got, n - got);
     if (!r.ok()) return r.status();
     if (*r == 0) break;
     got += *r;
   }
   head.resize(got);
-  Compression c = DetectCompression(head);
-  if (detected) *detected = c;
-  auto src = std::make_unique<PrefixedSource>(head, std::move(file).value());
-  return MakeDecoder(c, std::move(src), path);
+  return head;
 }
 
 std::unique_ptr<ByteSource> MakePrefixedSource(std::string prefix, std::unique_ptr<ByteSource> inner) {

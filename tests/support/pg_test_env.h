@@ -3,6 +3,8 @@
 // named by VOUCH_TEST_ENV). A missing cluster fails the test; it never skips.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
 
@@ -34,5 +36,24 @@ std::string BinPath(const char* env_var);
 
 // `psql -X -At -d db -c sql`, trimmed; fails the test on error.
 std::string PsqlScalar(const std::string& db, const std::string& sql);
+
+// Base for suites with expensive shared preparation (generating a database,
+// dumping it): runs Derived::Prepare() once per process from SetUp(), so that
+// a failure there fails every test. (gtest reports a failing SetUpTestSuite
+// as "skipped", which ctest would count as passed.)
+template <typename Derived>
+class PreparedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static bool prepared = false;
+    static bool failed = false;
+    if (!prepared) {
+      prepared = true;
+      Derived::Prepare();
+      failed = HasFailure();
+    }
+    ASSERT_FALSE(failed) << "suite preparation failed (see the first failure above)";
+  }
+};
 
 }  // namespace vouch::testing

@@ -37,6 +37,8 @@ Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
 Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Compression* detected = nullptr);
 // Wraps `inner` (positioned at its start) in a decoder for `c`; `name` is used in messages.
 std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSource> inner, std::string name);
+// Reads up to n bytes (fewer only at the end of the stream).
+Result<std::string> ReadPrefix(ByteSource& source, size_t n);
 // A source that first gives back `prefix` (bytes read ahead to sniff a
 // format), then continues with `inner`.
 std::unique_ptr<ByteSource> MakePrefixedSource(std::string prefix, std::unique_ptr<ByteSource> inner);
