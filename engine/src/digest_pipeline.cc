@@ -20,6 +20,7 @@
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/canonical_row.h"
+#include "vouch/readers/live_reader.h"
 #include "vouch/readers/plain_dump_reader.h"
 
 namespace vouch {
@@ -175,6 +176,13 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
 }
 
 Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options) {
+  if (LooksLikeConninfo(source)) {
+    LiveOptions live;
+    live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+    auto reader = OpenLiveReader(source, live);
+    if (!reader.ok()) return reader.status();
+    return DigestTables(**reader, options);
+  }
   Compression compression = Compression::kNone;
   auto src = OpenDecodedFile(source, &compression);
   if (!src.ok()) return src.status();

@@ -1,0 +1,27 @@
+// Reader for a live PostgreSQL database through libpq (DESIGN.md "Live
+// database reading rules"): read-only, one REPEATABLE READ snapshot shared by
+// `jobs` connections (pg_export_snapshot / SET TRANSACTION SNAPSHOT, the
+// protocol of pg_dump -j), the canonical session settings of FORMATS.md §1,
+// tables streamed with COPY ... TO STDOUT, largest first, with their columns
+// in byte order of their names. Works on a hot standby. Credentials come only
+// from libpq (URI, PGPASSWORD, .pgpass, PGSERVICE) and are never printed.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "vouch/readers/table_stream.h"
+
+namespace vouch {
+
+struct LiveOptions {
+  int jobs = 1;  // connections
+};
+
+// True when `spec` names a database rather than a file: a postgres:// or
+// postgresql:// URI, or a libpq key=value conninfo string.
+bool LooksLikeConninfo(const std::string& spec);
+
+Result<std::unique_ptr<TableStreamReader>> OpenLiveReader(const std::string& conninfo, const LiveOptions& options);
+
+}  // namespace vouch

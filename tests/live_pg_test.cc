@@ -1,0 +1,165 @@
+// The live reader against the real server: the same digest as vouch's own
+// reading of pg_dump's output of the same database, whatever the server's or
+// the client's session defaults; a pg_dump | psql copy has the same final
+// hash; connection failures and a backend killed mid-run are exit 3.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/pg_test_env.h"
+
+namespace vouch {
+namespace {
+
+using testing::PsqlScalar;
+using testing::RunCommand;
+
+// Values whose text form is tricky, identifiers that need quoting, a
+// partitioned table, a generated column, an empty table.
+const char kTrickySchema[] = R"SQL(
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE pair AS (a integer, b text);
+CREATE DOMAIN positive AS numeric CHECK (VALUE > 0);
+CREATE TABLE "Odd ""Table"" Näme" ("ID" integer PRIMARY KEY, "col with space" text, "ÜBER" text);
+CREATE TABLE types (id integer PRIMARY KEY, f4 real, f8 double precision, num numeric, j jsonb, arr integer[],
+  tarr text[], comp pair, dom positive, m mood, iv interval, t text, b bytea, ts timestamptz, d date, tm time,
+  gen integer GENERATED ALWAYS AS (id * 2) STORED);
+CREATE TABLE empty_one (id integer);
+CREATE TABLE parted (id integer, region text) PARTITION BY LIST (region);
+CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
+CREATE TABLE nokey (v text);
+INSERT INTO "Odd ""Table"" Näme" VALUES (1, 'a b', 'ü'), (2, NULL, '');
+INSERT INTO types (id, f4, f8, num, j, arr, tarr, comp, dom, m, iv, t, b, ts, d, tm) VALUES
+  (1, 'NaN', 'Infinity', 1.10, '{"b": 1, "a": [1, 2.50]}', '{1,2,3}', '{"a b","c\"d",NULL}', '(1,"x y")', 3.5,
+   'happy', '1 year 2 mons 3 days 04:05:06.5', E'tab\there\nnewline\\backslash', '\xdeadbeef',
+   '2025-09-15 08:22:15.123456+02', '2025-01-01', '12:34:56.789'),
+  (2, '-0', '-Infinity', 1.1, '{}', '{}', '{}', '(,)', 0.001, 'sad', '-1 days', '', '\x', '-infinity', 'infinity', '00:00'),
+  (3, 1.0e-30, 0.1, 123456789012345678901234567890.123456789, 'null', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+   '1999-12-31 23:59:59.999999-05', '0044-03-15 BC', NULL),
+  (4, 3.4028235e38, 2.2250738585072014e-308, -0.0, '"日本"', '{{1,2},{3,4}}', '{é}', '(2,)', 1, 'ok', '0', 'é日本', '\x00ff', 'infinity', NULL, NULL);
+INSERT INTO parted VALUES (1, 'eu'), (2, 'us'), (3, 'eu');
+INSERT INTO nokey VALUES ('x'), ('x'), (NULL);
+)SQL";
+
+class LivePg : public testing::PreparedTest<LivePg> {
+ protected:
+  friend class testing::PreparedTest<LivePg>;
+  static void Prepare() {
+    db_ = testing::CreateDatabase("vouch_live");
+    dir_ = ::testing::TempDir() + "vouch_live_" + std::to_string(getpid());
+    ASSERT_EQ(RunCommand("mkdir -p " + dir_).exit_code, 0);
+    auto gen = RunCommand(testing::BinPath("VOUCH_GEN_BIN") + " --scale 0.005 --seed 9 --dbname " + db_);
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    std::string path = dir_ + "/tricky.sql";
+    FILE* f = fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs(kTrickySchema, f);
+    fclose(f);
+    auto load = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db_ + " -f " + path);
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+    vouch_ = testing::BinPath("VOUCH_BIN");
+  }
+  static void TearDownTestSuite() {
+    testing::DropDatabase(db_);
+    RunCommand("rm -rf " + dir_);
+  }
+  static std::string Uri(const std::string& db) {
+    const auto& v = testing::TestPg().vars;
+    return "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + v.at("PGPORT") + "/" + db;
+  }
+  static std::string FinalHash(const testing::CmdResult& r) {
+    size_t pos = r.out.find("FINAL_VALIDATION_HASH: ");
+    return pos == std::string::npos ? "" : r.out.substr(pos + 23, 64);
+  }
+  static testing::CmdResult Vouch(const std::string& args) { return RunCommand(vouch_ + " " + args); }
+
+  static std::string db_, dir_, vouch_;
+};
+std::string LivePg::db_, LivePg::dir_, LivePg::vouch_;
+
+TEST_F(LivePg, LiveDigestEqualsDumpDigest) {
+  auto live = Vouch("digest " + Uri(db_) + " --jobs 2 -q");
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  ASSERT_EQ(RunCommand("PGTZ=UTC pg_dump -Fp -d " + db_ + " -f " + dir_ + "/live.sql").exit_code, 0);
+  auto dump = Vouch("digest " + dir_ + "/live.sql -q");
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(live.out.substr(live.out.find("\n| ")), dump.out.substr(dump.out.find("\n| ")));
+  EXPECT_FALSE(FinalHash(live).empty());
+  EXPECT_EQ(FinalHash(live), FinalHash(dump));
+  // Leaf partitions are read, not the partitioned parent; generated columns are left out.
+  EXPECT_NE(live.out.find("| public.parted_eu "), std::string::npos);
+  EXPECT_EQ(live.out.find("| public.parted "), std::string::npos);
+  EXPECT_NE(live.out.find("| public.\"Odd \"\"Table\"\" Näme\" "), std::string::npos) << live.out;
+}
+
+TEST_F(LivePg, SessionAndServerDefaultsDoNotChangeTheHash) {
+  auto ref = Vouch("digest " + Uri(db_) + " -q");
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  auto odd = RunCommand("PGOPTIONS='-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY -c extra_float_digits=0 "
+                        "-c bytea_output=escape -c IntervalStyle=sql_standard' PGTZ=America/New_York " +
+                        vouch_ + " digest " + Uri(db_) + " -q");
+  ASSERT_EQ(odd.exit_code, 0) << odd.err;
+  EXPECT_EQ(FinalHash(odd), FinalHash(ref));
+  std::string alter = "ALTER DATABASE " + db_ + " SET timezone = 'America/New_York'; ALTER DATABASE " + db_ +
+                      " SET datestyle = 'German'; ALTER DATABASE " + db_ + " SET extra_float_digits = -15";
+  ASSERT_EQ(RunCommand("psql -X -q -d postgres -c \"" + alter + "\"").exit_code, 0);
+  auto server = Vouch("digest " + Uri(db_) + " -q");
+  RunCommand("psql -X -q -d postgres -c 'ALTER DATABASE " + db_ + " RESET ALL'");
+  ASSERT_EQ(server.exit_code, 0) << server.err;
+  EXPECT_EQ(FinalHash(server), FinalHash(ref));
+}
+
+TEST_F(LivePg, DumpRestoreCopyHasTheSameFinalHash) {
+  std::string copy = testing::CreateDatabase("vouch_live_copy");
+  auto restore = RunCommand("pg_dump -Fc -d " + db_ + " | pg_restore -d " + copy);
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  auto a = Vouch("digest " + Uri(db_) + " -q --jobs 2");
+  auto b = Vouch("digest " + Uri(copy) + " -q --jobs 1");
+  ASSERT_EQ(a.exit_code, 0);
+  ASSERT_EQ(b.exit_code, 0);
+  EXPECT_EQ(FinalHash(a), FinalHash(b));
+  // One changed value changes the hash.
+  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.30000000000000004 WHERE id = 3\"").exit_code, 0);
+  auto c = Vouch("digest " + Uri(copy) + " -q");
+  EXPECT_NE(FinalHash(c), FinalHash(a));
+  testing::DropDatabase(copy);
+}
+
+TEST_F(LivePg, ConnectionFailuresExit3WithoutThePassword) {
+  auto refused = Vouch("digest 'postgresql://vouch:s3cretPW@127.0.0.1:1/postgres' -q");
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_NE(refused.err.find("cannot connect"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("s3cretPW"), std::string::npos) << refused.err;
+  auto nodb = Vouch("digest " + Uri("no_such_database_x") + " -q");
+  EXPECT_EQ(nodb.exit_code, 3);
+  EXPECT_NE(nodb.err.find("no_such_database_x"), std::string::npos) << nodb.err;
+}
+
+TEST_F(LivePg, BackendTerminatedMidRunExit3) {
+  // Hold an exclusive lock so vouch's COPY waits, then terminate its backend.
+  std::thread locker([&] {
+    RunCommand("psql -X -q -d " + db_ + " -c 'BEGIN; LOCK TABLE public.tool_calls IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT'");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::thread killer([&] {
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::string n = PsqlScalar("postgres",
+                                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'vouch' "
+                                 "AND datname = '" + db_ + "' AND wait_event_type = 'Lock'");
+      if (n != "0") return;
+    }
+  });
+  auto r = Vouch("digest " + Uri(db_) + " -q --jobs 2");
+  killer.join();
+  locker.join();
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("terminat"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace vouch
