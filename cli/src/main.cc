@@ -10,6 +10,7 @@
 #include <string>
 
 #include "output.h"
+#include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/manifest.h"
 
@@ -66,6 +67,16 @@ int main(int argc, char** argv) {
       });
   digest->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
 
+  std::string expected, actual;
+  vouch::CompareOptions cmp;
+  auto* compare = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
+  compare->add_option("EXPECTED", expected, "database URI, dump file or manifest")->required();
+  compare->add_option("ACTUAL", actual, "database URI, dump file or manifest")->required();
+  compare->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")->check(CLI::Range(1, 1024));
+  compare->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  compare->add_option("--max-keys", cmp.max_keys, "keys listed per kind and table (default 20)");
+  compare->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+
   app.add_subcommand("help", "Show this help");
   const std::string usage = app.help();  // after parsing, help() describes the chosen subcommand
 
@@ -98,6 +109,18 @@ int main(int argc, char** argv) {
     }
     if (!quiet && report->jobs > 0) std::cerr << vouch::cli::RunStats(*report);  // not for manifests
     return 0;
+  }
+  if (compare->parsed()) {
+    cmp.digest = opt;
+    auto report = vouch::Compare(expected, actual, cmp);
+    if (!report.ok()) return Fail(report.status());
+    std::cout << (format == "json" ? vouch::cli::CompareJson(*report) : vouch::cli::CompareText(*report));
+    if (!quiet) {
+      for (const auto* side : {&report->expected, &report->actual}) {
+        if (side->jobs > 0) std::cerr << vouch::cli::RunStats(*side);
+      }
+    }
+    return report->AllMatch() ? 0 : 1;
   }
   return 2;
 }

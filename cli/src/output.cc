@@ -1,8 +1,10 @@
 #include "output.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace vouch::cli {
 
@@ -53,6 +55,86 @@ std::string DigestText(const DigestReport& r) {
   out += fmt::format("\n{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
   return out;
+}
+
+std::string CompareText(const CompareReport& r) {
+  std::string out = fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
+                                r.expected.source.kind, r.actual.source.location, r.actual.source.kind);
+  size_t wname = 5, wrows = 13;
+  for (const auto& t : r.tables) wname = std::max(wname, t.QualifiedName().size());
+  out += fmt::format("\n| {:<{}} | {:>{}} | {:>{}} | {:<32} | {:<11} |\n", "Table", wname, "Expected Rows", wrows,
+                     "Actual Rows", wrows, "Content Hash (actual)", "Status");
+  out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<34}|{:-<13}|\n", "", wname + 2, "", wrows + 2, "", wrows + 2, "", "");
+  for (const auto& t : r.tables) {
+    bool ok = t.status == TableStatus::kMatch;
+    std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
+    std::string act = t.status == TableStatus::kMissing ? "-" : GroupThousands(t.actual_rows);
+    std::string hash = t.status == TableStatus::kMissing ? "-" : t.actual_hash;
+    out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<32} | {} {:<8} |\n", t.QualifiedName(), wname, exp, wrows, act,
+                       wrows, hash, ok ? "✅" : "❌", TableStatusName(t.status));
+  }
+  for (const auto& t : r.tables) {
+    if (t.status != TableStatus::kMismatch) continue;
+    out += fmt::format("\n{}: ", t.QualifiedName());
+    if (t.columns_differ) {
+      out += fmt::format("schema differs: columns ({}) expected, ({}) actual\n", fmt::join(t.expected_columns, ", "),
+                         fmt::join(t.actual_columns, ", "));
+      continue;
+    }
+    if (!t.rows_located) {
+      out += fmt::format("{} of the bucket sums differ; rows not located: {}\n", t.differing_buckets,
+                         t.not_located_reason);
+      continue;
+    }
+    out += fmt::format("{} missing, {} extra, {} changed ({})\n", GroupThousands(t.missing), GroupThousands(t.extra),
+                       GroupThousands(t.changed),
+                       t.key_columns.empty() ? std::string("no key: whole rows shown")
+                                             : "key " + fmt::format("{}", fmt::join(t.key_columns, ", ")));
+    auto list = [&](const char* what, const std::vector<std::string>& keys, uint64_t total) {
+      for (const auto& k : keys) out += fmt::format("  {:<8} {}\n", what, k);
+      if (total > keys.size()) out += fmt::format("  ... and {} more {}\n", GroupThousands(total - keys.size()), what);
+    };
+    list("missing", t.missing_keys, t.missing);
+    list("extra", t.extra_keys, t.extra);
+    list("changed", t.changed_keys, t.changed);
+  }
+  bool same = r.expected.final_hash == r.actual.final_hash;
+  out += fmt::format("\nFINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
+                     r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
+  size_t bad = static_cast<size_t>(std::count_if(r.tables.begin(), r.tables.end(),
+                                                 [](const auto& t) { return t.status != TableStatus::kMatch; }));
+  out += bad == 0 ? fmt::format("Result: ✅ all {} tables match\n", r.tables.size())
+                  : fmt::format("Result: ❌ {} of {} tables differ\n", bad, r.tables.size());
+  return out;
+}
+
+std::string CompareJson(const CompareReport& r) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : r.tables) {
+    nlohmann::json j = {{"schema", t.schema},
+                        {"name", t.name},
+                        {"status", TableStatusName(t.status)},
+                        {"expected_rows", t.expected_rows},
+                        {"actual_rows", t.actual_rows},
+                        {"expected_content_hash", t.expected_hash},
+                        {"actual_content_hash", t.actual_hash},
+                        {"key", t.key_columns}};
+    if (t.status == TableStatus::kMismatch) {
+      j["columns_differ"] = t.columns_differ;
+      j["differing_buckets"] = t.differing_buckets;
+      j["rows_located"] = t.rows_located;
+      if (!t.rows_located) j["not_located_reason"] = t.not_located_reason;
+      j["missing"] = {{"count", t.missing}, {"keys", t.missing_keys}};
+      j["extra"] = {{"count", t.extra}, {"keys", t.extra_keys}};
+      j["changed"] = {{"count", t.changed}, {"keys", t.changed_keys}};
+    }
+    tables.push_back(std::move(j));
+  }
+  nlohmann::json j = {{"expected", {{"source", r.expected.source.location}, {"final_validation_hash", r.expected.FinalHashHex()}}},
+                      {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
+                      {"match", r.AllMatch()},
+                      {"tables", tables}};
+  return j.dump(2) + "\n";
 }
 
 std::string RunStats(const DigestReport& r) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
 
 namespace vouch::cli {
@@ -14,6 +15,10 @@ std::optional<size_t> ParseSize(const std::string& s);
 std::string GroupThousands(uint64_t v);
 // Table of rows and content hashes (seed 000 layout) and FINAL_VALIDATION_HASH.
 std::string DigestText(const DigestReport& report);
+// Per-table MATCH/MISMATCH table, the differing keys, both final hashes.
+std::string CompareText(const CompareReport& report);
+// The same as JSON (complete, machine-readable).
+std::string CompareJson(const CompareReport& report);
 // One line: bytes, seconds, throughput, jobs.
 std::string RunStats(const DigestReport& report);
 

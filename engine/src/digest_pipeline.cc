@@ -164,7 +164,8 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   report.bytes_read = bytes;
   const auto& tables = reader.tables();
   for (size_t i = 0; i < tables.size(); ++i) {
-    TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets)};
+    TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets),
+                  tables[i].key_columns};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
     report.tables.push_back(std::move(r));
   }
@@ -175,13 +176,17 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   return report;
 }
 
-Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options) {
+Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& options,
+                                const std::vector<std::string>& only_tables) {
+  OpenedSource opened;
   if (LooksLikeConninfo(source)) {
     LiveOptions live;
     live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+    live.only_tables = only_tables;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
-    return DigestTables(**reader, options);
+    opened.reader = std::move(reader).value();
+    return opened;
   }
   Compression compression = Compression::kNone;
   auto src = OpenDecodedFile(source, &compression);
@@ -200,13 +205,23 @@ Result<DigestReport> DigestSource(const std::string& source, const DigestOptions
   }
   if (LooksLikeManifest(head)) {
     if (compression != Compression::kNone) return Unsupported(source + ": compressed manifests are not supported");
-    return LoadManifest(source);
+    auto m = LoadManifest(source);
+    if (!m.ok()) return m.status();
+    opened.manifest = std::make_unique<DigestReport>(std::move(m).value());
+    return opened;
   }
   if (!LooksLikePlainDump(head)) {
-    return Unsupported(source + ": not a pg_dump plain-format dump or vouch manifest (unrecognized content)");
+    return Unsupported(source + ": not a pg_dump plain-format dump, vouch manifest or database URI (unrecognized content)");
   }
-  auto reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
-  return DigestTables(*reader, options);
+  opened.reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
+  return opened;
+}
+
+Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options) {
+  auto opened = OpenSource(source, options);
+  if (!opened.ok()) return opened.status();
+  if (opened->manifest) return std::move(*opened->manifest);
+  return DigestTables(*opened->reader, options);
 }
 
 }  // namespace vouch

@@ -36,6 +36,7 @@ std::string ManifestJson(const DigestReport& report, const std::string& vouch_ve
     tables.push_back({{"schema", t.schema},
                       {"name", t.name},
                       {"columns", t.columns},
+                      {"key", t.key_columns},
                       {"rows", t.digest.rows()},
                       {"sum", t.digest.sum().Hex()},
                       {"content_hash", t.digest.ContentHashHex()},
@@ -83,7 +84,8 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     r.source.properties["original_location"] = src.value("location", "");
     for (const json& t : j.at("tables")) {
       TableResult tr{t.at("schema").get<std::string>(), t.at("name").get<std::string>(),
-                     t.at("columns").get<std::vector<std::string>>(), TableDigest()};
+                     t.at("columns").get<std::vector<std::string>>(), TableDigest(),
+                     t.value("key", std::vector<std::string>{})};
       std::string where = location + ": table " + tr.QualifiedName();
       uint32_t n = t.at("bucket_count").get<uint32_t>();
       std::string hex = t.at("buckets").get<std::string>();

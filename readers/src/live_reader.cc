@@ -26,7 +26,15 @@ const char* const kDiscoverTables =
     "  pg_catalog.pg_relation_size(c.oid) + COALESCE(pg_catalog.pg_relation_size(c.reltoastrelid), 0) AS bytes, "
     "  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a "
     "        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
-    "        ORDER BY a.attnum) AS cols "
+    "        ORDER BY a.attnum) AS cols, "
+    // The primary key, else the first unique index over NOT NULL columns.
+    "  (SELECT ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a "
+    "                WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) "
+    "                ORDER BY array_position(i.indkey::int2[], a.attnum)) "
+    "   FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL "
+    "     AND i.indexprs IS NULL AND (i.indisprimary OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+    "       WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)) "
+    "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) AS key "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
@@ -86,7 +94,7 @@ class LiveReader final : public TableStreamReader {
     conns_.push_back(Conn{leader});
     Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, "");
     if (!snapshot.ok()) return snapshot.status();
-    VOUCH_RETURN_IF_ERROR(Discover(leader));
+    VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
@@ -171,7 +179,7 @@ class LiveReader final : public TableStreamReader {
     return snap;
   }
 
-  Status Discover(PGconn* pg) {
+  Status Discover(PGconn* pg, const std::vector<std::string>& only) {
     PGresult* r = PQexec(pg, kDiscoverTables);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string err = PQerrorMessage(pg);
@@ -187,6 +195,8 @@ class LiveReader final : public TableStreamReader {
       std::vector<std::string> cols = ParseTextArray(PQgetvalue(r, i, 4));
       std::sort(cols.begin(), cols.end());
       t.SetColumns(std::move(cols));
+      if (!PQgetisnull(r, i, 5)) t.key_columns = ParseTextArray(PQgetvalue(r, i, 5));
+      if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
       tables_.push_back(std::move(t));
     }
     PQclear(r);
@@ -261,12 +271,10 @@ class LiveReader final : public TableStreamReader {
   Result<bool> Fill(RowChunk& chunk, size_t target) {
     if (chunk.data.size() < target) chunk.data.resize(target);
     while (true) {
-      bool any_active = false;
       for (size_t k = 0; k < conns_.size(); ++k) {
         Conn& c = conns_[(rr_ + k) % conns_.size()];
         if (c.table < 0) VOUCH_RETURN_IF_ERROR(StartNextTable(c));
         if (c.table < 0) continue;
-        any_active = true;
         chunk.size = 0;
         chunk.table = &tables_[static_cast<size_t>(c.table)];
         chunk.table_index = static_cast<uint32_t>(c.table);
@@ -279,6 +287,8 @@ class LiveReader final : public TableStreamReader {
           return true;
         }
       }
+      // Decided after draining: a table that just ended may have been the last.
+      bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.table >= 0; });
       if (!any_active) {
         for (Conn& c : conns_) Exec(c.pg, "COMMIT").message();
         return false;

@@ -201,6 +201,18 @@ class PlainDumpReader final : public TableStreamReader {
       }
       return false;
     }
+    if (StartsWith(line, "ALTER TABLE ONLY ")) {
+      alter_table_ = std::string(line.substr(17));
+      return false;
+    }
+    if (!alter_table_.empty()) {
+      // "    ADD CONSTRAINT t_pkey PRIMARY KEY (a, b);" names the table's key.
+      size_t pk = line.find(" PRIMARY KEY (");
+      if (StartsWith(line, "    ADD CONSTRAINT ") && pk != std::string_view::npos && EndsWith(line, ");")) {
+        SetKey(alter_table_, line.substr(pk + 14, line.size() - pk - 16));
+      }
+      alter_table_.clear();
+    }
     if (!expect_data_) return false;
     if (StartsWith(line, "INSERT INTO ")) {
       return Unsupported(Where(off) + ": table data is written as INSERT statements (pg_dump --inserts); "
@@ -229,6 +241,15 @@ class PlainDumpReader final : public TableStreamReader {
       return true;
     }
     return false;
+  }
+
+  // `qualified` is "schema.table" as pg_dump writes it, `cols` "a, b".
+  void SetKey(const std::string& qualified, std::string_view cols) {
+    TableInfo probe;
+    std::string copy_like = "COPY " + qualified + " (" + std::string(cols) + ") FROM stdin;";
+    if (!ParseCopyLine(copy_like, &probe)) return;
+    auto it = index_.find(probe.schema + '\0' + probe.name);
+    if (it != index_.end()) tables_[it->second].key_columns = probe.columns;
   }
 
   Result<bool> Finish() {
@@ -307,6 +328,7 @@ class PlainDumpReader final : public TableStreamReader {
   bool eof_ = false;
   bool seen_header_ = false, seen_footer_ = false, expect_data_ = false;
   std::string data_header_;
+  std::string alter_table_;  // table named by the last "ALTER TABLE ONLY" line
   uint64_t line_no_ = 0;
   int current_ = -1;  // table whose COPY block is being read
   Status failed_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct TableResult {
   std::string name;
   std::vector<std::string> columns;  // canonical (byte) order
   TableDigest digest;
+  std::vector<std::string> key_columns;  // as the source names them; may be empty
   std::string QualifiedName() const;
 };
 
@@ -47,8 +49,21 @@ struct DigestReport {
 // or a malformed row stops the run: no partial report is returned.
 Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options);
 
-// Opens SOURCE (a plain dump file in any supported compression, or a saved
-// vouch manifest) and digests it.
+// A source opened for reading: a stream of tables, or an already loaded
+// manifest (which holds digests, not rows).
+struct OpenedSource {
+  std::unique_ptr<TableStreamReader> reader;
+  std::unique_ptr<DigestReport> manifest;
+};
+
+// Opens SOURCE: a database (postgresql:// URI or key=value conninfo), a plain
+// dump file in any supported compression, or a saved vouch manifest.
+// `only_tables` ("schema.name" as TableResult::QualifiedName) limits what a
+// database reader reads; other readers still read every table.
+Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& options,
+                                const std::vector<std::string>& only_tables = {});
+
+// Opens SOURCE and digests it.
 Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options);
 
 }  // namespace vouch

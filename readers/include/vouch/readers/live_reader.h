@@ -9,13 +9,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vouch/readers/table_stream.h"
 
 namespace vouch {
 
 struct LiveOptions {
-  int jobs = 1;  // connections
+  int jobs = 1;                          // connections
+  std::vector<std::string> only_tables;  // "schema.name" (quoted as needed); empty = all
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or

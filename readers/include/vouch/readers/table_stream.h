@@ -22,6 +22,10 @@ struct TableInfo {
   // of the names: the canonical row lists fields in this order (DESIGN.md).
   std::vector<uint32_t> canonical_order;
   bool canonical_is_identity = true;
+  // Primary key (or unique, not-null key) columns, in key order; empty when
+  // the table has none or the source does not say. Used to name differing
+  // rows, never in the digest.
+  std::vector<std::string> key_columns;
   // Where the table's data starts, for messages ("uncompressed byte offset N").
   uint64_t data_offset = 0;
 

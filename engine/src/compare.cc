@@ -1,0 +1,250 @@
+#include "vouch/engine/compare.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "vouch/hashing/row_hash.h"
+#include "vouch/readers/canonical_row.h"
+
+namespace vouch {
+namespace {
+
+using TableKey = std::pair<std::string, std::string>;  // (schema, name)
+
+// The rows of one table that fall into its differing buckets.
+struct Collected {
+  std::unordered_set<uint32_t> buckets;
+  uint32_t bucket_count = TableDigest::kDefaultBuckets;
+  std::vector<std::string> rows;  // canonical rows
+};
+
+// Pass 2 over one source: keeps the canonical rows of the wanted tables whose
+// bucket differs. Bounded by `max_rows` in total.
+Status CollectRows(const std::string& source, const DigestOptions& options, std::map<TableKey, Collected>& wanted,
+                   size_t max_rows, std::string* too_many) {
+  std::vector<std::string> names;
+  for (const auto& [k, c] : wanted) {
+    TableResult t{k.first, k.second, {}, TableDigest(1), {}};
+    names.push_back(t.QualifiedName());
+  }
+  auto opened = OpenSource(source, options, names);
+  if (!opened.ok()) return opened.status();
+  TableStreamReader& reader = *opened->reader;
+  RowChunk chunk;
+  CanonicalScratch scratch;
+  size_t held = 0;
+  while (true) {
+    auto more = reader.NextChunk(chunk, options.chunk_size);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    auto it = wanted.find({chunk.table->schema, chunk.table->name});
+    if (it == wanted.end()) continue;
+    Collected& c = it->second;
+    TableDigest bucketing(c.bucket_count);
+    RowCanonicalizer canon(*chunk.table);
+    std::string_view rows(chunk.data.data(), chunk.size);
+    while (!rows.empty()) {
+      size_t nl = rows.find('\n');
+      std::string_view canonical;
+      size_t fields = 0;
+      if (!canon.Canonicalize(rows.substr(0, nl), scratch, &canonical, &fields)) {
+        return Corrupt(source + ": table " + chunk.table->QualifiedName() + ": malformed row during the second pass");
+      }
+      if (c.buckets.count(bucketing.BucketOf(HashRow(canonical)))) {
+        if (++held > max_rows) {
+          *too_many = "more than " + std::to_string(max_rows) + " rows in differing buckets";
+          return Status::Ok();
+        }
+        c.rows.emplace_back(canonical);
+      }
+      rows.remove_prefix(nl + 1);
+    }
+  }
+  return Status::Ok();
+}
+
+// Splits a canonical row into its fields.
+std::vector<std::string_view> Fields(std::string_view row) {
+  std::vector<std::string_view> out;
+  while (true) {
+    size_t tab = row.find('\t');
+    out.push_back(row.substr(0, tab));
+    if (tab == std::string_view::npos) return out;
+    row.remove_prefix(tab + 1);
+  }
+}
+
+// "id=5" or "(a, b)=(1, x)"; the whole row (shortened) when there is no key.
+std::string KeyOf(std::string_view row, const std::vector<size_t>& key_fields, const std::vector<std::string>& key_names) {
+  if (key_fields.empty()) {
+    std::string r(row.substr(0, 120));
+    if (row.size() > 120) r += "...";
+    return "row " + r;
+  }
+  auto f = Fields(row);
+  std::string names, values;
+  for (size_t i = 0; i < key_fields.size(); ++i) {
+    if (i) {
+      names += ", ";
+      values += ", ";
+    }
+    names += key_names[i];
+    values += key_fields[i] < f.size() ? std::string(f[key_fields[i]]) : "?";
+  }
+  return key_fields.size() == 1 ? names + "=" + values : "(" + names + ")=(" + values + ")";
+}
+
+void Locate(TableComparison& t, const std::vector<std::string>& exp_rows, const std::vector<std::string>& act_rows,
+            size_t max_keys) {
+  // Multiset difference of the collected rows.
+  std::unordered_map<std::string_view, int64_t> count;
+  for (const auto& r : exp_rows) ++count[r];
+  for (const auto& r : act_rows) --count[r];
+  // Key positions in the canonical (sorted) column order.
+  std::vector<size_t> key_fields;
+  for (const auto& k : t.key_columns) {
+    auto pos = std::find(t.expected_columns.begin(), t.expected_columns.end(), k);
+    if (pos == t.expected_columns.end()) {
+      key_fields.clear();
+      break;
+    }
+    key_fields.push_back(static_cast<size_t>(pos - t.expected_columns.begin()));
+  }
+  if (key_fields.size() != t.key_columns.size()) key_fields.clear();
+  // key -> (rows only in expected, rows only in actual)
+  std::map<std::string, std::pair<int64_t, int64_t>> by_key;
+  for (const auto& [row, n] : count) {
+    if (n == 0) continue;
+    auto& e = by_key[KeyOf(row, key_fields, t.key_columns)];
+    (n > 0 ? e.first : e.second) += n > 0 ? n : -n;
+  }
+  auto add = [&](std::vector<std::string>& list, uint64_t& total, const std::string& key, int64_t n) {
+    total += static_cast<uint64_t>(n);
+    if (list.size() < max_keys) list.push_back(n > 1 ? key + " (×" + std::to_string(n) + ")" : key);
+  };
+  for (const auto& [key, n] : by_key) {
+    int64_t both = key_fields.empty() ? 0 : std::min(n.first, n.second);
+    if (both > 0) add(t.changed_keys, t.changed, key, both);
+    if (n.first > both) add(t.missing_keys, t.missing, key, n.first - both);
+    if (n.second > both) add(t.extra_keys, t.extra, key, n.second - both);
+  }
+  t.rows_located = true;
+}
+
+}  // namespace
+
+const char* TableStatusName(TableStatus s) {
+  switch (s) {
+    case TableStatus::kMatch: return "MATCH";
+    case TableStatus::kMismatch: return "MISMATCH";
+    case TableStatus::kMissing: return "MISSING";
+    case TableStatus::kExtra: return "EXTRA";
+  }
+  return "?";
+}
+
+std::string TableComparison::QualifiedName() const {
+  TableResult t{schema, name, {}, TableDigest(1), {}};
+  return t.QualifiedName();
+}
+
+bool CompareReport::AllMatch() const {
+  return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.status == TableStatus::kMatch; });
+}
+
+Result<CompareReport> Compare(const std::string& expected, const std::string& actual, const CompareOptions& options) {
+  CompareReport report;
+  auto e = DigestSource(expected, options.digest);
+  if (!e.ok()) return e.status();
+  auto a = DigestSource(actual, options.digest);
+  if (!a.ok()) return a.status();
+  report.expected = std::move(e).value();
+  report.actual = std::move(a).value();
+
+  std::map<TableKey, const TableResult*> exp, act;
+  for (const auto& t : report.expected.tables) exp[{t.schema, t.name}] = &t;
+  for (const auto& t : report.actual.tables) act[{t.schema, t.name}] = &t;
+  std::map<TableKey, Collected> want_e, want_a;
+  for (const auto& [key, x] : exp) {
+    TableComparison c;
+    c.schema = key.first;
+    c.name = key.second;
+    c.expected_rows = x->digest.rows();
+    c.expected_hash = x->digest.ContentHashHex();
+    c.expected_columns = x->columns;
+    c.key_columns = x->key_columns;
+    auto it = act.find(key);
+    if (it == act.end()) {
+      c.status = TableStatus::kMissing;
+      report.tables.push_back(std::move(c));
+      continue;
+    }
+    const TableResult* y = it->second;
+    c.actual_rows = y->digest.rows();
+    c.actual_hash = y->digest.ContentHashHex();
+    c.actual_columns = y->columns;
+    if (c.key_columns.empty()) c.key_columns = y->key_columns;
+    c.columns_differ = c.expected_columns != c.actual_columns;
+    if (x->digest == y->digest && !c.columns_differ) {
+      c.status = TableStatus::kMatch;
+    } else {
+      c.status = TableStatus::kMismatch;
+      auto diff = x->digest.DifferingBuckets(y->digest);
+      c.differing_buckets = diff.size();
+      if (c.columns_differ) {
+        c.not_located_reason = "the column lists differ";
+      } else if (x->digest.bucket_count() != y->digest.bucket_count()) {
+        c.not_located_reason = "the two digests use different bucket counts";
+      } else {
+        Collected col;
+        col.bucket_count = x->digest.bucket_count();
+        col.buckets.insert(diff.begin(), diff.end());
+        want_e[key] = col;
+        want_a[key] = col;
+      }
+    }
+    report.tables.push_back(std::move(c));
+  }
+  for (const auto& [key, y] : act) {
+    if (exp.count(key)) continue;
+    TableComparison c;
+    c.schema = key.first;
+    c.name = key.second;
+    c.status = TableStatus::kExtra;
+    c.actual_rows = y->digest.rows();
+    c.actual_hash = y->digest.ContentHashHex();
+    c.actual_columns = y->columns;
+    report.tables.push_back(std::move(c));
+  }
+  std::sort(report.tables.begin(), report.tables.end(),
+            [](const auto& p, const auto& q) { return std::tie(p.schema, p.name) < std::tie(q.schema, q.name); });
+
+  if (!want_e.empty()) {
+    std::string reason;
+    if (report.expected.source.kind.rfind("manifest", 0) == 0 || report.actual.source.kind.rfind("manifest", 0) == 0) {
+      reason = "a manifest holds digests, not rows: compare two readable sources to name the rows";
+    } else {
+      std::string too_many;
+      VOUCH_RETURN_IF_ERROR(CollectRows(expected, options.digest, want_e, options.max_diff_rows, &too_many));
+      if (too_many.empty()) {
+        VOUCH_RETURN_IF_ERROR(CollectRows(actual, options.digest, want_a, options.max_diff_rows, &too_many));
+      }
+      reason = too_many;
+    }
+    for (auto& t : report.tables) {
+      auto it = want_e.find({t.schema, t.name});
+      if (it == want_e.end()) continue;
+      if (!reason.empty()) {
+        t.not_located_reason = reason;
+        continue;
+      }
+      Locate(t, it->second.rows, want_a[{t.schema, t.name}].rows, options.max_keys);
+    }
+  }
+  return report;
+}
+
+}  // namespace vouch
