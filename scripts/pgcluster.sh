@@ -3,6 +3,8 @@
 #   pgcluster.sh start DIR   initdb + start on a free loopback port; writes DIR/env
 #   pgcluster.sh stop DIR    stop it and delete its data directory
 #   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
+#   pgcluster.sh replica DIR RDIR   a hot standby of the cluster in DIR, made with
+#                            pg_basebackup -R and streaming from it; RDIR/env as above
 # initdb refuses to run as root: as root the server runs as the `postgres`
 # user (from Debian's postgresql package), otherwise as the current user. The
 # data directory is a fresh mktemp -d, outside DIR (which may be unreadable for
@@ -71,6 +73,9 @@ start() {
       { cat "$top/initdb.log" >&2; echo "pgcluster: initdb failed" >&2; exit 3; }
   fi
   port=$(free_port)
+  # One role that must give a password (scram), for tests of credential handling.
+  { echo "host all vouch_pw 127.0.0.1/32 scram-sha-256"; cat "$data/pg_hba.conf"; } >"$top/hba" &&
+    cat "$top/hba" >"$data/pg_hba.conf" && rm -f "$top/hba"
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
@@ -100,8 +105,32 @@ ENV
   "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
 }
 
+replica() {
+  local rdir=$1
+  alive || { echo "pgcluster: no running cluster in $dir" >&2; exit 3; }
+  local user port top data rport
+  user=$(getvar PG_RUNAS)
+  port=$(getvar PGPORT)
+  top=$(mktemp -d /tmp/vouch-pg.XXXXXX)
+  data=$top/data
+  chmod 755 "$top"
+  [ "$(id -u)" -ne 0 ] || chown "$user" "$top"
+  as_user "$user" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$port" -U vouch -D "$data" -R -X stream -c fast >/dev/null
+  rport=$(free_port)
+  cat >>"$data/postgresql.conf" <<CONF
+port = $rport
+unix_socket_directories = '$top'
+hot_standby = on
+CONF
+  as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$top/server.log" start >/dev/null ||
+    { cat "$top/server.log" >&2; echo "pgcluster: replica did not start" >&2; exit 3; }
+  mkdir -p "$rdir"
+  sed -e "s/^PGPORT=.*/PGPORT=$rport/" -e "s|^PG_DATADIR=.*|PG_DATADIR=$data|" "$dir/env" >"$rdir/env"
+}
+
 case "$cmd" in
   start) start ;;
+  replica) replica "${3:?usage: $0 replica DIR REPLICA_DIR}" ;;
   stop) stop ;;
   env) [ -f "$dir/env" ] || { echo "pgcluster: no cluster in $dir" >&2; exit 3; }; sed 's/^/export /' "$dir/env" ;;
   *) echo "usage: $0 start|stop|env DIR" >&2; exit 2 ;;

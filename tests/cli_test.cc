@@ -53,6 +53,19 @@ TEST_F(Cli, DigestPrintsTablesAndFinalHashAndWritesAManifest) {
   EXPECT_EQ(json.err, "");
 }
 
+TEST_F(Cli, TableSelectionFollowsPgDumpPatterns) {
+  auto r = Vouch("digest dump.sql.gz -t 'public.t*' -T tool_calls -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| public.tasks "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("tool_calls"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("agents"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n1 tables,"), std::string::npos) << r.out;
+  auto typo = Vouch("digest dump.sql.gz -t taks -q");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("'taks' matches no table"), std::string::npos) << typo.err;
+  EXPECT_EQ(typo.out, "");
+}
+
 TEST_F(Cli, VersionAndHelp) {
   auto v = Vouch("--version");
   EXPECT_EQ(v.exit_code, 0);

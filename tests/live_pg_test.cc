@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "support/pg_test_env.h"
@@ -108,6 +109,39 @@ TEST_F(LivePg, DumpRestoreCopyHasTheSameFinalHash) {
   testing::DropDatabase(copy);
 }
 
+TEST_F(LivePg, HotStandbyGivesTheSameDigest) {
+  const auto& v = testing::TestPg().vars;
+  std::string source = std::string(std::getenv("VOUCH_SOURCE_DIR"));
+  std::string env_dir = std::string(std::getenv("VOUCH_TEST_ENV"));
+  env_dir = env_dir.substr(0, env_dir.rfind('/'));
+  std::string rdir = dir_ + "/replica";
+  auto make = RunCommand(source + "/scripts/pgcluster.sh replica " + env_dir + " " + rdir);
+  ASSERT_EQ(make.exit_code, 0) << make.err;
+  std::string rport = RunCommand("sed -n 's/^PGPORT=//p' " + rdir + "/env").out;
+  rport.erase(rport.find_last_not_of("\n") + 1);
+  std::string replica_uri = "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + rport + "/" + db_;
+  // Wait until the standby has replayed everything the primary wrote.
+  std::string lsn = PsqlScalar(db_, "SELECT pg_current_wal_lsn()");
+  auto wait = RunCommand("for i in $(seq 1 100); do r=$(psql -X -At -p " + rport + " -d " + db_ +
+                         " -c \"SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'\" 2>/dev/null); "
+                         "[ \"$r\" = t ] && exit 0; sleep 0.2; done; exit 1");
+  ASSERT_EQ(wait.exit_code, 0) << "standby did not catch up";
+  auto primary = Vouch("digest " + Uri(db_) + " -q --jobs 2 --format json");
+  auto standby = Vouch("digest " + replica_uri + " -q --jobs 2 --format json");
+  RunCommand(source + "/scripts/pgcluster.sh stop " + rdir);
+  ASSERT_EQ(standby.exit_code, 0) << standby.err;
+  ASSERT_EQ(primary.exit_code, 0) << primary.err;
+  auto final_of = [](const std::string& json) {
+    size_t p = json.find("\"final_validation_hash\": \"");
+    return p == std::string::npos ? std::string() : json.substr(p + 26, 64);
+  };
+  EXPECT_FALSE(final_of(primary.out).empty());
+  EXPECT_EQ(final_of(standby.out), final_of(primary.out));
+  EXPECT_NE(standby.out.find("\"in_recovery\": \"true\""), std::string::npos) << standby.out.substr(0, 1500);
+  EXPECT_NE(standby.out.find("\"replay_lsn\""), std::string::npos);
+  EXPECT_NE(primary.out.find("\"in_recovery\": \"false\""), std::string::npos);
+}
+
 TEST_F(LivePg, ConnectionFailuresExit3WithoutThePassword) {
   auto refused = Vouch("digest 'postgresql://vouch:s3cretPW@127.0.0.1:1/postgres' -q");
   EXPECT_EQ(refused.exit_code, 3);
@@ -117,6 +151,25 @@ TEST_F(LivePg, ConnectionFailuresExit3WithoutThePassword) {
   auto nodb = Vouch("digest " + Uri("no_such_database_x") + " -q");
   EXPECT_EQ(nodb.exit_code, 3);
   EXPECT_NE(nodb.err.find("no_such_database_x"), std::string::npos) << nodb.err;
+}
+
+TEST_F(LivePg, PasswordsComeFromLibpqAndAreNeverPrinted) {
+  PsqlScalar("postgres", "DROP ROLE IF EXISTS vouch_pw; CREATE ROLE vouch_pw LOGIN PASSWORD 'Right-Pw-42'; "
+                         "GRANT pg_read_all_data TO vouch_pw; SELECT 1");
+  const auto& v = testing::TestPg().vars;
+  std::string base = "vouch_pw@127.0.0.1:" + v.at("PGPORT") + "/" + db_;
+  auto wrong = Vouch("digest 'postgresql://vouch_pw:Wrong-Pw-13@" + base.substr(9) + "' -q");
+  EXPECT_EQ(wrong.exit_code, 3);
+  EXPECT_NE(wrong.err.find("password authentication failed"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find("Wrong-Pw-13"), std::string::npos) << wrong.err;
+  auto ref = Vouch("digest " + Uri(db_) + " -q");
+  auto env = RunCommand("PGPASSWORD=Right-Pw-42 " + vouch_ + " digest postgresql://" + base + " -q");
+  EXPECT_EQ(env.exit_code, 0) << env.err;
+  EXPECT_EQ(FinalHash(env), FinalHash(ref));
+  auto uri = Vouch("digest 'postgresql://vouch_pw:Right-Pw-42@" + base.substr(9) + "' -q --format json");
+  EXPECT_EQ(uri.exit_code, 0) << uri.err;
+  EXPECT_EQ(uri.out.find("Right-Pw-42"), std::string::npos) << "the password reached the manifest";
+  PsqlScalar("postgres", "DROP OWNED BY vouch_pw; DROP ROLE vouch_pw; SELECT 1");
 }
 
 TEST_F(LivePg, BackendTerminatedMidRunExit3) {

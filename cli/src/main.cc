@@ -43,6 +43,12 @@ bool WriteFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+#define VOUCH_CLI_CHECK(expr)                 \
+  do {                                        \
+    ::vouch::Status st_ = (expr);             \
+    if (!st_.ok()) return Fail(st_);          \
+  } while (0)
+
 int main(int argc, char** argv) {
   CLI::App app{"vouch: integrity verification for PostgreSQL backups and restores", "vouch"};
   app.set_version_flag("--version", std::string("vouch ") + VOUCH_VERSION);
@@ -66,6 +72,14 @@ int main(int argc, char** argv) {
         return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string() : std::string("must be a power of two <= 1048576");
       });
   digest->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+  std::vector<std::string> tables, xtables, schemas, xschemas;
+  auto add_selection = [&](CLI::App* cmd) {
+    cmd->add_option("-t,--table", tables, "only tables matching PATTERN (pg_dump rules; repeatable)");
+    cmd->add_option("-T,--exclude-table", xtables, "skip tables matching PATTERN");
+    cmd->add_option("-n,--schema", schemas, "only tables in schemas matching PATTERN");
+    cmd->add_option("-N,--exclude-schema", xschemas, "skip schemas matching PATTERN");
+  };
+  add_selection(digest);
 
   std::string expected, actual;
   vouch::CompareOptions cmp;
@@ -76,6 +90,7 @@ int main(int argc, char** argv) {
   compare->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   compare->add_option("--max-keys", cmp.max_keys, "keys listed per kind and table (default 20)");
   compare->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+  add_selection(compare);
 
   app.add_subcommand("help", "Show this help");
   const std::string usage = app.help();  // after parsing, help() describes the chosen subcommand
@@ -90,6 +105,10 @@ int main(int argc, char** argv) {
     std::cout << usage;
     return 0;
   }
+  for (const auto& p : tables) VOUCH_CLI_CHECK(opt.filter.AddTable(p));
+  for (const auto& p : xtables) VOUCH_CLI_CHECK(opt.filter.AddExcludeTable(p));
+  for (const auto& p : schemas) VOUCH_CLI_CHECK(opt.filter.AddSchema(p));
+  for (const auto& p : xschemas) VOUCH_CLI_CHECK(opt.filter.AddExcludeSchema(p));
   if (digest->parsed()) {
     auto size = vouch::cli::ParseSize(chunk_size);
     if (!size || *size < 1024 || *size > (size_t{256} << 20)) {

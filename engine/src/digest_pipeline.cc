@@ -123,6 +123,10 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                           return nullptr;
                                         }
                                         bytes += s->chunk.size;
+                                        if (!options.filter.empty() &&
+                                            !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
+                                          s->chunk.size = 0;  // read, not hashed
+                                        }
                                         return s;
                                       }) &
             tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
@@ -163,7 +167,16 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   report.jobs = jobs;
   report.bytes_read = bytes;
   const auto& tables = reader.tables();
+  if (!options.filter.empty()) {
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (const auto& t : tables) seen.emplace_back(t.schema, t.name);
+    auto unmatched = options.filter.UnmatchedIncludes(seen);
+    if (!unmatched.empty()) {
+      return InvalidArgument(reader.source_info().location + ": pattern '" + unmatched.front() + "' matches no table");
+    }
+  }
   for (size_t i = 0; i < tables.size(); ++i) {
+    if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
     TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets),
                   tables[i].key_columns};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
@@ -183,6 +196,7 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
     LiveOptions live;
     live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
     live.only_tables = only_tables;
+    live.filter = &options.filter;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();
@@ -220,7 +234,18 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
 Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options) {
   auto opened = OpenSource(source, options);
   if (!opened.ok()) return opened.status();
-  if (opened->manifest) return std::move(*opened->manifest);
+  if (opened->manifest) {
+    DigestReport m = std::move(*opened->manifest);
+    if (!options.filter.empty()) {
+      std::vector<std::pair<std::string, std::string>> seen;
+      for (const auto& t : m.tables) seen.emplace_back(t.schema, t.name);
+      auto unmatched = options.filter.UnmatchedIncludes(seen);
+      if (!unmatched.empty()) return InvalidArgument(source + ": pattern '" + unmatched.front() + "' matches no table");
+      std::erase_if(m.tables, [&](const TableResult& t) { return !options.filter.Selects(t.schema, t.name); });
+      m.ComputeFinalHash();
+    }
+    return m;
+  }
   return DigestTables(*opened->reader, options);
 }
 

@@ -94,6 +94,7 @@ class LiveReader final : public TableStreamReader {
     conns_.push_back(Conn{leader});
     Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, "");
     if (!snapshot.ok()) return snapshot.status();
+    filter_ = opt.filter;
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
@@ -197,6 +198,7 @@ class LiveReader final : public TableStreamReader {
       t.SetColumns(std::move(cols));
       if (!PQgetisnull(r, i, 5)) t.key_columns = ParseTextArray(PQgetvalue(r, i, 5));
       if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
+      if (filter_ && !filter_->Selects(t.schema, t.name)) continue;
       tables_.push_back(std::move(t));
     }
     PQclear(r);
@@ -319,6 +321,7 @@ class LiveReader final : public TableStreamReader {
   size_t next_table_ = 0;
   size_t rr_ = 0;
   Status failed_;
+  const TableFilter* filter_ = nullptr;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
+#include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
 
@@ -20,6 +21,10 @@ struct DigestOptions {
   int jobs = 0;                      // threads; 0 = all cores
   size_t chunk_size = size_t{4} << 20;  // bytes of rows per chunk
   uint32_t buckets = TableDigest::kDefaultBuckets;
+  // pg_dump-style -t/-T/-n/-N selection. Rows of unselected tables are read
+  // (a dump is still decompressed to its end) but not hashed or reported. An
+  // include pattern that selects nothing is a usage error.
+  TableFilter filter;
 };
 
 struct TableResult {

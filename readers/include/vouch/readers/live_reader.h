@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 
 namespace vouch {
@@ -18,6 +19,7 @@ namespace vouch {
 struct LiveOptions {
   int jobs = 1;                          // connections
   std::vector<std::string> only_tables;  // "schema.name" (quoted as needed); empty = all
+  const TableFilter* filter = nullptr;   // pg_dump-style selection; null = all
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or

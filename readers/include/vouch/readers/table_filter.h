@@ -1,0 +1,43 @@
+// pg_dump-style table selection: -t/-T table patterns and -n/-N schema
+// patterns, with pg_dump's rules: `*` and `?` are wildcards, unquoted letters
+// are folded to lower case, "quoted" parts match exactly, `schema.table` or a
+// bare `table` (any schema). A table is selected when it matches a -t pattern
+// (or, without -t, its schema matches a -n pattern, or there is no -n), and
+// matches no -T pattern (and, without -t, its schema no -N pattern).
+#pragma once
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "vouch/status.h"
+
+namespace vouch {
+
+class TableFilter {
+ public:
+  Status AddTable(const std::string& pattern);          // -t
+  Status AddExcludeTable(const std::string& pattern);   // -T
+  Status AddSchema(const std::string& pattern);         // -n
+  Status AddExcludeSchema(const std::string& pattern);  // -N
+
+  bool Selects(const std::string& schema, const std::string& name) const;
+  bool empty() const { return tables_.empty() && xtables_.empty() && schemas_.empty() && xschemas_.empty(); }
+  // Include patterns (-t, -n) that selected nothing among `seen` tables, for
+  // an error: a typo must not silently verify nothing.
+  std::vector<std::string> UnmatchedIncludes(const std::vector<std::pair<std::string, std::string>>& seen) const;
+
+ private:
+  struct Pattern {
+    std::string text;
+    bool has_schema = false;
+    bool schema_only = false;  // a -n/-N pattern
+    std::regex schema, name;
+  };
+  static Result<Pattern> Compile(const std::string& text, bool schema_only);
+  static bool Match(const Pattern& p, const std::string& schema, const std::string& name);
+
+  std::vector<Pattern> tables_, xtables_, schemas_, xschemas_;
+};
+
+}  // namespace vouch

@@ -1,0 +1,122 @@
+#include "vouch/readers/table_filter.h"
+
+namespace vouch {
+namespace {
+
+// Converts one dot-separated part of a pattern to an anchored regex.
+std::string PartToRegex(const std::string& part) {
+  std::string re = "^";
+  bool quoted = false;
+  for (size_t i = 0; i < part.size(); ++i) {
+    char c = part[i];
+    if (c == '"') {
+      if (quoted && i + 1 < part.size() && part[i + 1] == '"') {
+        re += "\"";
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+      continue;
+    }
+    if (!quoted && c == '*') {
+      re += ".*";
+    } else if (!quoted && c == '?') {
+      re += ".";
+    } else {
+      if (!quoted && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (std::string("\\^$.|+()[]{}*?").find(c) != std::string::npos) re += '\\';
+      re += c;
+    }
+  }
+  return re + "$";
+}
+
+// Splits at the dots that are outside double quotes.
+std::vector<std::string> SplitDots(const std::string& s) {
+  std::vector<std::string> parts(1);
+  bool quoted = false;
+  for (char c : s) {
+    if (c == '"') quoted = !quoted;
+    if (c == '.' && !quoted) {
+      parts.emplace_back();
+      continue;
+    }
+    parts.back() += c;
+  }
+  return parts;
+}
+
+}  // namespace
+
+Result<TableFilter::Pattern> TableFilter::Compile(const std::string& text, bool schema_only) {
+  auto parts = SplitDots(text);
+  if (text.empty() || parts.size() > (schema_only ? 1u : 2u)) {
+    return InvalidArgument("invalid name pattern '" + text + "' (expected " +
+                           (schema_only ? "schema" : "[schema.]table") + ")");
+  }
+  Pattern p;
+  p.text = text;
+  try {
+    if (schema_only) {
+      p.schema_only = p.has_schema = true;
+      p.schema = std::regex(PartToRegex(parts[0]));
+    } else if (parts.size() == 2) {
+      p.has_schema = true;
+      p.schema = std::regex(PartToRegex(parts[0]));
+      p.name = std::regex(PartToRegex(parts[1]));
+    } else {
+      p.name = std::regex(PartToRegex(parts[0]));
+    }
+  } catch (const std::regex_error&) {
+    return InvalidArgument("invalid name pattern '" + text + "'");
+  }
+  return p;
+}
+
+bool TableFilter::Match(const Pattern& p, const std::string& schema, const std::string& name) {
+  if (p.schema_only) return std::regex_match(schema, p.schema);
+  return (!p.has_schema || std::regex_match(schema, p.schema)) && std::regex_match(name, p.name);
+}
+
+#define VOUCH_ADD_PATTERN(list, schema_only)                        \
+  auto p = Compile(pattern, schema_only);                           \
+  if (!p.ok()) return p.status();                                   \
+  list.push_back(std::move(p).value());                             \
+  return Status::Ok()
+
+Status TableFilter::AddTable(const std::string& pattern) { VOUCH_ADD_PATTERN(tables_, false); }
+Status TableFilter::AddExcludeTable(const std::string& pattern) { VOUCH_ADD_PATTERN(xtables_, false); }
+Status TableFilter::AddSchema(const std::string& pattern) { VOUCH_ADD_PATTERN(schemas_, true); }
+Status TableFilter::AddExcludeSchema(const std::string& pattern) { VOUCH_ADD_PATTERN(xschemas_, true); }
+#undef VOUCH_ADD_PATTERN
+
+bool TableFilter::Selects(const std::string& schema, const std::string& name) const {
+  auto any = [&](const std::vector<Pattern>& list) {
+    for (const auto& p : list) {
+      if (Match(p, schema, name)) return true;
+    }
+    return false;
+  };
+  bool selected;
+  if (!tables_.empty()) {
+    selected = any(tables_);  // pg_dump: -n/-N do not apply when -t is given
+  } else {
+    selected = (schemas_.empty() || any(schemas_)) && !any(xschemas_);
+  }
+  return selected && !any(xtables_);
+}
+
+std::vector<std::string> TableFilter::UnmatchedIncludes(
+    const std::vector<std::pair<std::string, std::string>>& seen) const {
+  std::vector<std::string> out;
+  for (const auto* list : {&tables_, &schemas_}) {
+    for (const auto& p : *list) {
+      bool hit = false;
+      for (const auto& [schema, name] : seen) hit = hit || Match(p, schema, name);
+      if (!hit) out.push_back(p.text);
+    }
+  }
+  return out;
+}
+
+}  // namespace vouch
