@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo: installs the dependencies, builds vouch (Release), starts a
 # throwaway PostgreSQL cluster, generates the drill-shaped sample database,
-# dumps it with pg_dump (plain format, gzip), and runs `vouch digest` on the
-# dump, printing the report. The cluster is stopped and removed at exit.
+# dumps it with pg_dump (plain format, gzip), runs `vouch digest` on the dump
+# and on the live database, restores the dump into a second database with one
+# row changed and lets `vouch compare` name it, and shows a damaged dump being
+# caught. The cluster is stopped and removed at exit.
 #   VOUCH_DEMO_SCALE=0.05  dataset scale (1.0 ≈ 4 M rows, 1 GB); default 0.02
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,18 @@ for t in agents sessions tasks executions tool_calls audit_log; do
 done
 echo "== vouch digest drill.sql.gz"
 build/cli/vouch digest "$work/drill.sql.gz" -o "$work/drill.manifest.json"
+URI="postgresql://$PGUSER@127.0.0.1:$PGPORT"
+echo "== vouch compare $URI/drill drill.sql.gz (the live database against its dump)"
+build/cli/vouch compare "$URI/drill" "$work/drill.sql.gz" --quiet | tail -3
+echo "== Restoring the dump into drill_copy and changing one row (tasks id=7)"
+createdb drill_copy
+gzip -dc "$work/drill.sql.gz" | psql -X -q -v ON_ERROR_STOP=1 -d drill_copy >/dev/null
+psql -X -q -d drill_copy -c "UPDATE tasks SET priority = priority + 1 WHERE id = 7"
+echo "== vouch compare $URI/drill $URI/drill_copy"
+set +e
+build/cli/vouch compare "$URI/drill" "$URI/drill_copy" --quiet
+echo "   vouch exit code: $? (1 = differences found)"
+set -e
 echo "== A damaged copy (one bit flipped in the middle of the gzip stream)"
 cp "$work/drill.sql.gz" "$work/damaged.sql.gz"
 size=$(stat -c %s "$work/damaged.sql.gz")

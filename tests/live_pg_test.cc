@@ -106,6 +106,13 @@ TEST_F(LivePg, DumpRestoreCopyHasTheSameFinalHash) {
   ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.30000000000000004 WHERE id = 3\"").exit_code, 0);
   auto c = Vouch("digest " + Uri(copy) + " -q");
   EXPECT_NE(FinalHash(c), FinalHash(a));
+  // numeric 1.10 and 1.1 are different values (their scale differs).
+  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.1 WHERE id = 3; "
+                       "UPDATE types SET num = 1.1 WHERE id = 1\"").exit_code, 0);
+  auto d = Vouch("compare " + Uri(db_) + " " + Uri(copy));
+  EXPECT_EQ(d.exit_code, 1) << d.out;
+  EXPECT_NE(d.out.find("public.types: 0 missing, 0 extra, 1 changed (key id)\n  changed  id=1\n"), std::string::npos)
+      << d.out;
   testing::DropDatabase(copy);
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -139,8 +141,10 @@ std::string CompareJson(const CompareReport& r) {
 
 std::string RunStats(const DigestReport& r) {
   double mb = static_cast<double>(r.bytes_read) / 1e6;
-  return fmt::format("vouch: read {:.1f} MB of rows in {:.2f} s ({:.0f} MB/s) with {} jobs\n", mb, r.seconds,
-                     r.seconds > 0 ? mb / r.seconds : 0.0, r.jobs);
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);  // ru_maxrss: peak resident set, KiB on Linux
+  return fmt::format("vouch: read {:.1f} MB of rows in {:.2f} s ({:.0f} MB/s) with {} jobs; peak RSS {:.0f} MB\n", mb,
+                     r.seconds, r.seconds > 0 ? mb / r.seconds : 0.0, r.jobs, static_cast<double>(ru.ru_maxrss) / 1024);
 }
 
 }  // namespace vouch::cli

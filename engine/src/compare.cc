@@ -22,9 +22,9 @@ struct Collected {
 };
 
 // Pass 2 over one source: keeps the canonical rows of the wanted tables whose
-// bucket differs. Bounded by `max_rows` in total.
+// bucket differs. Bounded by `max_bytes` of row text in total.
 Status CollectRows(const std::string& source, const DigestOptions& options, std::map<TableKey, Collected>& wanted,
-                   size_t max_rows, std::string* too_many) {
+                   size_t max_bytes, std::string* too_many) {
   std::vector<std::string> names;
   for (const auto& [k, c] : wanted) {
     TableResult t{k.first, k.second, {}, TableDigest(1), {}};
@@ -54,8 +54,10 @@ Status CollectRows(const std::string& source, const DigestOptions& options, std:
         return Corrupt(source + ": table " + chunk.table->QualifiedName() + ": malformed row during the second pass");
       }
       if (c.buckets.count(bucketing.BucketOf(HashRow(canonical)))) {
-        if (++held > max_rows) {
-          *too_many = "more than " + std::to_string(max_rows) + " rows in differing buckets";
+        held += canonical.size() + sizeof(std::string);
+        if (held > max_bytes) {
+          *too_many = "the rows in differing buckets exceed " + std::to_string(max_bytes >> 20) +
+                      " MB (too many differences to list)";
           return Status::Ok();
         }
         c.rows.emplace_back(canonical);
@@ -228,9 +230,9 @@ Result<CompareReport> Compare(const std::string& expected, const std::string& ac
       reason = "a manifest holds digests, not rows: compare two readable sources to name the rows";
     } else {
       std::string too_many;
-      VOUCH_RETURN_IF_ERROR(CollectRows(expected, options.digest, want_e, options.max_diff_rows, &too_many));
+      VOUCH_RETURN_IF_ERROR(CollectRows(expected, options.digest, want_e, options.max_diff_bytes, &too_many));
       if (too_many.empty()) {
-        VOUCH_RETURN_IF_ERROR(CollectRows(actual, options.digest, want_a, options.max_diff_rows, &too_many));
+        VOUCH_RETURN_IF_ERROR(CollectRows(actual, options.digest, want_a, options.max_diff_bytes, &too_many));
       }
       reason = too_many;
     }

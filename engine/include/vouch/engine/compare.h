@@ -18,7 +18,7 @@ namespace vouch {
 struct CompareOptions {
   DigestOptions digest;
   size_t max_keys = 20;            // keys listed per kind and table
-  size_t max_diff_rows = 2000000;  // rows pass 2 may hold per side before giving up
+  size_t max_diff_bytes = size_t{96} << 20;  // row bytes pass 2 may hold per side before giving up
 };
 
 enum class TableStatus { kMatch, kMismatch, kMissing, kExtra };
