@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "support/pg_test_env.h"
-#include "support/tricky_schema.h"
 
 namespace vouch {
 namespace {
@@ -17,17 +16,8 @@ class ComparePg : public testing::PreparedTest<ComparePg> {
  protected:
   friend class testing::PreparedTest<ComparePg>;
   static void Prepare() {
-    src_ = testing::CreateDatabase("vouch_cmp_src");
-    dir_ = ::testing::TempDir() + "vouch_cmp_" + std::to_string(getpid());
-    ASSERT_EQ(RunCommand("mkdir -p " + dir_).exit_code, 0);
-    auto gen = RunCommand(testing::BinPath("VOUCH_GEN_BIN") + " --scale 0.005 --seed 4 --dbname " + src_);
-    ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    std::string path = dir_ + "/tricky.sql";
-    FILE* f = fopen(path.c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    fputs(testing::kTrickySchema, f);
-    fclose(f);
-    ASSERT_EQ(RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + src_ + " -f " + path).exit_code, 0);
+    src_ = testing::CreateDrillDatabase("vouch_cmp_src", 0.005, 4, /*tricky=*/true);
+    dir_ = testing::MakeTempDir("vouch_cmp");
     ASSERT_EQ(RunCommand("PGTZ=UTC pg_dump -Fp -d " + src_ + " -f " + dir_ + "/src.sql").exit_code, 0);
     vouch_ = testing::BinPath("VOUCH_BIN");
   }
@@ -35,10 +25,7 @@ class ComparePg : public testing::PreparedTest<ComparePg> {
     testing::DropDatabase(src_);
     RunCommand("rm -rf " + dir_);
   }
-  static std::string Uri(const std::string& db) {
-    const auto& v = testing::TestPg().vars;
-    return "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + v.at("PGPORT") + "/" + db;
-  }
+  static std::string Uri(const std::string& db) { return testing::DatabaseUri(db); }
   static std::string CopyOf(const char* how) {
     std::string db = testing::CreateDatabase("vouch_cmp_copy");
     std::string cmd = std::string(how) == "psql" ? "pg_dump -d " + src_ + " | psql -X -q -v ON_ERROR_STOP=1 -d " + db

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "support/pg_test_env.h"
-#include "support/tricky_schema.h"
 
 namespace vouch {
 namespace {
@@ -17,34 +16,19 @@ namespace {
 using testing::PsqlScalar;
 using testing::RunCommand;
 
-
-
 class LivePg : public testing::PreparedTest<LivePg> {
  protected:
   friend class testing::PreparedTest<LivePg>;
   static void Prepare() {
-    db_ = testing::CreateDatabase("vouch_live");
-    dir_ = ::testing::TempDir() + "vouch_live_" + std::to_string(getpid());
-    ASSERT_EQ(RunCommand("mkdir -p " + dir_).exit_code, 0);
-    auto gen = RunCommand(testing::BinPath("VOUCH_GEN_BIN") + " --scale 0.005 --seed 9 --dbname " + db_);
-    ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    std::string path = dir_ + "/tricky.sql";
-    FILE* f = fopen(path.c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    fputs(testing::kTrickySchema, f);
-    fclose(f);
-    auto load = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db_ + " -f " + path);
-    ASSERT_EQ(load.exit_code, 0) << load.err;
+    db_ = testing::CreateDrillDatabase("vouch_live", 0.005, 9, /*tricky=*/true);
+    dir_ = testing::MakeTempDir("vouch_live");
     vouch_ = testing::BinPath("VOUCH_BIN");
   }
   static void TearDownTestSuite() {
     testing::DropDatabase(db_);
     RunCommand("rm -rf " + dir_);
   }
-  static std::string Uri(const std::string& db) {
-    const auto& v = testing::TestPg().vars;
-    return "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + v.at("PGPORT") + "/" + db;
-  }
+  static std::string Uri(const std::string& db) { return testing::DatabaseUri(db); }
   static std::string FinalHash(const testing::CmdResult& r) {
     size_t pos = r.out.find("FINAL_VALIDATION_HASH: ");
     return pos == std::string::npos ? "" : r.out.substr(pos + 23, 64);

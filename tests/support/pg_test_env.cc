@@ -1,5 +1,7 @@
 #include "pg_test_env.h"
 
+#include "tricky_schema.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,6 +95,29 @@ std::string CreateDatabase(const std::string& prefix) {
   CmdResult r = RunCommand("dropdb --if-exists " + name + " && createdb " + name);
   if (r.exit_code != 0) Fatal("createdb " + name + " failed: " + r.err);
   return name;
+}
+
+std::string CreateDrillDatabase(const std::string& prefix, double scale, int seed, bool tricky) {
+  std::string db = CreateDatabase(prefix);
+  CmdResult gen = RunCommand(BinPath("VOUCH_GEN_BIN") + " --scale " + std::to_string(scale) + " --seed " +
+                             std::to_string(seed) + " --dbname " + db);
+  if (gen.exit_code != 0) Fatal("vouch-gen failed: " + gen.err);
+  if (tricky) {
+    CmdResult load = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " + ShellQuote(kTrickySchema));
+    if (load.exit_code != 0) Fatal("loading the tricky schema failed: " + load.err);
+  }
+  return db;
+}
+
+std::string DatabaseUri(const std::string& db) {
+  const auto& v = TestPg().vars;
+  return "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + v.at("PGPORT") + "/" + db;
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string dir = ::testing::TempDir() + prefix + "_" + std::to_string(getpid());
+  if (RunCommand("rm -rf " + dir + " && mkdir -p " + dir).exit_code != 0) Fatal("cannot create " + dir);
+  return dir;
 }
 
 void DropDatabase(const std::string& name) {

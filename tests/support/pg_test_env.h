@@ -34,6 +34,14 @@ CmdResult RunCommand(const std::string& shell_cmd);
 // The path in environment variable `env_var` (VOUCH_BIN, VOUCH_GEN_BIN).
 std::string BinPath(const char* env_var);
 
+// Creates a database (unique name from `prefix`) holding the vouch-gen drill
+// dataset at `scale` and, with `tricky`, the tables of tricky_schema.h.
+std::string CreateDrillDatabase(const std::string& prefix, double scale, int seed, bool tricky);
+// postgresql://user@127.0.0.1:port/db for the test cluster.
+std::string DatabaseUri(const std::string& db);
+// A fresh directory under the gtest temp dir, named after `prefix` and the pid.
+std::string MakeTempDir(const std::string& prefix);
+
 // `psql -X -At -d db -c sql`, trimmed; fails the test on error.
 std::string PsqlScalar(const std::string& db, const std::string& sql);
 
