@@ -38,6 +38,19 @@ TEST(TableFilter, QuestionMarkDotsAndRegexCharactersAreLiteral) {
   EXPECT_FALSE(f.AddTable("").ok());
 }
 
+TEST(TableFilter, StarsBacktrack) {
+  TableFilter f;
+  ASSERT_TRUE(f.AddTable("a*b*c").ok());
+  ASSERT_TRUE(f.AddTable("\"x*\"").ok());  // quoted: a literal star
+  EXPECT_TRUE(f.Selects("s", "axxbyyc"));
+  EXPECT_TRUE(f.Selects("s", "abc"));
+  EXPECT_TRUE(f.Selects("s", "abbbcbc"));
+  EXPECT_FALSE(f.Selects("s", "acb"));
+  EXPECT_FALSE(f.Selects("s", "abcd"));
+  EXPECT_TRUE(f.Selects("s", "x*"));
+  EXPECT_FALSE(f.Selects("s", "xy"));
+}
+
 TEST(TableFilter, SchemasAndExclusions) {
   TableFilter f;
   ASSERT_TRUE(f.AddSchema("pub*").ok());

@@ -54,6 +54,34 @@ TEST_F(LivePg, LiveDigestEqualsDumpDigest) {
   EXPECT_NE(live.out.find("| public.\"Odd \"\"Table\"\" Näme\" "), std::string::npos) << live.out;
 }
 
+TEST_F(LivePg, DumpsTakenInOtherTimeZonesGiveTheLiveDigest) {
+  auto live = Vouch("digest " + Uri(db_) + " -q");
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  for (const char* zone : {"America/New_York", "Asia/Kolkata", "Pacific/Chatham"}) {
+    SCOPED_TRACE(zone);
+    std::string file = dir_ + "/zone.sql";
+    ASSERT_EQ(RunCommand(std::string("PGTZ=") + zone + " pg_dump -Fp -d " + db_ + " -f " + file).exit_code, 0);
+    // The dump really holds local offsets (so this test can fail).
+    EXPECT_NE(RunCommand("grep -cE '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?[+-]([1-9][0-9]|0[1-9])' " + file).out, "0\n");
+    auto dump = Vouch("digest " + file + " -q");
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    EXPECT_EQ(dump.out.substr(dump.out.find("\n| ")), live.out.substr(live.out.find("\n| ")));
+  }
+  // A timestamptz inside a composite value cannot be rewritten: a clear
+  // error, never a wrong hash.
+  std::string db = testing::CreateDatabase("vouch_tz_composite");
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c \"CREATE TYPE ev AS (at timestamptz, label text); "
+                       "CREATE TABLE t (id int, e ev); INSERT INTO t VALUES (1, ROW('2025-03-01 12:00+00', 'x'))\"")
+                .exit_code, 0);
+  ASSERT_EQ(RunCommand("PGTZ=Asia/Kolkata pg_dump -Fp -d " + db + " -f " + dir_ + "/composite.sql").exit_code, 0);
+  auto r = Vouch("digest " + dir_ + "/composite.sql");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("column e holds a timestamptz with a non-UTC offset"), std::string::npos) << r.err;
+  ASSERT_EQ(RunCommand("PGTZ=UTC pg_dump -Fp -d " + db + " -f " + dir_ + "/composite.sql").exit_code, 0);
+  EXPECT_EQ(Vouch("digest " + dir_ + "/composite.sql").exit_code, 0);
+  testing::DropDatabase(db);
+}
+
 TEST_F(LivePg, DoesNotHangWhenTheLastTableEndsEmpty) {
   // The reader once polled no sockets for 60 s after its last (empty) table.
   auto r = RunCommand("timeout 30 " + vouch_ + " digest " + Uri(db_) + " -q --jobs 1");

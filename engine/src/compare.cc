@@ -50,7 +50,7 @@ Status CollectRows(const std::string& source, const DigestOptions& options, std:
       size_t nl = rows.find('\n');
       std::string_view canonical;
       size_t fields = 0;
-      if (!canon.Canonicalize(rows.substr(0, nl), scratch, &canonical, &fields)) {
+      if (canon.Canonicalize(rows.substr(0, nl), scratch, &canonical, &fields) != RowCanonicalizer::kOk) {
         return Corrupt(source + ": table " + chunk.table->QualifiedName() + ": malformed row during the second pass");
       }
       if (c.buckets.count(bucketing.BucketOf(HashRow(canonical)))) {

@@ -33,6 +33,26 @@ struct Slot {
   Status error;
 };
 
+// The error for a row the canonicalizer refused.
+Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t field, uint64_t offset,
+                const std::string& location) {
+  std::string where = location + ": table " + t.QualifiedName() + ": row at uncompressed byte offset " +
+                      std::to_string(offset);
+  switch (outcome) {
+    case RowCanonicalizer::kFieldCount:
+      return Corrupt(where + " has " + std::to_string(field) + " fields, its COPY statement lists " +
+                     std::to_string(t.columns.size()) + " columns");
+    case RowCanonicalizer::kBadTimestamptz:
+      return Corrupt(where + ": column " + t.columns[field] + " is timestamptz but its value is not one");
+    case RowCanonicalizer::kNonUtcUnknownType:
+      return Unsupported(where + ": column " + t.columns[field] +
+                         " holds a timestamptz with a non-UTC offset inside a value whose type the dump does not "
+                         "let vouch rewrite (unknown or composite type); take the dump with PGTZ=UTC");
+    case RowCanonicalizer::kOk: break;
+  }
+  return Status::Ok();
+}
+
 // Canonicalizes and hashes every row of the chunk into slot.hashes.
 void HashChunk(Slot& s, const std::string& location) {
   s.hashes.clear();
@@ -45,11 +65,10 @@ void HashChunk(Slot& s, const std::string& location) {
     std::string_view row(p, static_cast<size_t>(nl - p));
     std::string_view c;
     size_t fields = 0;
-    if (!canon.Canonicalize(row, s.scratch, &c, &fields)) {
-      s.error = Corrupt(location + ": table " + s.chunk.table->QualifiedName() + ": row at uncompressed byte offset " +
-                        std::to_string(s.chunk.offset + static_cast<uint64_t>(p - s.chunk.data.data())) + " has " +
-                        std::to_string(fields) + " fields, its COPY statement lists " +
-                        std::to_string(s.chunk.table->columns.size()) + " columns");
+    auto outcome = canon.Canonicalize(row, s.scratch, &c, &fields);
+    if (outcome != RowCanonicalizer::kOk) {
+      s.error = RowError(outcome, *s.chunk.table, fields,
+                         s.chunk.offset + static_cast<uint64_t>(p - s.chunk.data.data()), location);
       return;
     }
     s.hashes.push_back(HashRow(c));

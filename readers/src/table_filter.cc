@@ -1,35 +1,52 @@
 #include "vouch/readers/table_filter.h"
 
 namespace vouch {
-namespace {
-
-// Converts one dot-separated part of a pattern to an anchored regex.
-std::string PartToRegex(const std::string& part) {
-  std::string re = "^";
+// Parses one dot-separated part: quotes, "" escapes, case folding, wildcards.
+TableFilter::Glob TableFilter::ParseGlob(const std::string& part) {
+  Glob g;
   bool quoted = false;
   for (size_t i = 0; i < part.size(); ++i) {
     char c = part[i];
     if (c == '"') {
       if (quoted && i + 1 < part.size() && part[i + 1] == '"') {
-        re += "\"";
+        g.chars += '"';
+        g.wild.push_back(false);
         ++i;
       } else {
         quoted = !quoted;
       }
       continue;
     }
-    if (!quoted && c == '*') {
-      re += ".*";
-    } else if (!quoted && c == '?') {
-      re += ".";
+    bool wild = !quoted && (c == '*' || c == '?');
+    if (!quoted && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    g.chars += c;
+    g.wild.push_back(wild);
+  }
+  return g;
+}
+
+bool TableFilter::Glob::Matches(const std::string& s) const {
+  // Iterative wildcard matching: on a mismatch, let the last '*' absorb one more byte.
+  size_t p = 0, i = 0, star = std::string::npos, mark = 0;
+  while (i < s.size()) {
+    if (p < chars.size() && wild[p] && chars[p] == '*') {
+      star = p++;
+      mark = i;
+    } else if (p < chars.size() && ((wild[p] && chars[p] == '?') || (!wild[p] && chars[p] == s[i]))) {
+      ++p;
+      ++i;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      i = ++mark;
     } else {
-      if (!quoted && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (std::string("\\^$.|+()[]{}*?").find(c) != std::string::npos) re += '\\';
-      re += c;
+      return false;
     }
   }
-  return re + "$";
+  while (p < chars.size() && wild[p] && chars[p] == '*') ++p;
+  return p == chars.size();
 }
+
+namespace {
 
 // Splits at the dots that are outside double quotes.
 std::vector<std::string> SplitDots(const std::string& s) {
@@ -56,26 +73,22 @@ Result<TableFilter::Pattern> TableFilter::Compile(const std::string& text, bool 
   }
   Pattern p;
   p.text = text;
-  try {
-    if (schema_only) {
-      p.schema_only = p.has_schema = true;
-      p.schema = std::regex(PartToRegex(parts[0]));
-    } else if (parts.size() == 2) {
-      p.has_schema = true;
-      p.schema = std::regex(PartToRegex(parts[0]));
-      p.name = std::regex(PartToRegex(parts[1]));
-    } else {
-      p.name = std::regex(PartToRegex(parts[0]));
-    }
-  } catch (const std::regex_error&) {
-    return InvalidArgument("invalid name pattern '" + text + "'");
+  if (schema_only) {
+    p.schema_only = p.has_schema = true;
+    p.schema = ParseGlob(parts[0]);
+  } else if (parts.size() == 2) {
+    p.has_schema = true;
+    p.schema = ParseGlob(parts[0]);
+    p.name = ParseGlob(parts[1]);
+  } else {
+    p.name = ParseGlob(parts[0]);
   }
   return p;
 }
 
 bool TableFilter::Match(const Pattern& p, const std::string& schema, const std::string& name) {
-  if (p.schema_only) return std::regex_match(schema, p.schema);
-  return (!p.has_schema || std::regex_match(schema, p.schema)) && std::regex_match(name, p.name);
+  if (p.schema_only) return p.schema.Matches(schema);
+  return (!p.has_schema || p.schema.Matches(schema)) && p.name.Matches(name);
 }
 
 #define VOUCH_ADD_PATTERN(list, schema_only)                        \

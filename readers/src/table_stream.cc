@@ -44,22 +44,25 @@ void TableInfo::SetColumns(std::vector<std::string> cols) {
   }
 }
 
-RowCanonicalizer::RowCanonicalizer(const TableInfo& table) : table_(&table), ncols_(table.columns.size()) {}
+RowCanonicalizer::RowCanonicalizer(const TableInfo& table)
+    : table_(&table), ncols_(table.columns.size()), rewrite_(false) {
+  for (TzKind k : table.tz_kinds) rewrite_ = rewrite_ || k != TzKind::kNone;
+}
 
-bool RowCanonicalizer::Canonicalize(std::string_view row, CanonicalScratch& s, std::string_view* out,
-                                    size_t* fields) const {
+RowCanonicalizer::Outcome RowCanonicalizer::Canonicalize(std::string_view row, CanonicalScratch& s,
+                                                         std::string_view* out, size_t* fields) const {
   if (ncols_ == 0) {  // COPY of a table without columns writes empty lines
     *fields = row.empty() ? 0 : 1;
     *out = row;
-    return row.empty();
+    return row.empty() ? kOk : kFieldCount;
   }
   const char* p = row.data();
   const char* end = p + row.size();
-  if (table_->canonical_is_identity) {
+  if (table_->canonical_is_identity && !rewrite_) {
     size_t tabs = CountByte(p, row.size(), '\t');
     *fields = tabs + 1;
     *out = row;
-    return tabs + 1 == ncols_;
+    return tabs + 1 == ncols_ ? kOk : kFieldCount;
   }
   s.bounds.clear();
   const char* field = p;
@@ -72,15 +75,36 @@ bool RowCanonicalizer::Canonicalize(std::string_view row, CanonicalScratch& s, s
     field = tab + 1;
   }
   *fields = s.bounds.size() / 2;
-  if (*fields != ncols_) return false;
+  if (*fields != ncols_) return kFieldCount;
   s.row.clear();
   for (size_t i = 0; i < ncols_; ++i) {
     uint32_t k = table_->canonical_order[i];
     if (i) s.row.push_back('\t');
-    s.row.append(p + s.bounds[2 * k], s.bounds[2 * k + 1] - s.bounds[2 * k]);
+    std::string_view f(p + s.bounds[2 * k], s.bounds[2 * k + 1] - s.bounds[2 * k]);
+    TzKind kind = rewrite_ ? table_->tz_kinds[k] : TzKind::kNone;
+    if (kind == TzKind::kNone || f == "\\N") {
+      s.row.append(f);
+      continue;
+    }
+    *fields = k;
+    size_t before = s.row.size();
+    bool ok = true;
+    switch (kind) {
+      case TzKind::kScalar: ok = AppendTimestamptzUtc(f, &s.row); break;
+      case TzKind::kQuotedElements: ok = AppendQuotedTimestamptzUtc(f, &s.row); break;
+      case TzKind::kCheckOnly:
+        if (HasNonUtcTimestamptz(f)) return kNonUtcUnknownType;
+        s.row.append(f);
+        break;
+      case TzKind::kNone: break;
+    }
+    if (!ok) {
+      s.row.resize(before);
+      return kBadTimestamptz;
+    }
   }
   *out = s.row;
-  return true;
+  return kOk;
 }
 
 }  // namespace vouch

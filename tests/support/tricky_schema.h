@@ -18,6 +18,10 @@ CREATE TABLE parted (id integer, region text, v text, PRIMARY KEY (id, region)) 
 CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
 CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
 CREATE TABLE nokey (v text);
+CREATE DOMAIN moment AS timestamptz;
+CREATE TABLE events (id integer PRIMARY KEY, at moment, ats timestamptz[], during tstzrange,
+  at3 timestamp(3) with time zone);
+CREATE TABLE events_archive (note text) INHERITS (events);
 INSERT INTO "Odd ""Table"" Näme" VALUES (1, 'a b', 'ü'), (2, NULL, '');
 INSERT INTO types (id, f4, f8, num, j, arr, tarr, comp, dom, m, iv, t, b, ts, d, tm) VALUES
   (1, 'NaN', 'Infinity', 1.10, '{"b": 1, "a": [1, 2.50]}', '{1,2,3}', '{"a b","c\"d",NULL}', '(1,"x y")', 3.5,
@@ -29,6 +33,12 @@ INSERT INTO types (id, f4, f8, num, j, arr, tarr, comp, dom, m, iv, t, b, ts, d,
   (4, 3.4028235e38, 2.2250738585072014e-308, -0.0, '"日本"', '{{1,2},{3,4}}', '{é}', '(2,)', 1, 'ok', '0', 'é日本', '\x00ff', 'infinity', NULL, NULL);
 INSERT INTO parted VALUES (1, 'eu', 'a'), (2, 'us', 'b'), (3, 'eu', 'c');
 INSERT INTO nokey VALUES ('x'), ('x'), (NULL);
+INSERT INTO events VALUES
+  (1, '2025-09-15 08:22:15.5+00', '{"2025-01-01 00:00:00+00",NULL}', '[2025-01-01 00:00+00,2025-01-02 00:00+00)',
+   '1800-01-01 00:00:00.123+00'),
+  (2, '0044-03-15 12:00:00+00 BC', '{}', 'empty', 'infinity'),
+  (3, '0001-01-01 01:00:00+00', '{"2025-11-02 05:30:00+00"}', '(,2025-03-30 01:30:00+00]', '2025-03-30 01:00:00+00');
+INSERT INTO events_archive VALUES (4, '2025-11-02 05:30:00+00', NULL, NULL, NULL, 'x');
 )SQL";
 
 }  // namespace vouch::testing

@@ -20,14 +20,16 @@ struct CanonicalScratch {
 class RowCanonicalizer {
  public:
   explicit RowCanonicalizer(const TableInfo& table);
+  enum Outcome { kOk, kFieldCount, kBadTimestamptz, kNonUtcUnknownType };
   // `row` excludes its '\n'. On success *out views either `row` itself or
-  // scratch.row. Returns false when the row has the wrong number of fields;
-  // then *fields holds the number found.
-  bool Canonicalize(std::string_view row, CanonicalScratch& scratch, std::string_view* out, size_t* fields) const;
+  // scratch.row. kFieldCount: *fields holds the number found. Otherwise
+  // *fields is the index (COPY order) of the column whose value is a problem.
+  Outcome Canonicalize(std::string_view row, CanonicalScratch& scratch, std::string_view* out, size_t* fields) const;
 
  private:
   const TableInfo* table_;
   size_t ncols_;
+  bool rewrite_;  // some column holds timestamptz to normalize or check
 };
 
 }  // namespace vouch

@@ -6,7 +6,6 @@
 // matches no -T pattern (and, without -t, its schema no -N pattern).
 #pragma once
 
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -28,12 +27,20 @@ class TableFilter {
   std::vector<std::string> UnmatchedIncludes(const std::vector<std::pair<std::string, std::string>>& seen) const;
 
  private:
+  // One dot-separated part: literal bytes, with '*' and '?' wildcards where
+  // wild[i] is set (a quoted '*' is literal).
+  struct Glob {
+    std::string chars;
+    std::vector<bool> wild;
+    bool Matches(const std::string& s) const;
+  };
   struct Pattern {
     std::string text;
     bool has_schema = false;
     bool schema_only = false;  // a -n/-N pattern
-    std::regex schema, name;
+    Glob schema, name;
   };
+  static Glob ParseGlob(const std::string& part);
   static Result<Pattern> Compile(const std::string& text, bool schema_only);
   static bool Match(const Pattern& p, const std::string& schema, const std::string& name);
 

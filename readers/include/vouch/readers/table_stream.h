@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/readers/timestamptz.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -26,6 +27,10 @@ struct TableInfo {
   // the table has none or the source does not say. Used to name differing
   // rows, never in the digest.
   std::vector<std::string> key_columns;
+  // Per column (COPY order): how its values hold timestamptz that a dump may
+  // have written in a non-UTC zone. Empty when no column needs rewriting
+  // (live sources read with TimeZone=UTC).
+  std::vector<TzKind> tz_kinds;
   // Where the table's data starts, for messages ("uncompressed byte offset N").
   uint64_t data_offset = 0;
 
