@@ -66,6 +66,18 @@ TEST_F(Cli, TableSelectionFollowsPgDumpPatterns) {
   EXPECT_EQ(typo.out, "");
 }
 
+TEST_F(Cli, LargeObjectsAreNamedNotSilentlySkipped) {
+  std::string db = testing::CreateDatabase("vouch_lo");
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c \"CREATE TABLE t (id int); INSERT INTO t VALUES (1); "
+                       "SELECT lo_from_bytea(0, 'hello'), lo_from_bytea(0, 'world')\"").exit_code, 0);
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fp -d " + db + " -f lo.sql").exit_code, 0);
+  auto r = Vouch("digest lo.sql -q");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Note: the dump holds 2 large objects; they are not part of any table digest"), std::string::npos)
+      << r.out;
+  testing::DropDatabase(db);
+}
+
 TEST_F(Cli, VersionAndHelp) {
   auto v = Vouch("--version");
   EXPECT_EQ(v.exit_code, 0);

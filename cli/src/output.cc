@@ -55,6 +55,10 @@ std::string DigestText(const DigestReport& r) {
     total += t.digest.rows();
   }
   out += fmt::format("\n{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
+  auto lo = r.source.properties.find("large_objects_not_digested");
+  if (lo != r.source.properties.end()) {
+    out += fmt::format("Note: the dump holds {} large objects; they are not part of any table digest\n", lo->second);
+  }
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
   return out;
 }

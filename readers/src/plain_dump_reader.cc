@@ -233,6 +233,10 @@ class PlainDumpReader final : public TableStreamReader {
       return false;
     }
     if (HandleDdl(line)) return false;
+    if (StartsWith(line, "SELECT pg_catalog.lo_create(")) {
+      info_.properties["large_objects_not_digested"] = std::to_string(++large_objects_);
+      return false;
+    }
     if (StartsWith(line, "ALTER TABLE ONLY ")) {
       alter_table_ = std::string(line.substr(17));
       return false;
@@ -507,6 +511,7 @@ class PlainDumpReader final : public TableStreamReader {
   std::map<std::string, TzKind> type_kinds_;
   uint64_t line_no_ = 0;
   int current_ = -1;  // table whose COPY block is being read
+  uint64_t large_objects_ = 0;
   Status failed_;
 };
 
