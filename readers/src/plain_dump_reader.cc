@@ -196,7 +196,6 @@ class PlainDumpReader final : public TableStreamReader {
   }
 
   Result<bool> HandleStatementLine(std::string_view line, uint64_t off) {
-    ++line_no_;
     if (line.find('\0') != std::string_view::npos) {
       return Unsupported(Where(off) + ": binary data: not a plain-format SQL dump");
     }
@@ -509,7 +508,6 @@ class PlainDumpReader final : public TableStreamReader {
   std::map<std::string, std::map<std::string, TzKind>> table_cols_;
   std::map<std::string, std::vector<std::string>> parents_;
   std::map<std::string, TzKind> type_kinds_;
-  uint64_t line_no_ = 0;
   int current_ = -1;  // table whose COPY block is being read
   uint64_t large_objects_ = 0;
   Status failed_;
