@@ -26,10 +26,7 @@ struct Collected {
 Status CollectRows(const std::string& source, const DigestOptions& options, std::map<TableKey, Collected>& wanted,
                    size_t max_bytes, std::string* too_many) {
   std::vector<std::string> names;
-  for (const auto& [k, c] : wanted) {
-    TableResult t{k.first, k.second, {}, TableDigest(1), {}};
-    names.push_back(t.QualifiedName());
-  }
+  for (const auto& [k, c] : wanted) names.push_back(QualifiedTableName(k.first, k.second));
   auto opened = OpenSource(source, options, names);
   if (!opened.ok()) return opened.status();
   TableStreamReader& reader = *opened->reader;
@@ -148,10 +145,7 @@ const char* TableStatusName(TableStatus s) {
   return "?";
 }
 
-std::string TableComparison::QualifiedName() const {
-  TableResult t{schema, name, {}, TableDigest(1), {}};
-  return t.QualifiedName();
-}
+std::string TableComparison::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 bool CompareReport::AllMatch() const {
   return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.status == TableStatus::kMatch; });

@@ -78,12 +78,7 @@ void HashChunk(Slot& s, const std::string& location) {
 
 }  // namespace
 
-std::string TableResult::QualifiedName() const {
-  TableInfo t;
-  t.schema = schema;
-  t.name = name;
-  return t.QualifiedName();
-}
+std::string TableResult::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 std::string DigestReport::FinalHashHex() const { return HexEncode(final_hash.data(), final_hash.size()); }
 

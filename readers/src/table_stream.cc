@@ -29,7 +29,11 @@ std::string QuoteIdent(const std::string& s) {
 
 }  // namespace
 
-std::string TableInfo::QualifiedName() const { return QuoteIdent(schema) + "." + QuoteIdent(name); }
+std::string QualifiedTableName(const std::string& schema, const std::string& name) {
+  return QuoteIdent(schema) + "." + QuoteIdent(name);
+}
+
+std::string TableInfo::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 void TableInfo::SetColumns(std::vector<std::string> cols) {
   columns = std::move(cols);

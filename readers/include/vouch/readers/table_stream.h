@@ -14,6 +14,9 @@
 
 namespace vouch {
 
+// schema.name with each part double-quoted where SQL needs it.
+std::string QualifiedTableName(const std::string& schema, const std::string& name);
+
 struct TableInfo {
   std::string schema;
   std::string name;
