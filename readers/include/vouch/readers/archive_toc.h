@@ -1,0 +1,53 @@
+// The header and table of contents of a pg_dump archive (custom format, and
+// the toc.dat of directory and tar formats): FORMATS.md §2, PostgreSQL's
+// pg_backup_archiver.c (ReadHead, ReadToc) the truth. Lengths and counts in
+// the file are untrusted: strings are read as their bytes arrive (a length
+// larger than the file is a truncation error, never an allocation of that
+// size), and every entry is read before it is believed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vouch/readers/byte_source.h"
+
+namespace vouch {
+
+struct ArchiveHeader {
+  int version_major = 0, version_minor = 0, version_rev = 0;
+  int int_size = 0, off_size = 0;
+  int format = 0;                 // 1 custom, 3 tar (and directory's toc.dat), 5 directory (never written)
+  int compression_level = 0;      // archive versions < 1.15: 0 none, -1 zlib default, 1..9 zlib
+  std::string compression;        // "none", "gzip", "lz4", "zstd"
+  int created[7] = {};            // sec, min, hour, mday, mon (0-based), year (-1900), isdst
+  std::string dbname, server_version, pg_dump_version;
+  uint32_t Version() const { return (static_cast<uint32_t>(version_major) << 16) | (version_minor << 8) | version_rev; }
+};
+
+struct TocEntry {
+  int64_t dump_id = 0;
+  bool had_dumper = false;
+  std::string tableoid, oid, tag, desc;
+  int64_t section = 0;
+  std::optional<std::string> defn, drop_stmt, copy_stmt, namespace_, tablespace, tableam, owner;
+  int64_t relkind = 0;
+  std::vector<std::string> dependencies;
+  // Custom format: where the data block is (flag 1 not set, 2 set, 3 no data).
+  int offset_flag = 0;
+  uint64_t offset = 0;
+  // Directory/tar format: the data file name.
+  std::optional<std::string> filename;
+};
+
+struct ArchiveToc {
+  ArchiveHeader header;
+  std::vector<TocEntry> entries;
+};
+
+// Reads header and TOC from the start of `src`; leaves `src` positioned at
+// the first data block (custom format). `name` is used in messages.
+Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name);
+
+}  // namespace vouch
