@@ -3,8 +3,10 @@
 #include <cstring>
 #include <map>
 
-#include "vouch/readers/byte_scan.h"
 #include <utility>
+
+#include "vouch/readers/byte_scan.h"
+#include "vouch/readers/dump_schema.h"
 
 namespace vouch {
 namespace {
@@ -15,105 +17,6 @@ constexpr size_t kMaxLine = size_t{256} << 20;  // a statement line longer than 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool EndsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
-// Parses one SQL identifier at *s: "quoted" (with "" for ") or bare (up to a
-// delimiter). Bare identifiers are returned as written (pg_dump writes them
-// lower case). Returns false on a malformed quoted identifier.
-bool ParseIdent(std::string_view* s, std::string* out) {
-  out->clear();
-  if (!s->empty() && (*s)[0] == '"') {
-    size_t i = 1;
-    while (i < s->size()) {
-      if ((*s)[i] == '"') {
-        if (i + 1 < s->size() && (*s)[i + 1] == '"') {
-          out->push_back('"');
-          i += 2;
-          continue;
-        }
-        s->remove_prefix(i + 1);
-        return true;
-      }
-      out->push_back((*s)[i++]);
-    }
-    return false;
-  }
-  size_t i = 0;
-  while (i < s->size() && (*s)[i] != '.' && (*s)[i] != ',' && (*s)[i] != ' ' && (*s)[i] != '(' && (*s)[i] != ')') {
-    out->push_back((*s)[i++]);
-  }
-  s->remove_prefix(i);
-  return !out->empty();
-}
-
-// Parses `schema.name` (either part quoted) at the start of *s into
-// "schema\0name" form; advances *s.
-bool ParseQualified(std::string_view* s, std::string* key) {
-  std::string a, b;
-  if (!ParseIdent(s, &a)) return false;
-  if (!s->empty() && (*s)[0] == '.') {
-    s->remove_prefix(1);
-    if (!ParseIdent(s, &b)) return false;
-    *key = a + '\0' + b;
-  } else {
-    *key = std::string("\0", 1) + a;
-  }
-  return true;
-}
-
-bool StartsWithTimestamptz(std::string_view t, size_t* len) {
-  for (std::string_view p : {std::string_view("timestamp with time zone"), std::string_view("timestamp(")}) {
-    if (!StartsWith(t, p)) continue;
-    if (p.size() > 10) {
-      *len = p.size();
-      return true;
-    }
-    size_t close = t.find(") with time zone");
-    if (close != std::string_view::npos && close <= 12) {
-      *len = close + 16;
-      return true;
-    }
-  }
-  return false;
-}
-
-// Parses `COPY schema.table (a, b) FROM stdin;` into `t`.
-bool ParseCopyLine(std::string_view line, TableInfo* t) {
-  std::string_view s = line.substr(5);  // after "COPY "
-  std::string first, second;
-  if (!ParseIdent(&s, &first)) return false;
-  if (!s.empty() && s[0] == '.') {
-    s.remove_prefix(1);
-    if (!ParseIdent(&s, &second)) return false;
-    t->schema = first;
-    t->name = second;
-  } else {
-    t->schema = "";
-    t->name = first;
-  }
-  std::vector<std::string> cols;
-  if (StartsWith(s, " (")) {
-    s.remove_prefix(2);
-    std::string col;
-    while (true) {
-      if (!ParseIdent(&s, &col)) return false;
-      cols.push_back(col);
-      if (StartsWith(s, ", ")) {
-        s.remove_prefix(2);
-        continue;
-      }
-      if (StartsWith(s, ")")) {
-        s.remove_prefix(1);
-        break;
-      }
-      return false;
-    }
-  } else if (StartsWith(s, " ")) {
-    s.remove_prefix(1);  // zero-column table: "COPY public.t  FROM stdin;"
-  }
-  if (s != " FROM stdin;") return false;
-  t->SetColumns(std::move(cols));
-  return true;
 }
 
 class PlainDumpReader final : public TableStreamReader {
@@ -231,22 +134,10 @@ class PlainDumpReader final : public TableStreamReader {
       }
       return false;
     }
-    if (HandleDdl(line)) return false;
+    if (schema_.AddLine(line)) return false;
     if (StartsWith(line, "SELECT pg_catalog.lo_create(")) {
       info_.properties["large_objects_not_digested"] = std::to_string(++large_objects_);
       return false;
-    }
-    if (StartsWith(line, "ALTER TABLE ONLY ")) {
-      alter_table_ = std::string(line.substr(17));
-      return false;
-    }
-    if (!alter_table_.empty()) {
-      // "    ADD CONSTRAINT t_pkey PRIMARY KEY (a, b);" names the table's key.
-      size_t pk = line.find(" PRIMARY KEY (");
-      if (StartsWith(line, "    ADD CONSTRAINT ") && pk != std::string_view::npos && EndsWith(line, ");")) {
-        SetKey(alter_table_, line.substr(pk + 14, line.size() - pk - 16));
-      }
-      alter_table_.clear();
     }
     if (!expect_data_) return false;
     if (StartsWith(line, "INSERT INTO ")) {
@@ -255,9 +146,9 @@ class PlainDumpReader final : public TableStreamReader {
     }
     if (StartsWith(line, "COPY ") && EndsWith(line, " FROM stdin;")) {
       TableInfo t;
-      if (!ParseCopyLine(line, &t)) return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
+      if (!ParseCopyStatement(line, &t)) return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
       t.data_offset = base_ + pos_;
-      SetTzKinds(&t);
+      schema_.SetTzKinds(&t);
       expect_data_ = false;
       std::string key = t.schema + '\0' + t.name;
       auto it = index_.find(key);
@@ -279,154 +170,15 @@ class PlainDumpReader final : public TableStreamReader {
     return false;
   }
 
-  // How values of the type written `t` (from a column or field line) hold
-  // timestamptz.
-  TzKind KindOfType(std::string_view t) const {
-    size_t len = 0;
-    TzKind base;
-    if (StartsWithTimestamptz(t, &len)) {
-      base = TzKind::kScalar;
-    } else if (StartsWith(t, "tstzrange") || StartsWith(t, "tstzmultirange")) {
-      return TzKind::kQuotedElements;
-    } else {
-      std::string_view rest = t;
-      std::string key;
-      if (!ParseQualified(&rest, &key)) return TzKind::kNone;
-      len = t.size() - rest.size();
-      if (key[0] == '\0') return TzKind::kNone;  // unqualified: a built-in type
-      auto it = type_kinds_.find(key);
-      base = it == type_kinds_.end() ? TzKind::kCheckOnly : it->second;  // unknown user type: check values
-    }
-    bool array = t.substr(len, 2) == "[]";
-    if (base == TzKind::kScalar && array) return TzKind::kQuotedElements;
-    return base;
-  }
-
-  // Follows multi-line DDL: CREATE TABLE column lists, INHERITS, CREATE
-  // DOMAIN, CREATE TYPE (range, composite). Returns true if `line` was one.
-  bool HandleDdl(std::string_view line) {
-    if (ddl_ != Ddl::kNone) {
-      if (StartsWith(line, ")")) {
-        if (ddl_ == Ddl::kComposite && composite_has_tz_) type_kinds_[ddl_name_] = TzKind::kCheckOnly;
-        if (ddl_ == Ddl::kTable && line == ")") inherits_for_ = ddl_name_;
-        ddl_ = Ddl::kNone;
-        return true;
-      }
-      std::string_view body = line;
-      while (!body.empty() && body[0] == ' ') body.remove_prefix(1);
-      if (ddl_ == Ddl::kRange) {
-        for (std::string_view k : {std::string_view("subtype = "), std::string_view("multirange_type_name = ")}) {
-          if (!StartsWith(body, k)) continue;
-          std::string_view v = body.substr(k.size());
-          if (k.size() == 10 && KindOfType(v) == TzKind::kScalar) range_of_tz_ = true;
-          if (k.size() > 10 && range_of_tz_) {
-            std::string key;
-            if (ParseQualified(&v, &key)) type_kinds_[key] = TzKind::kQuotedElements;
-          }
-        }
-        if (range_of_tz_) type_kinds_[ddl_name_] = TzKind::kQuotedElements;
-        return true;
-      }
-      if (StartsWith(body, "CONSTRAINT ")) return true;
-      std::string col;
-      if (!ParseIdent(&body, &col) || body.empty() || body[0] != ' ') return true;
-      TzKind k = KindOfType(body.substr(1));
-      if (ddl_ == Ddl::kTable) table_cols_[ddl_name_][col] = k;
-      if (ddl_ == Ddl::kComposite && k != TzKind::kNone) composite_has_tz_ = true;
-      return true;
-    }
-    if (!inherits_for_.empty()) {
-      std::string child = std::move(inherits_for_);
-      inherits_for_.clear();
-      if (StartsWith(line, "INHERITS (")) {
-        std::string_view rest = line.substr(10);
-        std::string parent;
-        while (ParseQualified(&rest, &parent)) {
-          parents_[child].push_back(parent);
-          if (!StartsWith(rest, ", ")) break;
-          rest.remove_prefix(2);
-        }
-        return true;
-      }
-    }
-    std::string_view rest;
-    Ddl mode = Ddl::kNone;
-    for (auto [prefix, m] : {std::pair{std::string_view("CREATE TABLE "), Ddl::kTable},
-                             std::pair{std::string_view("CREATE UNLOGGED TABLE "), Ddl::kTable},
-                             std::pair{std::string_view("CREATE TYPE "), Ddl::kComposite},
-                             std::pair{std::string_view("CREATE DOMAIN "), Ddl::kDomain}}) {
-      if (StartsWith(line, prefix)) {
-        rest = line.substr(prefix.size());
-        mode = m;
-      }
-    }
-    if (mode == Ddl::kNone) return false;
-    std::string name;
-    if (!ParseQualified(&rest, &name)) return false;
-    if (mode == Ddl::kDomain) {
-      if (StartsWith(rest, " AS ")) type_kinds_[name] = KindOfType(rest.substr(4));
-      return true;
-    }
-    if (mode == Ddl::kTable && rest == " (") {
-      table_cols_[name];  // known, even with no columns of its own
-    } else if (mode == Ddl::kComposite && rest == " AS RANGE (") {
-      mode = Ddl::kRange;
-      range_of_tz_ = false;
-    } else if (!(mode == Ddl::kComposite && rest == " AS (")) {
-      return mode == Ddl::kComposite;  // enums, base types, shells: no columns
-    }
-    ddl_ = mode;
-    ddl_name_ = name;
-    composite_has_tz_ = false;
-    return true;
-  }
-
-  // Looks `col` up in table `key`'s own columns, then its parents'.
-  bool FindColumnKind(const std::string& key, const std::string& col, TzKind* kind, int depth = 0) const {
-    auto t = table_cols_.find(key);
-    if (t != table_cols_.end()) {
-      auto c = t->second.find(col);
-      if (c != t->second.end()) {
-        *kind = c->second;
-        return true;
-      }
-    }
-    auto p = parents_.find(key);
-    if (p == parents_.end() || depth > 64) return false;
-    for (const auto& parent : p->second) {
-      if (FindColumnKind(parent, col, kind, depth + 1)) return true;
-    }
-    return false;
-  }
-
-  void SetTzKinds(TableInfo* t) const {
-    std::string key = t->schema + '\0' + t->name;
-    bool known = table_cols_.count(key) > 0;
-    bool any = false;
-    t->tz_kinds.assign(t->columns.size(), TzKind::kNone);
-    for (size_t i = 0; i < t->columns.size(); ++i) {
-      TzKind k = TzKind::kCheckOnly;  // no DDL for it (e.g. a --data-only dump)
-      if (known && !FindColumnKind(key, t->columns[i], &k)) k = TzKind::kCheckOnly;
-      t->tz_kinds[i] = k;
-      any = any || k != TzKind::kNone;
-    }
-    if (!any) t->tz_kinds.clear();
-  }
-
-  // `qualified` is "schema.table" as pg_dump writes it, `cols` "a, b".
-  void SetKey(const std::string& qualified, std::string_view cols) {
-    TableInfo probe;
-    std::string copy_like = "COPY " + qualified + " (" + std::string(cols) + ") FROM stdin;";
-    if (!ParseCopyLine(copy_like, &probe)) return;
-    auto it = index_.find(probe.schema + '\0' + probe.name);
-    if (it != index_.end()) tables_[it->second].key_columns = probe.columns;
-  }
-
   Result<bool> Finish() {
     if (!seen_header_) return Unsupported(info_.location + ": empty or not a pg_dump plain-format dump");
     if (!seen_footer_) {
       return Truncated(Where(base_ + end_) +
                        ": dump ends without its '-- PostgreSQL database dump complete' footer (truncated?)");
+    }
+    // Constraints follow the data in a plain dump: keys are known only now.
+    for (TableInfo& t : tables_) {
+      if (const auto* key = schema_.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
     }
     return false;
   }
@@ -498,16 +250,7 @@ class PlainDumpReader final : public TableStreamReader {
   bool eof_ = false;
   bool seen_header_ = false, seen_footer_ = false, expect_data_ = false;
   std::string data_header_;
-  std::string alter_table_;  // table named by the last "ALTER TABLE ONLY" line
-  // DDL seen so far, keyed "schema\0name": how each column and user type holds
-  // timestamptz, and inheritance parents.
-  enum class Ddl { kNone, kTable, kComposite, kRange, kDomain };
-  Ddl ddl_ = Ddl::kNone;
-  std::string ddl_name_, inherits_for_;
-  bool composite_has_tz_ = false, range_of_tz_ = false;
-  std::map<std::string, std::map<std::string, TzKind>> table_cols_;
-  std::map<std::string, std::vector<std::string>> parents_;
-  std::map<std::string, TzKind> type_kinds_;
+  DumpSchema schema_;
   int current_ = -1;  // table whose COPY block is being read
   uint64_t large_objects_ = 0;
   Status failed_;

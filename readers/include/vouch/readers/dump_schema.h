@@ -1,0 +1,68 @@
+// DumpSchema: what a pg_dump's DDL says about its tables, gathered line by
+// line from the statements of a plain dump or the `defn` text of an archive's
+// TOC entries (the same text: a plain dump prints the TOC's defns in order).
+// It knows which columns hold timestamptz (directly, through domains, arrays,
+// ranges, or inherited from a parent table; FORMATS.md §1), each table's
+// primary key, and the foreign keys.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vouch/readers/table_stream.h"
+#include "vouch/readers/timestamptz.h"
+
+namespace vouch {
+
+struct ForeignKey {
+  std::string name;
+  std::string schema, table;  // the referencing (child) table
+  std::vector<std::string> columns;
+  std::string ref_schema, ref_table;  // the referenced (parent) table
+  std::vector<std::string> ref_columns;
+  std::string options;  // what follows the referenced columns: ON DELETE ..., NOT VALID, ...
+};
+
+class DumpSchema {
+ public:
+  // Takes one line of DDL as pg_dump writes it (without its '\n'). Returns
+  // true when the line was DDL this class follows (CREATE TABLE/TYPE/DOMAIN
+  // and their bodies, INHERITS, ALTER TABLE ... ADD CONSTRAINT).
+  bool AddLine(std::string_view line);
+
+  // Sets t->tz_kinds from the DDL for t's schema, name and columns: empty when
+  // no column needs rewriting; kCheckOnly for columns whose type the DDL does
+  // not tell (a --data-only dump).
+  void SetTzKinds(TableInfo* t) const;
+
+  // The primary key columns of schema.name, or null when none was seen.
+  const std::vector<std::string>* PrimaryKey(const std::string& schema, const std::string& name) const;
+
+  const std::vector<ForeignKey>& foreign_keys() const { return foreign_keys_; }
+
+ private:
+  enum class Ddl { kNone, kTable, kComposite, kRange, kDomain };
+  TzKind KindOfType(std::string_view t) const;
+  bool FindColumnKind(const std::string& key, const std::string& col, TzKind* kind, int depth = 0) const;
+  void AddConstraint(std::string_view line);
+
+  Ddl ddl_ = Ddl::kNone;
+  std::string ddl_name_, inherits_for_;
+  std::string alter_table_;  // "schema\0name" of the last "ALTER TABLE [ONLY] x" line
+  bool composite_has_tz_ = false, range_of_tz_ = false;
+  // Keyed "schema\0name".
+  std::map<std::string, std::map<std::string, TzKind>> table_cols_;
+  std::map<std::string, std::vector<std::string>> parents_;
+  std::map<std::string, TzKind> type_kinds_;
+  std::map<std::string, std::vector<std::string>> primary_keys_;
+  std::vector<ForeignKey> foreign_keys_;
+};
+
+// Parses `COPY schema.table (a, b) FROM stdin;` (identifiers quoted as
+// pg_dump quotes them) into t->schema, t->name and t->SetColumns(). Returns
+// false when the line is not such a statement.
+bool ParseCopyStatement(std::string_view line, TableInfo* t);
+
+}  // namespace vouch
