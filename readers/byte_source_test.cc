@@ -35,6 +35,16 @@ std::string GzipWithZlib(const std::string& in) {
   return out;
 }
 
+// A bare zlib stream, as pg_dump writes a custom archive's data blocks.
+std::string ZlibStream(const std::string& in) {
+  uLongf n = compressBound(in.size());
+  std::string out(n, '\0');
+  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(in.data()), in.size(), 6),
+            Z_OK);
+  out.resize(n);
+  return out;
+}
+
 std::string Zstd(const std::string& in) {
   std::string out(ZSTD_compressBound(in.size()), '\0');
   size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
@@ -125,6 +135,29 @@ TEST(Decoders, BitFlipsAndTrailingGarbageAreErrors) {
   zs[zs.size() / 2] ^= 0x55;
   auto zout = DecodeAll(zs);
   EXPECT_FALSE(zout.ok() && *zout == data);
+}
+
+TEST(Decoders, ZlibStreamIsOneStreamWithItsChecksum) {
+  std::string data = TestData(300000);
+  std::string z = ZlibStream(data);
+  auto out = DecodeAll(z, 4096, Compression::kZlib);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, data);
+  auto empty = DecodeAll(ZlibStream(""), 4096, Compression::kZlib);
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(*empty, "");
+  // Anything after the stream, even a second stream, is an error.
+  auto two = DecodeAll(z + ZlibStream("x"), 4096, Compression::kZlib);
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(two.status().message().find("data after the end of the zlib stream"), std::string::npos);
+  // The Adler-32 trailer is checked; every truncation is an error.
+  std::string bad = z;
+  bad[bad.size() - 2] ^= 0x01;
+  EXPECT_FALSE(DecodeAll(bad, 4096, Compression::kZlib).ok());
+  for (size_t cut = 0; cut < z.size(); cut += 1 + cut / 5) {
+    EXPECT_FALSE(DecodeAll(z.substr(0, cut), 4096, Compression::kZlib).ok()) << "cut at " << cut;
+  }
 }
 
 TEST(Decoders, DetectByMagicNotByName) {

@@ -37,16 +37,16 @@ std::string GroupThousands(uint64_t v) {
   return out;
 }
 
-std::string DigestText(const DigestReport& r) {
-  std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, r.source.kind, r.source.compression);
-  auto ver = r.source.properties.find("pg_dump_version");
-  if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
+namespace {
+
+// The per-table rows and content hashes (seed 000's layout) and the final hash.
+std::string TablesText(const DigestReport& r) {
   size_t wname = 5, wrows = 9;
   for (const auto& t : r.tables) {
     wname = std::max(wname, t.QualifiedName().size());
     wrows = std::max(wrows, GroupThousands(t.digest.rows()).size());
   }
-  out += fmt::format("\n| {:<{}} | {:>{}} | {:<32} |\n", "Table", wname, "Row Count", wrows, "Content Hash");
+  std::string out = fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", "Table", wname, "Row Count", wrows, "Content Hash");
   out += fmt::format("|{:-<{}}|{:->{}}|{:-<34}|\n", "", wname + 2, "", wrows + 2, "");
   uint64_t total = 0;
   for (const auto& t : r.tables) {
@@ -61,6 +61,119 @@ std::string DigestText(const DigestReport& r) {
   }
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
   return out;
+}
+
+std::string FkText(const ForeignKey& fk) {
+  return fmt::format("{} ({}) → {} ({}){}", QualifiedTableName(fk.schema, fk.table), fmt::join(fk.columns, ", "),
+                     QualifiedTableName(fk.ref_schema, fk.ref_table), fmt::join(fk.ref_columns, ", "),
+                     fk.options.empty() ? "" : " " + fk.options);
+}
+
+}  // namespace
+
+std::string DigestText(const DigestReport& r) {
+  std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, r.source.kind, r.source.compression);
+  auto ver = r.source.properties.find("pg_dump_version");
+  if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
+  return out + "\n" + TablesText(r);
+}
+
+std::string ArchiveText(const ArchiveVerification& v) {
+  std::string out = fmt::format("Archive:  {}\n", v.path);
+  if (v.toc_read) {
+    const ArchiveFacts& f = v.facts;
+    const ArchiveHeader& h = f.header;
+    out += fmt::format("Format:   {}, archive version {}.{}.{}, compression {}\n", f.format, h.version_major,
+                       h.version_minor, h.version_rev, h.compression);
+    out += fmt::format("Database: {}, dumped {} (the dumping host's local time)\n", h.dbname, f.created);
+    out += fmt::format("Versions: server {}, pg_dump {}\n", h.server_version, h.pg_dump_version);
+    uint64_t entries = 0;
+    std::vector<std::pair<uint64_t, std::string>> by_count;
+    for (const auto& [desc, n] : f.entries_by_desc) {
+      entries += n;
+      by_count.emplace_back(n, desc);
+    }
+    std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> parts;
+    for (const auto& [n, desc] : by_count) parts.push_back(fmt::format("{} {}", n, desc));
+    out += fmt::format("TOC:      {} entries ({}); TOC SHA-256 {}\n", entries, fmt::join(parts, ", "), f.toc_sha256);
+    out += fmt::format("Data:     {} table data entries; {} large objects ({} bytes, not part of any table digest)\n",
+                       f.table_data_entries, GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes));
+    out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
+    for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
+  }
+  if (v.damage.ok()) out += "\n" + TablesText(v.digest);
+  if (v.checksums) {
+    const ChecksumReport& c = *v.checksums;
+    out += fmt::format("\nChecksums ({}): {} of {} OK\n", c.sidecar, c.results.size() - c.Failed(), c.results.size());
+    for (const auto& r : c.results) {
+      out += fmt::format("  {:<10} {} ({}){}\n", ChecksumOutcomeName(r.outcome), r.entry.name,
+                         HashAlgorithmName(r.entry.algorithm), r.error.empty() ? "" : ": " + r.error);
+    }
+    for (size_t line : c.malformed_lines) out += fmt::format("  warning: line {} is not a checksum line\n", line);
+    if (c.results.empty()) out += "  no properly formatted checksum lines\n";
+    for (const auto& f : v.not_covered) out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
+  }
+  if (!v.damage.ok()) {
+    out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage.message());
+  } else if (!v.Verified()) {
+    out += "\nResult: ❌ CHECKSUMS FAILED: the archive reads cleanly, but its checksum file does not vouch for it\n";
+  } else {
+    out += fmt::format("\nResult: ✅ VERIFIED: every data {} read and decompressed to its end, every row checked\n",
+                       v.facts.format == "custom" ? "block" : "file");
+  }
+  return out;
+}
+
+std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json) {
+  nlohmann::json j = {{"archive", v.path}, {"verified", v.Verified()}, {"damaged", !v.damage.ok()}};
+  if (!v.damage.ok()) j["damage"] = v.damage.message();
+  if (v.toc_read) {
+    const ArchiveFacts& f = v.facts;
+    const ArchiveHeader& h = f.header;
+    nlohmann::json fks = nlohmann::json::array();
+    for (const auto& fk : f.foreign_keys) {
+      fks.push_back({{"name", fk.name},
+                     {"table", QualifiedTableName(fk.schema, fk.table)},
+                     {"columns", fk.columns},
+                     {"references", QualifiedTableName(fk.ref_schema, fk.ref_table)},
+                     {"ref_columns", fk.ref_columns},
+                     {"options", fk.options}});
+    }
+    j["metadata"] = {{"format", f.format},
+                     {"archive_version", fmt::format("{}.{}.{}", h.version_major, h.version_minor, h.version_rev)},
+                     {"compression", h.compression},
+                     {"database", h.dbname},
+                     {"created_local_time", f.created},
+                     {"server_version", h.server_version},
+                     {"pg_dump_version", h.pg_dump_version},
+                     {"toc_entries_by_type", f.entries_by_desc},
+                     {"toc_sha256", f.toc_sha256},
+                     {"table_data_entries", f.table_data_entries},
+                     {"large_objects", f.large_objects},
+                     {"large_object_bytes", f.large_object_bytes},
+                     {"foreign_keys", fks}};
+  }
+  if (v.damage.ok()) j["manifest"] = nlohmann::json::parse(manifest_json);
+  if (v.checksums) {
+    nlohmann::json lines = nlohmann::json::array();
+    for (const auto& r : v.checksums->results) {
+      lines.push_back({{"line", r.entry.line},
+                       {"file", r.entry.name},
+                       {"path", r.path},
+                       {"algorithm", HashAlgorithmName(r.entry.algorithm)},
+                       {"expected", r.entry.hex},
+                       {"actual", r.actual},
+                       {"status", ChecksumOutcomeName(r.outcome)},
+                       {"error", r.error}});
+    }
+    j["checksums"] = {{"file", v.checksums->sidecar},
+                      {"ok", v.checksums->AllOk()},
+                      {"lines", lines},
+                      {"malformed_lines", v.checksums->malformed_lines},
+                      {"not_covered", v.not_covered}};
+  }
+  return j.dump(2) + "\n";
 }
 
 std::string CompareText(const CompareReport& r) {

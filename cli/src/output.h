@@ -6,6 +6,7 @@
 
 #include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/engine/verify_archive.h"
 
 namespace vouch::cli {
 
@@ -19,6 +20,10 @@ std::string DigestText(const DigestReport& report);
 std::string CompareText(const CompareReport& report);
 // The same as JSON (complete, machine-readable).
 std::string CompareJson(const CompareReport& report);
+// Archive metadata, tables, checksum lines and the verdict.
+std::string ArchiveText(const ArchiveVerification& v);
+// The same as JSON, with the digest manifest (`manifest_json`) embedded.
+std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json);
 // One line: bytes, seconds, throughput, jobs.
 std::string RunStats(const DigestReport& report);
 

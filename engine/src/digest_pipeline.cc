@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/row_hash.h"
+#include "vouch/readers/archive_reader.h"
 #include "vouch/readers/canonical_row.h"
 #include "vouch/readers/live_reader.h"
 #include "vouch/readers/plain_dump_reader.h"
@@ -36,8 +38,8 @@ struct Slot {
 // The error for a row the canonicalizer refused.
 Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t field, uint64_t offset,
                 const std::string& location) {
-  std::string where = location + ": table " + t.QualifiedName() + ": row at uncompressed byte offset " +
-                      std::to_string(offset);
+  std::string where = (t.data_location.empty() ? location : t.data_location) + ": table " + t.QualifiedName() +
+                      ": row at uncompressed byte offset " + std::to_string(offset);
   switch (outcome) {
     case RowCanonicalizer::kFieldCount:
       return Corrupt(where + " has " + std::to_string(field) + " fields, its COPY statement lists " +
@@ -216,6 +218,25 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
     opened.reader = std::move(reader).value();
     return opened;
   }
+  {
+    // Archives: a directory, or a file starting with PGDMP or a ustar header.
+    char raw[512] = {};
+    size_t n = 0;
+    if (FILE* f = std::fopen(source.c_str(), "rb")) {
+      n = std::fread(raw, 1, sizeof raw, f);
+      std::fclose(f);
+    }
+    if (LooksLikeArchive(source, std::string_view(raw, n))) {
+      ArchiveOptions archive;
+      archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+      archive.only_tables = only_tables;
+      archive.filter = &options.filter;
+      auto reader = OpenArchive(source, archive);
+      if (!reader.ok()) return reader.status();
+      opened.reader = std::move(reader).value();
+      return opened;
+    }
+  }
   Compression compression = Compression::kNone;
   auto src = OpenDecodedFile(source, &compression);
   if (!src.ok()) return src.status();
@@ -225,11 +246,10 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
   if (!sniffed.ok()) return sniffed.status();
   const std::string head = std::move(sniffed).value();
   if (head.empty()) return Unsupported(source + ": file is empty");
-  if (head.substr(0, 5) == "PGDMP") {
-    return Unsupported(source + ": pg_dump custom/directory-format archive (PGDMP); this vouch reads plain-format dumps");
-  }
-  if (head.size() > 262 && head.substr(257, 5) == "ustar") {
-    return Unsupported(source + ": tar archive (pg_dump -Ft); this vouch reads plain-format dumps");
+  if (head.substr(0, 5) == "PGDMP" || (head.size() > 262 && head.substr(257, 5) == "ustar")) {
+    return Unsupported(source + ": a " + CompressionName(compression) +
+                       "-compressed pg_dump archive: decompress it first (pg_dump's own compression, -Z, is read "
+                       "directly)");
   }
   if (LooksLikeManifest(head)) {
     if (compression != Compression::kNone) return Unsupported(source + ": compressed manifests are not supported");

@@ -7,6 +7,7 @@ constexpr uint32_t kMinVersion = (1u << 16) | (12 << 8);  // 1.12 (PostgreSQL 9.
 constexpr uint32_t kMaxVersion = (1u << 16) | (16 << 8);  // 1.16 (PostgreSQL 17, 18)
 constexpr uint32_t kV1_14 = (1u << 16) | (14 << 8), kV1_15 = (1u << 16) | (15 << 8), kV1_16 = kMaxVersion;
 constexpr int64_t kMaxString = int64_t{1} << 30;
+constexpr int kMaxPlausibleMinor = 20;
 
 class TocParser {
  public:
@@ -26,9 +27,16 @@ class TocParser {
     h.int_size = b[3];
     h.off_size = b[4];
     h.format = b[5];
+    const std::string version = std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]);
+    // No pg_dump ever wrote a major version other than 1, and minor versions
+    // grow by one per PostgreSQL release or two: far beyond 1.16 is damage,
+    // not a newer pg_dump.
+    if (h.version_major != 1 || h.version_minor > kMaxPlausibleMinor) {
+      return Corrupt(name_ + ": byte offset 5: archive version " + version +
+                     " is not one pg_dump has written (damaged header)");
+    }
     if (h.Version() < kMinVersion || h.Version() > ((kMaxVersion) | 0xff)) {
-      return Unsupported(name_ + ": archive version " + std::to_string(b[0]) + "." + std::to_string(b[1]) + "." +
-                         std::to_string(b[2]) + " (vouch reads 1.12 to 1.16)");
+      return Unsupported(name_ + ": archive version " + version + " (vouch reads 1.12 to 1.16)");
     }
     if (h.int_size < 1 || h.int_size > 8 || h.off_size < 1 || h.off_size > 8) {
       return Corrupt(Where() + ": implausible integer size " + std::to_string(h.int_size) + " / offset size " +

@@ -80,6 +80,7 @@ class PrefixedSource final : public ByteSource {
 }  // namespace
 
 std::unique_ptr<ByteSource> MakeGzipDecoder(std::unique_ptr<ByteSource> inner, std::string name);
+std::unique_ptr<ByteSource> MakeZlibDecoder(std::unique_ptr<ByteSource> inner, std::string name);
 std::unique_ptr<ByteSource> MakeZstdDecoder(std::unique_ptr<ByteSource> inner, std::string name);
 std::unique_ptr<ByteSource> MakeLz4Decoder(std::unique_ptr<ByteSource> inner, std::string name);
 
@@ -87,6 +88,7 @@ const char* CompressionName(Compression c) {
   switch (c) {
     case Compression::kNone: return "none";
     case Compression::kGzip: return "gzip";
+    case Compression::kZlib: return "zlib";
     case Compression::kZstd: return "zstd";
     case Compression::kLz4: return "lz4";
   }
@@ -111,6 +113,7 @@ Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path) {
 std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSource> inner, std::string name) {
   switch (c) {
     case Compression::kGzip: return MakeGzipDecoder(std::move(inner), std::move(name));
+    case Compression::kZlib: return MakeZlibDecoder(std::move(inner), std::move(name));
     case Compression::kZstd: return MakeZstdDecoder(std::move(inner), std::move(name));
     case Compression::kLz4: return MakeLz4Decoder(std::move(inner), std::move(name));
     case Compression::kNone: break;

@@ -1,5 +1,6 @@
 // Streaming decompressors behind ByteSource: gzip (ISA-L's igzip inflate, with
 // gzip header/trailer and CRC-32/ISIZE checked, multi-member files accepted),
+// zlib (one stream, Adler-32 checked: the data blocks of custom archives),
 // zstd (all frames), lz4 frame format. Each reports truncation and corruption
 // with the compressed and uncompressed byte offsets.
 #include <isa-l/igzip_lib.h>
@@ -47,7 +48,8 @@ std::string Where(const std::string& name, uint64_t raw, uint64_t out) {
 
 class GzipDecoder final : public ByteSource {
  public:
-  GzipDecoder(std::unique_ptr<ByteSource> inner, std::string name) : in_(std::move(inner)), name_(std::move(name)) {
+  GzipDecoder(std::unique_ptr<ByteSource> inner, std::string name, bool zlib)
+      : in_(std::move(inner)), name_(std::move(name)), zlib_(zlib) {
     ResetMember();
   }
 
@@ -60,50 +62,55 @@ class GzipDecoder final : public ByteSource {
       st_.avail_in = static_cast<uint32_t>(avail);
       if (st_.block_state == ISAL_BLOCK_FINISH) {
         if (st_.avail_in == 0 && in_.eof()) return size_t{0};
-        if (st_.avail_in >= 1 && st_.next_in[0] == 0x1f) {
+        if (!zlib_ && st_.avail_in >= 1 && st_.next_in[0] == 0x1f) {
           ResetMember();  // another gzip member follows (concatenated .gz files)
           st_.next_in = const_cast<uint8_t*>(next);
           st_.avail_in = static_cast<uint32_t>(avail);
           continue;
         }
-        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_) + ": data after the end of the gzip stream");
+        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_) + ": data after the end of the " + Kind() +
+                       " stream");
       }
       st_.next_out = reinterpret_cast<uint8_t*>(dst);
       st_.avail_out = static_cast<uint32_t>(std::min<size_t>(n, 1u << 30));
       int ret = isal_inflate(&st_);
       size_t produced = std::min<size_t>(n, 1u << 30) - st_.avail_out;
       if (ret < 0) {
-        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_ + produced) + ": gzip: " + ErrorText(ret));
+        return Corrupt(Where(name_, in_.Offset(st_.avail_in), out_total_ + produced) + ": " + Kind() + ": " +
+                       ErrorText(ret));
       }
       out_total_ += produced;
       if (produced > 0) return produced;
       if (st_.block_state != ISAL_BLOCK_FINISH && st_.avail_in == 0 && in_.eof()) {
-        return Truncated(Where(name_, in_.Offset(0), out_total_) + ": gzip stream is truncated (ends before its trailer)");
+        return Truncated(Where(name_, in_.Offset(0), out_total_) + ": " + Kind() +
+                         " stream is truncated (ends before its trailer)");
       }
     }
   }
-  std::string Describe() const override { return name_ + " (gzip)"; }
+  std::string Describe() const override { return name_ + " (" + Kind() + ")"; }
   uint64_t RawOffset() const override { return in_.Offset(st_.avail_in); }
 
  private:
+  std::string Kind() const { return zlib_ ? "zlib" : "gzip"; }
   void ResetMember() {
     isal_inflate_init(&st_);
-    st_.crc_flag = ISAL_GZIP;
+    st_.crc_flag = zlib_ ? ISAL_ZLIB : ISAL_GZIP;
   }
   static std::string ErrorText(int ret) {
     switch (ret) {
       case ISAL_INVALID_BLOCK: return "invalid deflate block";
       case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
       case ISAL_INVALID_LOOKBACK: return "invalid deflate back-reference";
-      case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-      case ISAL_UNSUPPORTED_METHOD: return "unsupported gzip compression method";
-      case ISAL_INCORRECT_CHECKSUM: return "CRC-32 or length check failed (corrupt data)";
+      case ISAL_INVALID_WRAPPER: return "invalid stream header";
+      case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
+      case ISAL_INCORRECT_CHECKSUM: return "checksum or length check failed (corrupt data)";
       default: return "inflate error " + std::to_string(ret);
     }
   }
 
   CompressedInput in_;
   std::string name_;
+  bool zlib_;
   inflate_state st_{};
   uint64_t out_total_ = 0;
 };
@@ -209,7 +216,10 @@ class Lz4Decoder final : public ByteSource {
 }  // namespace
 
 std::unique_ptr<ByteSource> MakeGzipDecoder(std::unique_ptr<ByteSource> inner, std::string name) {
-  return std::make_unique<GzipDecoder>(std::move(inner), std::move(name));
+  return std::make_unique<GzipDecoder>(std::move(inner), std::move(name), /*zlib=*/false);
+}
+std::unique_ptr<ByteSource> MakeZlibDecoder(std::unique_ptr<ByteSource> inner, std::string name) {
+  return std::make_unique<GzipDecoder>(std::move(inner), std::move(name), /*zlib=*/true);
 }
 std::unique_ptr<ByteSource> MakeZstdDecoder(std::unique_ptr<ByteSource> inner, std::string name) {
   return std::make_unique<ZstdDecoder>(std::move(inner), std::move(name));

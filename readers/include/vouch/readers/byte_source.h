@@ -24,7 +24,9 @@ class ByteSource {
   virtual uint64_t RawOffset() const = 0;
 };
 
-enum class Compression { kNone, kGzip, kZstd, kLz4 };
+// kZlib (a bare zlib stream, as in custom-format archives) is never detected
+// from magic bytes (78 xx is too common a start); callers name it.
+enum class Compression { kNone, kGzip, kZstd, kLz4, kZlib };
 const char* CompressionName(Compression c);
 
 // Recognizes a compression format from the first bytes of a stream (never the

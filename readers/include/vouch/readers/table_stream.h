@@ -36,6 +36,10 @@ struct TableInfo {
   std::vector<TzKind> tz_kinds;
   // Where the table's data starts, for messages ("uncompressed byte offset N").
   uint64_t data_offset = 0;
+  // Where the table's data lives when that is not the source itself (an
+  // archive's data file or block), for messages; row offsets count from its
+  // first uncompressed byte. Empty: the source's location.
+  std::string data_location;
 
   std::string QualifiedName() const;  // schema.name, quoted where needed
   void SetColumns(std::vector<std::string> cols);

@@ -1,0 +1,95 @@
+#include "vouch/engine/verify_archive.h"
+
+#include <sys/stat.h>
+#include <tbb/info.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <set>
+
+namespace vouch {
+namespace {
+
+bool IsDamage(const Status& st) { return st.code() == StatusCode::kCorrupt || st.code() == StatusCode::kTruncated; }
+
+// (device, inode) of a file, to match checksum lines to archive files
+// whatever path spelled them.
+std::optional<std::pair<dev_t, ino_t>> FileId(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+// The archive's files: the file itself, or every regular file of a directory archive.
+std::vector<std::string> ArchiveFiles(const std::string& path) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& de : std::filesystem::directory_iterator(path, ec)) {
+      if (de.is_regular_file(ec)) files.push_back(de.path().string());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  return files;
+}
+
+}  // namespace
+
+bool ArchiveVerification::Verified() const {
+  if (!damage.ok()) return false;
+  if (checksums && (!checksums->AllOk() || !not_covered.empty())) return false;
+  return true;
+}
+
+Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyArchiveOptions& options) {
+  ArchiveVerification v;
+  v.path = path;
+  const int jobs = options.digest.jobs > 0 ? options.digest.jobs : tbb::info::default_concurrency();
+  // The sidecar's files are hashed while the archive is read.
+  std::future<Result<ChecksumReport>> sums;
+  if (!options.checksums.empty()) {
+    sums = std::async(std::launch::async, [&] { return VerifyChecksumFile(options.checksums, jobs); });
+  }
+  ArchiveOptions ao;
+  ao.jobs = jobs;
+  auto reader = OpenArchive(path, ao);
+  if (reader.ok()) {
+    v.toc_read = true;
+    DigestOptions digest = options.digest;
+    digest.jobs = jobs;
+    auto report = DigestTables(**reader, digest);
+    v.facts = (*reader)->facts();
+    if (report.ok()) {
+      v.digest = std::move(report).value();
+    } else if (IsDamage(report.status())) {
+      v.damage = report.status();
+    } else {
+      if (sums.valid()) sums.wait();
+      return report.status();
+    }
+  } else if (IsDamage(reader.status())) {
+    v.damage = reader.status();
+  } else {
+    if (sums.valid()) sums.wait();
+    return reader.status();
+  }
+  if (sums.valid()) {
+    auto r = sums.get();
+    if (!r.ok()) return r.status();
+    v.checksums = std::move(r).value();
+    std::set<std::pair<dev_t, ino_t>> listed;
+    for (const auto& res : v.checksums->results) {
+      if (auto id = FileId(res.path)) listed.insert(*id);
+    }
+    for (const auto& f : ArchiveFiles(path)) {
+      auto id = FileId(f);
+      if (!id || !listed.count(*id)) v.not_covered.push_back(f);
+    }
+  }
+  return v;
+}
+
+}  // namespace vouch

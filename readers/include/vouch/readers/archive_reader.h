@@ -1,0 +1,70 @@
+// Readers for pg_dump archives: custom (-Fc), directory (-Fd) and tar (-Ft)
+// formats (FORMATS.md §2-3; PostgreSQL's pg_backup_archiver.c and
+// pg_backup_{custom,directory,tar}.c are the truth). Each reads the TOC,
+// learns every table's columns and timestamptz columns from its DDL, then
+// reads and fully decompresses every data block or file — independent ones
+// in parallel — and hands out the COPY rows like any TableStreamReader. What
+// the archive says about itself (versions, TOC, foreign keys, large objects)
+// is in facts(); structural damage (a block whose id does not match its TOC
+// entry, bytes no block accounts for, a missing or unreferenced data file) is
+// an error naming the file and byte offset.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vouch/readers/archive_toc.h"
+#include "vouch/readers/dump_schema.h"
+#include "vouch/readers/random_access_file.h"
+#include "vouch/readers/table_filter.h"
+#include "vouch/readers/table_stream.h"
+
+namespace vouch {
+
+struct ArchiveOptions {
+  int jobs = 1;  // threads decompressing data blocks/files
+  // Read only these tables ("schema.name" as QualifiedName()); empty = all.
+  std::vector<std::string> only_tables;
+  // pg_dump-style selection; unselected tables are not read. Null = all.
+  const TableFilter* filter = nullptr;
+};
+
+// What an archive says about itself, for reports.
+struct ArchiveFacts {
+  std::string format;  // "custom", "directory", "tar"
+  ArchiveHeader header;
+  std::string created;  // "YYYY-MM-DD HH:MM:SS" in the dumping host's local time
+  std::map<std::string, uint64_t> entries_by_desc;  // TOC entries by their desc
+  std::vector<ForeignKey> foreign_keys;
+  uint64_t table_data_entries = 0;
+  // Large objects, read and decompressed to their end (not part of any table digest).
+  uint64_t large_objects = 0;
+  uint64_t large_object_bytes = 0;
+  uint64_t data_files = 0;  // directory/tar: data files read (large objects' included)
+  uint64_t archive_bytes = 0;  // bytes of archive files on disk
+  // SHA-256 over the TOC's entries (everything but data positions): two
+  // archives of the same objects with the same definitions have the same value.
+  std::string toc_sha256;
+};
+
+class ArchiveReader : public TableStreamReader {
+ public:
+  // Complete once NextChunk returned false.
+  virtual const ArchiveFacts& facts() const = 0;
+};
+
+// True when `path` is a pg_dump archive vouch reads: a file starting with
+// PGDMP (custom), a directory holding toc.dat, or a tar archive.
+bool LooksLikeArchive(const std::string& path, std::string_view head);
+
+// Opens a custom, directory or tar archive at `path`.
+Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, const ArchiveOptions& options);
+
+// Opens a custom-format archive held by `file` (tests and fuzzing).
+Result<std::unique_ptr<ArchiveReader>> OpenCustomArchive(std::unique_ptr<RandomAccessFile> file,
+                                                         const ArchiveOptions& options);
+
+}  // namespace vouch

@@ -1,0 +1,233 @@
+#include "archive_base.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "vouch/hashing/hex.h"
+#include "vouch/hashing/sha256.h"
+
+namespace vouch {
+namespace {
+
+void PutInt(Sha256& h, int64_t v) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+  h.Update(b, sizeof b);
+}
+
+void PutStr(Sha256& h, const std::optional<std::string>& s) {
+  if (!s) {
+    PutInt(h, -1);
+    return;
+  }
+  PutInt(h, static_cast<int64_t>(s->size()));
+  h.Update(*s);
+}
+
+// Everything a TOC entry says except where its data is (offsets and file
+// names differ between formats and between runs of pg_dump).
+std::string TocSha256(const ArchiveToc& toc) {
+  Sha256 h;
+  PutInt(h, static_cast<int64_t>(toc.entries.size()));
+  for (const TocEntry& e : toc.entries) {
+    PutInt(h, e.dump_id);
+    PutInt(h, e.had_dumper);
+    for (const std::string* s : {&e.tableoid, &e.oid, &e.tag, &e.desc}) PutStr(h, *s);
+    PutInt(h, e.section);
+    for (const auto* s : {&e.defn, &e.drop_stmt, &e.copy_stmt, &e.namespace_, &e.tablespace, &e.tableam, &e.owner}) {
+      PutStr(h, *s);
+    }
+    PutInt(h, e.relkind);
+    PutInt(h, static_cast<int64_t>(e.dependencies.size()));
+    for (const auto& d : e.dependencies) PutStr(h, d);
+  }
+  auto d = h.Finish();
+  return HexEncode(d.data(), d.size());
+}
+
+std::string CreatedText(const ArchiveHeader& h) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", h.created[5] + 1900, h.created[4] + 1, h.created[3],
+                h.created[2], h.created[1], h.created[0]);
+  return buf;
+}
+
+// Feeds a TOC entry's SQL text to the schema line by line.
+void AddDdl(DumpSchema& schema, const std::string& text) {
+  std::string_view s(text);
+  while (!s.empty()) {
+    size_t nl = s.find('\n');
+    schema.AddLine(s.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    s.remove_prefix(nl + 1);
+  }
+}
+
+}  // namespace
+
+Compression CompressionOfHeader(const ArchiveHeader& h) {
+  if (h.compression == "gzip") return Compression::kZlib;
+  if (h.compression == "lz4") return Compression::kLz4;
+  if (h.compression == "zstd") return Compression::kZstd;
+  return Compression::kNone;
+}
+
+Result<uint64_t> ReadToEnd(ByteSource& src) {
+  std::vector<char> buf(size_t{256} << 10);
+  uint64_t total = 0;
+  while (true) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r.ok()) return r.status();
+    if (*r == 0) return total;
+    total += *r;
+  }
+}
+
+std::string ArchiveBase::EntryName(const TocEntry& e) const {
+  std::string what = e.desc;
+  if (e.namespace_ && !e.namespace_->empty()) what += " " + QualifiedTableName(*e.namespace_, e.tag);
+  else if (!e.tag.empty()) what += " " + e.tag;
+  return "TOC entry " + std::to_string(e.dump_id) + " (" + what + ")";
+}
+
+Status ArchiveBase::Init(ArchiveToc toc, const std::function<bool(const TocEntry&)>& has_data) {
+  toc_ = std::move(toc);
+  const ArchiveHeader& h = toc_.header;
+  facts_.header = h;
+  facts_.created = CreatedText(h);
+  facts_.toc_sha256 = TocSha256(toc_);
+  info_.kind = facts_.format + " archive";
+  info_.location = location_;
+  info_.compression = h.compression;
+  info_.properties["archive_version"] =
+      std::to_string(h.version_major) + "." + std::to_string(h.version_minor) + "." + std::to_string(h.version_rev);
+  info_.properties["server_version"] = h.server_version;
+  info_.properties["pg_dump_version"] = h.pg_dump_version;
+  info_.properties["database"] = h.dbname;
+  info_.properties["created"] = facts_.created;
+
+  DumpSchema schema;
+  const std::set<std::string> only(options_.only_tables.begin(), options_.only_tables.end());
+  std::map<std::pair<std::string, std::string>, size_t> seen_tables;
+  for (size_t i = 0; i < toc_.entries.size(); ++i) {
+    const TocEntry& e = toc_.entries[i];
+    ++facts_.entries_by_desc[e.desc];
+    if (e.defn) AddDdl(schema, *e.defn);
+    if (e.desc == "ENCODING" && e.defn) {
+      size_t q = e.defn->find('\'');
+      std::string enc = q == std::string::npos ? "" : e.defn->substr(q + 1, e.defn->find('\'', q + 1) - q - 1);
+      info_.properties["encoding"] = enc;
+      if (enc != "UTF8" && enc != "SQL_ASCII") {
+        return Unsupported(location_ + ": archive encoding " + enc +
+                           " is not supported yet (vouch hashes UTF-8; dump with --encoding=UTF8)");
+      }
+    }
+    if (!has_data(e)) {
+      if (e.desc == "TABLE DATA") return Corrupt(location_ + ": " + EntryName(e) + " has no data");
+      continue;
+    }
+    if (by_dump_id_.count(e.dump_id)) {
+      return Corrupt(location_ + ": two TOC entries with data have dump id " + std::to_string(e.dump_id));
+    }
+    DataEntry d{i, DataKind::kOther};
+    if (e.desc == "BLOBS") d.kind = DataKind::kLargeObjects;
+    if (e.desc == "TABLE DATA") {
+      d.kind = DataKind::kTable;
+      ++facts_.table_data_entries;
+      TableInfo t;
+      std::string copy = e.copy_stmt.value_or("");
+      while (!copy.empty() && copy.back() == '\n') copy.pop_back();
+      if (copy.empty()) {
+        return Unsupported(location_ + ": " + EntryName(e) +
+                           ": table data is written as INSERT statements (pg_dump --inserts); content hashing needs "
+                           "COPY-format data");
+      }
+      if (!ParseCopyStatement(copy, &t)) {
+        return Corrupt(location_ + ": " + EntryName(e) + ": cannot parse its COPY statement: " + copy);
+      }
+      // The table is the entry's own (namespace, tag): with
+      // --load-via-partition-root the COPY statement names the partition root.
+      t.schema = e.namespace_.value_or("");
+      t.name = e.tag;
+      if (!seen_tables.emplace(std::make_pair(t.schema, t.name), i).second) {
+        return Corrupt(location_ + ": two TABLE DATA entries for table " + t.QualifiedName());
+      }
+      bool selected = options_.only_tables.empty() || only.count(t.QualifiedName()) > 0;
+      if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t.schema, t.name)) selected = false;
+      d.selected = selected;
+      if (selected) {
+        d.table = static_cast<int>(tables_.size());
+        tables_.push_back(std::move(t));
+      }
+    } else if (!options_.only_tables.empty() || (options_.filter && !options_.filter->empty())) {
+      d.selected = false;  // large objects are not part of a table selection
+    }
+    if (!d.selected) all_selected_ = false;
+    by_dump_id_[e.dump_id] = data_entries_.size();
+    data_entries_.push_back(d);
+  }
+  // DDL can come after the data entries in the TOC (constraints are
+  // post-data), so the tables learn their types and keys only now.
+  for (TableInfo& t : tables_) {
+    schema.SetTzKinds(&t);
+    if (const auto* key = schema.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
+  }
+  facts_.foreign_keys = schema.foreign_keys();
+  return Status::Ok();
+}
+
+void ArchiveBase::StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish) {
+  feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, std::move(jobs), std::move(finish));
+}
+
+Result<bool> ArchiveBase::NextChunk(RowChunk& chunk, size_t target) { return feeder_->Next(chunk, target); }
+
+void ArchiveBase::CountLargeObject(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(facts_mu_);
+  ++facts_.large_objects;
+  facts_.large_object_bytes += bytes;
+  info_.properties["large_objects_not_digested"] = std::to_string(facts_.large_objects);
+}
+
+void ArchiveBase::CountDataFile(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(facts_mu_);
+  ++facts_.data_files;
+  facts_.archive_bytes += bytes;
+}
+
+Result<std::unique_ptr<ArchiveReader>> OpenDirectoryArchive(const std::string& path, const ArchiveOptions& options);
+Result<std::unique_ptr<ArchiveReader>> OpenTarArchive(std::unique_ptr<RandomAccessFile> file,
+                                                      const ArchiveOptions& options);
+
+bool LooksLikeArchive(const std::string& path, std::string_view head) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  return head.substr(0, 5) == "PGDMP" || (head.size() >= 262 && head.substr(257, 5) == "ustar");
+}
+
+Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, const ArchiveOptions& options) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return IoError(path + ": cannot open: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return OpenDirectoryArchive(path, options);
+  auto file = OpenRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  char head[512] = {};
+  auto got = (*file)->ReadAt(0, head, sizeof head);
+  if (!got.ok()) return got.status();
+  std::string_view h(head, *got);
+  if (h.substr(0, 5) == "PGDMP") {
+    if (*got > 10 && head[10] != 1) {
+      return Unsupported(path + ": a pg_dump TOC file (format " + std::to_string(static_cast<int>(head[10])) +
+                         "), not a custom archive: give the directory or tar archive that holds it");
+    }
+    return OpenCustomArchive(std::move(file).value(), options);
+  }
+  if (h.size() >= 262 && h.substr(257, 5) == "ustar") return OpenTarArchive(std::move(file).value(), options);
+  return Unsupported(path + ": not a pg_dump custom, directory or tar archive");
+}
+
+}  // namespace vouch

@@ -1,0 +1,81 @@
+// What the custom, directory and tar readers share: turning the TOC into
+// tables (columns from the COPY statement, timestamptz columns and keys from
+// the DDL), the archive facts, and handing out chunks through a ChunkFeeder.
+// Internal to readers/.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunk_feeder.h"
+#include "vouch/readers/archive_reader.h"
+
+namespace vouch {
+
+class ArchiveBase : public ArchiveReader {
+ public:
+  Result<bool> NextChunk(RowChunk& chunk, size_t target) override;
+  const std::deque<TableInfo>& tables() const override { return tables_; }
+  const SourceInfo& source_info() const override { return info_; }
+  const ArchiveFacts& facts() const override { return facts_; }
+
+ protected:
+  // What a TOC entry with data holds.
+  enum class DataKind { kTable, kLargeObjects, kOther };
+  struct DataEntry {
+    size_t toc_index;  // into toc_.entries
+    DataKind kind;
+    int table = -1;         // index into tables_ (kTable, when selected)
+    bool selected = true;   // false: skipped by the table selection
+  };
+
+  ArchiveBase(std::string location, std::string format, const ArchiveOptions& options)
+      : location_(std::move(location)), options_(options) {
+    facts_.format = std::move(format);
+  }
+
+  // Takes the parsed TOC: fills facts, tables_ and data_entries_ (entries
+  // that have data, by `has_data`). Errors: a TABLE DATA entry without a
+  // parseable COPY statement (e.g. pg_dump --inserts), two entries for one table.
+  Status Init(ArchiveToc toc, const std::function<bool(const TocEntry&)>& has_data);
+
+  // Subclasses build the jobs once the TOC is known.
+  void StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish);
+  // Stops and joins the workers. Every subclass destructor calls it first:
+  // the jobs use the subclass's members, which die before the base's.
+  void StopFeeder() { feeder_.reset(); }
+
+  // "TOC entry 3379 (TABLE DATA public.t)" for messages.
+  std::string EntryName(const TocEntry& e) const;
+  // True when every data entry is selected: structural checks that need every
+  // block read (coverage of the file) only run then.
+  bool ReadsEverything() const { return all_selected_; }
+  void CountLargeObject(uint64_t bytes);
+  void CountDataFile(uint64_t bytes);
+
+  const std::string location_;
+  const ArchiveOptions options_;
+  ArchiveToc toc_;
+  std::deque<TableInfo> tables_;
+  std::vector<DataEntry> data_entries_;
+  std::map<int64_t, size_t> by_dump_id_;  // dump id -> index into data_entries_
+  SourceInfo info_;
+  ArchiveFacts facts_;
+
+ private:
+  std::unique_ptr<ChunkFeeder> feeder_;
+  std::mutex facts_mu_;
+  bool all_selected_ = true;
+};
+
+// Compression of data blocks/files as the archive header names it.
+Compression CompressionOfHeader(const ArchiveHeader& h);
+
+// Reads `src` to its end (decompressing and checking it); returns its length.
+Result<uint64_t> ReadToEnd(ByteSource& src);
+
+}  // namespace vouch
