@@ -157,7 +157,16 @@ TEST_F(Cli, NotADumpExit3) {
   ExpectFailure(Vouch("digest empty.sql"), 3, {"empty.sql"});
   auto noise = Vouch("digest noise.bin");
   ExpectFailure(noise, 3, {"noise.bin"});
-  ExpectFailure(Vouch("digest dump.custom"), 3, {"dump.custom", "custom"});
+  // A compressed custom archive is named as such (pg_dump -Fc compresses inside).
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && gzip -c dump.custom > dump.custom.gz").exit_code, 0);
+  ExpectFailure(Vouch("digest dump.custom.gz"), 3, {"dump.custom.gz", "gzip-compressed pg_dump archive"});
+}
+
+TEST_F(Cli, CustomArchiveGivesThePlainDumpsDigest) {
+  auto plain = Vouch("digest -q dump.sql");
+  auto custom = Vouch("digest -q dump.custom");
+  ASSERT_EQ(custom.exit_code, 0) << custom.err;
+  EXPECT_EQ(custom.out.substr(custom.out.find("\n| ")), plain.out.substr(plain.out.find("\n| ")));
 }
 
 }  // namespace

@@ -149,14 +149,17 @@ int main(int argc, char** argv) {
     vo.checksums = checksums;
     auto v = vouch::VerifyArchive(archive, vo);
     if (!v.ok()) return Fail(v.status());
-    std::string manifest = v->damage.ok() ? vouch::ManifestJson(v->digest, VOUCH_VERSION) : std::string();
-    if (!output.empty() && v->damage.ok() && !WriteFile(output, manifest)) {
+    const bool complete = v->damage.ok() && v->digest.Complete();
+    std::string manifest = complete ? vouch::ManifestJson(v->digest, VOUCH_VERSION) : std::string();
+    if (!output.empty() && complete && !WriteFile(output, manifest)) {
       return Fail(vouch::IoError(output + ": cannot write manifest"));
     }
     std::cout << (format == "json" ? vouch::cli::ArchiveJson(*v, manifest) : vouch::cli::ArchiveText(*v));
     if (!quiet && v->damage.ok()) std::cerr << vouch::cli::RunStats(v->digest);
     if (!v->damage.ok()) std::fprintf(stderr, "vouch: archive damaged: %s\n", v->damage.message().c_str());
-    return v->Verified() ? 0 : 1;
+    if (!output.empty() && !complete) std::fprintf(stderr, "vouch: no manifest written: the digest is incomplete\n");
+    if (!v->Verified()) return 1;
+    return complete ? 0 : 3;
   }
   if (compare->parsed()) {
     cmp.digest = opt;

@@ -49,17 +49,28 @@ std::string TablesText(const DigestReport& r) {
   std::string out = fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", "Table", wname, "Row Count", wrows, "Content Hash");
   out += fmt::format("|{:-<{}}|{:->{}}|{:-<34}|\n", "", wname + 2, "", wrows + 2, "");
   uint64_t total = 0;
+  std::vector<const TableResult*> not_hashed;
   for (const auto& t : r.tables) {
+    if (!t.not_hashed.empty()) {
+      out += fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", t.QualifiedName(), wname, "-", wrows, "not computed");
+      not_hashed.push_back(&t);
+      continue;
+    }
     out += fmt::format("| {:<{}} | {:>{}} | {} |\n", t.QualifiedName(), wname, GroupThousands(t.digest.rows()), wrows,
                        t.digest.ContentHashHex());
     total += t.digest.rows();
   }
   out += fmt::format("\n{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
+  for (const auto* t : not_hashed) out += fmt::format("Not hashed: {}: {}\n", t->QualifiedName(), t->not_hashed);
   auto lo = r.source.properties.find("large_objects_not_digested");
   if (lo != r.source.properties.end()) {
     out += fmt::format("Note: the dump holds {} large objects; they are not part of any table digest\n", lo->second);
   }
-  out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
+  if (!r.Complete()) {
+    out += fmt::format("FINAL_VALIDATION_HASH: not computed ({} tables could not be hashed)\n", not_hashed.size());
+  } else {
+    out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
+  }
   return out;
 }
 
@@ -118,6 +129,9 @@ std::string ArchiveText(const ArchiveVerification& v) {
     out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage.message());
   } else if (!v.Verified()) {
     out += "\nResult: ❌ CHECKSUMS FAILED: the archive reads cleanly, but its checksum file does not vouch for it\n";
+  } else if (!v.digest.Complete()) {
+    out += "\nResult: ⚠ NOT FULLY VERIFIED: every data block read and decompressed to its end, but the content of "
+           "some tables could not be hashed (see \"Not hashed\")\n";
   } else {
     out += fmt::format("\nResult: ✅ VERIFIED: every data {} read and decompressed to its end, every row checked\n",
                        v.facts.format == "custom" ? "block" : "file");
@@ -154,7 +168,13 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
                      {"large_object_bytes", f.large_object_bytes},
                      {"foreign_keys", fks}};
   }
-  if (v.damage.ok()) j["manifest"] = nlohmann::json::parse(manifest_json);
+  j["content_complete"] = v.damage.ok() && v.digest.Complete();
+  if (!manifest_json.empty()) j["manifest"] = nlohmann::json::parse(manifest_json);
+  nlohmann::json not_hashed = nlohmann::json::object();
+  for (const auto& t : v.digest.tables) {
+    if (!t.not_hashed.empty()) not_hashed[t.QualifiedName()] = t.not_hashed;
+  }
+  if (!not_hashed.empty()) j["not_hashed"] = not_hashed;
   if (v.checksums) {
     nlohmann::json lines = nlohmann::json::array();
     for (const auto& r : v.checksums->results) {

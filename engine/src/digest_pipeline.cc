@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <tuple>
 
@@ -33,6 +34,7 @@ struct Slot {
   std::vector<U128> hashes;
   CanonicalScratch scratch;
   Status error;
+  bool unhashable = false;  // error is a row vouch cannot hash, not damage
 };
 
 // The error for a row the canonicalizer refused.
@@ -59,6 +61,7 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
 void HashChunk(Slot& s, const std::string& location) {
   s.hashes.clear();
   s.error = Status::Ok();
+  s.unhashable = false;
   RowCanonicalizer canon(*s.chunk.table);
   const char* p = s.chunk.data.data();
   const char* end = p + s.chunk.size;
@@ -71,6 +74,7 @@ void HashChunk(Slot& s, const std::string& location) {
     if (outcome != RowCanonicalizer::kOk) {
       s.error = RowError(outcome, *s.chunk.table, fields,
                          s.chunk.offset + static_cast<uint64_t>(p - s.chunk.data.data()), location);
+      s.unhashable = outcome == RowCanonicalizer::kNonUtcUnknownType;
       return;
     }
     s.hashes.push_back(HashRow(c));
@@ -83,6 +87,10 @@ void HashChunk(Slot& s, const std::string& location) {
 std::string TableResult::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 std::string DigestReport::FinalHashHex() const { return HexEncode(final_hash.data(), final_hash.size()); }
+
+bool DigestReport::Complete() const {
+  return std::all_of(tables.begin(), tables.end(), [](const TableResult& t) { return t.not_hashed.empty(); });
+}
 
 void DigestReport::ComputeFinalHash() {
   std::vector<FinalTableEntry> entries;
@@ -104,6 +112,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     free_slots.push(slots.back().get());
   }
   std::deque<TableDigest> digests;
+  std::map<uint32_t, std::string> unhashable;  // table index -> why (fold stage only)
   std::mutex error_mu;
   Status first_error;
   std::atomic<bool> failed{false};
@@ -151,7 +160,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                              return s;
                                            }) &
             tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
-              if (!s->error.ok()) {
+              if (s->unhashable && options.skip_unhashable_tables) {
+                unhashable.emplace(s->chunk.table_index, s->error.message());
+              } else if (!s->error.ok()) {
                 fail(s->error);
               } else {
                 while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
@@ -194,8 +205,13 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   for (size_t i = 0; i < tables.size(); ++i) {
     if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
     TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets),
-                  tables[i].key_columns};
+                  tables[i].key_columns, {}};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
+    auto bad = unhashable.find(static_cast<uint32_t>(i));
+    if (bad != unhashable.end()) {
+      r.not_hashed = bad->second;
+      r.digest = TableDigest(options.buckets);
+    }
     report.tables.push_back(std::move(r));
   }
   std::sort(report.tables.begin(), report.tables.end(),

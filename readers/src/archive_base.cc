@@ -7,47 +7,9 @@
 #include <cstring>
 #include <set>
 
-#include "vouch/hashing/hex.h"
-#include "vouch/hashing/sha256.h"
 
 namespace vouch {
 namespace {
-
-void PutInt(Sha256& h, int64_t v) {
-  uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
-  h.Update(b, sizeof b);
-}
-
-void PutStr(Sha256& h, const std::optional<std::string>& s) {
-  if (!s) {
-    PutInt(h, -1);
-    return;
-  }
-  PutInt(h, static_cast<int64_t>(s->size()));
-  h.Update(*s);
-}
-
-// Everything a TOC entry says except where its data is (offsets and file
-// names differ between formats and between runs of pg_dump).
-std::string TocSha256(const ArchiveToc& toc) {
-  Sha256 h;
-  PutInt(h, static_cast<int64_t>(toc.entries.size()));
-  for (const TocEntry& e : toc.entries) {
-    PutInt(h, e.dump_id);
-    PutInt(h, e.had_dumper);
-    for (const std::string* s : {&e.tableoid, &e.oid, &e.tag, &e.desc}) PutStr(h, *s);
-    PutInt(h, e.section);
-    for (const auto* s : {&e.defn, &e.drop_stmt, &e.copy_stmt, &e.namespace_, &e.tablespace, &e.tableam, &e.owner}) {
-      PutStr(h, *s);
-    }
-    PutInt(h, e.relkind);
-    PutInt(h, static_cast<int64_t>(e.dependencies.size()));
-    for (const auto& d : e.dependencies) PutStr(h, d);
-  }
-  auto d = h.Finish();
-  return HexEncode(d.data(), d.size());
-}
 
 std::string CreatedText(const ArchiveHeader& h) {
   char buf[64];
@@ -94,12 +56,17 @@ std::string ArchiveBase::EntryName(const TocEntry& e) const {
   return "TOC entry " + std::to_string(e.dump_id) + " (" + what + ")";
 }
 
-Status ArchiveBase::Init(ArchiveToc toc, const std::function<bool(const TocEntry&)>& has_data) {
+std::string ArchiveBase::InToc(const TocEntry& e) const {
+  return toc_location_ + ": byte offset " + std::to_string(e.toc_offset) + ": " + EntryName(e);
+}
+
+Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location, const std::function<bool(const TocEntry&)>& has_data) {
   toc_ = std::move(toc);
+  toc_location_ = std::move(toc_location);
   const ArchiveHeader& h = toc_.header;
   facts_.header = h;
   facts_.created = CreatedText(h);
-  facts_.toc_sha256 = TocSha256(toc_);
+  facts_.toc_sha256 = toc_.sha256;
   info_.kind = facts_.format + " archive";
   info_.location = location_;
   info_.compression = h.compression;
@@ -127,11 +94,11 @@ Status ArchiveBase::Init(ArchiveToc toc, const std::function<bool(const TocEntry
       }
     }
     if (!has_data(e)) {
-      if (e.desc == "TABLE DATA") return Corrupt(location_ + ": " + EntryName(e) + " has no data");
+      if (e.desc == "TABLE DATA") return Corrupt(InToc(e) + " has no data");
       continue;
     }
     if (by_dump_id_.count(e.dump_id)) {
-      return Corrupt(location_ + ": two TOC entries with data have dump id " + std::to_string(e.dump_id));
+      return Corrupt(InToc(e) + ": a second TOC entry with data has this dump id");
     }
     DataEntry d{i, DataKind::kOther};
     if (e.desc == "BLOBS") d.kind = DataKind::kLargeObjects;
@@ -142,19 +109,19 @@ Status ArchiveBase::Init(ArchiveToc toc, const std::function<bool(const TocEntry
       std::string copy = e.copy_stmt.value_or("");
       while (!copy.empty() && copy.back() == '\n') copy.pop_back();
       if (copy.empty()) {
-        return Unsupported(location_ + ": " + EntryName(e) +
+        return Unsupported(InToc(e) +
                            ": table data is written as INSERT statements (pg_dump --inserts); content hashing needs "
                            "COPY-format data");
       }
       if (!ParseCopyStatement(copy, &t)) {
-        return Corrupt(location_ + ": " + EntryName(e) + ": cannot parse its COPY statement: " + copy);
+        return Corrupt(InToc(e) + ": cannot parse its COPY statement: " + copy);
       }
       // The table is the entry's own (namespace, tag): with
       // --load-via-partition-root the COPY statement names the partition root.
       t.schema = e.namespace_.value_or("");
       t.name = e.tag;
       if (!seen_tables.emplace(std::make_pair(t.schema, t.name), i).second) {
-        return Corrupt(location_ + ": two TABLE DATA entries for table " + t.QualifiedName());
+        return Corrupt(InToc(e) + ": a second TABLE DATA entry for this table");
       }
       bool selected = options_.only_tables.empty() || only.count(t.QualifiedName()) > 0;
       if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t.schema, t.name)) selected = false;
@@ -181,7 +148,7 @@ Status ArchiveBase::Init(ArchiveToc toc, const std::function<bool(const TocEntry
 }
 
 void ArchiveBase::StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish) {
-  feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, std::move(jobs), std::move(finish));
+  feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, options_.max_row_bytes, std::move(jobs), std::move(finish));
 }
 
 Result<bool> ArchiveBase::NextChunk(RowChunk& chunk, size_t target) { return feeder_->Next(chunk, target); }
@@ -200,8 +167,6 @@ void ArchiveBase::CountDataFile(uint64_t bytes) {
 }
 
 Result<std::unique_ptr<ArchiveReader>> OpenDirectoryArchive(const std::string& path, const ArchiveOptions& options);
-Result<std::unique_ptr<ArchiveReader>> OpenTarArchive(std::unique_ptr<RandomAccessFile> file,
-                                                      const ArchiveOptions& options);
 
 bool LooksLikeArchive(const std::string& path, std::string_view head) {
   struct stat st {};
@@ -220,9 +185,9 @@ Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, cons
   if (!got.ok()) return got.status();
   std::string_view h(head, *got);
   if (h.substr(0, 5) == "PGDMP") {
-    if (*got > 10 && head[10] != 1) {
-      return Unsupported(path + ": a pg_dump TOC file (format " + std::to_string(static_cast<int>(head[10])) +
-                         "), not a custom archive: give the directory or tar archive that holds it");
+    const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    if (base == "toc.dat") {
+      return Unsupported(path + ": the TOC of a directory archive: give the directory that holds it");
     }
     return OpenCustomArchive(std::move(file).value(), options);
   }

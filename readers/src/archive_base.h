@@ -41,7 +41,9 @@ class ArchiveBase : public ArchiveReader {
   // Takes the parsed TOC: fills facts, tables_ and data_entries_ (entries
   // that have data, by `has_data`). Errors: a TABLE DATA entry without a
   // parseable COPY statement (e.g. pg_dump --inserts), two entries for one table.
-  Status Init(ArchiveToc toc, const std::function<bool(const TocEntry&)>& has_data);
+  // `toc_location` names the file holding the TOC ("dump.custom",
+  // "dir/toc.dat", "dump.tar: toc.dat").
+  Status Init(ArchiveToc toc, std::string toc_location, const std::function<bool(const TocEntry&)>& has_data);
 
   // Subclasses build the jobs once the TOC is known.
   void StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish);
@@ -51,6 +53,8 @@ class ArchiveBase : public ArchiveReader {
 
   // "TOC entry 3379 (TABLE DATA public.t)" for messages.
   std::string EntryName(const TocEntry& e) const;
+  // "dump.custom: byte offset 1234: TOC entry 3379 (TABLE DATA public.t)".
+  std::string InToc(const TocEntry& e) const;
   // True when every data entry is selected: structural checks that need every
   // block read (coverage of the file) only run then.
   bool ReadsEverything() const { return all_selected_; }
@@ -58,6 +62,7 @@ class ArchiveBase : public ArchiveReader {
   void CountDataFile(uint64_t bytes);
 
   const std::string location_;
+  std::string toc_location_;
   const ArchiveOptions options_;
   ArchiveToc toc_;
   std::deque<TableInfo> tables_;

@@ -1,5 +1,8 @@
 #include "vouch/readers/archive_toc.h"
 
+#include "vouch/hashing/hex.h"
+#include "vouch/hashing/sha256.h"
+
 namespace vouch {
 namespace {
 
@@ -78,6 +81,7 @@ class TocParser {
     if (count < 0) return Corrupt(Where() + ": negative TOC entry count");
     for (int64_t i = 0; i < count; ++i) {  // no reserve(count): the count is untrusted
       TocEntry e;
+      e.toc_offset = pos_;
       auto st = Entry(h, &e);
       if (!st.ok()) {
         return Status(st.code(), st.message() + " (TOC entry " + std::to_string(i + 1) + " of " +
@@ -85,6 +89,8 @@ class TocParser {
       }
       toc.entries.push_back(std::move(e));
     }
+    auto digest = sha_.Finish();
+    toc.sha256 = HexEncode(digest.data(), digest.size());
     return toc;
   }
 
@@ -97,6 +103,7 @@ class TocParser {
     if (!r.ok()) return r.status();
     if (*r == 0) return Truncated(Where() + ": archive ends inside its header or TOC");
     ++pos_;
+    if (hashing_) sha_.Update(&c, 1);
     *out = static_cast<uint8_t>(c);
     return Status::Ok();
   }
@@ -114,6 +121,7 @@ class TocParser {
         got += *r;
       }
       out->append(buf, got);
+      if (hashing_) sha_.Update(buf, got);
       pos_ += got;
       n -= static_cast<int64_t>(got);
     }
@@ -183,7 +191,8 @@ class TocParser {
       if (!s) break;
       e->dependencies.push_back(*s);
     }
-    if (h.format == 1) {  // custom: the data block's offset
+    if (h.format == 1) {  // custom: the data block's offset, left out of the TOC hash
+      hashing_ = false;
       uint8_t flag = 0, x = 0;
       VOUCH_RETURN_IF_ERROR(Byte(&flag));
       if (flag < 1 || flag > 3) return Corrupt(Where() + ": invalid data offset flag " + std::to_string(flag));
@@ -192,6 +201,7 @@ class TocParser {
         VOUCH_RETURN_IF_ERROR(Byte(&x));
         e->offset |= static_cast<uint64_t>(x) << (8 * i);
       }
+      hashing_ = true;
     } else {  // directory and tar: the data file name
       VOUCH_RETURN_IF_ERROR(Str(&e->filename));
     }
@@ -202,6 +212,8 @@ class TocParser {
   std::string name_;
   int int_size_ = 4, off_size_ = 8;
   uint64_t pos_ = 0;
+  Sha256 sha_;
+  bool hashing_ = true;
 };
 
 }  // namespace

@@ -8,16 +8,13 @@
 namespace vouch {
 namespace {
 
-// PostgreSQL builds a COPY line in one allocation of at most 1 GB; a longer
-// "row" is not COPY text, and growing a buffer for it would only exhaust memory.
-constexpr size_t kMaxRow = size_t{1} << 30;
-
 Status Cancelled() { return IoError("cancelled"); }
 
 }  // namespace
 
-ChunkFeeder::ChunkFeeder(int workers, std::vector<Job> jobs, std::function<Status()> finish)
+ChunkFeeder::ChunkFeeder(int workers, size_t max_row, std::vector<Job> jobs, std::function<Status()> finish)
     : workers_(std::max(1, workers)),
+      max_row_(std::max<size_t>(max_row, 4096)),
       jobs_(std::move(jobs)),
       finish_(std::move(finish)),
       max_ready_(static_cast<size_t>(2 * std::max(1, workers))) {}
@@ -164,11 +161,11 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
     }
     const void* last = memrchr(buf.data(), '\n', have);
     if (last == nullptr) {  // one row longer than the buffer
-      if (buf.size() >= kMaxRow) {
-        return Corrupt(what + ": uncompressed byte offset " + std::to_string(base) +
-                       ": a line longer than 1 GB: not COPY data");
+      if (buf.size() >= max_row_) {
+        return Corrupt(what + ": uncompressed byte offset " + std::to_string(base) + ": a line longer than " +
+                       std::to_string(max_row_) + " bytes: not COPY data");
       }
-      buf.resize(std::min(buf.size() * 2, kMaxRow));
+      buf.resize(std::min(buf.size() * 2, max_row_));
       continue;
     }
     size_t cut = static_cast<size_t>(static_cast<const char*>(last) - buf.data()) + 1;

@@ -26,8 +26,9 @@ class ChunkFeeder {
 
   // `workers` threads run `jobs` (in order, each job on one thread) once the
   // first chunk is asked for; after the last job, `finish` runs on the
-  // consumer's thread (structural checks that need every job done).
-  ChunkFeeder(int workers, std::vector<Job> jobs, std::function<Status()> finish);
+  // consumer's thread (structural checks that need every job done). A line
+  // longer than `max_row` bytes is an error.
+  ChunkFeeder(int workers, size_t max_row, std::vector<Job> jobs, std::function<Status()> finish);
   ~ChunkFeeder();  // stops the workers and waits for them
   ChunkFeeder(const ChunkFeeder&) = delete;
   ChunkFeeder& operator=(const ChunkFeeder&) = delete;
@@ -59,6 +60,7 @@ class ChunkFeeder {
   void Fail(const Status& st);
 
   const int workers_;
+  const size_t max_row_;
   std::vector<Job> jobs_;
   std::function<Status()> finish_;
   size_t target_ = 0;

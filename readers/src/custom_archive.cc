@@ -126,7 +126,7 @@ class CustomArchive final : public ArchiveBase {
     toc_end_ = src->RawOffset();
     compression_ = CompressionOfHeader(toc->header);
     int_size_ = toc->header.int_size;
-    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), [](const TocEntry& e) { return e.offset_flag != 3; }));
+    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
     facts_.archive_bytes = file_->size();
     sequential_ = std::any_of(data_entries_.begin(), data_entries_.end(),
                               [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });
@@ -140,7 +140,7 @@ class CustomArchive final : public ArchiveBase {
     for (const DataEntry& d : data_entries_) {
       const TocEntry& e = toc_.entries[d.toc_index];
       if (e.offset < toc_end_ || e.offset >= file_->size()) {
-        return Corrupt(location_ + ": " + EntryName(e) + ": its data offset " + std::to_string(e.offset) +
+        return Corrupt(InToc(e) + ": its data offset " + std::to_string(e.offset) +
                        " lies outside the data area (byte offsets " + std::to_string(toc_end_) + " to " +
                        std::to_string(file_->size()) + ")");
       }

@@ -49,7 +49,8 @@ class DirectoryArchive final : public ArchiveBase {
                      std::to_string((*toc_file)->size() - src->RawOffset()) + " bytes after the end of the TOC");
     }
     if (toc->header.format == 1) return Corrupt(toc_path + ": byte offset 10: format code 1 (custom) in a directory archive");
-    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
+    VOUCH_RETURN_IF_ERROR(
+        Init(std::move(toc).value(), toc_path, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
     facts_.archive_bytes = (*toc_file)->size();
 
     // What the directory holds, and what the TOC names.
@@ -57,6 +58,7 @@ class DirectoryArchive final : public ArchiveBase {
     for (const auto& de : fs::directory_iterator(dir_, ec)) present.insert(de.path().filename().string());
     if (ec) return IoError(dir_ + ": cannot list the directory: " + ec.message());
     std::set<std::string> named{"toc.dat"};
+    named.insert(options_.foreign_files.begin(), options_.foreign_files.end());
     std::vector<std::string> problems;
     auto resolve = [&](const std::string& name, std::string* found) {
       std::vector<std::string> hits;

@@ -54,7 +54,8 @@ class TarArchive final : public ArchiveBase {
       return Corrupt(toc_name + ": the header says the data is compressed (" + toc->header.compression +
                      "), which the tar format never is");
     }
-    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
+    VOUCH_RETURN_IF_ERROR(
+        Init(std::move(toc).value(), toc_name, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
     facts_.archive_bytes = file_->size();
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];
@@ -103,6 +104,12 @@ class TarArchive final : public ArchiveBase {
       auto it = by_member_.find(m.name);
       if (it == by_member_.end()) return Corrupt(where + " is not named by the TOC");
       const DataEntry& d = data_entries_[it->second];
+      // pg_restore reads a tar archive in one pass, in TOC order.
+      if (last_data_toc_index_ >= 0 && d.toc_index < static_cast<size_t>(last_data_toc_index_)) {
+        return Corrupt(where + " comes after a member the TOC lists later: out of TOC order, which pg_restore "
+                               "cannot read");
+      }
+      last_data_toc_index_ = static_cast<int64_t>(d.toc_index);
       CountDataFile(m.size);
       if (d.kind == DataKind::kTable && d.selected) {
         VOUCH_RETURN_IF_ERROR(f.FeedCopyText(tables_[static_cast<size_t>(d.table)], d.table, tar_->Data(),
@@ -158,6 +165,7 @@ class TarArchive final : public ArchiveBase {
   std::unique_ptr<ByteSource> src_;
   std::unique_ptr<TarReader> tar_;
   std::map<std::string, size_t> by_member_;  // member name -> data entry
+  int64_t last_data_toc_index_ = -1;
 };
 
 }  // namespace

@@ -79,8 +79,30 @@ Status TarReader::Skip(uint64_t n) {
 
 Result<bool> TarReader::Next(TarMember* member) {
   if (ended_) return false;
-  VOUCH_RETURN_IF_ERROR(Skip(left_ + padding_));
-  left_ = padding_ = 0;
+  VOUCH_RETURN_IF_ERROR(Skip(left_));
+  left_ = 0;
+  if (padding_ > 0) {  // zeros up to the next block, as every tar writer pads
+    char pad[kBlock];
+    uint64_t at = offset_;
+    size_t got = 0;
+    while (got < padding_) {
+      auto r = src_.Read(pad + got, static_cast<size_t>(padding_) - got);
+      if (!r.ok()) return r.status();
+      if (*r == 0) {
+        return Truncated(name_ + ": byte offset " + std::to_string(offset_ + got) +
+                         ": the archive ends inside the padding of member " + current_.name + " (truncated)");
+      }
+      got += *r;
+    }
+    offset_ += got;
+    padding_ = 0;
+    for (size_t i = 0; i < got; ++i) {
+      if (pad[i] != 0) {
+        return Corrupt(name_ + ": byte offset " + std::to_string(at + i) + ": non-zero padding after member " +
+                       current_.name);
+      }
+    }
+  }
   char h[kBlock];
   const uint64_t at = offset_;
   bool eof = false;

@@ -25,6 +25,11 @@ struct DigestOptions {
   // (a dump is still decompressed to its end) but not hashed or reported. An
   // include pattern that selects nothing is a usage error.
   TableFilter filter;
+  // A table whose rows cannot be hashed correctly — a timestamptz with a
+  // non-UTC offset in a column whose type the dump does not give — is
+  // reported (TableResult::not_hashed) instead of ending the run, so that
+  // the rest of the source is still read and checked (verify-archive).
+  bool skip_unhashable_tables = false;
 };
 
 struct TableResult {
@@ -33,6 +38,9 @@ struct TableResult {
   std::vector<std::string> columns;  // canonical (byte) order
   TableDigest digest;
   std::vector<std::string> key_columns;  // as the source names them; may be empty
+  // Why the table's content could not be hashed (skip_unhashable_tables);
+  // empty when `digest` is its content's digest.
+  std::string not_hashed;
   std::string QualifiedName() const;
 };
 
@@ -46,6 +54,9 @@ struct DigestReport {
   int jobs = 0;
 
   std::string FinalHashHex() const;
+  // True when every table's content was hashed: only then is final_hash the
+  // source's FINAL_VALIDATION_HASH.
+  bool Complete() const;
   // Recomputes final_hash from the tables (after loading or merging).
   void ComputeFinalHash();
 };

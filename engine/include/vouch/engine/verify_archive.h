@@ -32,7 +32,9 @@ struct ArchiveVerification {
   // Archive files the checksum file does not list (it may be for another file).
   std::vector<std::string> not_covered;
 
-  bool Verified() const;  // no damage, and every checksum line holds and covers the archive
+  // No damage, and every checksum line holds and covers the archive. The
+  // content is fully verified when digest.Complete() too.
+  bool Verified() const;
 };
 
 // Errors (exit 3): the archive cannot be opened or is of an unsupported kind

@@ -30,6 +30,12 @@ struct ArchiveOptions {
   std::vector<std::string> only_tables;
   // pg_dump-style selection; unselected tables are not read. Null = all.
   const TableFilter* filter = nullptr;
+  // Files of a directory archive that are not part of it (its checksum
+  // sidecar): not reported as unreferenced.
+  std::vector<std::string> foreign_files;
+  // A COPY line longer than this is an error (PostgreSQL writes at most 1 GB
+  // per line); fuzzing lowers it.
+  size_t max_row_bytes = size_t{1} << 30;
 };
 
 // What an archive says about itself, for reports.
@@ -45,8 +51,8 @@ struct ArchiveFacts {
   uint64_t large_object_bytes = 0;
   uint64_t data_files = 0;  // directory/tar: data files read (large objects' included)
   uint64_t archive_bytes = 0;  // bytes of archive files on disk
-  // SHA-256 over the TOC's entries (everything but data positions): two
-  // archives of the same objects with the same definitions have the same value.
+  // ArchiveToc::sha256: changes with any byte of the header and TOC but the
+  // data offsets (compare it with an earlier run's to see a changed TOC).
   std::string toc_sha256;
 };
 
@@ -63,8 +69,10 @@ bool LooksLikeArchive(const std::string& path, std::string_view head);
 // Opens a custom, directory or tar archive at `path`.
 Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, const ArchiveOptions& options);
 
-// Opens a custom-format archive held by `file` (tests and fuzzing).
+// Opens a custom-format or tar archive held by `file` (tests and fuzzing).
 Result<std::unique_ptr<ArchiveReader>> OpenCustomArchive(std::unique_ptr<RandomAccessFile> file,
                                                          const ArchiveOptions& options);
+Result<std::unique_ptr<ArchiveReader>> OpenTarArchive(std::unique_ptr<RandomAccessFile> file,
+                                                      const ArchiveOptions& options);
 
 }  // namespace vouch

@@ -27,6 +27,7 @@ struct ArchiveHeader {
 };
 
 struct TocEntry {
+  uint64_t toc_offset = 0;  // where the entry starts in the TOC's file, for messages
   int64_t dump_id = 0;
   bool had_dumper = false;
   std::string tableoid, oid, tag, desc;
@@ -44,6 +45,10 @@ struct TocEntry {
 struct ArchiveToc {
   ArchiveHeader header;
   std::vector<TocEntry> entries;
+  // SHA-256 over every byte of the header and TOC except the data offsets
+  // (which a custom archive written to a file rewrites at the end): any
+  // change to what the TOC says changes it.
+  std::string sha256;
 };
 
 // Reads header and TOC from the start of `src`; leaves `src` positioned at
