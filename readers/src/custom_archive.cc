@@ -58,48 +58,56 @@ class ChunkedPayload final : public ByteSource {
   ChunkedPayload(ByteSource& src, int int_size, uint64_t file_size, std::string where)
       : src_(src), int_size_(int_size), file_size_(file_size), where_(std::move(where)) {}
 
+  // Fills dst across as many chunks as fit (uncompressed archives write one
+  // chunk per row: returning one chunk per call would make every row a call).
   Result<size_t> Read(char* dst, size_t n) override {
-    if (done_) return size_t{0};
-    while (left_ == 0) {
-      uint64_t at = src_.RawOffset();
-      int64_t len = 0;
-      bool eof = false;
-      VOUCH_RETURN_IF_ERROR(ReadInt(src_, int_size_, &len, &eof, where_));
-      if (eof) {
-        return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at) +
-                         " before the block's end-of-data marker (truncated)");
+    size_t total = 0;
+    while (total < n && !done_) {
+      if (left_ == 0) {
+        VOUCH_RETURN_IF_ERROR(NextChunk());
+        continue;
       }
-      if (len < 0) return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": negative chunk length");
-      if (len == 0) {
-        done_ = true;
-        return size_t{0};
-      }
-      uint64_t room = file_size_ - std::min(file_size_, src_.RawOffset());
-      if (static_cast<uint64_t>(len) > room) {
-        return Truncated(where_ + ": byte offset " + std::to_string(at) + ": a chunk of " + std::to_string(len) +
-                         " bytes runs past the end of the file (" + std::to_string(file_size_) +
-                         " bytes): truncated, or a damaged length");
-      }
-      left_ = static_cast<uint64_t>(len);
-    }
-    size_t want = static_cast<size_t>(std::min<uint64_t>(n, left_));
-    size_t got = 0;
-    while (got < want) {
-      auto r = src_.Read(dst + got, want - got);
+      size_t want = static_cast<size_t>(std::min<uint64_t>(n - total, left_));
+      auto r = src_.Read(dst + total, want);
       if (!r.ok()) return r.status();
       if (*r == 0) {
         return Truncated(where_ + ": the file ends at byte offset " + std::to_string(src_.RawOffset()) +
                          " inside a data chunk");
       }
-      got += *r;
+      total += *r;
+      left_ -= *r;
     }
-    left_ -= got;
-    return got;
+    return total;
   }
   std::string Describe() const override { return where_; }
   uint64_t RawOffset() const override { return src_.RawOffset(); }
 
  private:
+  // Reads the next chunk's length; a zero length ends the stream.
+  Status NextChunk() {
+    uint64_t at = src_.RawOffset();
+    int64_t len = 0;
+    bool eof = false;
+    VOUCH_RETURN_IF_ERROR(ReadInt(src_, int_size_, &len, &eof, where_));
+    if (eof) {
+      return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at) +
+                       " before the block's end-of-data marker (truncated)");
+    }
+    if (len < 0) return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": negative chunk length");
+    if (len == 0) {
+      done_ = true;
+      return Status::Ok();
+    }
+    uint64_t room = file_size_ - std::min(file_size_, src_.RawOffset());
+    if (static_cast<uint64_t>(len) > room) {
+      return Truncated(where_ + ": byte offset " + std::to_string(at) + ": a chunk of " + std::to_string(len) +
+                       " bytes runs past the end of the file (" + std::to_string(file_size_) +
+                       " bytes): truncated, or a damaged length");
+    }
+    left_ = static_cast<uint64_t>(len);
+    return Status::Ok();
+  }
+
   ByteSource& src_;
   const int int_size_;
   const uint64_t file_size_;
