@@ -119,17 +119,19 @@ Result<bool> TarReader::Next(TarMember* member) {
       return Truncated(name_ + ": byte offset " + std::to_string(offset_) +
                        ": the end-of-archive marker lacks its second zero block (truncated)");
     }
-    while (!eof) {
-      uint64_t block_at = offset_;
-      auto nonzero = std::find_if(h, h + kBlock, [](char c) { return c != 0; });
-      if (nonzero != h + kBlock) {
-        return Corrupt(name_ + ": byte offset " + std::to_string(block_at + static_cast<uint64_t>(nonzero - h)) +
+    uint64_t h_at = offset_ - kBlock;  // file offset of h[0]
+    size_t h_len = kBlock;
+    while (true) {
+      auto nonzero = std::find_if(h, h + h_len, [](char c) { return c != 0; });
+      if (nonzero != h + h_len) {
+        return Corrupt(name_ + ": byte offset " + std::to_string(h_at + static_cast<uint64_t>(nonzero - h)) +
                        ": data after the end-of-archive marker");
       }
       auto r = src_.Read(h, kBlock);  // trailing padding need not be whole blocks
       if (!r.ok()) return r.status();
       if (*r == 0) break;
-      std::memset(h + *r, 0, kBlock - *r);
+      h_at = offset_;
+      h_len = *r;
       offset_ += *r;
     }
     ended_ = true;

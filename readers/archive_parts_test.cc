@@ -1,0 +1,240 @@
+// The pieces the archive readers are built from, on hand-made input: DDL
+// knowledge (keys, foreign keys, timestamptz columns), the strict ustar
+// reader, checksum-file lines. Real pg_dump/sha256sum output is checked in
+// tests/archive_pg_test.cc and tests/archive_damage_pg_test.cc.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "vouch/readers/checksum_file.h"
+#include "vouch/readers/dump_schema.h"
+#include "vouch/readers/tar_reader.h"
+
+namespace vouch {
+namespace {
+
+void Feed(DumpSchema& s, const std::string& text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    s.AddLine(std::string_view(text).substr(start, nl - start));
+    start = nl + 1;
+  }
+}
+
+TEST(DumpSchema, KeysAndForeignKeysAsPgDumpWritesThem) {
+  DumpSchema s;
+  Feed(s,
+       "ALTER TABLE ONLY public.agents\n    ADD CONSTRAINT agents_pkey PRIMARY KEY (id);\n"
+       "ALTER TABLE ONLY \"My Schema\".\"Odd \"\"T\"\n    ADD CONSTRAINT odd_pkey PRIMARY KEY (\"A b\", c) WITH "
+       "(fillfactor='50');\n"
+       "ALTER TABLE ONLY public.sessions\n    ADD CONSTRAINT sessions_agent_id_fkey FOREIGN KEY (agent_id) "
+       "REFERENCES public.agents(id) ON DELETE CASCADE;\n"
+       "ALTER TABLE public.parted\n    ADD CONSTRAINT parted_fk FOREIGN KEY (a, \"B\") REFERENCES "
+       "\"My Schema\".\"Odd \"\"T\"(\"A b\", c) DEFERRABLE INITIALLY DEFERRED NOT VALID;\n"
+       "ALTER TABLE ONLY public.agents ALTER COLUMN id SET DEFAULT nextval('public.agents_id_seq'::regclass);\n"
+       "    ADD CONSTRAINT stray PRIMARY KEY (nope);\n");
+  ASSERT_NE(s.PrimaryKey("public", "agents"), nullptr);
+  EXPECT_EQ(*s.PrimaryKey("public", "agents"), std::vector<std::string>{"id"});
+  ASSERT_NE(s.PrimaryKey("My Schema", "Odd \"T"), nullptr);
+  EXPECT_EQ(*s.PrimaryKey("My Schema", "Odd \"T"), (std::vector<std::string>{"A b", "c"}));
+  EXPECT_EQ(s.PrimaryKey("public", "sessions"), nullptr);
+  ASSERT_EQ(s.foreign_keys().size(), 2u);
+  const ForeignKey& a = s.foreign_keys()[0];
+  EXPECT_EQ(a.name, "sessions_agent_id_fkey");
+  EXPECT_EQ(a.schema + "." + a.table, "public.sessions");
+  EXPECT_EQ(a.columns, std::vector<std::string>{"agent_id"});
+  EXPECT_EQ(a.ref_schema + "." + a.ref_table, "public.agents");
+  EXPECT_EQ(a.ref_columns, std::vector<std::string>{"id"});
+  EXPECT_EQ(a.options, "ON DELETE CASCADE");
+  const ForeignKey& b = s.foreign_keys()[1];
+  EXPECT_EQ(b.columns, (std::vector<std::string>{"a", "B"}));
+  EXPECT_EQ(b.ref_table, "Odd \"T");
+  EXPECT_EQ(b.ref_columns, (std::vector<std::string>{"A b", "c"}));
+  EXPECT_EQ(b.options, "DEFERRABLE INITIALLY DEFERRED NOT VALID");
+}
+
+TEST(DumpSchema, TimestamptzColumnsThroughDomainsArraysRangesAndParents) {
+  DumpSchema s;
+  Feed(s,
+       "CREATE DOMAIN public.moment AS timestamp with time zone;\n"
+       "CREATE TYPE public.span AS RANGE (\n    subtype = timestamp(3) with time zone,\n"
+       "    multirange_type_name = public.spans\n);\n"
+       "CREATE TYPE public.pair AS (\n\tat timestamp with time zone,\n\tlabel text\n);\n"
+       "CREATE TABLE public.events (\n    id integer NOT NULL,\n    at public.moment,\n"
+       "    ats timestamp with time zone[],\n    during public.span,\n    p public.pair,\n    d date,\n"
+       "    other public.unknown_type\n);\n"
+       "CREATE TABLE public.child (\n    note text\n)\nINHERITS (public.events);\n");
+  TableInfo t;
+  t.schema = "public";
+  t.name = "child";
+  t.SetColumns({"id", "at", "ats", "during", "p", "d", "other", "note"});
+  s.SetTzKinds(&t);
+  EXPECT_EQ(t.tz_kinds, (std::vector<TzKind>{TzKind::kNone, TzKind::kScalar, TzKind::kQuotedElements,
+                                             TzKind::kQuotedElements, TzKind::kCheckOnly, TzKind::kNone,
+                                             TzKind::kCheckOnly, TzKind::kNone}));
+  TableInfo unknown;  // no DDL at all (a --data-only dump): every column is checked
+  unknown.schema = "public";
+  unknown.name = "nowhere";
+  unknown.SetColumns({"a"});
+  s.SetTzKinds(&unknown);
+  EXPECT_EQ(unknown.tz_kinds, std::vector<TzKind>{TzKind::kCheckOnly});
+  TableInfo plain;
+  plain.schema = "public";
+  plain.name = "events";
+  plain.SetColumns({"id", "d"});
+  s.SetTzKinds(&plain);
+  EXPECT_TRUE(plain.tz_kinds.empty());
+}
+
+TEST(DumpSchema, CopyStatements) {
+  TableInfo t;
+  ASSERT_TRUE(ParseCopyStatement("COPY \"S\".\"a \"\"b\" (\"X\", y) FROM stdin;", &t));
+  EXPECT_EQ(t.schema, "S");
+  EXPECT_EQ(t.name, "a \"b");
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"X", "y"}));
+  EXPECT_TRUE(ParseCopyStatement("COPY public.nocols  FROM stdin;", &t));
+  EXPECT_TRUE(t.columns.empty());
+  EXPECT_FALSE(ParseCopyStatement("COPY public.t (a, b FROM stdin;", &t));
+  EXPECT_FALSE(ParseCopyStatement("COPY public.t (a) TO stdout;", &t));
+  EXPECT_FALSE(ParseCopyStatement("INSERT INTO public.t VALUES (1);", &t));
+}
+
+// A ustar header as POSIX defines it, checksum computed here.
+std::string Header(const std::string& name, uint64_t size, char type = '0', const std::string& prefix = "") {
+  std::string h(512, '\0');
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
+  std::snprintf(h.data() + 100, 8, "%07o", 0644);
+  if (size < (uint64_t{1} << 33)) {
+    std::snprintf(h.data() + 124, 12, "%011llo", static_cast<unsigned long long>(size));
+  } else {  // GNU base-256
+    h[124] = static_cast<char>(0x80);
+    for (int i = 0; i < 8; ++i) h[135 - i] = static_cast<char>(size >> (8 * i));
+  }
+  h[156] = type;
+  std::memcpy(h.data() + 257, "ustar", 6);
+  std::memcpy(h.data() + 263, "00", 2);
+  std::memcpy(h.data() + 345, prefix.data(), prefix.size());
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  return h;
+}
+
+std::string Member(const std::string& name, const std::string& data) {
+  std::string padded = data;
+  padded.resize((data.size() + 511) / 512 * 512, '\0');
+  return Header(name, data.size()) + padded;
+}
+
+struct TarRead {
+  Status status;
+  std::vector<std::pair<std::string, std::string>> members;
+};
+
+TarRead ReadTar(const std::string& bytes) {
+  auto src = MakeMemorySource(bytes, "t.tar");
+  TarReader tar(*src, "t.tar");
+  TarRead out;
+  TarMember m;
+  while (true) {
+    auto more = tar.Next(&m);
+    if (!more.ok()) {
+      out.status = more.status();
+      return out;
+    }
+    if (!*more) return out;
+    std::string data;
+    char buf[300];
+    while (true) {
+      auto r = tar.Data().Read(buf, sizeof buf);
+      if (!r.ok()) {
+        out.status = r.status();
+        return out;
+      }
+      if (*r == 0) break;
+      data.append(buf, *r);
+    }
+    out.members.emplace_back(m.name, data);
+  }
+}
+
+TEST(TarReader, MembersPaddingAndTheEndMarker) {
+  const std::string end(1024, '\0');
+  std::string tar = Member("toc.dat", "hello") + Member("2.dat", std::string(512, 'x')) + Member("empty", "") + end;
+  TarRead r = ReadTar(tar);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(r.members.size(), 3u);
+  EXPECT_EQ(r.members[0], (std::pair<std::string, std::string>{"toc.dat", "hello"}));
+  EXPECT_EQ(r.members[1].second, std::string(512, 'x'));
+  EXPECT_EQ(r.members[2].second, "");
+  // GNU tar pads to its record size with zeros: fine. Anything else after the marker is not.
+  EXPECT_TRUE(ReadTar(tar + std::string(9216, '\0')).status.ok());
+  TarRead junk = ReadTar(tar + "x");
+  EXPECT_EQ(junk.status.code(), StatusCode::kCorrupt);
+  EXPECT_NE(junk.status.message().find("t.tar: byte offset " + std::to_string(tar.size())), std::string::npos)
+      << junk.status.message();
+  // The prefix field extends the name.
+  TarRead prefixed = ReadTar(Header("file", 0, '0', "some/dir") + end);
+  ASSERT_TRUE(prefixed.status.ok());
+  EXPECT_EQ(prefixed.members[0].first, "some/dir/file");
+}
+
+TEST(TarReader, DamageIsNamedWithItsOffset) {
+  const std::string end(1024, '\0');
+  const std::string tar = Member("a.dat", "12345") + Member("b.dat", "678") + end;
+  for (size_t cut = 0; cut < tar.size(); cut += 97) {
+    TarRead r = ReadTar(tar.substr(0, cut));
+    EXPECT_EQ(r.status.code(), StatusCode::kTruncated) << "cut at " << cut << ": " << r.status.message();
+  }
+  std::string flipped = tar;
+  flipped[100] ^= 1;  // the mode field: only the checksum notices
+  EXPECT_NE(ReadTar(flipped).status.message().find("byte offset 0: tar header checksum mismatch"), std::string::npos);
+  std::string padding = tar;
+  padding[512 + 7] = 'z';  // in a.dat's padding
+  EXPECT_NE(ReadTar(padding).status.message().find("byte offset 519: non-zero padding"), std::string::npos);
+  std::string lone = Member("a.dat", "1") + std::string(512, '\0');  // one zero block only
+  EXPECT_EQ(ReadTar(lone).status.code(), StatusCode::kTruncated);
+  TarRead pax = ReadTar(Header("././@PaxHeader", 0, 'x') + end);
+  EXPECT_EQ(pax.status.code(), StatusCode::kUnsupported);
+}
+
+TEST(TarReader, Base256SizesAreRead) {
+  // A size past the octal field's 8 GiB: read as base-256, then truncated.
+  auto src = MakeMemorySource(Header("big", uint64_t{1} << 34) + "abc", "t.tar");
+  TarReader tar(*src, "t.tar");
+  TarMember m;
+  auto more = tar.Next(&m);
+  ASSERT_TRUE(more.ok()) << more.status().message();
+  EXPECT_EQ(m.size, uint64_t{1} << 34);
+  char buf[16];
+  auto r = tar.Data().Read(buf, sizeof buf);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 3u);
+  EXPECT_EQ(tar.Data().Read(buf, sizeof buf).status().code(), StatusCode::kTruncated);
+}
+
+TEST(ChecksumFile, LinesAsSha256sumAndMd5sumWriteThem) {
+  const std::string sha = std::string(64, 'a');
+  const std::string md5 = "D41D8CD98F00B204E9800998ECF8427E";
+  ChecksumFile f = ParseChecksumFile(sha + "  dump.custom\n" + sha + " *bin file\n# a comment\n" +
+                                     "MD5 (x (1).dat) = " + md5 + "\n\\" + sha + "  a\\\\b\\nc\n" + "not a line\n" +
+                                     sha + " dump\n" + "SHA256 (x) = " + md5 + "\n" + sha.substr(1) + "  short\n");
+  ASSERT_EQ(f.entries.size(), 4u);
+  EXPECT_EQ(f.entries[0].name, "dump.custom");
+  EXPECT_EQ(f.entries[0].algorithm, HashAlgorithm::kSha256);
+  EXPECT_EQ(f.entries[1].name, "bin file");
+  EXPECT_EQ(f.entries[2].name, "x (1).dat");
+  EXPECT_EQ(f.entries[2].algorithm, HashAlgorithm::kMd5);
+  EXPECT_EQ(f.entries[2].hex, "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(f.entries[3].name, "a\\b\nc");
+  EXPECT_EQ(f.entries[3].line, 5u);
+  // A line that is not one, one without the two-character separator, a
+  // tagged line whose digest length does not fit its algorithm, a short digest.
+  EXPECT_EQ(f.malformed_lines, (std::vector<size_t>{6, 7, 8, 9}));
+}
+
+}  // namespace
+}  // namespace vouch
