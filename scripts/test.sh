@@ -2,8 +2,11 @@
 # Installs the dependencies, builds vouch, and runs every test: the unit tests
 # and the integration tests against a throwaway PostgreSQL cluster (started
 # and stopped by the CTest fixture "pg"). Then the same tests again in an
-# AddressSanitizer/UBSan build. .ci/run calls exactly this script.
+# AddressSanitizer/UBSan build, and a short libFuzzer run of every parser from
+# its seed corpus of real dumps. .ci/run calls exactly this script.
 #   VOUCH_SKIP_SANITIZE=1  skip the sanitizer pass (quicker local runs)
+#   VOUCH_SKIP_FUZZ=1      skip the fuzz run
+#   VOUCH_FUZZ_SECONDS=N   seconds per fuzz target (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,4 +24,21 @@ if [ "${VOUCH_SKIP_SANITIZE:-0}" != "1" ]; then
   cmake --build build-asan -j "$JOBS"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 1800
+fi
+
+if [ "${VOUCH_SKIP_FUZZ:-0}" != "1" ]; then
+  echo "== libFuzzer: the parsers on mutated real dumps, ${VOUCH_FUZZ_SECONDS:-30} s each"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_WERROR=ON \
+    -DVOUCH_FUZZ=ON -DVOUCH_BUILD_TESTING=OFF -DVOUCH_BENCH=OFF
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump
+  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump; do
+    corpus=$(mktemp -d)
+    seeds=readers/fuzz/corpus/${target#fuzz_}
+    [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
+    build-fuzz/readers/$target "$corpus" -max_total_time="${VOUCH_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 \
+      -timeout=20 -print_final_stats=1 -artifact_prefix="build-fuzz/$target-" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY)" || true
+    rc=${PIPESTATUS[0]}
+    rm -rf "$corpus"
+    [ "$rc" -eq 0 ] || { echo "$target found a crash (input saved as build-fuzz/$target-*)"; exit 1; }
+  done
 fi
