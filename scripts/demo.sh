@@ -3,8 +3,9 @@
 # throwaway PostgreSQL cluster, generates the drill-shaped sample database,
 # dumps it with pg_dump (plain format, gzip), runs `vouch digest` on the dump
 # and on the live database, restores the dump into a second database with one
-# row changed and lets `vouch compare` name it, and shows a damaged dump being
-# caught. The cluster is stopped and removed at exit.
+# row changed and lets `vouch compare` name it, verifies a custom-format
+# archive and its checksum file, and shows a damaged dump being caught. The
+# cluster is stopped and removed at exit.
 #   VOUCH_DEMO_SCALE=0.05  dataset scale (1.0 ≈ 4 M rows, 1 GB); default 0.02
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,10 @@ set +e
 build/cli/vouch compare "$URI/drill" "$URI/drill_copy" --quiet
 echo "   vouch exit code: $? (1 = differences found)"
 set -e
+echo "== The nightly check of a custom-format archive: pg_dump -Fc drill > drill.dump; sha256sum > drill.dump.sha256"
+PGTZ=America/New_York pg_dump -Fc -d drill -f "$work/drill.dump"
+(cd "$work" && sha256sum drill.dump > drill.dump.sha256)
+build/cli/vouch verify-archive "$work/drill.dump" --checksums "$work/drill.dump.sha256" --quiet
 echo "== A damaged copy (one bit flipped in the middle of the gzip stream)"
 cp "$work/drill.sql.gz" "$work/damaged.sql.gz"
 size=$(stat -c %s "$work/damaged.sql.gz")
