@@ -32,13 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RunCommand;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
@@ -176,7 +169,7 @@ TEST_F(ArchiveDamage, CustomArchives) {
   for (const char* name : {"zlib.custom", "z0.custom", "pipe.custom"}) {
     SCOPED_TRACE(name);
     const std::string intact_path = dir_ + "/" + name;
-    const std::string bytes = ReadFile(intact_path);
+    const std::string bytes = testing::ReadFileBytes(intact_path);
     const Reference ref = Intact(intact_path);
     const Layout l = CustomLayout(bytes);
     ASSERT_GT(l.toc_end, 100u);
@@ -239,7 +232,7 @@ std::vector<std::pair<size_t, size_t>> TarMembers(const std::string& b) {
 
 TEST_F(ArchiveDamage, TarArchives) {
   const std::string intact_path = dir_ + "/dump.tar";
-  const std::string bytes = ReadFile(intact_path);
+  const std::string bytes = testing::ReadFileBytes(intact_path);
   const Reference ref = Intact(intact_path);
   const auto members = TarMembers(bytes);
   ASSERT_GE(members.size(), 5u);
@@ -295,7 +288,7 @@ TEST_F(ArchiveDamage, DirectoryArchives) {
       EXPECT_EQ(Judge(path, ref, header, what), "") << what;
     };
     for (const std::string& file : {std::string("toc.dat"), largest}) {
-      const std::string bytes = ReadFile(intact + "/" + file);
+      const std::string bytes = testing::ReadFileBytes(intact + "/" + file);
       for (size_t cut : Spread(0, bytes.size(), 16, 60)) {
         check([&] { WriteFile(path + "/" + file, bytes.substr(0, cut)); },
               file + " truncated to " + std::to_string(cut), false);

@@ -104,26 +104,11 @@ TEST_F(ArchivePg, EveryFormatGivesTheLiveDigest) {
   EXPECT_EQ(digits, count) << line;
 }
 
-// pg_restore -l: the entries it lists, by desc, and its header lines.
-struct Listing {
+// pg_restore -l's entries counted by desc: "3374; 0 16385 TABLE DATA public
+// agents vouch" is a TABLE DATA entry (descs have one or two words).
+std::map<std::string, uint64_t> EntriesByDesc(const testing::PgRestoreListing& l) {
   std::map<std::string, uint64_t> by_desc;
-  std::map<std::string, std::string> header;
-};
-Listing PgRestoreList(const std::string& path) {
-  auto r = RunCommand("pg_restore -l " + path);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  Listing l;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(";     ", 0) == 0) {
-      size_t colon = line.find(": ");
-      if (colon != std::string::npos) l.header[line.substr(6, colon - 6)] = line.substr(colon + 2);
-      continue;
-    }
-    if (line.empty() || line[0] == ';') continue;
-    // "3374; 0 16385 TABLE DATA public agents vouch": desc is what follows the
-    // two numbers, up to the schema; descs have one or two words.
+  for (const auto& line : l.entries) {
     std::istringstream words(line);
     std::string id, oid1, oid2, w1, w2;
     words >> id >> oid1 >> oid2 >> w1 >> w2;
@@ -132,9 +117,9 @@ Listing PgRestoreList(const std::string& path) {
                             "BLOB METADATA", "MATERIALIZED VIEW", "TABLE ATTACH", "INDEX ATTACH"}) {
       if (w1 + " " + w2 == two) desc = two;
     }
-    ++l.by_desc[desc];
+    ++by_desc[desc];
   }
-  return l;
+  return by_desc;
 }
 
 TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
@@ -143,7 +128,8 @@ TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
     auto v = Vouch("verify-archive -q --format json " + a);
     ASSERT_EQ(v.exit_code, 0) << v.err;
     auto j = nlohmann::json::parse(v.out);
-    Listing l = PgRestoreList(a);
+    testing::PgRestoreListing l = testing::PgRestoreList(a);
+    auto by_desc = EntriesByDesc(l);
     const auto& m = j["metadata"];
     EXPECT_EQ(m["database"], l.header["dbname"]);
     EXPECT_EQ(m["server_version"], l.header["Dumped from database version"]);
@@ -152,12 +138,12 @@ TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
     uint64_t total = 0;
     for (const auto& [desc, n] : m["toc_entries_by_type"].items()) total += n.get<uint64_t>();
     EXPECT_EQ(std::to_string(total), l.header["TOC Entries"]);
-    for (const auto& [desc, n] : l.by_desc) {
+    for (const auto& [desc, n] : by_desc) {
       if (desc == "BLOB" || desc == "BLOBS" || desc == "ACL" || desc == "COMMENT") continue;  // listed differently
       EXPECT_EQ(m["toc_entries_by_type"].value(desc, 0), n) << desc;
     }
-    EXPECT_EQ(m["foreign_keys"].size(), l.by_desc["FK CONSTRAINT"]);
-    EXPECT_EQ(m["large_objects"], l.by_desc["BLOB"]);  // PG 15 lists one BLOB entry per object
+    EXPECT_EQ(m["foreign_keys"].size(), by_desc["FK CONSTRAINT"]);
+    EXPECT_EQ(m["large_objects"], by_desc["BLOB"]);  // PG 15 lists one BLOB entry per object
     EXPECT_EQ(m["large_objects"], 2u);
     EXPECT_EQ(m["large_object_bytes"], 5u + 13u * 5000u);
     // The drill dataset's foreign keys, as its DDL declares them.

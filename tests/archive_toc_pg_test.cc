@@ -17,13 +17,6 @@ namespace {
 
 using testing::RunCommand;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class ArchiveTocPg : public testing::PreparedTest<ArchiveTocPg> {
  protected:
   friend class testing::PreparedTest<ArchiveTocPg>;
@@ -43,28 +36,6 @@ class ArchiveTocPg : public testing::PreparedTest<ArchiveTocPg> {
 };
 std::string ArchiveTocPg::db_, ArchiveTocPg::dir_;
 
-// The TOC as pg_restore -l prints it (entries it lists, and its header lines).
-struct Listing {
-  std::vector<std::string> entries;
-  std::map<std::string, std::string> header;
-};
-Listing PgRestoreList(const std::string& path) {
-  auto r = RunCommand("pg_restore -l " + path);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  Listing l;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(";     ", 0) == 0) {
-      size_t colon = line.find(": ");
-      if (colon != std::string::npos) l.header[line.substr(6, colon - 6)] = line.substr(colon + 2);
-    } else if (!line.empty() && line[0] != ';') {
-      l.entries.push_back(line);
-    }
-  }
-  return l;
-}
-
 TEST_F(ArchiveTocPg, AgreesWithPgRestoreList) {
   for (const std::string file : {"zlib.dump", "plain.dump", "pipe.dump", "dirdump/toc.dat"}) {
     SCOPED_TRACE(file);
@@ -73,7 +44,7 @@ TEST_F(ArchiveTocPg, AgreesWithPgRestoreList) {
     ASSERT_TRUE(src.ok());
     auto toc = ReadArchiveToc(**src, path);
     ASSERT_TRUE(toc.ok()) << toc.status().message();
-    Listing ref = PgRestoreList(file == "dirdump/toc.dat" ? dir_ + "/dirdump" : path);
+    testing::PgRestoreListing ref = testing::PgRestoreList(file == "dirdump/toc.dat" ? dir_ + "/dirdump" : path);
     const ArchiveHeader& h = toc->header;
     EXPECT_EQ(ref.header["dbname"], h.dbname);
     EXPECT_EQ(ref.header["TOC Entries"], std::to_string(toc->entries.size()));
@@ -111,7 +82,7 @@ TEST_F(ArchiveTocPg, AgreesWithPgRestoreList) {
 }
 
 TEST_F(ArchiveTocPg, EveryTruncationIsAnError) {
-  std::string bytes = ReadFile(dir_ + "/zlib.dump");
+  std::string bytes = testing::ReadFileBytes(dir_ + "/zlib.dump");
   // Find where the TOC ends: parse once and note how much was consumed.
   auto whole = MakeMemorySource(bytes, "zlib.dump");
   ASSERT_TRUE(ReadArchiveToc(*whole, "zlib.dump").ok());
@@ -127,7 +98,7 @@ TEST_F(ArchiveTocPg, EveryTruncationIsAnError) {
 }
 
 TEST_F(ArchiveTocPg, CorruptLengthsAreErrorsNotAllocations) {
-  std::string bytes = ReadFile(dir_ + "/zlib.dump");
+  std::string bytes = testing::ReadFileBytes(dir_ + "/zlib.dump");
   // The first TOC entry's tableoid string length sits after the header; make
   // every 4-byte little-endian length we can find huge, one at a time.
   int tried = 0;

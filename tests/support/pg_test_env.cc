@@ -109,6 +109,25 @@ std::string CreateDrillDatabase(const std::string& prefix, double scale, int see
   return db;
 }
 
+std::string ReadFileBytes(const std::string& path) { return Slurp(path); }
+
+PgRestoreListing PgRestoreList(const std::string& archive) {
+  CmdResult r = RunCommand("pg_restore -l " + ShellQuote(archive));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  PgRestoreListing l;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(";     ", 0) == 0) {
+      size_t colon = line.find(": ");
+      if (colon != std::string::npos) l.header[line.substr(6, colon - 6)] = line.substr(colon + 2);
+    } else if (!line.empty() && line[0] != ';') {
+      l.entries.push_back(line);
+    }
+  }
+  return l;
+}
+
 std::string DatabaseUri(const std::string& db) {
   const auto& v = TestPg().vars;
   return "postgresql://" + v.at("PGUSER") + "@127.0.0.1:" + v.at("PGPORT") + "/" + db;

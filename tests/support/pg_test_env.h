@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace vouch::testing {
 
@@ -41,6 +42,18 @@ std::string CreateDrillDatabase(const std::string& prefix, double scale, int see
 std::string DatabaseUri(const std::string& db);
 // A fresh directory under the gtest temp dir, named after `prefix` and the pid.
 std::string MakeTempDir(const std::string& prefix);
+
+// The bytes of a file ("" when it cannot be read).
+std::string ReadFileBytes(const std::string& path);
+
+// The TOC of an archive as `pg_restore -l` (the reference) prints it: its
+// entry lines ("3374; 0 16385 TABLE DATA public agents vouch") and its
+// header lines (";     dbname: drill" as header["dbname"] = "drill").
+struct PgRestoreListing {
+  std::vector<std::string> entries;
+  std::map<std::string, std::string> header;
+};
+PgRestoreListing PgRestoreList(const std::string& archive);
 
 // `psql -X -At -d db -c sql`, trimmed; fails the test on error.
 std::string PsqlScalar(const std::string& db, const std::string& sql);
