@@ -29,6 +29,8 @@
 namespace vouch {
 namespace {
 
+constexpr size_t kInFlightBytes = size_t{96} << 20;
+
 struct Slot {
   RowChunk chunk;
   std::vector<U128> hashes;
@@ -102,6 +104,9 @@ void DigestReport::ComputeFinalHash() {
 Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options) {
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
   const size_t tokens = static_cast<size_t>(jobs) * 2 + 1;
+  // Chunks shrink with many jobs so that the chunks in flight stay within
+  // kInFlightBytes (RSS does not grow with --jobs past a few MB per job).
+  const size_t chunk_size = std::min(options.chunk_size, std::max<size_t>(kInFlightBytes / tokens, 64 << 10));
   const std::string location = reader.source_info().location;
   auto start = std::chrono::steady_clock::now();
 
@@ -137,7 +142,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                           fc.stop();
                                           return nullptr;
                                         }
-                                        auto more = reader.NextChunk(s->chunk, options.chunk_size);
+                                        auto more = reader.NextChunk(s->chunk, chunk_size);
                                         if (!more.ok() || !*more) {
                                           if (!more.ok()) {
                                             reader_failed = true;
@@ -179,7 +184,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     if (!reader_failed && first_error.code() == StatusCode::kCorrupt && reader.source_info().compression != "none") {
       RowChunk rest;
       while (true) {
-        auto more = reader.NextChunk(rest, options.chunk_size);
+        auto more = reader.NextChunk(rest, chunk_size);
         if (!more.ok()) {
           return Status(more.status().code(), more.status().message() + " (first symptom: " + first_error.message() + ")");
         }

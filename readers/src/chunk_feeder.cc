@@ -17,7 +17,7 @@ ChunkFeeder::ChunkFeeder(int workers, size_t max_row, std::vector<Job> jobs, std
       max_row_(std::max<size_t>(max_row, 4096)),
       jobs_(std::move(jobs)),
       finish_(std::move(finish)),
-      max_ready_(static_cast<size_t>(2 * std::max(1, workers))) {}
+      max_ready_(static_cast<size_t>(std::max(2, workers))) {}
 
 ChunkFeeder::~ChunkFeeder() {
   {

@@ -19,7 +19,9 @@ namespace vouch {
 
 struct DigestOptions {
   int jobs = 0;                      // threads; 0 = all cores
-  size_t chunk_size = size_t{4} << 20;  // bytes of rows per chunk
+  // Bytes of rows per chunk; with many jobs chunks are smaller, so that at
+  // most 96 MB of them are in flight (but never below 64 KB).
+  size_t chunk_size = size_t{4} << 20;
   uint32_t buckets = TableDigest::kDefaultBuckets;
   // pg_dump-style -t/-T/-n/-N selection. Rows of unselected tables are read
   // (a dump is still decompressed to its end) but not hashed or reported. An
