@@ -1,6 +1,6 @@
 // The archive readers on real pg_dump output of one database in every format
-// PostgreSQL 15 writes (custom: zlib, -Z0, -Z9, written to a pipe; directory:
-// gzip, -Z0, -j 2; tar), dumped in other time zones: each gives the live
+// PostgreSQL 15 writes (custom: zlib, -Z0, -Z9, --load-via-partition-root,
+// written to a pipe; directory: gzip, -Z0, -j 2; tar), dumped in other time zones: each gives the live
 // database's digest, verify-archive passes, and what it reports about the
 // archive agrees with pg_restore -l (the reference). Archives in the 1.15 and
 // 1.16 layouts with lz4/zstd are built from these by tests/support (no PG16+
@@ -35,6 +35,7 @@ class ArchivePg : public testing::PreparedTest<ArchivePg> {
              {"zlib.custom", "PGTZ=America/New_York pg_dump -Fc" + d + "-f "},
              {"z0.custom", "PGTZ=Asia/Kolkata pg_dump -Fc -Z0" + d + "-f "},
              {"z9.custom", "pg_dump -Fc -Z9" + d + "-f "},
+             {"root.custom", "pg_dump -Fc --load-via-partition-root" + d + "-f "},
              {"gzip.dir", "PGTZ=Asia/Kolkata pg_dump -Fd" + d + "-f "},
              {"z0.dir", "pg_dump -Fd -Z0" + d + "-f "},
              {"j2.dir", "PGTZ=America/New_York pg_dump -Fd -j 2" + d + "-f "},
