@@ -16,6 +16,20 @@ size_t NaiveTerminator(const std::string& s) {
   return s.size();
 }
 
+// COPY TO's escapes, read left to right as COPY FROM reads them.
+size_t NaiveInvalidEscape(const std::string& s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') return i;
+    if (s[i] != '\\') continue;
+    if (i + 1 == s.size()) return i;
+    char c = s[i + 1];
+    bool whole_field_null = c == 'N' && (i == 0 || s[i - 1] == '\t') && (i + 2 == s.size() || s[i + 2] == '\t');
+    if (std::string("bfnrtv\\").find(c) == std::string::npos && !whole_field_null) return i;
+    ++i;
+  }
+  return s.size();
+}
+
 TEST(ByteScan, AgreesWithPlainLoops) {
   std::mt19937 rng(5);
   const char alphabet[] = "ab\t\n\\.";
@@ -27,6 +41,26 @@ TEST(ByteScan, AgreesWithPlainLoops) {
     ASSERT_EQ(CountByte(s.data(), s.size(), '\t'), tabs) << s;
     ASSERT_EQ(FindCopyTerminator(s.data(), s.size()), NaiveTerminator(s)) << s;
   }
+  const char row_alphabet[] = "ab\t\\Nnq";
+  for (int iter = 0; iter < 50000; ++iter) {
+    std::string s(rng() % 70, '\0');
+    for (char& c : s) c = rng() % 50 == 0 ? '\r' : row_alphabet[rng() % 7];
+    ASSERT_EQ(FindInvalidCopyEscape(s.data(), s.size()), NaiveInvalidEscape(s)) << s;
+  }
+}
+
+TEST(ByteScan, InvalidEscapesAreWhatCopyNeverWrites) {
+  auto bad = [](const std::string& s) { return FindInvalidCopyEscape(s.data(), s.size()); };
+  for (std::string ok : {"tab\\there\\nline\t\\N\t\\\\\tx", "\\N\tx\t\\N", "\\b\\f\\r\\v", ""}) {
+    EXPECT_EQ(bad(ok), ok.size()) << ok;
+  }
+  EXPECT_EQ(bad("a\\qb"), 1u);
+  EXPECT_EQ(bad("x\\N"), 1u);       // \N only as a whole field
+  EXPECT_EQ(bad("abc\\"), 3u);      // a trailing backslash
+  EXPECT_EQ(bad("a\rb"), 1u);        // a raw carriage return
+  // An escaped backslash at a 16-byte boundary, then an invalid escape.
+  std::string s = std::string(15, 'x') + "\\\\" + std::string(14, 'y') + "\\z";
+  EXPECT_EQ(bad(s), 31u);
 }
 
 TEST(ByteScan, EscapedBackslashDotIsNotATerminator) {

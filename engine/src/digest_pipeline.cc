@@ -50,6 +50,10 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
                      std::to_string(t.columns.size()) + " columns");
     case RowCanonicalizer::kBadTimestamptz:
       return Corrupt(where + ": column " + t.columns[field] + " is timestamptz but its value is not one");
+    case RowCanonicalizer::kBadEscape:
+      return Corrupt(where + ": " +
+                     (field < t.columns.size() ? "column " + t.columns[field] : "field " + std::to_string(field + 1)) +
+                     " holds a backslash or carriage return that COPY never writes (damaged data)");
     case RowCanonicalizer::kNonUtcUnknownType:
       return Unsupported(where + ": column " + t.columns[field] +
                          " holds a timestamptz with a non-UTC offset inside a value whose type the dump does not "
@@ -64,7 +68,7 @@ void HashChunk(Slot& s, const std::string& location) {
   s.hashes.clear();
   s.error = Status::Ok();
   s.unhashable = false;
-  RowCanonicalizer canon(*s.chunk.table);
+  RowCanonicalizer canon(*s.chunk.table, /*check_escapes=*/true);
   const char* p = s.chunk.data.data();
   const char* end = p + s.chunk.size;
   while (p < end) {

@@ -50,4 +50,44 @@ size_t FindCopyTerminator(const char* p, size_t n) {
   return n;
 }
 
+namespace {
+// Whether the backslash at q (inside [p, end)) starts an escape COPY TO writes.
+bool ValidEscapeAt(const char* p, const char* end, const char* q) {
+  if (q + 1 == end) return false;
+  switch (q[1]) {
+    case 'b': case 'f': case 'n': case 'r': case 't': case 'v': case '\\': return true;
+    case 'N': return (q == p || q[-1] == '\t') && (q + 2 == end || q[2] == '\t');  // a whole-field NULL
+    default: return false;
+  }
+}
+}  // namespace
+
+size_t FindInvalidCopyEscape(const char* p, size_t n) {
+  const char* end = p + n;
+  const char* q = p;
+#if defined(__SSE2__)
+  // Candidates in one pass: a backslash or a carriage return.
+  const __m128i bs = _mm_set1_epi8('\\'), cr = _mm_set1_epi8('\r');
+  while (q + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, cr))));
+    if (m == 0) {
+      q += 16;
+      continue;
+    }
+    const char* c = q + __builtin_ctz(m);
+    if (*c == '\r' || !ValidEscapeAt(p, end, c)) return static_cast<size_t>(c - p);
+    q = c + 2;  // past the escape: its second byte may itself be a backslash
+  }
+#endif
+  for (; q < end; ++q) {
+    if (*q == '\r') return static_cast<size_t>(q - p);
+    if (*q == '\\') {
+      if (!ValidEscapeAt(p, end, q)) return static_cast<size_t>(q - p);
+      ++q;
+    }
+  }
+  return n;
+}
+
 }  // namespace vouch

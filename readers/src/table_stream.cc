@@ -48,8 +48,8 @@ void TableInfo::SetColumns(std::vector<std::string> cols) {
   }
 }
 
-RowCanonicalizer::RowCanonicalizer(const TableInfo& table)
-    : table_(&table), ncols_(table.columns.size()), rewrite_(false) {
+RowCanonicalizer::RowCanonicalizer(const TableInfo& table, bool check_escapes)
+    : table_(&table), ncols_(table.columns.size()), rewrite_(false), check_escapes_(check_escapes) {
   for (TzKind k : table.tz_kinds) rewrite_ = rewrite_ || k != TzKind::kNone;
 }
 
@@ -62,6 +62,13 @@ RowCanonicalizer::Outcome RowCanonicalizer::Canonicalize(std::string_view row, C
   }
   const char* p = row.data();
   const char* end = p + row.size();
+  if (check_escapes_) {
+    size_t bad = FindInvalidCopyEscape(p, row.size());
+    if (bad != row.size()) {
+      *fields = CountByte(p, bad, '\t');  // the column it is in
+      return kBadEscape;
+    }
+  }
   if (table_->canonical_is_identity && !rewrite_) {
     size_t tabs = CountByte(p, row.size(), '\t');
     *fields = tabs + 1;

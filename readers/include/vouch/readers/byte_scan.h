@@ -15,4 +15,9 @@ size_t CountByte(const char* p, size_t n, char c);
 // written with its backslash doubled.
 size_t FindCopyTerminator(const char* p, size_t n);
 
+// Offset of the first byte of a COPY text row [p, p + n) (without its '\n')
+// that COPY TO never writes: a backslash not starting one of \b \f \n \r
+// \t \v \\ or a whole-field \N, or a raw carriage return; n if none.
+size_t FindInvalidCopyEscape(const char* p, size_t n);
+
 }  // namespace vouch

@@ -19,8 +19,11 @@ struct CanonicalScratch {
 
 class RowCanonicalizer {
  public:
-  explicit RowCanonicalizer(const TableInfo& table);
-  enum Outcome { kOk, kFieldCount, kBadTimestamptz, kNonUtcUnknownType };
+  // `check_escapes`: a row with a byte COPY TO never writes (a stray
+  // backslash or carriage return) is kBadEscape; for rows from files, where
+  // damage can produce one.
+  explicit RowCanonicalizer(const TableInfo& table, bool check_escapes = false);
+  enum Outcome { kOk, kFieldCount, kBadTimestamptz, kNonUtcUnknownType, kBadEscape };
   // `row` excludes its '\n'. On success *out views either `row` itself or
   // scratch.row. kFieldCount: *fields holds the number found. Otherwise
   // *fields is the index (COPY order) of the column whose value is a problem.
@@ -30,6 +33,7 @@ class RowCanonicalizer {
   const TableInfo* table_;
   size_t ncols_;
   bool rewrite_;  // some column holds timestamptz to normalize or check
+  bool check_escapes_;
 };
 
 }  // namespace vouch
