@@ -148,7 +148,16 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location, const std::fu
 }
 
 void ArchiveBase::StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish) {
-  feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, options_.max_row_bytes, std::move(jobs), std::move(finish));
+  // After every job: the subclass's checks, then what the jobs counted.
+  auto done = [this, finish = std::move(finish)]() -> Status {
+    if (finish) VOUCH_RETURN_IF_ERROR(finish());
+    std::lock_guard<std::mutex> lock(facts_mu_);
+    if (facts_.large_objects > 0) {
+      info_.properties["large_objects_not_digested"] = std::to_string(facts_.large_objects);
+    }
+    return Status::Ok();
+  };
+  feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, options_.max_row_bytes, std::move(jobs), std::move(done));
 }
 
 Result<bool> ArchiveBase::NextChunk(RowChunk& chunk, size_t target) { return feeder_->Next(chunk, target); }
@@ -157,7 +166,6 @@ void ArchiveBase::CountLargeObject(uint64_t bytes) {
   std::lock_guard<std::mutex> lock(facts_mu_);
   ++facts_.large_objects;
   facts_.large_object_bytes += bytes;
-  info_.properties["large_objects_not_digested"] = std::to_string(facts_.large_objects);
 }
 
 void ArchiveBase::CountDataFile(uint64_t bytes) {

@@ -21,7 +21,10 @@ class ArchiveBase : public ArchiveReader {
   Result<bool> NextChunk(RowChunk& chunk, size_t target) override;
   const std::deque<TableInfo>& tables() const override { return tables_; }
   const SourceInfo& source_info() const override { return info_; }
-  const ArchiveFacts& facts() const override { return facts_; }
+  ArchiveFacts facts() const override {
+    std::lock_guard<std::mutex> lock(facts_mu_);
+    return facts_;
+  }
 
  protected:
   // What a TOC entry with data holds.
@@ -73,7 +76,7 @@ class ArchiveBase : public ArchiveReader {
 
  private:
   std::unique_ptr<ChunkFeeder> feeder_;
-  std::mutex facts_mu_;
+  mutable std::mutex facts_mu_;  // facts_ and info_.properties, written by the read jobs
   bool all_selected_ = true;
 };
 

@@ -58,8 +58,9 @@ struct ArchiveFacts {
 
 class ArchiveReader : public TableStreamReader {
  public:
-  // Complete once NextChunk returned false.
-  virtual const ArchiveFacts& facts() const = 0;
+  // A copy, safe to take while workers still run (after an error); complete
+  // once NextChunk returned false.
+  virtual ArchiveFacts facts() const = 0;
 };
 
 // True when `path` is a pg_dump archive vouch reads: a file starting with
