@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
+#include "vouch/readers/archive_reader.h"
 #include "vouch/readers/checksum_file.h"
 #include "vouch/readers/dump_schema.h"
 #include "vouch/readers/tar_reader.h"
@@ -234,6 +237,39 @@ TEST(ChecksumFile, LinesAsSha256sumAndMd5sumWriteThem) {
   // A line that is not one, one without the two-character separator, a
   // tagged line whose digest length does not fit its algorithm, a short digest.
   EXPECT_EQ(f.malformed_lines, (std::vector<size_t>{6, 7, 8, 9}));
+}
+
+TEST(ArchiveToc, EightByteIntegersOfAnyValueAreReadWithoutOverflow) {
+  // Found by fuzz_archive_toc: intSize 8 and a compression level of -2^63,
+  // whose negation overflowed int64_t.
+  const std::string head("PGDMP\x01\x0e\x00\x08\x08\x03\x01\x00\x00\x00\x00\x00\x00\x00\x80", 20);
+  auto src = MakeMemorySource(head, "x.dump");
+  auto toc = ReadArchiveToc(*src, "x.dump");
+  ASSERT_FALSE(toc.ok());
+  EXPECT_EQ(toc.status().code(), StatusCode::kCorrupt) << toc.status().message();
+  EXPECT_NE(toc.status().message().find("invalid compression level"), std::string::npos) << toc.status().message();
+}
+
+TEST(CustomArchive, ACreationTimeNoClockHasIsPrintedNotOverflowed) {
+  // A real archive (the fuzz seed) whose header says year 1900 + INT_MAX:
+  // the year was once computed in int (undefined behaviour, found by fuzzing).
+  std::ifstream in(VOUCH_SOURCE_DIR "/readers/fuzz/corpus/archive_toc/fz", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string bytes = ss.str();
+  ASSERT_GT(bytes.size(), 100u);
+  ASSERT_EQ(bytes.substr(41, 2), std::string("\0\x7e", 2)) << "year 2026 (126) expected in the seed's header";
+  const uint32_t year = 0x7fffffff;
+  std::memcpy(bytes.data() + 42, &year, 4);
+  auto r = OpenCustomArchive(MakeMemoryFile(bytes, "fz"), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  RowChunk chunk;
+  while (true) {
+    auto more = (*r)->NextChunk(chunk, 4096);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+  }
+  EXPECT_EQ((*r)->facts().created.substr(0, 11), "2147485547-");
 }
 
 }  // namespace

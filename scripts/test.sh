@@ -35,10 +35,11 @@ if [ "${VOUCH_SKIP_FUZZ:-0}" != "1" ]; then
     corpus=$(mktemp -d)
     seeds=readers/fuzz/corpus/${target#fuzz_}
     [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
+    rc=0
     build-fuzz/readers/$target "$corpus" -max_total_time="${VOUCH_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 \
-      -timeout=20 -print_final_stats=1 -artifact_prefix="build-fuzz/$target-" 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY)" || true
-    rc=${PIPESTATUS[0]}
+      -timeout=20 -print_final_stats=1 -artifact_prefix="build-fuzz/$target-" > "build-fuzz/$target.log" 2>&1 || rc=$?
+    grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY|.*runtime error)" "build-fuzz/$target.log" || true
     rm -rf "$corpus"
-    [ "$rc" -eq 0 ] || { echo "$target found a crash (input saved as build-fuzz/$target-*)"; exit 1; }
+    [ "$rc" -eq 0 ] || { echo "$target failed (exit $rc; log build-fuzz/$target.log, input saved as build-fuzz/$target-*)"; exit 1; }
   done
 fi

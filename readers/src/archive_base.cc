@@ -11,10 +11,11 @@
 namespace vouch {
 namespace {
 
+// The header's struct tm fields as text; untrusted, so computed without overflow.
 std::string CreatedText(const ArchiveHeader& h) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", h.created[5] + 1900, h.created[4] + 1, h.created[3],
-                h.created[2], h.created[1], h.created[0]);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02d %02d:%02d:%02d", h.created[5] + 1900LL, h.created[4] + 1LL,
+                h.created[3], h.created[2], h.created[1], h.created[0]);
   return buf;
 }
 

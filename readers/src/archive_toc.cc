@@ -138,7 +138,7 @@ class TocParser {
       v |= static_cast<uint64_t>(x) << (8 * i);
     }
     if (sign > 1) return Corrupt(Where() + ": invalid integer sign byte " + std::to_string(sign));
-    *out = sign ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    *out = static_cast<int64_t>(sign ? 0 - v : v);  // modular: 8-byte integers may not fit
     return Status::Ok();
   }
 

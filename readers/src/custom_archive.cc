@@ -46,7 +46,7 @@ Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std
   }
   uint64_t v = 0;
   for (int i = 0; i < int_size; ++i) v |= static_cast<uint64_t>(b[1 + i]) << (8 * i);
-  *out = b[0] ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  *out = static_cast<int64_t>(b[0] ? 0 - v : v);  // modular: 8-byte integers may not fit
   return Status::Ok();
 }
 
