@@ -7,6 +7,7 @@
 // server here). Checksum sidecars are checked as sha256sum -c would.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -147,6 +148,14 @@ TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
     EXPECT_EQ(m["large_objects"], by_desc["BLOB"]);  // PG 15 lists one BLOB entry per object
     EXPECT_EQ(m["large_objects"], 2u);
     EXPECT_EQ(m["large_object_bytes"], 5u + 13u * 5000u);
+    // Every byte of the archive was read: its size on disk.
+    uintmax_t size = 0;
+    if (std::filesystem::is_directory(a)) {
+      for (const auto& de : std::filesystem::directory_iterator(a)) size += de.file_size();
+    } else {
+      size = std::filesystem::file_size(a);
+    }
+    EXPECT_EQ(m["archive_bytes"], size);
     // The drill dataset's foreign keys, as its DDL declares them.
     bool found = false;
     for (const auto& fk : m["foreign_keys"]) {

@@ -108,8 +108,11 @@ std::string ArchiveText(const ArchiveVerification& v) {
     std::vector<std::string> parts;
     for (const auto& [n, desc] : by_count) parts.push_back(fmt::format("{} {}", n, desc));
     out += fmt::format("TOC:      {} entries ({}); TOC SHA-256 {}\n", entries, fmt::join(parts, ", "), f.toc_sha256);
-    out += fmt::format("Data:     {} table data entries; {} large objects ({} bytes, not part of any table digest)\n",
-                       f.table_data_entries, GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes));
+    out += fmt::format("Data:     {} table data entries in {} bytes of archive{}; {} large objects ({} bytes, not part of "
+                       "any table digest)\n",
+                       f.table_data_entries, GroupThousands(f.archive_bytes),
+                       f.format == "custom" ? "" : fmt::format(" ({} data files)", f.data_files),
+                       GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes));
     out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
     for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
   }
@@ -164,6 +167,8 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
                      {"toc_entries_by_type", f.entries_by_desc},
                      {"toc_sha256", f.toc_sha256},
                      {"table_data_entries", f.table_data_entries},
+                     {"archive_bytes", f.archive_bytes},
+                     {"data_files", f.data_files},
                      {"large_objects", f.large_objects},
                      {"large_object_bytes", f.large_object_bytes},
                      {"foreign_keys", fks}};

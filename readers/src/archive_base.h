@@ -62,6 +62,7 @@ class ArchiveBase : public ArchiveReader {
   // block read (coverage of the file) only run then.
   bool ReadsEverything() const { return all_selected_; }
   void CountLargeObject(uint64_t bytes);
+  // A data file read; `bytes` of it are added to facts_.archive_bytes.
   void CountDataFile(uint64_t bytes);
 
   const std::string location_;

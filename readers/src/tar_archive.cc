@@ -110,7 +110,7 @@ class TarArchive final : public ArchiveBase {
                                "cannot read");
       }
       last_data_toc_index_ = static_cast<int64_t>(d.toc_index);
-      CountDataFile(m.size);
+      CountDataFile(0);  // its bytes are the tar file's, counted already
       if (d.kind == DataKind::kTable && d.selected) {
         VOUCH_RETURN_IF_ERROR(f.FeedCopyText(tables_[static_cast<size_t>(d.table)], d.table, tar_->Data(),
                                              location_ + ": member " + m.name));
