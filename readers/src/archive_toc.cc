@@ -128,17 +128,12 @@ class TocParser {
     return Status::Ok();
   }
 
-  // ReadInt: a sign byte, then int_size bytes, least significant first.
   Status Int(int64_t* out) {
-    uint8_t sign = 0, x = 0;
-    VOUCH_RETURN_IF_ERROR(Byte(&sign));
-    uint64_t v = 0;
-    for (int i = 0; i < int_size_; ++i) {
-      VOUCH_RETURN_IF_ERROR(Byte(&x));
-      v |= static_cast<uint64_t>(x) << (8 * i);
+    uint8_t b[9] = {};
+    for (int i = 0; i <= int_size_; ++i) VOUCH_RETURN_IF_ERROR(Byte(&b[i]));
+    if (!DecodeArchiveInt(b, int_size_, out)) {
+      return Corrupt(Where() + ": invalid integer sign byte " + std::to_string(b[0]));
     }
-    if (sign > 1) return Corrupt(Where() + ": invalid integer sign byte " + std::to_string(sign));
-    *out = static_cast<int64_t>(sign ? 0 - v : v);  // modular: 8-byte integers may not fit
     return Status::Ok();
   }
 
@@ -217,6 +212,14 @@ class TocParser {
 };
 
 }  // namespace
+
+bool DecodeArchiveInt(const uint8_t* bytes, int int_size, int64_t* out) {
+  if (bytes[0] > 1) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < int_size; ++i) v |= static_cast<uint64_t>(bytes[1 + i]) << (8 * i);
+  *out = static_cast<int64_t>(bytes[0] ? 0 - v : v);
+  return true;
+}
 
 Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name) { return TocParser(src, name).Parse(); }
 

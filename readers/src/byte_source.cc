@@ -132,16 +132,22 @@ Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Com
   return MakeDecoder(c, std::move(src), path);
 }
 
-Result<std::string> ReadPrefix(ByteSource& source, size_t n) {
-  std::string head(n, '\0');
+Result<size_t> ReadUpTo(ByteSource& source, char* dst, size_t n) {
   size_t got = 0;
   while (got < n) {
-    auto r = source.Read(head.data() + got, n - got);
+    auto r = source.Read(dst + got, n - got);
     if (!r.ok()) return r.status();
     if (*r == 0) break;
     got += *r;
   }
-  head.resize(got);
+  return got;
+}
+
+Result<std::string> ReadPrefix(ByteSource& source, size_t n) {
+  std::string head(n, '\0');
+  auto got = ReadUpTo(source, head.data(), n);
+  if (!got.ok()) return got.status();
+  head.resize(*got);
   return head;
 }
 

@@ -142,7 +142,7 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
         if (*r == 0) eof = true;
         tail.append(more, *r);
       }
-      if (tail != "\n\n" || have - term - 3 > 2) {
+      if (tail != "\n\n") {
         return Corrupt(what + ": uncompressed byte offset " + std::to_string(term_offset) +
                        (tail.size() < 2 || tail.substr(0, 2) != "\n\n"
                             ? ": the end-of-data line (\\.) is not followed by the two empty lines pg_dump writes"

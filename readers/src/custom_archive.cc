@@ -14,39 +14,28 @@
 namespace vouch {
 namespace {
 
-// Reads n bytes; *eof is set (and OK returned) when the source ended before
-// the first byte; ending after it is a truncation.
+// Reads exactly n bytes; *eof is set (and OK returned) when the source ended
+// before the first byte; ending after it is a truncation.
 Status ReadExact(ByteSource& src, char* dst, size_t n, bool* eof, const std::string& where) {
-  size_t got = 0;
-  *eof = false;
-  while (got < n) {
-    auto r = src.Read(dst + got, n - got);
-    if (!r.ok()) return r.status();
-    if (*r == 0) {
-      if (got == 0) {
-        *eof = true;
-        return Status::Ok();
-      }
-      return Truncated(where + ": the file ends at byte offset " + std::to_string(src.RawOffset()) +
-                       " inside a block header");
-    }
-    got += *r;
+  auto got = ReadUpTo(src, dst, n);
+  if (!got.ok()) return got.status();
+  *eof = *got == 0;
+  if (*got != 0 && *got != n) {
+    return Truncated(where + ": the file ends at byte offset " + std::to_string(src.RawOffset()) +
+                     " inside a block header");
   }
   return Status::Ok();
 }
 
-// ReadInt: a sign byte, then int_size bytes, least significant first.
+// pg_dump's ReadInt (DecodeArchiveInt) from a stream.
 Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std::string& where) {
   uint64_t at = src.RawOffset();
-  unsigned char b[9];
+  uint8_t b[9] = {};
   VOUCH_RETURN_IF_ERROR(ReadExact(src, reinterpret_cast<char*>(b), static_cast<size_t>(int_size) + 1, eof, where));
   if (*eof) return Status::Ok();
-  if (b[0] > 1) {
+  if (!DecodeArchiveInt(b, int_size, out)) {
     return Corrupt(where + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " + std::to_string(b[0]));
   }
-  uint64_t v = 0;
-  for (int i = 0; i < int_size; ++i) v |= static_cast<uint64_t>(b[1 + i]) << (8 * i);
-  *out = static_cast<int64_t>(b[0] ? 0 - v : v);  // modular: 8-byte integers may not fit
   return Status::Ok();
 }
 
@@ -136,10 +125,10 @@ class CustomArchive final : public ArchiveBase {
     int_size_ = toc->header.int_size;
     VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
     facts_.archive_bytes = file_->size();
-    sequential_ = std::any_of(data_entries_.begin(), data_entries_.end(),
-                              [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });
-    info_.properties["data_offsets"] = sequential_ ? "not set (written to a pipe)" : "set";
-    if (sequential_) {
+    const bool sequential = std::any_of(data_entries_.begin(), data_entries_.end(),
+                                        [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });
+    info_.properties["data_offsets"] = sequential ? "not set (written to a pipe)" : "set";
+    if (sequential) {
       StartFeeder({[this](ChunkFeeder& f) { return WalkBlocks(f); }}, nullptr);
       return Status::Ok();
     }
@@ -316,7 +305,6 @@ class CustomArchive final : public ArchiveBase {
   uint64_t toc_end_ = 0;
   Compression compression_ = Compression::kNone;
   int int_size_ = 4;
-  bool sequential_ = false;
   std::mutex mu_;
   std::vector<std::pair<uint64_t, uint64_t>> extents_;  // [begin, end) of each block read
 };

@@ -43,22 +43,14 @@ std::string Field(const char* f, size_t len) { return std::string(f, strnlen(f, 
 }  // namespace
 
 Status TarReader::ReadBlock(char* block, bool* eof) {
-  size_t got = 0;
-  *eof = false;
-  while (got < kBlock) {
-    auto r = src_.Read(block + got, kBlock - got);
-    if (!r.ok()) return r.status();
-    if (*r == 0) {
-      if (got == 0) {
-        *eof = true;
-        return Status::Ok();
-      }
-      return Truncated(name_ + ": byte offset " + std::to_string(offset_ + got) +
-                       ": the archive ends inside a 512-byte tar block (truncated)");
-    }
-    got += *r;
+  auto got = ReadUpTo(src_, block, kBlock);
+  if (!got.ok()) return got.status();
+  *eof = *got == 0;
+  if (*got != 0 && *got != kBlock) {
+    return Truncated(name_ + ": byte offset " + std::to_string(offset_ + *got) +
+                     ": the archive ends inside a 512-byte tar block (truncated)");
   }
-  offset_ += kBlock;
+  offset_ += *got;
   return Status::Ok();
 }
 

@@ -51,6 +51,11 @@ struct ArchiveToc {
   std::string sha256;
 };
 
+// Decodes pg_dump's ReadInt layout: bytes[0] the sign (0 or 1), then
+// `int_size` bytes, least significant first. Values that do not fit int64_t
+// wrap (8-byte fields are untrusted). False when the sign byte is invalid.
+bool DecodeArchiveInt(const uint8_t* bytes, int int_size, int64_t* out);
+
 // Reads header and TOC from the start of `src`; leaves `src` positioned at
 // the first data block (custom format). `name` is used in messages.
 Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name);

@@ -39,7 +39,10 @@ Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
 Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Compression* detected = nullptr);
 // Wraps `inner` (positioned at its start) in a decoder for `c`; `name` is used in messages.
 std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSource> inner, std::string name);
-// Reads up to n bytes (fewer only at the end of the stream).
+// Reads up to n bytes into dst, fewer only at the end of the stream; returns
+// how many. Allocates nothing (for headers read once per row).
+Result<size_t> ReadUpTo(ByteSource& source, char* dst, size_t n);
+// The same into a new string.
 Result<std::string> ReadPrefix(ByteSource& source, size_t n);
 // A source that first gives back `prefix` (bytes read ahead to sniff a
 // format), then continues with `inner`.
