@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -243,24 +242,15 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
     opened.reader = std::move(reader).value();
     return opened;
   }
-  {
-    // Archives: a directory, or a file starting with PGDMP or a ustar header.
-    char raw[512] = {};
-    size_t n = 0;
-    if (FILE* f = std::fopen(source.c_str(), "rb")) {
-      n = std::fread(raw, 1, sizeof raw, f);
-      std::fclose(f);
-    }
-    if (LooksLikeArchive(source, std::string_view(raw, n))) {
-      ArchiveOptions archive;
-      archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-      archive.only_tables = only_tables;
-      archive.filter = &options.filter;
-      auto reader = OpenArchive(source, archive);
-      if (!reader.ok()) return reader.status();
-      opened.reader = std::move(reader).value();
-      return opened;
-    }
+  if (LooksLikeArchive(source)) {
+    ArchiveOptions archive;
+    archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+    archive.only_tables = only_tables;
+    archive.filter = &options.filter;
+    auto reader = OpenArchive(source, archive);
+    if (!reader.ok()) return reader.status();
+    opened.reader = std::move(reader).value();
+    return opened;
   }
   Compression compression = Compression::kNone;
   auto src = OpenDecodedFile(source, &compression);
@@ -271,7 +261,7 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
   if (!sniffed.ok()) return sniffed.status();
   const std::string head = std::move(sniffed).value();
   if (head.empty()) return Unsupported(source + ": file is empty");
-  if (head.substr(0, 5) == "PGDMP" || (head.size() > 262 && head.substr(257, 5) == "ustar")) {
+  if (StartsLikeArchive(head)) {  // an archive inside a compressed file
     return Unsupported(source + ": a " + CompressionName(compression) +
                        "-compressed pg_dump archive: decompress it first (pg_dump's own compression, -Z, is read "
                        "directly)");

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,6 +49,38 @@ Result<uint64_t> ReadToEnd(ByteSource& src) {
     if (*r == 0) return total;
     total += *r;
   }
+}
+
+Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::string& where) {
+  std::string text;
+  std::vector<char> buf(size_t{64} << 10);
+  while (true) {
+    auto r = src.Read(buf.data(), buf.size());
+    if (!r.ok()) return r.status();
+    if (*r == 0) break;
+    text.append(buf.data(), *r);
+  }
+  std::vector<BlobsTocLine> lines;
+  std::string_view rest(text);
+  for (size_t line_no = 1; !rest.empty(); ++line_no) {
+    size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos) {
+      return Corrupt(where + ": line " + std::to_string(line_no) + " has no newline (truncated?)");
+    }
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl + 1);
+    size_t sp = line.find(' ');
+    std::string_view oid = line.substr(0, sp);
+    bool digits = !oid.empty() && oid.size() <= 10 &&
+                  std::all_of(oid.begin(), oid.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (sp == std::string_view::npos || !digits || sp + 1 >= line.size() ||
+        line.find_first_of("/ ", sp + 1) != std::string_view::npos) {
+      return Corrupt(where + ": line " + std::to_string(line_no) + " is not \"OID FILENAME\": " +
+                     std::string(line.substr(0, 80)));
+    }
+    lines.push_back({std::string(oid), std::string(line.substr(sp + 1))});
+  }
+  return lines;
 }
 
 std::string ArchiveBase::EntryName(const TocEntry& e) const {
@@ -177,10 +210,22 @@ void ArchiveBase::CountDataFile(uint64_t bytes) {
 
 Result<std::unique_ptr<ArchiveReader>> OpenDirectoryArchive(const std::string& path, const ArchiveOptions& options);
 
-bool LooksLikeArchive(const std::string& path, std::string_view head) {
+namespace {
+bool IsCustomHead(std::string_view head) { return head.substr(0, 5) == "PGDMP"; }
+bool IsTarHead(std::string_view head) { return head.size() >= 262 && head.substr(257, 5) == "ustar"; }
+}  // namespace
+
+bool StartsLikeArchive(std::string_view head) { return IsCustomHead(head) || IsTarHead(head); }
+
+bool LooksLikeArchive(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
-  return head.substr(0, 5) == "PGDMP" || (head.size() >= 262 && head.substr(257, 5) == "ustar");
+  if (stat(path.c_str(), &st) != 0) return false;
+  if (S_ISDIR(st.st_mode)) return true;
+  auto file = OpenRandomAccessFile(path);
+  if (!file.ok()) return false;
+  char head[512];
+  auto got = (*file)->ReadAt(0, head, sizeof head);
+  return got.ok() && StartsLikeArchive(std::string_view(head, *got));
 }
 
 Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, const ArchiveOptions& options) {
@@ -193,14 +238,14 @@ Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, cons
   auto got = (*file)->ReadAt(0, head, sizeof head);
   if (!got.ok()) return got.status();
   std::string_view h(head, *got);
-  if (h.substr(0, 5) == "PGDMP") {
+  if (IsCustomHead(h)) {
     const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
     if (base == "toc.dat") {
       return Unsupported(path + ": the TOC of a directory archive: give the directory that holds it");
     }
     return OpenCustomArchive(std::move(file).value(), options);
   }
-  if (h.size() >= 262 && h.substr(257, 5) == "ustar") return OpenTarArchive(std::move(file).value(), options);
+  if (IsTarHead(h)) return OpenTarArchive(std::move(file).value(), options);
   return Unsupported(path + ": not a pg_dump custom, directory or tar archive");
 }
 

@@ -87,4 +87,11 @@ Compression CompressionOfHeader(const ArchiveHeader& h);
 // Reads `src` to its end (decompressing and checking it); returns its length.
 Result<uint64_t> ReadToEnd(ByteSource& src);
 
+// One line of a large objects' TOC file (blobs.toc, blobs_N.toc): "OID FILE".
+struct BlobsTocLine {
+  std::string oid, file;
+};
+// Reads and parses such a file from `src`; `where` names it in messages.
+Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::string& where);
+
 }  // namespace vouch

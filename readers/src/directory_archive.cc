@@ -16,7 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kDrainBuf = 256 << 10;
 const char* const kSuffixes[] = {"", ".gz", ".lz4", ".zst"};
 
 Compression CompressionOfSuffix(const std::string& name) {
@@ -113,37 +112,17 @@ class DirectoryArchive final : public ArchiveBase {
   }
 
  private:
-  // Parses a blobs TOC file: lines "OID FILENAME".
+  // The large objects a blobs TOC file names, each resolved to its file.
   template <typename Resolve>
   Status ResolveLargeObjects(const std::string& toc_name, Resolve& resolve) {
     const std::string path = dir_ + "/" + toc_name;
     auto src = OpenDecodedFile(path);
     if (!src.ok()) return src.status();
-    std::string text, buf(kDrainBuf, '\0');
-    while (true) {
-      auto r = (*src)->Read(buf.data(), buf.size());
-      if (!r.ok()) return r.status();
-      if (*r == 0) break;
-      text.append(buf.data(), *r);
-    }
-    size_t line_no = 0;
-    std::string_view rest(text);
-    while (!rest.empty()) {
-      ++line_no;
-      size_t nl = rest.find('\n');
-      if (nl == std::string_view::npos) return Corrupt(path + ": line " + std::to_string(line_no) + " has no newline (truncated?)");
-      std::string_view line = rest.substr(0, nl);
-      rest.remove_prefix(nl + 1);
-      size_t sp = line.find(' ');
-      std::string_view oid = line.substr(0, sp);
-      bool digits = !oid.empty() && oid.size() <= 10 &&
-                    std::all_of(oid.begin(), oid.end(), [](char c) { return c >= '0' && c <= '9'; });
-      if (sp == std::string_view::npos || !digits || sp + 1 >= line.size() ||
-          line.find_first_of("/ ", sp + 1) != std::string_view::npos) {
-        return Corrupt(path + ": line " + std::to_string(line_no) + " is not \"OID FILENAME\": " + std::string(line.substr(0, 80)));
-      }
+    auto lines = ReadBlobsToc(**src, path);
+    if (!lines.ok()) return lines.status();
+    for (const auto& line : *lines) {
       std::string file;
-      if (resolve(std::string(line.substr(sp + 1)), &file)) large_objects_.emplace_back(std::string(oid), file);
+      if (resolve(line.file, &file)) large_objects_.emplace_back(line.oid, file);
     }
     return Status::Ok();
   }

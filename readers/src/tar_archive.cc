@@ -74,6 +74,7 @@ class TarArchive final : public ArchiveBase {
   Status WalkMembers(ChunkFeeder& f) {
     std::set<std::string> seen, blob_members, blob_listed;
     bool has_blobs_entry = false, restore_sql = false, blobs_toc = false;
+    int64_t last_data_toc_index = -1;  // pg_restore reads a tar archive in one pass, in TOC order
     for (const DataEntry& d : data_entries_) has_blobs_entry = has_blobs_entry || d.kind == DataKind::kLargeObjects;
     TarMember m;
     while (!f.stopping()) {
@@ -97,19 +98,18 @@ class TarArchive final : public ArchiveBase {
         continue;
       }
       if (IsBlobsToc(m.name) && has_blobs_entry) {
-        VOUCH_RETURN_IF_ERROR(ReadBlobsToc(where, &blob_listed));
+        VOUCH_RETURN_IF_ERROR(ReadBlobsMembers(where, &blob_listed));
         blobs_toc = true;
         continue;
       }
       auto it = by_member_.find(m.name);
       if (it == by_member_.end()) return Corrupt(where + " is not named by the TOC");
       const DataEntry& d = data_entries_[it->second];
-      // pg_restore reads a tar archive in one pass, in TOC order.
-      if (last_data_toc_index_ >= 0 && d.toc_index < static_cast<size_t>(last_data_toc_index_)) {
+      if (last_data_toc_index >= 0 && d.toc_index < static_cast<size_t>(last_data_toc_index)) {
         return Corrupt(where + " comes after a member the TOC lists later: out of TOC order, which pg_restore "
                                "cannot read");
       }
-      last_data_toc_index_ = static_cast<int64_t>(d.toc_index);
+      last_data_toc_index = static_cast<int64_t>(d.toc_index);
       CountDataFile(0);  // its bytes are the tar file's, counted already
       if (d.kind == DataKind::kTable && d.selected) {
         VOUCH_RETURN_IF_ERROR(f.FeedCopyText(tables_[static_cast<size_t>(d.table)], d.table, tar_->Data(),
@@ -138,25 +138,13 @@ class TarArchive final : public ArchiveBase {
     return Status::Ok();
   }
 
-  // blobs.toc: lines "OID blob_OID.dat".
-  Status ReadBlobsToc(const std::string& where, std::set<std::string>* listed) {
-    std::string text, buf(size_t{64} << 10, '\0');
-    while (true) {
-      auto r = tar_->Data().Read(buf.data(), buf.size());
-      if (!r.ok()) return r.status();
-      if (*r == 0) break;
-      text.append(buf.data(), *r);
-    }
-    std::string_view rest(text);
-    for (size_t line_no = 1; !rest.empty(); ++line_no) {
-      size_t nl = rest.find('\n');
-      std::string_view line = rest.substr(0, nl);
-      size_t sp = line.find(' ');
-      if (nl == std::string_view::npos || sp == std::string_view::npos || !IsBlobData(std::string(line.substr(sp + 1)))) {
-        return Corrupt(where + ": line " + std::to_string(line_no) + " is not \"OID blob_OID.dat\"");
-      }
-      listed->insert(std::string(line.substr(sp + 1)));
-      rest.remove_prefix(nl + 1);
+  // blobs.toc: lines "OID blob_OID.dat", each a member of the archive.
+  Status ReadBlobsMembers(const std::string& where, std::set<std::string>* listed) {
+    auto lines = ReadBlobsToc(tar_->Data(), where);
+    if (!lines.ok()) return lines.status();
+    for (const auto& line : *lines) {
+      if (!IsBlobData(line.file)) return Corrupt(where + ": " + line.file + " is not a blob_OID.dat name");
+      listed->insert(line.file);
     }
     return Status::Ok();
   }
@@ -165,7 +153,6 @@ class TarArchive final : public ArchiveBase {
   std::unique_ptr<ByteSource> src_;
   std::unique_ptr<TarReader> tar_;
   std::map<std::string, size_t> by_member_;  // member name -> data entry
-  int64_t last_data_toc_index_ = -1;
 };
 
 }  // namespace

@@ -63,9 +63,11 @@ class ArchiveReader : public TableStreamReader {
   virtual ArchiveFacts facts() const = 0;
 };
 
-// True when `path` is a pg_dump archive vouch reads: a file starting with
-// PGDMP (custom), a directory holding toc.dat, or a tar archive.
-bool LooksLikeArchive(const std::string& path, std::string_view head);
+// True when a file's first bytes are those of a custom (PGDMP) or tar
+// (ustar) archive.
+bool StartsLikeArchive(std::string_view head);
+// True when `path` is a directory or a file that StartsLikeArchive.
+bool LooksLikeArchive(const std::string& path);
 
 // Opens a custom, directory or tar archive at `path`.
 Result<std::unique_ptr<ArchiveReader>> OpenArchive(const std::string& path, const ArchiveOptions& options);
