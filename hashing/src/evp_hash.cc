@@ -61,11 +61,16 @@ void EvpHash::Update(const void* data, size_t n) {
   if (EVP_DigestUpdate(ctx_->md, data, n) != 1) std::abort();
 }
 
-std::string EvpHash::FinishHex() {
-  unsigned char out[EVP_MAX_MD_SIZE];
+size_t EvpHash::Finish(uint8_t* out) {
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_->md, out, &len) != 1) std::abort();
   if (EVP_DigestInit_ex(ctx_->md, ctx_->type, nullptr) != 1) std::abort();
+  return len;
+}
+
+std::string EvpHash::FinishHex() {
+  uint8_t out[EVP_MAX_MD_SIZE];
+  size_t len = Finish(out);
   return HexEncode(out, len);
 }
 

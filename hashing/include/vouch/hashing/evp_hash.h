@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,7 +31,10 @@ class EvpHash {
 
   void Update(const void* data, size_t n);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
-  // Lower-case hex of the digest; the object can be reused afterwards.
+  // Writes the digest to out (room for 64 bytes) and returns its length;
+  // the object can be reused afterwards.
+  size_t Finish(uint8_t* out);
+  // Lower-case hex of the digest, the same way.
   std::string FinishHex();
 
  private:

@@ -4,8 +4,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
+
+#include "vouch/hashing/evp_hash.h"
 
 namespace vouch {
 
@@ -13,18 +14,12 @@ using Sha256Digest = std::array<uint8_t, 32>;
 
 class Sha256 {
  public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  void Update(const void* data, size_t n);
-  void Update(std::string_view s) { Update(s.data(), s.size()); }
+  void Update(const void* data, size_t n) { h_.Update(data, n); }
+  void Update(std::string_view s) { h_.Update(s); }
   Sha256Digest Finish();  // the object can be reused after Finish
 
  private:
-  struct Ctx;
-  std::unique_ptr<Ctx> ctx_;
+  EvpHash h_{HashAlgorithm::kSha256};
 };
 
 Sha256Digest Sha256Of(std::string_view data);
