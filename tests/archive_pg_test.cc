@@ -256,6 +256,28 @@ TEST_F(ArchivePg, CompareAnArchiveWithTheDatabaseAndNameTheRow) {
   testing::DropDatabase(copy);
 }
 
+TEST_F(ArchivePg, DataOnlyDumpInAnotherTimeZoneIsReadButNotHashed) {
+  // Without DDL vouch cannot know which values are timestamptz to put in UTC:
+  // every byte is still read and checked, the tables it cannot hash are
+  // named, and the run says it could not verify the content (exit 3).
+  const std::string a = dir_ + "/data_only.custom";
+  ASSERT_EQ(RunCommand("PGTZ=Asia/Kolkata pg_dump -Fc --data-only -d " + db_ + " -f " + a).exit_code, 0);
+  auto v = Vouch("verify-archive -q " + a + " -o " + dir_ + "/data_only.json");
+  EXPECT_EQ(v.exit_code, 3) << v.out << v.err;
+  EXPECT_NE(v.out.find("| public.audit_log  "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("not computed"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("Not hashed: public.audit_log: "), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("FINAL_VALIDATION_HASH: not computed"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("NOT FULLY VERIFIED"), std::string::npos) << v.out;
+  EXPECT_NE(v.err.find("no manifest written"), std::string::npos) << v.err;
+  EXPECT_NE(RunCommand("test -e " + dir_ + "/data_only.json").exit_code, 0);
+  // The same dump taken in UTC has nothing to rewrite: fully verified.
+  ASSERT_EQ(RunCommand("PGTZ=UTC pg_dump -Fc --data-only -d " + db_ + " -f " + a).exit_code, 0);
+  auto utc = Vouch("verify-archive -q " + a);
+  EXPECT_EQ(utc.exit_code, 0) << utc.out;
+  EXPECT_EQ(FinalHash(utc.out), FinalHash(live_));
+}
+
 TEST_F(ArchivePg, TableSelectionReadsOnlyTheSelectedTables) {
   auto r = Vouch("digest -q -t audit_log " + dir_ + "/gzip.dir");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     vo.checksums = checksums;
     auto v = vouch::VerifyArchive(archive, vo);
     if (!v.ok()) return Fail(v.status());
-    const bool complete = v->damage.ok() && v->digest.Complete();
+    const bool complete = v->ContentComplete();
     std::string manifest = complete ? vouch::ManifestJson(v->digest, VOUCH_VERSION) : std::string();
     if (!output.empty() && complete && !WriteFile(output, manifest)) {
       return Fail(vouch::IoError(output + ": cannot write manifest"));

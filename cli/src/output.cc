@@ -173,7 +173,7 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
                      {"large_object_bytes", f.large_object_bytes},
                      {"foreign_keys", fks}};
   }
-  j["content_complete"] = v.damage.ok() && v.digest.Complete();
+  j["content_complete"] = v.ContentComplete();
   if (!manifest_json.empty()) j["manifest"] = nlohmann::json::parse(manifest_json);
   nlohmann::json not_hashed = nlohmann::json::object();
   for (const auto& t : v.digest.tables) {

@@ -33,8 +33,10 @@ struct ArchiveVerification {
   std::vector<std::string> not_covered;
 
   // No damage, and every checksum line holds and covers the archive. The
-  // content is fully verified when digest.Complete() too.
+  // content is fully verified when ContentComplete() too.
   bool Verified() const;
+  // Every table read and hashed: `digest` is the archive's.
+  bool ContentComplete() const { return damage.ok() && digest.Complete(); }
 };
 
 // Errors (exit 3): the archive cannot be opened or is of an unsupported kind
