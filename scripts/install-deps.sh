@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libxxhash-dev xxhash libssl-dev libpq-dev libtbb-dev libzstd-dev zlib1g-dev
   liblz4-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev clang libclang-rt-14-dev
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
 )
 missing=()

@@ -4,14 +4,20 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "drill_output.h"
 #include "output.h"
+#include "vouch/chain/chain_spec.h"
 #include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/engine/drill.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/verify_archive.h"
 
@@ -40,6 +46,71 @@ bool WriteFile(const std::string& path, const std::string& text) {
   out << text;
   out.close();
   return static_cast<bool>(out);
+}
+
+// A CLI11 check: a whole number >= `min` (CLI11 would wrap "-1" around for
+// an unsigned option).
+CLI::Validator Counting(unsigned min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        bool digits = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoull(s) < min) return "'" + s + "': expected a whole number >= " + std::to_string(min);
+        return {};
+      },
+      "");
+}
+
+// The drill's chains, gap and time columns and declared foreign keys from
+// their flags; a bad value is a usage error naming the flag and the value.
+vouch::Status BuildDrillOptions(const std::vector<std::string>& chains, const std::vector<std::string>& chain_configs,
+                                const std::vector<std::string>& gap_columns, const std::vector<std::string>& fks,
+                                const std::vector<std::string>& time_columns, vouch::DrillOptions& d) {
+  vouch::CheckOptions& c = d.checks;
+  std::set<std::string> chain_tables;
+  auto add_chain = [&](vouch::ChainSpec spec, const std::string& from) -> vouch::Status {
+    if (!chain_tables.insert(spec.table).second) {
+      return vouch::InvalidArgument(from + ": a second chain for table " + spec.table);
+    }
+    c.chains.push_back(std::move(spec));
+    return vouch::Status::Ok();
+  };
+  for (const auto& flag : chains) {
+    auto spec = vouch::ParseChainFlag(flag);
+    if (!spec.ok()) {
+      const std::string& m = spec.status().message();
+      return m.rfind("chain \"", 0) == 0 ? vouch::InvalidArgument("--" + m) : spec.status().WithContext("--chain '" + flag + "'");
+    }
+    VOUCH_RETURN_IF_ERROR(add_chain(std::move(*spec), "--chain '" + flag + "'"));
+  }
+  for (const auto& path : chain_configs) {
+    auto specs = vouch::LoadChainConfig(path);
+    if (!specs.ok()) {
+      // A config file that cannot be read is a configuration error (exit 2), like a bad one.
+      return vouch::InvalidArgument("--chain-config: " + specs.status().message());
+    }
+    for (auto& spec : *specs) VOUCH_RETURN_IF_ERROR(add_chain(std::move(spec), "--chain-config " + path));
+  }
+  std::set<std::string> seen;
+  for (const auto& ref : gap_columns) {
+    auto parsed = vouch::ParseColumnRef(ref);
+    if (!parsed.ok()) return parsed.status().WithContext("--gap-column");
+    c.gap_columns.push_back(ref);
+  }
+  for (const auto& ref : time_columns) {
+    auto parsed = vouch::ParseColumnRef(ref);
+    if (!parsed.ok()) return parsed.status().WithContext("--time-column");
+    const auto& [schema, table, column] = *parsed;
+    if (!seen.insert(schema + "." + table).second) {
+      return vouch::InvalidArgument("--time-column '" + ref + "': a second record-time column for " + schema + "." + table);
+    }
+    c.time_columns.push_back(ref);
+  }
+  for (const auto& text : fks) {
+    auto fk = vouch::ParseForeignKeyFlag(text);
+    if (!fk.ok()) return fk.status();  // "--fk '...': ..."
+    c.declared_fks.push_back(std::move(*fk));
+  }
+  return vouch::Status::Ok();
 }
 
 }  // namespace
@@ -106,7 +177,53 @@ int main(int argc, char** argv) {
   verify->add_option("-o,--output", output, "also write the JSON digest manifest to FILE");
   verify->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
 
+  std::string drill_source, drill_restored;
+  struct {
+    std::vector<std::string> chains, chain_configs, gap_columns, fks, time_columns;
+    uint64_t gap_threshold = 1;
+    bool no_catalog_fks = false;
+    std::string now, future_skew = "5m", recovery_window, rpo_target, rto_target, drill_start, drill_end;
+    size_t max_samples = 10;
+  } df;
+  auto* drill = app.add_subcommand(
+      "drill", "Validate a restore end to end (DR drill): compare SOURCE with RESTORED table by table, verify audit "
+               "chains, sequence gaps, foreign keys (orphans), timestamps, RPO/RTO, and write the report");
+  drill->add_option("SOURCE", drill_source, "what was backed up: database URI, dump, archive or manifest")->required();
+  drill->add_option("RESTORED", drill_restored, "the restored copy: database URI or dump")->required();
+  drill->add_option("--chain", df.chains, "audit chain TABLE[:key=value,...] (repeatable; see README)")
+      ->allow_extra_args(false);
+  drill->add_option("--chain-config", df.chain_configs, "TOML file of [[chain]] specs (repeatable)")
+      ->allow_extra_args(false);
+  drill->add_option("--gap-column", df.gap_columns, "[schema.]table.column: an integer sequence to check for gaps (repeatable)")
+      ->allow_extra_args(false);
+  drill->add_option("--gap-threshold", df.gap_threshold, "a run of this many missing values or more is suspicious (default 1)")
+      ->check(Counting(1));
+  drill->add_option("--fk", df.fks, "declare a foreign key child(col[,col])=parent(col[,col]) to check (repeatable)")
+      ->allow_extra_args(false);
+  drill->add_flag("--no-catalog-fks", df.no_catalog_fks, "check only --fk keys, not those the source declares");
+  drill->add_option("--time-column", df.time_columns,
+                    "[schema.]table.column: the table's record time (default: its first timestamp column; repeatable)")
+      ->allow_extra_args(false);
+  drill->add_option("--now", df.now, "the time future timestamps are judged against (default: when the drill starts)");
+  drill->add_option("--future-skew", df.future_skew, "allowed clock skew before a timestamp is in the future (default 5m)");
+  drill->add_option("--recovery-window", df.recovery_window, "FROM..TO: count the records written in this window");
+  drill->add_option("--rpo-target", df.rpo_target, "maximum data loss, e.g. 15m (RPO check)");
+  drill->add_option("--rto-target", df.rto_target, "maximum time to restore, e.g. 30m (RTO check; needs --drill-start)");
+  drill->add_option("--drill-start", df.drill_start, "when the outage/drill began (RTO start)");
+  drill->add_option("--drill-end", df.drill_end, "when service was restored (RTO end; default: --now, else when vouch drill starts)");
+  drill->add_option("--max-keys", cmp.max_keys, "differing keys listed per kind and table (default 20)")->check(Counting(0));
+  drill->add_option("--max-samples", df.max_samples, "sample keys listed per finding (default 10)")->check(Counting(0));
+  drill->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")->check(CLI::Range(1, 1024));
+  drill->add_option("--format", format, "report format: text, markdown, json or junit")
+      ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
+  drill->add_option("-o,--output", output, "write the report (--format) to FILE; stdout then gets the text report");
+  drill->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+  add_selection(drill);
+
   app.add_subcommand("help", "Show this help");
+  app.footer(
+      "Exit codes: 0 verified, no findings; 1 findings (differences, damage, failed drill checks); 2 usage error; "
+      "3 could not verify.\nRun 'vouch COMMAND --help' for a command's options, e.g. vouch drill --help.");
   const std::string usage = app.help();  // after parsing, help() describes the chosen subcommand
 
   try {
@@ -160,6 +277,106 @@ int main(int argc, char** argv) {
     if (!output.empty() && !complete) std::fprintf(stderr, "vouch: no manifest written: the digest is incomplete\n");
     if (!v->Verified()) return 1;
     return complete ? 0 : 3;
+  }
+  if (drill->parsed()) {
+    vouch::DrillOptions d;
+    auto built = BuildDrillOptions(df.chains, df.chain_configs, df.gap_columns, df.fks, df.time_columns, d);
+    if (!built.ok()) return Fail(built);
+    d.compare = cmp;
+    d.compare.digest = opt;
+    vouch::CheckOptions& c = d.checks;
+    c.gap_threshold = df.gap_threshold;
+    c.catalog_fks = !df.no_catalog_fks;
+    c.max_samples = df.max_samples;
+    auto timestamp = [](const char* flag, const std::string& text) -> vouch::Result<int64_t> {
+      auto us = vouch::ParseTimestampText(text);
+      if (!us) {
+        return vouch::InvalidArgument(std::string(flag) + " '" + text +
+                                      "': expected a timestamp YYYY-MM-DD[ HH:MM:SS[.ffffff]][Z|+HH[:MM]] (UTC unless an "
+                                      "offset is given)");
+      }
+      return *us;
+    };
+    auto duration = [](const char* flag, const std::string& text) -> vouch::Result<int64_t> {
+      auto us = vouch::ParseDuration(text);
+      if (!us) return vouch::InvalidArgument(std::string(flag) + " '" + text + "': expected a duration like 500ms, 90s, 15m, 2h, 1d");
+      return *us;
+    };
+    if (!df.now.empty()) {
+      auto v = timestamp("--now", df.now);
+      if (!v.ok()) return Fail(v.status());
+      c.now_us = *v;
+    }
+    {
+      auto v = duration("--future-skew", df.future_skew);
+      if (!v.ok()) return Fail(v.status());
+      c.future_skew_us = *v;
+    }
+    if (!df.recovery_window.empty()) {
+      size_t dots = df.recovery_window.find("..");
+      if (dots == std::string::npos) {
+        return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window + "': expected FROM..TO (two timestamps)"));
+      }
+      auto from = timestamp("--recovery-window", df.recovery_window.substr(0, dots));
+      if (!from.ok()) return Fail(from.status());
+      auto to = timestamp("--recovery-window", df.recovery_window.substr(dots + 2));
+      if (!to.ok()) return Fail(to.status());
+      if (*to < *from) return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window + "': TO is before FROM"));
+      c.recovery_window = std::make_pair(*from, *to);
+    }
+    if (!df.rpo_target.empty()) {
+      auto v = duration("--rpo-target", df.rpo_target);
+      if (!v.ok()) return Fail(v.status());
+      d.rpo_target_us = *v;
+    }
+    if (!df.rto_target.empty()) {
+      auto v = duration("--rto-target", df.rto_target);
+      if (!v.ok()) return Fail(v.status());
+      d.rto_target_us = *v;
+    }
+    if (!df.drill_start.empty()) {
+      auto v = timestamp("--drill-start", df.drill_start);
+      if (!v.ok()) return Fail(v.status());
+      d.drill_start_us = *v;
+    }
+    if (!df.drill_end.empty()) {
+      if (!d.drill_start_us) return Fail(vouch::InvalidArgument("--drill-end '" + df.drill_end + "' needs --drill-start"));
+      auto v = timestamp("--drill-end", df.drill_end);
+      if (!v.ok()) return Fail(v.status());
+      d.drill_end_us = *v;
+    }
+    if (d.rto_target_us && !d.drill_start_us) {
+      return Fail(vouch::InvalidArgument("--rto-target '" + df.rto_target + "' needs --drill-start (and --drill-end)"));
+    }
+    if (d.drill_start_us && !d.drill_end_us) {
+      // The restore is done when it is validated: end at --now, else now.
+      d.drill_end_us = c.now_us != 0 ? c.now_us
+                                     : std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+    }
+    if (d.drill_start_us && *d.drill_end_us < *d.drill_start_us) {
+      return Fail(vouch::InvalidArgument("--drill-start '" + df.drill_start + "' is after the drill end (" +
+                                         vouch::FormatTimestamp(*d.drill_end_us) + ")"));
+    }
+    auto report = vouch::RunDrill(drill_source, drill_restored, d);
+    if (!report.ok()) return Fail(report.status());
+    std::string rendered = format == "markdown" ? vouch::cli::DrillMarkdown(*report)
+                           : format == "json"   ? vouch::cli::DrillJson(*report)
+                           : format == "junit"  ? vouch::cli::DrillJUnit(*report)
+                                                : vouch::cli::DrillText(*report);
+    if (!output.empty()) {
+      if (!WriteFile(output, rendered)) return Fail(vouch::IoError(output + ": cannot write the report"));
+      std::cout << (format == "text" ? rendered : vouch::cli::DrillText(*report));
+    } else {
+      std::cout << rendered;
+    }
+    if (!quiet) {
+      for (const auto* side : {&report->compare.expected, &report->compare.actual}) {
+        if (side->jobs > 0) std::cerr << vouch::cli::RunStats(*side);
+      }
+    }
+    return report->Passed() ? 0 : 1;
   }
   if (compare->parsed()) {
     cmp.digest = opt;

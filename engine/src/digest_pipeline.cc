@@ -36,6 +36,7 @@ struct Slot {
   CanonicalScratch scratch;
   Status error;
   bool unhashable = false;  // error is a row vouch cannot hash, not damage
+  std::unique_ptr<RowObserver::Partial> observed;
 };
 
 // The error for a row the canonicalizer refused.
@@ -125,6 +126,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   Status first_error;
   std::atomic<bool> failed{false};
   bool reader_failed = false;  // written by the serial input stage only
+  std::vector<bool> observed_tables;  // input stage only: BeginTable was called
   uint64_t bytes = 0;
   auto fail = [&](const Status& st) {
     std::lock_guard<std::mutex> lock(error_mu);
@@ -132,6 +134,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     failed = true;
   };
 
+  if (options.observer != nullptr) VOUCH_RETURN_IF_ERROR(options.observer->BeginSource(reader));
   // Limits TBB's worker pool as well as this arena, so --jobs N means N threads.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
   tbb::task_arena arena(jobs);
@@ -160,11 +163,30 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                             !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
                                           s->chunk.size = 0;  // read, not hashed
                                         }
+                                        if (options.observer != nullptr && s->chunk.size > 0) {
+                                          const uint32_t t = s->chunk.table_index;
+                                          if (observed_tables.size() <= t) observed_tables.resize(t + 1, false);
+                                          if (!observed_tables[t]) {
+                                            observed_tables[t] = true;
+                                            Status st = options.observer->BeginTable(*s->chunk.table, t);
+                                            if (!st.ok()) {
+                                              reader_failed = true;
+                                              fail(st);
+                                              free_slots.push(s);
+                                              fc.stop();
+                                              return nullptr;
+                                            }
+                                          }
+                                        }
                                         return s;
                                       }) &
             tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
                                            [&](Slot* s) {
                                              HashChunk(*s, location);
+                                             s->observed.reset();
+                                             if (options.observer != nullptr && s->error.ok() && s->chunk.size > 0) {
+                                               s->observed = options.observer->Scan(s->chunk);
+                                             }
                                              return s;
                                            }) &
             tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
@@ -176,6 +198,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                 while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
                 TableDigest& d = digests[s->chunk.table_index];
                 for (const U128& h : s->hashes) d.AddRowHash(h);
+                if (s->observed) options.observer->Fold(s->chunk.table_index, std::move(s->observed));
               }
               free_slots.push(s);
             }));

@@ -175,9 +175,11 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location, const std::fu
   // post-data), so the tables learn their types and keys only now.
   for (TableInfo& t : tables_) {
     schema.SetTzKinds(&t);
+    schema.SetTimeColumns(&t);
     if (const auto* key = schema.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
   }
   facts_.foreign_keys = schema.foreign_keys();
+  foreign_keys_ = facts_.foreign_keys;
   return Status::Ok();
 }
 

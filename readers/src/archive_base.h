@@ -21,6 +21,7 @@ class ArchiveBase : public ArchiveReader {
   Result<bool> NextChunk(RowChunk& chunk, size_t target) override;
   const std::deque<TableInfo>& tables() const override { return tables_; }
   const SourceInfo& source_info() const override { return info_; }
+  const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
     return facts_;
@@ -74,6 +75,7 @@ class ArchiveBase : public ArchiveReader {
   std::map<int64_t, size_t> by_dump_id_;  // dump id -> index into data_entries_
   SourceInfo info_;
   ArchiveFacts facts_;
+  std::vector<ForeignKey> foreign_keys_;  // set when opened, then constant
 
  private:
   std::unique_ptr<ChunkFeeder> feeder_;

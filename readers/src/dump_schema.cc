@@ -1,5 +1,6 @@
 #include "vouch/readers/dump_schema.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace vouch {
@@ -170,7 +171,13 @@ bool DumpSchema::AddLine(std::string_view line) {
     std::string col;
     if (!ParseIdent(&body, &col) || body.empty() || body[0] != ' ') return true;
     TzKind k = KindOfType(body.substr(1));
-    if (ddl_ == Ddl::kTable) table_cols_[ddl_name_][col] = k;
+    if (ddl_ == Ddl::kTable) {
+      table_cols_[ddl_name_][col] = k;
+      std::string_view type = body.substr(1);
+      bool scalar_time = (k == TzKind::kScalar) ||
+                         (StartsWith(type, "timestamp") && type.find("[]") == std::string_view::npos);
+      if (scalar_time) time_cols_[ddl_name_].push_back(col);
+    }
     if (ddl_ == Ddl::kComposite && k != TzKind::kNone) composite_has_tz_ = true;
     return true;
   }
@@ -297,6 +304,15 @@ void DumpSchema::SetTzKinds(TableInfo* t) const {
     any = any || k != TzKind::kNone;
   }
   if (!any) t->tz_kinds.clear();
+}
+
+void DumpSchema::SetTimeColumns(TableInfo* t) const {
+  auto it = time_cols_.find(t->schema + '\0' + t->name);
+  if (it == time_cols_.end()) return;
+  t->time_columns.clear();
+  for (const auto& c : it->second) {
+    if (std::find(t->columns.begin(), t->columns.end(), c) != t->columns.end()) t->time_columns.push_back(c);
+  }
 }
 
 const std::vector<std::string>* DumpSchema::PrimaryKey(const std::string& schema, const std::string& name) const {

@@ -34,13 +34,32 @@ const char* const kDiscoverTables =
     "   FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL "
     "     AND i.indexprs IS NULL AND (i.indisprimary OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
     "       WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)) "
-    "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) AS key "
+    "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) AS key, "
+    // timestamp and timestamptz columns (or domains over them), in attnum order.
+    "  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+    "        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+    "          AND (CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE a.atttypid END) "
+    "              IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) "
+    "        ORDER BY a.attnum) AS time_cols "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
     "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
     "                  AND d.objid = c.oid AND d.deptype = 'e') "
     "ORDER BY bytes DESC, n.nspname, c.relname";
+
+// Every foreign key between tables, with its columns in key order.
+const char* const kDiscoverForeignKeys =
+    "SELECT co.conname, cn.nspname, cc.relname, pn.nspname, pc.relname, "
+    "  ARRAY(SELECT a.attname::text FROM unnest(co.conkey) WITH ORDINALITY k(n, o) "
+    "        JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.n ORDER BY k.o), "
+    "  ARRAY(SELECT a.attname::text FROM unnest(co.confkey) WITH ORDINALITY k(n, o) "
+    "        JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.n ORDER BY k.o) "
+    "FROM pg_catalog.pg_constraint co "
+    "JOIN pg_catalog.pg_class cc ON cc.oid = co.conrelid JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace "
+    "JOIN pg_catalog.pg_class pc ON pc.oid = co.confrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE co.contype = 'f' AND co.conparentid = 0 "
+    "ORDER BY cn.nspname, cc.relname, co.conname";
 
 std::string QuoteIdent(const std::string& s) {
   std::string out = "\"";
@@ -96,6 +115,7 @@ class LiveReader final : public TableStreamReader {
     if (!snapshot.ok()) return snapshot.status();
     filter_ = opt.filter;
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
+    VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
@@ -115,9 +135,32 @@ class LiveReader final : public TableStreamReader {
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
   const SourceInfo& source_info() const override { return info_; }
+  const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
 
  private:
   std::string Where() const { return info_.location; }
+
+  Status DiscoverForeignKeys(PGconn* pg) {
+    PGresult* r = PQexec(pg, kDiscoverForeignKeys);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      std::string err = PQerrorMessage(pg);
+      PQclear(r);
+      return ConnectionError(Where() + ": cannot list foreign keys: " + Trim(err));
+    }
+    for (int i = 0; i < PQntuples(r); ++i) {
+      ForeignKey fk;
+      fk.name = PQgetvalue(r, i, 0);
+      fk.schema = PQgetvalue(r, i, 1);
+      fk.table = PQgetvalue(r, i, 2);
+      fk.ref_schema = PQgetvalue(r, i, 3);
+      fk.ref_table = PQgetvalue(r, i, 4);
+      fk.columns = ParseTextArray(PQgetvalue(r, i, 5));
+      fk.ref_columns = ParseTextArray(PQgetvalue(r, i, 6));
+      foreign_keys_.push_back(std::move(fk));
+    }
+    PQclear(r);
+    return Status::Ok();
+  }
 
   Status Connect(const std::string& conninfo, PGconn** out) {
     const char* keys[] = {"dbname", "fallback_application_name", nullptr};
@@ -197,6 +240,7 @@ class LiveReader final : public TableStreamReader {
       std::sort(cols.begin(), cols.end());
       t.SetColumns(std::move(cols));
       if (!PQgetisnull(r, i, 5)) t.key_columns = ParseTextArray(PQgetvalue(r, i, 5));
+      t.time_columns = ParseTextArray(PQgetvalue(r, i, 6));
       if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
       if (filter_ && !filter_->Selects(t.schema, t.name)) continue;
       tables_.push_back(std::move(t));
@@ -317,6 +361,7 @@ class LiveReader final : public TableStreamReader {
 
   SourceInfo info_{"database", "", "none", {}};
   std::deque<TableInfo> tables_;
+  std::vector<ForeignKey> foreign_keys_;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;
   size_t rr_ = 0;

@@ -149,6 +149,7 @@ class PlainDumpReader final : public TableStreamReader {
       if (!ParseCopyStatement(line, &t)) return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
       t.data_offset = base_ + pos_;
       schema_.SetTzKinds(&t);
+      schema_.SetTimeColumns(&t);
       expect_data_ = false;
       std::string key = t.schema + '\0' + t.name;
       auto it = index_.find(key);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/engine/row_observer.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
 #include "vouch/readers/table_filter.h"
@@ -32,6 +33,8 @@ struct DigestOptions {
   // reported (TableResult::not_hashed) instead of ending the run, so that
   // the rest of the source is still read and checked (verify-archive).
   bool skip_unhashable_tables = false;
+  // Sees every selected row in the same pass (drill checks); not owned.
+  RowObserver* observer = nullptr;
 };
 
 struct TableResult {

@@ -16,15 +16,6 @@
 
 namespace vouch {
 
-struct ForeignKey {
-  std::string name;
-  std::string schema, table;  // the referencing (child) table
-  std::vector<std::string> columns;
-  std::string ref_schema, ref_table;  // the referenced (parent) table
-  std::vector<std::string> ref_columns;
-  std::string options;  // what follows the referenced columns: ON DELETE ..., NOT VALID, ...
-};
-
 class DumpSchema {
  public:
   // Takes one line of DDL as pg_dump writes it (without its '\n'). Returns
@@ -36,6 +27,8 @@ class DumpSchema {
   // no column needs rewriting; kCheckOnly for columns whose type the DDL does
   // not tell (a --data-only dump).
   void SetTzKinds(TableInfo* t) const;
+  // Sets t->time_columns: its timestamp/timestamptz columns in DDL order.
+  void SetTimeColumns(TableInfo* t) const;
 
   // The primary key columns of schema.name, or null when none was seen.
   const std::vector<std::string>* PrimaryKey(const std::string& schema, const std::string& name) const;
@@ -57,6 +50,7 @@ class DumpSchema {
   std::map<std::string, std::vector<std::string>> parents_;
   std::map<std::string, TzKind> type_kinds_;
   std::map<std::string, std::vector<std::string>> primary_keys_;
+  std::map<std::string, std::vector<std::string>> time_cols_;  // in DDL order
   std::vector<ForeignKey> foreign_keys_;
 };
 

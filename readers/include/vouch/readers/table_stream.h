@@ -34,6 +34,10 @@ struct TableInfo {
   // have written in a non-UTC zone. Empty when no column needs rewriting
   // (live sources read with TimeZone=UTC).
   std::vector<TzKind> tz_kinds;
+  // Columns of type timestamp or timestamptz (or a domain over one), in the
+  // table's own column order (attnum), for the temporal checks; the first is
+  // the table's default record time. Empty when the source does not say.
+  std::vector<std::string> time_columns;
   // Where the table's data starts, for messages ("uncompressed byte offset N").
   uint64_t data_offset = 0;
   // Where the table's data lives when that is not the source itself (an
@@ -44,6 +48,17 @@ struct TableInfo {
   std::string QualifiedName() const;  // schema.name, quoted where needed
   void SetColumns(std::vector<std::string> cols);
 };
+
+// A foreign key: from the catalogs, a dump's DDL, or declared by the user.
+struct ForeignKey {
+  std::string name;
+  std::string schema, table;  // the referencing (child) table
+  std::vector<std::string> columns;
+  std::string ref_schema, ref_table;  // the referenced (parent) table
+  std::vector<std::string> ref_columns;
+  std::string options;  // what follows the referenced columns: ON DELETE ..., NOT VALID, ...
+};
+
 
 struct RowChunk {
   const TableInfo* table = nullptr;
@@ -72,6 +87,10 @@ class TableStreamReader {
   // once NextChunk returned false.
   virtual const std::deque<TableInfo>& tables() const = 0;
   virtual const SourceInfo& source_info() const = 0;
+  // The source's foreign keys (catalog or dump DDL), or null when the source
+  // cannot tell them before its rows are read (a plain dump lists them after
+  // the data).
+  virtual const std::vector<ForeignKey>* foreign_keys() const { return nullptr; }
 };
 
 }  // namespace vouch

@@ -1,0 +1,84 @@
+#include "vouch/chain/copy_text.h"
+
+#include <cstring>
+
+namespace vouch {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+
+}  // namespace
+
+void AppendCopyUnescaped(std::string_view field, std::string& out) {
+  const char* p = field.data();
+  const char* end = p + field.size();
+  while (p < end) {
+    const char* bs = static_cast<const char*>(memchr(p, '\\', static_cast<size_t>(end - p)));
+    if (bs == nullptr) {
+      out.append(p, static_cast<size_t>(end - p));
+      return;
+    }
+    out.append(p, static_cast<size_t>(bs - p));
+    p = bs + 1;
+    if (p == end) return;  // dangling backslash: dropped
+    char c = *p++;
+    switch (c) {
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      case 'v': c = '\v'; break;
+      case 'x':
+        if (p < end && HexDigit(*p) >= 0) {
+          int v = HexDigit(*p++);
+          if (p < end && HexDigit(*p) >= 0) v = (v << 4) | HexDigit(*p++);
+          c = static_cast<char>(v);
+        }
+        break;
+      default:
+        if (IsOctal(c)) {
+          int v = c - '0';
+          for (int i = 0; i < 2 && p < end && IsOctal(*p); ++i) v = (v << 3) | (*p++ - '0');
+          c = static_cast<char>(v & 0xff);
+        }
+        break;  // any other byte stands for itself
+    }
+    out.push_back(c);
+  }
+}
+
+void CopyUnescape(std::string_view field, std::string& out) {
+  out.clear();
+  AppendCopyUnescaped(field, out);
+}
+
+bool SplitCopyRow(std::string_view row, std::vector<std::string_view>& fields) {
+  fields.clear();
+  const char* base = row.data();
+  const char* end = base + row.size();
+  const char* start = base;  // of the current field
+  const char* p = base;
+  while (p < end) {
+    const char* tab = static_cast<const char*>(memchr(p, '\t', static_cast<size_t>(end - p)));
+    if (tab == nullptr) break;
+    const char* k = tab;
+    while (k > start && k[-1] == '\\') --k;
+    p = tab + 1;
+    if ((tab - k) % 2 == 1) continue;  // `\<TAB>`: a data tab
+    fields.emplace_back(start, static_cast<size_t>(tab - start));
+    start = p;
+  }
+  fields.emplace_back(start, static_cast<size_t>(end - start));
+  const char* k = end;
+  while (k > start && k[-1] == '\\') --k;
+  return (end - k) % 2 == 0;
+}
+
+}  // namespace vouch

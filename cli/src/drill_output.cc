@@ -1,0 +1,1073 @@
+#include "drill_output.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+
+#include "output.h"
+
+#ifndef VOUCH_VERSION
+#define VOUCH_VERSION "unknown"
+#endif
+
+namespace vouch::cli {
+namespace {
+
+const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
+
+// "1.5" / "12" (one decimal, ".0" dropped).
+std::string OneDecimal(double v) {
+  std::string s = fmt::format("{:.1f}", v);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s;
+}
+
+std::string Unit(double v, const char* one, const char* many) {
+  std::string n = OneDecimal(v);
+  return n + " " + (n == "1" ? one : many);
+}
+
+// "1 violation", "2,847 violations".
+std::string Count(uint64_t n, const std::string& one, const std::string& many = "") {
+  return GroupThousands(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
+}
+
+// "+3", "−1" (U+2212), "±0", grouped.
+std::string SignedDelta(uint64_t from, uint64_t to) {
+  if (to == from) return "±0";
+  return to > from ? "+" + GroupThousands(to - from) : "−" + GroupThousands(from - to);
+}
+
+std::string Range(int64_t a, int64_t b) { return a == b ? std::to_string(a) : fmt::format("{}..{}", a, b); }
+
+std::string Ranges(const std::vector<std::pair<int64_t, int64_t>>& ranges, uint64_t total) {
+  std::vector<std::string> parts;
+  for (const auto& [a, b] : ranges) parts.push_back(Range(a, b));
+  std::string s = fmt::format("{}", fmt::join(parts, ", "));
+  if (total > ranges.size()) s += fmt::format(" and {} more", GroupThousands(total - ranges.size()));
+  return s;
+}
+
+std::string SeqList(const std::vector<int64_t>& seqs, uint64_t total) {
+  std::string s = fmt::format("{}", fmt::join(seqs, ", "));
+  if (total > seqs.size()) s += ", …";
+  return s;
+}
+
+// The side whose row checks the report shows: the restored copy, or the
+// source when the restored side is a manifest (no rows).
+const SourceChecks& Shown(const DrillReport& r) { return r.restored_checks.ran ? r.restored_checks : r.source_checks; }
+// The other side, for comparison, when both ran.
+const SourceChecks* Other(const DrillReport& r) {
+  return r.restored_checks.ran && r.source_checks.ran ? &r.source_checks : nullptr;
+}
+
+const TableTemporal* FindTemporal(const SourceChecks& c, const std::string& schema, const std::string& name) {
+  for (const auto& t : c.temporal) {
+    if (t.schema == schema && t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const ChainCheck* FindChain(const SourceChecks* c, const ChainSpec& spec) {
+  if (c == nullptr) return nullptr;
+  for (const auto& x : c->chains) {
+    if (x.spec.table == spec.table) return &x;
+  }
+  return nullptr;
+}
+
+const GapCheck* FindGap(const SourceChecks* c, const GapCheck& g) {
+  if (c == nullptr) return nullptr;
+  for (const auto& x : c->gaps) {
+    if (x.schema == g.schema && x.table == g.table && x.column == g.column) return &x;
+  }
+  return nullptr;
+}
+
+const OrphanCheck* FindOrphan(const SourceChecks* c, const OrphanCheck& o) {
+  if (c == nullptr) return nullptr;
+  for (const auto& x : c->orphans) {
+    if (x.Name() == o.Name()) return &x;
+  }
+  return nullptr;
+}
+
+std::string TsOrDash(const TimeColumnStats* c, bool latest) {
+  if (c == nullptr || c->values == 0) return "-";
+  return FormatTimestamp(latest ? c->max_us : c->min_us);
+}
+
+size_t FailedChecks(const DrillReport& r) {
+  return static_cast<size_t>(std::count_if(r.checks.begin(), r.checks.end(), [](const DrillCheck& c) { return !c.passed; }));
+}
+
+// Totals of the temporal checks as the engine counts them: future values in
+// any timestamp column, NULLs in each table's record column.
+struct TemporalTotals {
+  uint64_t future = 0, nulls = 0, invalid = 0;
+  std::vector<std::string> future_where, null_where, invalid_where;  // "public.t.col: N"
+};
+
+TemporalTotals Totals(const SourceChecks& c) {
+  TemporalTotals t;
+  for (const auto& tab : c.temporal) {
+    for (const auto& col : tab.columns) {
+      std::string where = tab.QualifiedName() + "." + col.column;
+      if (col.future) {
+        t.future += col.future;
+        t.future_where.push_back(fmt::format("{}: {}", where, GroupThousands(col.future)));
+      }
+      if (col.column == tab.record_column && col.nulls) {
+        t.nulls += col.nulls;
+        t.null_where.push_back(fmt::format("{}: {}", where, GroupThousands(col.nulls)));
+      }
+      if (col.invalid) {
+        t.invalid += col.invalid;
+        t.invalid_where.push_back(fmt::format("{}: {}", where, GroupThousands(col.invalid)));
+      }
+    }
+  }
+  return t;
+}
+
+bool TargetMet(const std::optional<int64_t>& v, const std::optional<int64_t>& target) {
+  return v && target && *v <= *target;
+}
+
+std::string SourceKind(const DigestReport& d) { return d.source.kind.empty() ? std::string() : " (" + d.source.kind + ")"; }
+
+std::string MaxGapText(uint64_t max_gap) {
+  if (max_gap == 0) return "0 (fewer than two values)";
+  if (max_gap == 1) return "1 (Normal sequential)";
+  return fmt::format("{} ({} consecutive values missing)", GroupThousands(max_gap), GroupThousands(max_gap - 1));
+}
+
+// ---------------------------------------------------------------------------
+// Text.
+
+void TextRowCounts(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
+  size_t wname = 5, wexp = 13, wact = 11;
+  for (const auto& t : r.compare.tables) {
+    wname = std::max(wname, t.QualifiedName().size());
+    wexp = std::max(wexp, GroupThousands(t.expected_rows).size());
+    wact = std::max(wact, GroupThousands(t.actual_rows).size());
+  }
+  out += "\nCritical Table Row Counts\n";
+  out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<19} | {:<19} | Status\n", "Table", wname, "Expected Rows", wexp,
+                     "Actual Rows", wact, "Earliest Record", "Latest Record");
+  out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<21}|{:-<21}|--------\n", "", wname + 2, "", wexp + 2, "", wact + 2, "", "");
+  for (const auto& t : r.compare.tables) {
+    const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
+    const TimeColumnStats* rec = tt ? tt->record() : nullptr;
+    std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
+    std::string act = t.status == TableStatus::kMissing ? "-" : GroupThousands(t.actual_rows);
+    std::string status;
+    if (t.status == TableStatus::kMissing) status = "❌ MISSING";
+    else if (t.status == TableStatus::kExtra) status = "❌ EXTRA";
+    else if (t.expected_rows == t.actual_rows) status = "✅";
+    else status = "❌ count " + SignedDelta(t.expected_rows, t.actual_rows);
+    out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<19} | {:<19} | {}\n", t.QualifiedName(), wname, exp, wexp, act,
+                       wact, TsOrDash(rec, false), TsOrDash(rec, true), status);
+  }
+  if (r.compare.tables.empty()) out += "(no tables)\n";
+  if (side.ran) {
+    out += fmt::format("Records: each table's record-time column ({}; first timestamp column unless --time-column)\n",
+                       &side == &r.restored_checks ? "restored copy" : "source");
+  }
+}
+
+void TextKeyList(std::string& out, const char* what, const std::vector<std::string>& keys, uint64_t total) {
+  for (const auto& k : keys) out += fmt::format("    {:<8} {}\n", what, k);
+  if (total > keys.size()) out += fmt::format("    ... and {} more {}\n", GroupThousands(total - keys.size()), what);
+}
+
+void TextChecksums(const DrillReport& r, std::string& out) {
+  size_t wname = 5;
+  for (const auto& t : r.compare.tables) wname = std::max(wname, t.QualifiedName().size());
+  out += "\nData Integrity Checksums\n";
+  out += fmt::format("| {:<{}} | {:<32} | Status\n", "Table", wname, "Content Hash");
+  out += fmt::format("|{:-<{}}|{:-<34}|------------\n", "", wname + 2, "");
+  for (const auto& t : r.compare.tables) {
+    std::string hash = t.status == TableStatus::kMissing ? t.expected_hash : t.actual_hash;
+    out += fmt::format("| {:<{}} | {:<32} | {} {}\n", t.QualifiedName(), wname, hash.empty() ? "-" : hash,
+                       Mark(t.status == TableStatus::kMatch), TableStatusName(t.status));
+  }
+  for (const auto& t : r.compare.tables) {
+    switch (t.status) {
+      case TableStatus::kMatch: continue;
+      case TableStatus::kMissing:
+        out += fmt::format("\n{}: ❌ MISSING: {} in the source, no such table in the restored copy\n",
+                           t.QualifiedName(), Count(t.expected_rows, "row"));
+        continue;
+      case TableStatus::kExtra:
+        out += fmt::format("\n{}: ❌ EXTRA: {} in the restored copy, no such table in the source\n",
+                           t.QualifiedName(), Count(t.actual_rows, "row"));
+        continue;
+      case TableStatus::kMismatch: break;
+    }
+    out += fmt::format("\n{}: ❌ MISMATCH: {} in the source, {} restored", t.QualifiedName(),
+                       Count(t.expected_rows, "row"), GroupThousands(t.actual_rows));
+    if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
+    out += fmt::format("\n  content hash source {}, restored {}\n", t.expected_hash, t.actual_hash);
+    if (t.columns_differ) {
+      out += fmt::format("  columns differ: ({}) in the source, ({}) restored\n", fmt::join(t.expected_columns, ", "),
+                         fmt::join(t.actual_columns, ", "));
+      continue;
+    }
+    if (!t.rows_located) {
+      out += fmt::format("  {} of the bucket sums differ; rows not named: {}\n", t.differing_buckets,
+                         t.not_located_reason.empty() ? "unknown reason" : t.not_located_reason);
+      continue;
+    }
+    out += fmt::format("  {} missing, {} extra, {} changed ({})\n", GroupThousands(t.missing), GroupThousands(t.extra),
+                       GroupThousands(t.changed),
+                       t.key_columns.empty() ? std::string("no key: whole rows shown")
+                                             : fmt::format("key {}", fmt::join(t.key_columns, ", ")));
+    TextKeyList(out, "missing", t.missing_keys, t.missing);
+    TextKeyList(out, "extra", t.extra_keys, t.extra);
+    TextKeyList(out, "changed", t.changed_keys, t.changed);
+  }
+}
+
+void TextLine(std::string& out, bool ok, const char* label, const std::string& value) {
+  out += fmt::format("  {} {:<19} {}\n", Mark(ok), std::string(label) + ":", value);
+}
+
+// A line without a verdict, aligned with TextLine's (the marks are two columns wide).
+void TextInfo(std::string& out, const std::string& label, const std::string& value) {
+  out += fmt::format("     {:<19} {}\n", label + ":", value);
+}
+
+void TextChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
+  out += fmt::format("\n{}\n", c.description.empty() ? c.spec.table : c.description);
+  if (!c.found) {
+    out += fmt::format("  ❌ table {} not found\n", c.spec.table);
+    return;
+  }
+  if (!c.error.empty()) {
+    out += fmt::format("  ❌ the chain spec does not fit the table: {}\n", c.error);
+    return;
+  }
+  const auto& x = c.result;
+  const auto& g = c.gaps;
+  bool same_entries = src == nullptr || !src->found || src->result.entries == x.entries;
+  std::string entries = GroupThousands(x.entries);
+  if (x.entries > 0) entries += fmt::format(" (seq {} … {})", x.min_seq, x.max_seq);
+  if (!same_entries) entries += fmt::format("; the source has {}", GroupThousands(src->result.entries));
+  TextLine(out, x.entries > 0 && same_entries, "Total Entries", x.entries == 0 ? "0 (the table is empty)" : entries);
+  bool same_head = src == nullptr || !src->found || src->result.head_hash == x.head_hash;
+  std::string head = x.head_hash.empty() ? std::string("(none)") : x.head_hash + fmt::format(" (seq {})", x.max_seq);
+  if (src != nullptr && src->found) {
+    head += same_head ? ", same as the source"
+                      : fmt::format("; the source's head is {} (seq {})",
+                                    src->result.head_hash.empty() ? "(none)" : src->result.head_hash, src->result.max_seq);
+  }
+  TextLine(out, !x.head_hash.empty() && same_head, "Chain Hash (head)", head);
+  if (c.SpecLooksWrong()) {
+    TextLine(out, false, "Broken Links",
+             fmt::format("every one of the {} links fails to recompute: the chain spec is probably wrong (separator, "
+                         "field order, timestamp rendering, algorithm or encoding), not evidence of tampering; "
+                         "check the spec (--chain, --chain-config) against how the application computes the hash",
+                         GroupThousands(x.entries)));
+  } else {
+    std::vector<std::string> parts;
+    if (x.link_failures) {
+      parts.push_back(fmt::format("{} whose hash does not recompute (seq {})", Count(x.link_failures, "link"),
+                                  SeqList(x.first_link_failures, x.link_failures)));
+    }
+    if (x.continuity_breaks) {
+      parts.push_back(fmt::format("{} where prev_hash is not the predecessor's hash (seq {})",
+                                  Count(x.continuity_breaks, "break"), SeqList(x.first_breaks, x.continuity_breaks)));
+    }
+    TextLine(out, parts.empty(), "Broken Links", parts.empty() ? "0" : fmt::format("{}", fmt::join(parts, "; ")));
+  }
+  if (x.duplicates) {
+    TextLine(out, false, "Duplicate Seqs",
+             fmt::format("{} (seq {})", GroupThousands(x.duplicates), SeqList(x.first_duplicates, x.duplicates)));
+  }
+  if (c.bad_rows) {
+    std::string s = fmt::format("{} whose seq or hash could not be read", Count(c.bad_rows, "row"));
+    if (!c.bad_row_samples.empty()) s += fmt::format(" ({})", fmt::join(c.bad_row_samples, "; "));
+    TextLine(out, false, "Unreadable Rows", s);
+  }
+  TextLine(out, g.suspicious == 0, "Gaps Found",
+           g.gaps == 0 ? std::string("0 (No breaks in audit sequence)")
+                       : fmt::format("{} ({} seq missing: {})", GroupThousands(g.gaps), GroupThousands(g.missing),
+                                     Ranges(g.ranges, g.gaps)));
+  TextLine(out, g.suspicious == 0, "Suspicious Gaps", GroupThousands(g.suspicious));
+  TextLine(out, g.max_gap <= 1 || g.suspicious == 0, "Max Gap Size", MaxGapText(g.max_gap));
+  if (src != nullptr && src->found && !src->Passed() && !c.SpecLooksWrong() && !src->SpecLooksWrong()) {
+    TextLine(out, false, "Source Chain",
+             fmt::format("broken in the source too ({}, {}, {}): it was broken before the backup",
+                         Count(src->result.link_failures, "link failure"), Count(src->result.continuity_breaks, "break"),
+                         Count(src->gaps.gaps, "gap")));
+  }
+}
+
+void TextGap(const GapCheck& g, const GapCheck* src, std::string& out) {
+  std::string name = QualifiedTableName(g.schema, g.table) + "." + g.column;
+  if (!g.found) {
+    out += fmt::format("  ❌ {}: column not found\n", name);
+    return;
+  }
+  const auto& x = g.result;
+  std::string s = Count(x.distinct, "value");
+  if (x.distinct > 0) s += fmt::format(" ({} … {})", x.min, x.max);
+  if (x.duplicates) s += ", " + Count(x.duplicates, "duplicate");
+  s += ", " + Count(x.gaps, "gap");
+  if (x.gaps) s += fmt::format(" ({} missing: {})", Count(x.missing, "value"), Ranges(x.ranges, x.gaps));
+  s += fmt::format(", {} suspicious, max gap size {}", GroupThousands(x.suspicious), GroupThousands(x.max_gap));
+  if (g.non_integer) s += fmt::format(", {} NULL or non-integer", Count(g.non_integer, "value"));
+  if (src != nullptr && src->found) s += "; source: " + Count(src->result.gaps, "gap");
+  out += fmt::format("  {} {}: {}\n", Mark(g.Passed()), name, s);
+}
+
+void TextTemporal(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
+  out += "\nTemporal Consistency\n";
+  if (!side.ran) {
+    out += fmt::format("  not run: {}\n", side.not_run_reason.empty() ? "no rows were read" : side.not_run_reason);
+  } else {
+    TemporalTotals t = Totals(side);
+    std::string future = fmt::format("{} (later than {} + skew)", Count(t.future, "violation"), FormatTimestamp(r.now_us));
+    if (t.future) future += fmt::format(": {}", fmt::join(t.future_where, "; "));
+    TextLine(out, t.future == 0, "Future Timestamps", future);
+    for (const auto& tab : side.temporal) {
+      for (const auto& col : tab.columns) {
+        for (const auto& s : col.future_samples) out += fmt::format("      {}.{}: {}\n", tab.QualifiedName(), col.column, s);
+      }
+    }
+    std::string nulls = Count(t.nulls, "violation");
+    if (t.nulls) nulls += fmt::format(": {}", fmt::join(t.null_where, "; "));
+    else nulls += " (in every table's record-time column)";
+    TextLine(out, t.nulls == 0, "NULL Timestamps", nulls);
+    if (t.invalid) {
+      out += fmt::format("  ⚠ {}: {}\n", Count(t.invalid, "unparseable timestamp value"),
+                         fmt::join(t.invalid_where, "; "));
+    }
+    if (r.recovery_window) {
+      out += fmt::format("     Recovery Window Records ({} … {}):\n", FormatTimestamp(r.recovery_window->first),
+                         FormatTimestamp(r.recovery_window->second));
+      const SourceChecks* other = Other(r);
+      size_t listed = 0;
+      for (const auto& tab : side.temporal) {
+        const TimeColumnStats* rec = tab.record();
+        if (rec == nullptr) continue;
+        std::string line = fmt::format("       {}: {}", tab.QualifiedName(), Count(rec->in_window, "record"));
+        if (other != nullptr) {
+          const TableTemporal* o = FindTemporal(*other, tab.schema, tab.name);
+          const TimeColumnStats* orec = o ? o->record() : nullptr;
+          if (orec != nullptr) line += fmt::format(" (source {})", GroupThousands(orec->in_window));
+        }
+        out += line + "\n";
+        ++listed;
+      }
+      if (listed == 0) out += "       (no table has a record-time column)\n";
+    }
+  }
+  TextInfo(out, "Latest Record",
+           fmt::format("source {}, restored {}",
+                       r.source_latest_us ? FormatTimestamp(*r.source_latest_us) : std::string("-"),
+                       r.restored_latest_us ? FormatTimestamp(*r.restored_latest_us) : std::string("-")));
+  auto objective = [&](const char* name, const std::optional<int64_t>& v, const std::optional<int64_t>& target,
+                       const char* how) {
+    if (!v) {
+      if (target) {
+        TextLine(out, false, name, fmt::format("not measured ({}); target ≤ {} FAIL", how, FormatDurationUs(*target)));
+      } else {
+        TextInfo(out, name, fmt::format("not measured ({})", how));
+      }
+    } else if (target) {
+      bool ok = *v <= *target;
+      TextLine(out, ok, name,
+               fmt::format("{} (target ≤ {}) {}", FormatDurationUs(*v), FormatDurationUs(*target), ok ? "PASS" : "FAIL"));
+    } else {
+      TextInfo(out, name, fmt::format("{} (no target)", FormatDurationUs(*v)));
+    }
+  };
+  objective("RPO", r.rpo_us, r.rpo_target_us, "no record timestamps on both sides");
+  objective("RTO", r.rto_us, r.rto_target_us, "give --drill-start");
+}
+
+void TextOrphans(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
+  out += "\nReferential Integrity\n";
+  if (!side.ran) {
+    out += fmt::format("  not run: {}\n", side.not_run_reason.empty() ? "no rows were read" : side.not_run_reason);
+    return;
+  }
+  if (side.orphans.empty()) out += "  no foreign keys to check (the source declares none; add --fk)\n";
+  for (const auto& o : side.orphans) {
+    std::string head = fmt::format("Orphaned {} → {}", QualifiedTableName(o.fk.schema, o.fk.table),
+                                   QualifiedTableName(o.fk.ref_schema, o.fk.ref_table));
+    if (!o.not_checked.empty()) {
+      out += fmt::format("  ❌ {}: not checked: {}\n", head, o.not_checked);
+      continue;
+    }
+    out += fmt::format("  {} {}: {} ({}{}; {}, {}, {})\n", Mark(o.Passed()), head, Count(o.orphans, "violation"),
+                       o.Name(), o.declared ? ", --fk" : "", Count(o.child_rows, "row"),
+                       Count(o.null_refs, "NULL reference"), Count(o.parent_keys, "parent key"));
+    for (const auto& s : o.samples) out += fmt::format("      {}\n", s);
+    if (o.orphans > o.samples.size() && !o.samples.empty()) {
+      out += fmt::format("      ... and {} more\n", GroupThousands(o.orphans - o.samples.size()));
+    }
+    const OrphanCheck* src = FindOrphan(Other(r), o);
+    if (src != nullptr && src->not_checked.empty() && src->orphans > 0) {
+      out += fmt::format("      (the source has {} orphans here too)\n", GroupThousands(src->orphans));
+    }
+  }
+  if (!side.fk_note.empty()) out += fmt::format("  Note: {}\n", side.fk_note);
+}
+
+}  // namespace
+
+std::string FormatDurationUs(int64_t us) {
+  if (us < 0) {
+    return "−" + FormatDurationUs(us == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -us);
+  }
+  double s = static_cast<double>(us) / 1e6;
+  if (us == 0) return "0 s";
+  if (us < 1000) return fmt::format("{} µs", us);
+  if (us < 1'000'000) return OneDecimal(static_cast<double>(us) / 1e3) + " ms";
+  if (s < 60) return OneDecimal(s) + " s";
+  if (s < 3600) return Unit(s / 60, "minute", "minutes");
+  if (s < 48 * 3600) return Unit(s / 3600, "hour", "hours");
+  return Unit(s / 86400, "day", "days");
+}
+
+std::string DrillVerdict(const DrillReport& r) {
+  size_t failed = FailedChecks(r);
+  if (r.checks.empty()) return "❌ FAIL — no checks ran";
+  if (failed == 0) return fmt::format("✅ PASS — all {} checks passed", r.checks.size());
+  return fmt::format("❌ FAIL — {} of {} checks failed", failed, r.checks.size());
+}
+
+std::string DrillText(const DrillReport& r) {
+  std::string out = "vouch drill: post-restore validation\n";
+  out += fmt::format("Source:    {}{}\n", r.source, SourceKind(r.compare.expected));
+  out += fmt::format("Restored:  {}{}\n", r.restored, SourceKind(r.compare.actual));
+  out += fmt::format("Validated: {} UTC\n", FormatTimestamp(r.now_us));
+  out += fmt::format("Duration:  {}\n", FormatDurationUs(static_cast<int64_t>(r.seconds * 1e6)));
+  for (const auto* side : {&r.source_checks, &r.restored_checks}) {
+    if (!side->ran) {
+      out += fmt::format("Row checks not run on the {}: {}\n", side == &r.source_checks ? "source" : "restored copy",
+                         side->not_run_reason.empty() ? "no rows were read" : side->not_run_reason);
+    }
+  }
+
+  TextRowCounts(r, out);
+  TextChecksums(r, out);
+
+  const SourceChecks& side = Shown(r);
+  if (!side.chains.empty()) {
+    out += "\nAudit Chain Verification\n";
+    for (const auto& c : side.chains) TextChain(c, FindChain(Other(r), c.spec), out);
+  }
+  if (!side.gaps.empty()) {
+    out += "\nSequence Gaps\n";
+    for (const auto& g : side.gaps) TextGap(g, FindGap(Other(r), g), out);
+  }
+  TextTemporal(r, out);
+  TextOrphans(r, out);
+
+  out += "\nFinal Validation Hash\n";
+  bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
+  out += fmt::format("FINAL_VALIDATION_HASH source:   {}\n", r.source_final_hash.empty() ? "not computed" : r.source_final_hash);
+  out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
+                     r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
+                     same ? "✅ MATCH" : "❌ MISMATCH");
+
+  out += fmt::format("\nOverall Result: {}\n", DrillVerdict(r));
+  for (const auto& c : r.checks) {
+    if (c.passed) continue;
+    out += fmt::format("  ❌ {} · {}: {}\n", c.section, c.name, c.detail);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Markdown.
+
+namespace {
+
+// Plain text outside code, also a table cell: Markdown's active characters
+// escaped, '|' included (not '_', which GFM leaves alone inside words, as in
+// table names); line breaks flattened.
+std::string MdText(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '\\' || ch == '*' || ch == '`' || ch == '<' || ch == '>' || ch == '[' || ch == ']' || ch == '|') out += '\\';
+    if (ch == '\n' || ch == '\r') {
+      out += ' ';
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+// An inline code span holding `s` verbatim (fence longer than any backtick run in it).
+std::string MdCode(const std::string& s) {
+  size_t run = 0, longest = 0;
+  for (char ch : s) {
+    run = ch == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(longest + 1, '`');
+  std::string body;
+  for (char ch : s) body += (ch == '\n' || ch == '\r') ? ' ' : ch;
+  bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
+}
+
+void MdObjectives(const DrillReport& r, std::string& out) {
+  if (!r.rpo_us && !r.rto_us && !r.rpo_target_us && !r.rto_target_us) return;
+  out += "\n## RTO/RPO Analysis\n";
+  out += "\n### Recovery Point Objective (RPO)\n";
+  out += r.rpo_target_us ? fmt::format("- **Target**: ≤ {} data loss acceptable\n", FormatDurationUs(*r.rpo_target_us))
+                         : "- **Target**: none set\n";
+  if (r.rpo_us) {
+    out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rpo_us),
+                       r.rpo_target_us ? std::string(" ") + Mark(TargetMet(r.rpo_us, r.rpo_target_us)) : std::string());
+    out += fmt::format("- **Measurement**: Time gap between the latest record in the source ({}) and in the restored "
+                       "copy ({})\n",
+                       FormatTimestamp(*r.source_latest_us), FormatTimestamp(*r.restored_latest_us));
+  } else {
+    out += std::string("- **Achieved**: not measured (no record timestamps on both sides)") +
+           (r.rpo_target_us ? " ❌" : "") + "\n";
+  }
+  out += "\n### Recovery Time Objective (RTO)\n";
+  out += r.rto_target_us ? fmt::format("- **Target**: ≤ {} to full service restoration\n", FormatDurationUs(*r.rto_target_us))
+                         : "- **Target**: none set\n";
+  if (r.rto_us) {
+    out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rto_us),
+                       r.rto_target_us ? std::string(" ") + Mark(TargetMet(r.rto_us, r.rto_target_us)) : std::string());
+    out += "- **Measurement**: From the drill start to the drill end (`--drill-start`, `--drill-end`)\n";
+  } else {
+    out += std::string("- **Achieved**: not measured (no `--drill-start`)") + (r.rto_target_us ? " ❌" : "") + "\n";
+  }
+}
+
+void MdChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
+  out += fmt::format("\n#### {}\n", MdText(c.spec.table));
+  out += fmt::format("- **Spec**: {}\n", MdCode(c.description));
+  if (!c.found) {
+    out += "- **Result**: ❌ table not found\n";
+    return;
+  }
+  if (!c.error.empty()) {
+    out += fmt::format("- **Result**: ❌ the chain spec does not fit the table: {}\n", MdText(c.error));
+    return;
+  }
+  const auto& x = c.result;
+  const auto& g = c.gaps;
+  out += fmt::format("- **Total Entries**: {}", GroupThousands(x.entries));
+  if (x.entries > 0) out += fmt::format(" (seq {} … {})", x.min_seq, x.max_seq);
+  if (src != nullptr && src->found && src->result.entries != x.entries) {
+    out += fmt::format(" ❌ (source: {})", GroupThousands(src->result.entries));
+  }
+  out += "\n";
+  out += fmt::format("- **Chain Hash**: {}", x.head_hash.empty() ? std::string("(none)") : MdCode(x.head_hash));
+  if (src != nullptr && src->found) {
+    out += src->result.head_hash == x.head_hash ? " ✅ (same as the source)"
+                                                : fmt::format(" ❌ (source: {})", MdCode(src->result.head_hash));
+  }
+  out += "\n";
+  if (c.SpecLooksWrong()) {
+    out += fmt::format("- **Broken Links**: ❌ every one of the {} links fails to recompute: the chain spec is probably "
+                       "wrong (separator, field order, timestamp rendering, algorithm or encoding), not evidence of "
+                       "tampering\n",
+                       GroupThousands(x.entries));
+  } else {
+    std::vector<std::string> parts;
+    if (x.link_failures) {
+      parts.push_back(fmt::format("{} not recomputing: seq {}", Count(x.link_failures, "hash", "hashes"),
+                                  SeqList(x.first_link_failures, x.link_failures)));
+    }
+    if (x.continuity_breaks) {
+      parts.push_back(fmt::format("{} in prev_hash: seq {}", Count(x.continuity_breaks, "break"),
+                                  SeqList(x.first_breaks, x.continuity_breaks)));
+    }
+    out += fmt::format("- **Broken Links**: {} {}", GroupThousands(x.link_failures + x.continuity_breaks),
+                       Mark(parts.empty()));
+    if (!parts.empty()) out += fmt::format(" ({})", fmt::join(parts, "; "));
+    out += "\n";
+  }
+  if (x.duplicates) {
+    out += fmt::format("- **Duplicate Seqs**: {} ❌ (seq {})\n", GroupThousands(x.duplicates),
+                       SeqList(x.first_duplicates, x.duplicates));
+  }
+  if (c.bad_rows) out += fmt::format("- **Unreadable Rows**: {} ❌\n", GroupThousands(c.bad_rows));
+  out += g.gaps == 0 ? std::string("- **Gaps Found**: 0 (No breaks in audit sequence)\n")
+                     : fmt::format("- **Gaps Found**: {} {} ({} seq missing: {})\n", GroupThousands(g.gaps),
+                                   Mark(g.suspicious == 0), GroupThousands(g.missing), Ranges(g.ranges, g.gaps));
+  out += fmt::format("- **Suspicious Gaps**: {}{}\n", GroupThousands(g.suspicious), g.suspicious ? " ❌" : "");
+  out += fmt::format("- **Max Gap Size**: {}\n", MaxGapText(g.max_gap));
+  out += fmt::format("- **Result**: {}\n", c.Passed() ? "✅ verified" : "❌ not verified");
+}
+
+}  // namespace
+
+std::string DrillMarkdown(const DrillReport& r) {
+  std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
+  out += "\n## Executive Summary\n";
+  out += fmt::format("- **Source**: {}{}\n", MdCode(r.source), MdText(SourceKind(r.compare.expected)));
+  out += fmt::format("- **Restored**: {}{}\n", MdCode(r.restored), MdText(SourceKind(r.compare.actual)));
+  out += fmt::format("- **Validated At**: {} UTC\n", FormatTimestamp(r.now_us));
+  out += fmt::format("- **Validation Duration**: {}\n", FormatDurationUs(static_cast<int64_t>(r.seconds * 1e6)));
+  if (r.rto_us) {
+    out += fmt::format("- **RTO Achievement**: {}{}\n", FormatDurationUs(*r.rto_us),
+                       r.rto_target_us ? fmt::format(" {} (Target: ≤ {})", Mark(TargetMet(r.rto_us, r.rto_target_us)),
+                                                     FormatDurationUs(*r.rto_target_us))
+                                       : std::string());
+  }
+  if (r.rpo_us) {
+    out += fmt::format("- **RPO Achievement**: {}{}\n", FormatDurationUs(*r.rpo_us),
+                       r.rpo_target_us ? fmt::format(" {} (Target: ≤ {})", Mark(TargetMet(r.rpo_us, r.rpo_target_us)),
+                                                     FormatDurationUs(*r.rpo_target_us))
+                                       : std::string());
+  }
+  out += fmt::format("- **Overall Result**: {}\n", DrillVerdict(r));
+
+  MdObjectives(r, out);
+
+  const SourceChecks& side = Shown(r);
+  out += "\n## Database Restore Evidence\n";
+  out += "\n### Critical Table Row Counts\n";
+  out += "| Table Name | Row Count | Earliest Record | Latest Record |\n";
+  out += "|------------|-----------|-----------------|---------------|\n";
+  for (const auto& t : r.compare.tables) {
+    const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
+    const TimeColumnStats* rec = tt ? tt->record() : nullptr;
+    std::string rows;
+    if (t.status == TableStatus::kMissing) {
+      rows = fmt::format("❌ missing (source: {})", GroupThousands(t.expected_rows));
+    } else if (t.status == TableStatus::kExtra) {
+      rows = fmt::format("{} ❌ (not in the source)", GroupThousands(t.actual_rows));
+    } else if (t.expected_rows != t.actual_rows) {
+      rows = fmt::format("{} ❌ (source: {}, count {})", GroupThousands(t.actual_rows), GroupThousands(t.expected_rows),
+                         SignedDelta(t.expected_rows, t.actual_rows));
+    } else {
+      rows = GroupThousands(t.actual_rows);
+    }
+    out += fmt::format("| {} | {} | {} | {} |\n", MdText(t.QualifiedName()), MdText(rows), TsOrDash(rec, false),
+                       TsOrDash(rec, true));
+  }
+
+  out += "\n### Data Integrity Checksums\n";
+  out += "| Table | Content Hash | Status |\n";
+  out += "|-------|--------------|--------|\n";
+  for (const auto& t : r.compare.tables) {
+    std::string hash = t.status == TableStatus::kMissing ? t.expected_hash : t.actual_hash;
+    out += fmt::format("| {} | {} | {} {} |\n", MdText(t.QualifiedName()), hash.empty() ? "-" : MdText(hash),
+                       Mark(t.status == TableStatus::kMatch), TableStatusName(t.status));
+  }
+  bool any_mismatch = std::any_of(r.compare.tables.begin(), r.compare.tables.end(),
+                                  [](const TableComparison& t) { return t.status == TableStatus::kMismatch; });
+  if (any_mismatch) {
+    out += "\n#### Differing Rows\n";
+    for (const auto& t : r.compare.tables) {
+      if (t.status != TableStatus::kMismatch) continue;
+      out += fmt::format("- **{}**: {} in the source, {} restored", MdText(t.QualifiedName()),
+                         Count(t.expected_rows, "row"), GroupThousands(t.actual_rows));
+      if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
+      out += fmt::format("; source hash {}\n", MdCode(t.expected_hash));
+      if (t.columns_differ) {
+        out += fmt::format("  - columns differ: {} in the source, {} restored\n",
+                           MdCode(fmt::format("{}", fmt::join(t.expected_columns, ", "))),
+                           MdCode(fmt::format("{}", fmt::join(t.actual_columns, ", "))));
+        continue;
+      }
+      if (!t.rows_located) {
+        out += fmt::format("  - rows not named: {}\n", MdText(t.not_located_reason));
+        continue;
+      }
+      out += fmt::format("  - {} missing, {} extra, {} changed ({})\n", GroupThousands(t.missing), GroupThousands(t.extra),
+                         GroupThousands(t.changed),
+                         t.key_columns.empty() ? std::string("no key: whole rows shown")
+                                               : "key " + MdCode(fmt::format("{}", fmt::join(t.key_columns, ", "))));
+      auto list = [&](const char* what, const std::vector<std::string>& keys, uint64_t total) {
+        for (const auto& k : keys) out += fmt::format("  - {}: {}\n", what, MdCode(k));
+        if (total > keys.size()) out += fmt::format("  - … and {} more {}\n", GroupThousands(total - keys.size()), what);
+      };
+      list("missing", t.missing_keys, t.missing);
+      list("extra", t.extra_keys, t.extra);
+      list("changed", t.changed_keys, t.changed);
+    }
+  }
+
+  out += "\n### Audit Chain Verification\n";
+  if (!side.ran) {
+    out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
+  } else if (side.chains.empty()) {
+    out += "No audit chain was configured (`--chain`, `--chain-config`).\n";
+  }
+  for (const auto& c : side.chains) MdChain(c, FindChain(Other(r), c.spec), out);
+
+  out += "\n## Integrity Validation Results\n";
+  out += "\n### Temporal Consistency\n";
+  if (!side.ran) {
+    out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
+  } else {
+    TemporalTotals t = Totals(side);
+    out += fmt::format("- **Future Timestamps**: {} {}", Count(t.future, "violation"), Mark(t.future == 0));
+    if (t.future) out += fmt::format(" ({})", MdText(fmt::format("{}", fmt::join(t.future_where, "; "))));
+    out += "\n";
+    out += fmt::format("- **NULL Timestamps**: {} {}", Count(t.nulls, "violation"), Mark(t.nulls == 0));
+    if (t.nulls) out += fmt::format(" ({})", MdText(fmt::format("{}", fmt::join(t.null_where, "; "))));
+    out += "\n";
+    if (r.recovery_window) {
+      out += fmt::format("- **Recovery Window Records** ({} to {}):\n", FormatTimestamp(r.recovery_window->first),
+                         FormatTimestamp(r.recovery_window->second));
+      for (const auto& tab : side.temporal) {
+        const TimeColumnStats* rec = tab.record();
+        if (rec == nullptr) continue;
+        out += fmt::format("  - {}: {}\n", MdText(tab.QualifiedName()), Count(rec->in_window, "record"));
+      }
+    }
+    out += fmt::format("- **Latest Record**: source {}, restored {}\n",
+                       r.source_latest_us ? FormatTimestamp(*r.source_latest_us) : std::string("-"),
+                       r.restored_latest_us ? FormatTimestamp(*r.restored_latest_us) : std::string("-"));
+  }
+
+  if (!side.gaps.empty()) {
+    out += "\n### Sequence Gaps\n";
+    for (const auto& g : side.gaps) {
+      std::string name = MdText(QualifiedTableName(g.schema, g.table) + "." + g.column);
+      if (!g.found) {
+        out += fmt::format("- **{}**: ❌ column not found\n", name);
+        continue;
+      }
+      out += fmt::format("- **{}**: {} {} ({}, {} suspicious, max gap size {}", name,
+                         Count(g.result.gaps, "gap"), Mark(g.Passed()), Count(g.result.distinct, "value"),
+                         GroupThousands(g.result.suspicious), GroupThousands(g.result.max_gap));
+      if (g.result.gaps) out += "; missing " + Ranges(g.result.ranges, g.result.gaps);
+      if (g.non_integer) out += fmt::format("; {} NULL or non-integer", Count(g.non_integer, "value"));
+      out += ")\n";
+    }
+  }
+
+  out += "\n### Referential Integrity\n";
+  if (!side.ran) {
+    out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
+  } else if (side.orphans.empty()) {
+    out += "No foreign keys to check (the source declares none; add `--fk`).\n";
+  }
+  for (const auto& o : side.orphans) {
+    std::string head = MdText(fmt::format("Orphaned {} → {}", QualifiedTableName(o.fk.schema, o.fk.table),
+                                          QualifiedTableName(o.fk.ref_schema, o.fk.ref_table)));
+    if (!o.not_checked.empty()) {
+      out += fmt::format("- **{}**: ❌ not checked: {}\n", head, MdText(o.not_checked));
+      continue;
+    }
+    out += fmt::format("- **{}**: {} {} ({})\n", head, Count(o.orphans, "violation"), Mark(o.Passed()),
+                       MdCode(o.Name()));
+    for (const auto& s : o.samples) out += fmt::format("  - {}\n", MdCode(s));
+    if (o.orphans > o.samples.size() && !o.samples.empty()) {
+      out += fmt::format("  - … and {} more\n", GroupThousands(o.orphans - o.samples.size()));
+    }
+  }
+  if (side.ran && !side.fk_note.empty()) out += fmt::format("\nNote: {}\n", MdText(side.fk_note));
+
+  out += "\n### Final Validation Hash\n```\n";
+  out += fmt::format("FINAL_VALIDATION_HASH: {}\n```\n",
+                     r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash);
+  bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
+  out += fmt::format("- **Source**: {} {}\n",
+                     r.source_final_hash.empty() ? std::string("not computed") : MdCode(r.source_final_hash),
+                     same ? "✅ MATCH" : "❌ MISMATCH");
+
+  out += "\n## Checks\n";
+  out += "| Section | Check | Result | Detail |\n";
+  out += "|---------|-------|--------|--------|\n";
+  for (const auto& c : r.checks) {
+    out += fmt::format("| {} | {} | {} | {} |\n", MdText(c.section), MdText(c.name), c.passed ? "✅ PASS" : "❌ FAIL",
+                       MdText(c.detail));
+  }
+  out += fmt::format("\n**Overall Result: {}**\n", DrillVerdict(r));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// JSON.
+
+namespace {
+
+using Json = nlohmann::ordered_json;  // keys in the order written
+
+Json TimeJson(int64_t us) { return {{"utc", FormatTimestamp(us, true)}, {"us", us}}; }
+
+Json OptTime(const std::optional<int64_t>& us) { return us ? TimeJson(*us) : Json(nullptr); }
+
+Json SpecJson(const ChainSpec& s) {
+  return {{"table", s.table},
+          {"seq_column", s.seq_column},
+          {"prev_column", s.prev_column},
+          {"hash_column", s.hash_column},
+          {"fields", s.fields},
+          {"separator", s.separator},
+          {"timestamps", TimestampRenderingName(s.timestamps)},
+          {"algorithm", ChainAlgorithmName(s.algorithm)},
+          {"encoding", ChainEncodingName(s.encoding)},
+          {"genesis", s.genesis},
+          {"null_as", s.null_as}};
+}
+
+Json GapResultJson(const SeqGapTracker::Result& g) {
+  Json ranges = Json::array();
+  for (const auto& [a, b] : g.ranges) ranges.push_back({{"from", a}, {"to", b}, {"size", b - a + 1}});
+  return {{"values", g.values},     {"distinct", g.distinct}, {"duplicates", g.duplicates},
+          {"min", g.min},           {"max", g.max},           {"gaps", g.gaps},
+          {"missing", g.missing},   {"max_gap", g.max_gap},   {"suspicious", g.suspicious},
+          {"ranges", ranges}};
+}
+
+Json ChainJson(const ChainCheck& c) {
+  const auto& x = c.result;
+  return {{"table", c.spec.table},
+          {"spec", SpecJson(c.spec)},
+          {"description", c.description},
+          {"found", c.found},
+          {"error", c.error},
+          {"passed", c.Passed()},
+          {"spec_looks_wrong", c.SpecLooksWrong()},
+          {"bad_rows", c.bad_rows},
+          {"bad_row_samples", c.bad_row_samples},
+          {"entries", x.entries},
+          {"min_seq", x.min_seq},
+          {"max_seq", x.max_seq},
+          {"head_hash", x.head_hash},
+          {"link_failures", x.link_failures},
+          {"first_link_failures", x.first_link_failures},
+          {"continuity_breaks", x.continuity_breaks},
+          {"first_breaks", x.first_breaks},
+          {"duplicates", x.duplicates},
+          {"first_duplicates", x.first_duplicates},
+          {"all_links_fail", x.all_links_fail()},
+          {"gaps", GapResultJson(c.gaps)}};
+}
+
+Json GapJson(const GapCheck& g) {
+  return {{"schema", g.schema},           {"table", g.table},   {"column", g.column},
+          {"found", g.found},             {"passed", g.Passed()}, {"non_integer", g.non_integer},
+          {"result", GapResultJson(g.result)}};
+}
+
+Json OrphanJson(const OrphanCheck& o) {
+  return {{"name", o.Name()},
+          {"constraint", o.fk.name},
+          {"table", QualifiedTableName(o.fk.schema, o.fk.table)},
+          {"columns", o.fk.columns},
+          {"references", QualifiedTableName(o.fk.ref_schema, o.fk.ref_table)},
+          {"ref_columns", o.fk.ref_columns},
+          {"declared", o.declared},
+          {"checked", o.not_checked.empty()},
+          {"not_checked", o.not_checked},
+          {"passed", o.Passed()},
+          {"child_rows", o.child_rows},
+          {"null_refs", o.null_refs},
+          {"parent_keys", o.parent_keys},
+          {"orphans", o.orphans},
+          {"samples", o.samples}};
+}
+
+Json TemporalJson(const TableTemporal& t) {
+  Json cols = Json::array();
+  for (const auto& c : t.columns) {
+    Json j = {{"column", c.column},       {"record", c.column == t.record_column},
+                        {"values", c.values},       {"nulls", c.nulls},
+                        {"future", c.future},       {"in_window", c.in_window},
+                        {"invalid", c.invalid},     {"future_samples", c.future_samples}};
+    j["earliest"] = c.values > 0 ? TimeJson(c.min_us) : Json(nullptr);
+    j["latest"] = c.values > 0 ? TimeJson(c.max_us) : Json(nullptr);
+    cols.push_back(std::move(j));
+  }
+  return {{"schema", t.schema},
+          {"name", t.name},
+          {"table", t.QualifiedName()},
+          {"rows", t.rows},
+          {"record_column", t.record_column},
+          {"columns", cols}};
+}
+
+Json SideJson(const SourceChecks& c) {
+  Json chains = Json::array(), gaps = Json::array(), orphans = Json::array(),
+                 temporal = Json::array();
+  for (const auto& x : c.chains) chains.push_back(ChainJson(x));
+  for (const auto& x : c.gaps) gaps.push_back(GapJson(x));
+  for (const auto& x : c.orphans) orphans.push_back(OrphanJson(x));
+  for (const auto& x : c.temporal) temporal.push_back(TemporalJson(x));
+  return {{"ran", c.ran},           {"not_run_reason", c.not_run_reason},
+          {"fk_note", c.fk_note},   {"latest_record", OptTime(c.LatestRecord())},
+          {"chains", chains},       {"gaps", gaps},
+          {"orphans", orphans},     {"temporal", temporal}};
+}
+
+Json ObjectiveJson(const std::optional<int64_t>& v, const std::optional<int64_t>& target) {
+  Json j = {{"measured", v.has_value()}};
+  j["us"] = v ? Json(*v) : Json(nullptr);
+  j["seconds"] = v ? Json(static_cast<double>(*v) / 1e6) : Json(nullptr);
+  j["target_us"] = target ? Json(*target) : Json(nullptr);
+  j["target_seconds"] = target ? Json(static_cast<double>(*target) / 1e6) : Json(nullptr);
+  j["passed"] = target ? Json(TargetMet(v, target)) : Json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+std::string DrillJson(const DrillReport& r) {
+  const SourceChecks& side = Shown(r);
+  Json tables = Json::array();
+  for (const auto& t : r.compare.tables) {
+    const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
+    const TimeColumnStats* rec = tt ? tt->record() : nullptr;
+    Json j = {{"schema", t.schema},
+                        {"name", t.name},
+                        {"table", t.QualifiedName()},
+                        {"status", TableStatusName(t.status)},
+                        {"match", t.status == TableStatus::kMatch},
+                        {"expected_rows", t.expected_rows},
+                        {"actual_rows", t.actual_rows},
+                        {"row_delta", static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows)},
+                        {"expected_content_hash", t.expected_hash},
+                        {"actual_content_hash", t.actual_hash},
+                        {"key", t.key_columns},
+                        {"record_column", tt ? tt->record_column : std::string()},
+                        {"earliest_record", rec && rec->values ? TimeJson(rec->min_us) : Json(nullptr)},
+                        {"latest_record", rec && rec->values ? TimeJson(rec->max_us) : Json(nullptr)}};
+    if (t.status == TableStatus::kMismatch) {
+      j["columns_differ"] = t.columns_differ;
+      if (t.columns_differ) {
+        j["expected_columns"] = t.expected_columns;
+        j["actual_columns"] = t.actual_columns;
+      }
+      j["differing_buckets"] = t.differing_buckets;
+      j["rows_located"] = t.rows_located;
+      if (!t.rows_located) j["not_located_reason"] = t.not_located_reason;
+      j["missing"] = {{"count", t.missing}, {"keys", t.missing_keys}};
+      j["extra"] = {{"count", t.extra}, {"keys", t.extra_keys}};
+      j["changed"] = {{"count", t.changed}, {"keys", t.changed_keys}};
+    }
+    tables.push_back(std::move(j));
+  }
+  Json checks = Json::array();
+  for (const auto& c : r.checks) {
+    checks.push_back({{"section", c.section}, {"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+  }
+  Json window = nullptr;
+  if (r.recovery_window) window = {{"from", TimeJson(r.recovery_window->first)}, {"to", TimeJson(r.recovery_window->second)}};
+  auto side_info = [](const std::string& location, const DigestReport& d) {
+    return Json{{"location", location},
+                          {"kind", d.source.kind},
+                          {"compression", d.source.compression},
+                          {"properties", d.source.properties},
+                          {"tables", d.tables.size()},
+                          {"bytes_read", d.bytes_read},
+                          {"seconds", d.seconds},
+                          {"jobs", d.jobs}};
+  };
+  size_t failed = FailedChecks(r);
+  Json j = {
+      {"version", VOUCH_VERSION},
+      {"source", side_info(r.source, r.compare.expected)},
+      {"restored", side_info(r.restored, r.compare.actual)},
+      {"passed", r.Passed()},
+      {"summary", {{"checks", r.checks.size()}, {"failed", failed}, {"verdict", DrillVerdict(r)}}},
+      {"seconds", r.seconds},
+      {"now", TimeJson(r.now_us)},
+      {"tables", tables},
+      {"final_validation_hash",
+       {{"source", r.source_final_hash},
+        {"restored", r.restored_final_hash},
+        {"match", !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash}}},
+      {"checks_run", {{"source", SideJson(r.source_checks)}, {"restored", SideJson(r.restored_checks)}}},
+      {"latest_record", {{"source", OptTime(r.source_latest_us)}, {"restored", OptTime(r.restored_latest_us)}}},
+      {"recovery_window", window},
+      {"rpo", ObjectiveJson(r.rpo_us, r.rpo_target_us)},
+      {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
+      {"checks", checks}};
+  // The row checks per kind, both sides, also at the top level for easy access.
+  for (const char* kind : {"chains", "gaps", "orphans", "temporal"}) {
+    j[kind] = {{"source", j["checks_run"]["source"][kind]}, {"restored", j["checks_run"]["restored"][kind]}};
+    j["checks_run"]["source"].erase(kind);
+    j["checks_run"]["restored"].erase(kind);
+  }
+  // Keys and samples are row text: never let a stray byte make dump() throw.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// ---------------------------------------------------------------------------
+// JUnit.
+
+namespace {
+
+// Text for an XML attribute or element: the five special characters escaped,
+// and characters XML 1.0 cannot hold (controls other than TAB, LF, CR) shown
+// as \xNN.
+std::string Xml(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\t':
+      case '\n':
+      case '\r': out += static_cast<char>(ch); break;
+      default:
+        if (ch < 0x20 || ch == 0x7f) out += fmt::format("\\x{:02x}", ch);
+        else out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DrillJUnit(const DrillReport& r) {
+  size_t failed = FailedChecks(r);
+  std::string ts = FormatTimestamp(r.now_us);
+  if (ts.size() > 10) ts[10] = 'T';
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format(
+      "<testsuite name=\"vouch drill\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.3f}\" "
+      "timestamp=\"{}\">\n",
+      r.checks.size(), failed, r.seconds, ts);
+  out += "  <properties>\n";
+  auto prop = [&](const char* name, const std::string& value) {
+    out += fmt::format("    <property name=\"{}\" value=\"{}\"/>\n", name, Xml(value));
+  };
+  prop("source", r.source);
+  prop("restored", r.restored);
+  prop("source_final_validation_hash", r.source_final_hash);
+  prop("restored_final_validation_hash", r.restored_final_hash);
+  prop("verdict", DrillVerdict(r));
+  out += "  </properties>\n";
+  for (const auto& c : r.checks) {
+    std::string open = fmt::format("  <testcase classname=\"{}\" name=\"{}\"", Xml("vouch.drill." + c.section), Xml(c.name));
+    if (c.passed) {
+      out += open + "/>\n";
+    } else {
+      out += open + ">\n";
+      out += fmt::format("    <failure message=\"{}\" type=\"{}\">{}</failure>\n", Xml(c.detail), Xml(c.section),
+                         Xml(c.detail));
+      out += "  </testcase>\n";
+    }
+  }
+  out += "</testsuite>\n";
+  return out;
+}
+
+}  // namespace vouch::cli

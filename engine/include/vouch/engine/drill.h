@@ -1,0 +1,51 @@
+// vouch drill SOURCE RESTORED: the post-restore validation of a DR drill, end
+// to end (seed 000): both sides digested at once with the drill checks in the
+// same pass, compared table by table (differing keys named), audit chains,
+// gaps, orphans, temporal consistency, RPO/RTO, and one
+// FINAL_VALIDATION_HASH per side (tables and chain heads).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vouch/engine/compare.h"
+#include "vouch/engine/drill_checks.h"
+
+namespace vouch {
+
+struct DrillOptions {
+  CompareOptions compare;          // digest options (jobs, filter) and key listing
+  CheckOptions checks;
+  std::optional<int64_t> rpo_target_us, rto_target_us;
+  std::optional<int64_t> drill_start_us, drill_end_us;  // for RTO
+};
+
+// One line of the verdict: a check with its outcome (text ✅/❌, JUnit test case).
+struct DrillCheck {
+  std::string section;  // "Row Counts", "Data Integrity", "Audit Chain", "Sequence Gaps", "Referential Integrity",
+                        // "Temporal", "RPO", "RTO", "Final Validation Hash"
+  std::string name;     // e.g. "public.tasks content", "orphans public.tasks(session_id) → public.sessions(id)"
+  bool passed = false;
+  std::string detail;   // one line: what was found (the key, seq, count)
+};
+
+struct DrillReport {
+  std::string source, restored;      // locations (no passwords)
+  CompareReport compare;             // both digests + per-table comparison
+  SourceChecks source_checks, restored_checks;
+  std::string source_final_hash, restored_final_hash;  // 64 hex: tables + chain heads
+  std::optional<int64_t> source_latest_us, restored_latest_us;
+  std::optional<int64_t> rpo_us, rto_us;
+  std::optional<int64_t> rpo_target_us, rto_target_us;
+  std::optional<std::pair<int64_t, int64_t>> recovery_window;
+  int64_t now_us = 0;
+  double seconds = 0;
+  std::vector<DrillCheck> checks;    // every check, in report order
+  bool Passed() const;               // every check passed
+};
+
+Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options);
+
+}  // namespace vouch

@@ -1,0 +1,308 @@
+// vouch drill on real databases (issue 6): the generated drill database is
+// restored with pg_dump -Fc | pg_restore; the clean copy passes with equal
+// final hashes, and each defect applied to a copy of it fails and is named
+// exactly: the key, the seq, the gap, the orphaned child, the RPO.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "support/pg_test_env.h"
+#include "vouch/chain/chain_spec.h"
+#include "vouch/engine/drill.h"
+
+namespace vouch {
+namespace {
+
+using testing::PsqlScalar;
+using testing::RunCommand;
+
+class DrillPg : public testing::PreparedTest<DrillPg> {
+ protected:
+  friend class testing::PreparedTest<DrillPg>;
+  static void Prepare() {
+    src_ = testing::CreateDrillDatabase("vouch_drill_src", 0.01, 6, /*tricky=*/false);
+    restored_ = testing::CreateDatabase("vouch_drill_restored");
+    auto r = RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + restored_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    dir_ = testing::MakeTempDir("vouch_drill");
+    // Dumps as sources, one taken in a non-UTC zone.
+    auto d = RunCommand("pg_dump -Fc -d " + src_ + " -f " + dir_ + "/src.custom && PGTZ=America/New_York pg_dump -Fp -d " +
+                        src_ + " | gzip > " + dir_ + "/src.sql.gz");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+  }
+  static void TearDownTestSuite() {
+    testing::DropDatabase(src_);
+    testing::DropDatabase(restored_);
+    RunCommand("rm -rf " + dir_);
+  }
+  // A copy of the restored database with `sql` applied.
+  static std::string Defect(const std::string& sql) {
+    std::string db = testing::CreateDatabase("vouch_drill_defect");
+    auto copy = RunCommand("dropdb " + db + " && createdb -T " + restored_ + " " + db);
+    EXPECT_EQ(copy.exit_code, 0) << copy.err;
+    auto apply = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " + ShellQuote(sql));
+    EXPECT_EQ(apply.exit_code, 0) << apply.err;
+    return db;
+  }
+  static std::string ShellQuote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+      if (c == '\'') out += "'\\''";
+      else out += c;
+    }
+    return out + "'";
+  }
+  static DrillOptions Options() {
+    DrillOptions o;
+    o.compare.digest.jobs = 2;
+    auto chain = ParseChainFlag("audit_log");
+    EXPECT_TRUE(chain.ok()) << chain.status().message();
+    o.checks.chains.push_back(*chain);
+    return o;
+  }
+  static DrillReport Drill(const std::string& restored, const DrillOptions& o = Options()) {
+    auto r = RunDrill(testing::DatabaseUri(src_), testing::DatabaseUri(restored), o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(r).value() : DrillReport{};
+  }
+  // The failed checks, one line each: "section / name: detail".
+  static std::vector<std::string> Failures(const DrillReport& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.checks) {
+      if (!c.passed) out.push_back(c.section + " / " + c.name + ": " + c.detail);
+    }
+    return out;
+  }
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += x + "\n";
+    return s;
+  }
+  static const DrillCheck* Find(const DrillReport& r, const std::string& name) {
+    for (const auto& c : r.checks) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+  static std::string src_, restored_, dir_;
+};
+std::string DrillPg::src_, DrillPg::restored_, DrillPg::dir_;
+
+TEST_F(DrillPg, CleanRestorePassesWithEqualFinalHashes) {
+  DrillReport r = Drill(restored_);
+  EXPECT_TRUE(r.Passed()) << Join(Failures(r));
+  EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
+  EXPECT_EQ(r.source_final_hash.size(), 64u);
+  ASSERT_EQ(r.restored_checks.chains.size(), 1u);
+  const ChainCheck& c = r.restored_checks.chains[0];
+  EXPECT_EQ(std::to_string(c.result.entries), PsqlScalar(restored_, "SELECT count(*) FROM audit_log"));
+  EXPECT_EQ(c.result.head_hash, PsqlScalar(restored_, "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  EXPECT_EQ(c.gaps.max_gap, 1u);
+  // Every catalog FK of the generated schema was checked.
+  EXPECT_EQ(r.restored_checks.orphans.size(), 4u);
+  for (const auto& o : r.restored_checks.orphans) {
+    EXPECT_TRUE(o.not_checked.empty()) << o.Name() << ": " << o.not_checked;
+    EXPECT_EQ(std::to_string(o.child_rows), PsqlScalar(restored_, "SELECT count(*) FROM " + o.fk.table));
+  }
+  // Earliest and latest per table agree with the server's min/max.
+  for (const auto& t : r.restored_checks.temporal) {
+    ASSERT_NE(t.record(), nullptr) << t.name;
+    std::string q = "SELECT to_char(min(" + t.record_column + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' ' || "
+                    "to_char(max(" + t.record_column + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM " + t.name;
+    EXPECT_EQ(FormatTimestamp(t.record()->min_us) + " " + FormatTimestamp(t.record()->max_us), PsqlScalar(restored_, q))
+        << t.name;
+  }
+  // The drill's final hash covers the chain head: without the chain it is
+  // the digest's final hash, which differs.
+  EXPECT_NE(r.restored_final_hash, r.compare.actual.FinalHashHex());
+  EXPECT_EQ(r.rpo_us.value_or(-1), 0);
+}
+
+TEST_F(DrillPg, DumpsAsTheSourceGiveTheSameVerdictAndHash) {
+  DrillReport live = Drill(restored_);
+  for (const char* dump : {"/src.custom", "/src.sql.gz"}) {
+    auto r = RunDrill(dir_ + dump, testing::DatabaseUri(restored_), Options());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_TRUE(r->Passed()) << dump << "\n" << Join(Failures(*r));
+    EXPECT_EQ(r->source_final_hash, live.source_final_hash) << dump;
+    ASSERT_EQ(r->source_checks.chains.size(), 1u);
+    EXPECT_EQ(r->source_checks.chains[0].result.head_hash, live.restored_checks.chains[0].result.head_hash);
+    EXPECT_EQ(r->source_latest_us, live.source_latest_us) << dump;
+  }
+  // The custom archive names its foreign keys up front; the plain dump after
+  // its data, which the report says.
+  auto plain = RunDrill(dir_ + "/src.sql.gz", testing::DatabaseUri(restored_), Options());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE(plain->source_checks.fk_note, "");
+}
+
+TEST_F(DrillPg, ChangedRowIsNamedByKey) {
+  DrillReport r = Drill(Defect("UPDATE tasks SET title = title || '!' WHERE id = 7"));
+  EXPECT_FALSE(r.Passed());
+  auto f = Failures(r);
+  const DrillCheck* c = Find(r, "public.tasks content");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("1 changed: id=7"), std::string::npos) << c->detail;
+  // Only the content and the final hash fail.
+  EXPECT_EQ(f.size(), 2u) << Join(f);
+}
+
+TEST_F(DrillPg, DeletedRowIsNamedWithCountMinusOne) {
+  DrillReport r = Drill(Defect("DELETE FROM tool_calls WHERE id = 11"));
+  const DrillCheck* c = Find(r, "public.tool_calls content");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("count −1"), std::string::npos) << c->detail;
+  EXPECT_NE(c->detail.find("1 missing: id=11"), std::string::npos) << c->detail;
+}
+
+TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
+  std::string task = PsqlScalar(restored_, "SELECT task_id FROM executions ORDER BY id LIMIT 1");
+  std::string children =
+      PsqlScalar(restored_, "SELECT string_agg('id=' || id, ' ' ORDER BY id) FROM executions WHERE task_id = " + task);
+  std::string db = Defect(
+      "ALTER TABLE executions DROP CONSTRAINT executions_task_id_fkey; "
+      "DELETE FROM tasks WHERE id = " + task);
+  DrillReport r = Drill(db);
+  const DrillCheck* c = Find(r, "orphans public.executions(task_id) → public.tasks(id)");
+  ASSERT_NE(c, nullptr) << Join(Failures(r));
+  EXPECT_FALSE(c->passed);
+  size_t n = static_cast<size_t>(std::count(children.begin(), children.end(), '=')) ;
+  EXPECT_NE(c->detail.find(std::to_string(n) + " orphaned of"), std::string::npos) << c->detail;
+  // Every orphaned child is named by its key, with its reference.
+  for (size_t pos = 0; pos < children.size();) {
+    size_t sp = children.find(' ', pos);
+    std::string key = children.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    EXPECT_NE(c->detail.find(key + " (task_id=" + task + ")"), std::string::npos) << key << " in " << c->detail;
+    pos = sp == std::string::npos ? children.size() : sp + 1;
+  }
+}
+
+TEST_F(DrillPg, EditedAuditPayloadBreaksTheChainAtItsSeq) {
+  DrillReport r = Drill(Defect("UPDATE audit_log SET payload = payload || ' ' WHERE seq = 100"));
+  const DrillCheck* c = Find(r, "public.audit_log chain");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("1 link fails at seq 100"), std::string::npos) << c->detail;
+  EXPECT_EQ(r.restored_checks.chains[0].result.first_link_failures, std::vector<int64_t>{100});
+}
+
+TEST_F(DrillPg, DeletedAuditRunIsAGapOfItsSizeAtItsSeq) {
+  DrillReport r = Drill(Defect("DELETE FROM audit_log WHERE seq BETWEEN 200 AND 204"));
+  const ChainCheck& c = r.restored_checks.chains.at(0);
+  EXPECT_FALSE(c.Passed());
+  EXPECT_EQ(c.gaps.gaps, 1u);
+  ASSERT_EQ(c.gaps.ranges.size(), 1u);
+  EXPECT_EQ(c.gaps.ranges[0], std::make_pair(int64_t{200}, int64_t{204}));
+  EXPECT_EQ(c.gaps.max_gap, 6u);
+  EXPECT_EQ(c.result.first_breaks, std::vector<int64_t>{205});
+  const DrillCheck* d = Find(r, "public.audit_log chain");
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(d->detail.find("200..204 (size 5)"), std::string::npos) << d->detail;
+}
+
+TEST_F(DrillPg, LostLastMinutesOfWritesGiveTheRpo) {
+  // Every table loses what was written in its last 10 minutes.
+  std::string latest = PsqlScalar(restored_, "SELECT max(ts) FROM audit_log");
+  std::string cut = "'" + latest + "'::timestamptz - interval '10 minutes'";
+  std::string db = Defect("DELETE FROM tool_calls WHERE called_at > " + cut + "; DELETE FROM executions WHERE started_at > " +
+                          cut + "; DELETE FROM tasks WHERE created_at > " + cut + "; DELETE FROM sessions WHERE started_at > " +
+                          cut + "; DELETE FROM agents WHERE created_at > " + cut + "; DELETE FROM audit_log WHERE ts > " + cut);
+  DrillOptions o = Options();
+  o.rpo_target_us = 5 * 60 * 1000000LL;
+  DrillReport r = Drill(db, o);
+  ASSERT_TRUE(r.rpo_us.has_value());
+  // The reference: the latest record time over all tables, by the server.
+  const std::string latest_all =
+      "SELECT (extract(epoch FROM greatest((SELECT max(created_at) FROM agents), (SELECT max(started_at) FROM sessions), "
+      "(SELECT max(created_at) FROM tasks), (SELECT max(started_at) FROM executions), "
+      "(SELECT max(called_at) FROM tool_calls), (SELECT max(ts) FROM audit_log))) * 1e6)::bigint";
+  double expected_us = std::stod(PsqlScalar(src_, latest_all)) - std::stod(PsqlScalar(db, latest_all));
+  EXPECT_EQ(static_cast<double>(*r.rpo_us), expected_us);
+  EXPECT_GE(*r.rpo_us, 9 * 60 * 1000000LL);
+  EXPECT_LE(*r.rpo_us, 11 * 60 * 1000000LL);
+  const DrillCheck* c = Find(r, "RPO");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed) << c->detail;
+}
+
+TEST_F(DrillPg, TimestampMovedIntoTheFutureIsNamed) {
+  DrillReport r = Drill(Defect("UPDATE tasks SET completed_at = now() + interval '1 year' WHERE id = 5"));
+  const DrillCheck* c = Find(r, "future timestamps");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("public.tasks.completed_at: 1 (id=5"), std::string::npos) << c->detail;
+}
+
+TEST_F(DrillPg, NullRecordTimestampIsNamed) {
+  DrillReport r = Drill(Defect("ALTER TABLE sessions ALTER started_at DROP NOT NULL; UPDATE sessions SET started_at = NULL WHERE id = 3"));
+  const DrillCheck* c = Find(r, "NULL record timestamps");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("public.sessions.started_at: 1"), std::string::npos) << c->detail;
+}
+
+TEST_F(DrillPg, FlippedBitInByteaIsNamedByKey) {
+  DrillReport r = Drill(Defect(
+      "UPDATE tool_calls SET result_digest = set_bit(result_digest, 0, 1 - get_bit(result_digest, 0)) WHERE id = 9"));
+  const DrillCheck* c = Find(r, "public.tool_calls content");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(c->detail.find("1 changed: id=9"), std::string::npos) << c->detail;
+}
+
+TEST_F(DrillPg, WrongChainSpecSaysEveryLinkFails) {
+  DrillOptions o = Options();
+  auto wrong = ParseChainFlag("audit_log:sep=','");
+  ASSERT_TRUE(wrong.ok()) << wrong.status().message();
+  o.checks.chains = {*wrong};
+  DrillReport r = Drill(restored_, o);
+  const DrillCheck* c = Find(r, "public.audit_log chain");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_TRUE(r.restored_checks.chains[0].SpecLooksWrong());
+  EXPECT_NE(c->detail.find("the chain spec is probably wrong"), std::string::npos) << c->detail;
+  // Content still matches: the data is fine.
+  const DrillCheck* content = Find(r, "public.audit_log content");
+  ASSERT_NE(content, nullptr);
+  EXPECT_TRUE(content->passed);
+}
+
+}  // namespace
+}  // namespace vouch
+
+namespace vouch {
+namespace {
+
+// The command line: exit 0 on a clean restore, 1 with findings, 2 for a bad
+// flag, 3 when a side cannot be read; the report formats are written.
+TEST_F(DrillPg, CommandLineExitCodesAndFormats) {
+  const std::string vouch = testing::BinPath("VOUCH_BIN") + " drill " + testing::DatabaseUri(src_) + " ";
+  auto clean = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain audit_log --rpo-target 15m -q");
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("Overall Result: ✅ PASS"), std::string::npos) << clean.out;
+  std::string junit = dir_ + "/drill.xml";
+  auto defect = RunCommand(vouch + testing::DatabaseUri(Defect("DELETE FROM audit_log WHERE seq = 300")) +
+                           " --chain audit_log --format junit -o " + junit + " -q");
+  EXPECT_EQ(defect.exit_code, 1) << defect.out << defect.err;
+  std::string xml = testing::ReadFileBytes(junit);
+  EXPECT_NE(xml.find("failures=\"3\""), std::string::npos) << xml;  // content, chain, final hash
+  EXPECT_NE(xml.find("1 missing: seq=300"), std::string::npos) << xml;
+  auto md = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain audit_log --format markdown -q");
+  EXPECT_EQ(md.exit_code, 0) << md.err;
+  for (const char* section : {"### Critical Table Row Counts", "### Data Integrity Checksums", "### Audit Chain Verification",
+                              "### Temporal Consistency", "### Referential Integrity", "FINAL_VALIDATION_HASH: "}) {
+    EXPECT_NE(md.out.find(section), std::string::npos) << section;
+  }
+  auto bad = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain 'audit_log:foo=1' -q");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("foo"), std::string::npos) << bad.err;
+  auto missing = RunCommand(testing::BinPath("VOUCH_BIN") + " drill " + dir_ + "/no-such.dump " +
+                            testing::DatabaseUri(restored_) + " -q");
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_NE(missing.err.find("no-such.dump"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace vouch
