@@ -219,7 +219,7 @@ TEST_F(ArchivePg, ChecksumSidecarsAsSha256sumChecks) {
   EXPECT_NE(stray.out.find("file SHA256SUMS is not named by the TOC"), std::string::npos) << stray.out;
   ASSERT_EQ(RunCommand("rm " + d + "/SHA256SUMS").exit_code, 0);
   // A wrong checksum, a missing file, a sidecar for another file: exit 1, each named.
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && sed 's/^./0/' SUMS > BAD && sed 's/zlib.custom/gone.custom/' SUMS > MISSING "
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && sed -E 's/^0/1/;t;s/^./0/' SUMS > BAD && sed 's/zlib.custom/gone.custom/' SUMS > MISSING "
                        "&& grep z0.custom SUMS > OTHER")
                 .exit_code,
             0);
