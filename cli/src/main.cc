@@ -10,6 +10,7 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "drill_output.h"
@@ -19,6 +20,7 @@
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/drill.h"
 #include "vouch/engine/manifest.h"
+#include "vouch/engine/merge.h"
 #include "vouch/engine/verify_archive.h"
 
 namespace {
@@ -146,6 +148,10 @@ int main(int argc, char** argv) {
         return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string() : std::string("must be a power of two <= 1048576");
       });
   digest->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+  std::string shard;
+  digest->add_option("--shard", shard,
+                     "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by the "
+                     "server for a database; add the N manifests with 'vouch merge'");
   std::vector<std::string> tables, xtables, schemas, xschemas;
   auto add_selection = [&](CLI::App* cmd) {
     cmd->add_option("-t,--table", tables, "only tables matching PATTERN (pg_dump rules; repeatable)");
@@ -176,6 +182,13 @@ int main(int argc, char** argv) {
   verify->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   verify->add_option("-o,--output", output, "also write the JSON digest manifest to FILE");
   verify->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+  verify->add_option("--shard", shard, "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
+  std::vector<std::string> parts;
+  auto* merge = app.add_subcommand(
+      "merge", "Add the manifests of the N shards of one source (digest --shard k/N -o part.json) into one manifest");
+  merge->add_option("PART", parts, "shard manifests, all N of them")->required();
+  merge->add_option("-o,--output", output, "write the merged manifest to FILE");
+  merge->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
 
   std::string drill_source, drill_restored;
   struct {
@@ -240,6 +253,21 @@ int main(int argc, char** argv) {
   for (const auto& p : xtables) VOUCH_CLI_CHECK(opt.filter.AddExcludeTable(p));
   for (const auto& p : schemas) VOUCH_CLI_CHECK(opt.filter.AddSchema(p));
   for (const auto& p : xschemas) VOUCH_CLI_CHECK(opt.filter.AddExcludeSchema(p));
+  if (!shard.empty()) {
+    auto kn = vouch::ParseShard(shard);
+    if (!kn.ok()) return Fail(kn.status());
+    std::tie(opt.shard_index, opt.shard_count) = *kn;
+  }
+  if (merge->parsed()) {
+    auto merged = vouch::MergeShards(parts);
+    if (!merged.ok()) return Fail(merged.status());
+    std::string manifest = vouch::ManifestJson(*merged, VOUCH_VERSION);
+    if (!output.empty() && !WriteFile(output, manifest)) {
+      return Fail(vouch::IoError(output + ": cannot write manifest"));
+    }
+    std::cout << (format == "json" ? manifest : vouch::cli::DigestText(*merged));
+    return merged->Complete() ? 0 : 3;
+  }
   if (digest->parsed()) {
     auto size = vouch::cli::ParseSize(chunk_size);
     if (!size || *size < 1024 || *size > (size_t{256} << 20)) {

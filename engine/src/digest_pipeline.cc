@@ -64,7 +64,9 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
 }
 
 // Canonicalizes and hashes every row of the chunk into slot.hashes.
-void HashChunk(Slot& s, const std::string& location) {
+// With shard_count > 1, keeps only the rows of shard `shard_index` (by their
+// hash: a partition of the multiset, equal rows together).
+void HashChunk(Slot& s, const std::string& location, uint32_t shard_index, uint32_t shard_count) {
   s.hashes.clear();
   s.error = Status::Ok();
   s.unhashable = false;
@@ -83,7 +85,8 @@ void HashChunk(Slot& s, const std::string& location) {
       s.unhashable = outcome == RowCanonicalizer::kNonUtcUnknownType;
       return;
     }
-    s.hashes.push_back(HashRow(c));
+    U128 h = HashRow(c);
+    if (shard_count <= 1 || h.lo % shard_count == shard_index) s.hashes.push_back(h);
     p = nl + 1;
   }
 }
@@ -135,6 +138,11 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   };
 
   if (options.observer != nullptr) VOUCH_RETURN_IF_ERROR(options.observer->BeginSource(reader));
+  if (options.shard_count > 1 && options.observer != nullptr) {
+    return InvalidArgument("--shard cannot be combined with row checks (drill)");
+  }
+  // Shard selection in the pipeline, unless the reader already did it.
+  const uint32_t shard_count = reader.yields_one_shard() ? 1 : std::max<uint32_t>(1, options.shard_count);
   // Limits TBB's worker pool as well as this arena, so --jobs N means N threads.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
   tbb::task_arena arena(jobs);
@@ -182,7 +190,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                                       }) &
             tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
                                            [&](Slot* s) {
-                                             HashChunk(*s, location);
+                                             HashChunk(*s, location, options.shard_index, shard_count);
                                              s->observed.reset();
                                              if (options.observer != nullptr && s->error.ok() && s->chunk.size > 0) {
                                                s->observed = options.observer->Scan(s->chunk);
@@ -222,6 +230,10 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
 
   DigestReport report;
   report.source = reader.source_info();
+  if (options.shard_count >= 1 && !reader.yields_one_shard()) {
+    report.source.properties["shard"] = std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count);
+    report.source.properties["shard_method"] = "vouch: row hash % N";
+  }
   report.jobs = jobs;
   report.bytes_read = bytes;
   const auto& tables = reader.tables();
@@ -260,6 +272,8 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
     live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
     live.only_tables = only_tables;
     live.filter = &options.filter;
+    live.shard_index = options.shard_index;
+    live.shard_count = std::max<uint32_t>(1, options.shard_count);
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();
@@ -307,6 +321,7 @@ Result<DigestReport> DigestSource(const std::string& source, const DigestOptions
   auto opened = OpenSource(source, options);
   if (!opened.ok()) return opened.status();
   if (opened->manifest) {
+    if (options.shard_count >= 1) return InvalidArgument(source + ": a manifest holds digests, not rows: it cannot be sharded");
     DigestReport m = std::move(*opened->manifest);
     if (!options.filter.empty()) {
       std::vector<std::pair<std::string, std::string>> seen;

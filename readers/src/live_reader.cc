@@ -114,6 +114,12 @@ class LiveReader final : public TableStreamReader {
     Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, "");
     if (!snapshot.ok()) return snapshot.status();
     filter_ = opt.filter;
+    shard_index_ = opt.shard_index;
+    shard_count_ = opt.shard_count;
+    if (shard_count_ > 1) {
+      info_.properties["shard"] = std::to_string(shard_index_) + "/" + std::to_string(shard_count_);
+      info_.properties["shard_method"] = "server: hashtext(ROW(key)::text) % N";
+    }
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
@@ -136,6 +142,7 @@ class LiveReader final : public TableStreamReader {
   const std::deque<TableInfo>& tables() const override { return tables_; }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
+  bool yields_one_shard() const override { return shard_count_ > 1; }
 
  private:
   std::string Where() const { return info_.location; }
@@ -256,7 +263,19 @@ class LiveReader final : public TableStreamReader {
       if (!cols.empty()) cols += ", ";
       cols += QuoteIdent(c);
     }
-    std::string q = "COPY " + QuoteIdent(t.schema) + "." + QuoteIdent(t.name);
+    std::string table = QuoteIdent(t.schema) + "." + QuoteIdent(t.name);
+    if (shard_count_ > 1 && !t.columns.empty()) {
+      // One shard: the server selects the rows by a hash of the key (all
+      // columns without one), so only 1/N of the table travels.
+      std::string key;
+      for (const std::string& c : t.key_columns.empty() ? t.columns : t.key_columns) {
+        key += (key.empty() ? "" : ", ") + QuoteIdent(c);
+      }
+      return "COPY (SELECT " + cols + " FROM ONLY " + table + " WHERE (pg_catalog.hashtext(ROW(" + key +
+             ")::text)::bigint & 2147483647) % " + std::to_string(shard_count_) + " = " + std::to_string(shard_index_) +
+             ") TO STDOUT";
+    }
+    std::string q = "COPY " + table;
     if (!t.columns.empty()) q += " (" + cols + ")";
     return q + " TO STDOUT";
   }
@@ -362,6 +381,7 @@ class LiveReader final : public TableStreamReader {
   SourceInfo info_{"database", "", "none", {}};
   std::deque<TableInfo> tables_;
   std::vector<ForeignKey> foreign_keys_;
+  uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;
   size_t rr_ = 0;

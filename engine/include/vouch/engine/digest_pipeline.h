@@ -33,6 +33,13 @@ struct DigestOptions {
   // reported (TableResult::not_hashed) instead of ending the run, so that
   // the rest of the source is still read and checked (verify-archive).
   bool skip_unhashable_tables = false;
+  // Scale-out (--shard k/N): digest only shard `shard_index` of
+  // `shard_count`, a deterministic partition of every table's rows; the N
+  // shards' manifests add up (MergeShards) to the whole source's digest.
+  // Databases select the rows on the server (LiveOptions); other sources are
+  // read whole and hash only the rows with row-hash % N == k.
+  // shard_count 0: not sharded (1: the whole source, recorded as shard 0/1).
+  uint32_t shard_index = 0, shard_count = 0;
   // Sees every selected row in the same pass (drill checks); not owned.
   RowObserver* observer = nullptr;
 };

@@ -20,6 +20,10 @@ struct LiveOptions {
   int jobs = 1;                          // connections
   std::vector<std::string> only_tables;  // "schema.name" (quoted as needed); empty = all
   const TableFilter* filter = nullptr;   // pg_dump-style selection; null = all
+  // Scale-out (--shard k/N): read only the rows with
+  // (hashtext(ROW(key columns)::text) & 2^31-1) % count == index, computed by
+  // the server (all columns for a table without a key). count 1 = all rows.
+  uint32_t shard_index = 0, shard_count = 1;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or

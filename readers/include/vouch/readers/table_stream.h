@@ -91,6 +91,10 @@ class TableStreamReader {
   // cannot tell them before its rows are read (a plain dump lists them after
   // the data).
   virtual const std::vector<ForeignKey>* foreign_keys() const { return nullptr; }
+  // True when the reader itself yields only one shard's rows (a database
+  // reader with LiveOptions::shard_count > 1); otherwise the pipeline selects
+  // a shard's rows by their hash.
+  virtual bool yields_one_shard() const { return false; }
 };
 
 }  // namespace vouch

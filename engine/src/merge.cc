@@ -1,0 +1,104 @@
+#include "vouch/engine/merge.h"
+
+#include <charconv>
+#include <map>
+#include <tuple>
+
+#include "vouch/engine/manifest.h"
+
+namespace vouch {
+
+Result<std::pair<uint32_t, uint32_t>> ParseShard(const std::string& text) {
+  size_t slash = text.find('/');
+  uint32_t k = 0, n = 0;
+  auto num = [](std::string_view s, uint32_t* v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+  };
+  if (slash == std::string::npos || !num(std::string_view(text).substr(0, slash), &k) ||
+      !num(std::string_view(text).substr(slash + 1), &n) || n == 0 || n > 65536 || k >= n) {
+    return InvalidArgument("--shard '" + text + "': expected k/N with 0 <= k < N <= 65536");
+  }
+  return std::make_pair(k, n);
+}
+
+Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
+  if (paths.empty()) return InvalidArgument("merge: no manifests given");
+  std::vector<DigestReport> parts;
+  std::map<uint32_t, std::string> seen;  // shard index → path
+  uint32_t count = 0;
+  std::string method, origin;
+  for (const auto& path : paths) {
+    auto m = LoadManifest(path);
+    if (!m.ok()) return m.status();
+    const auto& props = m->source.properties;
+    auto shard = props.find("shard");
+    if (shard == props.end()) {
+      return InvalidArgument(path + ": not a shard manifest (written without --shard k/N)");
+    }
+    auto kn = ParseShard(shard->second);
+    if (!kn.ok()) return InvalidArgument(path + ": bad shard property '" + shard->second + "'");
+    auto [k, n] = *kn;
+    std::string m_method = props.count("shard_method") ? props.at("shard_method") : "";
+    std::string m_origin = props.count("original_location") ? props.at("original_location") : "";
+    if (parts.empty()) {
+      count = n;
+      method = m_method;
+      origin = m_origin;
+    } else if (n != count) {
+      return InvalidArgument(path + ": shard " + shard->second + " of a " + std::to_string(n) + "-way split, " + paths[0] +
+                             " is of a " + std::to_string(count) + "-way split");
+    } else if (m_method != method || m_origin != origin) {
+      return InvalidArgument(path + ": a shard of " + m_origin + " (" + m_method + "), " + paths[0] + " is of " + origin +
+                             " (" + method + ")");
+    }
+    if (!seen.emplace(k, path).second) {
+      return InvalidArgument(path + ": shard " + shard->second + " is also in " + seen[k]);
+    }
+    parts.push_back(std::move(m).value());
+  }
+  if (seen.size() != count) {
+    std::string missing;
+    for (uint32_t k = 0; k < count && missing.size() < 200; ++k) {
+      if (!seen.count(k)) missing += (missing.empty() ? "" : ", ") + std::to_string(k) + "/" + std::to_string(count);
+    }
+    return InvalidArgument("merge: shards missing: " + missing + " (every shard of the split is needed)");
+  }
+
+  DigestReport merged = parts[0];
+  const std::string kind = merged.source.kind;
+  if (kind.rfind("manifest (", 0) == 0 && kind.back() == ')') merged.source.kind = kind.substr(10, kind.size() - 11);
+  merged.source.location = origin;
+  merged.source.properties.erase("shard");
+  merged.source.properties.erase("original_location");
+  merged.source.properties["merged_shards"] = std::to_string(count);
+  merged.bytes_read = 0;
+  merged.seconds = 0;
+  merged.jobs = 0;
+  for (const auto& p : parts) {
+    merged.bytes_read += p.bytes_read;
+    merged.seconds = std::max(merged.seconds, p.seconds);
+  }
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const DigestReport& p = parts[i];
+    if (p.tables.size() != merged.tables.size()) {
+      return InvalidArgument(paths[i] + ": lists " + std::to_string(p.tables.size()) + " tables, " + paths[0] + " lists " +
+                             std::to_string(merged.tables.size()));
+    }
+    for (size_t t = 0; t < p.tables.size(); ++t) {
+      TableResult& into = merged.tables[t];
+      const TableResult& from = p.tables[t];
+      if (std::tie(into.schema, into.name, into.columns) != std::tie(from.schema, from.name, from.columns)) {
+        return InvalidArgument(paths[i] + ": table " + from.QualifiedName() + " does not match " + into.QualifiedName() +
+                               " of " + paths[0] + " (names or columns differ)");
+      }
+      if (!from.not_hashed.empty() && into.not_hashed.empty()) into.not_hashed = from.not_hashed;
+      Status st = into.digest.Merge(from.digest);
+      if (!st.ok()) return st.WithContext(paths[i] + ": table " + from.QualifiedName());
+    }
+  }
+  merged.ComputeFinalHash();
+  return merged;
+}
+
+}  // namespace vouch

@@ -1,0 +1,125 @@
+// Scale-out (issue 8): `vouch digest --shard k/N` reads a deterministic 1/N
+// of every table, and `vouch merge` adds the N manifests into exactly the
+// single run's digest: the same FINAL_VALIDATION_HASH for N = 1, 2, 3, 7, from
+// a database (the server selects the rows) and from dumps (vouch selects
+// them). Incomplete or mixed sets of shards are refused (exit 2).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/pg_test_env.h"
+
+namespace vouch {
+namespace {
+
+using testing::RunCommand;
+
+class ShardPg : public testing::PreparedTest<ShardPg> {
+ protected:
+  friend class testing::PreparedTest<ShardPg>;
+  static void Prepare() {
+    db_ = testing::CreateDrillDatabase("vouch_shard", 0.005, 8, /*tricky=*/true);
+    dir_ = testing::MakeTempDir("vouch_shard");
+    auto d = RunCommand("cd " + dir_ + " && PGTZ=UTC pg_dump -Fp -d " + db_ + " | gzip > dump.sql.gz && pg_dump -Fc -d " +
+                        db_ + " -f dump.custom");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    vouch_ = testing::BinPath("VOUCH_BIN");
+  }
+  static void TearDownTestSuite() {
+    testing::DropDatabase(db_);
+    RunCommand("rm -rf " + dir_);
+  }
+  static testing::CmdResult Vouch(const std::string& args) {
+    return RunCommand("cd " + dir_ + " && " + vouch_ + " " + args);
+  }
+  static nlohmann::json Manifest(const std::string& file) {
+    return nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/" + file));
+  }
+  // Digests SOURCE whole and in N shards; returns (whole, merged) manifests.
+  static std::pair<nlohmann::json, nlohmann::json> WholeAndMerged(const std::string& source, int n, const std::string& tag) {
+    auto whole = Vouch("digest " + source + " -q -o " + tag + "-whole.json");
+    EXPECT_EQ(whole.exit_code, 0) << whole.err;
+    std::string parts;
+    for (int k = 0; k < n; ++k) {
+      std::string part = tag + "-" + std::to_string(n) + "-" + std::to_string(k) + ".json";
+      auto r = Vouch("digest " + source + " -q --jobs 2 --shard " + std::to_string(k) + "/" + std::to_string(n) + " -o " + part);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      parts += " " + part;
+    }
+    auto merged = Vouch("merge" + parts + " -o " + tag + "-merged.json");
+    EXPECT_EQ(merged.exit_code, 0) << merged.err;
+    return {Manifest(tag + "-whole.json"), Manifest(tag + "-merged.json")};
+  }
+  static std::string db_, dir_, vouch_;
+};
+std::string ShardPg::db_, ShardPg::dir_, ShardPg::vouch_;
+
+TEST_F(ShardPg, DatabaseShardsMergeToTheSingleRunsHash) {
+  for (int n : {1, 2, 3, 7}) {
+    auto [whole, merged] = WholeAndMerged(testing::DatabaseUri(db_), n, "live");
+    EXPECT_EQ(merged["final_validation_hash"], whole["final_validation_hash"]) << "N=" << n;
+    ASSERT_EQ(merged["tables"].size(), whole["tables"].size());
+    for (size_t i = 0; i < whole["tables"].size(); ++i) {
+      const auto &m = merged["tables"][i], &w = whole["tables"][i];
+      EXPECT_EQ(m["name"], w["name"]);
+      EXPECT_EQ(m["rows"], w["rows"]) << "N=" << n << " table " << w["name"];
+      EXPECT_EQ(m["sum"], w["sum"]) << "N=" << n << " table " << w["name"];
+      EXPECT_TRUE(m["buckets"] == w["buckets"]) << "N=" << n << " table " << w["name"];
+    }
+  }
+}
+
+TEST_F(ShardPg, EachDatabaseShardReadsOnlyItsPart) {
+  // The server selects the rows: each shard holds part of a large table,
+  // the parts add up, and none is empty.
+  uint64_t total = 0;
+  auto whole = Vouch("digest " + testing::DatabaseUri(db_) + " -q --format json -t audit_log");
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  uint64_t all = nlohmann::json::parse(whole.out)["tables"][0]["rows"];
+  for (int k = 0; k < 3; ++k) {
+    auto r = Vouch("digest " + testing::DatabaseUri(db_) + " -q --format json -t audit_log --shard " + std::to_string(k) + "/3");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    uint64_t rows = j["tables"][0]["rows"];
+    EXPECT_GT(rows, all / 5) << k;
+    EXPECT_LT(rows, all / 2) << k;
+    EXPECT_EQ(j["source"]["properties"]["shard"], std::to_string(k) + "/3");
+    total += rows;
+  }
+  EXPECT_EQ(total, all);
+}
+
+TEST_F(ShardPg, DumpShardsMergeToTheSingleRunsHash) {
+  for (auto [file, n] : {std::pair{"dump.sql.gz", 3}, std::pair{"dump.custom", 2}, std::pair{"dump.custom", 7}}) {
+    auto [whole, merged] = WholeAndMerged(file, n, std::string(file) + "-" + std::to_string(n));
+    EXPECT_EQ(merged["final_validation_hash"], whole["final_validation_hash"]) << file << " N=" << n;
+  }
+}
+
+TEST_F(ShardPg, IncompleteOrMixedShardSetsAreRefused) {
+  const std::string src = testing::DatabaseUri(db_);
+  for (const char* k : {"0/3", "1/3", "2/3", "0/2"}) {
+    std::string name = std::string("mix-") + k[0] + "of" + k[2] + ".json";
+    ASSERT_EQ(Vouch("digest " + src + " -q --shard " + k + " -o " + name).exit_code, 0);
+  }
+  auto missing = Vouch("merge mix-0of3.json mix-2of3.json");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("shards missing: 1/3"), std::string::npos) << missing.err;
+  auto twice = Vouch("merge mix-0of3.json mix-1of3.json mix-1of3.json mix-2of3.json");
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("is also in"), std::string::npos) << twice.err;
+  auto mixed = Vouch("merge mix-0of3.json mix-1of3.json mix-0of2.json");
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("2-way split"), std::string::npos) << mixed.err;
+  ASSERT_EQ(Vouch("digest " + src + " -q -o plain.json").exit_code, 0);
+  auto plain = Vouch("merge plain.json");
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.err.find("not a shard manifest"), std::string::npos) << plain.err;
+  for (const char* bad : {"3/3", "1/0", "x/2", "1", "-1/2"}) {
+    auto r = Vouch("digest " + src + " -q --shard " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace vouch
