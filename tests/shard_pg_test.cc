@@ -69,6 +69,23 @@ TEST_F(ShardPg, DatabaseShardsMergeToTheSingleRunsHash) {
   }
 }
 
+TEST_F(ShardPg, ShardsReadThroughDifferentHostNamesMerge) {
+  // Replicas of one database have different names: the shards still add up.
+  const auto& vars = testing::TestPg().vars;
+  std::string other = "'host=replica-b hostaddr=127.0.0.1 port=" + vars.at("PGPORT") + " user=" + vars.at("PGUSER") +
+                      " dbname=" + db_ + "'";
+  ASSERT_EQ(Vouch("digest " + testing::DatabaseUri(db_) + " -q -o names-whole.json").exit_code, 0);
+  ASSERT_EQ(Vouch("digest " + testing::DatabaseUri(db_) + " -q --shard 0/2 -o names-0.json").exit_code, 0);
+  auto b = Vouch("digest " + other + " -q --shard 1/2 -o names-1.json");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto m = Vouch("merge names-0.json names-1.json -o names-merged.json");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  auto merged = Manifest("names-merged.json");
+  EXPECT_EQ(merged["final_validation_hash"], Manifest("names-whole.json")["final_validation_hash"]);
+  std::string where = merged["source"]["properties"]["shard_locations"];
+  EXPECT_NE(where.find("replica-b"), std::string::npos) << where;
+}
+
 TEST_F(ShardPg, EachDatabaseShardReadsOnlyItsPart) {
   // The server selects the rows: each shard holds part of a large table,
   // the parts add up, and none is empty.

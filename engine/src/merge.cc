@@ -1,5 +1,6 @@
 #include "vouch/engine/merge.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <tuple>
@@ -27,7 +28,8 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
   std::vector<DigestReport> parts;
   std::map<uint32_t, std::string> seen;  // shard index → path
   uint32_t count = 0;
-  std::string method, origin;
+  std::string method, origin, database, kind;
+  std::vector<std::string> locations;  // where the shards were read, distinct
   for (const auto& path : paths) {
     auto m = LoadManifest(path);
     if (!m.ok()) return m.status();
@@ -41,16 +43,22 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
     auto [k, n] = *kn;
     std::string m_method = props.count("shard_method") ? props.at("shard_method") : "";
     std::string m_origin = props.count("original_location") ? props.at("original_location") : "";
+    // The same data may be read through different names (replicas, hosts):
+    // shards must agree on the kind of source and, for a database, its name.
+    std::string m_database = props.count("database") ? props.at("database") : "";
+    if (std::find(locations.begin(), locations.end(), m_origin) == locations.end()) locations.push_back(m_origin);
     if (parts.empty()) {
       count = n;
       method = m_method;
       origin = m_origin;
+      database = m_database;
+      kind = m->source.kind;
     } else if (n != count) {
       return InvalidArgument(path + ": shard " + shard->second + " of a " + std::to_string(n) + "-way split, " + paths[0] +
                              " is of a " + std::to_string(count) + "-way split");
-    } else if (m_method != method || m_origin != origin) {
-      return InvalidArgument(path + ": a shard of " + m_origin + " (" + m_method + "), " + paths[0] + " is of " + origin +
-                             " (" + method + ")");
+    } else if (m_method != method || m->source.kind != kind || m_database != database) {
+      return InvalidArgument(path + ": a shard of " + m_origin + " (" + m->source.kind + ", " + m_method + "), " + paths[0] +
+                             " is of " + origin + " (" + kind + ", " + method + ")");
     }
     if (!seen.emplace(k, path).second) {
       return InvalidArgument(path + ": shard " + shard->second + " is also in " + seen[k]);
@@ -66,12 +74,16 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
   }
 
   DigestReport merged = parts[0];
-  const std::string kind = merged.source.kind;
   if (kind.rfind("manifest (", 0) == 0 && kind.back() == ')') merged.source.kind = kind.substr(10, kind.size() - 11);
   merged.source.location = origin;
   merged.source.properties.erase("shard");
   merged.source.properties.erase("original_location");
   merged.source.properties["merged_shards"] = std::to_string(count);
+  if (locations.size() > 1) {
+    std::string all;
+    for (const auto& l : locations) all += (all.empty() ? "" : ", ") + l;
+    merged.source.properties["shard_locations"] = all;
+  }
   merged.bytes_read = 0;
   merged.seconds = 0;
   merged.jobs = 0;
