@@ -8,6 +8,7 @@ PKGS=(
   liblz4-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
+  time jq gnuplot-nox
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -8,7 +8,9 @@
 # initdb refuses to run as root: as root the server runs as the `postgres`
 # user (from Debian's postgresql package), otherwise as the current user. The
 # data directory is a fresh mktemp -d, outside DIR (which may be unreadable for
-# that user). Authentication is trust, on 127.0.0.1 only.
+# that user). Authentication is trust, on 127.0.0.1 only. Data checksums are on
+# (initdb -k) so that page checksums of base backups can be tested; replication
+# connections are allowed (wal_level replica, max_wal_senders) for pg_basebackup.
 set -euo pipefail
 
 cmd=${1:-}
@@ -67,9 +69,9 @@ start() {
   data=$top/data
   chmod 755 "$top"
   [ "$(id -u)" -ne 0 ] || chown "$user" "$top"
-  if ! TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -A trust -U vouch -E UTF8 --locale=C.UTF-8 >"$top/initdb.log" 2>&1; then
+  if ! TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C.UTF-8 >"$top/initdb.log" 2>&1; then
     rm -rf "$data"
-    TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -A trust -U vouch -E UTF8 --locale=C >"$top/initdb.log" 2>&1 ||
+    TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C >"$top/initdb.log" 2>&1 ||
       { cat "$top/initdb.log" >&2; echo "pgcluster: initdb failed" >&2; exit 3; }
   fi
   port=$(free_port)

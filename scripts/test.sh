@@ -30,8 +30,8 @@ if [ "${VOUCH_SKIP_FUZZ:-0}" != "1" ]; then
   echo "== libFuzzer: the parsers on mutated real dumps, ${VOUCH_FUZZ_SECONDS:-30} s each"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_WERROR=ON \
     -DVOUCH_FUZZ=ON -DVOUCH_BUILD_TESTING=OFF -DVOUCH_BENCH=OFF
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump
-  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump; do
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats
+  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats; do
     corpus=$(mktemp -d)
     seeds=readers/fuzz/corpus/${target#fuzz_}
     [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/

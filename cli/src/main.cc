@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -21,7 +23,9 @@
 #include "vouch/engine/drill.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/merge.h"
+#include "vouch/engine/nightly_backup.h"
 #include "vouch/engine/verify_archive.h"
+#include "vouch/engine/verify_backup.h"
 
 namespace {
 
@@ -233,6 +237,38 @@ int main(int argc, char** argv) {
   drill->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
   add_selection(drill);
 
+  std::string backup_dir, newest_in, max_age = "24h", backup_format = "text";
+  vouch::VerifyBackupOptions bo;
+  vouch::NightlyOptions no;
+  std::string until;
+  bool no_wal = false, no_decompress = false;
+  auto* vbackup = app.add_subcommand(
+      "verify-backup",
+      "Verify a pg_basebackup (plain or tar format) against its backup_manifest: every file's size and checksum "
+      "(CRC32C, SHA-2), extra and missing files, the WAL range it needs, optionally every data page's checksum; or, "
+      "with --newest-in, the nightly checks of a backup directory");
+  vbackup->add_option("DIR", backup_dir, "the base backup directory (plain format, or base.tar[.gz] etc.)");
+  vbackup->add_option("-j,--jobs", bo.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
+  vbackup->add_flag("--page-checksums", bo.page_checksums, "also check every 8 KB data page's checksum");
+  vbackup->add_option("--wal-archive", bo.wal_archives, "also look for WAL segments here (plain, .gz, .zst, .lz4)");
+  vbackup->add_option("--until", until, "the WAL must reach this LSN (a PITR target), e.g. 0/5000028");
+  vbackup->add_flag("--no-wal", no_wal, "do not check WAL");
+  vbackup->add_option("--checksums", bo.checksums, "also verify this sha256sum/md5sum-style checksum file");
+  vbackup->add_option("--ignore", bo.ignore, "a relative path to leave out of the checks (repeatable)");
+  vbackup->add_option("--newest-in", newest_in,
+                      "nightly checks instead: the newest backup (file or directory) in this directory");
+  vbackup->add_option("--max-age", max_age, "with --newest-in: the newest backup must be younger (default 24h)");
+  vbackup->add_option("--expect", no.expected, "with --newest-in: a file pattern the backup must contain (repeatable)");
+  vbackup->add_option("--min-size", no.min_size_ratio,
+                      "with --newest-in: smallest size relative to the previous backup (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  vbackup->add_option("--name", no.name_pattern, "with --newest-in: consider only entries matching this pattern");
+  vbackup->add_flag("--no-decompress", no_decompress, "with --newest-in: do not decompress .gz/.zst/.lz4 files");
+  vbackup->add_option("--format", backup_format, "stdout format: text, json or prometheus (node_exporter textfile)")
+      ->check(CLI::IsMember({"text", "json", "prometheus"}));
+  vbackup->add_option("-o,--output", output, "also write the report (--format) to FILE");
+  vbackup->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
+
   app.add_subcommand("help", "Show this help");
   app.footer(
       "Exit codes: 0 verified, no findings; 1 findings (differences, damage, failed drill checks); 2 usage error; "
@@ -257,6 +293,51 @@ int main(int argc, char** argv) {
     auto kn = vouch::ParseShard(shard);
     if (!kn.ok()) return Fail(kn.status());
     std::tie(opt.shard_index, opt.shard_count) = *kn;
+  }
+  if (vbackup->parsed()) {
+    auto emit = [&](const std::string& text) -> int {
+      if (!output.empty() && !WriteFile(output, text)) {
+        std::fprintf(stderr, "vouch: error: %s: cannot write the report\n", output.c_str());
+        return 3;
+      }
+      std::cout << text;
+      return 0;
+    };
+    if (!newest_in.empty()) {
+      if (!backup_dir.empty()) return Fail(vouch::InvalidArgument("give either DIR or --newest-in, not both"));
+      auto age = vouch::ParseDuration(max_age);
+      if (!age) return Fail(vouch::InvalidArgument("--max-age '" + max_age + "': expected a duration like 24h or 90m"));
+      no.max_age_seconds = static_cast<double>(*age) / 1e6;
+      no.check_compressed = !no_decompress;
+      no.jobs = bo.jobs;
+      auto r = vouch::CheckNewestBackup(newest_in, no);
+      if (!r.ok()) return Fail(r.status());
+      std::string text = backup_format == "json"         ? vouch::NightlyJson(*r)
+                         : backup_format == "prometheus" ? vouch::NightlyPrometheus(*r)
+                                                         : vouch::NightlyText(*r);
+      if (int rc = emit(text); rc != 0) return rc;
+      return r->Ok() ? 0 : 1;
+    }
+    if (backup_dir.empty()) return Fail(vouch::InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
+    if (!until.empty()) bo.until_lsn = until;
+    bo.skip_wal = no_wal;
+    std::optional<double> previous;
+    if (backup_format == "prometheus" && !output.empty()) {
+      std::ifstream old(output, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+      previous = vouch::PreviousBackupSuccess(text, backup_dir);
+    }
+    auto v = vouch::VerifyBackup(backup_dir, bo);
+    if (!v.ok()) return Fail(v.status());
+    std::string text = backup_format == "json"         ? vouch::BackupJson(*v)
+                       : backup_format == "prometheus" ? vouch::BackupPrometheus(*v, previous)
+                                                       : vouch::BackupText(*v);
+    if (int rc = emit(text); rc != 0) return rc;
+    if (!quiet) {
+      std::fprintf(stderr, "vouch: read %.1f MB in %.2f s (%.0f MB/s) with %d jobs\n", static_cast<double>(v->bytes) / 1e6,
+                   v->seconds, v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
+    }
+    return v->Verified() ? 0 : 1;
   }
   if (merge->parsed()) {
     auto merged = vouch::MergeShards(parts);

@@ -1,0 +1,75 @@
+// The nightly "is last night's backup there and readable?" check, replacing
+// the daily-backup-verification shell script of seed 002: in a directory of
+// backups, the newest one (file or subdirectory, by modification time)
+// exists, is younger than a maximum age, holds the expected files, is not
+// suspiciously smaller than the one before it, and every .gz/.zst/.lz4 file
+// in it decompresses to its end (gzip -t, zstd -t, lz4 -t — with vouch's
+// own decoders, in parallel).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vouch/status.h"
+
+namespace vouch {
+
+struct NightlyOptions {
+  double max_age_seconds = 24 * 3600;  // older is a failed "age" check
+  // Glob patterns (fnmatch) that must each match at least one file of the
+  // newest backup: against its path relative to the backup directory, or
+  // against the file name when the pattern has no '/'. A backup that is a
+  // single file is matched by its own name.
+  std::vector<std::string> expected;
+  // The newest backup must be at least this fraction of the previous one's
+  // size (0.5: half); 0 turns the check off.
+  double min_size_ratio = 0.5;
+  // Only entries of the parent directory whose name matches this glob are
+  // backups (e.g. "*.dump.gz"); empty = every entry not starting with '.'.
+  std::string name_pattern;
+  bool check_compressed = true;  // decompress every .gz/.zst/.lz4 file to its end
+  int jobs = 0;                  // 0 = all cores
+  std::function<double()> now;   // unix seconds; default the system clock
+};
+
+struct NightlyCheck {
+  std::string kind;     // "exists", "age", "expected", "size", "decompress"
+  bool ok = false;
+  std::string subject;  // the pattern or file the check is about ("" for exists/age/size)
+  std::string detail;
+};
+
+struct NightlyReport {
+  std::string parent_dir;
+  std::string newest;  // path of the newest backup; empty when there is none
+  bool newest_is_dir = false;
+  double newest_mtime = 0;  // unix seconds
+  double age_seconds = 0;
+  uint64_t newest_bytes = 0;  // file size, or the sum of a directory's files
+  uint64_t newest_files = 0;
+  std::string previous;  // the one before it; empty when none
+  uint64_t previous_bytes = 0;
+  uint64_t compressed_files = 0;  // decompressed to their end without error
+  uint64_t compressed_bytes = 0;  // the bytes they decompress to
+  std::vector<NightlyCheck> checks;
+  double seconds = 0;
+  double finished_at = 0;
+
+  bool Ok() const;  // there are checks and every one passed
+  size_t Failed() const;
+};
+
+// Errors: parent_dir cannot be listed (kIoError), an option out of range
+// (kInvalidArgument), a file that exists but cannot be read (kIoError).
+// A damaged compressed file is a failed check, not an error.
+Result<NightlyReport> CheckNewestBackup(const std::string& parent_dir, const NightlyOptions& options);
+
+std::string NightlyText(const NightlyReport& r);
+std::string NightlyJson(const NightlyReport& r);
+// vouch_nightly_backup_ok{dir="..."}, _age_seconds, _bytes, _size_ratio,
+// _checks_failed, _compressed_files, _last_run_timestamp_seconds.
+std::string NightlyPrometheus(const NightlyReport& r);
+
+}  // namespace vouch

@@ -1,0 +1,156 @@
+// vouch verify-backup: proves a pg_basebackup base backup is complete and
+// intact without restoring it. What PostgreSQL's pg_verifybackup checks, and
+// more:
+//   - backup_manifest (versions 1 and 2) parses by pg_verifybackup's rules
+//     and its Manifest-Checksum holds;
+//   - every listed file is there with its size and checksum (CRC32C,
+//     SHA-224/256/384/512), files on disk but not listed and the reverse are
+//     named, with pg_verifybackup's exemptions (backup_manifest, pg_wal,
+//     postgresql.auto.conf, recovery.signal, standby.signal, as path prefixes);
+//   - plain (-Fp) directories and tar (-Ft) backups alike: base.tar, pg_wal.tar
+//     and OID.tar, optionally .gz/.zst/.lz4, are streamed member by member
+//     (PostgreSQL 15's pg_verifybackup cannot read them);
+//   - optionally every 8 KB data page's checksum (pg_checksums' files, the
+//     server's page rules; pages newer than the backup's start are left to
+//     WAL replay, as pg_basebackup does);
+//   - the WAL the manifest's WAL-Ranges need (or through a PITR target LSN),
+//     from pg_wal and WAL archives (plain or compressed segments): no segment
+//     missing, every page header valid (magic, address, timeline, system
+//     identifier of this cluster), timeline history consistent;
+//   - optionally a sha256sum/md5sum sidecar.
+// Files are read once each, in parallel (oneTBB), in 128 KB blocks: memory is
+// bounded by jobs × 128 KB (plus 48 KB of page headers per WAL segment
+// needed), never by file size. A large file whose manifest
+// checksum is CRC32C is split across threads and its parts combined.
+//
+// Errors and findings are distinct: a finding is something wrong with the
+// backup (the product's output); a Status error means vouch could not do
+// the check (I/O error, bad option): exit 3 or 2, never a verdict.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vouch/engine/checksums.h"
+#include "vouch/status.h"
+
+namespace vouch {
+
+struct VerifyBackupOptions {
+  int jobs = 0;                 // worker threads; 0 = all cores
+  bool page_checksums = false;  // check every data page's checksum too
+  // Directories searched for WAL after the backup's own pg_wal (pg_wal.tar).
+  std::vector<std::string> wal_archives;
+  // "X/X": the WAL must also be complete from the backup's end through this
+  // LSN (a PITR target), following timeline history to the latest timeline.
+  std::optional<std::string> until_lsn;
+  std::string checksums;  // a sha256sum/md5sum-style file to verify too; empty = none
+  bool skip_wal = false;  // no WAL checks (pg_verifybackup --no-parse-wal)
+  // More relative paths exempt from missing/extra checks, as prefixes
+  // (pg_verifybackup --ignore).
+  std::vector<std::string> ignore;
+  // Unix time (seconds) when the run ends, for finished_at; tests pin it.
+  // Default: the system clock.
+  std::function<double()> now;
+};
+
+// Something wrong with the backup. `kind` is one of:
+//   "manifest"  backup_manifest missing, unparseable, or its checksum wrong
+//   "missing"   listed in the manifest, not in the backup
+//   "extra"     in the backup, not listed
+//   "size"      size differs from the manifest's (its checksum is then not checked)
+//   "checksum"  content differs from the manifest's checksum
+//   "type"      neither a regular file nor a directory (or a tar member of such a type)
+//   "damaged"   a tar or compressed file that is corrupt or ends early
+//   "control"   global/pg_control unreadable or its CRC wrong
+//   "sysid"     the manifest's System-Identifier is not pg_control's
+//   "page"      a data page whose checksum or header is wrong
+//   "wal-missing", "wal-truncated", "wal-header", "wal-sysid", "wal-timeline"
+//   "sidecar"   a line of the checksums file that does not hold
+struct BackupFinding {
+  std::string kind;
+  // Relative to the data directory ("base/5/16384"), tar members too (the
+  // detail names the tar file); a tar file itself for "damaged"; a WAL file
+  // where it was found ("pg_wal/0000…", "pg_wal.tar:0000…", "/archive/0000….gz"),
+  // or the first missing segment's name.
+  std::string path;
+  std::string detail;  // what was expected and what was found
+};
+
+struct BackupWalSummary {
+  bool checked = false;
+  std::string note;  // why WAL was not checked, or what to know about it
+  std::vector<std::string> sources;  // where WAL was looked for, in order
+  uint64_t start_lsn = 0;            // the WAL range required
+  uint64_t end_lsn = 0;
+  std::string first_segment;  // file names of the first and last required segment
+  std::string last_segment;
+  uint64_t segments_required = 0;
+  uint64_t segments_verified = 0;  // present with valid page headers
+  uint64_t segments_missing = 0;
+  std::vector<uint32_t> timelines;  // of the required segments, ascending
+};
+
+struct BackupVerification {
+  std::string dir;
+  std::string format;                 // "plain" or "tar"
+  std::vector<std::string> archives;  // tar format: the tar files read
+  int manifest_version = 0;           // 0: no usable manifest
+  bool manifest_checksum_ok = false;
+  std::optional<uint64_t> system_identifier;  // from global/pg_control
+  int pg_major = 0;  // from pg_control's catalog version, else PG_VERSION; 0 = unknown
+  uint64_t files_listed = 0;       // in the manifest
+  uint64_t files_exempt = 0;       // of those, exempt from checks (pg_wal/..., postgresql.auto.conf, ignore)
+  uint64_t files_verified = 0;     // present with the listed size and (if listed) checksum
+  uint64_t files_checksummed = 0;  // of those, with a checksum compared
+  uint64_t bytes = 0;              // bytes read and checked (decompressed), WAL included
+  std::vector<std::string> checksum_algorithms;  // the manifest's, e.g. {"CRC32C"}
+  // Page checksums (VerifyBackupOptions::page_checksums).
+  bool page_checks_requested = false;
+  bool data_checksums = false;   // pg_control: data_checksum_version != 0
+  uint64_t pages_checked = 0;    // checksum computed and compared
+  uint64_t pages_new = 0;        // all-zero new pages (valid, no checksum yet)
+  uint64_t pages_skipped = 0;    // pd_lsn at or after the backup start: WAL replay rewrites them
+  uint64_t pages_bad = 0;
+  BackupWalSummary wal;
+  std::optional<ChecksumReport> checksums;
+  std::vector<BackupFinding> findings;  // in a stable order (kind, then path)
+  std::vector<std::string> notes;       // what was not checked, and why
+  int jobs = 0;
+  double seconds = 0;      // wall time of the run
+  double finished_at = 0;  // unix seconds
+
+  // A usable manifest, and not a single finding (sidecar lines included).
+  bool Verified() const { return manifest_version != 0 && findings.empty(); }
+};
+
+// Verifies the base backup in directory `dir` (pg_basebackup -D dir, plain
+// or tar format). Errors: `dir` missing or not a directory, not a base
+// backup (kUnsupported), an option out of range (kInvalidArgument), a file
+// or directory that exists but cannot be read (kIoError), a WAL archive
+// directory that does not exist.
+Result<BackupVerification> VerifyBackup(const std::string& dir, const VerifyBackupOptions& options);
+
+// Renderings for the CLI.
+// ✅/❌ lines per check (manifest, files, pages, "WAL segments A through B",
+// sidecar), the findings, and the verdict.
+std::string BackupText(const BackupVerification& v);
+// Everything in the result, machine-readable.
+std::string BackupJson(const BackupVerification& v);
+// node_exporter textfile-collector format: vouch_backup_verified{dir="..."},
+// vouch_backup_files, _files_verified, _bytes, _findings, _findings_by_kind,
+// _pages_checked, _wal_segments, _wal_segments_missing, _verify_seconds,
+// _last_run_timestamp_seconds and _last_success_timestamp_seconds, each
+// with # HELP and # TYPE. last_success is finished_at when verified, else
+// `previous_success` (carried over from the previous textfile; omitted when
+// there is none).
+std::string BackupPrometheus(const BackupVerification& v, std::optional<double> previous_success = std::nullopt);
+// vouch_backup_last_success_timestamp_seconds{dir="<dir>"} read back from a
+// textfile BackupPrometheus wrote, to carry it over a failed run.
+std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir);
+
+}  // namespace vouch

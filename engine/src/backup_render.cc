@@ -1,0 +1,284 @@
+// Text, JSON and Prometheus renderings of a BackupVerification.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "vouch/engine/verify_backup.h"
+#include "vouch/readers/wal.h"
+
+namespace vouch {
+namespace {
+
+std::string Grouped(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string Bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1 << 30));
+  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1 << 20));
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1024);
+  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+std::string Num(double v, const char* fmt) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
+
+std::map<std::string, uint64_t> KindCounts(const BackupVerification& v) {
+  std::map<std::string, uint64_t> m;
+  for (const auto& f : v.findings) ++m[f.kind];
+  return m;
+}
+
+uint64_t CountOf(const std::map<std::string, uint64_t>& m, std::initializer_list<const char*> kinds) {
+  uint64_t n = 0;
+  for (const char* k : kinds) {
+    auto it = m.find(k);
+    if (it != m.end()) n += it->second;
+  }
+  return n;
+}
+
+std::string PromEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+constexpr size_t kTextFindings = 100;
+
+}  // namespace
+
+std::string BackupText(const BackupVerification& v) {
+  std::ostringstream o;
+  const auto kinds = KindCounts(v);
+  o << "Base backup " << v.dir << " (" << v.format << " format";
+  if (v.pg_major) o << ", PostgreSQL " << v.pg_major;
+  if (v.system_identifier) o << ", system identifier " << *v.system_identifier;
+  o << ")\n";
+  if (!v.archives.empty()) {
+    o << "  tar files:";
+    for (const auto& a : v.archives) o << " " << a;
+    o << "\n";
+  }
+
+  // Manifest.
+  const uint64_t manifest_findings = CountOf(kinds, {"manifest", "sysid"});
+  if (v.manifest_version == 0) {
+    o << "❌ backup_manifest: not usable\n";
+  } else {
+    o << Mark(manifest_findings == 0) << " backup_manifest: version " << v.manifest_version << ", "
+      << Grouped(v.files_listed) << " files listed, Manifest-Checksum "
+      << (v.manifest_checksum_ok ? "verified" : "MISMATCH") << "\n";
+  }
+
+  // Files.
+  const uint64_t file_findings = CountOf(kinds, {"missing", "extra", "size", "checksum", "type", "damaged", "control"});
+  if (v.manifest_version != 0) {
+    std::string algos;
+    for (const auto& a : v.checksum_algorithms) algos += (algos.empty() ? "" : "/") + a;
+    const uint64_t checked = v.files_listed - v.files_exempt;
+    o << Mark(file_findings == 0 && v.files_verified == checked) << " files: " << Grouped(v.files_verified) << " of "
+      << Grouped(checked) << " present with the listed size"
+      << (algos.empty() ? " (the manifest has no checksums)" : " and " + algos + " checksum");
+    if (v.files_exempt) o << " (" << Grouped(v.files_exempt) << " exempt, as pg_verifybackup: pg_wal/, postgresql.auto.conf, …)";
+    o << "; " << Bytes(v.bytes) << " read";
+    if (file_findings) {
+      o << " —";
+      for (const char* k : {"missing", "extra", "size", "checksum", "type", "damaged", "control"}) {
+        auto it = kinds.find(k);
+        if (it != kinds.end()) o << " " << it->second << " " << k;
+      }
+    }
+    o << "\n";
+  }
+
+  // Pages.
+  if (v.page_checks_requested) {
+    const uint64_t page_findings = CountOf(kinds, {"page"});
+    if (!v.data_checksums && v.pages_checked == 0) {
+      o << "➖ data page checksums: not checked (see notes)\n";
+    } else {
+      o << Mark(page_findings == 0) << " data page checksums: " << Grouped(v.pages_checked) << " pages checked, "
+        << Grouped(v.pages_bad) << " bad (" << Grouped(v.pages_new) << " new and empty, " << Grouped(v.pages_skipped)
+        << " newer than the backup start, left to WAL replay)\n";
+    }
+  }
+
+  // WAL.
+  const uint64_t wal_findings =
+      CountOf(kinds, {"wal-missing", "wal-truncated", "wal-header", "wal-sysid", "wal-timeline"});
+  if (!v.wal.checked) {
+    o << "➖ WAL: " << v.wal.note << "\n";
+  } else if (v.wal.segments_required == 0) {
+    o << "➖ WAL: " << (v.wal.note.empty() ? "no segments required" : v.wal.note) << "\n";
+  } else {
+    o << Mark(wal_findings == 0 && v.wal.segments_verified == v.wal.segments_required) << " WAL segments "
+      << v.wal.first_segment << " through " << v.wal.last_segment << ": " << Grouped(v.wal.segments_verified) << " of "
+      << Grouped(v.wal.segments_required) << " present with valid page headers";
+    if (v.wal.segments_missing) o << ", " << Grouped(v.wal.segments_missing) << " missing";
+    o << " (LSN " << FormatLsn(v.wal.start_lsn) << " to " << FormatLsn(v.wal.end_lsn) << "; timeline";
+    if (v.wal.timelines.size() > 1) o << "s";
+    for (size_t i = 0; i < v.wal.timelines.size(); ++i) o << (i ? ", " : " ") << v.wal.timelines[i];
+    o << ")\n";
+  }
+
+  // Sidecar.
+  if (v.checksums) {
+    const uint64_t bad = v.checksums->Failed();
+    o << Mark(v.checksums->AllOk()) << " checksum file " << v.checksums->sidecar << ": "
+      << Grouped(v.checksums->results.size() - bad) << " of " << Grouped(v.checksums->results.size())
+      << " lines OK\n";
+  }
+
+  if (!v.findings.empty()) {
+    o << "\nFindings (" << v.findings.size() << "):\n";
+    size_t shown = 0;
+    for (const auto& f : v.findings) {
+      if (shown++ == kTextFindings) {
+        o << "  … and " << (v.findings.size() - kTextFindings) << " more (--format json lists them all)\n";
+        break;
+      }
+      o << "  ❌ " << f.kind << ": " << f.path << ": " << f.detail << "\n";
+    }
+  }
+  if (!v.notes.empty()) {
+    o << "\nNotes:\n";
+    for (const auto& n : v.notes) o << "  - " << n << "\n";
+  }
+  o << "\n";
+  if (v.Verified()) {
+    o << "✅ VERIFIED";
+  } else {
+    o << "❌ NOT VERIFIED: " << v.findings.size() << " finding" << (v.findings.size() == 1 ? "" : "s");
+  }
+  o << " (" << Num(v.seconds, "%.2f") << " s, " << v.jobs << " jobs)\n";
+  return o.str();
+}
+
+std::string BackupJson(const BackupVerification& v) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["dir"] = v.dir;
+  j["verified"] = v.Verified();
+  j["format"] = v.format;
+  j["archives"] = v.archives;
+  j["manifest_version"] = v.manifest_version;
+  j["manifest_checksum_ok"] = v.manifest_checksum_ok;
+  j["system_identifier"] = v.system_identifier ? ordered_json(std::to_string(*v.system_identifier)) : ordered_json();
+  j["pg_major"] = v.pg_major;
+  j["files_listed"] = v.files_listed;
+  j["files_exempt"] = v.files_exempt;
+  j["files_verified"] = v.files_verified;
+  j["files_checksummed"] = v.files_checksummed;
+  j["bytes"] = v.bytes;
+  j["checksum_algorithms"] = v.checksum_algorithms;
+  ordered_json pages;
+  pages["requested"] = v.page_checks_requested;
+  pages["data_checksums"] = v.data_checksums;
+  pages["checked"] = v.pages_checked;
+  pages["new"] = v.pages_new;
+  pages["skipped_newer_than_start"] = v.pages_skipped;
+  pages["bad"] = v.pages_bad;
+  j["pages"] = pages;
+  ordered_json wal;
+  wal["checked"] = v.wal.checked;
+  if (!v.wal.note.empty()) wal["note"] = v.wal.note;
+  wal["sources"] = v.wal.sources;
+  wal["start_lsn"] = FormatLsn(v.wal.start_lsn);
+  wal["end_lsn"] = FormatLsn(v.wal.end_lsn);
+  wal["first_segment"] = v.wal.first_segment;
+  wal["last_segment"] = v.wal.last_segment;
+  wal["segments_required"] = v.wal.segments_required;
+  wal["segments_verified"] = v.wal.segments_verified;
+  wal["segments_missing"] = v.wal.segments_missing;
+  wal["timelines"] = v.wal.timelines;
+  j["wal"] = wal;
+  if (v.checksums) {
+    ordered_json c;
+    c["file"] = v.checksums->sidecar;
+    c["lines"] = v.checksums->results.size();
+    c["failed"] = v.checksums->Failed();
+    c["malformed_lines"] = v.checksums->malformed_lines;
+    j["checksums"] = c;
+  }
+  ordered_json findings = ordered_json::array();
+  for (const auto& f : v.findings) findings.push_back({{"kind", f.kind}, {"path", f.path}, {"detail", f.detail}});
+  j["findings"] = findings;
+  j["notes"] = v.notes;
+  j["jobs"] = v.jobs;
+  j["seconds"] = v.seconds;
+  j["finished_at"] = v.finished_at;
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string BackupPrometheus(const BackupVerification& v, std::optional<double> previous_success) {
+  std::ostringstream o;
+  const std::string label = "dir=\"" + PromEscape(v.dir) + "\"";
+  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+      << name << "{" << label << "} " << value << "\n";
+  };
+  metric("vouch_backup_verified", "gauge", "1 when the base backup verified with no findings, else 0.",
+         v.Verified() ? "1" : "0");
+  metric("vouch_backup_files", "gauge", "Files listed in the backup manifest.", std::to_string(v.files_listed));
+  metric("vouch_backup_files_verified", "gauge", "Listed files present with their size and checksum.",
+         std::to_string(v.files_verified));
+  metric("vouch_backup_bytes", "gauge", "Bytes read and checked (decompressed), WAL included.",
+         std::to_string(v.bytes));
+  metric("vouch_backup_findings", "gauge", "Findings of the last verification.", std::to_string(v.findings.size()));
+  o << "# HELP vouch_backup_findings_by_kind Findings of the last verification by kind.\n"
+    << "# TYPE vouch_backup_findings_by_kind gauge\n";
+  for (const auto& [kind, n] : KindCounts(v)) {
+    o << "vouch_backup_findings_by_kind{" << label << ",kind=\"" << PromEscape(kind) << "\"} " << n << "\n";
+  }
+  metric("vouch_backup_pages_checked", "gauge", "Data pages whose checksum was verified.",
+         std::to_string(v.pages_checked));
+  metric("vouch_backup_wal_segments", "gauge", "WAL segments the backup needs that are present and valid.",
+         std::to_string(v.wal.segments_verified));
+  metric("vouch_backup_wal_segments_missing", "gauge", "WAL segments the backup needs that were not found.",
+         std::to_string(v.wal.segments_missing));
+  metric("vouch_backup_verify_seconds", "gauge", "Wall time of the last verification.", Num(v.seconds, "%.3f"));
+  metric("vouch_backup_last_run_timestamp_seconds", "gauge", "Unix time the last verification finished.",
+         Num(v.finished_at, "%.3f"));
+  std::optional<double> success = v.Verified() ? std::optional<double>(v.finished_at) : previous_success;
+  if (success) {
+    metric("vouch_backup_last_success_timestamp_seconds", "gauge",
+           "Unix time of the last verification that found the backup intact.", Num(*success, "%.3f"));
+  }
+  return o.str();
+}
+
+std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir) {
+  const std::string prefix = "vouch_backup_last_success_timestamp_seconds{dir=\"" + PromEscape(dir) + "\"} ";
+  size_t pos = 0;
+  while (pos < textfile.size()) {
+    size_t nl = textfile.find('\n', pos);
+    std::string_view line = textfile.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? textfile.size() : nl + 1;
+    if (line.substr(0, prefix.size()) == prefix) {
+      std::string value(line.substr(prefix.size()));
+      char* end = nullptr;
+      double d = std::strtod(value.c_str(), &end);
+      if (end != value.c_str()) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vouch

@@ -1,0 +1,445 @@
+// verify-backup without a server: a synthetic plain-format base backup
+// (pg_control with its CRC, checksummed pages, a WAL segment with valid page
+// headers, a manifest written the way pg_basebackup writes it), then the
+// damage of pg_verifybackup's t/003_corruption.pl and more, each of which
+// must give the finding that names it. The same checks against real
+// pg_basebackup output and pg_verifybackup are in tests/backup_pg_test.cc.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+
+#include "vouch/engine/verify_backup.h"
+#include "vouch/hashing/evp_hash.h"
+#include "vouch/hashing/hex.h"
+#include "vouch/readers/crc32c.h"
+#include "vouch/readers/pg_page.h"
+#include "vouch/readers/wal.h"
+
+namespace vouch {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kSysid = 7312345678901234567ull;
+constexpr uint32_t kSeg = 16u << 20;
+
+void Write(const std::string& path, const std::string& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Control(uint64_t sysid, uint32_t checksums) {
+  std::string b(8192, '\0');
+  auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&b[at], &v, 4); };
+  std::memcpy(&b[0], &sysid, 8);
+  put32(8, 1300);
+  put32(48, 1);
+  put32(216, 8192);
+  put32(220, 131072);
+  put32(224, 8192);
+  put32(228, kSeg);
+  put32(252, checksums);
+  put32(288, Crc32c(b.data(), 288));
+  return b;
+}
+
+// A heap-like page whose checksum holds for `block`; pd_lsn 0/1000000,
+// before the backup's start.
+std::string Page(uint32_t block, int seed) {
+  std::string p(kPgBlockSize, '\0');
+  std::mt19937 rng(seed);
+  for (size_t i = 24; i < p.size(); ++i) p[i] = static_cast<char>(rng());
+  const uint32_t lsn_lo = 0x1000000;
+  const uint16_t lower = 40, upper = 4096, special = 8192, version = 8192 | 4;
+  std::memcpy(&p[4], &lsn_lo, 4);
+  std::memcpy(&p[12], &lower, 2);
+  std::memcpy(&p[14], &upper, 2);
+  std::memcpy(&p[16], &special, 2);
+  std::memcpy(&p[18], &version, 2);
+  const uint16_t sum = PgPageChecksum(p.data(), block);
+  std::memcpy(&p[8], &sum, 2);
+  return p;
+}
+
+std::string Segment(uint32_t tli, uint64_t segno, uint64_t written, uint64_t sysid = kSysid) {
+  std::string s(kSeg, '\0');
+  for (uint64_t off = 0; off < written; off += kWalBlockSize) {
+    char* p = &s[off];
+    const uint16_t magic = 0xD110, info = off == 0 ? kXlpLongHeader : 0;
+    const uint64_t addr = segno * kSeg + off;
+    std::memcpy(p, &magic, 2);
+    std::memcpy(p + 2, &info, 2);
+    std::memcpy(p + 4, &tli, 4);
+    std::memcpy(p + 8, &addr, 8);
+    p[40] = 7;
+    if (off == 0) {
+      const uint32_t seg = kSeg, blck = kWalBlockSize;
+      std::memcpy(p + 24, &sysid, 8);
+      std::memcpy(p + 32, &seg, 4);
+      std::memcpy(p + 36, &blck, 4);
+    }
+  }
+  return s;
+}
+
+std::string Digest(const std::string& algo, const std::string& bytes) {
+  if (algo == "CRC32C") {
+    uint32_t c = Crc32c(bytes.data(), bytes.size());
+    std::string b(4, '\0');
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(c >> (8 * i));
+    return HexEncode(b);
+  }
+  EvpHash h(*HashAlgorithmFromName(algo));
+  h.Update(bytes);
+  return h.FinishHex();
+}
+
+// Writes backup_manifest for every file under `dir` (except pg_wal/ and the
+// manifest), as pg_basebackup does.
+void WriteManifest(const std::string& dir, const std::string& algo, bool encode = false,
+                   const std::string& wal_ranges = "{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }") {
+  std::string m = "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n";
+  bool first = true;
+  std::vector<std::string> paths;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string rel = fs::relative(e.path(), dir).string();
+    if (rel == "backup_manifest" || rel.rfind("pg_wal/", 0) == 0) continue;
+    paths.push_back(rel);
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const auto& rel : paths) {
+    const std::string bytes = Read(dir + "/" + rel);
+    m += first ? "" : ",\n";
+    first = false;
+    m += "{ ";
+    m += encode ? "\"Encoded-Path\": \"" + HexEncode(rel) + "\"" : "\"Path\": \"" + rel + "\"";
+    m += ", \"Size\": " + std::to_string(bytes.size()) + ", \"Last-Modified\": \"2024-11-23 02:00:00 GMT\"";
+    if (algo != "NONE") m += ", \"Checksum-Algorithm\": \"" + algo + "\", \"Checksum\": \"" + Digest(algo, bytes) + "\"";
+    m += " }";
+  }
+  m += "\n],\n\"WAL-Ranges\": [\n" + wal_ranges + "\n],\n";
+  EvpHash h(HashAlgorithm::kSha256);
+  h.Update(m);
+  m += "\"Manifest-Checksum\": \"" + h.FinishHex() + "\"}\n";
+  Write(dir + "/backup_manifest", m);
+}
+
+class VerifyBackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = ::testing::TempDir() + "vouch_vb_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(root_);
+    dir_ = root_ + "/backup";
+    Write(dir_ + "/PG_VERSION", "15\n");
+    Write(dir_ + "/backup_label", "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nLABEL: x\n");
+    Write(dir_ + "/global/pg_control", Control(kSysid, 1));
+    Write(dir_ + "/global/1262", Page(0, 1));
+    Write(dir_ + "/base/1/PG_VERSION", "15\n");
+    Write(dir_ + "/base/1/16384", Page(0, 2) + std::string(kPgBlockSize, '\0') + Page(2, 3));
+    Write(dir_ + "/base/1/16384_fsm", Page(0, 4));
+    Write(dir_ + "/base/1/16385.1", Page(131072, 5));
+    Write(dir_ + "/pg_xact/0000", std::string(8192, 'x'));
+    Write(dir_ + "/postgresql.auto.conf", "# auto\n");
+    Write(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20));
+    fs::create_directories(dir_ + "/pg_wal/archive_status");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  BackupVerification Verify(const VerifyBackupOptions& o) {
+    auto v = VerifyBackup(dir_, o);
+    EXPECT_TRUE(v.ok()) << v.status().message();
+    return v.ok() ? std::move(v).value() : BackupVerification{};
+  }
+  BackupVerification Verify() {
+    VerifyBackupOptions o;
+    o.jobs = 2;
+    o.page_checksums = true;
+    o.now = [] { return 1700000000.0; };
+    return Verify(o);
+  }
+  static std::string Kinds(const BackupVerification& v) {
+    std::string k;
+    for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
+    return k;
+  }
+
+  std::string root_, dir_;
+};
+
+TEST_F(VerifyBackupTest, CleanBackupVerifies) {
+  for (const char* algo : {"CRC32C", "SHA224", "SHA256", "SHA384", "SHA512", "NONE"}) {
+    SCOPED_TRACE(algo);
+    WriteManifest(dir_, algo);
+    BackupVerification v = Verify();
+    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_EQ(v.format, "plain");
+    EXPECT_EQ(v.manifest_version, 1);
+    EXPECT_EQ(v.system_identifier, kSysid);
+    EXPECT_EQ(v.pg_major, 15);
+    EXPECT_EQ(v.files_listed, 10u);
+    EXPECT_EQ(v.files_exempt, 1u);  // postgresql.auto.conf
+    EXPECT_EQ(v.files_verified, 9u);
+    EXPECT_EQ(v.files_checksummed, std::string(algo) == "NONE" ? 0u : 9u);
+    EXPECT_TRUE(v.data_checksums);
+    EXPECT_EQ(v.pages_checked, 5u);
+    EXPECT_EQ(v.pages_new, 1u);
+    EXPECT_EQ(v.wal.segments_required, 1u);
+    EXPECT_EQ(v.wal.segments_verified, 1u);
+    EXPECT_EQ(v.wal.first_segment, "000000010000000000000002");
+    EXPECT_EQ(v.wal.timelines, std::vector<uint32_t>{1});
+    EXPECT_EQ(v.finished_at, 1700000000.0);
+  }
+  BackupVerification v = Verify();
+  const std::string text = BackupText(v);
+  EXPECT_NE(text.find("WAL segments 000000010000000000000002 through 000000010000000000000002: 1 of 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("✅ VERIFIED"), std::string::npos) << text;
+  auto j = nlohmann::json::parse(BackupJson(v));
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["system_identifier"], std::to_string(kSysid));
+  EXPECT_EQ(j["wal"]["segments_verified"], 1);
+  const std::string prom = BackupPrometheus(v);
+  EXPECT_NE(prom.find("# TYPE vouch_backup_verified gauge\nvouch_backup_verified{dir=\"" + dir_ + "\"} 1\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find("vouch_backup_last_success_timestamp_seconds{dir=\"" + dir_ + "\"} 1700000000.000"),
+            std::string::npos);
+  EXPECT_EQ(PreviousBackupSuccess(prom, dir_), 1700000000.0);
+  EXPECT_EQ(PreviousBackupSuccess(prom, "/elsewhere"), std::nullopt);
+}
+
+TEST_F(VerifyBackupTest, EncodedPaths) {
+  WriteManifest(dir_, "CRC32C", /*encode=*/true);
+  BackupVerification v = Verify();
+  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_EQ(v.files_verified, 9u);
+}
+
+// t/003_corruption.pl, and the manifest's own damage (t/005).
+TEST_F(VerifyBackupTest, CorruptionMatrix) {
+  WriteManifest(dir_, "CRC32C");
+  const std::string pristine = root_ + "/pristine";
+  fs::copy(dir_, pristine, fs::copy_options::recursive);
+  struct Case {
+    std::string name;
+    std::function<void()> damage;
+    std::string expect;  // "kind:path" that must be among the findings
+  };
+  const std::vector<Case> cases = {
+      {"extra_file", [&] { Write(dir_ + "/extra_file", "This is an extra file.\n"); }, "extra:extra_file"},
+      {"extra_in_db", [&] { Write(dir_ + "/base/1/extra_ts_file", "x\n"); }, "extra:base/1/extra_ts_file"},
+      {"missing_file", [&] { fs::remove(dir_ + "/pg_xact/0000"); }, "missing:pg_xact/0000"},
+      {"missing_dir", [&] { fs::remove_all(dir_ + "/base/1"); }, "missing:base/1/16384"},
+      {"append_to_file", [&] { Write(dir_ + "/global/pg_control", Control(kSysid, 1) + "x"); },
+       "size:global/pg_control"},
+      {"truncate_file", [&] { Write(dir_ + "/global/pg_control", ""); }, "size:global/pg_control"},
+      {"replace_file", [&] { Write(dir_ + "/PG_VERSION", "qq\n"); }, "checksum:PG_VERSION"},
+      {"bad_manifest", [&] { Write(dir_ + "/backup_manifest", Read(dir_ + "/backup_manifest") + "\n"); },
+       "manifest:backup_manifest"},
+      {"truncated_manifest",
+       [&] {
+         std::string m = Read(dir_ + "/backup_manifest");
+         Write(dir_ + "/backup_manifest", m.substr(0, m.size() / 2));
+       },
+       "manifest:backup_manifest"},
+      {"no_manifest", [&] { fs::remove(dir_ + "/backup_manifest"); }, "manifest:backup_manifest"},
+      {"missing_wal", [&] { fs::remove(dir_ + "/pg_wal/000000010000000000000002"); },
+       "wal-missing:000000010000000000000002"},
+      {"garbled_wal", [&] { Write(dir_ + "/pg_wal/000000010000000000000002", std::string(kSeg, 'w')); },
+       "wal-header:pg_wal/000000010000000000000002"},
+      {"foreign_wal", [&] { Write(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20, 42)); },
+       "wal-sysid:pg_wal/000000010000000000000002"},
+      {"pg_control_crc",
+       [&] {
+         std::string c = Control(kSysid, 1);
+         c[100] ^= 1;  // same size: the manifest checksum and the CRC both catch it
+         Write(dir_ + "/global/pg_control", c);
+       },
+       "control:global/pg_control"},
+      // Exempt as in pg_verifybackup: never findings.
+      {"exempt", [&] { Write(dir_ + "/standby.signal", ""); Write(dir_ + "/postgresql.auto.conf", "changed"); }, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    fs::remove_all(dir_);
+    fs::copy(pristine, dir_, fs::copy_options::recursive);
+    c.damage();
+    BackupVerification v = Verify();
+    const std::string kinds = Kinds(v);
+    if (c.expect.empty()) {
+      EXPECT_TRUE(v.Verified()) << kinds;
+      continue;
+    }
+    EXPECT_FALSE(v.Verified());
+    EXPECT_NE((" " + kinds + " ").find(" " + c.expect + " "), std::string::npos) << kinds;
+    EXPECT_NE(BackupText(v).find("❌ NOT VERIFIED"), std::string::npos);
+    EXPECT_NE(BackupPrometheus(v).find("vouch_backup_verified{dir=\"" + dir_ + "\"} 0"), std::string::npos);
+    // A failed run carries the last success over, or leaves it out.
+    EXPECT_EQ(BackupPrometheus(v).find("last_success_timestamp_seconds{"), std::string::npos);
+    EXPECT_NE(BackupPrometheus(v, 1600000000.0).find("last_success_timestamp_seconds{dir=\"" + dir_ + "\"} 1600000000"),
+              std::string::npos);
+  }
+}
+
+TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
+  WriteManifest(dir_, "CRC32C");
+  std::string rel = Read(dir_ + "/base/1/16384");
+  rel[2 * kPgBlockSize + 5000] ^= 0x01;  // one bit of block 2
+  Write(dir_ + "/base/1/16384", rel);
+  BackupVerification v = Verify();
+  EXPECT_FALSE(v.Verified());
+  EXPECT_EQ(Kinds(v), "checksum:base/1/16384 page:base/1/16384");
+  const auto& page = v.findings[1];
+  EXPECT_NE(page.detail.find("block 2: checksum "), std::string::npos) << page.detail;
+  EXPECT_NE(page.detail.find("expected"), std::string::npos);
+  EXPECT_EQ(v.pages_bad, 1u);
+  // Segment 1 of relation 16385: block numbers continue at 131072.
+  std::string seg1 = Read(dir_ + "/base/1/16385.1");
+  Write(dir_ + "/base/1/16385.1", Page(0, 5));  // a valid page, but for block 0
+  WriteManifest(dir_, "CRC32C");
+  v = Verify();
+  EXPECT_EQ(Kinds(v), "page:base/1/16384 page:base/1/16385.1");
+  EXPECT_NE(v.findings[1].detail.find("block 131072: "), std::string::npos) << v.findings[1].detail;
+  // Checksums off in pg_control: pages are not judged.
+  Write(dir_ + "/global/pg_control", Control(kSysid, 0));
+  Write(dir_ + "/base/1/16385.1", seg1);
+  WriteManifest(dir_, "CRC32C");
+  v = Verify();
+  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_FALSE(v.data_checksums);
+  ASSERT_FALSE(v.notes.empty());
+  EXPECT_NE(v.notes[0].find("data checksums off"), std::string::npos);
+}
+
+// A CRC32C file larger than two parts is read by several threads and its
+// parts' CRCs combined; a sparse relation file of new pages is valid.
+TEST_F(VerifyBackupTest, LargeFileSplitAcrossThreads) {
+  const std::string big = dir_ + "/base/1/99999";
+  Write(big, "");
+  ASSERT_EQ(truncate(big.c_str(), (uint64_t{140} << 20) + 8192), 0);
+  WriteManifest(dir_, "CRC32C");
+  for (int jobs : {1, 3}) {
+    VerifyBackupOptions o;
+    o.jobs = jobs;
+    o.page_checksums = true;
+    BackupVerification v = Verify(o);
+    EXPECT_TRUE(v.Verified()) << Kinds(v);
+    EXPECT_EQ(v.pages_new, 1u + (140u << 20) / 8192 + 1);
+  }
+  // One changed byte in the middle part.
+  int fd = open(big.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, "z", 1, 100 << 20), 1);
+  close(fd);
+  VerifyBackupOptions o;
+  o.jobs = 3;
+  BackupVerification v = Verify(o);
+  EXPECT_EQ(Kinds(v), "checksum:base/1/99999");
+}
+
+TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
+  WriteManifest(dir_, "CRC32C");
+  const std::string archive = root_ + "/archive";
+  fs::create_directories(archive);
+  fs::rename(dir_ + "/pg_wal/000000010000000000000002", archive + "/000000010000000000000002");
+  VerifyBackupOptions o;
+  o.jobs = 2;
+  o.wal_archives = {archive};
+  BackupVerification v = Verify(o);
+  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_EQ(v.wal.sources.size(), 2u);
+  // Through 0/4000010: segments 3 and 4 are needed too, and all of 2.
+  o.until_lsn = "0/4000010";
+  v = Verify(o);
+  EXPECT_NE(Kinds(v).find("wal-header:" + archive + "/000000010000000000000002"), std::string::npos) << Kinds(v);
+  Write(archive + "/000000010000000000000002", Segment(1, 2, kSeg));
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "wal-missing:000000010000000000000003");
+  EXPECT_NE(v.findings[0].detail.find("segments 000000010000000000000003 through 000000010000000000000004 (2)"),
+            std::string::npos)
+      << v.findings[0].detail;
+  EXPECT_EQ(v.wal.segments_required, 3u);
+  EXPECT_EQ(v.wal.segments_missing, 2u);
+  Write(archive + "/000000010000000000000003", Segment(1, 3, kSeg));
+  Write(archive + "/000000010000000000000004", Segment(1, 4, 8192));  // written up to 0/4002000
+  v = Verify(o);
+  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_EQ(v.wal.last_segment, "000000010000000000000004");
+  // A timeline switch at 0/3800000 to timeline 2: segment 3 is read from
+  // timeline 2's file (a copy of timeline 1's up to the switch), then 4.
+  Write(archive + "/00000002.history", "1\t0/3800000\tno recovery target specified\n");
+  Write(archive + "/000000020000000000000003", Segment(1, 3, kSeg));
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "wal-missing:000000020000000000000004");
+  Write(archive + "/000000020000000000000004", Segment(2, 4, 8192));
+  v = Verify(o);
+  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_EQ((v.wal.timelines), (std::vector<uint32_t>{1, 2}));
+  // The latest timeline branched off before the backup ended.
+  Write(archive + "/00000003.history", "1\t0/2000050\tbefore the backup's end\n");
+  v = Verify(o);
+  EXPECT_NE(Kinds(v).find("wal-timeline:" + archive + "/00000003.history"), std::string::npos) << Kinds(v);
+  // A page of a timeline-1 segment claims timeline 2.
+  fs::remove(archive + "/00000003.history");
+  std::string seg = Segment(1, 2, 1 << 20);
+  const uint32_t two = 2;
+  std::memcpy(&seg[4], &two, 4);
+  Write(archive + "/000000010000000000000002", seg);
+  o.until_lsn.reset();
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "wal-timeline:" + archive + "/000000010000000000000002");
+  o.skip_wal = true;
+  EXPECT_TRUE(Verify(o).Verified());
+}
+
+TEST_F(VerifyBackupTest, ChecksumSidecar) {
+  WriteManifest(dir_, "CRC32C");
+  const std::string sidecar = dir_ + "/SHA256SUMS";
+  Write(sidecar, Digest("SHA256", "15\n") + "  PG_VERSION\n");
+  VerifyBackupOptions o;
+  o.checksums = sidecar;
+  BackupVerification v = Verify(o);
+  EXPECT_TRUE(v.Verified()) << Kinds(v);  // the sidecar inside the backup is not an extra file
+  ASSERT_TRUE(v.checksums);
+  EXPECT_TRUE(v.checksums->AllOk());
+  Write(sidecar, Digest("SHA256", "16\n") + "  PG_VERSION\n" + Digest("SHA256", "") + "  gone\n");
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "sidecar:" + dir_ + "/PG_VERSION sidecar:" + dir_ + "/gone");
+}
+
+TEST_F(VerifyBackupTest, Errors) {
+  WriteManifest(dir_, "CRC32C");
+  VerifyBackupOptions o;
+  EXPECT_EQ(VerifyBackup(root_ + "/nope", o).status().code(), StatusCode::kIoError);
+  EXPECT_EQ(VerifyBackup(dir_ + "/PG_VERSION", o).status().code(), StatusCode::kInvalidArgument);
+  fs::create_directories(root_ + "/empty");
+  EXPECT_EQ(VerifyBackup(root_ + "/empty", o).status().code(), StatusCode::kUnsupported);
+  o.until_lsn = "later";
+  EXPECT_EQ(VerifyBackup(dir_, o).status().code(), StatusCode::kInvalidArgument);
+  o.until_lsn.reset();
+  o.wal_archives = {root_ + "/no_archive"};
+  EXPECT_EQ(VerifyBackup(dir_, o).status().code(), StatusCode::kInvalidArgument);
+  o.wal_archives.clear();
+  o.checksums = root_ + "/no_sidecar";
+  EXPECT_EQ(VerifyBackup(dir_, o).status().code(), StatusCode::kIoError);
+}
+
+}  // namespace
+}  // namespace vouch
