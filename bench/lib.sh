@@ -1,26 +1,69 @@
+# shellcheck shell=bash
 # Shared by the end-to-end benchmark scripts: a throwaway cluster with the
-# drill dataset, timing, and one report line per comparison. Source it.
-VOUCH=build/cli/vouch
-GEN=build/bench/gen/vouch-gen
-[ -x "$VOUCH" ] && [ -x "$GEN" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 2; }
+# drill dataset, timing, and one report line per comparison. Source it from
+# the repository root. VOUCH_BUILD_DIR names the build tree (default build;
+# BUILD is read too, for bench/backup_verify.sh).
+BUILD_DIR=${VOUCH_BUILD_DIR:-${BUILD:-build}}
+VOUCH=$BUILD_DIR/cli/vouch
+GEN=$BUILD_DIR/bench/gen/vouch-gen
+MICROBENCH=$BUILD_DIR/bench/vouch_microbench
+[ -x "$VOUCH" ] && [ -x "$GEN" ] || { echo "build first: cmake -S . -B $BUILD_DIR && cmake --build $BUILD_DIR (or set VOUCH_BUILD_DIR)" >&2; exit 2; }
 
-# bench_cluster_with_data SCALE: starts a cluster in $work/pg, loads database "bench".
-bench_cluster_with_data() {
+# Everything the scripts start lives in $work; one EXIT trap removes it and
+# stops the cluster. bench_on_exit CMD adds a command to run first.
+bench_exit_cmds=""
+bench_cleanup() {
+  eval "$bench_exit_cmds"
+  if [ -n "${work:-}" ]; then
+    scripts/pgcluster.sh stop "$work/pg" >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
+}
+bench_on_exit() { bench_exit_cmds+="$1"$'\n'; }
+bench_workdir() {
+  [ -n "${work:-}" ] && return 0
   work=$(mktemp -d)
-  chmod 755 "$work"
-  trap 'scripts/pgcluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-  scripts/pgcluster.sh start "$work/pg" >/dev/null
-  eval "$(scripts/pgcluster.sh env "$work/pg")"
-  PATH="$PG_BINDIR:$PATH"
-  createdb bench
-  echo "generating scale $1 ..." >&2
-  "$GEN" --scale "$1" --dbname bench 2>/dev/null
+  chmod 755 "$work"  # the server may run as another user (postgres, as root)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# bench_cluster_with_data SCALE [DBNAME=bench]: starts a cluster in $work/pg
+# (once), loads the drill dataset into DBNAME.
+bench_cluster_with_data() {
+  local db=${2:-bench}
+  bench_workdir
+  if [ ! -f "$work/pg/env" ]; then
+    scripts/pgcluster.sh start "$work/pg" >/dev/null
+    eval "$(scripts/pgcluster.sh env "$work/pg")"
+    PATH="$PG_BINDIR:$PATH"
+  fi
+  createdb "$db"
+  echo "generating scale $1 into $db ..." >&2
+  "$GEN" --scale "$1" --dbname "$db" 2>/dev/null
 }
 
 bench_now() { date +%s.%N; }
 # Prints the wall seconds of a shell command line.
 bench_time() { local t0 t1; t0=$(bench_now); bash -c "$1" >/dev/null; t1=$(bench_now); awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f\n", b - a}'; }
-bench_stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[1], a[int((NR+1)/2)]}'; }
+# bench_time_rss CMD [ERRFILE]: runs a shell command line (stdout discarded,
+# stderr to ERRFILE, default /dev/null) and prints "SECONDS PEAK_RSS_KB RC".
+# The peak RSS is that of the largest process of the command (GNU time's %M:
+# the rusage of waited-for descendants), not of a server it talks to.
+bench_time_rss() {
+  local t0 t1 rss rc=0 f
+  f=$(mktemp)
+  t0=$(bench_now)
+  /usr/bin/time -f %M -o "$f" bash -c "$1" >/dev/null 2>"${2:-/dev/null}" || rc=$?
+  t1=$(bench_now)
+  rss=$(tail -n 1 "$f")
+  rm -f "$f"
+  [[ $rss =~ ^[0-9]+$ ]] || rss=0
+  awk -v a="$t0" -v b="$t1" -v m="$rss" -v rc="$rc" 'BEGIN{printf "%.4f %d %d\n", b - a, m, rc}'
+}
+# Reads seconds, one a line; prints "MIN MEDIAN" (of an even count, the mean of the middle two).
+bench_stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[1], (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+bench_machine() { echo "$(nproc) cores;$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; }
 
 # bench_report NAME BASELINE_CMD VOUCH_CMD BYTES [TARGET [faster]]: runs both
 # REPS times, alternating; prints min/median and the median ratio. With
