@@ -91,6 +91,9 @@ shared_buffers = 256MB
 maintenance_work_mem = 256MB
 wal_level = replica
 max_wal_senders = 4
+# The base-backup tests copy WAL segments out of pg_wal: keep recent ones
+# from being recycled by checkpoints that other tests cause meanwhile.
+wal_keep_size = 1GB
 CONF
   if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$top/server.log" start >/dev/null; then
     cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
