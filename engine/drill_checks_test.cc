@@ -1,9 +1,12 @@
 // The drill's parsers: timestamps (against GNU date as the reference),
-// durations, --fk and column references.
+// durations, --fk and column references; the observer's gap checks on rows
+// fed to it directly.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <deque>
 #include <string>
+#include <vector>
 
 #include "vouch/engine/drill_checks.h"
 
@@ -100,6 +103,117 @@ TEST(DrillParse, ColumnRefs) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(std::get<0>(*q), "ops");
   for (const char* bad : {"seq", ".seq", "t.", "a.b.c.d"}) EXPECT_FALSE(ParseColumnRef(bad).ok()) << bad;
+}
+
+// A source with no rows of its own: the tests hand the observer chunks.
+class NoRowsReader final : public TableStreamReader {
+ public:
+  Result<bool> NextChunk(RowChunk&, size_t) override { return false; }
+  const std::deque<TableInfo>& tables() const override { return tables_; }
+  const SourceInfo& source_info() const override { return info_; }
+
+ private:
+  std::deque<TableInfo> tables_;
+  SourceInfo info_;
+};
+
+TableInfo MakeTable(std::string name, std::vector<std::string> columns, std::vector<std::string> time_columns) {
+  TableInfo t;
+  t.schema = "public";
+  t.name = std::move(name);
+  t.columns = std::move(columns);
+  t.time_columns = std::move(time_columns);
+  return t;
+}
+
+// Scans `rows` (COPY text, each ending in '\n') as one chunk and folds it.
+void Feed(DrillObserver& observer, const TableInfo& table, uint32_t index, const std::string& rows) {
+  RowChunk chunk;
+  chunk.table = &table;
+  chunk.table_index = index;
+  chunk.data.assign(rows.begin(), rows.end());
+  chunk.size = rows.size();
+  observer.Fold(index, observer.Scan(chunk));
+}
+
+CheckOptions WindowOptions() {
+  CheckOptions o;
+  o.catalog_fks = false;
+  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
+  o.gap_threshold = 10;  // every gap below is shorter: only the window makes one suspicious
+  o.recovery_window = std::make_pair(*ParseTimestampText("2025-06-01 00:00:00+00"),
+                                     *ParseTimestampText("2025-06-30 00:00:00+00"));
+  return o;
+}
+
+TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
+  CheckOptions o = WindowOptions();
+  o.gap_columns = {"events.id", "late.id"};
+  DrillObserver observer(o);
+  NoRowsReader reader;
+  ASSERT_TRUE(observer.BeginSource(reader).ok());
+  TableInfo events = MakeTable("events", {"id", "at"}, {"at"});
+  TableInfo late = MakeTable("late", {"id", "at"}, {"at"});
+  ASSERT_TRUE(observer.BeginTable(events, 0).ok());
+  ASSERT_TRUE(observer.BeginTable(late, 1).ok());
+  // events: 4 is missing between two rows written inside the window; 8..9
+  // are missing between rows written before it.
+  Feed(observer, events, 0,
+       "1\t2025-01-01 00:00:00+00\n2\t2025-01-02 00:00:00+00\n3\t2025-06-10 00:00:00+00\n"
+       "5\t2025-06-11 00:00:00+00\n6\t2025-06-12 00:00:00+00\n7\t2025-02-01 00:00:00+00\n"
+       "10\t2025-02-02 00:00:00+00\n");
+  // late: no row inside the window, so its short gap stays unsuspicious.
+  Feed(observer, late, 1, "1\t2025-01-01 00:00:00+00\n3\t2025-01-02 00:00:00+00\n");
+  auto checks = observer.Finish("", DigestOptions());
+  ASSERT_TRUE(checks.ok()) << checks.status().message();
+  ASSERT_EQ(checks->gaps.size(), 2u);
+  const GapCheck& e = checks->gaps[0];
+  EXPECT_EQ(e.table, "events");
+  EXPECT_EQ(e.result.gaps, 2u);
+  EXPECT_EQ(e.result.suspicious, 1u);  // 4, not 8..9
+  const GapCheck& l = checks->gaps[1];
+  EXPECT_EQ(l.table, "late");
+  EXPECT_EQ(l.result.gaps, 1u);
+  EXPECT_EQ(l.result.suspicious, 0u);
+}
+
+TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
+  CheckOptions o = WindowOptions();
+  ChainSpec spec;
+  spec.genesis.clear();  // the hashes are not under test: links fail, seqs still count
+  o.chains = {spec};
+  o.gap_columns = {"audit_log.n"};
+  DrillObserver observer(o);
+  NoRowsReader reader;
+  ASSERT_TRUE(observer.BeginSource(reader).ok());
+  TableInfo audit = MakeTable("audit_log", {"seq", "prev_hash", "hash", "ts", "actor", "action", "payload", "n"}, {"ts"});
+  ASSERT_TRUE(observer.BeginTable(audit, 0).ok());
+  // seq 4 is missing between rows written before the window; the rows inside
+  // it (seq 6..8) carry n 1, 3, 4, so n's 2 is missing inside the window and
+  // its 5..9 outside. Neither column's values may widen the other's window.
+  std::string rows;
+  const struct {
+    int seq;
+    const char* ts;
+    int n;
+  } links[] = {{1, "2025-01-01", 10}, {2, "2025-01-02", 11}, {3, "2025-01-03", 12}, {5, "2025-01-05", 13},
+               {6, "2025-06-10", 1},  {7, "2025-06-11", 3},  {8, "2025-06-12", 4}};
+  for (const auto& l : links) {
+    rows += std::to_string(l.seq) + "\tab\tcd\t" + l.ts + " 00:00:00+00\tal\tinsert\t{}\t" + std::to_string(l.n) + "\n";
+  }
+  Feed(observer, audit, 0, rows);
+  auto checks = observer.Finish("", DigestOptions());
+  ASSERT_TRUE(checks.ok()) << checks.status().message();
+  ASSERT_EQ(checks->chains.size(), 1u);
+  const ChainCheck& c = checks->chains[0];
+  ASSERT_TRUE(c.found);
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  EXPECT_EQ(c.gaps.gaps, 1u);
+  EXPECT_EQ(c.gaps.suspicious, 0u);  // seq 4 lies outside the window's seqs 6..8
+  ASSERT_EQ(checks->gaps.size(), 1u);
+  const GapCheck& g = checks->gaps[0];
+  EXPECT_EQ(g.result.gaps, 2u);
+  EXPECT_EQ(g.result.suspicious, 1u);  // n 2 lies inside the window's n 1..4
 }
 
 }  // namespace

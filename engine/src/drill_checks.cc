@@ -16,8 +16,6 @@
 namespace vouch {
 namespace {
 
-constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
-
 std::string Unqualify(const std::string& schema, const std::string& name) {
   return QualifiedTableName(schema, name);
 }
@@ -318,7 +316,6 @@ namespace {
 struct TimeAcc {
   uint64_t values = 0, nulls = 0, future = 0, in_window = 0, invalid = 0;
   int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
-  int64_t window_seq_min = std::numeric_limits<int64_t>::max(), window_seq_max = std::numeric_limits<int64_t>::min();
   std::vector<std::string> future_samples;
   void Merge(const TimeAcc& o, size_t max_samples) {
     values += o.values;
@@ -328,11 +325,28 @@ struct TimeAcc {
     invalid += o.invalid;
     min = std::min(min, o.min);
     max = std::max(max, o.max);
-    window_seq_min = std::min(window_seq_min, o.window_seq_min);
-    window_seq_max = std::max(window_seq_max, o.window_seq_max);
     for (const auto& s : o.future_samples) {
       if (future_samples.size() < max_samples) future_samples.push_back(s);
     }
+  }
+};
+
+// The values a sequence (chain seq or --gap-column) took on rows whose record
+// time lies inside the recovery window, as one inclusive range: each sequence
+// keeps its own, since a gap report is suspicious only against its own values.
+struct SeqWindow {
+  int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
+  void Add(int64_t v) {
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+  void Merge(const SeqWindow& o) {
+    min = std::min(min, o.min);
+    max = std::max(max, o.max);
+  }
+  std::optional<std::pair<int64_t, int64_t>> Range() const {
+    if (min > max) return std::nullopt;
+    return std::make_pair(min, max);
   }
 };
 
@@ -349,12 +363,13 @@ struct ChainState {
   std::unique_ptr<LinkVerifier> verifier;
   std::unique_ptr<ChainContinuity> continuity;
   SeqGapTracker gaps;
-  int64_t window_seq_min = std::numeric_limits<int64_t>::max(), window_seq_max = std::numeric_limits<int64_t>::min();
+  SeqWindow window;
 };
 
 struct GapState {
   GapCheck check;
   SeqGapTracker tracker;
+  SeqWindow window;
 };
 
 struct TablePlan {
@@ -388,8 +403,9 @@ struct ChunkPartial final : RowObserver::Partial {
   std::vector<std::string> bad_link_samples;
   int64_t head_seq = std::numeric_limits<int64_t>::min();
   std::string head_hash;
-  int64_t window_seq_min = std::numeric_limits<int64_t>::max(), window_seq_max = std::numeric_limits<int64_t>::min();
+  SeqWindow chain_window;
   std::vector<std::vector<int64_t>> gap_values;  // per plan.gaps
+  std::vector<SeqWindow> gap_windows;            // per plan.gaps
   std::vector<uint64_t> gap_bad;
   std::vector<std::vector<uint64_t>> parent_hashes;  // per plan.fk_parent
   std::vector<std::vector<uint64_t>> child_hashes;   // per plan.fk_child
@@ -589,6 +605,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
   std::string keybuf;
   part->times.resize(plan->time_cols.size());
   part->gap_values.resize(plan->gaps.size());
+  part->gap_windows.resize(plan->gaps.size());
   part->gap_bad.resize(plan->gaps.size());
   part->parent_hashes.resize(plan->fk_parent.size());
   part->child_hashes.resize(plan->fk_child.size());
@@ -605,7 +622,10 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
     std::string_view row(p, static_cast<size_t>(nl - p));
     p = nl + 1;
     ++part->rows;
-    int64_t record_time = kNoTime;
+    // The row's record time (its table's record column) lies inside the
+    // recovery window: its chain seq and gap-column values are "written in
+    // the window".
+    bool in_window = false;
     if (fields) {
       SplitCopyRow(row, f);
       if (f.size() != plan->table->columns.size()) continue;  // the digest pass reports malformed rows
@@ -630,9 +650,9 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
             a.future_samples.push_back(DescribeRow(f, *plan->table, plan->key_cols, {plan->time_cols[k]}));
           }
         }
-        if (static_cast<int>(k) == plan->record) {
-          record_time = *us;
-          if (window && *us >= window->first && *us <= window->second) ++a.in_window;
+        if (static_cast<int>(k) == plan->record && window && *us >= window->first && *us <= window->second) {
+          in_window = true;
+          ++a.in_window;
         }
       }
       for (size_t k = 0; k < plan->gaps.size(); ++k) {
@@ -644,10 +664,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
           continue;
         }
         part->gap_values[k].push_back(x);
-        if (record_time != kNoTime && window && record_time >= window->first && record_time <= window->second) {
-          part->window_seq_min = std::min(part->window_seq_min, x);
-          part->window_seq_max = std::max(part->window_seq_max, x);
-        }
+        if (in_window) part->gap_windows[k].Add(x);
       }
       bool null_ref;
       for (size_t k = 0; k < plan->fk_parent.size(); ++k) {
@@ -678,10 +695,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
         part->head_seq = link.seq;
         part->head_hash.assign(chain->verifier->StoredHash(row, scratch));
       }
-      if (record_time != kNoTime && window && record_time >= window->first && record_time <= window->second) {
-        part->window_seq_min = std::min(part->window_seq_min, link.seq);
-        part->window_seq_max = std::max(part->window_seq_max, link.seq);
-      }
+      if (in_window) part->chain_window.Add(link.seq);
     }
   }
   return part;
@@ -706,13 +720,13 @@ void DrillObserver::Fold(uint32_t index, std::unique_ptr<Partial> partial) {
       if (c.check.bad_row_samples.size() < s.options.max_samples) c.check.bad_row_samples.push_back(std::move(b));
     }
     if (!part->links.empty()) c.continuity->NoteHead(part->head_seq, part->head_hash);
-    c.window_seq_min = std::min(c.window_seq_min, part->window_seq_min);
-    c.window_seq_max = std::max(c.window_seq_max, part->window_seq_max);
+    c.window.Merge(part->chain_window);
   }
   for (size_t k = 0; k < plan->gaps.size(); ++k) {
     GapState& g = *s.gaps[plan->gaps[k].second];
     for (int64_t v : part->gap_values[k]) g.tracker.Add(v);
     g.check.non_integer += part->gap_bad[k];
+    g.window.Merge(part->gap_windows[k]);
   }
   for (size_t k = 0; k < plan->fk_parent.size(); ++k) {
     auto& dst = s.fks[plan->fk_parent[k].first]->parent_hashes;
@@ -848,7 +862,7 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
       c->check.result = c->continuity->Finish();
       GapOptions go;
       go.suspicious_size = std::max<uint64_t>(1, s.options.gap_threshold);
-      if (c->window_seq_min <= c->window_seq_max) go.window = std::make_pair(c->window_seq_min, c->window_seq_max);
+      go.window = c->window.Range();
       go.max_ranges = s.options.max_samples;
       c->check.gaps = c->gaps.Finish(go);
     }
@@ -857,6 +871,7 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
   for (auto& g : s.gaps) {
     GapOptions go;
     go.suspicious_size = std::max<uint64_t>(1, s.options.gap_threshold);
+    go.window = g->window.Range();
     go.max_ranges = s.options.max_samples;
     g->check.result = g->tracker.Finish(go);
     out.gaps.push_back(g->check);
