@@ -1,38 +1,25 @@
 // Text, JSON and Prometheus renderings of a BackupVerification.
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <map>
 #include <sstream>
 
+#include "report_format.h"
 #include "vouch/engine/verify_backup.h"
 #include "vouch/readers/wal.h"
 
 namespace vouch {
 namespace {
 
+using report_format::Bytes;
+using report_format::Mark;
+using report_format::Num;
+
 std::string Grouped(uint64_t v) {
   std::string s = std::to_string(v);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
   return s;
 }
-
-std::string Bytes(uint64_t b) {
-  char buf[32];
-  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1 << 30));
-  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1 << 20));
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1024);
-  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
-  return buf;
-}
-
-std::string Num(double v, const char* fmt) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-
-const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
 
 std::map<std::string, uint64_t> KindCounts(const BackupVerification& v) {
   std::map<std::string, uint64_t> m;
@@ -47,17 +34,6 @@ uint64_t CountOf(const std::map<std::string, uint64_t>& m, std::initializer_list
     if (it != m.end()) n += it->second;
   }
   return n;
-}
-
-std::string PromEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
 }
 
 constexpr size_t kTextFindings = 100;
@@ -224,48 +200,45 @@ std::string BackupJson(const BackupVerification& v) {
   j["jobs"] = v.jobs;
   j["seconds"] = v.seconds;
   j["finished_at"] = v.finished_at;
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return report_format::JsonDocument(j);
 }
 
 std::string BackupPrometheus(const BackupVerification& v, std::optional<double> previous_success) {
   std::ostringstream o;
-  const std::string label = "dir=\"" + PromEscape(v.dir) + "\"";
-  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
-      << name << "{" << label << "} " << value << "\n";
+  const std::string label = report_format::PromLabel("dir", v.dir);
+  auto metric = [&](const char* name, const char* help, const std::string& value) {
+    report_format::WriteGauge(o, name, help, label, value);
   };
-  metric("vouch_backup_verified", "gauge", "1 when the base backup verified with no findings, else 0.",
+  metric("vouch_backup_verified", "1 when the base backup verified with no findings, else 0.",
          v.Verified() ? "1" : "0");
-  metric("vouch_backup_files", "gauge", "Files listed in the backup manifest.", std::to_string(v.files_listed));
-  metric("vouch_backup_files_verified", "gauge", "Listed files present with their size and checksum.",
+  metric("vouch_backup_files", "Files listed in the backup manifest.", std::to_string(v.files_listed));
+  metric("vouch_backup_files_verified", "Listed files present with their size and checksum.",
          std::to_string(v.files_verified));
-  metric("vouch_backup_bytes", "gauge", "Bytes read and checked (decompressed), WAL included.",
-         std::to_string(v.bytes));
-  metric("vouch_backup_findings", "gauge", "Findings of the last verification.", std::to_string(v.findings.size()));
+  metric("vouch_backup_bytes", "Bytes read and checked (decompressed), WAL included.", std::to_string(v.bytes));
+  metric("vouch_backup_findings", "Findings of the last verification.", std::to_string(v.findings.size()));
   o << "# HELP vouch_backup_findings_by_kind Findings of the last verification by kind.\n"
     << "# TYPE vouch_backup_findings_by_kind gauge\n";
   for (const auto& [kind, n] : KindCounts(v)) {
-    o << "vouch_backup_findings_by_kind{" << label << ",kind=\"" << PromEscape(kind) << "\"} " << n << "\n";
+    o << "vouch_backup_findings_by_kind{" << label << "," << report_format::PromLabel("kind", kind) << "} " << n << "\n";
   }
-  metric("vouch_backup_pages_checked", "gauge", "Data pages whose checksum was verified.",
-         std::to_string(v.pages_checked));
-  metric("vouch_backup_wal_segments", "gauge", "WAL segments the backup needs that are present and valid.",
+  metric("vouch_backup_pages_checked", "Data pages whose checksum was verified.", std::to_string(v.pages_checked));
+  metric("vouch_backup_wal_segments", "WAL segments the backup needs that are present and valid.",
          std::to_string(v.wal.segments_verified));
-  metric("vouch_backup_wal_segments_missing", "gauge", "WAL segments the backup needs that were not found.",
+  metric("vouch_backup_wal_segments_missing", "WAL segments the backup needs that were not found.",
          std::to_string(v.wal.segments_missing));
-  metric("vouch_backup_verify_seconds", "gauge", "Wall time of the last verification.", Num(v.seconds, "%.3f"));
-  metric("vouch_backup_last_run_timestamp_seconds", "gauge", "Unix time the last verification finished.",
+  metric("vouch_backup_verify_seconds", "Wall time of the last verification.", Num(v.seconds, "%.3f"));
+  metric("vouch_backup_last_run_timestamp_seconds", "Unix time the last verification finished.",
          Num(v.finished_at, "%.3f"));
   std::optional<double> success = v.Verified() ? std::optional<double>(v.finished_at) : previous_success;
   if (success) {
-    metric("vouch_backup_last_success_timestamp_seconds", "gauge",
+    metric("vouch_backup_last_success_timestamp_seconds",
            "Unix time of the last verification that found the backup intact.", Num(*success, "%.3f"));
   }
   return o.str();
 }
 
 std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir) {
-  const std::string prefix = "vouch_backup_last_success_timestamp_seconds{dir=\"" + PromEscape(dir) + "\"} ";
+  const std::string prefix = "vouch_backup_last_success_timestamp_seconds{" + report_format::PromLabel("dir", dir) + "} ";
   size_t pos = 0;
   while (pos < textfile.size()) {
     size_t nl = textfile.find('\n', pos);

@@ -18,10 +18,13 @@
 #include <mutex>
 #include <sstream>
 
+#include "report_format.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch {
 namespace {
+
+using report_format::Bytes;
 
 struct Entry {
   std::string name, path;
@@ -89,26 +92,6 @@ std::string Hours(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
   return buf;
-}
-
-std::string Bytes(uint64_t b) {
-  char buf[32];
-  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1 << 30));
-  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1 << 20));
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1024);
-  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
-  return buf;
-}
-
-std::string PromEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -280,12 +263,11 @@ std::string NightlyText(const NightlyReport& r) {
   std::ostringstream o;
   o << "Newest backup in " << r.parent_dir << ": " << (r.newest.empty() ? "none" : r.newest) << "\n";
   for (const auto& c : r.checks) {
-    o << (c.ok ? "✅ " : "❌ ") << c.kind;
+    o << report_format::Mark(c.ok) << " " << c.kind;
     if (!c.subject.empty()) o << " " << c.subject;
     o << ": " << c.detail << "\n";
   }
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
+  const std::string secs = report_format::Num(r.seconds, "%.2f");
   if (r.Ok()) o << "Status: ✅ PASSED (" << r.checks.size() << " checks, " << secs << " s)\n";
   else o << "Status: ❌ FAILED (" << r.Failed() << " of " << r.checks.size() << " checks failed, " << secs << " s)\n";
   return o.str();
@@ -313,21 +295,16 @@ std::string NightlyJson(const NightlyReport& r) {
   j["failed"] = r.Failed();
   j["seconds"] = r.seconds;
   j["finished_at"] = r.finished_at;
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return report_format::JsonDocument(j);
 }
 
 std::string NightlyPrometheus(const NightlyReport& r) {
   std::ostringstream o;
-  const std::string label = "dir=\"" + PromEscape(r.parent_dir) + "\"";
+  const std::string label = report_format::PromLabel("dir", r.parent_dir);
   auto metric = [&](const char* name, const char* help, const std::string& value) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
-      << name << "{" << label << "} " << value << "\n";
+    report_format::WriteGauge(o, name, help, label, value);
   };
-  auto num = [](double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return std::string(buf);
-  };
+  auto num = [](double v) { return report_format::Num(v, "%.3f"); };
   metric("vouch_nightly_backup_ok", "1 when every check of the newest backup passed, else 0.", r.Ok() ? "1" : "0");
   metric("vouch_nightly_backup_checks_failed", "Checks of the newest backup that failed.", std::to_string(r.Failed()));
   metric("vouch_nightly_backup_age_seconds", "Age of the newest backup.", num(r.newest.empty() ? 0 : r.age_seconds));

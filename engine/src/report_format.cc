@@ -1,0 +1,49 @@
+#include "report_format.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace vouch::report_format {
+
+const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
+
+std::string Bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1 << 30));
+  else if (b >= (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1 << 20));
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1024);
+  else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+std::string Num(double v, const char* fmt) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string JsonDocument(const nlohmann::ordered_json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string PromLabel(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void WriteGauge(std::ostream& o, std::string_view name, std::string_view help, std::string_view labels,
+                std::string_view value) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+    << name << "{" << labels << "} " << value << "\n";
+}
+
+}  // namespace vouch::report_format

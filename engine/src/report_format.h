@@ -1,0 +1,37 @@
+// Pieces shared by the text, JSON and Prometheus renderings of the engine's
+// reports (verify-backup, nightly-backup) (internal). Each one fixes a byte
+// format that scripts and dashboards read, so both reports stay alike.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace vouch::report_format {
+
+// "✅" or "❌".
+const char* Mark(bool ok);
+
+// A size for people: "512 bytes", "1.5 KB", "20.0 MB", "3.2 GB" (binary units).
+std::string Bytes(uint64_t b);
+
+// `v` through printf format `fmt`, which takes one double ("%.3f").
+std::string Num(double v, const char* fmt);
+
+// `doc` pretty-printed with two-space indents and a final newline; invalid
+// UTF-8 in strings becomes U+FFFD rather than an exception.
+std::string JsonDocument(const nlohmann::ordered_json& doc);
+
+// A Prometheus label pair, name="value", the value escaped as the text
+// exposition format requires (backslash, double quote, newline).
+std::string PromLabel(std::string_view name, std::string_view value);
+
+// One gauge in the text exposition format: its HELP and TYPE lines and a
+// sample with `labels` (as PromLabel makes them).
+void WriteGauge(std::ostream& o, std::string_view name, std::string_view help, std::string_view labels,
+                std::string_view value);
+
+}  // namespace vouch::report_format
