@@ -7,19 +7,23 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "backup_wal.h"
@@ -280,6 +284,26 @@ void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const 
   ++sh.files_checksummed;
 }
 
+// Runs fn(k) for k in [0, n), in that order of start, on `jobs` threads:
+// each thread takes the next k when it is free (list scheduling). With the
+// work sorted largest first, one big file cannot end up queued behind many
+// small ones on the same thread, which tbb::parallel_for's range splitting
+// allows (measured: one thread did 97% of a 1 GB backup with --jobs 2).
+template <typename Fn>
+void RunInOrder(int jobs, size_t n, Fn&& fn) {
+  const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), std::max<size_t>(n, 1)));
+  std::atomic<size_t> next{0};
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(
+        0, threads, 1,
+        [&](int) {
+          for (size_t k = next.fetch_add(1); k < n; k = next.fetch_add(1)) fn(k);
+        },
+        tbb::simple_partitioner());
+  });
+}
+
 // ---------------------------------------------------------------- plain
 
 struct DiskFile {
@@ -335,8 +359,103 @@ struct Piece {
   Status error;
 };
 
+// Where a read of a byte range stopped: its end, the end of the file, or an
+// error (errno) at `offset`.
+struct ReadEnd {
+  uint64_t offset = 0;
+  int error = 0;
+};
+
+// Reads [begin, end) of fd into buf, a block at a time, and passes each to
+// consume(p, n) in order.
+template <typename Consume>
+ReadEnd ReadRange(int fd, uint64_t begin, uint64_t end, char* buf, size_t cap, Consume&& consume) {
+  uint64_t off = begin;
+  while (off < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(cap, end - off));
+    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {off, errno};
+    if (n == 0) break;
+    consume(buf, static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
+  }
+  return {off, 0};
+}
+
+// ReadRange with a second thread reading ahead into a small ring of blocks,
+// so that copying out of the page cache overlaps the consumer's work. For a
+// file whose digest must be computed in order (SHA-2), the one thread that
+// hashes it is the run's critical path when the file is large: measured on a
+// 1 GB backup whose largest file is 752 MB, the copy was 17% of that thread.
+// The gain is smaller than that (medians of 7, --jobs 2: 0.69 s against
+// 0.72 s), as the hashing thread then reads blocks another core wrote; an
+// mmap of the file, with or without a thread faulting it in ahead, did no
+// better and would turn a file truncated under the reader into SIGBUS.
+template <typename Consume>
+ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
+  constexpr size_t kSlots = 4;
+  struct Slot {
+    std::vector<char> data = std::vector<char>(kBlock);
+    size_t n = 0;
+  };
+  std::array<Slot, kSlots> ring;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t filled = 0;  // slots written and not yet consumed
+  bool done = false;
+  ReadEnd result;
+  std::thread reader([&] {
+    size_t w = 0;
+    uint64_t off = begin;
+    ReadEnd r{off, 0};
+    while (off < end) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return filled < kSlots; });
+      }
+      Slot& s = ring[w];
+      s.n = 0;
+      r = ReadRange(fd, off, std::min<uint64_t>(end, off + kBlock), s.data.data(), kBlock,
+                    [&](const char*, size_t n) { s.n += n; });
+      off += s.n;
+      r.offset = off;
+      if (s.n > 0) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++filled;
+        cv.notify_all();
+      }
+      w = (w + 1) % kSlots;
+      if (r.error != 0 || s.n < std::min<uint64_t>(kBlock, end - (off - s.n))) break;  // error or end of file
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    result = r;
+    done = true;
+    cv.notify_all();
+  });
+  size_t c = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return filled > 0 || done; });
+      if (filled == 0) break;  // done, and every block consumed
+    }
+    consume(ring[c].data.data(), ring[c].n);
+    c = (c + 1) % kSlots;
+    std::lock_guard<std::mutex> lock(mu);
+    --filled;
+    cv.notify_all();
+  }
+  reader.join();
+  return result;
+}
+
+// Large whole files with an ordered digest get a read-ahead thread when the
+// run has more than one job (with --jobs 1 vouch stays on one core).
+constexpr uint64_t kReadAheadFrom = uint64_t{64} << 20;
+
 void RunPiece(const std::string& root, const FileJob& job, Piece& piece, std::vector<char>& buf,
-              const PageSettings& ps, bool whole_digest) {
+              const PageSettings& ps, bool whole_digest, bool read_ahead) {
   const std::string path = root + "/" + job.relpath;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -346,20 +465,14 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, std::ve
   posix_fadvise(fd, static_cast<off_t>(piece.begin), 0, POSIX_FADV_SEQUENTIAL);
   const ManifestChecksumType type = job.listed ? job.listed->checksum_type : ManifestChecksumType::kNone;
   StreamCheck sc(type, job.pages, job.segno, ps, piece.begin);
-  uint64_t off = piece.begin;
-  while (off < piece.end) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), piece.end - off));
-    ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      piece.error = IoError(path + ": read error at byte offset " + std::to_string(off) + ": " + std::strerror(errno));
-      break;
-    }
-    if (n == 0) break;
-    sc.Update(buf.data(), static_cast<size_t>(n));
-    off += static_cast<uint64_t>(n);
-  }
+  auto consume = [&](const char* p, size_t n) { sc.Update(p, n); };
+  const ReadEnd r = read_ahead ? ReadRangeAhead(fd, piece.begin, piece.end, consume)
+                               : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(), consume);
   ::close(fd);
+  if (r.error != 0) {
+    piece.error =
+        IoError(path + ": read error at byte offset " + std::to_string(r.offset) + ": " + std::strerror(r.error));
+  }
   if (piece.end == UINT64_MAX) sc.Finish();
   piece.bytes = sc.bytes();
   piece.crc = sc.crc();
@@ -427,14 +540,13 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return span(pieces[a]) > span(pieces[b]); });
 
   tbb::enumerable_thread_specific<std::vector<char>> buffers([] { return std::vector<char>(kBlock); });
-  tbb::task_arena arena(jobs);
-  arena.execute([&] {
-    tbb::parallel_for(size_t{0}, order.size(), size_t{1}, [&](size_t k) {
-      Piece& p = pieces[order[k]];
-      const FileJob& j = work[p.job];
-      const bool whole = p.begin == 0 && p.end == UINT64_MAX;
-      RunPiece(root, j, p, buffers.local(), sh.pages, whole);
-    });
+  RunInOrder(jobs, order.size(), [&](size_t k) {
+    Piece& p = pieces[order[k]];
+    const FileJob& j = work[p.job];
+    const bool whole = p.begin == 0 && p.end == UINT64_MAX;
+    const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
+                                j.listed->checksum_type != ManifestChecksumType::kNone;
+    RunPiece(root, j, p, buffers.local(), sh.pages, whole, jobs > 1 && whole && ordered_digest && j.size >= kReadAheadFrom);
   });
 
   // Join the parts of each file in order.
@@ -827,7 +939,6 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     Status error;
     std::mutex mu;
     tbb::enumerable_thread_specific<std::vector<char>> buffers([] { return std::vector<char>(kBlock); });
-    tbb::task_arena arena(v.jobs);
     // Largest first: base.tar usually dominates.
     std::vector<size_t> order(tars.size());
     std::vector<uint64_t> sizes(tars.size());
@@ -837,14 +948,12 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       if (stat((dir + "/" + tars[i].file).c_str(), &ts) == 0) sizes[i] = static_cast<uint64_t>(ts.st_size);
     }
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
-    arena.execute([&] {
-      tbb::parallel_for(size_t{0}, order.size(), size_t{1}, [&](size_t k) {
-        Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local());
-        if (!s.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (error.ok()) error = s;
-        }
-      });
+    RunInOrder(v.jobs, order.size(), [&](size_t k) {
+      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local());
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (error.ok()) error = s;
+      }
     });
     VOUCH_RETURN_IF_ERROR(error);
     control_bytes = std::move(cap.pg_control);
