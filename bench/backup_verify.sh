@@ -3,7 +3,8 @@
 # drill dataset at SCALE, verified by pg_verifybackup (the reference: one
 # thread, 4 KB reads) and by vouch, alternating, REPS repetitions:
 #   - a CRC32C manifest (pg_basebackup's default) and a SHA-256 manifest,
-#     vouch with --jobs JOBS against pg_verifybackup (target: vouch faster);
+#     vouch with --jobs JOBS against pg_verifybackup (target: vouch in at
+#     most 0.6x pg_verifybackup's wall time, issue 7);
 #   - vouch --jobs 1 against pg_verifybackup, the same work on one core;
 #   - for reference, vouch with --page-checksums too (pg_verifybackup never
 #     reads pages), and a tar-format (-Ft -z) backup, which PostgreSQL 15's
@@ -37,8 +38,8 @@ done
 echo "backup: $(awk -v b="$bytes" 'BEGIN{printf "%.0f MB", b/1e6}') plain ($(find "$work/crc" -type f | wc -l) files), $(du -sb "$work/tgz" | cut -f1) bytes as -Ft -z; $(nproc) cores;$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 # Reading from the page cache on both sides: one untimed pass warms it.
 cat "$work"/crc/base/*/* "$work"/sha/base/*/* >/dev/null 2>&1 || true
-bench_report "CRC32C -j$JOBS vs pg_vb" "pg_verifybackup -q $work/crc" "$VB $work/crc --jobs $JOBS --quiet" "$bytes" 1.0 faster
-bench_report "SHA256 -j$JOBS vs pg_vb" "pg_verifybackup -q $work/sha" "$VB $work/sha --jobs $JOBS --quiet" "$bytes" 1.0 faster
+bench_report "CRC32C -j$JOBS vs pg_vb" "pg_verifybackup -q $work/crc" "$VB $work/crc --jobs $JOBS --quiet" "$bytes" 0.6
+bench_report "SHA256 -j$JOBS vs pg_vb" "pg_verifybackup -q $work/sha" "$VB $work/sha --jobs $JOBS --quiet" "$bytes" 0.6
 bench_report "CRC32C -j1 vs pg_vb" "pg_verifybackup -q $work/crc" "$VB $work/crc --jobs 1 --quiet" "$bytes"
 bench_report "SHA256 -j1 vs pg_vb" "pg_verifybackup -q $work/sha" "$VB $work/sha --jobs 1 --quiet" "$bytes"
 bench_report "+pages -j$JOBS vs pg_vb" "pg_verifybackup -q $work/crc" "$VB $work/crc --jobs $JOBS --page-checksums --quiet" "$bytes"
