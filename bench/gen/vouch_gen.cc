@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "vouch/hashing/civil_date.h"
+
 namespace {
 
 struct Table {
@@ -80,18 +82,13 @@ struct Civil {
   unsigned m, d, hh, mm, ss, us;
 };
 Civil ToCivil(int64_t micros) {
-  int64_t secs = micros / 1000000;
-  unsigned us = static_cast<unsigned>(micros % 1000000);
-  int64_t days = secs / 86400, rem = secs % 86400;
-  // Howard Hinnant's civil_from_days.
-  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2), m, d, static_cast<unsigned>(rem / 3600), static_cast<unsigned>(rem % 3600 / 60),
-          static_cast<unsigned>(rem % 60), us};
+  using vouch::CivilDate, vouch::CivilFromDays, vouch::FloorDiv, vouch::FloorMod;
+  const int64_t secs = FloorDiv(micros, 1000000);
+  const unsigned us = static_cast<unsigned>(FloorMod(micros, 1000000));
+  const int64_t rem = FloorMod(secs, 86400);
+  const CivilDate c = CivilFromDays(FloorDiv(secs, 86400));
+  return {c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day), static_cast<unsigned>(rem / 3600),
+          static_cast<unsigned>(rem % 3600 / 60), static_cast<unsigned>(rem % 60), us};
 }
 void AppendTimestamptz(std::string& out, int64_t micros) {  // COPY input form
   Civil c = ToCivil(micros);

@@ -314,4 +314,10 @@ std::string DescribeChainSpec(const ChainSpec& spec) {
   return out;
 }
 
+std::pair<std::string, std::string> ChainTableName(const ChainSpec& spec) {
+  const size_t dot = spec.table.find('.');
+  if (dot == std::string::npos) return {"public", spec.table};
+  return {spec.table.substr(0, dot), spec.table.substr(dot + 1)};
+}
+
 }  // namespace vouch

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "digest_text.h"
+#include "vouch/hashing/civil_date.h"
 #include "vouch/chain/copy_text.h"
 
 namespace vouch {
@@ -34,32 +35,6 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* v) {
   }
   *v = x;
   return true;
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-void CivilFromDays(int64_t z, int* y, int* m, int* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = static_cast<int>(yoe + era * 400 + (*m <= 2));
-}
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
 // Writes v as exactly `width` digits.
@@ -126,10 +101,12 @@ bool AppendRenderedTimestamp(std::string_view s, TimestampRendering r, std::stri
   }
   if (offset != 0) {
     int64_t t = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t rem = t - days * 86400;
-    CivilFromDays(days, &y, &mo, &d);
-    if (y < 1 || y > 9999) return false;
+    const int64_t rem = FloorMod(t, 86400);
+    const CivilDate c = CivilFromDays(FloorDiv(t, 86400));
+    if (c.year < 1 || c.year > 9999) return false;
+    y = static_cast<int>(c.year);
+    mo = c.month;
+    d = c.day;
     h = static_cast<int>(rem / 3600);
     mi = static_cast<int>(rem / 60 % 60);
     sec = static_cast<int>(rem % 60);

@@ -101,11 +101,13 @@ bool DigestReport::Complete() const {
   return std::all_of(tables.begin(), tables.end(), [](const TableResult& t) { return t.not_hashed.empty(); });
 }
 
-void DigestReport::ComputeFinalHash() {
+void DigestReport::ComputeFinalHash() { final_hash = FinalHashWith({}); }
+
+Sha256Digest DigestReport::FinalHashWith(std::vector<FinalChainEntry> chains) const {
   std::vector<FinalTableEntry> entries;
   entries.reserve(tables.size());
   for (const auto& t : tables) entries.push_back({t.schema, t.name, t.digest.rows(), t.digest.sum()});
-  final_hash = FinalValidationHash(std::move(entries), {});
+  return FinalValidationHash(std::move(entries), std::move(chains));
 }
 
 Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options) {

@@ -46,21 +46,15 @@ std::string Seqs(const std::vector<int64_t>& v, uint64_t total) {
 // The final hash of one side: every table's digest and, with `chains`, every
 // verified chain's head (decoded digest bytes when the head is hex) and length.
 std::string FinalHash(const DigestReport& d, const SourceChecks& checks, bool with_chains) {
-  std::vector<FinalTableEntry> tables;
-  for (const auto& t : d.tables) tables.push_back({t.schema, t.name, t.digest.rows(), t.digest.sum()});
   std::vector<FinalChainEntry> chains;
   for (const auto& c : with_chains ? checks.chains : std::vector<ChainCheck>{}) {
     if (!c.found || !c.error.empty()) continue;
-    std::string schema = "public", table = c.spec.table;
-    if (size_t dot = table.find('.'); dot != std::string::npos) {
-      schema = table.substr(0, dot);
-      table = table.substr(dot + 1);
-    }
+    auto [schema, table] = ChainTableName(c.spec);
     std::string head = c.result.head_hash;
     if (auto raw = HexDecode(head)) head = *raw;
-    chains.push_back({schema, table, head, c.result.entries});
+    chains.push_back({std::move(schema), std::move(table), std::move(head), c.result.entries});
   }
-  Sha256Digest h = FinalValidationHash(std::move(tables), std::move(chains));
+  Sha256Digest h = d.FinalHashWith(std::move(chains));
   return HexEncode(h.data(), h.size());
 }
 

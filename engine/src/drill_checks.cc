@@ -11,24 +11,11 @@
 
 #include "vouch/chain/copy_text.h"
 #include "vouch/chain/link_verifier.h"
+#include "vouch/hashing/civil_date.h"
 #include "vouch/hashing/row_hash.h"
 
 namespace vouch {
 namespace {
-
-std::string Unqualify(const std::string& schema, const std::string& name) {
-  return QualifiedTableName(schema, name);
-}
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool Digits(std::string_view s, size_t pos, size_t n, unsigned* out) {
   if (pos + n > s.size()) return false;
@@ -171,24 +158,19 @@ std::optional<int64_t> ParseTimestampText(std::string_view s) {
 }
 
 std::string FormatTimestamp(int64_t us, bool with_micros) {
-  int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-  int64_t micros = us - secs * 1000000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
-  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
+  const int64_t secs = FloorDiv(us, 1000000);
+  const int64_t micros = FloorMod(us, 1000000);
+  const int64_t rem = FloorMod(secs, 86400);
+  const CivilDate c = CivilFromDays(FloorDiv(secs, 86400));
+  const long long y = c.year;
+  const unsigned m = static_cast<unsigned>(c.month), d = static_cast<unsigned>(c.day);
   char buf[64];
   if (with_micros) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld", static_cast<long long>(y), m, d,
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld", y, m, d,
                   static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
                   static_cast<long long>(rem % 60), static_cast<long long>(micros));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(y), m, d,
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", y, m, d,
                   static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
                   static_cast<long long>(rem % 60));
   }
@@ -534,11 +516,7 @@ Status DrillObserver::BeginTable(const TableInfo& t, uint32_t index) {
 
   for (size_t ci = 0; ci < s.chains.size(); ++ci) {
     ChainState& c = *s.chains[ci];
-    std::string schema = "public", name = c.check.spec.table;
-    if (size_t dot = name.find('.'); dot != std::string::npos) {
-      schema = name.substr(0, dot);
-      name = name.substr(dot + 1);
-    }
+    const auto [schema, name] = ChainTableName(c.check.spec);
     if (!SameTable(t, schema, name)) continue;
     c.check.found = true;
     std::vector<bool> is_time(t.columns.size(), false);
@@ -885,8 +863,8 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
       const std::string& table = parent ? c.fk.ref_table : c.fk.table;
       if (!c.not_checked.empty() || (parent ? f->parent_seen : f->child_seen)) continue;
       c.not_checked = (!digest.filter.empty() && !digest.filter.Selects(schema, table)
-                           ? "table " + Unqualify(schema, table) + " is not selected (-t/-T/-n/-N)"
-                           : "the source has no table " + Unqualify(schema, table));
+                           ? "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)"
+                           : "the source has no table " + QualifiedTableName(schema, table));
     }
     if (!c.not_checked.empty()) continue;
     std::sort(f->parent_hashes.begin(), f->parent_hashes.end());

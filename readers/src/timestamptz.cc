@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "vouch/hashing/civil_date.h"
+
 namespace vouch {
 namespace {
 
@@ -14,28 +16,6 @@ bool Digits(std::string_view s, size_t pos, size_t n, int64_t* v) {
   }
   *v = x;
   return true;
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian,
-// astronomical years: 1 BC = 0).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yoe + era * 400 + (*m <= 2);
 }
 
 void AppendPadded(std::string* out, int64_t v, int width) {
@@ -98,10 +78,10 @@ bool AppendTimestamptzUtc(std::string_view v, std::string* out) {
   }
   int64_t astro = bc ? 1 - year : year;
   int64_t secs = DaysFromCivil(astro, mon, day) * 86400 + hh * 3600 + mm * 60 + ss - offset;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
-  int64_t y, m, d;
-  CivilFromDays(days, &y, &m, &d);
+  const int64_t days = FloorDiv(secs, 86400);
+  const int64_t rem = FloorMod(secs, 86400);
+  const CivilDate c = CivilFromDays(days);
+  const int64_t y = c.year, m = c.month, d = c.day;
   bool out_bc = y <= 0;
   AppendPadded(out, out_bc ? 1 - y : y, 4);
   out->push_back('-');

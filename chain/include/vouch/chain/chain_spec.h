@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -112,5 +113,9 @@ Result<std::vector<ChainSpec>> LoadChainConfig(const std::string& path);
 //   seq seq, prev prev_hash, ts iso-micros, genesis 0000…0000 (64 chars)
 // Control characters in the separator are shown escaped (\t).
 std::string DescribeChainSpec(const ChainSpec& spec);
+
+// The chain table's schema and name: spec.table split at its first dot
+// ("public" when it has none).
+std::pair<std::string, std::string> ChainTableName(const ChainSpec& spec);
 
 }  // namespace vouch

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vouch/engine/row_observer.h"
+#include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
 #include "vouch/readers/table_filter.h"
@@ -71,6 +72,8 @@ struct DigestReport {
   bool Complete() const;
   // Recomputes final_hash from the tables (after loading or merging).
   void ComputeFinalHash();
+  // The final hash over the tables plus audit-chain heads (vouch drill).
+  Sha256Digest FinalHashWith(std::vector<FinalChainEntry> chains) const;
 };
 
 // Reads `reader` to its end and digests every table. An error from the reader
