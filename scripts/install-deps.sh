@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything vouch needs to build, test and run its demo, from Debian 12
 # packages only. Idempotent: does nothing when all packages are present.
+# llvm brings llvm-symbolizer, so that a sanitizer or fuzzer report printed in
+# CI names functions and lines rather than module offsets.
 set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libxxhash-dev xxhash libssl-dev libpq-dev libtbb-dev libzstd-dev zlib1g-dev
   liblz4-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
+  llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
   time jq gnuplot-nox
 )
