@@ -930,33 +930,10 @@ std::string DrillJson(const DrillReport& r) {
   for (const auto& t : r.compare.tables) {
     const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
     const TimeColumnStats* rec = tt ? tt->record() : nullptr;
-    Json j = {{"schema", t.schema},
-                        {"name", t.name},
-                        {"table", t.QualifiedName()},
-                        {"status", TableStatusName(t.status)},
-                        {"match", t.status == TableStatus::kMatch},
-                        {"expected_rows", t.expected_rows},
-                        {"actual_rows", t.actual_rows},
-                        {"row_delta", static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows)},
-                        {"expected_content_hash", t.expected_hash},
-                        {"actual_content_hash", t.actual_hash},
-                        {"key", t.key_columns},
-                        {"record_column", tt ? tt->record_column : std::string()},
-                        {"earliest_record", rec && rec->values ? TimeJson(rec->min_us) : Json(nullptr)},
-                        {"latest_record", rec && rec->values ? TimeJson(rec->max_us) : Json(nullptr)}};
-    if (t.status == TableStatus::kMismatch) {
-      j["columns_differ"] = t.columns_differ;
-      if (t.columns_differ) {
-        j["expected_columns"] = t.expected_columns;
-        j["actual_columns"] = t.actual_columns;
-      }
-      j["differing_buckets"] = t.differing_buckets;
-      j["rows_located"] = t.rows_located;
-      if (!t.rows_located) j["not_located_reason"] = t.not_located_reason;
-      j["missing"] = {{"count", t.missing}, {"keys", t.missing_keys}};
-      j["extra"] = {{"count", t.extra}, {"keys", t.extra_keys}};
-      j["changed"] = {{"count", t.changed}, {"keys", t.changed_keys}};
-    }
+    Json j = TableComparisonJson(t);
+    j["record_column"] = tt ? tt->record_column : std::string();
+    j["earliest_record"] = rec && rec->values ? TimeJson(rec->min_us) : Json(nullptr);
+    j["latest_record"] = rec && rec->values ? TimeJson(rec->max_us) : Json(nullptr);
     tables.push_back(std::move(j));
   }
   Json checks = Json::array();

@@ -252,32 +252,43 @@ std::string CompareText(const CompareReport& r) {
   return out;
 }
 
-std::string CompareJson(const CompareReport& r) {
-  nlohmann::json tables = nlohmann::json::array();
-  for (const auto& t : r.tables) {
-    nlohmann::json j = {{"schema", t.schema},
-                        {"name", t.name},
-                        {"status", TableStatusName(t.status)},
-                        {"expected_rows", t.expected_rows},
-                        {"actual_rows", t.actual_rows},
-                        {"expected_content_hash", t.expected_hash},
-                        {"actual_content_hash", t.actual_hash},
-                        {"key", t.key_columns}};
-    if (t.status == TableStatus::kMismatch) {
-      j["columns_differ"] = t.columns_differ;
-      j["differing_buckets"] = t.differing_buckets;
-      j["rows_located"] = t.rows_located;
-      if (!t.rows_located) j["not_located_reason"] = t.not_located_reason;
-      j["missing"] = {{"count", t.missing}, {"keys", t.missing_keys}};
-      j["extra"] = {{"count", t.extra}, {"keys", t.extra_keys}};
-      j["changed"] = {{"count", t.changed}, {"keys", t.changed_keys}};
+nlohmann::ordered_json TableComparisonJson(const TableComparison& t) {
+  nlohmann::ordered_json j = {
+      {"schema", t.schema},
+      {"name", t.name},
+      {"table", t.QualifiedName()},
+      {"status", TableStatusName(t.status)},
+      {"match", t.status == TableStatus::kMatch},
+      {"expected_rows", t.expected_rows},
+      {"actual_rows", t.actual_rows},
+      {"row_delta", static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows)},
+      {"expected_content_hash", t.expected_hash},
+      {"actual_content_hash", t.actual_hash},
+      {"key", t.key_columns}};
+  if (t.status == TableStatus::kMismatch) {
+    j["columns_differ"] = t.columns_differ;
+    if (t.columns_differ) {
+      j["expected_columns"] = t.expected_columns;
+      j["actual_columns"] = t.actual_columns;
     }
-    tables.push_back(std::move(j));
+    j["differing_buckets"] = t.differing_buckets;
+    j["rows_located"] = t.rows_located;
+    if (!t.rows_located) j["not_located_reason"] = t.not_located_reason;
+    j["missing"] = {{"count", t.missing}, {"keys", t.missing_keys}};
+    j["extra"] = {{"count", t.extra}, {"keys", t.extra_keys}};
+    j["changed"] = {{"count", t.changed}, {"keys", t.changed_keys}};
   }
-  nlohmann::json j = {{"expected", {{"source", r.expected.source.location}, {"final_validation_hash", r.expected.FinalHashHex()}}},
-                      {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
-                      {"match", r.AllMatch()},
-                      {"tables", tables}};
+  return j;
+}
+
+std::string CompareJson(const CompareReport& r) {
+  nlohmann::ordered_json tables = nlohmann::ordered_json::array();
+  for (const auto& t : r.tables) tables.push_back(TableComparisonJson(t));
+  nlohmann::ordered_json j = {
+      {"expected", {{"source", r.expected.source.location}, {"final_validation_hash", r.expected.FinalHashHex()}}},
+      {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
+      {"match", r.AllMatch()},
+      {"tables", tables}};
   return j.dump(2) + "\n";
 }
 

@@ -1,6 +1,8 @@
 // Human-readable renderings of reports for the terminal.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 
@@ -20,6 +22,10 @@ std::string DigestText(const DigestReport& report);
 std::string CompareText(const CompareReport& report);
 // The same as JSON (complete, machine-readable).
 std::string CompareJson(const CompareReport& report);
+// One table's comparison as JSON, for `vouch compare` and `vouch drill`:
+// names, status, row counts, both content hashes and the key; for a mismatch
+// the column lists (when they differ) and the located keys.
+nlohmann::ordered_json TableComparisonJson(const TableComparison& t);
 // Archive metadata, tables, checksum lines and the verdict.
 std::string ArchiveText(const ArchiveVerification& v);
 // The same as JSON, with the digest manifest (`manifest_json`) embedded.
