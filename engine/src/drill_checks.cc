@@ -835,23 +835,24 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
   std::sort(out.temporal.begin(), out.temporal.end(),
             [](const TableTemporal& a, const TableTemporal& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
 
+  // A sequence's gaps are suspicious from --gap-threshold on, or inside the
+  // recovery window as that sequence's own in-window values span it.
+  auto gap_options = [&](const SeqWindow& window) {
+    GapOptions go;
+    go.suspicious_size = std::max<uint64_t>(1, s.options.gap_threshold);
+    go.window = window.Range();
+    go.max_ranges = s.options.max_samples;
+    return go;
+  };
   for (auto& c : s.chains) {
     if (c->continuity) {
       c->check.result = c->continuity->Finish();
-      GapOptions go;
-      go.suspicious_size = std::max<uint64_t>(1, s.options.gap_threshold);
-      go.window = c->window.Range();
-      go.max_ranges = s.options.max_samples;
-      c->check.gaps = c->gaps.Finish(go);
+      c->check.gaps = c->gaps.Finish(gap_options(c->window));
     }
     out.chains.push_back(c->check);
   }
   for (auto& g : s.gaps) {
-    GapOptions go;
-    go.suspicious_size = std::max<uint64_t>(1, s.options.gap_threshold);
-    go.window = g->window.Range();
-    go.max_ranges = s.options.max_samples;
-    g->check.result = g->tracker.Finish(go);
+    g->check.result = g->tracker.Finish(gap_options(g->window));
     out.gaps.push_back(g->check);
   }
   std::vector<FkState*> with_orphans;
