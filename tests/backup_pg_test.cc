@@ -27,7 +27,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RunCommand;
 
+// Copies of a backup share its files through hard links (Copy): a damage
+// replaces a file, never writes into it, or it would damage the original too.
 void WriteFile(const std::string& path, const std::string& data) {
+  fs::remove(path);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
 }
@@ -117,10 +120,11 @@ class BackupPg : public testing::PreparedTest<BackupPg> {
     return RunCommand("pg_verifybackup " + flags + " " + d);
   }
 
-  // A copy of backup `name` (tablespace links resolved into directories).
+  // A copy of backup `name` (tablespace links resolved into directories),
+  // its files hard links to the original's: damage goes through WriteFile.
   static std::string Copy(const std::string& name, const std::string& as) {
     const std::string to = dir_ + "/" + as;
-    auto r = RunCommand("rm -rf " + to + " && cp -aL " + dir_ + "/" + name + " " + to);
+    auto r = RunCommand("rm -rf " + to + " && cp -alL " + dir_ + "/" + name + " " + to);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return to;
   }
@@ -260,9 +264,7 @@ TEST_F(BackupPg, CorruptionMatrixAgreesWithPgVerifybackup) {
     std::function<void(const std::string&)> damage;
     std::string kind, path;  // a finding vouch must report
   };
-  auto append = [](const std::string& p, const std::string& s) {
-    std::ofstream(p, std::ios::binary | std::ios::app) << s;
-  };
+  auto append = [](const std::string& p, const std::string& s) { WriteFile(p, testing::ReadFileBytes(p) + s); };
   const std::vector<Case> cases = {
       {"extra_file", [](const std::string& d) { WriteFile(d + "/extra_file", "This is an extra file.\n"); }, "extra",
        "extra_file"},
@@ -345,6 +347,8 @@ TEST_F(BackupPg, CorruptionMatrixAgreesWithPgVerifybackup) {
   o.wal_archives.clear();
   o.skip_wal = true;
   EXPECT_TRUE(Verify(d, o).Verified());
+  // No damage reached the original through a hard link.
+  EXPECT_TRUE(Verify(dir_ + "/crc").Verified()) << Kinds(Verify(dir_ + "/crc"));
 }
 
 // One byte in a data page: the manifest checksum and the page checksum both
