@@ -175,5 +175,22 @@ TEST(FileSource, MissingFileNamesIt) {
   EXPECT_NE(r.status().message().find("/nonexistent/dir/dump.sql.gz"), std::string::npos);
 }
 
+// ReadPrefix's length may come from an untrusted header (a tar member's size):
+// it reads what is there and does not allocate the length up front (it did,
+// and a 1 TB claim threw std::length_error / bad_alloc).
+TEST(ReadPrefix, HugeLengthReadsWhatIsThere) {
+  auto src = MakeMemorySource("0123456789", "small");
+  auto got = ReadPrefix(*src, size_t{1} << 40);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, "0123456789");
+  std::string big(200000, 'x');
+  big[150000] = 'y';
+  auto src2 = MakeMemorySource(big, "big");
+  auto part = ReadPrefix(*src2, 150001);
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->size(), 150001u);
+  EXPECT_EQ(part->back(), 'y');
+}
+
 }  // namespace
 }  // namespace vouch

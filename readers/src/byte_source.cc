@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -144,10 +145,18 @@ Result<size_t> ReadUpTo(ByteSource& source, char* dst, size_t n) {
 }
 
 Result<std::string> ReadPrefix(ByteSource& source, size_t n) {
-  std::string head(n, '\0');
-  auto got = ReadUpTo(source, head.data(), n);
-  if (!got.ok()) return got.status();
-  head.resize(*got);
+  // Grown as bytes arrive: n may come from an untrusted header (a tar
+  // member's size), so it is not allocated up front.
+  constexpr size_t kStep = size_t{64} << 10;
+  std::string head;
+  while (head.size() < n) {
+    const size_t at = head.size(), want = std::min(kStep, n - at);
+    head.resize(at + want);
+    auto got = ReadUpTo(source, head.data() + at, want);
+    if (!got.ok()) return got.status();
+    head.resize(at + *got);
+    if (*got < want) break;
+  }
   return head;
 }
 
