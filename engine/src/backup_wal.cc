@@ -11,12 +11,12 @@
 #include <mutex>
 #include <set>
 
+#include "dir_names.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch::backup_internal {
 namespace {
 
-bool Damage(const Status& s) { return s.code() == StatusCode::kCorrupt || s.code() == StatusCode::kTruncated; }
 
 Result<std::string> ReadSmallDecoded(const std::string& path, size_t limit) {
   auto src = OpenDecodedFile(path);
@@ -44,7 +44,7 @@ Status Scan(WalCandidate& c) {
   if (!src.ok()) return src.status();
   auto scan = ScanWalSegment(**src);
   if (!scan.ok()) {
-    if (!Damage(scan.status())) return scan.status();
+    if (!IsDamage(scan.status())) return scan.status();
     c.scan_error = scan.status();
     return Status::Ok();
   }
@@ -61,16 +61,12 @@ struct Required {
 }  // namespace
 
 Status AddWalDirectory(WalInventory& inv, const std::string& dir, const std::string& display_prefix, bool missing_ok) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT && missing_ok) return Status::Ok();
-    if (errno == ENOENT || errno == ENOTDIR) return InvalidArgument("WAL directory " + dir + ": " + std::strerror(errno));
-    return IoError("cannot open WAL directory " + dir + ": " + std::strerror(errno));
-  }
   std::vector<std::string> names;
-  while (dirent* e = readdir(d)) names.emplace_back(e->d_name);
-  closedir(d);
-  std::sort(names.begin(), names.end());
+  if (int err = ListDirectoryNames(dir, &names); err != 0) {
+    if (err == ENOENT && missing_ok) return Status::Ok();
+    if (err == ENOENT || err == ENOTDIR) return InvalidArgument("WAL directory " + dir + ": " + std::strerror(err));
+    return IoError("cannot open WAL directory " + dir + ": " + std::strerror(err));
+  }
   inv.sources.push_back(dir);
   for (const auto& name : names) {
     auto f = ParseWalFileName(name);
@@ -84,7 +80,7 @@ Status AddWalDirectory(WalInventory& inv, const std::string& dir, const std::str
     } else if (f->kind == WalFileName::kHistory && !inv.histories.count(f->timeline)) {
       auto text = ReadSmallDecoded(full, size_t{1} << 20);
       if (!text.ok()) {
-        if (!Damage(text.status())) return text.status();
+        if (!IsDamage(text.status())) return text.status();
         inv.histories[f->timeline] = {display_prefix + name, ""};
         continue;
       }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "dir_names.h"
 #include "report_format.h"
 #include "vouch/readers/byte_source.h"
 
@@ -43,14 +44,10 @@ struct FileInfo {
 
 Status ListFiles(const std::string& root, const std::string& rel, std::vector<FileInfo>* out) {
   const std::string full = rel.empty() ? root : root + "/" + rel;
-  DIR* d = opendir(full.c_str());
-  if (d == nullptr) return IoError("cannot open directory " + full + ": " + std::strerror(errno));
   std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+  if (int err = ListDirectoryNames(full, &names); err != 0) {
+    return IoError("cannot open directory " + full + ": " + std::strerror(err));
   }
-  closedir(d);
-  std::sort(names.begin(), names.end());
   for (const auto& n : names) {
     const std::string r = rel.empty() ? n : rel + "/" + n;
     const std::string p = root + "/" + r;
@@ -116,24 +113,22 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   r.parent_dir = parent;
 
   std::vector<Entry> entries;
-  {
-    DIR* d = opendir(parent.c_str());
-    if (d == nullptr) return IoError("cannot open backup directory " + parent + ": " + std::strerror(errno));
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.empty() || n[0] == '.') continue;
-      if (!options.name_pattern.empty() && fnmatch(options.name_pattern.c_str(), n.c_str(), 0) != 0) continue;
-      Entry en;
-      en.name = n;
-      en.path = parent + "/" + n;
-      struct stat st {};
-      if (stat(en.path.c_str(), &st) != 0) continue;  // a dangling link is not a backup
-      if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
-      en.dir = S_ISDIR(st.st_mode);
-      en.mtime = MTime(st);
-      entries.push_back(std::move(en));
-    }
-    closedir(d);
+  std::vector<std::string> names;
+  if (int err = ListDirectoryNames(parent, &names); err != 0) {
+    return IoError("cannot open backup directory " + parent + ": " + std::strerror(err));
+  }
+  for (const std::string& n : names) {
+    if (n[0] == '.') continue;
+    if (!options.name_pattern.empty() && fnmatch(options.name_pattern.c_str(), n.c_str(), 0) != 0) continue;
+    Entry en;
+    en.name = n;
+    en.path = parent + "/" + n;
+    struct stat st {};
+    if (stat(en.path.c_str(), &st) != 0) continue;  // a dangling link is not a backup
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
+    en.dir = S_ISDIR(st.st_mode);
+    en.mtime = MTime(st);
+    entries.push_back(std::move(en));
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.mtime != b.mtime ? a.mtime > b.mtime : a.name > b.name;
@@ -225,7 +220,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
         Compression detected = Compression::kNone;
         auto src = OpenDecodedFile(j.file->path, &detected);
         auto damaged = [&](const Status& s) {
-          if (s.code() == StatusCode::kCorrupt || s.code() == StatusCode::kTruncated) j.check.detail = s.message();
+          if (IsDamage(s)) j.check.detail = s.message();
           else j.error = s;
         };
         if (!src.ok()) return damaged(src.status());

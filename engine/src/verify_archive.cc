@@ -11,7 +11,6 @@
 namespace vouch {
 namespace {
 
-bool IsDamage(const Status& st) { return st.code() == StatusCode::kCorrupt || st.code() == StatusCode::kTruncated; }
 
 // (device, inode) of a file, to match checksum lines to archive files
 // whatever path spelled them.

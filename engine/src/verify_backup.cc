@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "backup_wal.h"
+#include "dir_names.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/readers/backup_manifest.h"
@@ -49,7 +50,6 @@ constexpr size_t kBlock = size_t{128} << 10;
 constexpr uint64_t kSplit = uint64_t{64} << 20;  // CRC32C files above this are read in parts
 constexpr int kPagesReportedPerFile = 5;
 
-bool IsDamage(const Status& s) { return s.code() == StatusCode::kCorrupt || s.code() == StatusCode::kTruncated; }
 
 std::string Hex16(uint32_t v) {
   char buf[16];
@@ -313,17 +313,10 @@ struct DiskFile {
 
 Status Walk(const std::string& root, const std::string& rel, Shared& sh, std::vector<DiskFile>* out) {
   const std::string full = rel.empty() ? root : root + "/" + rel;
-  DIR* d = opendir(full.c_str());
-  if (d == nullptr) return IoError("cannot open directory " + full + ": " + std::strerror(errno));
   std::vector<std::string> names;
-  errno = 0;
-  while (dirent* e = readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+  if (int err = ListDirectoryNames(full, &names); err != 0) {
+    return IoError("cannot read directory " + full + ": " + std::strerror(err));
   }
-  int err = errno;
-  closedir(d);
-  if (err != 0) return IoError("cannot read directory " + full + ": " + std::strerror(err));
-  std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     const std::string r = rel.empty() ? name : rel + "/" + name;
     if (Ignored(r, sh.ignore)) continue;
@@ -580,7 +573,6 @@ struct TarPlan {
   std::string file;    // name in the backup directory
   std::string prefix;  // prepended to member names: "", "pg_wal/", "pg_tblspc/OID/"
   bool damaged = false;
-  uint64_t members = 0;
 };
 
 // "base.tar", "pg_wal.tar.gz", "16385.tar.zst" → the part before ".tar".
@@ -628,7 +620,6 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
       return Status::Ok();
     }
     if (!*more) break;
-    ++plan.members;
     std::string name = m.name;
     while (name.rfind("./", 0) == 0) name.erase(0, 2);
     while (!name.empty() && name.back() == '/') name.pop_back();
@@ -818,14 +809,10 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   std::vector<TarPlan> tars;
   std::vector<std::string> others;
   {
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr) return IoError("cannot open directory " + dir + ": " + std::strerror(errno));
     std::vector<std::string> names;
-    while (dirent* e = readdir(d)) {
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (int err = ListDirectoryNames(dir, &names); err != 0) {
+      return IoError("cannot open directory " + dir + ": " + std::strerror(err));
     }
-    closedir(d);
-    std::sort(names.begin(), names.end());
     bool has_base_tar = false;
     for (const auto& n : names) {
       auto stem = TarStem(n);

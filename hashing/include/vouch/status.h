@@ -50,6 +50,10 @@ inline Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std
 inline Status ConnectionError(std::string m) { return {StatusCode::kConnection, std::move(m)}; }
 inline Status Corrupt(std::string m) { return {StatusCode::kCorrupt, std::move(m)}; }
 
+// The input itself is damaged (corrupt, or ends early): a finding about the
+// file read, not a failure to read it.
+inline bool IsDamage(const Status& s) { return s.code() == StatusCode::kCorrupt || s.code() == StatusCode::kTruncated; }
+
 // Result<T> holds either a T or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
