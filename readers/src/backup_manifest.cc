@@ -37,7 +37,6 @@ class ManifestSax {
   BackupManifest manifest;
   Status error;
   State state = kTopStart;
-  bool checksum_seen = false;
 
   bool null() { return Scalar(Token{}); }
   bool boolean(bool v) { return Scalar(Token{true, false, v ? "true" : "false"}); }
@@ -174,7 +173,6 @@ class ManifestSax {
         return true;
       case kChecksumValue:
         checksum_ = std::move(t);
-        checksum_seen = true;
         state = kTopEnd;
         return true;
       default: return Fail("unexpected scalar");

@@ -1,6 +1,7 @@
 #include "vouch/readers/wal.h"
 
 #include "vouch/readers/crc32c.h"
+#include "vouch/readers/pg_page.h"
 
 #include <algorithm>
 #include <cctype>
@@ -209,15 +210,8 @@ Result<WalSegmentScan> ScanWalSegment(ByteSource& src, uint64_t max_bytes) {
       h.info = At<uint16_t>(p, 2);
       h.timeline = At<uint32_t>(p, 4);
       h.pageaddr = At<uint64_t>(p, 8);
-      if (h.magic == 0 && h.info == 0 && h.timeline == 0 && h.pageaddr == 0) {
-        h.all_zero = true;
-        for (size_t i = 0; i < kWalBlockSize; i += 8) {
-          if (At<uint64_t>(p, i) != 0) {
-            h.all_zero = false;
-            break;
-          }
-        }
-      }
+      static_assert(kWalBlockSize == kPgBlockSize, "PgPageIsAllZero reads kPgBlockSize bytes");
+      h.all_zero = PgPageIsAllZero(p);
       if (scan.pages.empty() && scan.bytes == 0) {
         scan.system_identifier = At<uint64_t>(p, 24);
         scan.segment_size = At<uint32_t>(p, 32);
