@@ -307,6 +307,7 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   BackupVerification v = Verify();
   EXPECT_FALSE(v.Verified());
   EXPECT_EQ(Kinds(v), "checksum:base/1/16384 page:base/1/16384");
+  ASSERT_EQ(v.findings.size(), 2u);
   const auto& page = v.findings[1];
   EXPECT_NE(page.detail.find("block 2: checksum "), std::string::npos) << page.detail;
   EXPECT_NE(page.detail.find("expected"), std::string::npos);
@@ -317,6 +318,7 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   WriteManifest(dir_, "CRC32C");
   v = Verify();
   EXPECT_EQ(Kinds(v), "page:base/1/16384 page:base/1/16385.1");
+  ASSERT_EQ(v.findings.size(), 2u);
   EXPECT_NE(v.findings[1].detail.find("block 131072: "), std::string::npos) << v.findings[1].detail;
   // Checksums off in pg_control: pages are not judged.
   Write(dir_ + "/global/pg_control", Control(kSysid, 0));
@@ -400,6 +402,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   Write(archive + "/000000010000000000000002", Segment(1, 2, kSeg));
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "wal-missing:000000010000000000000003");
+  ASSERT_EQ(v.findings.size(), 1u);
   EXPECT_NE(v.findings[0].detail.find("segments 000000010000000000000003 through 000000010000000000000004 (2)"),
             std::string::npos)
       << v.findings[0].detail;

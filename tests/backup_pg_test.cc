@@ -312,7 +312,7 @@ TEST_F(BackupPg, CorruptionMatrixAgreesWithPgVerifybackup) {
          WriteFile(d + "/backup_manifest", m);
        },
        "manifest", "backup_manifest"},
-      {"missing_pg_wal", [](const std::string& d) { fs::remove_all(d + "/pg_wal"); }, "wal-missing", ""},
+      {"missing_pg_wal", [](const std::string& d) { fs::remove_all(d + "/pg_wal"); }, "wal-missing", "00000001"},
       {"garbled_wal",
        [](const std::string& d) {
          for (const auto& e : fs::directory_iterator(d + "/pg_wal")) {
