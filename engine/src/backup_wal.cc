@@ -317,14 +317,12 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
       }
       for (auto& i : issues) issues_of_copies.push_back({i.kind, c->display, i.detail});
     }
-    if (!valid) {
-      for (auto& f : issues_of_copies) findings->push_back(std::move(f));
-    }
     if (valid) {
       ++summary->segments_verified;
       prev_segno = r.segno;
       have_prev = true;
     } else {
+      for (auto& f : issues_of_copies) findings->push_back(std::move(f));
       have_prev = false;
     }
   }

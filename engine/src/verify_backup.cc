@@ -245,11 +245,10 @@ struct Shared {
   }
   void AddPages(const std::string& relpath, PageTally&& t) {
     std::lock_guard<std::mutex> lock(mu);
-    if (t.bad > 0) {
-      PageTally copy;
-      copy.bad = t.bad;
-      copy.first_bad = t.first_bad;
-      page_files[relpath].Merge(std::move(copy));
+    if (t.bad > 0) {  // the file's own entry keeps the bad blocks, the total only counts
+      PageTally& f = page_files[relpath];
+      f.bad += t.bad;
+      for (auto& b : t.first_bad) f.first_bad.push_back(std::move(b));
     }
     t.first_bad.clear();
     page_tally.Merge(std::move(t));

@@ -291,11 +291,13 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
   const uint64_t need = std::min<uint64_t>(e.need_bytes, scan.bytes);
   const size_t need_pages =
       std::min<size_t>(scan.pages.size(), static_cast<size_t>((need + kWalBlockSize - 1) / kWalBlockSize));
+  // Whether the last page with data ends in a WAL switch record (decoded once).
+  const bool ends_with_switch =
+      !scan.last_page.empty() && WalPageEndsWithSwitch(scan.last_page, scan.last_page_index == 0);
   for (size_t i = 0; i < need_pages; ++i) {
     const WalPageHeader& h = scan.pages[i];
     const uint64_t lsn = seg_start + i * kWalBlockSize;
-    if (h.all_zero && i > scan.last_page_index && !scan.last_page.empty() &&
-        WalPageEndsWithSwitch(scan.last_page, scan.last_page_index == 0)) {
+    if (h.all_zero && i > scan.last_page_index && ends_with_switch) {
       break;  // a WAL switch: zeros to the segment's end, replay goes on in the next one
     }
     if (h.all_zero) {
