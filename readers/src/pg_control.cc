@@ -1,5 +1,6 @@
 #include "vouch/readers/pg_control.h"
 
+#include "native_load.h"
 #include <cstring>
 #include <string>
 
@@ -14,13 +15,6 @@ constexpr size_t kSystemIdentifier = 0, kControlVersion = 8, kCatalogVersion = 1
                  kXlogSegSize = 228, kDataChecksumVersion = 252, kCrc = 288, kStructSize = 296;
 constexpr uint32_t kSupportedVersion = 1300;
 
-template <typename T>
-T At(std::string_view b, size_t offset) {
-  T v;
-  std::memcpy(&v, b.data() + offset, sizeof v);
-  return v;
-}
-
 }  // namespace
 
 Result<ControlFile> ParseControlFile(std::string_view bytes) {
@@ -29,23 +23,23 @@ Result<ControlFile> ParseControlFile(std::string_view bytes) {
                      std::to_string(kStructSize) + "-byte structure");
   }
   ControlFile c;
-  c.pg_control_version = At<uint32_t>(bytes, kControlVersion);
+  c.pg_control_version = LoadNative<uint32_t>(bytes.data(), kControlVersion);
   if (c.pg_control_version != kSupportedVersion) {
     return Unsupported("pg_control version " + std::to_string(c.pg_control_version) +
                        " (vouch reads version 1300: PostgreSQL 13 to 16)");
   }
-  c.system_identifier = At<uint64_t>(bytes, kSystemIdentifier);
-  c.catalog_version = At<uint32_t>(bytes, kCatalogVersion);
-  c.state = At<uint32_t>(bytes, kState);
-  c.checkpoint_lsn = At<uint64_t>(bytes, kCheckPoint);
-  c.redo_lsn = At<uint64_t>(bytes, kRedo);
-  c.timeline = At<uint32_t>(bytes, kTimeline);
-  c.blcksz = At<uint32_t>(bytes, kBlcksz);
-  c.relseg_size = At<uint32_t>(bytes, kRelsegSize);
-  c.xlog_blcksz = At<uint32_t>(bytes, kXlogBlcksz);
-  c.xlog_seg_size = At<uint32_t>(bytes, kXlogSegSize);
-  c.data_checksum_version = At<uint32_t>(bytes, kDataChecksumVersion);
-  c.crc_stored = At<uint32_t>(bytes, kCrc);
+  c.system_identifier = LoadNative<uint64_t>(bytes.data(), kSystemIdentifier);
+  c.catalog_version = LoadNative<uint32_t>(bytes.data(), kCatalogVersion);
+  c.state = LoadNative<uint32_t>(bytes.data(), kState);
+  c.checkpoint_lsn = LoadNative<uint64_t>(bytes.data(), kCheckPoint);
+  c.redo_lsn = LoadNative<uint64_t>(bytes.data(), kRedo);
+  c.timeline = LoadNative<uint32_t>(bytes.data(), kTimeline);
+  c.blcksz = LoadNative<uint32_t>(bytes.data(), kBlcksz);
+  c.relseg_size = LoadNative<uint32_t>(bytes.data(), kRelsegSize);
+  c.xlog_blcksz = LoadNative<uint32_t>(bytes.data(), kXlogBlcksz);
+  c.xlog_seg_size = LoadNative<uint32_t>(bytes.data(), kXlogSegSize);
+  c.data_checksum_version = LoadNative<uint32_t>(bytes.data(), kDataChecksumVersion);
+  c.crc_stored = LoadNative<uint32_t>(bytes.data(), kCrc);
   c.crc_computed = Crc32c(bytes.data(), kCrc);
   return c;
 }

@@ -1,5 +1,6 @@
 #include "vouch/readers/pg_page.h"
 
+#include "native_load.h"
 #include <cstring>
 #include <string>
 
@@ -18,13 +19,6 @@ constexpr uint32_t kBaseOffsets[kSums] = {
 constexpr size_t kChecksumOffset = 8;  // pd_checksum
 constexpr size_t kFlagsOffset = 10, kLowerOffset = 12, kUpperOffset = 14, kSpecialOffset = 16;
 constexpr uint16_t kValidFlagBits = 0x0007;  // PD_VALID_FLAG_BITS
-
-template <typename T>
-T Field(const char* page, size_t offset) {
-  T v;
-  std::memcpy(&v, page + offset, sizeof v);
-  return v;
-}
 
 }  // namespace
 
@@ -69,18 +63,18 @@ uint16_t PgPageChecksum(const char* page, uint32_t block_number) {
   return static_cast<uint16_t>((checksum % 65535) + 1);
 }
 
-uint16_t PgPageStoredChecksum(const char* page) { return Field<uint16_t>(page, kChecksumOffset); }
+uint16_t PgPageStoredChecksum(const char* page) { return LoadNative<uint16_t>(page, kChecksumOffset); }
 
 uint64_t PgPageLsn(const char* page) {
   // PageXLogRecPtr: {uint32 xlogid; uint32 xrecoff}
-  return (static_cast<uint64_t>(Field<uint32_t>(page, 0)) << 32) | Field<uint32_t>(page, 4);
+  return (static_cast<uint64_t>(LoadNative<uint32_t>(page, 0)) << 32) | LoadNative<uint32_t>(page, 4);
 }
 
-bool PgPageIsNew(const char* page) { return Field<uint16_t>(page, kUpperOffset) == 0; }
+bool PgPageIsNew(const char* page) { return LoadNative<uint16_t>(page, kUpperOffset) == 0; }
 
 bool PgPageIsAllZero(const char* page) {
   for (size_t i = 0; i < kPgBlockSize; i += 8) {
-    if (Field<uint64_t>(page, i) != 0) return false;
+    if (LoadNative<uint64_t>(page, i) != 0) return false;
   }
   return true;
 }
@@ -104,10 +98,10 @@ PgPageVerdict CheckPgPage(const char* page, uint32_t block_number, uint64_t skip
     v.kind = PgPageVerdict::kBadChecksum;
     return v;
   }
-  const auto flags = Field<uint16_t>(page, kFlagsOffset);
-  const auto lower = Field<uint16_t>(page, kLowerOffset);
-  const auto upper = Field<uint16_t>(page, kUpperOffset);
-  const auto special = Field<uint16_t>(page, kSpecialOffset);
+  const auto flags = LoadNative<uint16_t>(page, kFlagsOffset);
+  const auto lower = LoadNative<uint16_t>(page, kLowerOffset);
+  const auto upper = LoadNative<uint16_t>(page, kUpperOffset);
+  const auto special = LoadNative<uint16_t>(page, kSpecialOffset);
   const bool sane = (flags & ~kValidFlagBits) == 0 && lower <= upper && upper <= special &&
                     special <= kPgBlockSize && special % 8 == 0;
   v.kind = sane ? PgPageVerdict::kOk : PgPageVerdict::kBadHeader;

@@ -1,5 +1,6 @@
 #include "vouch/readers/wal.h"
 
+#include "native_load.h"
 #include "vouch/readers/crc32c.h"
 #include "vouch/readers/pg_page.h"
 
@@ -25,13 +26,6 @@ bool AllUpperHex(std::string_view s) {
 uint32_t Hex32(std::string_view s) {
   uint32_t v = 0;
   for (char c : s) v = v * 16 + static_cast<uint32_t>(c <= '9' ? c - '0' : c - 'A' + 10);
-  return v;
-}
-
-template <typename T>
-T At(const char* p, size_t offset) {
-  T v;
-  std::memcpy(&v, p + offset, sizeof v);
   return v;
 }
 
@@ -206,16 +200,16 @@ Result<WalSegmentScan> ScanWalSegment(ByteSource& src, uint64_t max_bytes) {
     for (size_t off = 0; off + kWalBlockSize <= n; off += kWalBlockSize) {
       const char* p = buf.data() + off;
       WalPageHeader h;
-      h.magic = At<uint16_t>(p, 0);
-      h.info = At<uint16_t>(p, 2);
-      h.timeline = At<uint32_t>(p, 4);
-      h.pageaddr = At<uint64_t>(p, 8);
+      h.magic = LoadNative<uint16_t>(p, 0);
+      h.info = LoadNative<uint16_t>(p, 2);
+      h.timeline = LoadNative<uint32_t>(p, 4);
+      h.pageaddr = LoadNative<uint64_t>(p, 8);
       static_assert(kWalBlockSize == kPgBlockSize, "PgPageIsAllZero reads kPgBlockSize bytes");
       h.all_zero = PgPageIsAllZero(p);
       if (scan.pages.empty() && scan.bytes == 0) {
-        scan.system_identifier = At<uint64_t>(p, 24);
-        scan.segment_size = At<uint32_t>(p, 32);
-        scan.block_size = At<uint32_t>(p, 36);
+        scan.system_identifier = LoadNative<uint64_t>(p, 24);
+        scan.segment_size = LoadNative<uint32_t>(p, 32);
+        scan.block_size = LoadNative<uint32_t>(p, 36);
       }
       if (!h.all_zero) last_in_buffer = off;
       if (!h.all_zero) scan.last_page_index = scan.pages.size();
@@ -236,19 +230,19 @@ bool WalPageEndsWithSwitch(const std::string& page, bool first) {
   if (page.size() != kWalBlockSize) return false;
   const char* p = page.data();
   auto maxalign = [](uint64_t v) { return (v + 7) & ~uint64_t{7}; };
-  const uint16_t info = At<uint16_t>(p, 2);
-  const uint32_t rem_len = At<uint32_t>(p, 16);
+  const uint16_t info = LoadNative<uint16_t>(p, 2);
+  const uint32_t rem_len = LoadNative<uint32_t>(p, 16);
   uint64_t pos = first ? 40 : 24;  // MAXALIGN(SizeOfXLogLongPHD), SizeOfXLogShortPHD
   if (info & kXlpFirstIsContRecord) pos += maxalign(rem_len);
   constexpr uint64_t kRecordHeader = 24;  // SizeOfXLogRecord
   while (pos + kRecordHeader <= kWalBlockSize) {
-    const uint32_t tot_len = At<uint32_t>(p, pos);
+    const uint32_t tot_len = LoadNative<uint32_t>(p, pos);
     if (tot_len < kRecordHeader) return false;  // no more records: not ended by a switch
     const uint8_t rec_info = static_cast<uint8_t>(p[pos + 16]);
     const uint8_t rmid = static_cast<uint8_t>(p[pos + 17]);
     if (rmid == 0 && (rec_info & 0xF0) == 0x40 && tot_len == kRecordHeader) {  // RM_XLOG_ID, XLOG_SWITCH
       // The CRC covers the record's data (none) then its header up to xl_crc.
-      return Crc32c(p + pos, 20) == At<uint32_t>(p, pos + 20);
+      return Crc32c(p + pos, 20) == LoadNative<uint32_t>(p, pos + 20);
     }
     pos += maxalign(tot_len);
   }
