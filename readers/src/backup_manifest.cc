@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <unordered_set>
 
@@ -181,14 +182,11 @@ class ManifestSax {
 
   // strtoul(..., 10) with nothing left over, as parse_manifest.c does.
   static std::optional<uint64_t> ParseUnsigned(const Token& t) {
-    if (!t.present || t.text.empty() || t.text.size() > 20) return std::nullopt;
+    if (!t.present) return std::nullopt;
     uint64_t v = 0;
-    for (char c : t.text) {
-      if (c < '0' || c > '9') return std::nullopt;
-      uint64_t d = static_cast<uint64_t>(c - '0');
-      if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-      v = v * 10 + d;
-    }
+    const char* end = t.text.data() + t.text.size();
+    auto [ptr, ec] = std::from_chars(t.text.data(), end, v);  // digits only: no sign, no space
+    if (ec != std::errc() || ptr != end || t.text.empty()) return std::nullopt;
     return v;
   }
 

@@ -5,6 +5,7 @@
 #include "vouch/readers/pg_page.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cstdio>
 #include <cstdint>
@@ -44,16 +45,9 @@ std::optional<uint64_t> ParseLsn(std::string_view text) {
   std::string_view parts[2] = {text.substr(0, slash), text.substr(slash + 1)};
   for (int i = 0; i < 2; ++i) {
     if (parts[i].empty() || parts[i].size() > 8) return std::nullopt;
-    uint64_t v = 0;
-    for (char c : parts[i]) {
-      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-              : (c >= 'a' && c <= 'f')                     ? c - 'a' + 10
-              : (c >= 'A' && c <= 'F')                     ? c - 'A' + 10
-                                                           : -1;
-      if (d < 0) return std::nullopt;
-      v = v * 16 + static_cast<uint64_t>(d);
-    }
-    halves[i] = v;
+    const char* end = parts[i].data() + parts[i].size();
+    auto [ptr, ec] = std::from_chars(parts[i].data(), end, halves[i], 16);
+    if (ec != std::errc() || ptr != end) return std::nullopt;
   }
   return (halves[0] << 32) | halves[1];
 }
