@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "vouch/io_buffer.h"
 #include "vouch/hashing/evp_hash.h"
 
 namespace vouch {
@@ -33,7 +34,7 @@ void HashFile(ChecksumResult& r) {
   }
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   EvpHash h(r.entry.algorithm);
-  std::vector<char> buf(size_t{1} << 20);
+  IoBuffer buf(size_t{1} << 20);
   while (true) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;

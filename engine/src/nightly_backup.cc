@@ -20,6 +20,7 @@
 
 #include "dir_names.h"
 #include "report_format.h"
+#include "vouch/io_buffer.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch {
@@ -231,7 +232,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
                            ")";
           return;
         }
-        std::vector<char> buf(size_t{1} << 20);
+        IoBuffer buf(size_t{1} << 20);
         while (true) {
           auto n = (*src)->Read(buf.data(), buf.size());
           if (!n.ok()) return damaged(n.status());

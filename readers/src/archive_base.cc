@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "vouch/io_buffer.h"
 
 namespace vouch {
 namespace {
@@ -41,7 +42,7 @@ Compression CompressionOfHeader(const ArchiveHeader& h) {
 }
 
 Result<uint64_t> ReadToEnd(ByteSource& src) {
-  std::vector<char> buf(size_t{256} << 10);
+  IoBuffer buf(size_t{256} << 10);
   uint64_t total = 0;
   while (true) {
     auto r = src.Read(buf.data(), buf.size());
@@ -53,7 +54,7 @@ Result<uint64_t> ReadToEnd(ByteSource& src) {
 
 Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::string& where) {
   std::string text;
-  std::vector<char> buf(size_t{64} << 10);
+  IoBuffer buf(size_t{64} << 10);
   while (true) {
     auto r = src.Read(buf.data(), buf.size());
     if (!r.ok()) return r.status();

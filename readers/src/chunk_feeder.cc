@@ -54,10 +54,10 @@ void ChunkFeeder::Run() {
   ready_cv_.notify_all();
 }
 
-std::vector<char> ChunkFeeder::TakeBuffer() {
+IoBuffer ChunkFeeder::TakeBuffer() {
   std::lock_guard<std::mutex> lock(mu_);
   if (free_.empty()) return {};
-  std::vector<char> b = std::move(free_.back());
+  IoBuffer b = std::move(free_.back());
   free_.pop_back();
   return b;
 }
@@ -116,7 +116,7 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
     return Status(st.code(), st.message() + " (while reading table " + t.QualifiedName() + ")");
   };
   const std::string what = where + ": table " + t.QualifiedName();
-  std::vector<char> buf = TakeBuffer();
+  IoBuffer buf = TakeBuffer();
   size_t have = 0;
   uint64_t base = 0;  // uncompressed offset of buf[0] in the table's data
   bool eof = false;
@@ -169,7 +169,7 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
       continue;
     }
     size_t cut = static_cast<size_t>(static_cast<const char*>(last) - buf.data()) + 1;
-    std::vector<char> next = TakeBuffer();
+    IoBuffer next = TakeBuffer();
     next.resize(std::max(target_, have - cut));
     std::memcpy(next.data(), buf.data() + cut, have - cut);
     VOUCH_RETURN_IF_ERROR(Push({&t, index, base, std::move(buf), cut}));

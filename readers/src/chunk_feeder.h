@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "vouch/io_buffer.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/table_stream.h"
 
@@ -51,11 +52,11 @@ class ChunkFeeder {
     const TableInfo* table;
     uint32_t index;
     uint64_t offset;
-    std::vector<char> data;
+    IoBuffer data;
     size_t size;
   };
   void Run();
-  std::vector<char> TakeBuffer();
+  IoBuffer TakeBuffer();
   Status Push(Filled f);
   void Fail(const Status& st);
 
@@ -72,7 +73,7 @@ class ChunkFeeder {
   std::mutex mu_;
   std::condition_variable ready_cv_, space_cv_;
   std::deque<Filled> ready_;
-  std::vector<std::vector<char>> free_;
+  std::vector<IoBuffer> free_;
   int running_ = 0;
   bool started_ = false, finished_ = false;
   Status error_;

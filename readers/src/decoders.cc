@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "vouch/io_buffer.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch {
@@ -37,7 +38,7 @@ class CompressedInput {
 
  private:
   std::unique_ptr<ByteSource> inner_;
-  std::vector<uint8_t> buf_;
+  AlignedVector<uint8_t> buf_;
   bool eof_ = false;
 };
 

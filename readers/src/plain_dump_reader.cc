@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "vouch/io_buffer.h"
 #include "vouch/readers/byte_scan.h"
 #include "vouch/readers/dump_schema.h"
 
@@ -245,7 +246,7 @@ class PlainDumpReader final : public TableStreamReader {
   SourceInfo info_;
   std::deque<TableInfo> tables_;
   std::map<std::string, size_t> index_;
-  std::vector<char> buf_ = std::vector<char>(kReadSize);
+  IoBuffer buf_ = IoBuffer(kReadSize);
   size_t pos_ = 0, end_ = 0;
   uint64_t base_ = 0;  // stream offset of buf_[0]
   bool eof_ = false;

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "vouch/io_buffer.h"
+
 namespace vouch {
 namespace {
 
@@ -87,7 +89,7 @@ class FileRangeSource final : public ByteSource {
  private:
   const RandomAccessFile& file_;
   uint64_t next_;  // file offset of the byte after the buffer's contents
-  std::vector<char> buf_;
+  IoBuffer buf_;
   size_t pos_ = 0, end_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vouch/readers/timestamptz.h"
+#include "vouch/io_buffer.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -64,7 +65,7 @@ struct RowChunk {
   const TableInfo* table = nullptr;
   uint32_t table_index = 0;
   uint64_t offset = 0;      // stream offset of data[0] (uncompressed)
-  std::vector<char> data;   // capacity reused between chunks
+  IoBuffer data;            // capacity reused between chunks; page-aligned (io_buffer.h)
   size_t size = 0;          // bytes of whole rows in data, each ending in '\n'
 };
 
