@@ -30,6 +30,7 @@
 #include "dir_names.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
+#include "vouch/io_buffer.h"
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/crc32c.h"
@@ -45,7 +46,8 @@ using backup_internal::WalCandidate;
 using backup_internal::WalInventory;
 
 // One read: 128 KB stays in L2 while it is copied out of the page cache and
-// hashed (1 MB reads cost twice the system time); a multiple of kPgBlockSize.
+// hashed; a multiple of kPgBlockSize. (What decides the copy's speed is the
+// buffer's alignment: see vouch/io_buffer.h.)
 constexpr size_t kBlock = size_t{128} << 10;
 constexpr uint64_t kSplit = uint64_t{64} << 20;  // CRC32C files above this are read in parts
 constexpr int kPagesReportedPerFile = 5;
@@ -378,24 +380,28 @@ ReadEnd ReadRange(int fd, uint64_t begin, uint64_t end, char* buf, size_t cap, C
 // ReadRange with a second thread reading ahead into a small ring of blocks,
 // so that copying out of the page cache overlaps the consumer's work. For a
 // file whose digest must be computed in order (SHA-2), the one thread that
-// hashes it is the run's critical path when the file is large: measured on a
-// 1 GB backup whose largest file is 752 MB, the copy was 17% of that thread.
-// The gain is smaller than that (medians of 7, --jobs 2: 0.69 s against
-// 0.72 s), as the hashing thread then reads blocks another core wrote; an
-// mmap of the file, with or without a thread faulting it in ahead, did no
-// better and would turn a file truncated under the reader into SIGBUS.
+// hashes it is the run's critical path when the file is large. Measured on a
+// 1 GB backup whose largest file is 752 MB (SHA-256, --jobs 2, medians of 9,
+// whole runs): 0.67 s with it, 0.72 s without. Tried and no better: a
+// mapping of the file with a thread populating it ahead (MADV_POPULATE_READ;
+// it also turns a file truncated under the reader into SIGBUS), and pinning
+// the hashing thread to its core.
 template <typename Consume>
 ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
-  constexpr size_t kSlots = 4;
+  // A full ring is refilled only once the consumer has emptied half of it,
+  // and each side wakes the other only when it sleeps: the reader, being
+  // faster, then runs in bursts instead of once per block (one wake-up per
+  // block cost a context switch each way, 15,000 on a 752 MB file).
+  constexpr size_t kSlots = 8, kRefillAt = kSlots / 2;
   struct Slot {
-    std::vector<char> data = std::vector<char>(kBlock);
+    IoBuffer data = IoBuffer(kBlock);
     size_t n = 0;
   };
   std::array<Slot, kSlots> ring;
   std::mutex mu;
-  std::condition_variable cv;
+  std::condition_variable reader_cv, consumer_cv;
   size_t filled = 0;  // slots written and not yet consumed
-  bool done = false;
+  bool done = false, reader_asleep = false, consumer_asleep = false;
   ReadEnd result;
   std::thread reader([&] {
     size_t w = 0;
@@ -404,7 +410,11 @@ ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) 
     while (off < end) {
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return filled < kSlots; });
+        if (filled == kSlots) {
+          reader_asleep = true;
+          reader_cv.wait(lock, [&] { return filled <= kRefillAt; });
+          reader_asleep = false;
+        }
       }
       Slot& s = ring[w];
       s.n = 0;
@@ -415,7 +425,7 @@ ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) 
       if (s.n > 0) {
         std::lock_guard<std::mutex> lock(mu);
         ++filled;
-        cv.notify_all();
+        if (consumer_asleep) consumer_cv.notify_one();
       }
       w = (w + 1) % kSlots;
       if (r.error != 0 || s.n < std::min<uint64_t>(kBlock, end - (off - s.n))) break;  // error or end of file
@@ -423,30 +433,36 @@ ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) 
     std::lock_guard<std::mutex> lock(mu);
     result = r;
     done = true;
-    cv.notify_all();
+    consumer_cv.notify_one();
   });
   size_t c = 0;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return filled > 0 || done; });
+      if (filled == 0 && !done) {
+        consumer_asleep = true;
+        consumer_cv.wait(lock, [&] { return filled > 0 || done; });
+        consumer_asleep = false;
+      }
       if (filled == 0) break;  // done, and every block consumed
     }
     consume(ring[c].data.data(), ring[c].n);
     c = (c + 1) % kSlots;
     std::lock_guard<std::mutex> lock(mu);
-    --filled;
-    cv.notify_all();
+    if (--filled == kRefillAt && reader_asleep) reader_cv.notify_one();
   }
   reader.join();
   return result;
 }
 
-// Large whole files with an ordered digest get a read-ahead thread when the
-// run has more than one job (with --jobs 1 vouch stays on one core).
+// A whole file with an ordered digest gets a read-ahead thread when it is
+// large and would on its own take longer than a fair share of the run
+// (size x jobs > all bytes): then its one hashing thread is the critical
+// path. A smaller one's extra thread only competes for the cores (with
+// --jobs 1 vouch stays on one core).
 constexpr uint64_t kReadAheadFrom = uint64_t{64} << 20;
 
-void RunPiece(const std::string& root, const FileJob& job, Piece& piece, std::vector<char>& buf,
+void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffer& buf,
               const PageSettings& ps, bool whole_digest, bool read_ahead) {
   const std::string path = root + "/" + job.relpath;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -531,14 +547,17 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   auto span = [&](const Piece& p) { return std::min(p.end, work[p.job].size) - p.begin; };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return span(pieces[a]) > span(pieces[b]); });
 
-  tbb::enumerable_thread_specific<std::vector<char>> buffers([] { return std::vector<char>(kBlock); });
+  uint64_t total = 0;
+  for (const auto& j : work) total += j.size;
+  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
   RunInOrder(jobs, order.size(), [&](size_t k) {
     Piece& p = pieces[order[k]];
     const FileJob& j = work[p.job];
     const bool whole = p.begin == 0 && p.end == UINT64_MAX;
     const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
                                 j.listed->checksum_type != ManifestChecksumType::kNone;
-    RunPiece(root, j, p, buffers.local(), sh.pages, whole, jobs > 1 && whole && ordered_digest && j.size >= kReadAheadFrom);
+    const bool critical = j.size >= kReadAheadFrom && j.size * static_cast<uint64_t>(jobs) > total;
+    RunPiece(root, j, p, buffers.local(), sh.pages, whole, jobs > 1 && whole && ordered_digest && critical);
   });
 
   // Join the parts of each file in order.
@@ -594,7 +613,7 @@ struct TarCaptures {
   std::map<uint32_t, backup_internal::WalHistoryFile> histories;
 };
 
-Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, std::vector<char>& buf) {
+Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
   const std::string path = root + "/" + plan.file;
   auto src = OpenDecodedFile(path);
   if (!src.ok()) {
@@ -729,7 +748,7 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t limit, bool* m
     return IoError("cannot open " + path + ": " + std::strerror(errno));
   }
   std::string out;
-  char buf[65536];
+  alignas(64) char buf[65536];
   while (out.size() < limit) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -924,7 +943,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     TarCaptures cap;
     Status error;
     std::mutex mu;
-    tbb::enumerable_thread_specific<std::vector<char>> buffers([] { return std::vector<char>(kBlock); });
+    tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
     // Largest first: base.tar usually dominates.
     std::vector<size_t> order(tars.size());
     std::vector<uint64_t> sizes(tars.size());
