@@ -71,24 +71,20 @@ void HashChunk(Slot& s, const std::string& location, uint32_t shard_index, uint3
   s.error = Status::Ok();
   s.unhashable = false;
   RowCanonicalizer canon(*s.chunk.table, /*check_escapes=*/true);
-  const char* p = s.chunk.data.data();
-  const char* end = p + s.chunk.size;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    std::string_view row(p, static_cast<size_t>(nl - p));
+  ForEachRow(s.chunk, [&](std::string_view row) {
     std::string_view c;
     size_t fields = 0;
     auto outcome = canon.Canonicalize(row, s.scratch, &c, &fields);
     if (outcome != RowCanonicalizer::kOk) {
       s.error = RowError(outcome, *s.chunk.table, fields,
-                         s.chunk.offset + static_cast<uint64_t>(p - s.chunk.data.data()), location);
+                         s.chunk.offset + static_cast<uint64_t>(row.data() - s.chunk.data.data()), location);
       s.unhashable = outcome == RowCanonicalizer::kNonUtcUnknownType;
-      return;
+      return false;
     }
     U128 h = HashRow(c);
     if (shard_count <= 1 || h.lo % shard_count == shard_index) s.hashes.push_back(h);
-    p = nl + 1;
-  }
+    return true;
+  });
 }
 
 }  // namespace

@@ -593,12 +593,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
   const size_t max_samples = s.options.max_samples;
   const bool fields = plan->needs_fields();
 
-  const char* p = chunk.data.data();
-  const char* end = p + chunk.size;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    std::string_view row(p, static_cast<size_t>(nl - p));
-    p = nl + 1;
+  ForEachRow(chunk, [&](std::string_view row) {
     ++part->rows;
     // The row's record time (its table's record column) lies inside the
     // recovery window: its chain seq and gap-column values are "written in
@@ -606,7 +601,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
     bool in_window = false;
     if (fields) {
       SplitCopyRow(row, f);
-      if (f.size() != plan->table->columns.size()) continue;  // the digest pass reports malformed rows
+      if (f.size() != plan->table->columns.size()) return true;  // the digest pass reports malformed rows
       for (size_t k = 0; k < plan->time_cols.size(); ++k) {
         std::string_view v = f[plan->time_cols[k]];
         TimeAcc& a = part->times[k];
@@ -666,7 +661,7 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
                                            (outcome == LinkVerifier::kBadSeq ? ": sequence value is NULL or not an integer"
                                                                              : ": wrong number of fields"));
         }
-        continue;
+        return true;
       }
       part->links.push_back(link);
       if (link.seq >= part->head_seq) {
@@ -675,7 +670,8 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
       }
       if (in_window) part->chain_window.Add(link.seq);
     }
-  }
+    return true;
+  });
   return part;
 }
 
@@ -758,14 +754,9 @@ class OrphanSampler final : public RowObserver {
     auto found = std::make_unique<Found>();
     std::vector<std::string_view> f;
     std::string buf;
-    const char* p = chunk.data.data();
-    const char* end = p + chunk.size;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-      std::string_view row(p, static_cast<size_t>(nl - p));
-      p = nl + 1;
+    ForEachRow(chunk, [&](std::string_view row) {
       SplitCopyRow(row, f);
-      if (f.size() != plan->table->columns.size()) continue;
+      if (f.size() != plan->table->columns.size()) return true;
       for (const auto& [i, cols] : plan->refs) {
         bool is_null;
         uint64_t h = KeyHash(f, cols, buf, &is_null);
@@ -773,7 +764,8 @@ class OrphanSampler final : public RowObserver {
           found->rows.emplace_back(i, DescribeRow(f, *plan->table, plan->key, cols));
         }
       }
-    }
+      return true;
+    });
     return found;
   }
   void Fold(uint32_t, std::unique_ptr<Partial> partial) override {

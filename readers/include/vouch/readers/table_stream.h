@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vouch/readers/timestamptz.h"
@@ -68,6 +70,21 @@ struct RowChunk {
   IoBuffer data;            // capacity reused between chunks; page-aligned (io_buffer.h)
   size_t size = 0;          // bytes of whole rows in data, each ending in '\n'
 };
+
+// Calls fn(row) for every row of the chunk in order, the row without its
+// '\n' (row.data() - chunk.data.data() is its offset in the chunk), until fn
+// returns false. Returns whether it saw every row.
+template <typename Fn>
+bool ForEachRow(const RowChunk& chunk, Fn&& fn) {
+  const char* p = chunk.data.data();
+  const char* const end = p + chunk.size;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!fn(std::string_view(p, static_cast<size_t>(nl - p)))) return false;
+    p = nl + 1;
+  }
+  return true;
+}
 
 // Facts about the source for the manifest: kind, compression, versions.
 struct SourceInfo {
