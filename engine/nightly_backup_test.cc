@@ -12,20 +12,16 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/test_files.h"
 #include "vouch/engine/nightly_backup.h"
 
 namespace vouch {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WriteFile;
 
 constexpr double kNow = 1732330800;  // 2024-11-23 03:00 UTC
-
-void Write(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 void WriteGzip(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());
@@ -52,10 +48,10 @@ class NightlyTest : public ::testing::Test {
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 31) % 97 + 'a' - 40);
     // Yesterday's backup, and last night's (an hour old).
     WriteGzip(root_ + "/2024-11-22/postgres/agents.dump.gz", data + data);
-    Write(root_ + "/2024-11-22/redis/dump.rdb", std::string(100000, 'r'));
+    WriteFile(root_ + "/2024-11-22/redis/dump.rdb", std::string(100000, 'r'));
     SetMTime(root_ + "/2024-11-22", kNow - 25 * 3600);
     WriteGzip(root_ + "/2024-11-23/postgres/agents.dump.gz", data + data + "x");
-    Write(root_ + "/2024-11-23/redis/dump.rdb", std::string(100000, 'r'));
+    WriteFile(root_ + "/2024-11-23/redis/dump.rdb", std::string(100000, 'r'));
     SetMTime(root_ + "/2024-11-23", kNow - 3600);
     opts_.now = [] { return kNow; };
     opts_.jobs = 2;
@@ -106,7 +102,7 @@ TEST_F(NightlyTest, EachFailureIsNamed) {
   opts_.expected.pop_back();
 
   // Suspiciously small: a few per cent of the previous one.
-  Write(root_ + "/2024-11-23/redis/dump.rdb", "r");
+  WriteFile(root_ + "/2024-11-23/redis/dump.rdb", "r");
   SetMTime(root_ + "/2024-11-23", kNow - 3600);
   EXPECT_EQ(Failed(Check()), "size");
   opts_.min_size_ratio = 0;
@@ -119,8 +115,8 @@ TEST_F(NightlyTest, EachFailureIsNamed) {
     std::ifstream in(root_ + "/2024-11-23/postgres/agents.dump.gz", std::ios::binary);
     gz.assign(std::istreambuf_iterator<char>(in), {});
   }
-  Write(root_ + "/2024-11-23/postgres/agents.dump.gz", gz.substr(0, gz.size() / 2));
-  Write(root_ + "/2024-11-23/postgres/extra.zst", "plain text");
+  WriteFile(root_ + "/2024-11-23/postgres/agents.dump.gz", gz.substr(0, gz.size() / 2));
+  WriteFile(root_ + "/2024-11-23/postgres/extra.zst", "plain text");
   SetMTime(root_ + "/2024-11-23", kNow - 3600);
   opts_.min_size_ratio = 0;
   NightlyReport r = Check();
@@ -136,7 +132,7 @@ TEST_F(NightlyTest, SingleFileBackupsAndNone) {
   SetMTime(files + "/pg_20241122.dump.gz", kNow - 30 * 3600);
   WriteGzip(files + "/pg_20241123.dump.gz", std::string(5000, 'b'));
   SetMTime(files + "/pg_20241123.dump.gz", kNow - 2 * 3600);
-  Write(files + "/notes.txt", "not a backup");
+  WriteFile(files + "/notes.txt", "not a backup");
   SetMTime(files + "/notes.txt", kNow);
   opts_.name_pattern = "*.dump.gz";
   opts_.expected = {"pg_*.dump.gz"};

@@ -17,6 +17,7 @@
 #include <map>
 #include <random>
 
+#include "support/test_files.h"
 #include "vouch/engine/verify_backup.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
@@ -28,20 +29,13 @@ namespace vouch {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Kinds;
+using testing::ReadFile;
+using testing::WriteFile;
 
 constexpr uint64_t kSysid = 7312345678901234567ull;
 constexpr uint32_t kSeg = 16u << 20;
 
-void Write(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string Control(uint64_t sysid, uint32_t checksums) {
   std::string b(8192, '\0');
@@ -124,7 +118,7 @@ void WriteManifest(const std::string& dir, const std::string& algo, bool encode 
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& rel : paths) {
-    const std::string bytes = Read(dir + "/" + rel);
+    const std::string bytes = ReadFile(dir + "/" + rel);
     m += first ? "" : ",\n";
     first = false;
     m += "{ ";
@@ -137,7 +131,7 @@ void WriteManifest(const std::string& dir, const std::string& algo, bool encode 
   EvpHash h(HashAlgorithm::kSha256);
   h.Update(m);
   m += "\"Manifest-Checksum\": \"" + h.FinishHex() + "\"}\n";
-  Write(dir + "/backup_manifest", m);
+  WriteFile(dir + "/backup_manifest", m);
 }
 
 class VerifyBackupTest : public ::testing::Test {
@@ -147,17 +141,17 @@ class VerifyBackupTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(root_);
     dir_ = root_ + "/backup";
-    Write(dir_ + "/PG_VERSION", "15\n");
-    Write(dir_ + "/backup_label", "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nLABEL: x\n");
-    Write(dir_ + "/global/pg_control", Control(kSysid, 1));
-    Write(dir_ + "/global/1262", Page(0, 1));
-    Write(dir_ + "/base/1/PG_VERSION", "15\n");
-    Write(dir_ + "/base/1/16384", Page(0, 2) + std::string(kPgBlockSize, '\0') + Page(2, 3));
-    Write(dir_ + "/base/1/16384_fsm", Page(0, 4));
-    Write(dir_ + "/base/1/16385.1", Page(131072, 5));
-    Write(dir_ + "/pg_xact/0000", std::string(8192, 'x'));
-    Write(dir_ + "/postgresql.auto.conf", "# auto\n");
-    Write(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20));
+    WriteFile(dir_ + "/PG_VERSION", "15\n");
+    WriteFile(dir_ + "/backup_label", "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nLABEL: x\n");
+    WriteFile(dir_ + "/global/pg_control", Control(kSysid, 1));
+    WriteFile(dir_ + "/global/1262", Page(0, 1));
+    WriteFile(dir_ + "/base/1/PG_VERSION", "15\n");
+    WriteFile(dir_ + "/base/1/16384", Page(0, 2) + std::string(kPgBlockSize, '\0') + Page(2, 3));
+    WriteFile(dir_ + "/base/1/16384_fsm", Page(0, 4));
+    WriteFile(dir_ + "/base/1/16385.1", Page(131072, 5));
+    WriteFile(dir_ + "/pg_xact/0000", std::string(8192, 'x'));
+    WriteFile(dir_ + "/postgresql.auto.conf", "# auto\n");
+    WriteFile(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20));
     fs::create_directories(dir_ + "/pg_wal/archive_status");
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -173,11 +167,6 @@ class VerifyBackupTest : public ::testing::Test {
     o.page_checksums = true;
     o.now = [] { return 1700000000.0; };
     return Verify(o);
-  }
-  static std::string Kinds(const BackupVerification& v) {
-    std::string k;
-    for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
-    return k;
   }
 
   std::string root_, dir_;
@@ -244,38 +233,38 @@ TEST_F(VerifyBackupTest, CorruptionMatrix) {
     std::string expect;  // "kind:path" that must be among the findings
   };
   const std::vector<Case> cases = {
-      {"extra_file", [&] { Write(dir_ + "/extra_file", "This is an extra file.\n"); }, "extra:extra_file"},
-      {"extra_in_db", [&] { Write(dir_ + "/base/1/extra_ts_file", "x\n"); }, "extra:base/1/extra_ts_file"},
+      {"extra_file", [&] { WriteFile(dir_ + "/extra_file", "This is an extra file.\n"); }, "extra:extra_file"},
+      {"extra_in_db", [&] { WriteFile(dir_ + "/base/1/extra_ts_file", "x\n"); }, "extra:base/1/extra_ts_file"},
       {"missing_file", [&] { fs::remove(dir_ + "/pg_xact/0000"); }, "missing:pg_xact/0000"},
       {"missing_dir", [&] { fs::remove_all(dir_ + "/base/1"); }, "missing:base/1/16384"},
-      {"append_to_file", [&] { Write(dir_ + "/global/pg_control", Control(kSysid, 1) + "x"); },
+      {"append_to_file", [&] { WriteFile(dir_ + "/global/pg_control", Control(kSysid, 1) + "x"); },
        "size:global/pg_control"},
-      {"truncate_file", [&] { Write(dir_ + "/global/pg_control", ""); }, "size:global/pg_control"},
-      {"replace_file", [&] { Write(dir_ + "/PG_VERSION", "qq\n"); }, "checksum:PG_VERSION"},
-      {"bad_manifest", [&] { Write(dir_ + "/backup_manifest", Read(dir_ + "/backup_manifest") + "\n"); },
+      {"truncate_file", [&] { WriteFile(dir_ + "/global/pg_control", ""); }, "size:global/pg_control"},
+      {"replace_file", [&] { WriteFile(dir_ + "/PG_VERSION", "qq\n"); }, "checksum:PG_VERSION"},
+      {"bad_manifest", [&] { WriteFile(dir_ + "/backup_manifest", ReadFile(dir_ + "/backup_manifest") + "\n"); },
        "manifest:backup_manifest"},
       {"truncated_manifest",
        [&] {
-         std::string m = Read(dir_ + "/backup_manifest");
-         Write(dir_ + "/backup_manifest", m.substr(0, m.size() / 2));
+         std::string m = ReadFile(dir_ + "/backup_manifest");
+         WriteFile(dir_ + "/backup_manifest", m.substr(0, m.size() / 2));
        },
        "manifest:backup_manifest"},
       {"no_manifest", [&] { fs::remove(dir_ + "/backup_manifest"); }, "manifest:backup_manifest"},
       {"missing_wal", [&] { fs::remove(dir_ + "/pg_wal/000000010000000000000002"); },
        "wal-missing:000000010000000000000002"},
-      {"garbled_wal", [&] { Write(dir_ + "/pg_wal/000000010000000000000002", std::string(kSeg, 'w')); },
+      {"garbled_wal", [&] { WriteFile(dir_ + "/pg_wal/000000010000000000000002", std::string(kSeg, 'w')); },
        "wal-header:pg_wal/000000010000000000000002"},
-      {"foreign_wal", [&] { Write(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20, 42)); },
+      {"foreign_wal", [&] { WriteFile(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20, 42)); },
        "wal-sysid:pg_wal/000000010000000000000002"},
       {"pg_control_crc",
        [&] {
          std::string c = Control(kSysid, 1);
          c[100] ^= 1;  // same size: the manifest checksum and the CRC both catch it
-         Write(dir_ + "/global/pg_control", c);
+         WriteFile(dir_ + "/global/pg_control", c);
        },
        "control:global/pg_control"},
       // Exempt as in pg_verifybackup: never findings.
-      {"exempt", [&] { Write(dir_ + "/standby.signal", ""); Write(dir_ + "/postgresql.auto.conf", "changed"); }, ""},
+      {"exempt", [&] { WriteFile(dir_ + "/standby.signal", ""); WriteFile(dir_ + "/postgresql.auto.conf", "changed"); }, ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -301,9 +290,9 @@ TEST_F(VerifyBackupTest, CorruptionMatrix) {
 
 TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   WriteManifest(dir_, "CRC32C");
-  std::string rel = Read(dir_ + "/base/1/16384");
+  std::string rel = ReadFile(dir_ + "/base/1/16384");
   rel[2 * kPgBlockSize + 5000] ^= 0x01;  // one bit of block 2
-  Write(dir_ + "/base/1/16384", rel);
+  WriteFile(dir_ + "/base/1/16384", rel);
   BackupVerification v = Verify();
   EXPECT_FALSE(v.Verified());
   EXPECT_EQ(Kinds(v), "checksum:base/1/16384 page:base/1/16384");
@@ -313,16 +302,16 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   EXPECT_NE(page.detail.find("expected"), std::string::npos);
   EXPECT_EQ(v.pages_bad, 1u);
   // Segment 1 of relation 16385: block numbers continue at 131072.
-  std::string seg1 = Read(dir_ + "/base/1/16385.1");
-  Write(dir_ + "/base/1/16385.1", Page(0, 5));  // a valid page, but for block 0
+  std::string seg1 = ReadFile(dir_ + "/base/1/16385.1");
+  WriteFile(dir_ + "/base/1/16385.1", Page(0, 5));  // a valid page, but for block 0
   WriteManifest(dir_, "CRC32C");
   v = Verify();
   EXPECT_EQ(Kinds(v), "page:base/1/16384 page:base/1/16385.1");
   ASSERT_EQ(v.findings.size(), 2u);
   EXPECT_NE(v.findings[1].detail.find("block 131072: "), std::string::npos) << v.findings[1].detail;
   // Checksums off in pg_control: pages are not judged.
-  Write(dir_ + "/global/pg_control", Control(kSysid, 0));
-  Write(dir_ + "/base/1/16385.1", seg1);
+  WriteFile(dir_ + "/global/pg_control", Control(kSysid, 0));
+  WriteFile(dir_ + "/base/1/16385.1", seg1);
   WriteManifest(dir_, "CRC32C");
   v = Verify();
   EXPECT_TRUE(v.Verified()) << Kinds(v);
@@ -335,7 +324,7 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
 // parts' CRCs combined; a sparse relation file of new pages is valid.
 TEST_F(VerifyBackupTest, LargeFileSplitAcrossThreads) {
   const std::string big = dir_ + "/base/1/99999";
-  Write(big, "");
+  WriteFile(big, "");
   ASSERT_EQ(truncate(big.c_str(), (uint64_t{140} << 20) + 8192), 0);
   WriteManifest(dir_, "CRC32C");
   for (int jobs : {1, 3}) {
@@ -366,7 +355,7 @@ TEST_F(VerifyBackupTest, LargeSha256FileReadAhead) {
   {
     std::string data((uint64_t{72} << 20) + 1234, '\0');
     for (size_t i = 0; i + 8 <= data.size(); i += 4096) std::memcpy(&data[i], &i, 8);
-    Write(big, data);
+    WriteFile(big, data);
   }
   WriteManifest(dir_, "SHA256");
   for (int jobs : {1, 2, 4}) {
@@ -399,7 +388,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   o.until_lsn = "0/4000010";
   v = Verify(o);
   EXPECT_NE(Kinds(v).find("wal-header:" + archive + "/000000010000000000000002"), std::string::npos) << Kinds(v);
-  Write(archive + "/000000010000000000000002", Segment(1, 2, kSeg));
+  WriteFile(archive + "/000000010000000000000002", Segment(1, 2, kSeg));
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "wal-missing:000000010000000000000003");
   ASSERT_EQ(v.findings.size(), 1u);
@@ -408,23 +397,23 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
       << v.findings[0].detail;
   EXPECT_EQ(v.wal.segments_required, 3u);
   EXPECT_EQ(v.wal.segments_missing, 2u);
-  Write(archive + "/000000010000000000000003", Segment(1, 3, kSeg));
-  Write(archive + "/000000010000000000000004", Segment(1, 4, 8192));  // written up to 0/4002000
+  WriteFile(archive + "/000000010000000000000003", Segment(1, 3, kSeg));
+  WriteFile(archive + "/000000010000000000000004", Segment(1, 4, 8192));  // written up to 0/4002000
   v = Verify(o);
   EXPECT_TRUE(v.Verified()) << Kinds(v);
   EXPECT_EQ(v.wal.last_segment, "000000010000000000000004");
   // A timeline switch at 0/3800000 to timeline 2: segment 3 is read from
   // timeline 2's file (a copy of timeline 1's up to the switch), then 4.
-  Write(archive + "/00000002.history", "1\t0/3800000\tno recovery target specified\n");
-  Write(archive + "/000000020000000000000003", Segment(1, 3, kSeg));
+  WriteFile(archive + "/00000002.history", "1\t0/3800000\tno recovery target specified\n");
+  WriteFile(archive + "/000000020000000000000003", Segment(1, 3, kSeg));
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "wal-missing:000000020000000000000004");
-  Write(archive + "/000000020000000000000004", Segment(2, 4, 8192));
+  WriteFile(archive + "/000000020000000000000004", Segment(2, 4, 8192));
   v = Verify(o);
   EXPECT_TRUE(v.Verified()) << Kinds(v);
   EXPECT_EQ((v.wal.timelines), (std::vector<uint32_t>{1, 2}));
   // The latest timeline branched off before the backup ended.
-  Write(archive + "/00000003.history", "1\t0/2000050\tbefore the backup's end\n");
+  WriteFile(archive + "/00000003.history", "1\t0/2000050\tbefore the backup's end\n");
   v = Verify(o);
   EXPECT_NE(Kinds(v).find("wal-timeline:" + archive + "/00000003.history"), std::string::npos) << Kinds(v);
   // A page of a timeline-1 segment claims timeline 2.
@@ -432,7 +421,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   std::string seg = Segment(1, 2, 1 << 20);
   const uint32_t two = 2;
   std::memcpy(&seg[4], &two, 4);
-  Write(archive + "/000000010000000000000002", seg);
+  WriteFile(archive + "/000000010000000000000002", seg);
   o.until_lsn.reset();
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "wal-timeline:" + archive + "/000000010000000000000002");
@@ -443,14 +432,14 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
 TEST_F(VerifyBackupTest, ChecksumSidecar) {
   WriteManifest(dir_, "CRC32C");
   const std::string sidecar = dir_ + "/SHA256SUMS";
-  Write(sidecar, Digest("SHA256", "15\n") + "  PG_VERSION\n");
+  WriteFile(sidecar, Digest("SHA256", "15\n") + "  PG_VERSION\n");
   VerifyBackupOptions o;
   o.checksums = sidecar;
   BackupVerification v = Verify(o);
   EXPECT_TRUE(v.Verified()) << Kinds(v);  // the sidecar inside the backup is not an extra file
   ASSERT_TRUE(v.checksums);
   EXPECT_TRUE(v.checksums->AllOk());
-  Write(sidecar, Digest("SHA256", "16\n") + "  PG_VERSION\n" + Digest("SHA256", "") + "  gone\n");
+  WriteFile(sidecar, Digest("SHA256", "16\n") + "  PG_VERSION\n" + Digest("SHA256", "") + "  gone\n");
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "sidecar:" + dir_ + "/PG_VERSION sidecar:" + dir_ + "/gone");
 }

@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "support/pg_test_env.h"
+#include "support/test_files.h"
 #include "vouch/engine/verify_archive.h"
 #include "vouch/readers/archive_toc.h"
 
@@ -32,10 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RunCommand;
 
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using testing::WriteFile;
 
 // What pg_restore makes of an archive, without its random \restrict keys.
 std::string Restored(const std::string& path) {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "support/pg_test_env.h"
+#include "support/test_files.h"
 #include "vouch/engine/verify_backup.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/readers/pg_page.h"
@@ -27,19 +28,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RunCommand;
 
-// Copies of a backup share its files through hard links (Copy): a damage
-// replaces a file, never writes into it, or it would damage the original too.
-void WriteFile(const std::string& path, const std::string& data) {
-  fs::remove(path);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
-
-std::string Kinds(const BackupVerification& v) {
-  std::string k;
-  for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
-  return k;
-}
+// Copies of a backup share its files through hard links (Copy): WriteFile
+// replaces a file, never writes into it, or a damage would reach the original.
+using testing::Kinds;
+using testing::WriteFile;
 
 bool Has(const BackupVerification& v, const std::string& kind, const std::string& path_part) {
   for (const auto& f : v.findings) {
