@@ -35,7 +35,7 @@
 #include "vouch/hashing/table_digest.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/canonical_row.h"
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/plain_dump_reader.h"
 #include "vouch/readers/timestamptz.h"
 

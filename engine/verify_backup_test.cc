@@ -21,7 +21,7 @@
 #include "vouch/engine/verify_backup.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
 

@@ -33,7 +33,7 @@
 #include "vouch/io_buffer.h"
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/byte_source.h"
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/tar_reader.h"

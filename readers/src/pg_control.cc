@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 
 namespace vouch {
 namespace {

@@ -1,7 +1,7 @@
 #include "vouch/readers/wal.h"
 
 #include "native_load.h"
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/pg_page.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "vouch/readers/crc32c.h"
+#include "vouch/hashing/crc32c.h"
 
 #include <bit>
 #include <cstring>

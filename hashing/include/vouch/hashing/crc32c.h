@@ -5,9 +5,7 @@
 //
 // The SSE4.2 `crc32` instruction is used when the CPU has it (checked once at
 // run time), with three interleaved streams so that its latency is hidden;
-// elsewhere a portable slicing-by-8 table. No I/O: it lives in readers/ only
-// because pg_control and manifest checks need it there (hashing/ is its
-// natural home).
+// elsewhere a portable slicing-by-8 table.
 #pragma once
 
 #include <cstddef>
