@@ -55,7 +55,7 @@ Status TarReader::ReadBlock(char* block, bool* eof) {
 }
 
 Status TarReader::Skip(uint64_t n) {
-  char buf[8192];
+  alignas(64) char buf[8192];  // aligned: see vouch/io_buffer.h
   while (n > 0) {
     auto r = src_.Read(buf, static_cast<size_t>(std::min<uint64_t>(n, sizeof buf)));
     if (!r.ok()) return r.status();

@@ -2,6 +2,7 @@
 
 #include "native_load.h"
 #include "vouch/hashing/crc32c.h"
+#include "vouch/io_buffer.h"
 #include "vouch/readers/pg_page.h"
 
 #include <algorithm>
@@ -185,7 +186,7 @@ Result<std::vector<TimelineHistoryEntry>> ParseTimelineHistory(std::string_view 
 Result<WalSegmentScan> ScanWalSegment(ByteSource& src, uint64_t max_bytes) {
   WalSegmentScan scan;
   constexpr size_t kBuffer = size_t{128} << 10;  // a multiple of kWalBlockSize; stays in L2
-  std::string buf(kBuffer, '\0');
+  IoBuffer buf(kBuffer);
   while (true) {
     auto got = ReadUpTo(src, buf.data(), kBuffer);
     if (!got.ok()) return got.status();
