@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -165,9 +166,14 @@ TEST(IoBuffer, PageAlignedAtEverySize) {
   }
   AlignedVector<uint8_t> u(200000);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(u.data()) % 4096, 0u);
+  // The chunk feeder hands buffers on by move assignment: the storage must
+  // travel with them, not be copied element by element into a new
+  // allocation, as it would be if two allocators could compare unequal.
+  static_assert(std::allocator_traits<PageAlignedAllocator<char>>::is_always_equal::value);
   IoBuffer moved = IoBuffer(131072);
   const char* p = moved.data();
-  IoBuffer taken = std::move(moved);
+  IoBuffer taken(10);
+  taken = std::move(moved);
   EXPECT_EQ(taken.data(), p);
 }
 
