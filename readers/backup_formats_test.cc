@@ -1,5 +1,6 @@
 // Unit tests (no server) of the base-backup formats: the page checksum
-// against values PostgreSQL computed, pg_control, the backup_manifest parser against pg_verifybackup's bad-manifest matrix
+// against values PostgreSQL computed, pg_control, the backup_manifest parser
+// against pg_verifybackup's bad-manifest matrix
 // (t/005_bad_manifest.pl), WAL names, timeline history and page headers.
 #include <gtest/gtest.h>
 

@@ -1,9 +1,8 @@
 #include "vouch/readers/pg_control.h"
 
-#include "native_load.h"
-#include <cstring>
 #include <string>
 
+#include "native_load.h"
 #include "vouch/hashing/crc32c.h"
 
 namespace vouch {

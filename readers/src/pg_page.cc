@@ -1,8 +1,9 @@
 #include "vouch/readers/pg_page.h"
 
-#include "native_load.h"
 #include <cstring>
 #include <string>
+
+#include "native_load.h"
 
 namespace vouch {
 namespace {
