@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <memory>
 #include <cstdio>
 #include <random>
@@ -175,6 +177,32 @@ TEST(IoBuffer, PageAlignedAtEverySize) {
   IoBuffer taken(10);
   taken = std::move(moved);
   EXPECT_EQ(taken.data(), p);
+}
+
+}  // namespace
+}  // namespace vouch
+
+namespace vouch {
+namespace {
+
+// HexDecode against strtoul, byte by byte, over every digit pair; and what it
+// refuses (a backup manifest's checksums go through it).
+TEST(Hex, DecodeEveryPairAndRefusals) {
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const std::string pair{static_cast<char>(a), static_cast<char>(b)};
+      auto got = HexDecode(pair);
+      const bool hex = std::isxdigit(a) && std::isxdigit(b);
+      ASSERT_EQ(got.has_value(), hex) << a << " " << b;
+      ASSERT_EQ(HexDigitValue(static_cast<char>(a)) >= 0, std::isxdigit(a) != 0) << a;
+      if (hex) {
+        ASSERT_EQ(static_cast<unsigned char>((*got)[0]), std::strtoul(pair.c_str(), nullptr, 16)) << pair;
+      }
+    }
+  }
+  EXPECT_EQ(HexDecode(""), std::string());
+  EXPECT_FALSE(HexDecode("abc"));
+  EXPECT_EQ(HexEncode(reinterpret_cast<const uint8_t*>(HexDecode("00FFa5")->data()), 3), "00ffa5");
 }
 
 }  // namespace

@@ -15,5 +15,7 @@ inline std::string HexEncode(std::string_view bytes) {
 }
 // Decodes hex (either case); nullopt if the length is odd or a digit is invalid.
 std::optional<std::string> HexDecode(std::string_view hex);
+// A hex digit's value (either case), or -1.
+int HexDigitValue(char c);
 
 }  // namespace vouch
