@@ -14,6 +14,7 @@
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
+#include "testing/json_reference.h"
 
 namespace vouch {
 namespace {
@@ -301,6 +302,74 @@ TEST(BackupManifest, BadManifestMatrixOfPgVerifybackup) {
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_FALSE(ParseBackupManifest(good.substr(0, cut)).ok()) << cut;
   }
+}
+
+// ------------------------------------------------------------- JSON reader
+
+// json::ReadJson (the manifest's tokenizer) against nlohmann's SAX parser,
+// which it replaced: same events, same accept or reject.
+TEST(JsonReader, AgreesWithNlohmannOnEdgeCases) {
+  using json::testing::Disagreement;
+  using json::testing::Ours;
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"{}", true}, {"[]", true}, {" \t\r\n[ ]\n", true}, {"\"\"", true}, {"0", true}, {"-0", true},
+      {"-0.0e-0", true}, {"1E+2", true}, {"true", true}, {"null", true}, {"[false,null,true]", true},
+      {"{\"a\":{\"b\":[1,{}]},\"a\":2}", true}, {"\xEF\xBB\xBF{}", true}, {"\xEF\xBB{}", false}, {"", false},
+      {" ", false}, {"{", false}, {"}", false}, {"[1,]", false}, {"{,}", false}, {"{\"a\"}", false},
+      {"{\"a\" 1}", false}, {"{\"a\":1,}", false}, {"{1:2}", false}, {"[] []", false}, {"01", false},
+      {"1.", false}, {".5", false}, {"1e", false}, {"1e+", false}, {"-", false}, {"+1", false},
+      {"18446744073709551615", true}, {"18446744073709551616", true}, {"-9223372036854775808", true},
+      {"-9223372036854775809", true}, {"123456789012345678901234567890", true}, {"1e308", true},
+      {"1e309", false}, {"-1e400", false}, {"1e-400", true}, {"tru", false}, {"truex", false}, {"nul", false},
+      {"NaN", false}, {"\"\\u0041\\u00e9\\u20AC\"", true}, {"\"\\ud83d\\ude00\"", true}, {"\"\\u0000\"", true},
+      {"\"\\ud83d\"", false}, {"\"\\ud83dx\"", false}, {"\"\\ude00\"", false}, {"\"\\ud83d\\u0041\"", false},
+      {"\"\\u12\"", false}, {"\"\\u12g4\"", false}, {"\"\\x\"", false}, {"\"\\'\"", false},
+      {"\"\\/\\b\\f\\n\\r\\t\\\\\\\"\"", true}, {"\"a\tb\"", false}, {std::string("\"a\0b\"", 5), false},
+      {"\"\x7f\"", true}, {"\"\xC3\xA9\"", true}, {"\"\xC0\x80\"", false}, {"\"\xC2\"", false},
+      {"\"\xE0\x80\x80\"", false}, {"\"\xE0\xA0\x80\"", true}, {"\"\xED\x9F\xBF\"", true},
+      {"\"\xED\xA0\x80\"", false}, {"\"\xEF\xBF\xBF\"", true}, {"\"\xF0\x8F\xBF\xBF\"", false},
+      {"\"\xF0\x90\x80\x80\"", true}, {"\"\xF4\x8F\xBF\xBF\"", true}, {"\"\xF4\x90\x80\x80\"", false},
+      {"\"\xF5\x80\x80\x80\"", false}, {"\"\x80\"", false}, {"\"\xFF\"", false}, {"\"abc", false},
+      {"\"abc\\", false}, {std::string(10000, '[') + std::string(10000, ']'), true},
+      {std::string(10000, '[') + std::string(9999, ']'), false}, {"[1 2]", false}, {"[1\"a\"]", false},
+      {"{\"a\":1}x", false}, {"[-]", false}, {"[0x10]", false},
+  };
+  for (const auto& [text, ok] : cases) {
+    EXPECT_EQ(Ours(text).ok, ok) << text;
+    EXPECT_EQ(Disagreement(text), "") << text;
+  }
+  // By design: nlohmann stops at a NUL byte between tokens and accepts what
+  // follows it; ReadJson rejects the NUL.
+  const std::string nul("{}\0garbage", 10);
+  EXPECT_FALSE(Ours(nul).ok);
+  EXPECT_TRUE(json::testing::Nlohmann(nul).ok);
+  EXPECT_EQ(Disagreement(nul), "");
+  // The events themselves.
+  const std::vector<std::string> events = {"{", "k:a", "[", "n:0", "f:1.5", "s:\xC3\xA9", "b:1", "0", "]", "}"};
+  EXPECT_EQ(Ours("{\"a\": [-0, 1.5, \"\\u00e9\", true, null]}").list, events);
+}
+
+// Every truncation and every one-byte change of a real manifest: the two
+// readers agree on each.
+TEST(JsonReader, AgreesWithNlohmannOnDamagedManifests) {
+  const std::string good = WithChecksum(
+      "{ \"PostgreSQL-Backup-Manifest-Version\": 2,\n\"System-Identifier\": 7312345678901234567,\n"
+      "\"Files\": [\n{ \"Path\": \"base/1/\\u00e9\", \"Size\": 8192, \"Last-Modified\": \"2026-12-01 19:20:53 GMT\", "
+      "\"Checksum-Algorithm\": \"SHA256\", \"Checksum\": \"00ff\" },\n{ \"Encoded-Path\": \"61\", \"Size\": -0 }\n],\n"
+      "\"WAL-Ranges\": [\n{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }\n],\n");
+  ASSERT_EQ(json::testing::Disagreement(good), "");
+  ASSERT_TRUE(json::testing::Ours(good).ok);
+  size_t checked = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    EXPECT_EQ(json::testing::Disagreement(good.substr(0, i)), "") << "cut at " << i;
+    for (const char c : {'\0', '"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', 'e', '.', ' ', 'x', '\xC3', '\x80'}) {
+      std::string bad = good;
+      bad[i] = c;
+      EXPECT_EQ(json::testing::Disagreement(bad), "") << "byte " << i << " set to " << static_cast<int>(c);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 5000u);
 }
 
 // ------------------------------------------------------------- WAL names

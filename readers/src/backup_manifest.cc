@@ -1,20 +1,18 @@
 #include "vouch/readers/backup_manifest.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <cctype>
+#include <cstring>
 #include <unordered_set>
 
+#include "json_reader.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/readers/wal.h"
 
 namespace vouch {
 namespace {
-
-using Json = nlohmann::json;
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -27,7 +25,7 @@ struct Token {
 };
 
 // The state machine of parse_manifest.c (JM_EXPECT_*), driven by
-// nlohmann's SAX events. The first failure is kept; parsing stops there.
+// json::ReadJson's events. The first failure is kept; parsing stops there.
 class ManifestSax {
  public:
   enum State {
@@ -41,13 +39,13 @@ class ManifestSax {
 
   bool null() { return Scalar(Token{}); }
   bool boolean(bool v) { return Scalar(Token{true, false, v ? "true" : "false"}); }
-  bool number_integer(Json::number_integer_t v) { return Scalar(Token{true, false, std::to_string(v)}); }
-  bool number_unsigned(Json::number_unsigned_t v) { return Scalar(Token{true, false, std::to_string(v)}); }
-  bool number_float(Json::number_float_t, const Json::string_t& s) { return Scalar(Token{true, false, s}); }
-  bool string(Json::string_t& s) { return Scalar(Token{true, true, std::move(s)}); }
-  bool binary(Json::binary_t&) { return Fail("unexpected scalar"); }
+  // The token's text; "-0" is 0, as strtoul reads it.
+  bool number(std::string_view text, bool integer) {
+    return Scalar(Token{true, false, integer && text == "-0" ? std::string("0") : std::string(text)});
+  }
+  bool string(std::string& s) { return Scalar(Token{true, true, std::move(s)}); }
 
-  bool start_object(std::size_t) {
+  bool start_object() {
     switch (state) {
       case kTopStart: state = kTopField; return true;
       case kFilesNext:
@@ -73,7 +71,7 @@ class ManifestSax {
       default: return Fail("unexpected object end");
     }
   }
-  bool start_array(std::size_t) {
+  bool start_array() {
     switch (state) {
       case kFilesStart: state = kFilesNext; return true;
       case kWalStart: state = kWalNext; return true;
@@ -87,7 +85,7 @@ class ManifestSax {
       default: return Fail("unexpected array end");
     }
   }
-  bool key(Json::string_t& k) {
+  bool key(const std::string& k) {
     switch (state) {
       case kTopField:
         if (manifest.version == 0) {
@@ -126,13 +124,12 @@ class ManifestSax {
       default: return Fail("unexpected object field");
     }
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
+  void parse_error(size_t offset, std::string_view what) {
     if (error.ok()) {
       // PostgreSQL says only "parsing failed"; the byte offset helps more.
-      error = Corrupt("could not parse backup manifest: parsing failed (byte offset " + std::to_string(position) +
-                      ": " + ex.what() + ")");
+      error = Corrupt("could not parse backup manifest: parsing failed (byte offset " + std::to_string(offset) + ": " +
+                      std::string(what) + ")");
     }
-    return false;
   }
 
  private:
@@ -295,7 +292,7 @@ size_t ManifestChecksumLength(ManifestChecksumType t) {
 
 Result<BackupManifest> ParseBackupManifest(std::string_view text) {
   ManifestSax sax;
-  bool ok = Json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true);
+  const bool ok = json::ReadJson(text, sax);
   if (!sax.error.ok()) return sax.error;
   if (!ok) return Corrupt("could not parse backup manifest: parsing failed");
   if (sax.state != ManifestSax::kEof) return Corrupt("could not parse backup manifest: manifest ended unexpectedly");
@@ -307,23 +304,20 @@ Result<BackupManifest> ParseBackupManifest(std::string_view text) {
 
   // The checksum covers everything up to and including the newline that
   // ends the line before "Manifest-Checksum".
-  size_t newlines = 0, last = 0, penultimate = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++newlines;
-      penultimate = last;
-      last = i;
-    }
+  const char* last = static_cast<const char*>(memrchr(text.data(), '\n', text.size()));
+  const char* penultimate =
+      last == nullptr ? nullptr : static_cast<const char*>(memrchr(text.data(), '\n', last - text.data()));
+  if (penultimate == nullptr) return Corrupt("could not parse backup manifest: expected at least 2 lines");
+  if (last != text.data() + text.size() - 1) {
+    return Corrupt("could not parse backup manifest: last line not newline-terminated");
   }
-  if (newlines < 2) return Corrupt("could not parse backup manifest: expected at least 2 lines");
-  if (last != text.size() - 1) return Corrupt("could not parse backup manifest: last line not newline-terminated");
   if (!sax.checksum_.present) return Corrupt("manifest has no checksum");
   const std::string& stated = sax.checksum_.text;
   auto stated_bytes = HexDecode(stated);
   if (stated.size() != 64 || !stated_bytes) return Corrupt("invalid manifest checksum: " + Quoted(stated));
   m.manifest_checksum = HexEncode(*stated_bytes);
   EvpHash sha(HashAlgorithm::kSha256);
-  sha.Update(text.data(), penultimate + 1);
+  sha.Update(text.data(), static_cast<size_t>(penultimate - text.data()) + 1);
   m.computed_checksum = sha.FinishHex();
   return m;
 }
