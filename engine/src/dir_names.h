@@ -10,4 +10,7 @@ namespace vouch {
 // Returns 0, or the errno of a failed opendir or readdir (names then empty).
 int ListDirectoryNames(const std::string& dir, std::vector<std::string>* names);
 
+// The same for an open directory; dir_fd stays open, and the caller's.
+int ListDirectoryNames(int dir_fd, std::vector<std::string>* names);
+
 }  // namespace vouch

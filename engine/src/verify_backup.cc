@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -312,20 +313,27 @@ struct DiskFile {
   uint64_t size = 0;
 };
 
-Status Walk(const std::string& root, const std::string& rel, Shared& sh, std::vector<DiskFile>* out) {
-  const std::string full = rel.empty() ? root : root + "/" + rel;
+// Walks the directory open as dir_fd (root/rel), by descriptor: a stat by
+// name from the backup's root resolved the whole path again for each of a
+// backup's ~1,300 files, before the first byte could be hashed.
+Status WalkAt(int dir_fd, const std::string& root, const std::string& rel, Shared& sh, std::vector<DiskFile>* out) {
   std::vector<std::string> names;
-  if (int err = ListDirectoryNames(full, &names); err != 0) {
-    return IoError("cannot read directory " + full + ": " + std::strerror(err));
+  if (int err = ListDirectoryNames(dir_fd, &names); err != 0) {
+    return IoError("cannot read directory " + (rel.empty() ? root : root + "/" + rel) + ": " + std::strerror(err));
   }
   for (const auto& name : names) {
     const std::string r = rel.empty() ? name : rel + "/" + name;
     if (Ignored(r, sh.ignore)) continue;
-    const std::string path = root + "/" + r;
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return IoError("cannot stat " + path + ": " + std::strerror(errno));
+    if (fstatat(dir_fd, name.c_str(), &st, 0) != 0) {
+      return IoError("cannot stat " + root + "/" + r + ": " + std::strerror(errno));
+    }
     if (S_ISDIR(st.st_mode)) {
-      VOUCH_RETURN_IF_ERROR(Walk(root, r, sh, out));
+      const int sub = openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (sub < 0) return IoError("cannot read directory " + root + "/" + r + ": " + std::strerror(errno));
+      Status s = WalkAt(sub, root, r, sh, out);
+      ::close(sub);
+      VOUCH_RETURN_IF_ERROR(s);
     } else if (S_ISREG(st.st_mode)) {
       out->push_back({r, static_cast<uint64_t>(st.st_size)});
     } else {
@@ -333,6 +341,14 @@ Status Walk(const std::string& root, const std::string& rel, Shared& sh, std::ve
     }
   }
   return Status::Ok();
+}
+
+Status Walk(const std::string& root, Shared& sh, std::vector<DiskFile>* out) {
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot read directory " + root + ": " + std::strerror(errno));
+  Status s = WalkAt(fd, root, "", sh, out);
+  ::close(fd);
+  return s;
 }
 
 struct FileJob {
@@ -488,7 +504,11 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   piece.tally = std::move(sc.tally());
 }
 
-Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<DiskFile>& disk, int jobs) {
+// `side`, when given, is more work of the run that needs none of the files
+// (the WAL check): it is queued after them, where the threads not on the
+// critical path (one big SHA-2 file) take it while that file is hashed.
+Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<DiskFile>& disk, int jobs,
+                        const std::function<Status()>& side) {
   std::vector<FileJob> work;
   for (const auto& f : disk) {
     FileJob j;
@@ -550,7 +570,12 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   uint64_t total = 0;
   for (const auto& j : work) total += j.size;
   tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
-  RunInOrder(jobs, order.size(), [&](size_t k) {
+  Status side_status;
+  RunInOrder(jobs, order.size() + (side ? 1 : 0), [&](size_t k) {
+    if (k == order.size()) {
+      side_status = side();
+      return;
+    }
     Piece& p = pieces[order[k]];
     const FileJob& j = work[p.job];
     const bool whole = p.begin == 0 && p.end == UINT64_MAX;
@@ -582,7 +607,7 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
     const bool crc = j.listed->checksum_type == ManifestChecksumType::kCrc32c;
     Conclude(sh, *j.listed, j.relpath, crc ? StreamCheck::CrcBytes(crc_value) : digest, bytes);
   }
-  return Status::Ok();
+  return side_status;
 }
 
 // ---------------------------------------------------------------- tar
@@ -806,6 +831,11 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     return InvalidArgument(dir + " is not a directory: verify-backup reads the directory pg_basebackup -D wrote");
   }
 
+  // OpenSSL's first digest loads its configuration and default provider
+  // (about 2 ms): done here beside the layout and manifest reads, not in
+  // the manifest's checksum just before the first file can be hashed.
+  std::jthread warm_openssl([] { EvpHash(HashAlgorithm::kSha256).FinishHex(); });
+
   BackupVerification v;
   v.dir = dir;
   v.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
@@ -857,6 +887,12 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   }
   for (const auto& t : tars) v.archives.push_back(t.file);
 
+  // A data directory is walked while the manifest is read and parsed.
+  std::vector<DiskFile> disk;
+  Status walk_status;
+  std::jthread walker;
+  if (v.format == "plain") walker = std::jthread([&] { walk_status = Walk(dir, sh, &disk); });
+
   // The manifest.
   BackupManifest manifest;
   {
@@ -906,6 +942,86 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   bool control_missing = false;
   WalInventory wal;
 
+  // pg_control's verdict and the major version. A data directory's come
+  // before its files are read, so that the WAL check can run beside them.
+  auto conclude_control = [&] {
+    if (!control_bytes.empty() || !control_missing) {
+      auto c = ParseControlFile(control_bytes);
+      if (!c.ok()) {
+        if (c.status().code() == StatusCode::kUnsupported) v.notes.push_back("global/pg_control: " + c.status().message());
+        else sh.findings.Add("control", "global/pg_control", c.status().message());
+      } else if (!c->CrcOk()) {
+        sh.findings.Add("control", "global/pg_control",
+                        "CRC " + HexEncode(StreamCheck::CrcBytes(c->crc_stored)) + " in the file, its contents give " +
+                            HexEncode(StreamCheck::CrcBytes(c->crc_computed)));
+      } else {
+        v.system_identifier = c->system_identifier;
+        v.data_checksums = c->data_checksum_version != 0;
+      }
+    }
+    if (!v.system_identifier) have_control = false;  // only a verified pg_control is trusted below
+    if (v.system_identifier && manifest.system_identifier && *manifest.system_identifier != *v.system_identifier) {
+      sh.findings.Add("sysid", "backup_manifest",
+                      "System-Identifier " + std::to_string(*manifest.system_identifier) +
+                          " is not the system identifier in global/pg_control, " + std::to_string(*v.system_identifier));
+    }
+    // The major version: from pg_control's catalog version (CRC-protected),
+    // else PG_VERSION.
+    if (have_control) {
+      switch (control.catalog_version) {
+        case 202007201: v.pg_major = 13; break;
+        case 202107181: v.pg_major = 14; break;
+        case 202209061: v.pg_major = 15; break;
+        case 202307071: v.pg_major = 16; break;
+        default: break;
+      }
+    }
+    if (v.pg_major == 0) {
+      int major = std::atoi(pg_version.c_str());
+      if (major > 0) v.pg_major = major;
+    }
+  };
+
+  // The WAL the backup needs. Its notes are kept apart, to follow the page
+  // notes in the report whichever runs first.
+  uint64_t wal_bytes = 0;
+  std::vector<BackupFinding> wal_findings;
+  std::vector<std::string> wal_notes;
+  auto check_wal = [&]() -> Status {
+    if (options.skip_wal) {
+      v.wal.note = "not checked (skip_wal)";
+      return Status::Ok();
+    }
+    if (v.manifest_version == 0) {
+      v.wal.note = "not checked: no usable manifest to say which WAL the backup needs";
+      return Status::Ok();
+    }
+    if (v.format == "plain") {
+      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, dir + "/pg_wal", "pg_wal/", /*missing_ok=*/true));
+    }
+    for (const auto& a : options.wal_archives) {
+      std::string prefix = a;
+      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, prefix, prefix + "/", /*missing_ok=*/false));
+    }
+    backup_internal::WalCheckInput in;
+    in.ranges = manifest.wal_ranges;
+    in.until_lsn = until;
+    in.jobs = v.jobs;
+    if (have_control && IsValidWalSegmentSize(control.xlog_seg_size)) {
+      in.segment_size = control.xlog_seg_size;
+      in.system_identifier = control.system_identifier;
+    } else {
+      wal_notes.push_back("WAL segment size taken as 16 MB: global/pg_control is missing, unreadable or fails its CRC");
+      if (manifest.system_identifier) in.system_identifier = *manifest.system_identifier;
+    }
+    if (v.pg_major != 0) {
+      if (auto magic = WalPageMagicForMajor(v.pg_major)) in.magic = *magic;
+      else wal_notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v.pg_major) + " unknown; 0xD110 (15) expected");
+    }
+    return backup_internal::CheckWal(wal, in, &v.wal, &wal_findings, &wal_bytes);
+  };
+
   if (v.format == "plain") {
     auto cb = ReadWholeFile(dir + "/global/pg_control", 65536, &control_missing);
     if (!cb.ok()) return cb.status();
@@ -928,9 +1044,10 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       if (!backup_start) backup_start = BackupLabelStart(backup_label);
       sh.pages.skip_from_lsn = backup_start.value_or(0);
     }
-    std::vector<DiskFile> disk;
-    VOUCH_RETURN_IF_ERROR(Walk(dir, "", sh, &disk));
-    VOUCH_RETURN_IF_ERROR(VerifyPlainFiles(dir, sh, disk, v.jobs));
+    walker.join();
+    VOUCH_RETURN_IF_ERROR(walk_status);
+    conclude_control();
+    VOUCH_RETURN_IF_ERROR(VerifyPlainFiles(dir, sh, disk, v.jobs, check_wal));
   } else {
     // Pages are checked while streaming; pg_control (sent last) says
     // afterwards whether they count.
@@ -983,6 +1100,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     for (const auto& t : tars) {
       if (t.prefix == "pg_wal/" || t.prefix.empty()) wal.sources.push_back(t.file);
     }
+    conclude_control();
+    VOUCH_RETURN_IF_ERROR(check_wal());
   }
 
   // Listed but absent. Entries that would sit in a damaged tar are not
@@ -1011,43 +1130,6 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     }
   }
 
-  // pg_control.
-  if (!control_bytes.empty() || !control_missing) {
-    auto c = ParseControlFile(control_bytes);
-    if (!c.ok()) {
-      if (c.status().code() == StatusCode::kUnsupported) v.notes.push_back("global/pg_control: " + c.status().message());
-      else sh.findings.Add("control", "global/pg_control", c.status().message());
-    } else if (!c->CrcOk()) {
-      sh.findings.Add("control", "global/pg_control",
-                      "CRC " + HexEncode(StreamCheck::CrcBytes(c->crc_stored)) + " in the file, its contents give " +
-                          HexEncode(StreamCheck::CrcBytes(c->crc_computed)));
-    } else {
-      v.system_identifier = c->system_identifier;
-      v.data_checksums = c->data_checksum_version != 0;
-    }
-  }
-  if (!v.system_identifier) have_control = false;  // only a verified pg_control is trusted below
-  if (v.system_identifier && manifest.system_identifier && *manifest.system_identifier != *v.system_identifier) {
-    sh.findings.Add("sysid", "backup_manifest",
-                    "System-Identifier " + std::to_string(*manifest.system_identifier) +
-                        " is not the system identifier in global/pg_control, " + std::to_string(*v.system_identifier));
-  }
-  // The major version: from pg_control's catalog version (CRC-protected),
-  // else PG_VERSION.
-  if (have_control) {
-    switch (control.catalog_version) {
-      case 202007201: v.pg_major = 13; break;
-      case 202107181: v.pg_major = 14; break;
-      case 202209061: v.pg_major = 15; break;
-      case 202307071: v.pg_major = 16; break;
-      default: break;
-    }
-  }
-  if (v.pg_major == 0) {
-    int major = std::atoi(pg_version.c_str());
-    if (major > 0) v.pg_major = major;
-  }
-
   // Pages.
   if (options.page_checksums) {
     if (!have_control) {
@@ -1073,41 +1155,9 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     }
   }
 
-  // WAL.
   v.files_verified = sh.files_verified;
   v.files_checksummed = sh.files_checksummed;
-  uint64_t wal_bytes = 0;
-  std::vector<BackupFinding> wal_findings;
-  if (options.skip_wal) {
-    v.wal.note = "not checked (skip_wal)";
-  } else if (v.manifest_version == 0) {
-    v.wal.note = "not checked: no usable manifest to say which WAL the backup needs";
-  } else {
-    if (v.format == "plain") {
-      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, dir + "/pg_wal", "pg_wal/", /*missing_ok=*/true));
-    }
-    for (const auto& a : options.wal_archives) {
-      std::string prefix = a;
-      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, prefix, prefix + "/", /*missing_ok=*/false));
-    }
-    backup_internal::WalCheckInput in;
-    in.ranges = manifest.wal_ranges;
-    in.until_lsn = until;
-    in.jobs = v.jobs;
-    if (have_control && IsValidWalSegmentSize(control.xlog_seg_size)) {
-      in.segment_size = control.xlog_seg_size;
-      in.system_identifier = control.system_identifier;
-    } else {
-      v.notes.push_back("WAL segment size taken as 16 MB: global/pg_control is missing, unreadable or fails its CRC");
-      if (manifest.system_identifier) in.system_identifier = *manifest.system_identifier;
-    }
-    if (v.pg_major != 0) {
-      if (auto magic = WalPageMagicForMajor(v.pg_major)) in.magic = *magic;
-      else v.notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v.pg_major) + " unknown; 0xD110 (15) expected");
-    }
-    VOUCH_RETURN_IF_ERROR(backup_internal::CheckWal(wal, in, &v.wal, &wal_findings, &wal_bytes));
-  }
+  for (auto& n : wal_notes) v.notes.push_back(std::move(n));
   sh.bytes += wal_bytes;
 
   // The sidecar.
