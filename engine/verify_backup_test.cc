@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "support/test_files.h"
 #include "vouch/engine/verify_backup.h"
@@ -346,19 +347,25 @@ TEST_F(VerifyBackupTest, LargeFileSplitAcrossThreads) {
   EXPECT_EQ(Kinds(v), "checksum:base/1/99999");
 }
 
-// A SHA-256 file large enough for the read-ahead thread (64 MB and up, with
-// more than one job): every block's bytes differ, so a block hashed twice,
-// skipped or out of order changes the digest; the size is not a multiple of
-// the read block, so the short last read counts too.
-TEST_F(VerifyBackupTest, LargeSha256FileReadAhead) {
-  const std::string big = dir_ + "/base/1/88888";
-  {
-    std::string data((uint64_t{72} << 20) + 1234, '\0');
-    for (size_t i = 0; i + 8 <= data.size(); i += 4096) std::memcpy(&data[i], &i, 8);
-    WriteFile(big, data);
+// SHA-256 files large enough for the shared read-ahead (64 MB and up, more
+// than 1/jobs of the bytes, more than one job): with --jobs 2 one of them
+// has it, with 3 and 4 both, filled by the other threads between their own
+// blocks. Every block's bytes differ, so a block hashed twice, skipped or
+// out of order changes the digest; the sizes are not multiples of the read
+// block, so the short last read counts too.
+TEST_F(VerifyBackupTest, LargeSha256FilesReadAhead) {
+  const std::string big = dir_ + "/base/1/88888", second = dir_ + "/base/1/88889";
+  for (const auto& [path, size, salt] : {std::tuple{big, (uint64_t{72} << 20) + 1234, uint64_t{0}},
+                                         std::tuple{second, (uint64_t{70} << 20) + 4321, uint64_t{77}}}) {
+    std::string data(size, '\0');
+    for (uint64_t i = 0; i + 8 <= data.size(); i += 4096) {
+      const uint64_t v = i + salt;
+      std::memcpy(&data[i], &v, 8);
+    }
+    WriteFile(path, data);
   }
   WriteManifest(dir_, "SHA256");
-  for (int jobs : {1, 2, 4}) {
+  for (int jobs : {1, 2, 3, 4}) {
     VerifyBackupOptions o;
     o.jobs = jobs;
     BackupVerification v = Verify(o);
@@ -368,9 +375,15 @@ TEST_F(VerifyBackupTest, LargeSha256FileReadAhead) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(pwrite(fd, "z", 1, (uint64_t{72} << 20) + 1000), 1);  // in the last, short block
   close(fd);
-  VerifyBackupOptions o;
-  o.jobs = 2;
-  EXPECT_EQ(Kinds(Verify(o)), "checksum:base/1/88888");
+  fd = open(second.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, "z", 1, 128 << 10), 1);  // the first byte of the second block
+  close(fd);
+  for (int jobs : {2, 4}) {
+    VerifyBackupOptions o;
+    o.jobs = jobs;
+    EXPECT_EQ(Kinds(Verify(o)), "checksum:base/1/88888 checksum:base/1/88889") << jobs << " jobs";
+  }
 }
 
 TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {

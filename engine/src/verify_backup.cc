@@ -291,8 +291,9 @@ void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const 
 // work sorted largest first, one big file cannot end up queued behind many
 // small ones on the same thread, which tbb::parallel_for's range splitting
 // allows (measured: one thread did 97% of a 1 GB backup with --jobs 2).
-template <typename Fn>
-void RunInOrder(int jobs, size_t n, Fn&& fn) {
+// Each thread calls idle() once the queue is empty.
+template <typename Fn, typename Idle>
+void RunInOrder(int jobs, size_t n, Fn&& fn, Idle&& idle) {
   const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), std::max<size_t>(n, 1)));
   std::atomic<size_t> next{0};
   tbb::task_arena arena(threads);
@@ -301,9 +302,15 @@ void RunInOrder(int jobs, size_t n, Fn&& fn) {
         0, threads, 1,
         [&](int) {
           for (size_t k = next.fetch_add(1); k < n; k = next.fetch_add(1)) fn(k);
+          idle();
         },
         tbb::simple_partitioner());
   });
+}
+
+template <typename Fn>
+void RunInOrder(int jobs, size_t n, Fn&& fn) {
+  RunInOrder(jobs, n, std::forward<Fn>(fn), [] {});
 }
 
 // ---------------------------------------------------------------- plain
@@ -393,93 +400,177 @@ ReadEnd ReadRange(int fd, uint64_t begin, uint64_t end, char* buf, size_t cap, C
   return {off, 0};
 }
 
-// ReadRange with a second thread reading ahead into a small ring of blocks,
-// so that copying out of the page cache overlaps the consumer's work. For a
-// file whose digest must be computed in order (SHA-2), the one thread that
-// hashes it is the run's critical path when the file is large. Measured on a
-// 1 GB backup whose largest file is 752 MB (SHA-256, --jobs 2, medians of 9,
-// whole runs): 0.67 s with it, 0.72 s without. Tried and no better: a
-// mapping of the file with a thread populating it ahead (MADV_POPULATE_READ;
-// it also turns a file truncated under the reader into SIGBUS), and pinning
-// the hashing thread to its core.
-template <typename Consume>
-ReadEnd ReadRangeAhead(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
-  // A full ring is refilled only once the consumer has emptied half of it,
-  // and each side wakes the other only when it sleeps: the reader, being
-  // faster, then runs in bursts instead of once per block (one wake-up per
-  // block cost a context switch each way, 15,000 on a 752 MB file).
-  constexpr size_t kSlots = 8, kRefillAt = kSlots / 2;
+// The read-ahead of one file whose digest must be computed in order (SHA-2)
+// by one thread: when the file is large, that thread is the run's critical
+// path, and copying the file out of the page cache on another core takes
+// about a sixth of its time off it. The copying is done by the run's other
+// threads, between blocks of their own files (Help) and, once the queue is
+// empty, until the file is read (HelpUntilDone): a thread of its own for it
+// made one more runnable thread than cores, and the hashing thread lost its
+// core to it or to a worker for tens of ms a run (measured with the three
+// pinned to cores: 604 ms against 658 ms, medians of 11, SHA-256 backup of
+// 1 GB on 2 cores). When the ring is empty the hashing thread reads the
+// next block itself (a helper may be busy with something long, such as
+// the WAL check). Tried before and no better: a mapping of the file with a
+// thread populating it ahead (MADV_POPULATE_READ), and pinning only the
+// hashing thread to its core.
+//
+// Blocks are filled in order by one filler at a time (fill_mu_): a helper,
+// or the hashing thread when the ring runs dry. filled_ and consumed_ count
+// blocks; slot i % kSlots is written only once block i - kSlots is consumed.
+class SharedReadAhead {
+ public:
+  static constexpr size_t kSlots = 8;
+  static constexpr size_t kRefillAt = kSlots / 2;  // a sleeping helper is woken at half empty
+
+  // The hashing thread: reads [begin, end) of fd and passes the blocks to
+  // consume(p, n) in order. Once per object.
+  template <typename Consume>
+  ReadEnd Run(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
+    {
+      std::lock_guard<std::mutex> lock(fill_mu_);
+      fd_ = fd;
+      off_ = begin;
+      end_ = end;
+      result_ = {begin, 0};
+      eof_ = begin >= end;
+      phase_.store(kActive, std::memory_order_release);
+    }
+    {
+      std::lock_guard<std::mutex> lock(wait_mu_);
+      wake_.notify_all();
+    }
+    uint64_t c = 0;
+    while (true) {
+      if (c < filled_.load(std::memory_order_acquire)) {
+        const Slot& s = ring_[c % kSlots];
+        consume(s.data.data(), s.n);
+        // seq_cst here and in HelpUntilDone: a helper going to sleep either
+        // sees this block consumed or is seen asleep.
+        consumed_.store(++c, std::memory_order_seq_cst);
+        if (helpers_asleep_.load(std::memory_order_seq_cst) > 0 &&
+            filled_.load(std::memory_order_acquire) - c <= kRefillAt) {
+          std::lock_guard<std::mutex> lock(wait_mu_);
+          wake_.notify_all();
+        }
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(fill_mu_);
+      if (c < filled_.load(std::memory_order_relaxed)) continue;  // a helper filled it meanwhile
+      if (eof_) break;
+      FillLocked();
+    }
+    std::lock_guard<std::mutex> lock(fill_mu_);
+    phase_.store(kDone, std::memory_order_release);  // no helper touches fd past this point
+    {
+      std::lock_guard<std::mutex> wait_lock(wait_mu_);
+      wake_.notify_all();
+    }
+    return result_;
+  }
+
+  // The hashing thread, once it is done with the file or could not open it
+  // (or left on an exception): helpers stop waiting for it. Run() has done
+  // as much already when it returns.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(fill_mu_);
+      phase_.store(kDone, std::memory_order_release);
+    }
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    wake_.notify_all();
+  }
+
+  // A helper between blocks of its own: fills what is free of the ring,
+  // unless the ring is more than half full or another thread is filling.
+  void Help() {
+    if (phase_.load(std::memory_order_acquire) != kActive || Free() < kRefillAt) return;
+    while (Free() > 0) {
+      std::unique_lock<std::mutex> lock(fill_mu_, std::try_to_lock);
+      if (!lock.owns_lock() || phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
+      if (Free() > 0) FillLocked();
+    }
+  }
+
+  // A helper with nothing else to do: fills the ring until the file is
+  // read, sleeping while it is full.
+  void HelpUntilDone() {
+    while (true) {
+      const int phase = phase_.load(std::memory_order_acquire);
+      if (phase == kDone) return;
+      if (phase == kActive && Free() > 0) {
+        std::lock_guard<std::mutex> lock(fill_mu_);
+        if (phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
+        if (Free() > 0) FillLocked();
+        continue;
+      }
+      std::unique_lock<std::mutex> lock(wait_mu_);
+      helpers_asleep_.fetch_add(1, std::memory_order_seq_cst);
+      wake_.wait(lock, [&] {
+        const int p = phase_.load(std::memory_order_acquire);
+        return p == kDone || (p == kActive && Free() >= kRefillAt);
+      });
+      helpers_asleep_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  enum Phase { kWaiting, kActive, kDone };
   struct Slot {
     IoBuffer data = IoBuffer(kBlock);
     size_t n = 0;
   };
-  std::array<Slot, kSlots> ring;
-  std::mutex mu;
-  std::condition_variable reader_cv, consumer_cv;
-  size_t filled = 0;  // slots written and not yet consumed
-  bool done = false, reader_asleep = false, consumer_asleep = false;
-  ReadEnd result;
-  std::thread reader([&] {
-    size_t w = 0;
-    uint64_t off = begin;
-    ReadEnd r{off, 0};
-    while (off < end) {
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        if (filled == kSlots) {
-          reader_asleep = true;
-          reader_cv.wait(lock, [&] { return filled <= kRefillAt; });
-          reader_asleep = false;
-        }
-      }
-      Slot& s = ring[w];
-      s.n = 0;
-      r = ReadRange(fd, off, std::min<uint64_t>(end, off + kBlock), s.data.data(), kBlock,
-                    [&](const char*, size_t n) { s.n += n; });
-      off += s.n;
-      r.offset = off;
-      if (s.n > 0) {
-        std::lock_guard<std::mutex> lock(mu);
-        ++filled;
-        if (consumer_asleep) consumer_cv.notify_one();
-      }
-      w = (w + 1) % kSlots;
-      if (r.error != 0 || s.n < std::min<uint64_t>(kBlock, end - (off - s.n))) break;  // error or end of file
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    result = r;
-    done = true;
-    consumer_cv.notify_one();
-  });
-  size_t c = 0;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      if (filled == 0 && !done) {
-        consumer_asleep = true;
-        consumer_cv.wait(lock, [&] { return filled > 0 || done; });
-        consumer_asleep = false;
-      }
-      if (filled == 0) break;  // done, and every block consumed
-    }
-    consume(ring[c].data.data(), ring[c].n);
-    c = (c + 1) % kSlots;
-    std::lock_guard<std::mutex> lock(mu);
-    if (--filled == kRefillAt && reader_asleep) reader_cv.notify_one();
-  }
-  reader.join();
-  return result;
-}
 
-// A whole file with an ordered digest gets a read-ahead thread when it is
+  size_t Free() const {
+    return kSlots - static_cast<size_t>(filled_.load(std::memory_order_seq_cst) -
+                                        consumed_.load(std::memory_order_seq_cst));
+  }
+
+  // Reads the next block into the next slot. With fill_mu_ held, !eof_,
+  // and a free slot.
+  void FillLocked() {
+    const uint64_t f = filled_.load(std::memory_order_relaxed);
+    Slot& s = ring_[f % kSlots];
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, end_ - off_));
+    s.n = 0;
+    const ReadEnd r = ReadRange(fd_, off_, off_ + want, s.data.data(), kBlock,
+                                [&](const char*, size_t n) { s.n += n; });
+    off_ += s.n;
+    result_ = {off_, r.error};
+    if (r.error != 0 || s.n < want || off_ >= end_) eof_ = true;  // an error, the end of the file, or of the range
+    if (s.n > 0) filled_.store(f + 1, std::memory_order_release);
+  }
+
+  std::array<Slot, kSlots> ring_;
+  std::atomic<uint64_t> filled_{0}, consumed_{0};
+  std::atomic<int> phase_{kWaiting};
+  std::mutex fill_mu_;  // guards what follows, and the filling of a slot
+  int fd_ = -1;
+  uint64_t off_ = 0, end_ = 0;
+  bool eof_ = false;
+  ReadEnd result_;
+  std::mutex wait_mu_;  // for a helper's sleep
+  std::condition_variable wake_;
+  std::atomic<int> helpers_asleep_{0};
+};
+
+// A whole file with an ordered digest gets a shared read-ahead when it is
 // large and would on its own take longer than a fair share of the run
 // (size x jobs > all bytes): then its one hashing thread is the critical
-// path. A smaller one's extra thread only competes for the cores (with
-// --jobs 1 vouch stays on one core).
+// path. (With --jobs 1 there is nobody to read ahead.)
 constexpr uint64_t kReadAheadFrom = uint64_t{64} << 20;
 
-void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffer& buf,
-              const PageSettings& ps, bool whole_digest, bool read_ahead) {
+// Reads and checks one piece: through `ahead` when it has one, else with
+// buf, calling help() between blocks.
+template <typename Help>
+void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffer& buf, const PageSettings& ps,
+              bool whole_digest, SharedReadAhead* ahead, Help&& help) {
+  struct CloseAhead {
+    SharedReadAhead* a;
+    ~CloseAhead() {
+      if (a != nullptr) a->Close();
+    }
+  } close_ahead{ahead};
   const std::string path = root + "/" + job.relpath;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -489,9 +580,13 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   posix_fadvise(fd, static_cast<off_t>(piece.begin), 0, POSIX_FADV_SEQUENTIAL);
   const ManifestChecksumType type = job.listed ? job.listed->checksum_type : ManifestChecksumType::kNone;
   StreamCheck sc(type, job.pages, job.segno, ps, piece.begin);
-  auto consume = [&](const char* p, size_t n) { sc.Update(p, n); };
-  const ReadEnd r = read_ahead ? ReadRangeAhead(fd, piece.begin, piece.end, consume)
-                               : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(), consume);
+  const ReadEnd r = ahead != nullptr ? ahead->Run(fd, piece.begin, piece.end,
+                                                  [&](const char* p, size_t n) { sc.Update(p, n); })
+                                     : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(),
+                                                 [&](const char* p, size_t n) {
+                                                   sc.Update(p, n);
+                                                   help();
+                                                 });
   ::close(fd);
   if (r.error != 0) {
     piece.error =
@@ -569,21 +664,41 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
 
   uint64_t total = 0;
   for (const auto& j : work) total += j.size;
-  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
-  Status side_status;
-  RunInOrder(jobs, order.size() + (side ? 1 : 0), [&](size_t k) {
-    if (k == order.size()) {
-      side_status = side();
-      return;
-    }
-    Piece& p = pieces[order[k]];
+  // The critical pieces' read-aheads (fewer than jobs of them: each is more
+  // than 1/jobs of the bytes).
+  std::vector<std::unique_ptr<SharedReadAhead>> aheads;
+  std::vector<SharedReadAhead*> ahead_of(pieces.size(), nullptr);
+  for (size_t i = 0; i < pieces.size() && jobs > 1; ++i) {
+    const Piece& p = pieces[i];
     const FileJob& j = work[p.job];
     const bool whole = p.begin == 0 && p.end == UINT64_MAX;
     const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
                                 j.listed->checksum_type != ManifestChecksumType::kNone;
     const bool critical = j.size >= kReadAheadFrom && j.size * static_cast<uint64_t>(jobs) > total;
-    RunPiece(root, j, p, buffers.local(), sh.pages, whole, jobs > 1 && whole && ordered_digest && critical);
-  });
+    if (whole && ordered_digest && critical) {
+      aheads.push_back(std::make_unique<SharedReadAhead>());
+      ahead_of[i] = aheads.back().get();
+    }
+  }
+  auto help = [&] {
+    for (auto& a : aheads) a->Help();
+  };
+  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
+  Status side_status;
+  RunInOrder(
+      jobs, order.size() + (side ? 1 : 0),
+      [&](size_t k) {
+        if (k == order.size()) {
+          side_status = side();
+          return;
+        }
+        Piece& p = pieces[order[k]];
+        const bool whole = p.begin == 0 && p.end == UINT64_MAX;
+        RunPiece(root, work[p.job], p, buffers.local(), sh.pages, whole, ahead_of[order[k]], help);
+      },
+      [&] {
+        for (auto& a : aheads) a->HelpUntilDone();
+      });
 
   // Join the parts of each file in order.
   size_t k = 0;
