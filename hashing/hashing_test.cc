@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -178,12 +178,6 @@ TEST(IoBuffer, PageAlignedAtEverySize) {
   taken = std::move(moved);
   EXPECT_EQ(taken.data(), p);
 }
-
-}  // namespace
-}  // namespace vouch
-
-namespace vouch {
-namespace {
 
 // HexDecode against strtoul, byte by byte, over every digit pair; and what it
 // refuses (a backup manifest's checksums go through it).

@@ -1,6 +1,7 @@
 // libFuzzer target: the base-backup parsers on arbitrary bytes — backup_manifest
-// (JSON, checked against nlohmann's reader; Encoded-Path, checksums, WAL ranges), pg_control, a timeline history
-// file and a WAL segment's page headers (with the XLOG_SWITCH walk).
+// (JSON, its reader checked against nlohmann's; Encoded-Path, checksums, WAL
+// ranges), pg_control, a timeline history file and a WAL segment's page
+// headers (with the XLOG_SWITCH walk).
 #include <cstddef>
 #include <cstdint>
 #include <string>

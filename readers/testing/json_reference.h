@@ -16,7 +16,7 @@ namespace vouch::json::testing {
 
 struct Events {
   bool ok = false;
-  std::vector<std::string> list;  // "{", "}", "[", "]", "k:KEY", "s:STRING", "n:NUMBER", "f:NUMBER", "t", "b:0", "0"
+  std::vector<std::string> list;  // "{", "}", "[", "]", "k:KEY", "s:STRING", "n:INTEGER", "f:NUMBER", "b:1", "b:0", "0" (null)
   size_t error_offset = 0;        // ReadJson's, when !ok
 };
 
