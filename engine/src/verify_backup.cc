@@ -369,6 +369,7 @@ struct FileJob {
 struct Piece {
   size_t job = 0;
   uint64_t begin = 0, end = 0;  // end UINT64_MAX: to the end of the file
+  bool whole() const { return begin == 0 && end == UINT64_MAX; }
   uint32_t crc = 0;
   std::string digest;
   uint64_t bytes = 0;
@@ -460,18 +461,13 @@ class SharedReadAhead {
       if (eof_) break;
       FillLocked();
     }
-    std::lock_guard<std::mutex> lock(fill_mu_);
-    phase_.store(kDone, std::memory_order_release);  // no helper touches fd past this point
-    {
-      std::lock_guard<std::mutex> wait_lock(wait_mu_);
-      wake_.notify_all();
-    }
+    Close();  // past it no helper touches fd_ or result_
     return result_;
   }
 
   // The hashing thread, once it is done with the file or could not open it
-  // (or left on an exception): helpers stop waiting for it. Run() has done
-  // as much already when it returns.
+  // (or left on an exception): helpers stop waiting for it. Run() ends with
+  // it.
   void Close() {
     {
       std::lock_guard<std::mutex> lock(fill_mu_);
@@ -564,7 +560,7 @@ constexpr uint64_t kReadAheadFrom = uint64_t{64} << 20;
 // buf, calling help() between blocks.
 template <typename Help>
 void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffer& buf, const PageSettings& ps,
-              bool whole_digest, SharedReadAhead* ahead, Help&& help) {
+              SharedReadAhead* ahead, Help&& help) {
   struct CloseAhead {
     SharedReadAhead* a;
     ~CloseAhead() {
@@ -595,7 +591,7 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   if (piece.end == UINT64_MAX) sc.Finish();
   piece.bytes = sc.bytes();
   piece.crc = sc.crc();
-  if (whole_digest) piece.digest = sc.Digest();
+  if (piece.whole()) piece.digest = sc.Digest();
   piece.tally = std::move(sc.tally());
 }
 
@@ -669,13 +665,11 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   std::vector<std::unique_ptr<SharedReadAhead>> aheads;
   std::vector<SharedReadAhead*> ahead_of(pieces.size(), nullptr);
   for (size_t i = 0; i < pieces.size() && jobs > 1; ++i) {
-    const Piece& p = pieces[i];
-    const FileJob& j = work[p.job];
-    const bool whole = p.begin == 0 && p.end == UINT64_MAX;
+    const FileJob& j = work[pieces[i].job];
     const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
                                 j.listed->checksum_type != ManifestChecksumType::kNone;
     const bool critical = j.size >= kReadAheadFrom && j.size * static_cast<uint64_t>(jobs) > total;
-    if (whole && ordered_digest && critical) {
+    if (pieces[i].whole() && ordered_digest && critical) {
       aheads.push_back(std::make_unique<SharedReadAhead>());
       ahead_of[i] = aheads.back().get();
     }
@@ -693,8 +687,7 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
           return;
         }
         Piece& p = pieces[order[k]];
-        const bool whole = p.begin == 0 && p.end == UINT64_MAX;
-        RunPiece(root, work[p.job], p, buffers.local(), sh.pages, whole, ahead_of[order[k]], help);
+        RunPiece(root, work[p.job], p, buffers.local(), sh.pages, ahead_of[order[k]], help);
       },
       [&] {
         for (auto& a : aheads) a->HelpUntilDone();
@@ -1057,21 +1050,38 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   bool control_missing = false;
   WalInventory wal;
 
+  // pg_control, parsed once: have_control when it parses (what the page
+  // checks go by while the files are read), its CRC judged in
+  // conclude_control.
+  Status control_status;
+  auto load_control = [&] {
+    if (control_missing) return;
+    auto c = ParseControlFile(control_bytes);
+    if (!c.ok()) {
+      control_status = c.status();
+      return;
+    }
+    control = *c;
+    have_control = true;
+  };
+
   // pg_control's verdict and the major version. A data directory's come
   // before its files are read, so that the WAL check can run beside them.
   auto conclude_control = [&] {
-    if (!control_bytes.empty() || !control_missing) {
-      auto c = ParseControlFile(control_bytes);
-      if (!c.ok()) {
-        if (c.status().code() == StatusCode::kUnsupported) v.notes.push_back("global/pg_control: " + c.status().message());
-        else sh.findings.Add("control", "global/pg_control", c.status().message());
-      } else if (!c->CrcOk()) {
+    if (!control_missing) {
+      if (!control_status.ok()) {
+        if (control_status.code() == StatusCode::kUnsupported) {
+          v.notes.push_back("global/pg_control: " + control_status.message());
+        } else {
+          sh.findings.Add("control", "global/pg_control", control_status.message());
+        }
+      } else if (!control.CrcOk()) {
         sh.findings.Add("control", "global/pg_control",
-                        "CRC " + HexEncode(StreamCheck::CrcBytes(c->crc_stored)) + " in the file, its contents give " +
-                            HexEncode(StreamCheck::CrcBytes(c->crc_computed)));
+                        "CRC " + HexEncode(StreamCheck::CrcBytes(control.crc_stored)) + " in the file, its contents give " +
+                            HexEncode(StreamCheck::CrcBytes(control.crc_computed)));
       } else {
-        v.system_identifier = c->system_identifier;
-        v.data_checksums = c->data_checksum_version != 0;
+        v.system_identifier = control.system_identifier;
+        v.data_checksums = control.data_checksum_version != 0;
       }
     }
     if (!v.system_identifier) have_control = false;  // only a verified pg_control is trusted below
@@ -1146,13 +1156,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     if (pv.ok()) pg_version = *pv;
     auto bl = ReadWholeFile(dir + "/backup_label", 65536, &missing);
     if (bl.ok()) backup_label = *bl;
-    if (!control_missing) {
-      auto c = ParseControlFile(control_bytes);
-      if (c.ok()) {
-        control = *c;
-        have_control = true;
-      }
-    }
+    load_control();
     if (options.page_checksums) {
       sh.pages.enabled = have_control && control.data_checksum_version != 0;
       if (have_control && control.relseg_size != 0) sh.pages.relseg_size = control.relseg_size;
@@ -1197,13 +1201,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     control_missing = control_bytes.empty();
     pg_version = std::move(cap.pg_version);
     backup_label = std::move(cap.backup_label);
-    if (!control_missing) {
-      auto c = ParseControlFile(control_bytes);
-      if (c.ok()) {
-        control = *c;
-        have_control = true;
-      }
-    }
+    load_control();
     if (options.page_checksums && !(have_control && control.data_checksum_version != 0)) {
       std::lock_guard<std::mutex> lock(sh.mu);
       sh.page_tally = {};
