@@ -38,18 +38,22 @@ constexpr uint64_t kSysid = 7312345678901234567ull;
 constexpr uint32_t kSeg = 16u << 20;
 
 
-std::string Control(uint64_t sysid, uint32_t checksums) {
+// pg_control of layout `version` (1300: 13-16, 1700: 17, 1800: 18, whose
+// CRC sits at 292 instead of 288).
+std::string Control(uint64_t sysid, uint32_t checksums, uint32_t version = 1300) {
   std::string b(8192, '\0');
   auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&b[at], &v, 4); };
   std::memcpy(&b[0], &sysid, 8);
-  put32(8, 1300);
+  put32(8, version);
   put32(48, 1);
   put32(216, 8192);
   put32(220, 131072);
   put32(224, 8192);
   put32(228, kSeg);
   put32(252, checksums);
-  put32(288, Crc32c(b.data(), 288));
+  const size_t crc = version >= 1800 ? 292 : 288;
+  if (version >= 1800) b[256] = 1;  // default_char_signedness
+  put32(crc, Crc32c(b.data(), crc));
   return b;
 }
 
@@ -71,11 +75,11 @@ std::string Page(uint32_t block, int seed) {
   return p;
 }
 
-std::string Segment(uint32_t tli, uint64_t segno, uint64_t written, uint64_t sysid = kSysid) {
+std::string Segment(uint32_t tli, uint64_t segno, uint64_t written, uint64_t sysid = kSysid, uint16_t magic = 0xD110) {
   std::string s(kSeg, '\0');
   for (uint64_t off = 0; off < written; off += kWalBlockSize) {
     char* p = &s[off];
-    const uint16_t magic = 0xD110, info = off == 0 ? kXlpLongHeader : 0;
+    const uint16_t info = off == 0 ? kXlpLongHeader : 0;
     const uint64_t addr = segno * kSeg + off;
     std::memcpy(p, &magic, 2);
     std::memcpy(p + 2, &info, 2);
@@ -310,15 +314,78 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   EXPECT_EQ(Kinds(v), "page:base/1/16384 page:base/1/16385.1");
   ASSERT_EQ(v.findings.size(), 2u);
   EXPECT_NE(v.findings[1].detail.find("block 131072: "), std::string::npos) << v.findings[1].detail;
-  // Checksums off in pg_control: pages are not judged.
+  // Checksums off in pg_control: pages cannot be judged, and a backup whose
+  // page checksums were asked for is then not fully verified (exit 3).
   WriteFile(dir_ + "/global/pg_control", Control(kSysid, 0));
   WriteFile(dir_ + "/base/1/16385.1", seg1);
   WriteManifest(dir_, "CRC32C");
   v = Verify();
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.findings.empty()) << Kinds(v);
+  EXPECT_FALSE(v.Verified());
+  EXPECT_EQ(v.ExitCode(), 3);
   EXPECT_FALSE(v.data_checksums);
-  ASSERT_FALSE(v.notes.empty());
-  EXPECT_NE(v.notes[0].find("data checksums off"), std::string::npos);
+  ASSERT_EQ(v.unverified.size(), 1u);
+  EXPECT_NE(v.unverified[0].find("data checksums off"), std::string::npos);
+  EXPECT_NE(BackupText(v).find("⚠️ NOT FULLY VERIFIED"), std::string::npos) << BackupText(v);
+  VerifyBackupOptions o;
+  o.jobs = 2;
+  EXPECT_EQ(Verify(o).ExitCode(), 0);  // not asked for: verified
+}
+
+// pg_control of PostgreSQL 17 (1700) and 18 (1800, CRC at 292) is read and
+// its pages checked; one of a version vouch does not know is said to be
+// that, never "missing or fails its CRC", and the backup is not fully
+// verified (exit 3) rather than ✅ with the checks silently left out.
+TEST_F(VerifyBackupTest, ControlFileVersions) {
+  for (uint32_t version : {1700u, 1800u}) {
+    SCOPED_TRACE(version);
+    WriteFile(dir_ + "/global/pg_control", Control(kSysid, 1, version));
+    WriteFile(dir_ + "/pg_wal/000000010000000000000002",
+              Segment(1, 2, 1 << 20, kSysid, *WalPageMagicForMajor(static_cast<int>(version / 100))));
+    WriteManifest(dir_, "CRC32C");
+    BackupVerification v = Verify();
+    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_EQ(v.ExitCode(), 0);
+    EXPECT_EQ(v.pg_major, version / 100);
+    EXPECT_EQ(v.system_identifier, kSysid);
+    EXPECT_EQ(v.pages_checked, 5u);
+  }
+  // An 1800 file written with the CRC where 1300 keeps it fails its CRC.
+  std::string wrong = Control(kSysid, 1, 1300);
+  const uint32_t v1800 = 1800;
+  std::memcpy(&wrong[8], &v1800, 4);
+  WriteFile(dir_ + "/global/pg_control", wrong);
+  WriteFile(dir_ + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20));  // PG_VERSION says 15
+  WriteManifest(dir_, "CRC32C");
+  EXPECT_EQ(Kinds(Verify()), "control:global/pg_control");
+
+  WriteFile(dir_ + "/global/pg_control", Control(kSysid, 1, 1900));
+  WriteManifest(dir_, "CRC32C");
+  for (bool pages : {true, false}) {
+    SCOPED_TRACE(pages);
+    VerifyBackupOptions o;
+    o.jobs = 2;
+    o.page_checksums = pages;
+    BackupVerification v = Verify(o);
+    EXPECT_TRUE(v.findings.empty()) << Kinds(v);
+    EXPECT_FALSE(v.Verified());
+    EXPECT_EQ(v.ExitCode(), 3);
+    EXPECT_EQ(v.pages_checked, 0u);
+    const std::string text = BackupText(v);
+    EXPECT_EQ(text.find("missing"), std::string::npos) << text;
+    EXPECT_EQ(text.find("fails its CRC"), std::string::npos) << text;
+    EXPECT_EQ(text.find("✅ VERIFIED"), std::string::npos) << text;
+    EXPECT_NE(text.find("⚠️ NOT FULLY VERIFIED"), std::string::npos) << text;
+    ASSERT_EQ(v.unverified.size(), pages ? 2u : 1u) << text;
+    EXPECT_NE(v.unverified[0].find("pg_control version 1900 is not one vouch knows"), std::string::npos)
+        << v.unverified[0];
+    if (pages) {
+      EXPECT_NE(v.unverified[1].find("of a version vouch does not read"), std::string::npos) << text;
+    }
+    auto j = nlohmann::json::parse(BackupJson(v));
+    EXPECT_EQ(j["verified"], false);
+    EXPECT_EQ(j["complete"], false);
+  }
 }
 
 // A CRC32C file larger than two parts is read by several threads and its

@@ -123,7 +123,8 @@ std::string SyntheticControl(uint64_t sysid, uint32_t checksums, uint32_t versio
   put32(224, 8192);
   put32(228, 16u << 20);
   put32(252, checksums);
-  put32(288, Crc32c(b.data(), 288));
+  const size_t crc = version >= 1800 ? 292 : 288;
+  put32(crc, Crc32c(b.data(), crc));
   return b;
 }
 
@@ -144,7 +145,42 @@ TEST(PgControl, ParsesFieldsAndCrc) {
   ASSERT_TRUE(d.ok());
   EXPECT_FALSE(d->CrcOk());
   EXPECT_EQ(ParseControlFile("").status().code(), StatusCode::kTruncated);
-  EXPECT_EQ(ParseControlFile(SyntheticControl(1, 1, 1700)).status().code(), StatusCode::kUnsupported);
+  auto newer = ParseControlFile(SyntheticControl(1, 1, 1900));
+  EXPECT_EQ(newer.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(newer.status().message().find("pg_control version 1900 is not one vouch knows"), std::string::npos)
+      << newer.status().message();
+  EXPECT_NE(newer.status().message().find("newer"), std::string::npos);
+  EXPECT_EQ(ParseControlFile(SyntheticControl(1, 1, 1100)).status().code(), StatusCode::kUnsupported);
+}
+
+// 1700 (17) keeps 1300's offsets; 1800 (18) adds default_char_signedness at
+// 256 and its CRC is at 292. The real files of both are read in
+// tests/backup_pg_test.cc and compared with pg_controldata there.
+TEST(PgControl, Versions17And18) {
+  const uint64_t sysid = 7312345678901234567ull;
+  for (uint32_t version : {1700u, 1800u}) {
+    SCOPED_TRACE(version);
+    std::string b = SyntheticControl(sysid, 2, version);
+    if (version == 1800) {
+      b[256] = 1;
+      const uint32_t crc = Crc32c(b.data(), 292);
+      std::memcpy(&b[292], &crc, 4);
+    }
+    auto c = ParseControlFile(b);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_TRUE(c->CrcOk());
+    EXPECT_EQ(c->crc_offset, version == 1800 ? 292u : 288u);
+    EXPECT_EQ(c->system_identifier, sysid);
+    EXPECT_EQ(c->data_checksum_version, 2u);
+    EXPECT_EQ(c->redo_lsn, 0x2000028u);
+    EXPECT_EQ(c->state, 6u);
+    EXPECT_EQ(c->default_char_signedness, version == 1800 ? std::optional<bool>(true) : std::nullopt);
+    EXPECT_EQ(MajorOfControlVersion(version), static_cast<int>(version / 100));
+    b[100] ^= 1;
+    EXPECT_FALSE(ParseControlFile(b)->CrcOk());
+  }
+  EXPECT_EQ(MajorOfControlVersion(1300), 0);
+  EXPECT_EQ(MajorOfCatalogVersion(202209061), 15);
 }
 
 // ------------------------------------------------------------- manifest

@@ -337,7 +337,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "vouch: read %.1f MB in %.2f s (%.0f MB/s) with %d jobs\n", static_cast<double>(v->bytes) / 1e6,
                    v->seconds, v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
     }
-    return v->Verified() ? 0 : 1;
+    return v->ExitCode();
   }
   if (merge->parsed()) {
     auto merged = vouch::MergeShards(parts);

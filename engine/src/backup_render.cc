@@ -88,7 +88,7 @@ std::string BackupText(const BackupVerification& v) {
   if (v.page_checks_requested) {
     const uint64_t page_findings = CountOf(kinds, {"page"});
     if (!v.data_checksums && v.pages_checked == 0) {
-      o << "➖ data page checksums: not checked (see notes)\n";
+      o << "⚠️ data page checksums: not checked (see below)\n";
     } else {
       o << Mark(page_findings == 0) << " data page checksums: " << Grouped(v.pages_checked) << " pages checked, "
         << Grouped(v.pages_bad) << " bad (" << Grouped(v.pages_new) << " new and empty, " << Grouped(v.pages_skipped)
@@ -137,9 +137,16 @@ std::string BackupText(const BackupVerification& v) {
     o << "\nNotes:\n";
     for (const auto& n : v.notes) o << "  - " << n << "\n";
   }
+  if (!v.unverified.empty()) {
+    o << "\nAsked for, not checked:\n";
+    for (const auto& n : v.unverified) o << "  ⚠️ " << n << "\n";
+  }
   o << "\n";
   if (v.Verified()) {
     o << "✅ VERIFIED";
+  } else if (v.ExitCode() == 3) {
+    o << "⚠️ NOT FULLY VERIFIED: no findings, but " << v.unverified.size() << " check"
+      << (v.unverified.size() == 1 ? "" : "s") << " asked for could not be made";
   } else {
     o << "❌ NOT VERIFIED: " << v.findings.size() << " finding" << (v.findings.size() == 1 ? "" : "s");
   }
@@ -152,6 +159,7 @@ std::string BackupJson(const BackupVerification& v) {
   ordered_json j;
   j["dir"] = v.dir;
   j["verified"] = v.Verified();
+  j["complete"] = v.Complete();
   j["format"] = v.format;
   j["archives"] = v.archives;
   j["manifest_version"] = v.manifest_version;
@@ -197,6 +205,7 @@ std::string BackupJson(const BackupVerification& v) {
   for (const auto& f : v.findings) findings.push_back({{"kind", f.kind}, {"path", f.path}, {"detail", f.detail}});
   j["findings"] = findings;
   j["notes"] = v.notes;
+  j["unverified"] = v.unverified;
   j["jobs"] = v.jobs;
   j["seconds"] = v.seconds;
   j["finished_at"] = v.finished_at;

@@ -1054,6 +1054,15 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   // checks go by while the files are read), its CRC judged in
   // conclude_control.
   Status control_status;
+  // Why pg_control cannot be trusted, for the notes of what that leaves
+  // unchecked; empty while it can.
+  auto control_problem = [&]() -> std::string {
+    if (control_missing) return "global/pg_control is missing";
+    if (control_status.code() == StatusCode::kUnsupported) return "global/pg_control is of a version vouch does not read";
+    if (!control_status.ok()) return "global/pg_control is unreadable (" + control_status.message() + ")";
+    if (!v.system_identifier) return "global/pg_control fails its CRC";
+    return "";
+  };
   auto load_control = [&] {
     if (control_missing) return;
     auto c = ParseControlFile(control_bytes);
@@ -1071,7 +1080,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     if (!control_missing) {
       if (!control_status.ok()) {
         if (control_status.code() == StatusCode::kUnsupported) {
-          v.notes.push_back("global/pg_control: " + control_status.message());
+          v.unverified.push_back("global/pg_control: " + control_status.message() +
+                                 ": its CRC and the system identifier were not checked");
         } else {
           sh.findings.Add("control", "global/pg_control", control_status.message());
         }
@@ -1093,13 +1103,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     // The major version: from pg_control's catalog version (CRC-protected),
     // else PG_VERSION.
     if (have_control) {
-      switch (control.catalog_version) {
-        case 202007201: v.pg_major = 13; break;
-        case 202107181: v.pg_major = 14; break;
-        case 202209061: v.pg_major = 15; break;
-        case 202307071: v.pg_major = 16; break;
-        default: break;
-      }
+      v.pg_major = MajorOfControlVersion(control.pg_control_version);
+      if (v.pg_major == 0) v.pg_major = MajorOfCatalogVersion(control.catalog_version);
     }
     if (v.pg_major == 0) {
       int major = std::atoi(pg_version.c_str());
@@ -1137,7 +1142,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       in.segment_size = control.xlog_seg_size;
       in.system_identifier = control.system_identifier;
     } else {
-      wal_notes.push_back("WAL segment size taken as 16 MB: global/pg_control is missing, unreadable or fails its CRC");
+      wal_notes.push_back("WAL segment size taken as 16 MB: " + control_problem());
       if (manifest.system_identifier) in.system_identifier = *manifest.system_identifier;
     }
     if (v.pg_major != 0) {
@@ -1246,9 +1251,9 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   // Pages.
   if (options.page_checksums) {
     if (!have_control) {
-      v.notes.push_back("data page checksums not checked: global/pg_control is missing, unreadable or fails its CRC");
+      v.unverified.push_back("data page checksums not checked: " + control_problem());
     } else if (control.data_checksum_version == 0) {
-      v.notes.push_back("data page checksums not checked: the cluster has data checksums off (initdb without -k)");
+      v.unverified.push_back("data page checksums not checked: the cluster has data checksums off (initdb without -k)");
     } else {
       v.pages_checked = sh.page_tally.checked;
       v.pages_new = sh.page_tally.fresh;

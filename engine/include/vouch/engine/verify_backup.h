@@ -119,13 +119,23 @@ struct BackupVerification {
   BackupWalSummary wal;
   std::optional<ChecksumReport> checksums;
   std::vector<BackupFinding> findings;  // in a stable order (kind, then path)
-  std::vector<std::string> notes;       // what was not checked, and why
+  std::vector<std::string> notes;       // what to know about the run
+  // Checks that were asked for and could not be made, and why (page
+  // checksums without a usable pg_control, or of a cluster without data
+  // checksums): the backup is then not fully verified, whatever was found.
+  std::vector<std::string> unverified;
   int jobs = 0;
   double seconds = 0;      // wall time of the run
   double finished_at = 0;  // unix seconds
 
-  // A usable manifest, and not a single finding (sidecar lines included).
-  bool Verified() const { return manifest_version != 0 && findings.empty(); }
+  // Every check asked for was made.
+  bool Complete() const { return unverified.empty(); }
+  // A usable manifest, not a single finding (sidecar lines included), and
+  // every check asked for made.
+  bool Verified() const { return manifest_version != 0 && findings.empty() && Complete(); }
+  // The exit code: 0 verified, 1 findings (or no usable manifest), 3 no
+  // findings but not every check asked for could be made.
+  int ExitCode() const { return !findings.empty() || manifest_version == 0 ? 1 : Complete() ? 0 : 3; }
 };
 
 // Verifies the base backup in directory `dir` (pg_basebackup -D dir, plain
