@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything vouch needs to build, test and run its demo, from Debian 12
 # packages only. Idempotent: does nothing when all packages are present.
+# debootstrap makes the chroots of PostgreSQL 17 and 18 (scripts/pgchroot.sh).
 # llvm brings llvm-symbolizer, so that a sanitizer or fuzzer report printed in
 # CI names functions and lines rather than module offsets.
 set -euo pipefail
@@ -11,7 +12,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
-  time jq gnuplot-nox
+  time jq gnuplot-nox debootstrap
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL cluster for tests, the demo and benchmarks.
-#   pgcluster.sh start DIR   initdb + start on a free loopback port; writes DIR/env
+#   pgcluster.sh start DIR [VERSION]
+#                            initdb + start on a free loopback port; writes DIR/env.
+#                            VERSION: the major version (default: the newest
+#                            installed on this machine); one that Debian 12 does
+#                            not ship (17, 18) runs from a chroot made by
+#                            scripts/pgchroot.sh (root only), its own tools too
 #   pgcluster.sh stop DIR    stop it and delete its data directory
 #   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
 #   pgcluster.sh replica DIR RDIR   a hot standby of the cluster in DIR, made with
@@ -11,21 +16,39 @@
 # that user). Authentication is trust, on 127.0.0.1 only. Data checksums are on
 # (initdb -k) so that page checksums of base backups can be tested; replication
 # connections are allowed (wal_level replica, max_wal_senders) for pg_basebackup.
+# WAL is archived into the cluster's own directory (PG_WAL_ARCHIVE in the env
+# file), and from PostgreSQL 17 on WAL summaries are kept (summarize_wal), so
+# that incremental backups can be taken.
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|env DIR" >&2; exit 2; }
+version=${3:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|env DIR [VERSION]" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
 
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$bindir" ] || { echo "pgcluster: no PostgreSQL server found (apt-get install postgresql)" >&2; exit 3; }
+getvar() { sed -n "s/^$1=//p" "$dir/env" 2>/dev/null; }
+
+# The server's binaries and, for a chroot, the uid:gid its programs run as.
+chroot_user=""
+if [ "$cmd" != "start" ] && [ -f "$dir/env" ]; then
+  bindir=$(getvar PG_BINDIR)
+  chroot_user=$(getvar PG_CHROOT_USER)
+elif [ -z "$version" ]; then
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bindir" ] || { echo "pgcluster: no PostgreSQL server found (apt-get install postgresql)" >&2; exit 3; }
+elif [ -x "/usr/lib/postgresql/$version/bin/postgres" ]; then
+  bindir=/usr/lib/postgresql/$version/bin
+else
+  bindir=$("$here/pgchroot.sh" bindir "$version") || { echo "pgcluster: no PostgreSQL $version" >&2; exit 3; }
+  chroot_user=$("$here/pgchroot.sh" uid "$version")
+fi
 
 as_user() {  # run a server binary as the cluster's owner
   local user=$1; shift
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+  if [ -n "$chroot_user" ]; then VOUCH_CHROOT_USER=$chroot_user "$@"
+  elif [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
 }
-
-getvar() { sed -n "s/^$1=//p" "$dir/env" 2>/dev/null; }
 
 alive() {
   [ -f "$dir/env" ] || return 1
@@ -58,7 +81,9 @@ start() {
   stop
   mkdir -p "$dir"
   local user=$(id -un)
-  if [ "$(id -u)" -eq 0 ]; then
+  if [ -n "$chroot_user" ]; then
+    user=${chroot_user%%:*}
+  elif [ "$(id -u)" -eq 0 ]; then
     if id postgres >/dev/null 2>&1; then user=postgres; else
       id vouchpg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vouchpg
       user=vouchpg
@@ -68,7 +93,8 @@ start() {
   top=$(mktemp -d /tmp/vouch-pg.XXXXXX)
   data=$top/data
   chmod 755 "$top"
-  [ "$(id -u)" -ne 0 ] || chown "$user" "$top"
+  mkdir "$top/wal_archive"
+  [ "$(id -u)" -ne 0 ] || chown "$user" "$top" "$top/wal_archive"
   if ! TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C.UTF-8 >"$top/initdb.log" 2>&1; then
     rm -rf "$data"
     TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C >"$top/initdb.log" 2>&1 ||
@@ -94,7 +120,12 @@ max_wal_senders = 4
 # The base-backup tests copy WAL segments out of pg_wal: keep recent ones
 # from being recycled by checkpoints that other tests cause meanwhile.
 wal_keep_size = 1GB
+archive_mode = on
+archive_command = 'test ! -f $top/wal_archive/%f && cp %p $top/wal_archive/%f'
 CONF
+  local major
+  major=$(cat "$data/PG_VERSION")
+  [ "$major" -lt 17 ] || echo "summarize_wal = on" >>"$data/postgresql.conf"
   if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$top/server.log" start >/dev/null; then
     cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
   fi
@@ -106,8 +137,12 @@ PGDATABASE=postgres
 PG_BINDIR=$bindir
 PG_DATADIR=$data
 PG_RUNAS=$user
+PG_MAJOR=$major
+PG_WAL_ARCHIVE=$top/wal_archive
+PG_CHROOT_USER=$chroot_user
 ENV
   "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
+  echo "pgcluster: PostgreSQL $major on 127.0.0.1:$port${chroot_user:+ (chroot)}"
 }
 
 replica() {

@@ -152,8 +152,11 @@ Layout CustomLayout(const std::string& bytes) {
     if (e.offset_flag == 2) l.blocks.push_back(e.offset);
   }
   std::sort(l.blocks.begin(), l.blocks.end());
-  // 1.14 header: 11 bytes, Int level, 7 Ints, 3 Strs; then the count.
-  size_t p = 11 + 5 + 7 * 5;
+  // The header: 11 bytes; the compression as an Int level (1.14) or one
+  // algorithm byte (1.15 on: pg_dump 16 and later); 7 Ints, 3 Strs; then
+  // the count.
+  const bool algorithm_byte = static_cast<unsigned char>(bytes[6]) >= 15;
+  size_t p = 11 + (algorithm_byte ? 1 : 5) + 7 * 5;
   for (int i = 0; i < 3; ++i) {
     uint32_t len = 0;
     std::memcpy(&len, bytes.data() + p + 1, 4);

@@ -13,12 +13,14 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "support/pg_test_env.h"
 #include "support/test_files.h"
 #include "vouch/engine/verify_backup.h"
 #include "vouch/hashing/hex.h"
+#include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
 
@@ -151,7 +153,7 @@ TEST_F(BackupPg, IntactBackupsVerifyAsWithPgVerifybackup) {
     BackupVerification v = Verify(d, o);
     EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
     EXPECT_EQ(v.format, "plain");
-    EXPECT_EQ(v.pg_major, 15);
+    EXPECT_EQ(v.pg_major, testing::TestPg().major);
     EXPECT_GT(v.files_listed, 900u);
     EXPECT_EQ(v.files_verified + v.files_exempt, v.files_listed);
     EXPECT_TRUE(v.data_checksums) << "the test cluster runs with data checksums (scripts/pgcluster.sh initdb -k)";
@@ -173,6 +175,49 @@ TEST_F(BackupPg, IntactBackupsVerifyAsWithPgVerifybackup) {
   EXPECT_EQ(std::to_string(crc.system_identifier.value_or(0)) + "\n", cd.out);
   auto ck = RunCommand("pg_controldata " + dir_ + "/crc | sed -n 's/^Data page checksum version: *//p'");
   EXPECT_EQ(ck.out, "1\n");
+}
+
+// global/pg_control as the server's own pg_controldata reads it, for each
+// layout of the matrix (1300, 1700, 1800): every field vouch uses.
+TEST_F(BackupPg, ControlFileAgreesWithPgControldata) {
+  const std::string d = dir_ + "/crc";
+  auto c = ParseControlFile(testing::ReadFileBytes(d + "/global/pg_control"));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->CrcOk());
+  auto r = RunCommand("pg_controldata " + d);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::string> ref;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t v = line.find_first_not_of(' ', colon + 1);
+    ref[line.substr(0, colon)] = v == std::string::npos ? "" : line.substr(v);
+  }
+  auto lsn = [](uint64_t x) { return FormatLsn(x); };
+  EXPECT_EQ(ref["pg_control version number"], std::to_string(c->pg_control_version));
+  EXPECT_EQ(ref["Catalog version number"], std::to_string(c->catalog_version));
+  EXPECT_EQ(ref["Database system identifier"], std::to_string(c->system_identifier));
+  EXPECT_EQ(ref["Latest checkpoint location"], lsn(c->checkpoint_lsn));
+  EXPECT_EQ(ref["Latest checkpoint's REDO location"], lsn(c->redo_lsn));
+  EXPECT_EQ(ref["Latest checkpoint's TimeLineID"], std::to_string(c->timeline));
+  EXPECT_EQ(ref["Database block size"], std::to_string(c->blcksz));
+  EXPECT_EQ(ref["Blocks per segment of large relation"], std::to_string(c->relseg_size));
+  EXPECT_EQ(ref["WAL block size"], std::to_string(c->xlog_blcksz));
+  EXPECT_EQ(ref["Bytes per WAL segment"], std::to_string(c->xlog_seg_size));
+  EXPECT_EQ(ref["Data page checksum version"], std::to_string(c->data_checksum_version));
+  // A backup's pg_control says "in production" (DBState 6).
+  EXPECT_EQ(ref["Database cluster state"], "in production");
+  EXPECT_EQ(c->state, 6u);
+  if (testing::TestPg().major >= 18) {
+    ASSERT_TRUE(c->default_char_signedness.has_value());
+    EXPECT_EQ(ref["Default char data signedness"], *c->default_char_signedness ? "signed" : "unsigned");
+  } else {
+    EXPECT_FALSE(c->default_char_signedness.has_value());
+  }
+  EXPECT_EQ(MajorOfControlVersion(c->pg_control_version) != 0 ? MajorOfControlVersion(c->pg_control_version)
+                                                               : MajorOfCatalogVersion(c->catalog_version),
+            testing::TestPg().major);
 }
 
 // Tar backups (PostgreSQL 15's pg_verifybackup cannot read them): verified
@@ -201,6 +246,14 @@ TEST_F(BackupPg, TarBackups) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(PgVerifybackup(x).exit_code, 0) << PgVerifybackup(x).err;
   EXPECT_TRUE(Verify(x).Verified());
+  // PostgreSQL 18's pg_verifybackup reads tar backups itself (without WAL
+  // parsing, -n): the reference on the tar files as they are.
+  if (testing::TestPg().major >= 18) {
+    for (const char* name : {"tar", "tarz"}) {
+      auto ref = PgVerifybackup(dir_ + "/" + name, "-n");
+      EXPECT_EQ(ref.exit_code, 0) << name << ": " << ref.err;
+    }
+  }
 
   // Damage inside the tar: one byte of PG_VERSION's data; a truncated .tar.gz;
   // a missing tablespace tar; a sidecar of the tar files.
@@ -214,11 +267,15 @@ TEST_F(BackupPg, TarBackups) {
     }
   }
   ASSERT_NE(at, 0u);
-  ASSERT_EQ(bytes.substr(at, 3), "15\n");
-  bytes[at + 1] = '6';
+  const std::string major = std::to_string(testing::TestPg().major);
+  ASSERT_EQ(bytes.substr(at, 3), major + "\n");
+  bytes[at + 1] = major[1] == '9' ? '0' : static_cast<char>(major[1] + 1);
   WriteFile(t + "/base.tar", bytes);
   BackupVerification v = Verify(t);
   EXPECT_EQ(Kinds(v), "checksum:PG_VERSION");
+  if (testing::TestPg().major >= 18) {
+    EXPECT_NE(PgVerifybackup(t, "-n").exit_code, 0);
+  }
 
   const std::string tz = Copy("tarz", "tarz_damaged");
   std::string gz = testing::ReadFileBytes(tz + "/base.tar.gz");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -120,8 +121,17 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location, const std::fu
     ++facts_.entries_by_desc[e.desc];
     if (e.defn) AddDdl(schema, *e.defn);
     if (e.desc == "ENCODING" && e.defn) {
-      size_t q = e.defn->find('\'');
-      std::string enc = q == std::string::npos ? "" : e.defn->substr(q + 1, e.defn->find('\'', q + 1) - q - 1);
+      // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
+      // else is a damaged entry, not an encoding to refuse.
+      constexpr std::string_view kPrefix = "SET client_encoding = '", kSuffix = "';\n";
+      std::string_view d = *e.defn;
+      const bool framed = d.size() > kPrefix.size() + kSuffix.size() && d.substr(0, kPrefix.size()) == kPrefix &&
+                          d.substr(d.size() - kSuffix.size()) == kSuffix;
+      std::string enc = framed ? std::string(d.substr(kPrefix.size(), d.size() - kPrefix.size() - kSuffix.size())) : "";
+      const bool name_ok = !enc.empty() && std::all_of(enc.begin(), enc.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      });
+      if (!name_ok) return Corrupt(InToc(e) + ": not the \"SET client_encoding = '...';\" pg_dump writes");
       info_.properties["encoding"] = enc;
       if (enc != "UTF8" && enc != "SQL_ASCII") {
         return Unsupported(location_ + ": archive encoding " + enc +

@@ -52,6 +52,8 @@ const PgEnv& TestPg() {
     }
     e.bindir = e.vars["PG_BINDIR"];
     if (e.vars["PGPORT"].empty() || e.bindir.empty()) Fatal(std::string(path) + " lacks PGPORT or PG_BINDIR");
+    e.major = std::atoi(e.vars["PG_MAJOR"].c_str());
+    if (e.major == 0) Fatal(std::string(path) + " lacks PG_MAJOR");
     return e;
   }();
   return env;

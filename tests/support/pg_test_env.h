@@ -14,6 +14,7 @@ namespace vouch::testing {
 struct PgEnv {
   std::map<std::string, std::string> vars;  // PGHOST, PGPORT, PGUSER, PG_BINDIR, ...
   std::string bindir;
+  int major = 0;  // the server's (and its tools') major version: 15, 17, 18
 };
 
 const PgEnv& TestPg();

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# PostgreSQL servers and tools of other major versions than Debian 12's (15),
+# for the test matrix and the benchmarks: each version lives in a Debian
+# chroot made with debootstrap from the mirror this machine's apt already
+# uses (17 from Debian 13 "trixie", 18 from unstable "sid"), built once and
+# cached outside the clone, so that the next run on the same machine reuses it.
+#
+#   pgchroot.sh bindir VERSION   build the chroot if it is not there yet; print
+#                                a directory of wrappers, one per program of
+#                                /usr/lib/postgresql/VERSION/bin (psql, pg_dump,
+#                                pg_ctl, pg_basebackup, ...), that run it inside
+#                                the chroot
+#   pgchroot.sh uid VERSION      the numeric uid:gid of the chroot's postgres user
+#
+# A wrapper runs its program in a private mount namespace (unshare -m) in which
+# the host's /tmp, /dev and the directories named in VOUCH_CHROOT_BIND
+# (space-separated absolute paths) are mounted at the same paths inside the
+# chroot, so that the paths a test passes mean the same thing on both sides;
+# the mounts go away with the last process of that namespace (a server
+# started by pg_ctl keeps its own until it stops). With VOUCH_CHROOT_USER=UID:GID
+# the program runs as that user (initdb and the server refuse root).
+# Needs root (chroot, mount). A chroot that cannot be built fails loudly: the
+# caller gets a non-zero exit and debootstrap's or apt's log.
+#   VOUCH_CHROOT_CACHE   where the chroots live (default /var/cache/vouch-pg)
+set -euo pipefail
+
+cmd=${1:-}
+ver=${2:-}
+[ -n "$cmd" ] && [ -n "$ver" ] || { echo "usage: $0 bindir|uid VERSION" >&2; exit 2; }
+case "$ver" in
+  17) suite=trixie ;;
+  18) suite=sid ;;
+  *) echo "pgchroot: no chroot recipe for PostgreSQL $ver (17 and 18 are known)" >&2; exit 2 ;;
+esac
+[ "$(id -u)" -eq 0 ] || { echo "pgchroot: PostgreSQL $ver runs in a chroot, which needs root" >&2; exit 3; }
+
+cache=${VOUCH_CHROOT_CACHE:-/var/cache/vouch-pg}
+top=$cache/pg$ver
+root=$top/root
+
+mirror() {
+  local m
+  m=$(grep -hoE '^URIs: *[^ ]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}' || true)
+  [ -n "$m" ] || m=$(grep -hoE '^deb +[^ ]+' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}' || true)
+  [ -n "$m" ] || { echo "pgchroot: no Debian mirror in this machine's apt configuration" >&2; return 1; }
+  echo "$m"
+}
+
+build() {
+  local new=$top.new log=$top.log m
+  m=$(mirror)
+  command -v debootstrap >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  }
+  rm -rf "$new"
+  mkdir -p "$new"
+  echo "pgchroot: building PostgreSQL $ver ($suite from $m) in $top, once; log $log" >&2
+  if ! debootstrap --variant=minbase "$suite" "$new/root" "$m" >"$log" 2>&1; then
+    tail -20 "$log" >&2; echo "pgchroot: debootstrap of $suite failed (log $log)" >&2; return 1
+  fi
+  local r=$new/root
+  cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+  # sid's Release file can be past its Valid-Until date on a snapshot mirror.
+  echo 'Acquire::Check-Valid-Until "false";' >"$r/etc/apt/apt.conf.d/99vouch-valid-until"
+  # No default cluster and no service start: the tests make their own clusters.
+  mkdir -p "$r/etc/postgresql-common"
+  echo 'create_main_cluster = false' >"$r/etc/postgresql-common/createcluster.conf"
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d" && chmod 755 "$r/usr/sbin/policy-rc.d"
+  # postgresql-common's configuration reads /proc: mount it for the install.
+  if ! unshare -m -- /bin/bash -c '
+      r=$1; ver=$2
+      mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 1
+      chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
+        /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-$ver postgresql-client-$ver"
+    ' _ "$r" "$ver" >>"$log" 2>&1; then
+    tail -20 "$log" >&2; echo "pgchroot: installing postgresql-$ver in the $suite chroot failed (log $log)" >&2; return 1
+  fi
+  [ -x "$r/usr/lib/postgresql/$ver/bin/postgres" ] ||
+    { echo "pgchroot: the $suite chroot has no /usr/lib/postgresql/$ver/bin/postgres (log $log)" >&2; return 1; }
+  rm -rf "$r/var/cache/apt/archives"/*.deb "$r/var/lib/apt/lists"/*_Packages* 2>/dev/null || true
+  rm -rf "$top"
+  mv "$new" "$top"
+  touch "$top/.ok"
+}
+
+wrappers() {
+  local w=$top/bin
+  [ -f "$w/.ok" ] && return 0
+  rm -rf "$w.new"
+  mkdir -p "$w.new"
+  local p name
+  for p in "$root/usr/lib/postgresql/$ver/bin/"*; do
+    name=$(basename "$p")
+    cat >"$w.new/$name" <<WRAP
+#!/bin/bash
+# PostgreSQL $ver's $name, run inside $root (made by vouch's scripts/pgchroot.sh).
+exec unshare -m -- /bin/bash -c '
+  r=\$1; shift; cwd=\$1; shift
+  mount --bind /tmp "\$r/tmp" && mount --rbind /dev "\$r/dev" && mount -t proc proc "\$r/proc" || exit 97
+  for d in \${VOUCH_CHROOT_BIND:-}; do
+    [ -d "\$d" ] || continue
+    mkdir -p "\$r\$d" && mount --bind "\$d" "\$r\$d" || exit 97
+  done
+  exec chroot \${VOUCH_CHROOT_USER:+--userspec=\$VOUCH_CHROOT_USER --groups=\${VOUCH_CHROOT_USER#*:}} "\$r" \\
+    /bin/sh -c "cd \"\\\$0\" 2>/dev/null || cd /; exec \"\\\$@\"" "\$cwd" /usr/lib/postgresql/$ver/bin/$name "\$@"
+' _ "$root" "\$PWD" "\$@"
+WRAP
+    chmod 755 "$w.new/$name"
+  done
+  touch "$w.new/.ok"
+  rm -rf "$w"
+  mv "$w.new" "$w"
+}
+
+ensure() {
+  mkdir -p "$cache"
+  exec 9>"$cache/.lock-pg$ver"
+  flock 9
+  [ -f "$top/.ok" ] || build
+  wrappers
+  flock -u 9
+}
+
+case "$cmd" in
+  bindir) ensure; echo "$top/bin" ;;
+  uid)
+    ensure
+    awk -F: '$1 == "postgres" { print $3 ":" $4 }' "$root/etc/passwd" | grep . ||
+      { echo "pgchroot: no postgres user in $root" >&2; exit 3; } ;;
+  *) echo "usage: $0 bindir|uid VERSION" >&2; exit 2 ;;
+esac
