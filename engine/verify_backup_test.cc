@@ -23,6 +23,7 @@
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/crc32c.h"
+#include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
 
@@ -386,6 +387,75 @@ TEST_F(VerifyBackupTest, ControlFileVersions) {
     EXPECT_EQ(j["verified"], false);
     EXPECT_EQ(j["complete"], false);
   }
+}
+
+// An incremental backup's INCREMENTAL.* files: the header is checked, and the
+// blocks it carries are pages numbered by its list within the segment the
+// name gives (block 5 of INCREMENTAL.16386.1 is block 131077).
+std::string IncrementalFile(const std::vector<uint32_t>& blocks, uint32_t truncation, const std::string& pages) {
+  std::string b;
+  auto put = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
+  put(kIncrementalMagic);
+  put(static_cast<uint32_t>(blocks.size()));
+  put(truncation);
+  for (uint32_t x : blocks) put(x);
+  if (!blocks.empty()) b.resize((b.size() + kPgBlockSize - 1) / kPgBlockSize * kPgBlockSize, '\0');
+  return b + pages;
+}
+
+TEST_F(VerifyBackupTest, IncrementalFilesHeadersAndPages) {
+  const std::string label =
+      "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nSTART TIMELINE: 1\n"
+      "INCREMENTAL FROM LSN: 0/1000028\nINCREMENTAL FROM TLI: 1\nLABEL: x\n";
+  WriteFile(dir_ + "/backup_label", label);
+  const std::string seg1 = IncrementalFile({5, 9}, 12, Page(131072 + 5, 7) + Page(131072 + 9, 8));
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", seg1);
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16387", IncrementalFile({}, 4, ""));
+  WriteManifest(dir_, "SHA256");
+  BackupVerification v = Verify();
+  EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+  EXPECT_TRUE(v.incremental.incremental);
+  EXPECT_EQ(v.incremental.from_lsn, 0x1000028u);
+  EXPECT_EQ(v.incremental.files, 2u);
+  EXPECT_EQ(v.incremental.blocks, 2u);
+  EXPECT_EQ(v.pages_checked, 5u + 2u);
+  EXPECT_EQ(v.start_lsn, 0x2000028u);
+  EXPECT_NE(BackupText(v).find("✅ incremental backup: follows the backup that started at LSN 0/1000028 on timeline "
+                               "1; 2 INCREMENTAL files read, 2 with valid headers, 2 blocks carried"),
+            std::string::npos)
+      << BackupText(v);
+
+  // A page whose checksum is for its place in the file, not in the segment.
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", IncrementalFile({5, 9}, 12, Page(5, 7) + Page(131072 + 9, 8)));
+  WriteManifest(dir_, "SHA256");
+  v = Verify();
+  EXPECT_EQ(Kinds(v), "page:base/1/INCREMENTAL.16386.1");
+  ASSERT_EQ(v.findings.size(), 1u);
+  EXPECT_NE(v.findings[0].detail.find("block 131077: checksum"), std::string::npos) << v.findings[0].detail;
+
+  // A damaged header, without page checks too: the file's finding names where.
+  std::string bad = seg1;
+  bad[12] = 10;  // the first block number, 5 → 10: the second, 9, then breaks the ascending order
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", bad);
+  WriteManifest(dir_, "CRC32C");
+  VerifyBackupOptions o;
+  o.jobs = 2;
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "incremental:base/1/INCREMENTAL.16386.1");
+  ASSERT_EQ(v.findings.size(), 1u);
+  EXPECT_NE(v.findings[0].detail.find("byte offset 16: block number 9 follows"), std::string::npos)
+      << v.findings[0].detail;
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", seg1.substr(0, 9000));
+  WriteManifest(dir_, "CRC32C");
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "incremental:base/1/INCREMENTAL.16386.1");
+
+  // INCREMENTAL files in a backup whose label does not say it is incremental.
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", seg1);
+  WriteFile(dir_ + "/backup_label", "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nLABEL: x\n");
+  WriteManifest(dir_, "CRC32C");
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "incremental:backup_label");
 }
 
 // A CRC32C file larger than two parts is read by several threads and its

@@ -10,7 +10,9 @@
 
 #include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
+#include "vouch/readers/backup_label.h"
 #include "vouch/readers/backup_manifest.h"
+#include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
@@ -103,6 +105,125 @@ TEST(PgPage, RelationFilesAsPgChecksums) {
   }
   EXPECT_EQ(ClassifyRelationFile("base/5/16384.0", &seg), RelationFileKind::kBadSegmentNumber);
   EXPECT_EQ(ClassifyRelationFile("base/5/16384.x", &seg), RelationFileKind::kBadSegmentNumber);
+}
+
+// INCREMENTAL.* files: named by the relation file they stand for.
+TEST(PgPage, IncrementalFilesAreClassifiedWithTheirSegment) {
+  uint32_t seg = 99;
+  EXPECT_EQ(ClassifyRelationFile("base/5/INCREMENTAL.16384", &seg), RelationFileKind::kIncremental);
+  EXPECT_EQ(seg, 0u);
+  EXPECT_EQ(ClassifyRelationFile("base/5/INCREMENTAL.16384.3", &seg), RelationFileKind::kIncremental);
+  EXPECT_EQ(seg, 3u);
+  EXPECT_EQ(ClassifyRelationFile("global/INCREMENTAL.1262_vm", &seg), RelationFileKind::kIncremental);
+  EXPECT_EQ(ClassifyRelationFile("pg_tblspc/16385/PG_17_202406281/5/INCREMENTAL.16390", &seg),
+            RelationFileKind::kIncremental);
+  EXPECT_EQ(ClassifyRelationFile("base/5/INCREMENTAL.16384.0", &seg), RelationFileKind::kBadSegmentNumber);
+  EXPECT_EQ(ClassifyRelationFile("base/5/INCREMENTAL.", &seg), RelationFileKind::kBadSegmentNumber);
+  // Outside the relation directories it is a file like any other (pg_combinebackup copies it).
+  EXPECT_EQ(ClassifyRelationFile("pg_xact/INCREMENTAL.0000", &seg), RelationFileKind::kNotChecksummed);
+}
+
+// ------------------------------------------------------------- incremental files
+
+// An INCREMENTAL file as the server writes it (basebackup.c): magic, count,
+// truncation length, block numbers, zero padding to 8 KB when blocks follow.
+std::string Incremental(const std::vector<uint32_t>& blocks, uint32_t truncation, size_t block_bytes = 8192) {
+  std::string b;
+  auto put = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
+  put(kIncrementalMagic);
+  put(static_cast<uint32_t>(blocks.size()));
+  put(truncation);
+  for (uint32_t x : blocks) put(x);
+  if (!blocks.empty()) b.resize((b.size() + 8191) / 8192 * 8192, '\0');
+  for (size_t i = 0; i < blocks.size(); ++i) b.append(block_bytes, static_cast<char>('a' + i));
+  return b;
+}
+
+TEST(IncrementalFile, ParsesWhatTheServerWrites) {
+  const std::string f = Incremental({3, 7, 131071}, 200);
+  EXPECT_EQ(IncrementalHeaderBytesNeeded("", 131072, 8192), 12u);
+  EXPECT_EQ(IncrementalHeaderBytesNeeded(std::string_view(f).substr(0, 12), 131072, 8192), 8192u);
+  EXPECT_EQ(IncrementalHeaderBytesNeeded(std::string_view(f).substr(0, 8192), 131072, 8192), 0u);
+  auto h = ParseIncrementalHeader(f, f.size(), 131072, 8192);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->blocks, (std::vector<uint32_t>{3, 7, 131071}));
+  EXPECT_EQ(h->truncation_block_length, 200u);
+  EXPECT_EQ(h->header_length, 8192u);
+  EXPECT_EQ(f.size(), 4u * 8192u);
+  // No blocks: a 12-byte file, no padding.
+  const std::string empty = Incremental({}, 0);
+  EXPECT_EQ(empty.size(), 12u);
+  auto e = ParseIncrementalHeader(empty, empty.size(), 131072, 8192);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->header_length, 12u);
+  // 2,045 blocks fill the first 8 KB exactly (12 + 4 × 2045 = 8192): no padding page.
+  std::vector<uint32_t> many(2045);
+  for (uint32_t i = 0; i < many.size(); ++i) many[i] = i;
+  const std::string exact = Incremental(many, 2045, 16);
+  auto x = ParseIncrementalHeader(exact, 8192 + 2045ull * 8192, 131072, 8192);
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  EXPECT_EQ(x->header_length, 8192u);
+}
+
+TEST(IncrementalFile, DamageIsNamedWithItsOffset) {
+  const std::string good = Incremental({3, 7}, 10);
+  auto fails = [](const std::string& f, uint64_t size, StatusCode code, const std::string& says) {
+    auto h = ParseIncrementalHeader(f, size, 131072, 8192);
+    ASSERT_FALSE(h.ok()) << says;
+    EXPECT_EQ(h.status().code(), code) << h.status().message();
+    EXPECT_NE(h.status().message().find(says), std::string::npos) << h.status().message();
+  };
+  std::string b = good;
+  b[0] ^= 1;
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 0: magic 0xd3ae1f0c, expected 0xd3ae1f0d");
+  b = good;
+  const uint32_t huge = 131073;
+  std::memcpy(&b[4], &huge, 4);
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 4: block count 131073 exceeds the segment size 131072");
+  EXPECT_EQ(IncrementalHeaderBytesNeeded(b, 131072, 8192), 0u);  // refused without reading 512 KB more
+  b = good;
+  std::memcpy(&b[8], &huge, 4);
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 8: truncation block length 131073");
+  b = good;
+  std::memcpy(&b[16], &huge, 4);
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 16: block number 131073 is not inside a segment");
+  b = good;
+  const uint32_t three = 3;
+  std::memcpy(&b[16], &three, 4);
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 16: block number 3 follows 3");
+  b = good;
+  b[100] = 1;
+  fails(b, b.size(), StatusCode::kCorrupt, "byte offset 100: the header's padding is not zero");
+  fails(good + "x", good.size() + 1, StatusCode::kCorrupt, "the file is 24577 bytes; its header (2 blocks) says 24576");
+  fails(good.substr(0, 20000), 20000, StatusCode::kCorrupt, "the file is 20000 bytes");
+  fails(good.substr(0, 4000), 4000, StatusCode::kTruncated, "byte offset 4000: the file ends inside its header");
+  fails(good.substr(0, 7), 7, StatusCode::kTruncated, "the file ends inside its 12-byte header");
+  // Every truncation is an error, never a crash.
+  for (size_t n = 0; n < good.size(); n += 97) {
+    EXPECT_FALSE(ParseIncrementalHeader(std::string_view(good).substr(0, n), n, 131072, 8192).ok()) << n;
+  }
+}
+
+// ------------------------------------------------------------- backup_label
+
+TEST(BackupLabel, FullAndIncremental) {
+  auto full = ParseBackupLabel(
+      "START WAL LOCATION: 0/6000028 (file 000000010000000000000006)\nCHECKPOINT LOCATION: 0/6000080\n"
+      "BACKUP METHOD: streamed\nSTART TIMELINE: 1\n");
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  EXPECT_EQ(full->start_lsn, 0x6000028u);
+  EXPECT_EQ(full->start_tli, 1u);
+  EXPECT_FALSE(full->incremental_from_lsn.has_value());
+  auto inc = ParseBackupLabel(
+      "START WAL LOCATION: 1/6000028 (file 000000020000000100000006)\nSTART TIMELINE: 2\n"
+      "INCREMENTAL FROM LSN: 0/4000028\nINCREMENTAL FROM TLI: 1\n");
+  ASSERT_TRUE(inc.ok()) << inc.status().message();
+  EXPECT_EQ(inc->start_lsn, 0x106000028u);
+  EXPECT_EQ(inc->incremental_from_lsn, 0x4000028u);
+  EXPECT_EQ(inc->incremental_from_tli, 1u);
+  EXPECT_EQ(ParseBackupLabel("INCREMENTAL FROM LSN: 0/4000028\n").status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(ParseBackupLabel("START TIMELINE: x\n").status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(ParseBackupLabel("START WAL LOCATION: 0/zz (file x)\n").status().code(), StatusCode::kCorrupt);
 }
 
 // ------------------------------------------------------------- pg_control

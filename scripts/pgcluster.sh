@@ -6,6 +6,12 @@
 #                            installed on this machine); one that Debian 12 does
 #                            not ship (17, 18) runs from a chroot made by
 #                            scripts/pgchroot.sh (root only), its own tools too
+#   pgcluster.sh adopt DIR DATA
+#                            start a server on an existing data directory (a
+#                            restored or combined base backup), of the version
+#                            its PG_VERSION names, on a free loopback port:
+#                            DATA is moved into the cluster's own directory,
+#                            recovers as the server would, and is deleted by stop
 #   pgcluster.sh stop DIR    stop it and delete its data directory
 #   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
 #   pgcluster.sh replica DIR RDIR   a hot standby of the cluster in DIR, made with
@@ -31,7 +37,11 @@ getvar() { sed -n "s/^$1=//p" "$dir/env" 2>/dev/null; }
 
 # The server's binaries and, for a chroot, the uid:gid its programs run as.
 chroot_user=""
-if [ "$cmd" != "start" ] && [ -f "$dir/env" ]; then
+if [ "$cmd" = "adopt" ]; then
+  [ -f "${3:-}/PG_VERSION" ] || { echo "pgcluster: ${3:-} is not a data directory (no PG_VERSION)" >&2; exit 3; }
+  version=$(tr -d '[:space:]' <"$3/PG_VERSION")
+fi
+if [ "$cmd" != "start" ] && [ "$cmd" != "adopt" ] && [ -f "$dir/env" ]; then
   bindir=$(getvar PG_BINDIR)
   chroot_user=$(getvar PG_CHROOT_USER)
 elif [ -z "$version" ]; then
@@ -76,25 +86,87 @@ free_port() {
   echo "pgcluster: no free port found" >&2; return 1
 }
 
+owner() {  # the user the server runs as
+  if [ -n "$chroot_user" ]; then
+    echo "${chroot_user%%:*}"
+  elif [ "$(id -u)" -eq 0 ]; then
+    if id postgres >/dev/null 2>&1; then echo postgres; else
+      id vouchpg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vouchpg
+      echo vouchpg
+    fi
+  else
+    id -un
+  fi
+}
+
+# launch USER TOP DATA PORT: starts the server on DATA and writes DIR/env.
+launch() {
+  local user=$1 top=$2 data=$3 port=$4 major
+  major=$(tr -d '[:space:]' <"$data/PG_VERSION")
+  if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 120 -l "$top/server.log" start >/dev/null; then
+    cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
+  fi
+  cat >"$dir/env" <<ENV
+PGHOST=127.0.0.1
+PGPORT=$port
+PGUSER=vouch
+PGDATABASE=postgres
+PG_BINDIR=$bindir
+PG_DATADIR=$data
+PG_RUNAS=$user
+PG_MAJOR=$major
+PG_WAL_ARCHIVE=$top/wal_archive
+PG_CHROOT_USER=$chroot_user
+ENV
+  "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
+  echo "pgcluster: PostgreSQL $major on 127.0.0.1:$port${chroot_user:+ (chroot)}"
+}
+
+# new_top USER: a fresh directory for one cluster (its data directory, socket,
+# logs and WAL archive), readable by USER.
+new_top() {
+  local top
+  top=$(mktemp -d /tmp/vouch-pg.XXXXXX)
+  chmod 755 "$top"
+  mkdir "$top/wal_archive"
+  [ "$(id -u)" -ne 0 ] || chown "$1" "$top" "$top/wal_archive"
+  echo "$top"
+}
+
+adopt() {
+  local src=$1
+  if alive; then echo "pgcluster: $dir already has a running cluster" >&2; exit 3; fi
+  stop
+  mkdir -p "$dir"
+  local user top data port
+  user=$(owner)
+  top=$(new_top "$user")
+  data=$top/data
+  mv "$src" "$data"
+  [ "$(id -u)" -ne 0 ] || chown -R "$user" "$top"
+  chmod 700 "$data"
+  rm -f "$data/postmaster.pid"
+  port=$(free_port)
+  # Later lines win: the source's port, socket directory and archiving are
+  # not this server's.
+  cat >>"$data/postgresql.conf" <<CONF
+# pgcluster.sh adopt
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$top'
+archive_mode = off
+CONF
+  launch "$user" "$top" "$data" "$port"
+}
+
 start() {
   if alive; then return 0; fi
   stop
   mkdir -p "$dir"
-  local user=$(id -un)
-  if [ -n "$chroot_user" ]; then
-    user=${chroot_user%%:*}
-  elif [ "$(id -u)" -eq 0 ]; then
-    if id postgres >/dev/null 2>&1; then user=postgres; else
-      id vouchpg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin vouchpg
-      user=vouchpg
-    fi
-  fi
-  local top data port
-  top=$(mktemp -d /tmp/vouch-pg.XXXXXX)
+  local user top data port
+  user=$(owner)
+  top=$(new_top "$user")
   data=$top/data
-  chmod 755 "$top"
-  mkdir "$top/wal_archive"
-  [ "$(id -u)" -ne 0 ] || chown "$user" "$top" "$top/wal_archive"
   if ! TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C.UTF-8 >"$top/initdb.log" 2>&1; then
     rm -rf "$data"
     TZ=UTC as_user "$user" "$bindir/initdb" -D "$data" -k -A trust -U vouch -E UTF8 --locale=C >"$top/initdb.log" 2>&1 ||
@@ -123,26 +195,8 @@ wal_keep_size = 1GB
 archive_mode = on
 archive_command = 'test ! -f $top/wal_archive/%f && cp %p $top/wal_archive/%f'
 CONF
-  local major
-  major=$(cat "$data/PG_VERSION")
-  [ "$major" -lt 17 ] || echo "summarize_wal = on" >>"$data/postgresql.conf"
-  if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$top/server.log" start >/dev/null; then
-    cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
-  fi
-  cat >"$dir/env" <<ENV
-PGHOST=127.0.0.1
-PGPORT=$port
-PGUSER=vouch
-PGDATABASE=postgres
-PG_BINDIR=$bindir
-PG_DATADIR=$data
-PG_RUNAS=$user
-PG_MAJOR=$major
-PG_WAL_ARCHIVE=$top/wal_archive
-PG_CHROOT_USER=$chroot_user
-ENV
-  "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30
-  echo "pgcluster: PostgreSQL $major on 127.0.0.1:$port${chroot_user:+ (chroot)}"
+  [ "$(tr -d '[:space:]' <"$data/PG_VERSION")" -lt 17 ] || echo "summarize_wal = on" >>"$data/postgresql.conf"
+  launch "$user" "$top" "$data" "$port"
 }
 
 replica() {
@@ -170,8 +224,9 @@ CONF
 
 case "$cmd" in
   start) start ;;
+  adopt) adopt "$3" ;;
   replica) replica "${3:?usage: $0 replica DIR REPLICA_DIR}" ;;
   stop) stop ;;
   env) [ -f "$dir/env" ] || { echo "pgcluster: no cluster in $dir" >&2; exit 3; }; sed 's/^/export /' "$dir/env" ;;
-  *) echo "usage: $0 start|stop|env DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|adopt|replica|stop|env DIR ..." >&2; exit 2 ;;
 esac

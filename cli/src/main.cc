@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   drill->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
   add_selection(drill);
 
-  std::string backup_dir, newest_in, max_age = "24h", backup_format = "text";
+  std::vector<std::string> backup_dirs;
+  std::string newest_in, max_age = "24h", backup_format = "text";
   vouch::VerifyBackupOptions bo;
   vouch::NightlyOptions no;
   std::string until;
@@ -247,7 +248,9 @@ int main(int argc, char** argv) {
       "Verify a pg_basebackup (plain or tar format) against its backup_manifest: every file's size and checksum "
       "(CRC32C, SHA-2), extra and missing files, the WAL range it needs, optionally every data page's checksum; or, "
       "with --newest-in, the nightly checks of a backup directory");
-  vbackup->add_option("DIR", backup_dir, "the base backup directory (plain format, or base.tar[.gz] etc.)");
+  vbackup->add_option("DIR", backup_dirs,
+                      "the base backup directory (plain format, or base.tar[.gz] etc.); several: a chain of a full "
+                      "backup and its incremental backups, oldest first");
   vbackup->add_option("-j,--jobs", bo.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   vbackup->add_flag("--page-checksums", bo.page_checksums, "also check every 8 KB data page's checksum");
   vbackup->add_option("--wal-archive", bo.wal_archives, "also look for WAL segments here (plain, .gz, .zst, .lz4)");
@@ -304,7 +307,7 @@ int main(int argc, char** argv) {
       return 0;
     };
     if (!newest_in.empty()) {
-      if (!backup_dir.empty()) return Fail(vouch::InvalidArgument("give either DIR or --newest-in, not both"));
+      if (!backup_dirs.empty()) return Fail(vouch::InvalidArgument("give either DIR or --newest-in, not both"));
       auto age = vouch::ParseDuration(max_age);
       if (!age) return Fail(vouch::InvalidArgument("--max-age '" + max_age + "': expected a duration like 24h or 90m"));
       no.max_age_seconds = static_cast<double>(*age) / 1e6;
@@ -318,9 +321,21 @@ int main(int argc, char** argv) {
       if (int rc = emit(text); rc != 0) return rc;
       return r->Ok() ? 0 : 1;
     }
-    if (backup_dir.empty()) return Fail(vouch::InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
+    if (backup_dirs.empty()) return Fail(vouch::InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
     if (!until.empty()) bo.until_lsn = until;
     bo.skip_wal = no_wal;
+    if (backup_dirs.size() > 1) {
+      if (backup_format == "prometheus") {
+        return Fail(vouch::InvalidArgument("verify-backup: --format prometheus takes one DIR, not a chain"));
+      }
+      auto c = vouch::VerifyBackupChain(backup_dirs, bo);
+      if (!c.ok()) return Fail(c.status());
+      if (int rc = emit(backup_format == "json" ? vouch::BackupChainJson(*c) : vouch::BackupChainText(*c)); rc != 0) {
+        return rc;
+      }
+      return c->ExitCode();
+    }
+    const std::string& backup_dir = backup_dirs[0];
     std::optional<double> previous;
     if (backup_format == "prometheus" && !output.empty()) {
       std::ifstream old(output, std::ios::binary);

@@ -1,6 +1,7 @@
 // Text, JSON and Prometheus renderings of a BackupVerification.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -82,6 +83,21 @@ std::string BackupText(const BackupVerification& v) {
       }
     }
     o << "\n";
+  }
+
+  // Incremental backup.
+  if (v.incremental.incremental || v.incremental.files > 0) {
+    const uint64_t inc_findings = CountOf(kinds, {"incremental", "label"});
+    o << Mark(inc_findings == 0) << " incremental backup: ";
+    if (v.incremental.incremental) {
+      o << "follows the backup that started at LSN " << FormatLsn(v.incremental.from_lsn) << " on timeline "
+        << v.incremental.from_tli;
+    } else {
+      o << "backup_label does not say what it follows";
+    }
+    o << "; " << Grouped(v.incremental.files) << " INCREMENTAL files read, "
+      << Grouped(v.incremental.files - std::min(v.incremental.files, inc_findings)) << " with valid headers, "
+      << Grouped(v.incremental.blocks) << " blocks carried\n";
   }
 
   // Pages.
@@ -166,6 +182,17 @@ std::string BackupJson(const BackupVerification& v) {
   j["manifest_checksum_ok"] = v.manifest_checksum_ok;
   j["system_identifier"] = v.system_identifier ? ordered_json(std::to_string(*v.system_identifier)) : ordered_json();
   j["pg_major"] = v.pg_major;
+  j["start_lsn"] = v.start_lsn ? ordered_json(FormatLsn(*v.start_lsn)) : ordered_json();
+  j["start_timeline"] = v.start_tli ? ordered_json(*v.start_tli) : ordered_json();
+  ordered_json inc;
+  inc["incremental"] = v.incremental.incremental;
+  if (v.incremental.incremental) {
+    inc["from_lsn"] = FormatLsn(v.incremental.from_lsn);
+    inc["from_timeline"] = v.incremental.from_tli;
+  }
+  inc["files"] = v.incremental.files;
+  inc["blocks"] = v.incremental.blocks;
+  j["incremental"] = inc;
   j["files_listed"] = v.files_listed;
   j["files_exempt"] = v.files_exempt;
   j["files_verified"] = v.files_verified;
@@ -261,6 +288,43 @@ std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std
     }
   }
   return std::nullopt;
+}
+
+std::string BackupChainText(const BackupChainVerification& c) {
+  std::ostringstream o;
+  o << "Chain of " << c.backups.size() << " backups, oldest first\n";
+  for (size_t i = 0; i < c.backups.size(); ++i) {
+    o << "\n[" << (i + 1) << "/" << c.backups.size() << "] " << BackupText(c.backups[i]);
+  }
+  o << "\nChain:\n";
+  size_t incrementals = 0;
+  for (const auto& b : c.backups) incrementals += b.incremental.incremental ? 1 : 0;
+  o << Mark(c.findings.empty()) << " " << (c.backups.size() - incrementals) << " full and " << incrementals
+    << " incremental backups; each incremental starts where the one before it started (INCREMENTAL FROM LSN, TLI), "
+       "the same system identifier throughout; "
+    << Grouped(c.dependencies_checked) << " INCREMENTAL files find their earlier versions\n";
+  for (const auto& f : c.findings) o << "  ❌ " << f.kind << ": " << f.path << ": " << f.detail << "\n";
+  o << "\n";
+  switch (c.ExitCode()) {
+    case 0: o << "✅ CHAIN VERIFIED: pg_combinebackup has all it needs\n"; break;
+    case 3: o << "⚠️ CHAIN NOT FULLY VERIFIED: no findings, but a check asked for could not be made\n"; break;
+    default: o << "❌ CHAIN NOT VERIFIED\n"; break;
+  }
+  return o.str();
+}
+
+std::string BackupChainJson(const BackupChainVerification& c) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["verified"] = c.Verified();
+  ordered_json backups = ordered_json::array();
+  for (const auto& b : c.backups) backups.push_back(ordered_json::parse(BackupJson(b)));
+  j["backups"] = backups;
+  ordered_json findings = ordered_json::array();
+  for (const auto& f : c.findings) findings.push_back({{"kind", f.kind}, {"path", f.path}, {"detail", f.detail}});
+  j["chain_findings"] = findings;
+  j["dependencies_checked"] = c.dependencies_checked;
+  return report_format::JsonDocument(j);
 }
 
 }  // namespace vouch

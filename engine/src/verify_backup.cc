@@ -35,6 +35,8 @@
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/hashing/crc32c.h"
+#include "vouch/readers/backup_label.h"
+#include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/tar_reader.h"
@@ -125,16 +127,33 @@ class StreamCheck {
     if (auto a = EvpFor(type)) evp_ = std::make_unique<EvpHash>(*a);
   }
 
+  // The stream is an INCREMENTAL.* file of `file_size` bytes, read whole
+  // from its start: its header is parsed and checked, and the blocks that
+  // follow it are the pages (numbered by the header's list).
+  void Incremental(uint64_t file_size) {
+    incremental_ = true;
+    file_size_ = file_size;
+  }
+
   void Update(const char* p, size_t n) {
     if (type_ == ManifestChecksumType::kCrc32c) crc_ = Crc32cExtend(crc_, p, n);
     else if (evp_) evp_->Update(p, n);
-    if (pages_) Pages(p, n);
+    if (incremental_ && !header_done_) {
+      const size_t took = TakeHeader(p, n);
+      p += took;
+      n -= took;
+      offset_ += took;
+      bytes_ += took;
+    }
+    if (pages_ && n > 0 && (!incremental_ || header_ok_)) Pages(p, n);
     offset_ += n;
     bytes_ += n;
   }
 
-  // Ends the stream: a partial block left over is reported.
+  // Ends the stream: a partial block left over is reported, and an
+  // incremental file's header that never completed.
   void Finish() {
+    if (incremental_ && !header_done_) ParseHeader();
     if (pages_ && !carry_.empty()) {
       ++tally_.bad;
       tally_.first_bad.emplace_back(BlockAt(offset_ - carry_.size()),
@@ -147,6 +166,10 @@ class StreamCheck {
   uint32_t crc() const { return crc_; }
   uint64_t bytes() const { return bytes_; }
   PageTally& tally() { return tally_; }
+  // An incremental file's header: what is wrong with it ("" when valid), and
+  // how many blocks it carries.
+  const std::string& incremental_error() const { return incremental_error_; }
+  uint64_t incremental_blocks() const { return blocks_.size(); }
   // The digest's bytes as a manifest writes them.
   std::string Digest() {
     if (type_ == ManifestChecksumType::kCrc32c) return CrcBytes(crc_);
@@ -163,7 +186,40 @@ class StreamCheck {
 
  private:
   uint32_t BlockAt(uint64_t offset) const {
+    if (incremental_) {
+      const uint64_t i = (offset - data_start_) / kPgBlockSize;
+      const uint32_t rel = i < blocks_.size() ? blocks_[i] : static_cast<uint32_t>(i);
+      return static_cast<uint32_t>(segno_ * ps_.relseg_size + rel);
+    }
     return static_cast<uint32_t>(segno_ * ps_.relseg_size + offset / kPgBlockSize);
+  }
+  // Takes the header's bytes off the front of [p, p+n); parses it once whole.
+  size_t TakeHeader(const char* p, size_t n) {
+    size_t took = 0;
+    while (!header_done_) {
+      const uint64_t need = IncrementalHeaderBytesNeeded(header_, ps_.relseg_size, kPgBlockSize);
+      if (need == 0) {
+        ParseHeader();
+        break;
+      }
+      if (took == n) break;
+      const size_t t = static_cast<size_t>(std::min<uint64_t>(n - took, need - header_.size()));
+      header_.append(p + took, t);
+      took += t;
+    }
+    return took;
+  }
+  void ParseHeader() {
+    header_done_ = true;
+    auto h = ParseIncrementalHeader(header_, file_size_, ps_.relseg_size, kPgBlockSize);
+    if (h.ok()) {
+      header_ok_ = true;
+      blocks_ = std::move(h->blocks);
+      data_start_ = h->header_length;
+    } else {
+      incremental_error_ = h.status().message();
+    }
+    std::string().swap(header_);
   }
   void Page(const char* page, uint64_t offset) {
     const uint32_t blkno = BlockAt(offset);
@@ -226,6 +282,12 @@ class StreamCheck {
   std::unique_ptr<EvpHash> evp_;
   std::string carry_;
   PageTally tally_;
+  // Incremental files.
+  bool incremental_ = false, header_done_ = false, header_ok_ = false;
+  uint64_t file_size_ = 0, data_start_ = 0;
+  std::string header_;  // its bytes until it is whole
+  std::vector<uint32_t> blocks_;
+  std::string incremental_error_;
 };
 
 struct Shared {
@@ -236,6 +298,13 @@ struct Shared {
   PageSettings pages;
   FindingSink findings;
   std::atomic<uint64_t> files_verified{0}, files_checksummed{0}, bytes{0};
+  std::atomic<uint64_t> incremental_files{0}, incremental_blocks{0};
+  // An incremental file read whole: its header's verdict and block count.
+  void AddIncremental(const std::string& relpath, const StreamCheck& sc) {
+    ++incremental_files;
+    incremental_blocks += sc.incremental_blocks();
+    if (!sc.incremental_error().empty()) findings.Add("incremental", relpath, sc.incremental_error());
+  }
   std::mutex mu;  // guards what follows
   PageTally page_tally;
   std::map<std::string, PageTally> page_files;  // per file with bad pages
@@ -363,6 +432,7 @@ struct FileJob {
   uint64_t size = 0;
   const ManifestFile* listed = nullptr;  // verify against it
   bool pages = false;
+  bool incremental = false;  // an INCREMENTAL.* file: its header is checked
   uint32_t segno = 0;
 };
 
@@ -375,6 +445,7 @@ struct Piece {
   uint64_t bytes = 0;
   PageTally tally;
   Status error;
+  std::optional<StreamCheck> incremental;  // an incremental file's check, kept for its header's verdict
 };
 
 // Where a read of a byte range stopped: its end, the end of the file, or an
@@ -576,6 +647,7 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   posix_fadvise(fd, static_cast<off_t>(piece.begin), 0, POSIX_FADV_SEQUENTIAL);
   const ManifestChecksumType type = job.listed ? job.listed->checksum_type : ManifestChecksumType::kNone;
   StreamCheck sc(type, job.pages, job.segno, ps, piece.begin);
+  if (job.incremental) sc.Incremental(job.size);
   const ReadEnd r = ahead != nullptr ? ahead->Run(fd, piece.begin, piece.end,
                                                   [&](const char* p, size_t n) { sc.Update(p, n); })
                                      : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(),
@@ -593,6 +665,7 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   piece.crc = sc.crc();
   if (piece.whole()) piece.digest = sc.Digest();
   piece.tally = std::move(sc.tally());
+  if (job.incremental && r.error == 0) piece.incremental.emplace(std::move(sc));
 }
 
 // `side`, when given, is more work of the run that needs none of the files
@@ -622,14 +695,15 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
         }
       }
     }
+    const RelationFileKind k = ClassifyRelationFile(f.relpath, &j.segno);
+    j.incremental = k == RelationFileKind::kIncremental;
     if (sh.pages.enabled) {
-      RelationFileKind k = ClassifyRelationFile(f.relpath, &j.segno);
-      if (k == RelationFileKind::kChecksummed) j.pages = true;
+      if (k == RelationFileKind::kChecksummed || j.incremental) j.pages = true;
       if (k == RelationFileKind::kBadSegmentNumber) {
         sh.findings.Add("page", f.relpath, "invalid segment number in the file name: its pages cannot be checked");
       }
     }
-    if (j.listed || j.pages) work.push_back(std::move(j));
+    if (j.listed || j.pages || j.incremental) work.push_back(std::move(j));
   }
 
   // Parts: a file whose digest is a CRC (or that is only page-checked) is
@@ -637,7 +711,8 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   std::vector<Piece> pieces;
   for (size_t i = 0; i < work.size(); ++i) {
     const FileJob& j = work[i];
-    const bool splittable = !j.listed || j.listed->checksum_type == ManifestChecksumType::kCrc32c;
+    const bool splittable =
+        !j.incremental && (!j.listed || j.listed->checksum_type == ManifestChecksumType::kCrc32c);
     if (splittable && j.size > 2 * kSplit) {
       for (uint64_t b = 0; b < j.size; b += kSplit) {
         Piece p;
@@ -708,6 +783,7 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
       bytes += p.bytes;
       if (!p.digest.empty()) digest = p.digest;
       tally.Merge(std::move(p.tally));
+      if (p.incremental) sh.AddIncremental(j.relpath, *p.incremental);
     }
     sh.bytes += bytes;
     if (j.pages) sh.AddPages(j.relpath, std::move(tally));
@@ -831,18 +907,20 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     }
     bool pages = false;
     uint32_t segno = 0;
+    const RelationFileKind k = ClassifyRelationFile(rel, &segno);
+    const bool incremental = k == RelationFileKind::kIncremental;
     if (sh.pages.enabled) {
-      RelationFileKind k = ClassifyRelationFile(rel, &segno);
-      pages = k == RelationFileKind::kChecksummed;
+      pages = k == RelationFileKind::kChecksummed || incremental;
       if (k == RelationFileKind::kBadSegmentNumber) {
         sh.findings.Add("page", rel, "invalid segment number in the file name: its pages cannot be checked");
       }
     }
     const bool capture = rel == "global/pg_control" || rel == "PG_VERSION" || rel == "backup_label";
     const bool verify = listed && listed->checksum_type != ManifestChecksumType::kNone;
-    if (!verify && !pages && !capture) continue;  // TarReader skips the data
+    if (!verify && !pages && !capture && !incremental) continue;  // TarReader skips the data
 
     StreamCheck sc(verify ? listed->checksum_type : ManifestChecksumType::kNone, pages, segno, sh.pages, 0);
+    if (incremental) sc.Incremental(m.size);
     std::string captured;
     while (true) {
       auto got = ReadUpTo(tar.Data(), buf.data(), buf.size());
@@ -857,6 +935,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     }
     sc.Finish();
     sh.bytes += sc.bytes();
+    if (incremental) sh.AddIncremental(rel, sc);
     if (pages) sh.AddPages(rel, std::move(sc.tally()));
     if (capture) {
       std::lock_guard<std::mutex> lock(cap.mu);
@@ -1246,6 +1325,36 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     for (const auto& [file, n] : unreached) {
       sh.findings.Add("damaged", file, std::to_string(n) + " files listed in the manifest were not reached in it");
     }
+  }
+
+  if (options.keep_paths && sh.manifest) {
+    for (size_t i = 0; i < manifest.files.size(); ++i) {
+      if (sh.seen[i]) v.paths.push_back(manifest.files[i].path);
+    }
+  }
+
+  // backup_label: where the backup starts and, for an incremental one, what
+  // it follows.
+  if (!backup_label.empty()) {
+    auto label = ParseBackupLabel(backup_label);
+    if (!label.ok()) {
+      sh.findings.Add("label", "backup_label", label.status().message());
+    } else {
+      v.start_lsn = label->start_lsn;
+      v.start_tli = label->start_tli;
+      if (label->incremental_from_lsn) {
+        v.incremental.incremental = true;
+        v.incremental.from_lsn = *label->incremental_from_lsn;
+        v.incremental.from_tli = *label->incremental_from_tli;
+      }
+    }
+  }
+  v.incremental.files = sh.incremental_files;
+  v.incremental.blocks = sh.incremental_blocks;
+  if (v.incremental.files > 0 && !v.incremental.incremental) {
+    sh.findings.Add("incremental", "backup_label",
+                    "the backup holds " + std::to_string(v.incremental.files) +
+                        " INCREMENTAL files, but its backup_label has no INCREMENTAL FROM LSN");
   }
 
   // Pages.

@@ -1,12 +1,15 @@
 // libFuzzer target: the base-backup parsers on arbitrary bytes — backup_manifest
 // (JSON, its reader checked against nlohmann's; Encoded-Path, checksums, WAL
-// ranges), pg_control, a timeline history file and a WAL segment's page
-// headers (with the XLOG_SWITCH walk).
+// ranges), pg_control, backup_label, an incremental backup's INCREMENTAL
+// file header, a timeline history file and a WAL segment's page headers (with
+// the XLOG_SWITCH walk).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "vouch/readers/backup_label.h"
 #include "vouch/readers/backup_manifest.h"
+#include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/wal.h"
 #include "../testing/json_reference.h"
@@ -18,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto m = vouch::ParseBackupManifest(bytes);
   if (m.ok() && m->files.size() > size) __builtin_trap();  // every file takes bytes
   (void)vouch::ParseControlFile(bytes);
+  (void)vouch::ParseBackupLabel(bytes);
+  // As verify-backup reads it: the bytes it asks for, then the parse.
+  const uint64_t need = vouch::IncrementalHeaderBytesNeeded(bytes, 131072, 8192);
+  if (need > 12 + 4 * uint64_t{131072} + 8192) __builtin_trap();  // bounded by the segment size
+  auto inc = vouch::ParseIncrementalHeader(bytes, size, 131072, 8192);
+  if (inc.ok() && inc->header_length + inc->blocks.size() * 8192 != size) __builtin_trap();
   (void)vouch::ParseTimelineHistory(bytes, 7);
   auto src = vouch::MakeMemorySource(bytes, "fuzz");
   auto scan = vouch::ScanWalSegment(*src, 1 << 20);

@@ -140,6 +140,14 @@ RelationFileKind ClassifyRelationFile(std::string_view relpath, uint32_t* segmen
     return RelationFileKind::kNotChecksummed;
   }
 
+  // An incremental backup's INCREMENTAL.<relation file> (17 and later): the
+  // segment number is the relation file's.
+  bool incremental = false;
+  if (starts(name, "INCREMENTAL.")) {
+    name.remove_prefix(12);
+    incremental = true;
+    if (name.empty()) return RelationFileKind::kBadSegmentNumber;
+  }
   uint32_t segno = 0;
   size_t dot = name.find('.');
   if (dot != std::string_view::npos) {
@@ -153,7 +161,7 @@ RelationFileKind ClassifyRelationFile(std::string_view relpath, uint32_t* segmen
     segno = static_cast<uint32_t>(v);
   }
   *segment_number = segno;
-  return RelationFileKind::kChecksummed;
+  return incremental ? RelationFileKind::kIncremental : RelationFileKind::kChecksummed;
 }
 
 }  // namespace vouch

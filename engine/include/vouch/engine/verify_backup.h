@@ -56,6 +56,9 @@ struct VerifyBackupOptions {
   // Unix time (seconds) when the run ends, for finished_at; tests pin it.
   // Default: the system clock.
   std::function<double()> now;
+  // Keep the manifest's paths that are present (BackupVerification::paths),
+  // for the checks across a chain of backups.
+  bool keep_paths = false;
 };
 
 // Something wrong with the backup. `kind` is one of:
@@ -71,6 +74,12 @@ struct VerifyBackupOptions {
 //   "page"      a data page whose checksum or header is wrong
 //   "wal-missing", "wal-truncated", "wal-header", "wal-sysid", "wal-timeline"
 //   "sidecar"   a line of the checksums file that does not hold
+//   "incremental"  an INCREMENTAL.* file whose header is wrong (magic, counts,
+//               block list, padding, size), or one in a backup whose
+//               backup_label does not say it is incremental
+//   "label"     backup_label that does not parse
+//   "chain"     (VerifyBackupChain) backups that do not make a chain
+//               pg_combinebackup would combine
 struct BackupFinding {
   std::string kind;
   // Relative to the data directory ("base/5/16384"), tar members too (the
@@ -95,6 +104,16 @@ struct BackupWalSummary {
   std::vector<uint32_t> timelines;  // of the required segments, ascending
 };
 
+// An incremental backup (PostgreSQL 17 and later): what its backup_label
+// says it follows, and the INCREMENTAL.* files it holds.
+struct BackupIncrementalSummary {
+  bool incremental = false;  // backup_label has INCREMENTAL FROM LSN/TLI
+  uint64_t from_lsn = 0;     // the prior backup's start
+  uint32_t from_tli = 0;
+  uint64_t files = 0;   // INCREMENTAL.* files read, headers checked
+  uint64_t blocks = 0;  // blocks those files carry
+};
+
 struct BackupVerification {
   std::string dir;
   std::string format;                 // "plain" or "tar"
@@ -103,6 +122,13 @@ struct BackupVerification {
   bool manifest_checksum_ok = false;
   std::optional<uint64_t> system_identifier;  // from global/pg_control
   int pg_major = 0;  // from pg_control's catalog version, else PG_VERSION; 0 = unknown
+  // backup_label's START WAL LOCATION and START TIMELINE.
+  std::optional<uint64_t> start_lsn;
+  std::optional<uint32_t> start_tli;
+  BackupIncrementalSummary incremental;
+  // With VerifyBackupOptions::keep_paths: the manifest's paths found in the
+  // backup, in the manifest's order.
+  std::vector<std::string> paths;
   uint64_t files_listed = 0;       // in the manifest
   uint64_t files_exempt = 0;       // of those, exempt from checks (pg_wal/..., postgresql.auto.conf, ignore)
   uint64_t files_verified = 0;     // present with the listed size and (if listed) checksum
@@ -162,5 +188,40 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
 // vouch_backup_last_success_timestamp_seconds{dir="<dir>"} read back from a
 // textfile BackupPrometheus wrote, to carry it over a failed run.
 std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir);
+
+}  // namespace vouch
+
+namespace vouch {
+
+// A chain of base backups given oldest first: a full backup, then
+// incremental backups (PostgreSQL 17+, pg_basebackup --incremental), each
+// taken against the one before it. Each backup is verified on its own
+// (VerifyBackup), and the chain as pg_combinebackup would need it, without
+// combining it:
+//   - the first backup is full and every later one incremental;
+//   - every backup has the same system identifier (pg_control);
+//   - each incremental backup's INCREMENTAL FROM LSN and TLI (backup_label)
+//     are exactly the prior backup's START WAL LOCATION and TIMELINE;
+//   - every INCREMENTAL.X file finds X in full in an earlier backup, with
+//     only INCREMENTAL.X in the backups between.
+struct BackupChainVerification {
+  std::vector<BackupVerification> backups;  // in the order given
+  std::vector<BackupFinding> findings;      // kind "chain"; path names the backup directory
+  uint64_t dependencies_checked = 0;        // INCREMENTAL files whose earlier versions were found
+
+  bool Verified() const;
+  // 1 when the chain or any backup has findings (or no usable manifest), 3
+  // when none but a backup was not fully verified, else 0.
+  int ExitCode() const;
+};
+
+// Errors: fewer than two directories, and whatever VerifyBackup returns for
+// one of them.
+Result<BackupChainVerification> VerifyBackupChain(const std::vector<std::string>& dirs,
+                                                  const VerifyBackupOptions& options);
+
+// Each backup's BackupText, then the chain's checks and the verdict.
+std::string BackupChainText(const BackupChainVerification& c);
+std::string BackupChainJson(const BackupChainVerification& c);
 
 }  // namespace vouch

@@ -48,13 +48,15 @@ enum class RelationFileKind {
   kNotChecksummed,    // not a relation file (pg_control, PG_VERSION, outside base/global/pg_tblspc, ...)
   kChecksummed,       // its pages carry checksums; *segment_number set
   kBadSegmentNumber,  // looks like one, but "16384.x" / "16384.0": pg_checksums refuses it
+  kIncremental,       // INCREMENTAL.<relation file> of an incremental backup; *segment_number set
 };
 
 // Classifies a path relative to the data directory ("base/5/16384.2",
 // "global/1262", "pg_tblspc/16385/PG_15_202209061/5/16390_fsm") by
 // pg_checksums's rules: files in global/, base/ and pg_tblspc/*/PG_*/,
 // except pg_control, pg_filenode.map, pg_internal.init*, PG_VERSION and
-// pgsql_tmp* files and directories.
+// pgsql_tmp* files and directories. "INCREMENTAL.16384.2" in the same places
+// is kIncremental, with segment number 2.
 RelationFileKind ClassifyRelationFile(std::string_view relpath, uint32_t* segment_number);
 
 }  // namespace vouch
