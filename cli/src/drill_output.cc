@@ -142,7 +142,10 @@ bool TargetMet(const std::optional<int64_t>& v, const std::optional<int64_t>& ta
   return v && target && *v <= *target;
 }
 
-std::string SourceKind(const DigestReport& d) { return d.source.kind.empty() ? std::string() : " (" + d.source.kind + ")"; }
+std::string SourceKind(const DigestReport& d) {
+  const std::string what = SourceDescription(d.source);
+  return what.empty() ? std::string() : " (" + what + ")";
+}
 
 std::string MaxGapText(uint64_t max_gap) {
   if (max_gap == 0) return "0 (fewer than two values)";

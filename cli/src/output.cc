@@ -82,8 +82,18 @@ std::string FkText(const ForeignKey& fk) {
 
 }  // namespace
 
+std::string SourceDescription(const SourceInfo& source) {
+  std::string out = source.kind;
+  auto v = source.properties.find("server_version");
+  if (v != source.properties.end() && !v->second.empty()) {
+    out += (out.empty() ? "" : ", ") + std::string("PostgreSQL ") + v->second.substr(0, v->second.find(' '));
+  }
+  return out;
+}
+
 std::string DigestText(const DigestReport& r) {
-  std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, r.source.kind, r.source.compression);
+  std::string out =
+      fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source), r.source.compression);
   auto ver = r.source.properties.find("pg_dump_version");
   if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
   return out + "\n" + TablesText(r);
@@ -203,7 +213,8 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
 
 std::string CompareText(const CompareReport& r) {
   std::string out = fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
-                                r.expected.source.kind, r.actual.source.location, r.actual.source.kind);
+                                SourceDescription(r.expected.source), r.actual.source.location,
+                                SourceDescription(r.actual.source));
   size_t wname = 5, wrows = 13;
   for (const auto& t : r.tables) wname = std::max(wname, t.QualifiedName().size());
   out += fmt::format("\n| {:<{}} | {:>{}} | {:>{}} | {:<32} | {:<11} |\n", "Table", wname, "Expected Rows", wrows,

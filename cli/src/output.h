@@ -16,6 +16,10 @@ namespace vouch::cli {
 std::optional<size_t> ParseSize(const std::string& s);
 // "1,234,567"
 std::string GroupThousands(uint64_t v);
+// What a source is, for a report's header: its kind and, when known, the
+// PostgreSQL version of the server its data came from ("database,
+// PostgreSQL 18.6"; for a dump, the server it was dumped from).
+std::string SourceDescription(const SourceInfo& source);
 // Table of rows and content hashes (seed 000 layout) and FINAL_VALIDATION_HASH.
 std::string DigestText(const DigestReport& report);
 // Per-table MATCH/MISMATCH table, the differing keys, both final hashes.
