@@ -17,6 +17,7 @@
 
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
+#include "vouch/hashing/large_object_hash.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
@@ -53,6 +54,34 @@ TEST(RowHash, AgreesWithXxhsumOnRandomRows) {
     ASSERT_EQ(pclose(p), 0) << "xxhsum failed (is the xxhash package installed?)";
     unlink(path);
     EXPECT_EQ(std::string(buf, 32), HashRow(row).Hex()) << "length " << len;
+  }
+}
+
+// H(large object) is XXH3-128 of "OID\0bytes", streamed in any pieces:
+// the reference is xxhsum -H2 over that file.
+TEST(LargeObjectHash, AgreesWithXxhsumWhateverThePieces) {
+  std::mt19937_64 rng(11);
+  for (size_t len : {0u, 5u, 300u, 70000u}) {
+    std::string bytes(len, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng() & 0xff);
+    const uint64_t oid = 16385 + len;
+    const std::string file = std::to_string(oid) + std::string(1, '\0') + bytes;
+    char path[] = "/tmp/vouch_lohash_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, file.data(), file.size()), static_cast<ssize_t>(file.size()));
+    close(fd);
+    FILE* p = popen((std::string("xxhsum -H2 ") + path).c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[256] = {};
+    ASSERT_NE(fgets(buf, sizeof buf, p), nullptr) << "xxhsum produced no output";
+    ASSERT_EQ(pclose(p), 0) << "xxhsum failed (is the xxhash package installed?)";
+    unlink(path);
+    for (size_t piece : {size_t{1}, size_t{7}, size_t{65536}}) {
+      LargeObjectHasher h(oid);
+      for (size_t at = 0; at < bytes.size(); at += piece) h.Update(bytes.data() + at, std::min(piece, bytes.size() - at));
+      EXPECT_EQ(h.Finish().Hex(), std::string(buf, 32)) << "length " << len << ", pieces of " << piece;
+    }
   }
 }
 

@@ -12,7 +12,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
-  time jq gnuplot-nox debootstrap
+  time jq gnuplot-nox debootstrap xxd
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -13,6 +13,9 @@
 #                            DATA is moved into the cluster's own directory,
 #                            recovers as the server would, and is deleted by stop
 #   pgcluster.sh stop DIR    stop it and delete its data directory
+#   pgcluster.sh shutdown DIR  a clean shutdown (checkpoint first) that keeps
+#                            the data directory, for tools that need a stopped
+#                            cluster (pg_checksums); prints its path
 #   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
 #   pgcluster.sh replica DIR RDIR   a hot standby of the cluster in DIR, made with
 #                            pg_basebackup -R and streaming from it; RDIR/env as above
@@ -222,11 +225,21 @@ CONF
   sed -e "s/^PGPORT=.*/PGPORT=$rport/" -e "s|^PG_DATADIR=.*|PG_DATADIR=$data|" "$dir/env" >"$rdir/env"
 }
 
+shutdown() {
+  alive || { echo "pgcluster: no running cluster in $dir" >&2; exit 3; }
+  local data
+  data=$(getvar PG_DATADIR)
+  as_user "$(getvar PG_RUNAS)" "$bindir/pg_ctl" -D "$data" -m fast -w -t 120 stop >/dev/null
+  rm -f "$dir/env"
+  echo "$data"
+}
+
 case "$cmd" in
   start) start ;;
   adopt) adopt "$3" ;;
   replica) replica "${3:?usage: $0 replica DIR REPLICA_DIR}" ;;
   stop) stop ;;
+  shutdown) shutdown ;;
   env) [ -f "$dir/env" ] || { echo "pgcluster: no cluster in $dir" >&2; exit 3; }; sed 's/^/export /' "$dir/env" ;;
   *) echo "usage: $0 start|adopt|replica|stop|env DIR ..." >&2; exit 2 ;;
 esac

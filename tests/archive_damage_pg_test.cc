@@ -1,11 +1,14 @@
 // Damaged pg_dump archives, a matrix per format (custom with data offsets
-// set, custom without, custom -Z0, tar, directory gzip and -Z0): truncation at
+// set, custom without, custom -Z0, tar, directory gzip and -Z0; from pg_dump
+// 16 on also custom lz4 and directory zstd): truncation at
 // many offsets, single bit flips in the header, the TOC and the data, a huge
 // chunk length, a TOC count larger than the file, swapped blocks and members,
 // a missing and an extra data file. Every case must end in one of:
 //   - damage reported, naming the file and where (exit 1 of verify-archive);
 //   - "could not verify" for a damaged magic or version in the header (exit 3);
-//   - a final hash or TOC hash different from the intact archive's;
+//   - a final hash, TOC hash or large objects' hash different from the intact
+//     archive's (an lz4 frame has no checksum of its content: a flipped
+//     byte in a large object decompresses without complaint);
 //   - or, when vouch sees nothing, an archive that pg_restore (the
 //     reference) restores to exactly the intact archive's output: the damage
 //     touched nothing the archive means (a gzip header's time stamp, the
@@ -42,7 +45,7 @@ std::string Restored(const std::string& path) {
 }
 
 struct Reference {
-  std::string final_hash, toc_sha256, restored;
+  std::string final_hash, toc_sha256, large_objects, restored;
 };
 
 class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
@@ -58,6 +61,21 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
                         "dump.tar && PGTZ=America/New_York pg_dump -Fd" + d + "gzip.dir && pg_dump -Fd -Z0" + d +
                         "z0.dir");
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    // pg_dump 16 and later also compress with lz4 and zstd.
+    if (testing::TestPg().major >= 16) {
+      r = RunCommand("pg_dump -Fc -Z lz4" + d + "lz4.custom && pg_dump -Fd -Z zstd" + d + "zstd.dir");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+  static std::vector<std::string> Customs() {
+    std::vector<std::string> v = {"zlib.custom", "z0.custom", "pipe.custom"};
+    if (testing::TestPg().major >= 16) v.push_back("lz4.custom");
+    return v;
+  }
+  static std::vector<std::string> Directories() {
+    std::vector<std::string> v = {"gzip.dir", "z0.dir"};
+    if (testing::TestPg().major >= 16) v.push_back("zstd.dir");
+    return v;
   }
   static void TearDownTestSuite() {
     std::cout << "[ matrix   ] " << cases_ << " damaged archives: " << named_ << " damage named, " << hash_differs_
@@ -77,6 +95,7 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
     EXPECT_TRUE(v->Verified()) << v->damage.message();
     ref.final_hash = v->digest.FinalHashHex();
     ref.toc_sha256 = v->facts.toc_sha256;
+    ref.large_objects = v->facts.large_object_sum.Hex();
     ref.restored = Restored(path);
     return ref;
   }
@@ -104,7 +123,8 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
       ++named_;
       return "";
     }
-    if (v->digest.FinalHashHex() != ref.final_hash || v->facts.toc_sha256 != ref.toc_sha256) {
+    if (v->digest.FinalHashHex() != ref.final_hash || v->facts.toc_sha256 != ref.toc_sha256 ||
+        v->facts.large_object_sum.Hex() != ref.large_objects) {
       ++hash_differs_;
       return "";
     }
@@ -172,7 +192,7 @@ void PutInt(std::string& bytes, size_t at, uint32_t v) {
 }
 
 TEST_F(ArchiveDamage, CustomArchives) {
-  for (const char* name : {"zlib.custom", "z0.custom", "pipe.custom"}) {
+  for (const std::string& name : Customs()) {
     SCOPED_TRACE(name);
     const std::string intact_path = dir_ + "/" + name;
     const std::string bytes = testing::ReadFileBytes(intact_path);
@@ -273,7 +293,7 @@ TEST_F(ArchiveDamage, TarArchives) {
 }
 
 TEST_F(ArchiveDamage, DirectoryArchives) {
-  for (const char* name : {"gzip.dir", "z0.dir"}) {
+  for (const std::string& name : Directories()) {
     SCOPED_TRACE(name);
     const std::string intact = dir_ + "/" + name;
     const Reference ref = Intact(intact);

@@ -17,6 +17,7 @@
 
 #include "support/archive_rewriter.h"
 #include "support/pg_test_env.h"
+#include "vouch/hashing/u128.h"
 
 namespace vouch {
 namespace {
@@ -71,6 +72,29 @@ class ArchivePg : public testing::PreparedTest<ArchivePg> {
     if (pos == std::string::npos) return "";
     size_t end = out.find("\n\n", pos + 1);
     return out.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+  }
+
+  // The large objects' hash computed from the server's own copy of them
+  // (lo_get), each as xxhsum -H2 of "OID\0bytes", summed mod 2^128.
+  static std::string LargeObjectReference() {
+    static const std::string ref = [] {
+      auto r = RunCommand("psql -X -At -F ' ' -d " + db_ +
+                          " -c 'SELECT oid, encode(lo_get(oid), '\\''hex'\\'') FROM pg_largeobject_metadata'");
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      U128 sum;
+      std::istringstream lines(r.out);
+      for (std::string oid, hex; lines >> oid >> hex;) {
+        const std::string file = dir_ + "/lo_" + oid;
+        auto w = RunCommand("printf '%s\\0' " + oid + " > " + file + " && echo " + hex + " | xxd -r -p >> " + file +
+                            " && xxhsum -H2 " + file + " | cut -c1-32");
+        EXPECT_EQ(w.exit_code, 0) << w.err;
+        U128 h;
+        EXPECT_TRUE(U128::FromHex(w.out.substr(0, 32), &h)) << w.out;
+        sum += h;
+      }
+      return sum.Hex();
+    }();
+    return ref;
   }
 
   static std::string db_, dir_, vouch_, live_;
@@ -156,6 +180,7 @@ TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
     else EXPECT_GE(by_desc["BLOB METADATA"], 1u);
     EXPECT_EQ(m["large_objects"], std::stoull(PsqlScalar(db_, "SELECT count(*) FROM pg_largeobject_metadata")));
     EXPECT_EQ(m["large_objects"], 2u);
+    EXPECT_EQ(m["large_object_hash"], LargeObjectReference());
     EXPECT_EQ(m["large_object_bytes"], 5u + 13u * 5000u);
     // Every byte of the archive was read: its size on disk.
     uintmax_t size = 0;

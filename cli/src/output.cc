@@ -119,10 +119,11 @@ std::string ArchiveText(const ArchiveVerification& v) {
     for (const auto& [n, desc] : by_count) parts.push_back(fmt::format("{} {}", n, desc));
     out += fmt::format("TOC:      {} entries ({}); TOC SHA-256 {}\n", entries, fmt::join(parts, ", "), f.toc_sha256);
     out += fmt::format("Data:     {} table data entries in {} bytes of archive{}; {} large objects ({} bytes, not part of "
-                       "any table digest)\n",
+                       "any table digest{})\n",
                        f.table_data_entries, GroupThousands(f.archive_bytes),
                        f.format == "custom" ? "" : fmt::format(" ({} data files)", f.data_files),
-                       GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes));
+                       GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes),
+                       f.large_objects ? "; their hash " + f.large_object_sum.Hex() : "");
     out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
     for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
   }
@@ -181,6 +182,7 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
                      {"data_files", f.data_files},
                      {"large_objects", f.large_objects},
                      {"large_object_bytes", f.large_object_bytes},
+                     {"large_object_hash", f.large_object_sum.Hex()},
                      {"foreign_keys", fks}};
   }
   j["content_complete"] = v.ContentComplete();

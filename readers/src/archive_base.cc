@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "vouch/hashing/large_object_hash.h"
 #include "vouch/io_buffer.h"
 
 namespace vouch {
@@ -42,13 +43,16 @@ Compression CompressionOfHeader(const ArchiveHeader& h) {
   return Compression::kNone;
 }
 
-Result<uint64_t> ReadToEnd(ByteSource& src) {
+Result<uint64_t> ReadToEnd(ByteSource& src) { return ReadToEnd(src, [](const char*, size_t) {}); }
+
+Result<uint64_t> ReadToEnd(ByteSource& src, const std::function<void(const char*, size_t)>& sink) {
   IoBuffer buf(size_t{256} << 10);
   uint64_t total = 0;
   while (true) {
     auto r = src.Read(buf.data(), buf.size());
     if (!r.ok()) return r.status();
     if (*r == 0) return total;
+    sink(buf.data(), *r);
     total += *r;
   }
 }
@@ -209,10 +213,15 @@ void ArchiveBase::StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<
 
 Result<bool> ArchiveBase::NextChunk(RowChunk& chunk, size_t target) { return feeder_->Next(chunk, target); }
 
-void ArchiveBase::CountLargeObject(uint64_t bytes) {
+Status ArchiveBase::ReadLargeObject(uint64_t oid, ByteSource& data) {
+  LargeObjectHasher h(oid);
+  auto bytes = ReadToEnd(data, [&h](const char* p, size_t n) { h.Update(p, n); });
+  if (!bytes.ok()) return bytes.status();
   std::lock_guard<std::mutex> lock(facts_mu_);
   ++facts_.large_objects;
-  facts_.large_object_bytes += bytes;
+  facts_.large_object_bytes += *bytes;
+  facts_.large_object_sum += h.Finish();
+  return Status::Ok();
 }
 
 void ArchiveBase::CountDataFile(uint64_t bytes) {

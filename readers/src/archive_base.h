@@ -62,7 +62,8 @@ class ArchiveBase : public ArchiveReader {
   // True when every data entry is selected: structural checks that need every
   // block read (coverage of the file) only run then.
   bool ReadsEverything() const { return all_selected_; }
-  void CountLargeObject(uint64_t bytes);
+  // A large object read to its end: its OID, its bytes.
+  Status ReadLargeObject(uint64_t oid, ByteSource& data);
   // A data file read; `bytes` of it are added to facts_.archive_bytes.
   void CountDataFile(uint64_t bytes);
 
@@ -88,6 +89,8 @@ Compression CompressionOfHeader(const ArchiveHeader& h);
 
 // Reads `src` to its end (decompressing and checking it); returns its length.
 Result<uint64_t> ReadToEnd(ByteSource& src);
+// The same, handing each piece read to `sink`.
+Result<uint64_t> ReadToEnd(ByteSource& src, const std::function<void(const char*, size_t)>& sink);
 
 // One line of a large objects' TOC file (blobs.toc, blobs_N.toc): "OID FILE".
 struct BlobsTocLine {

@@ -214,9 +214,7 @@ class CustomArchive final : public ArchiveBase {
       if (oid < 0) return Corrupt(where + ": byte offset " + std::to_string(at) + ": negative large object oid");
       std::string what = where + ": large object " + std::to_string(oid);
       auto data = MakeDecoder(compression_, std::make_unique<ChunkedPayload>(src, int_size_, file_->size(), what), what);
-      auto bytes = ReadToEnd(*data);
-      if (!bytes.ok()) return bytes.status();
-      CountLargeObject(*bytes);
+      VOUCH_RETURN_IF_ERROR(ReadLargeObject(static_cast<uint64_t>(oid), *data));
     }
   }
 

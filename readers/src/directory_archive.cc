@@ -145,9 +145,7 @@ class DirectoryArchive final : public ArchiveBase {
       if (!file.ok()) return file.status();
       CountDataFile((*file)->size());
       auto data = MakeDecoder(CompressionOfSuffix(name), MakeFileRangeSource(**file, 0), path);
-      auto bytes = ReadToEnd(*data);
-      if (!bytes.ok()) return bytes.status();
-      CountLargeObject(*bytes);
+      VOUCH_RETURN_IF_ERROR(ReadLargeObject(std::stoull(oid), *data));
     }
     return Status::Ok();
   }

@@ -91,9 +91,9 @@ class TarArchive final : public ArchiveBase {
         continue;
       }
       if (IsBlobData(m.name) && has_blobs_entry) {
-        auto bytes = ReadToEnd(tar_->Data());
-        if (!bytes.ok()) return bytes.status();
-        CountLargeObject(*bytes);
+        const std::string oid = m.name.substr(5, m.name.size() - 9);
+        if (oid.size() > 10) return Corrupt(where + ": not a large object OID");
+        VOUCH_RETURN_IF_ERROR(ReadLargeObject(std::stoull(oid), tar_->Data()));
         blob_members.insert(m.name);
         continue;
       }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/hashing/u128.h"
 #include "vouch/readers/archive_toc.h"
 #include "vouch/readers/dump_schema.h"
 #include "vouch/readers/random_access_file.h"
@@ -49,6 +50,9 @@ struct ArchiveFacts {
   // Large objects, read and decompressed to their end (not part of any table digest).
   uint64_t large_objects = 0;
   uint64_t large_object_bytes = 0;
+  // The sum of H(large object) over them (vouch/hashing/large_object_hash.h):
+  // any changed byte or OID changes it, whatever the order they were read in.
+  U128 large_object_sum;
   uint64_t data_files = 0;  // directory/tar: data files read (large objects' included)
   uint64_t archive_bytes = 0;  // bytes of archive files on disk
   // ArchiveToc::sha256: changes with any byte of the header and TOC but the
