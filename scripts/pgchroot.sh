@@ -38,6 +38,13 @@ cache=${VOUCH_CHROOT_CACHE:-/var/cache/vouch-pg}
 top=$cache/pg$ver
 root=$top/root
 
+# The first command in each private mount namespace: its mounts must not
+# reach the machine's. unshare -m makes every mount private itself, but fails
+# where / is not a mount point (inside a chroot, as on a fresh-machine test);
+# there it keeps the propagation as it is, which is safe unless the chroot's
+# mount is shared with the outside.
+PRIVATE_MOUNTS='mount --make-rprivate / 2>/dev/null || case "$(findmnt -n -o PROPAGATION -T "$r" 2>/dev/null)" in shared*) echo "pgchroot: $r is on a shared mount; its bind mounts would leak out" >&2; exit 97 ;; esac'
+
 mirror() {
   local m
   m=$(grep -hoE '^URIs: *[^ ]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}' || true)
@@ -67,8 +74,9 @@ build() {
   echo 'create_main_cluster = false' >"$r/etc/postgresql-common/createcluster.conf"
   printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d" && chmod 755 "$r/usr/sbin/policy-rc.d"
   # postgresql-common's configuration reads /proc: mount it for the install.
-  if ! unshare -m -- /bin/bash -c '
+  if ! unshare -m --propagation unchanged -- /bin/bash -c '
       r=$1; ver=$2
+      '"$PRIVATE_MOUNTS"'
       mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 1
       chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
         /bin/sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-$ver postgresql-client-$ver"
@@ -83,9 +91,12 @@ build() {
   touch "$top/.ok"
 }
 
+# Bumped whenever the wrappers change, so that cached ones are written anew.
+WRAPPER_VERSION=2
+
 wrappers() {
   local w=$top/bin
-  [ -f "$w/.ok" ] && return 0
+  [ "$(cat "$w/.ok" 2>/dev/null)" = "$WRAPPER_VERSION" ] && return 0
   rm -rf "$w.new"
   mkdir -p "$w.new"
   local p name
@@ -94,8 +105,9 @@ wrappers() {
     cat >"$w.new/$name" <<WRAP
 #!/bin/bash
 # PostgreSQL $ver's $name, run inside $root (made by vouch's scripts/pgchroot.sh).
-exec unshare -m -- /bin/bash -c '
+exec unshare -m --propagation unchanged -- /bin/bash -c '
   r=\$1; shift; cwd=\$1; shift
+  $PRIVATE_MOUNTS
   mount --bind /tmp "\$r/tmp" && mount --rbind /dev "\$r/dev" && mount -t proc proc "\$r/proc" || exit 97
   for d in \${VOUCH_CHROOT_BIND:-}; do
     [ -d "\$d" ] || continue
@@ -107,7 +119,7 @@ exec unshare -m -- /bin/bash -c '
 WRAP
     chmod 755 "$w.new/$name"
   done
-  touch "$w.new/.ok"
+  echo "$WRAPPER_VERSION" >"$w.new/.ok"
   rm -rf "$w"
   mv "$w.new" "$w"
 }
