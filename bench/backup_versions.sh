@@ -28,45 +28,26 @@ bench_workdir
 echo "base-backup verification per major version: scale $SCALE, $REPS reps, --jobs $JOBS; $(bench_machine)"
 
 for v in $VERSIONS; do
-  pg=$work/pg$v
   d=$work/v$v
-  mkdir -p "$d"
-  scripts/pgcluster.sh start "$pg" "$v" >/dev/null
-  bench_on_exit "scripts/pgcluster.sh stop $pg >/dev/null 2>&1 || true"
-  (
-    eval "$(scripts/pgcluster.sh env "$pg")"
-    PATH="$PG_BINDIR:$PATH"
-    createdb bench
-    "$GEN" --scale "$SCALE" --dbname bench 2>/dev/null
-    psql -qX -d bench -c CHECKPOINT
-    pg_basebackup -D "$d/plain" -Fp -X fetch -c fast --no-sync --manifest-checksums=CRC32C
-    if [ "$v" -ge 18 ]; then
-      for c in gzip lz4 zstd; do pg_basebackup -D "$d/tar_$c" -Ft --compress="$c" -X fetch -c fast --no-sync; done
-    fi
-  )
-  scripts/pgcluster.sh stop "$pg" >/dev/null
-  # The same data, recovered and cleanly stopped, for pg_checksums.
-  cp -a "$d/plain" "$d/recover_src"
-  scripts/pgcluster.sh adopt "$pg" "$d/recover_src" >/dev/null
-  stopped=$(scripts/pgcluster.sh shutdown "$pg")
-  if [ -x "/usr/lib/postgresql/$v/bin/pg_verifybackup" ]; then bindir=/usr/lib/postgresql/$v/bin; else bindir=$(scripts/pgchroot.sh bindir "$v"); fi
+  bench_version_backups "$SCALE" "$v"
+  stopped=$d/recovered/data
   bytes=$(du -sb "$d/plain" | cut -f1)
   # Every tool must pass the intact data before it is timed.
-  "$bindir/pg_verifybackup" -q "$d/plain" || { echo "pg_verifybackup $v fails on the intact backup" >&2; exit 1; }
-  "$bindir/pg_checksums" --check -D "$stopped" >/dev/null || { echo "pg_checksums $v fails on the recovered copy" >&2; exit 1; }
+  "$BV_BIN/pg_verifybackup" -q "$d/plain" || { echo "pg_verifybackup $v fails on the intact backup" >&2; exit 1; }
+  "$BV_BIN/pg_checksums" --check -D "$stopped" >/dev/null || { echo "pg_checksums $v fails on the recovered copy" >&2; exit 1; }
   $VB --page-checksums "$d/plain" >/dev/null || { echo "vouch fails on the intact $v backup (exit $?)" >&2; exit 1; }
   echo "PostgreSQL $v: plain backup $(awk -v b="$bytes" 'BEGIN{printf "%.0f MB", b/1e6}'), $(find "$d/plain" -type f | wc -l) files"
   cat "$d"/plain/base/*/* "$stopped"/base/*/* >/dev/null 2>&1 || true  # the page cache, warm for both
   bench_report "PG$v plain +pages" \
-    "$bindir/pg_verifybackup -q $d/plain && $bindir/pg_checksums --check -D $stopped" \
+    "$BV_BIN/pg_verifybackup -q $d/plain && $BV_BIN/pg_checksums --check -D $stopped" \
     "$VB --page-checksums $d/plain" "$bytes" 0.5
   if [ "$v" -ge 18 ]; then
     for c in gzip lz4 zstd; do
       t=$d/tar_$c
-      "$bindir/pg_verifybackup" -q -n "$t" || { echo "pg_verifybackup $v -n fails on the intact $c tar backup" >&2; exit 1; }
+      "$BV_BIN/pg_verifybackup" -q -n "$t" || { echo "pg_verifybackup $v -n fails on the intact $c tar backup" >&2; exit 1; }
       $VB "$t" >/dev/null || { echo "vouch fails on the intact $c tar backup" >&2; exit 1; }
-      bench_report "PG$v tar $c" "$bindir/pg_verifybackup -q -n $t" "$VB $t" "$(du -sb "$t" | cut -f1)" 0.5
+      bench_report "PG$v tar $c" "$BV_BIN/pg_verifybackup -q -n $t" "$VB $t" "$(du -sb "$t" | cut -f1)" 0.5
     done
   fi
-  rm -rf "$d" "$(dirname "$stopped")"
+  rm -rf "$d"
 done

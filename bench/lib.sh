@@ -84,3 +84,41 @@ bench_report() {
     printf "%-22s baseline min %.3f s median %.3f s | vouch min %.3f s median %.3f s (%.0f MB/s) | vouch/baseline %.2f  %s\n",
       n, bmin, bmed, vmin, vmed, raw / vmed / 1e6, r, verdict }'
 }
+
+# bench_version_backups SCALE V: for PostgreSQL major V (Debian 12's 15, or 17
+# and 18 from scripts/pgchroot.sh, root only), a throwaway cluster of V with
+# the drill dataset at SCALE, and in $work/vV:
+#   plain/          pg_basebackup -Fp -X fetch, CRC32C manifest
+#   tar_gzip/ tar_lz4/ tar_zstd/   -Ft with that compression (V >= 18 only:
+#                   the first pg_verifybackup that reads tar)
+#   recovered/data  the plain backup recovered to consistency by a server of V
+#                   and cleanly stopped: what pg_checksums (which refuses a
+#                   base backup) can check
+# The cluster is stopped at the end. Sets BV_BIN (V's own tools).
+bench_version_backups() {
+  local scale=$1 v=$2 d=$work/v$2 pg=$work/pgv$2 stopped
+  bench_workdir
+  mkdir -p "$d"
+  scripts/pgcluster.sh start "$pg" "$v" >/dev/null
+  bench_on_exit "scripts/pgcluster.sh stop $pg >/dev/null 2>&1 || true"
+  (
+    eval "$(scripts/pgcluster.sh env "$pg")"
+    PATH="$PG_BINDIR:$PATH"
+    createdb bench
+    "$GEN" --scale "$scale" --dbname bench 2>/dev/null
+    psql -qX -d bench -c CHECKPOINT
+    pg_basebackup -D "$d/plain" -Fp -X fetch -c fast --no-sync --manifest-checksums=CRC32C
+    if [ "$v" -ge 18 ]; then
+      for c in gzip lz4 zstd; do pg_basebackup -D "$d/tar_$c" -Ft --compress="$c" -X fetch -c fast --no-sync; done
+    fi
+  )
+  scripts/pgcluster.sh stop "$pg" >/dev/null
+  cp -a "$d/plain" "$d/recover_src"
+  scripts/pgcluster.sh adopt "$pg" "$d/recover_src" >/dev/null
+  stopped=$(scripts/pgcluster.sh shutdown "$pg")
+  mkdir -p "$d/recovered"
+  mv "$stopped" "$d/recovered/data"
+  rm -rf "$(dirname "$stopped")"
+  if [ -x "/usr/lib/postgresql/$v/bin/pg_verifybackup" ]; then BV_BIN=/usr/lib/postgresql/$v/bin
+  else BV_BIN=$(scripts/pgchroot.sh bindir "$v"); fi
+}

@@ -458,6 +458,69 @@ TEST_F(VerifyBackupTest, IncrementalFilesHeadersAndPages) {
   EXPECT_EQ(Kinds(v), "incremental:backup_label");
 }
 
+// A chain without a server: the fixture's backup as the full one, copies of
+// it made incremental (backup_label, one relation file as INCREMENTAL).
+TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
+  WriteFile(dir_ + "/backup_label",
+            "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nSTART TIMELINE: 1\nLABEL: x\n");
+  WriteManifest(dir_, "CRC32C");
+  const std::string full = dir_;
+  auto incremental = [&](const std::string& name, const std::string& from, const std::string& start) {
+    const std::string d = root_ + "/" + name;
+    fs::copy(full, d, fs::copy_options::recursive);
+    WriteFile(d + "/backup_label", "START WAL LOCATION: " + start + " (file 000000010000000000000002)\n" +
+                                       "START TIMELINE: 1\nINCREMENTAL FROM LSN: " + from + "\nINCREMENTAL FROM TLI: 1\n");
+    fs::remove(d + "/base/1/16384");
+    WriteFile(d + "/base/1/INCREMENTAL.16384", IncrementalFile({1}, 3, Page(1, 9)));
+    WriteManifest(d, "CRC32C");
+    return d;
+  };
+  const std::string inc1 = incremental("inc1", "0/2000028", "0/2000060");
+  const std::string inc2 = incremental("inc2", "0/2000060", "0/2000090");
+  VerifyBackupOptions o;
+  o.jobs = 2;
+  o.page_checksums = true;
+  auto c = VerifyBackupChain({full, inc1, inc2}, o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->ExitCode(), 0) << BackupChainText(*c);
+  EXPECT_EQ(c->dependencies_checked, 2u);
+  EXPECT_NE(BackupChainText(*c).find("✅ CHAIN VERIFIED"), std::string::npos);
+  auto j = nlohmann::json::parse(BackupChainJson(*c));
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["backups"].size(), 3u);
+
+  auto findings = [&](const std::vector<std::string>& dirs) {
+    auto r = VerifyBackupChain(dirs, o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::string out;
+    if (!r.ok()) return out;
+    EXPECT_EQ(r->ExitCode(), 1);
+    for (const auto& f : r->findings) out += f.path + ": " + f.detail + "\n";
+    return out;
+  };
+  EXPECT_NE(findings({full, inc2}).find(inc2 + ": follows LSN 0/2000060 (INCREMENTAL FROM LSN), but " + full +
+                                        " starts at LSN 0/2000028"),
+            std::string::npos);
+  EXPECT_NE(findings({inc1, inc2}).find(inc1 + ": is an incremental backup"), std::string::npos);
+  EXPECT_NE(findings({full, full}).find(full + ": is a full backup, but only the first"), std::string::npos);
+  // inc2's INCREMENTAL.16384 walks through inc1's to a full file: gone from the full backup.
+  const std::string bare = root_ + "/bare";
+  fs::copy(full, bare, fs::copy_options::recursive);
+  fs::remove(bare + "/base/1/16384");
+  WriteManifest(bare, "CRC32C");
+  EXPECT_NE(findings({bare, inc1, inc2}).find(inc2 + "/base/1/INCREMENTAL.16384: needs base/1/16384, which " + bare +
+                                              " holds neither in full nor as INCREMENTAL"),
+            std::string::npos);
+  // Another cluster's backup in the chain.
+  const std::string other = incremental("other", "0/2000060", "0/2000090");
+  WriteFile(other + "/global/pg_control", Control(kSysid + 1, 1));
+  WriteFile(other + "/pg_wal/000000010000000000000002", Segment(1, 2, 1 << 20, kSysid + 1));
+  WriteManifest(other, "CRC32C");
+  EXPECT_NE(findings({full, inc1, other}).find(other + ": system identifier " + std::to_string(kSysid + 1)),
+            std::string::npos);
+  EXPECT_EQ(VerifyBackupChain({full}, o).status().code(), StatusCode::kInvalidArgument);
+}
+
 // A CRC32C file larger than two parts is read by several threads and its
 // parts' CRCs combined; a sparse relation file of new pages is valid.
 TEST_F(VerifyBackupTest, LargeFileSplitAcrossThreads) {
