@@ -39,6 +39,7 @@
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
+#include "vouch/readers/read_ahead_source.h"
 #include "vouch/readers/tar_reader.h"
 #include "vouch/readers/wal.h"
 
@@ -822,9 +823,13 @@ struct TarCaptures {
   std::map<uint32_t, backup_internal::WalHistoryFile> histories;
 };
 
-Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
+// `read_ahead`: a compressed tar is decompressed on a thread of its own,
+// beside the checks of its members (one compressed tar is usually the whole
+// backup, and its decompression the run's critical path).
+Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf, bool read_ahead) {
   const std::string path = root + "/" + plan.file;
-  auto src = OpenDecodedFile(path);
+  Compression compression = Compression::kNone;
+  auto src = OpenDecodedFile(path, &compression);
   if (!src.ok()) {
     if (IsDamage(src.status())) {
       plan.damaged = true;
@@ -833,6 +838,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     }
     return src.status();
   }
+  if (read_ahead && compression != Compression::kNone) *src = MakeReadAheadSource(std::move(*src));
   TarReader tar(**src, plan.file);
   auto damaged = [&](const Status& s) {
     plan.damaged = true;
@@ -1274,7 +1280,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     }
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
     RunInOrder(v.jobs, order.size(), [&](size_t k) {
-      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local());
+      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local(), v.jobs > 1);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         if (error.ok()) error = s;
