@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "support/test_files.h"
+#include "testing/incremental_file_writer.h"
 #include "vouch/engine/verify_backup.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
@@ -389,28 +390,19 @@ TEST_F(VerifyBackupTest, ControlFileVersions) {
   }
 }
 
+using testing::IncrementalFileBytes;
+
 // An incremental backup's INCREMENTAL.* files: the header is checked, and the
 // blocks it carries are pages numbered by its list within the segment the
 // name gives (block 5 of INCREMENTAL.16386.1 is block 131077).
-std::string IncrementalFile(const std::vector<uint32_t>& blocks, uint32_t truncation, const std::string& pages) {
-  std::string b;
-  auto put = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
-  put(kIncrementalMagic);
-  put(static_cast<uint32_t>(blocks.size()));
-  put(truncation);
-  for (uint32_t x : blocks) put(x);
-  if (!blocks.empty()) b.resize((b.size() + kPgBlockSize - 1) / kPgBlockSize * kPgBlockSize, '\0');
-  return b + pages;
-}
-
 TEST_F(VerifyBackupTest, IncrementalFilesHeadersAndPages) {
   const std::string label =
       "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nSTART TIMELINE: 1\n"
       "INCREMENTAL FROM LSN: 0/1000028\nINCREMENTAL FROM TLI: 1\nLABEL: x\n";
   WriteFile(dir_ + "/backup_label", label);
-  const std::string seg1 = IncrementalFile({5, 9}, 12, Page(131072 + 5, 7) + Page(131072 + 9, 8));
+  const std::string seg1 = IncrementalFileBytes({5, 9}, 12, Page(131072 + 5, 7) + Page(131072 + 9, 8));
   WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", seg1);
-  WriteFile(dir_ + "/base/1/INCREMENTAL.16387", IncrementalFile({}, 4, ""));
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16387", IncrementalFileBytes({}, 4, ""));
   WriteManifest(dir_, "SHA256");
   BackupVerification v = Verify();
   EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
@@ -426,7 +418,7 @@ TEST_F(VerifyBackupTest, IncrementalFilesHeadersAndPages) {
       << BackupText(v);
 
   // A page whose checksum is for its place in the file, not in the segment.
-  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", IncrementalFile({5, 9}, 12, Page(5, 7) + Page(131072 + 9, 8)));
+  WriteFile(dir_ + "/base/1/INCREMENTAL.16386.1", IncrementalFileBytes({5, 9}, 12, Page(5, 7) + Page(131072 + 9, 8)));
   WriteManifest(dir_, "SHA256");
   v = Verify();
   EXPECT_EQ(Kinds(v), "page:base/1/INCREMENTAL.16386.1");
@@ -471,7 +463,7 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
     WriteFile(d + "/backup_label", "START WAL LOCATION: " + start + " (file 000000010000000000000002)\n" +
                                        "START TIMELINE: 1\nINCREMENTAL FROM LSN: " + from + "\nINCREMENTAL FROM TLI: 1\n");
     fs::remove(d + "/base/1/16384");
-    WriteFile(d + "/base/1/INCREMENTAL.16384", IncrementalFile({1}, 3, Page(1, 9)));
+    WriteFile(d + "/base/1/INCREMENTAL.16384", IncrementalFileBytes({1}, 3, Page(1, 9)));
     WriteManifest(d, "CRC32C");
     return d;
   };

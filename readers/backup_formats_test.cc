@@ -16,6 +16,7 @@
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
+#include "testing/incremental_file_writer.h"
 #include "testing/json_reference.h"
 
 namespace vouch {
@@ -125,18 +126,11 @@ TEST(PgPage, IncrementalFilesAreClassifiedWithTheirSegment) {
 
 // ------------------------------------------------------------- incremental files
 
-// An INCREMENTAL file as the server writes it (basebackup.c): magic, count,
-// truncation length, block numbers, zero padding to 8 KB when blocks follow.
+// An INCREMENTAL file whose i-th block is filled with the letter 'a' + i.
 std::string Incremental(const std::vector<uint32_t>& blocks, uint32_t truncation, size_t block_bytes = 8192) {
-  std::string b;
-  auto put = [&](uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); };
-  put(kIncrementalMagic);
-  put(static_cast<uint32_t>(blocks.size()));
-  put(truncation);
-  for (uint32_t x : blocks) put(x);
-  if (!blocks.empty()) b.resize((b.size() + 8191) / 8192 * 8192, '\0');
-  for (size_t i = 0; i < blocks.size(); ++i) b.append(block_bytes, static_cast<char>('a' + i));
-  return b;
+  std::string payload;
+  for (size_t i = 0; i < blocks.size(); ++i) payload.append(block_bytes, static_cast<char>('a' + i));
+  return testing::IncrementalFileBytes(blocks, truncation, payload);
 }
 
 TEST(IncrementalFile, ParsesWhatTheServerWrites) {
