@@ -7,10 +7,8 @@
 #include <zstd.h>
 
 #include <random>
-#include <tuple>
 
 #include "vouch/readers/byte_source.h"
-#include "vouch/readers/read_ahead_source.h"
 
 namespace vouch {
 namespace {
@@ -101,55 +99,6 @@ TEST(Decoders, RoundTripAndConcatenation) {
     auto empty = DecodeAll(c.compress(""));
     ASSERT_TRUE(empty.ok()) << empty.status().message();
     EXPECT_EQ(*empty, "");
-  }
-}
-
-// The read-ahead source gives the inner source's bytes, in order, then its
-// error where it has one, whatever the block and read sizes; destroyed
-// half-way it stops its thread.
-TEST(ReadAheadSource, SameBytesThenTheSameError) {
-  const std::string data = TestData(3 << 20);
-  for (const Codec& c : kCodecs) {
-    SCOPED_TRACE(c.name);
-    const std::string z = c.compress(data);
-    for (auto [block, blocks, read_size] : {std::tuple<size_t, size_t, size_t>{4096, 2, 1000},
-                                            {65536, 8, 1 << 20}, {1 << 20, 3, 7777}}) {
-      auto src = MakeReadAheadSource(MakeDecoder(c.kind, MakeMemorySource(z, "t"), "t"), block, blocks);
-      std::string out, buf(read_size, '\0');
-      while (true) {
-        auto r = src->Read(buf.data(), buf.size());
-        ASSERT_TRUE(r.ok()) << r.status().message();
-        if (*r == 0) break;
-        out.append(buf.data(), *r);
-      }
-      EXPECT_EQ(out, data);
-      EXPECT_EQ(src->RawOffset(), z.size());
-      auto again = src->Read(buf.data(), buf.size());  // the end stays the end
-      ASSERT_TRUE(again.ok());
-      EXPECT_EQ(*again, 0u);
-    }
-    // Truncated: the bytes before the damage, then the decoder's own error.
-    const std::string cut = z.substr(0, z.size() / 2);
-    auto plain = DecodeAll(cut, 65536, c.kind);
-    ASSERT_FALSE(plain.ok());
-    auto src = MakeReadAheadSource(MakeDecoder(c.kind, MakeMemorySource(cut, "test"), "test"), 65536, 4);
-    std::string out, buf(65536, '\0');
-    Status end;
-    while (true) {
-      auto r = src->Read(buf.data(), buf.size());
-      if (!r.ok()) {
-        end = r.status();
-        break;
-      }
-      ASSERT_NE(*r, 0u) << "a truncated stream ended cleanly";
-      out.append(buf.data(), *r);
-    }
-    EXPECT_EQ(end.code(), plain.status().code());
-    EXPECT_EQ(end.message(), plain.status().message());
-    EXPECT_EQ(out, data.substr(0, out.size()));
-    // Destroyed after one read, with the producer blocked on a full ring.
-    auto early = MakeReadAheadSource(MakeDecoder(c.kind, MakeMemorySource(z, "t"), "t"), 4096, 2);
-    ASSERT_TRUE(early->Read(buf.data(), 10).ok());
   }
 }
 

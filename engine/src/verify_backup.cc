@@ -39,7 +39,6 @@
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
-#include "vouch/readers/read_ahead_source.h"
 #include "vouch/readers/tar_reader.h"
 #include "vouch/readers/wal.h"
 
@@ -823,13 +822,9 @@ struct TarCaptures {
   std::map<uint32_t, backup_internal::WalHistoryFile> histories;
 };
 
-// `read_ahead`: a compressed tar is decompressed on a thread of its own,
-// beside the checks of its members (one compressed tar is usually the whole
-// backup, and its decompression the run's critical path).
-Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf, bool read_ahead) {
+Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
   const std::string path = root + "/" + plan.file;
-  Compression compression = Compression::kNone;
-  auto src = OpenDecodedFile(path, &compression);
+  auto src = OpenDecodedFile(path);
   if (!src.ok()) {
     if (IsDamage(src.status())) {
       plan.damaged = true;
@@ -838,7 +833,6 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     }
     return src.status();
   }
-  if (read_ahead && compression != Compression::kNone) *src = MakeReadAheadSource(std::move(*src));
   TarReader tar(**src, plan.file);
   auto damaged = [&](const Status& s) {
     plan.damaged = true;
@@ -1280,7 +1274,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     }
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
     RunInOrder(v.jobs, order.size(), [&](size_t k) {
-      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local(), v.jobs > 1);
+      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local());
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         if (error.ok()) error = s;
