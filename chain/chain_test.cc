@@ -1113,7 +1113,7 @@ TEST(SeqGapTracker, DenseRunsAndSuspiciousRules) {
 
   SeqGapTracker dense;
   for (int64_t v = 1; v <= 1000; ++v) dense.Add(v);
-  EXPECT_EQ(dense.Finish({}).max_gap, 1u);  // seed 000's "Max Gap Size: 1 (Normal sequential)"
+  EXPECT_EQ(dense.Finish({}).max_gap, 1u);  // the DR report's "Max Gap Size: 1 (Normal sequential)"
   SeqGapTracker one;
   one.Add(3);
   one.Add(3);

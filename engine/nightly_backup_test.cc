@@ -1,4 +1,4 @@
-// The nightly check of seed 002's daily-backup-verification script: newest
+// The nightly check that replaces a daily backup-verification shell script: newest
 // backup, age, expected files, size against the previous one, and every
 // compressed file read to its end. Times are pinned through options.now
 // and file modification times.

@@ -29,7 +29,7 @@ TEST(Crc32c, Rfc3720KnownAnswers) {
   }
 }
 
-// FORMATS.md §5: a manifest writes the CRC's bytes little-endian. The
+// docs/formats.md "backup_manifest": a manifest writes the CRC's bytes little-endian. The
 // manifest of a PostgreSQL 15 backup lists PG_VERSION ("15\n") as 8a744722.
 TEST(Crc32c, ManifestByteOrderOfPgVersion) { EXPECT_EQ(Crc32c("15\n", 3), 0x2247748Au); }
 

@@ -1,7 +1,7 @@
 // vouch digest of real pg_dump plain output (plain, gzip, zstd) of the
 // generated drill database, checked against the server itself: row counts
 // from SELECT count(*), digests from `psql \copy` output produced under the
-// canonical session settings (FORMATS.md §1) and hashed row by row.
+// canonical session settings (docs/formats.md "Canonical row text") and hashed row by row.
 #include <gtest/gtest.h>
 
 #include <fstream>

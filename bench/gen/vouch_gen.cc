@@ -1,4 +1,4 @@
-// vouch-gen: generates the drill-shaped dataset of DESIGN.md §Example into a
+// vouch-gen: generates the drill-shaped dataset of docs/design.md ("The drill dataset") into a
 // PostgreSQL database through COPY, deterministically for (scale, seed).
 //
 //   agents → sessions → tasks → executions → tool_calls   (foreign keys)

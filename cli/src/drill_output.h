@@ -1,5 +1,5 @@
 // Renderings of a DR drill report (vouch drill; engine/drill.h): the terminal
-// report, a Markdown document with seed 000's section titles and table
+// report, a Markdown document with the section titles of a DR report and table
 // layouts, complete JSON, and JUnit XML with one test case per check.
 #pragma once
 

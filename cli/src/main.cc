@@ -1,5 +1,5 @@
 // vouch command line: parses arguments, runs a command from the library, and
-// maps its outcome to an exit code (DESIGN.md): 0 verified without findings,
+// maps its outcome to an exit code (docs/design.md): 0 verified without findings,
 // 1 findings, 2 usage/configuration error, 3 could not verify.
 #include <unistd.h>
 

@@ -39,7 +39,7 @@ std::string GroupThousands(uint64_t v) {
 
 namespace {
 
-// The per-table rows and content hashes (seed 000's layout) and the final hash.
+// The per-table rows and content hashes (a DR report's layout) and the final hash.
 std::string TablesText(const DigestReport& r) {
   size_t wname = 5, wrows = 9;
   for (const auto& t : r.tables) {

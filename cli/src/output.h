@@ -20,7 +20,7 @@ std::string GroupThousands(uint64_t v);
 // PostgreSQL version of the server its data came from ("database,
 // PostgreSQL 18.6"; for a dump, the server it was dumped from).
 std::string SourceDescription(const SourceInfo& source);
-// Table of rows and content hashes (seed 000 layout) and FINAL_VALIDATION_HASH.
+// Table of rows and content hashes (a DR report's layout) and FINAL_VALIDATION_HASH.
 std::string DigestText(const DigestReport& report);
 // Per-table MATCH/MISMATCH table, the differing keys, both final hashes.
 std::string CompareText(const CompareReport& report);

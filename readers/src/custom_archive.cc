@@ -1,5 +1,5 @@
-// pg_dump custom format (-Fc): header and TOC, then data blocks (FORMATS.md
-// §2; pg_backup_custom.c). A block is a type byte (1 table data, 3 large
+// pg_dump custom format (-Fc): header and TOC, then data blocks (docs/formats.md
+// "pg_dump custom format"; pg_backup_custom.c). A block is a type byte (1 table data, 3 large
 // objects), the dump id, and chunks {Int len; len bytes} up to a zero length;
 // a table's chunks form one compressed stream (zlib, lz4 frame, zstd frame)
 // or raw COPY text. With data offsets set (a seekable output), every block is

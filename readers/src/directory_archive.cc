@@ -2,7 +2,7 @@
 // and one file per data entry, named in the TOC without its compression
 // suffix: N.dat, N.dat.gz (a gzip file), N.dat.lz4 or N.dat.zst; large
 // objects in blobs.toc (blobs_N.toc from PostgreSQL 17) listing "OID
-// blob_OID.dat" lines (FORMATS.md §3; pg_backup_directory.c). Every file the
+// blob_OID.dat" lines (docs/formats.md "Directory and tar formats"; pg_backup_directory.c). Every file the
 // TOC names must exist exactly once, every file in the directory must be
 // named, and the data files are read in parallel, largest first.
 #include <algorithm>

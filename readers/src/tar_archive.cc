@@ -1,7 +1,7 @@
 // pg_dump tar format (-Ft): a ustar archive holding toc.dat first, then one
 // NNNN.dat member per data entry (never compressed), large objects as
 // blob_OID.dat members listed by blobs.toc (blobs_N.toc from PostgreSQL 17),
-// and restore.sql last (FORMATS.md §3; pg_backup_tar.c). Read in one pass:
+// and restore.sql last (docs/formats.md "Directory and tar formats"; pg_backup_tar.c). Read in one pass:
 // every member must be named by the TOC, every data entry must have its
 // member, once.
 #include <map>

@@ -1,4 +1,4 @@
-// ChainSpec: how an audit table links its rows by hash (DESIGN.md "Checks
+// ChainSpec: how an audit table links its rows by hash (docs/design.md "Checks
 // beyond content"): hash_i = H(field_1 sep field_2 sep ... field_n), where the
 // fields normally start with prev_hash_i and prev_hash_i = hash_{i-1}. Specs
 // come from the command line (ParseChainFlag) or a TOML file

@@ -1,5 +1,5 @@
 // vouch drill SOURCE RESTORED: the post-restore validation of a DR drill, end
-// to end (seed 000): both sides digested at once with the drill checks in the
+// to end (the DR report of docs/design.md): both sides digested at once with the drill checks in the
 // same pass, compared table by table (differing keys named), audit chains,
 // gaps, orphans, temporal consistency, RPO/RTO, and one
 // FINAL_VALIDATION_HASH per side (tables and chain heads).

@@ -1,4 +1,4 @@
-// The drill's checks beyond content (DESIGN.md "Checks beyond content"), run
+// The drill's checks beyond content (docs/design.md "Checks beyond content"), run
 // on the rows of a source in the digest pass itself (a RowObserver):
 // - audit chains (chain/): every link recomputed, continuity order-free,
 //   head hash, and the gaps of the chain's sequence;

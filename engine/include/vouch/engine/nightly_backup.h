@@ -1,5 +1,5 @@
 // The nightly "is last night's backup there and readable?" check, replacing
-// the daily-backup-verification shell script of seed 002: in a directory of
+// the daily backup-verification shell scripts operators run: in a directory of
 // backups, the newest one (file or subdirectory, by modification time)
 // exists, is younger than a maximum age, holds the expected files, is not
 // suspiciously smaller than the one before it, and every .gz/.zst/.lz4 file

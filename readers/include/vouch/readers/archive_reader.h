@@ -1,5 +1,5 @@
 // Readers for pg_dump archives: custom (-Fc), directory (-Fd) and tar (-Ft)
-// formats (FORMATS.md §2-3; PostgreSQL's pg_backup_archiver.c and
+// formats (docs/formats.md, the pg_dump sections; PostgreSQL's pg_backup_archiver.c and
 // pg_backup_{custom,directory,tar}.c are the truth). Each reads the TOC,
 // learns every table's columns and timestamptz columns from its DDL, then
 // reads and fully decompresses every data block or file — independent ones

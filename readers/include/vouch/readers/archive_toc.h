@@ -1,5 +1,5 @@
 // The header and table of contents of a pg_dump archive (custom format, and
-// the toc.dat of directory and tar formats): FORMATS.md §2, PostgreSQL's
+// the toc.dat of directory and tar formats): docs/formats.md "pg_dump custom format", PostgreSQL's
 // pg_backup_archiver.c (ReadHead, ReadToc) the truth. Lengths and counts in
 // the file are untrusted: strings are read as their bytes arrive (a length
 // larger than the file is a truncation error, never an allocation of that

@@ -1,4 +1,4 @@
-// backup_manifest of a pg_basebackup (FORMATS.md §5), parsed with the rules
+// backup_manifest of a pg_basebackup (docs/formats.md "backup_manifest"), parsed with the rules
 // of PostgreSQL's own parser (src/bin/pg_verifybackup/parse_manifest.c), so
 // that vouch refuses what pg_verifybackup refuses, with the same words:
 // the version field first, only known fields, Manifest-Checksum last, at

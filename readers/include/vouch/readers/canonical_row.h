@@ -1,5 +1,5 @@
 // RowCanonicalizer: turns a row as a source lists it into the canonical row of
-// DESIGN.md (fields in byte order of the column names), checking its field
+// docs/design.md (fields in byte order of the column names), checking its field
 // count. One per table; Canonicalize is const and thread-safe, the scratch
 // buffers belong to the calling thread and are reused across rows.
 #pragma once

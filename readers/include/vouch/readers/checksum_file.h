@@ -1,4 +1,4 @@
-// Checksum sidecars as sha256sum/md5sum write them (FORMATS.md §7): lines
+// Checksum sidecars as sha256sum/md5sum write them (docs/formats.md "Checksum sidecars"): lines
 // "HEX  NAME" (text mode), "HEX *NAME" (binary mode), or with --tag
 // "SHA256 (NAME) = HEX"; a line starting with '\' has its name escaped (\\,
 // \n, \r). Lines starting with '#' are comments, as for `sha256sum -c`.

@@ -2,7 +2,7 @@
 // line from the statements of a plain dump or the `defn` text of an archive's
 // TOC entries (the same text: a plain dump prints the TOC's defns in order).
 // It knows which columns hold timestamptz (directly, through domains, arrays,
-// ranges, or inherited from a parent table; FORMATS.md §1), each table's
+// ranges, or inherited from a parent table; docs/formats.md "Canonical row text"), each table's
 // primary key, and the foreign keys.
 #pragma once
 

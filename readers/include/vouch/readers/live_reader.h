@@ -1,7 +1,7 @@
-// Reader for a live PostgreSQL database through libpq (DESIGN.md "Live
+// Reader for a live PostgreSQL database through libpq (docs/design.md, "From source to verdict"; "Live
 // database reading rules"): read-only, one REPEATABLE READ snapshot shared by
 // `jobs` connections (pg_export_snapshot / SET TRANSACTION SNAPSHOT, the
-// protocol of pg_dump -j), the canonical session settings of FORMATS.md §1,
+// protocol of pg_dump -j), the canonical session settings of docs/formats.md,
 // tables streamed with COPY ... TO STDOUT, largest first, with their columns
 // in byte order of their names. Works on a hot standby. Credentials come only
 // from libpq (URI, PGPASSWORD, .pgpass, PGSERVICE) and are never printed.

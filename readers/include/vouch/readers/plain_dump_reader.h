@@ -1,5 +1,5 @@
 // Reader for pg_dump's plain format (.sql, optionally gzip/zstd/lz4
-// compressed; FORMATS.md §4). Finds each table's COPY block after its
+// compressed; docs/formats.md "Plain format"). Finds each table's COPY block after its
 // "-- Data for Name: ...; Type: TABLE DATA" header, skips \restrict and
 // \unrestrict, and hands out the COPY rows in place, without copying rows one
 // by one. Requires the dump's completion footer, so a truncated dump is an

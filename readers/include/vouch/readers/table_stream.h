@@ -26,7 +26,7 @@ struct TableInfo {
   // Column names in the order the source's rows list them (COPY order).
   std::vector<std::string> columns;
   // canonical_order[i] = index into `columns` of the i-th column in byte order
-  // of the names: the canonical row lists fields in this order (DESIGN.md).
+  // of the names: the canonical row lists fields in this order (docs/design.md).
   std::vector<uint32_t> canonical_order;
   bool canonical_is_identity = true;
   // Primary key (or unique, not-null key) columns, in key order; empty when

@@ -1,6 +1,6 @@
 // Rewriting timestamptz text to UTC. pg_dump does not set TimeZone, so a dump
 // taken elsewhere writes `2025-09-15 04:22:15-04` where the canonical form
-// (TimeZone=UTC) is `2025-09-15 08:22:15+00` (FORMATS.md §1).
+// (TimeZone=UTC) is `2025-09-15 08:22:15+00` (docs/formats.md "Canonical row text").
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
-// Write-ahead log files as they sit in pg_wal/ or a WAL archive (FORMATS.md
-// §6): LSNs, segment and history file names, timeline history files
+// Write-ahead log files as they sit in pg_wal/ or a WAL archive (docs/formats.md
+// "WAL"): LSNs, segment and history file names, timeline history files
 // (timeline.c's readTimeLineHistory), and the page headers of a segment
 // (xlog_internal.h: XLogPageHeaderData, XLogLongPageHeaderData), checked the
 // way XLogReaderValidatePageHeader checks them. Records are not decoded.
