@@ -29,13 +29,13 @@
 #include "vouch/chain/copy_text.h"
 #include "vouch/chain/link_verifier.h"
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/hex.h"
-#include "vouch/hashing/sha256.h"
 #include "vouch/hashing/row_hash.h"
+#include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/canonical_row.h"
-#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/plain_dump_reader.h"
 #include "vouch/readers/timestamptz.h"
 
@@ -93,7 +93,9 @@ void BM_FoldChunk(benchmark::State& state) {
       const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
       std::string_view c;
       size_t fields;
-      if (canon.Canonicalize(std::string_view(p, static_cast<size_t>(nl - p)), scratch, &c, &fields) != vouch::RowCanonicalizer::kOk) std::abort();
+      if (canon.Canonicalize(std::string_view(p, static_cast<size_t>(nl - p)), scratch, &c, &fields) !=
+          vouch::RowCanonicalizer::kOk)
+        std::abort();
       d.AddRowHash(vouch::HashRow(c));
       p = nl + 1;
     }
@@ -106,7 +108,8 @@ BENCHMARK(BM_FoldChunk)->Arg(0)->Arg(1)->ThreadRange(1, kMaxThreads);
 
 void BM_PlainReaderPipeline(benchmark::State& state) {
   std::string dump =
-      "--\n-- PostgreSQL database dump\n--\n\n--\n-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: x\n--\n\n"
+      "--\n-- PostgreSQL database dump\n--\n\n--\n-- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: "
+      "x\n--\n\n"
       "COPY public.t (id, created_at, actor, payload) FROM stdin;\n";
   dump += MakeRows(64 << 20, 100);
   dump += "\\.\n\n\n--\n-- PostgreSQL database dump complete\n--\n\n";
@@ -145,9 +148,9 @@ std::vector<std::string> MakeAuditRows(size_t n, size_t payload_len) {
 
 void BM_ChainLinkVerify(benchmark::State& state) {
   static const std::vector<std::string> rows = MakeAuditRows(4096, 200);
-  auto v = vouch::LinkVerifier::Make(vouch::ChainSpec(),
-                                     {"seq", "ts", "actor", "action", "payload", "prev_hash", "hash"},
-                                     {false, true, false, false, false, false, false});
+  auto v =
+      vouch::LinkVerifier::Make(vouch::ChainSpec(), {"seq", "ts", "actor", "action", "payload", "prev_hash", "hash"},
+                                {false, true, false, false, false, false, false});
   if (!v.ok()) std::abort();
   vouch::LinkVerifier::Scratch scratch;  // one per thread, as in the pipeline
   size_t ok = 0, bytes = 0;
@@ -240,13 +243,15 @@ class ViewSource final : public vouch::ByteSource {
 // reporter, which wants every counter in every row).
 std::string RatioLabel(const std::string& what, size_t compressed) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, ", %.2f:1", static_cast<double>(DecodeInput().size()) / static_cast<double>(compressed));
+  std::snprintf(buf, sizeof buf, ", %.2f:1",
+                static_cast<double>(DecodeInput().size()) / static_cast<double>(compressed));
   return what + buf;
 }
 
 // Decodes `compressed` with vouch's decoder for `c` in 1 MB reads; aborts on
 // an error or a wrong output length.
-void DecodeWithVouch(benchmark::State& state, vouch::Compression c, const std::string& compressed, const std::string& label) {
+void DecodeWithVouch(benchmark::State& state, vouch::Compression c, const std::string& compressed,
+                     const std::string& label) {
   std::string buf(1 << 20, '\0');
   for (auto _ : state) {
     auto dec = vouch::MakeDecoder(c, std::make_unique<ViewSource>(compressed), "bench");

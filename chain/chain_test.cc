@@ -347,11 +347,11 @@ TEST(Timestamp, RendersPostgresTextInUtc) {
   EXPECT_EQ(Render("2025-09-15 08:22:10.999+00", TimestampRendering::kIsoUtcSeconds), "2025-09-15T08:22:10Z");
   EXPECT_EQ(Render("2025-09-15 08:22:10.5-07", TimestampRendering::kAsStored), "2025-09-15 08:22:10.5-07");
   // Not renderable.
-  for (const char* bad : {"infinity", "-infinity", "2025-09-15 08:22:10 BC", "2025-09-15 08:22:10+00 BC",
-                          "0001-01-01 00:00:00+01", "9999-12-31 23:00:00-02", "10000-01-01 00:00:00+00",
-                          "0000-01-01 00:00:00+00", "2025-02-29 00:00:00+00", "2025-13-01 00:00:00+00",
-                          "2025-09-15 24:00:00+00", "2025-09-15 08:22:10.+00", "2025-09-15 08:22:10.1234567+00",
-                          "2025-09-15 08:22:10+16", "2025-09-15 08:22", "2025-09-15 08:22:10+00x", ""}) {
+  for (const char* bad :
+       {"infinity", "-infinity", "2025-09-15 08:22:10 BC", "2025-09-15 08:22:10+00 BC", "0001-01-01 00:00:00+01",
+        "9999-12-31 23:00:00-02", "10000-01-01 00:00:00+00", "0000-01-01 00:00:00+00", "2025-02-29 00:00:00+00",
+        "2025-13-01 00:00:00+00", "2025-09-15 24:00:00+00", "2025-09-15 08:22:10.+00", "2025-09-15 08:22:10.1234567+00",
+        "2025-09-15 08:22:10+16", "2025-09-15 08:22", "2025-09-15 08:22:10+00x", ""}) {
     EXPECT_EQ(Render(bad), "error") << bad;
   }
 }
@@ -680,8 +680,7 @@ TEST(Defects, WrongGenesis) {
 TEST(Defects, WrongSpecFailsEveryLink) {
   std::vector<AuditRow> chain = MakeAuditChain(200);
   for (auto mutate : std::vector<void (*)(ChainSpec&)>{
-           [](ChainSpec& s) { s.separator = ","; },
-           [](ChainSpec& s) { s.timestamps = TimestampRendering::kAsStored; },
+           [](ChainSpec& s) { s.separator = ","; }, [](ChainSpec& s) { s.timestamps = TimestampRendering::kAsStored; },
            [](ChainSpec& s) { s.fields = {"seq", "prev_hash", "ts", "actor", "action", "payload"}; },
            [](ChainSpec& s) { s.algorithm = ChainAlgorithm::kSha512; }}) {
     ChainSpec spec;
@@ -701,8 +700,8 @@ TEST(Defects, DuplicateSeqIsReportedAndOrderFree) {
   // seq 20 twice: a forged copy, re-hashed so that it verifies by itself.
   AuditRow forged = chain[19];
   forged.payload = "forged";
-  forged.hash = Sha256Hex(forged.prev + "|20|" + IsoMicros(forged.micros) + "|" + forged.actor + "|" + forged.action +
-                          "|forged");
+  forged.hash =
+      Sha256Hex(forged.prev + "|20|" + IsoMicros(forged.micros) + "|" + forged.actor + "|" + forged.action + "|forged");
   rows.push_back(CopyRow(forged));
   Checked first = CheckRows(MakeVerifier(), rows, 1);
   EXPECT_EQ(first.chain.entries, 302u);
@@ -723,8 +722,8 @@ TEST(Defects, DuplicateSeqIsReportedAndOrderFree) {
 }
 
 TEST(Defects, SparseAndNegativeSeqs) {
-  std::vector<int64_t> seqs = {-70000, -69999, -65537, -65536, -65535, -3, -2, -1, 0, 1, 2,
-                               1000000000000, 1000000000001};
+  std::vector<int64_t> seqs = {-70000, -69999, -65537, -65536, -65535,        -3,           -2,
+                               -1,     0,      1,      2,      1000000000000, 1000000000001};
   std::vector<AuditRow> chain = MakeAuditChain(seqs);
   Checked c = CheckRows(MakeVerifier(), CopyRows(chain));
   EXPECT_TRUE(c.not_ok.empty());
@@ -736,8 +735,8 @@ TEST(Defects, SparseAndNegativeSeqs) {
   EXPECT_EQ(c.gaps.min, -70000);
   EXPECT_EQ(c.gaps.max, 1000000000001);
   EXPECT_EQ(c.gaps.gaps, 3u);
-  EXPECT_EQ(c.gaps.ranges, (std::vector<std::pair<int64_t, int64_t>>{
-                               {-69998, -65538}, {-65534, -4}, {3, 999999999999}}));
+  EXPECT_EQ(c.gaps.ranges,
+            (std::vector<std::pair<int64_t, int64_t>>{{-69998, -65538}, {-65534, -4}, {3, 999999999999}}));
   EXPECT_EQ(c.gaps.max_gap, 999999999998u);
   EXPECT_EQ(c.gaps.missing, 4461u + 65531u + 999999999997u);
 

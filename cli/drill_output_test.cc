@@ -1,10 +1,10 @@
 // The drill report renderings on a report built by hand: JUnit counts and
 // escaping, Markdown sections and cell escaping, the text verdict, valid JSON.
+#include "drill_output.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "drill_output.h"
 
 namespace vouch::cli {
 namespace {
@@ -75,9 +75,11 @@ DrillReport SampleReport() {
 TEST(DrillOutput, JUnitCountsFailuresAndEscapes) {
   std::string x = DrillJUnit(SampleReport());
   EXPECT_NE(x.find("<testsuite name=\"vouch drill\" tests=\"3\" failures=\"1\""), std::string::npos) << x;
-  EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Data Integrity\" name=\"public.tasks content\">"), std::string::npos)
+  EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Data Integrity\" name=\"public.tasks content\">"),
+            std::string::npos)
       << x;
-  EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Audit Chain\" name=\"public.audit_log chain\"/>"), std::string::npos)
+  EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Audit Chain\" name=\"public.audit_log chain\"/>"),
+            std::string::npos)
       << x;
   const std::string escaped = "id=7 &amp; name=&quot;&lt;a|b&gt;&quot; &apos;x&apos;";
   EXPECT_NE(x.find("<failure message=\"89432 rows expected, 89431 restored; missing: " + escaped + "\""),
@@ -97,8 +99,8 @@ TEST(DrillOutput, MarkdownHasTheReportSections) {
         "### Audit Chain Verification", "## Integrity Validation Results", "### Temporal Consistency",
         "### Referential Integrity", "### Final Validation Hash", "## Checks",
         "| Table Name | Row Count | Earliest Record | Latest Record |", "| Table | Content Hash | Status |",
-        "| Section | Check | Result | Detail |", "- **Total Entries**: 100", "- **Max Gap Size**: 1 (Normal sequential)",
-        "FINAL_VALIDATION_HASH: bbbb"}) {
+        "| Section | Check | Result | Detail |", "- **Total Entries**: 100",
+        "- **Max Gap Size**: 1 (Normal sequential)", "FINAL_VALIDATION_HASH: bbbb"}) {
     EXPECT_NE(md.find(title), std::string::npos) << title << "\n" << md;
   }
   EXPECT_NE(md.find("| public.agents | 1,247 | 2025-09-15 08:22:15 | 2025-09-30 16:48:33 |"), std::string::npos) << md;

@@ -1,11 +1,12 @@
 // The pipeline's order-freedom and bounds: same digest for any thread count,
 // chunk size and row order; malformed rows and edited manifests are errors.
+#include "vouch/engine/digest_pipeline.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
-#include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/plain_dump_reader.h"
@@ -14,10 +15,12 @@ namespace vouch {
 namespace {
 
 std::string Dump(const std::vector<std::string>& rows_a, const std::vector<std::string>& rows_b) {
-  std::string d = "--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.20\n"
-                  "-- Dumped by pg_dump version 15.20\n\n";
+  std::string d =
+      "--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.20\n"
+      "-- Dumped by pg_dump version 15.20\n\n";
   auto block = [&](const char* name, const char* copy, const std::vector<std::string>& rows) {
-    d += std::string("--\n-- Data for Name: ") + name + "; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n" + copy + "\n";
+    d += std::string("--\n-- Data for Name: ") + name + "; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n" + copy +
+         "\n";
     for (const auto& r : rows) d += r + "\n";
     d += "\\.\n\n\n";
   };
@@ -28,7 +31,9 @@ std::string Dump(const std::vector<std::string>& rows_a, const std::vector<std::
 
 std::vector<std::string> Rows(int n, int salt) {
   std::vector<std::string> rows;
-  for (int i = 0; i < n; ++i) rows.push_back(std::to_string(i) + "\tv" + std::to_string(i * salt) + std::string(static_cast<size_t>(i % 37), 'q'));
+  for (int i = 0; i < n; ++i)
+    rows.push_back(std::to_string(i) + "\tv" + std::to_string(i * salt) +
+                   std::string(static_cast<size_t>(i % 37), 'q'));
   return rows;
 }
 

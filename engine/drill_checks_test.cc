@@ -1,14 +1,14 @@
 // The drill's parsers: timestamps (against GNU date as the reference),
 // durations, --fk and column references; the observer's gap checks on rows
 // fed to it directly.
+#include "vouch/engine/drill_checks.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <deque>
 #include <string>
 #include <vector>
-
-#include "vouch/engine/drill_checks.h"
 
 namespace vouch {
 namespace {
@@ -45,8 +45,8 @@ TEST(DrillParse, TimestampsAsCopyWritesThemAgreeWithGnuDate) {
     ASSERT_TRUE(us.has_value()) << c.pg;
     EXPECT_EQ(*us, DateSeconds(c.date) * 1000000 + c.micros) << c.pg;
   }
-  for (const char* bad : {"", "infinity", "2025-13-01 00:00:00", "2025-09-30 16:48", "2025-09-30 16:48:00+", "yesterday",
-                          "2025-09-30 16:48:00.+00", "2025-09-30 16:48:00 +00"}) {
+  for (const char* bad : {"", "infinity", "2025-13-01 00:00:00", "2025-09-30 16:48", "2025-09-30 16:48:00+",
+                          "yesterday", "2025-09-30 16:48:00.+00", "2025-09-30 16:48:00 +00"}) {
     EXPECT_FALSE(ParseTimestampText(bad).has_value()) << bad;
   }
 }
@@ -141,8 +141,8 @@ CheckOptions WindowOptions() {
   o.catalog_fks = false;
   o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
   o.gap_threshold = 10;  // every gap below is shorter: only the window makes one suspicious
-  o.recovery_window = std::make_pair(*ParseTimestampText("2025-06-01 00:00:00+00"),
-                                     *ParseTimestampText("2025-06-30 00:00:00+00"));
+  o.recovery_window =
+      std::make_pair(*ParseTimestampText("2025-06-01 00:00:00+00"), *ParseTimestampText("2025-06-30 00:00:00+00"));
   return o;
 }
 
@@ -186,7 +186,8 @@ TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
   DrillObserver observer(o);
   NoRowsReader reader;
   ASSERT_TRUE(observer.BeginSource(reader).ok());
-  TableInfo audit = MakeTable("audit_log", {"seq", "prev_hash", "hash", "ts", "actor", "action", "payload", "n"}, {"ts"});
+  TableInfo audit =
+      MakeTable("audit_log", {"seq", "prev_hash", "hash", "ts", "actor", "action", "payload", "n"}, {"ts"});
   ASSERT_TRUE(observer.BeginTable(audit, 0).ok());
   // seq 4 is missing between rows written before the window; the rows inside
   // it (seq 6..8) carry n 1, 3, 4, so n's 2 is missing inside the window and

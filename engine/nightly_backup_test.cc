@@ -2,18 +2,19 @@
 // backup, age, expected files, size against the previous one, and every
 // compressed file read to its end. Times are pinned through options.now
 // and file modification times.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "vouch/engine/nightly_backup.h"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "support/test_files.h"
-#include "vouch/engine/nightly_backup.h"
 
 namespace vouch {
 namespace {

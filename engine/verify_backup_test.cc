@@ -4,9 +4,10 @@
 // damage of pg_verifybackup's t/003_corruption.pl and more, each of which
 // must give the finding that names it. The same checks against real
 // pg_basebackup output and pg_verifybackup are in tests/backup_pg_test.cc.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "vouch/engine/verify_backup.h"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,15 +16,15 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <tuple>
 
 #include "support/test_files.h"
 #include "testing/incremental_file_writer.h"
-#include "vouch/engine/verify_backup.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
-#include "vouch/hashing/crc32c.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
@@ -38,7 +39,6 @@ using testing::WriteFile;
 
 constexpr uint64_t kSysid = 7312345678901234567ull;
 constexpr uint32_t kSeg = 16u << 20;
-
 
 // pg_control of layout `version` (1300: 13-16, 1700: 17, 1800: 18, whose
 // CRC sits at 292 instead of 288).
@@ -112,8 +112,9 @@ std::string Digest(const std::string& algo, const std::string& bytes) {
 
 // Writes backup_manifest for every file under `dir` (except pg_wal/ and the
 // manifest), as pg_basebackup does.
-void WriteManifest(const std::string& dir, const std::string& algo, bool encode = false,
-                   const std::string& wal_ranges = "{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }") {
+void WriteManifest(
+    const std::string& dir, const std::string& algo, bool encode = false,
+    const std::string& wal_ranges = "{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }") {
   std::string m = "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n";
   bool first = true;
   std::vector<std::string> paths;
@@ -131,7 +132,8 @@ void WriteManifest(const std::string& dir, const std::string& algo, bool encode 
     m += "{ ";
     m += encode ? "\"Encoded-Path\": \"" + HexEncode(rel) + "\"" : "\"Path\": \"" + rel + "\"";
     m += ", \"Size\": " + std::to_string(bytes.size()) + ", \"Last-Modified\": \"2024-11-23 02:00:00 GMT\"";
-    if (algo != "NONE") m += ", \"Checksum-Algorithm\": \"" + algo + "\", \"Checksum\": \"" + Digest(algo, bytes) + "\"";
+    if (algo != "NONE")
+      m += ", \"Checksum-Algorithm\": \"" + algo + "\", \"Checksum\": \"" + Digest(algo, bytes) + "\"";
     m += " }";
   }
   m += "\n],\n\"WAL-Ranges\": [\n" + wal_ranges + "\n],\n";
@@ -271,7 +273,12 @@ TEST_F(VerifyBackupTest, CorruptionMatrix) {
        },
        "control:global/pg_control"},
       // Exempt as in pg_verifybackup: never findings.
-      {"exempt", [&] { WriteFile(dir_ + "/standby.signal", ""); WriteFile(dir_ + "/postgresql.auto.conf", "changed"); }, ""},
+      {"exempt",
+       [&] {
+         WriteFile(dir_ + "/standby.signal", "");
+         WriteFile(dir_ + "/postgresql.auto.conf", "changed");
+       },
+       ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -461,7 +468,8 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
     const std::string d = root_ + "/" + name;
     fs::copy(full, d, fs::copy_options::recursive);
     WriteFile(d + "/backup_label", "START WAL LOCATION: " + start + " (file 000000010000000000000002)\n" +
-                                       "START TIMELINE: 1\nINCREMENTAL FROM LSN: " + from + "\nINCREMENTAL FROM TLI: 1\n");
+                                       "START TIMELINE: 1\nINCREMENTAL FROM LSN: " + from +
+                                       "\nINCREMENTAL FROM TLI: 1\n");
     fs::remove(d + "/base/1/16384");
     WriteFile(d + "/base/1/INCREMENTAL.16384", IncrementalFileBytes({1}, 3, Page(1, 9)));
     WriteManifest(d, "CRC32C");
@@ -490,9 +498,10 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
     for (const auto& f : r->findings) out += f.path + ": " + f.detail + "\n";
     return out;
   };
-  EXPECT_NE(findings({full, inc2}).find(inc2 + ": follows LSN 0/2000060 (INCREMENTAL FROM LSN), but " + full +
-                                        " starts at LSN 0/2000028"),
-            std::string::npos);
+  EXPECT_NE(
+      findings({full, inc2})
+          .find(inc2 + ": follows LSN 0/2000060 (INCREMENTAL FROM LSN), but " + full + " starts at LSN 0/2000028"),
+      std::string::npos);
   EXPECT_NE(findings({inc1, inc2}).find(inc1 + ": is an incremental backup"), std::string::npos);
   EXPECT_NE(findings({full, full}).find(full + ": is a full backup, but only the first"), std::string::npos);
   // inc2's INCREMENTAL.16384 walks through inc1's to a full file: gone from the full backup.
@@ -500,8 +509,9 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
   fs::copy(full, bare, fs::copy_options::recursive);
   fs::remove(bare + "/base/1/16384");
   WriteManifest(bare, "CRC32C");
-  EXPECT_NE(findings({bare, inc1, inc2}).find(inc2 + "/base/1/INCREMENTAL.16384: needs base/1/16384, which " + bare +
-                                              " holds neither in full nor as INCREMENTAL"),
+  EXPECT_NE(findings({bare, inc1, inc2})
+                .find(inc2 + "/base/1/INCREMENTAL.16384: needs base/1/16384, which " + bare +
+                      " holds neither in full nor as INCREMENTAL"),
             std::string::npos);
   // Another cluster's backup in the chain.
   const std::string other = incremental("other", "0/2000060", "0/2000090");

@@ -1,13 +1,13 @@
 // CRC-32C known answers (RFC 3720 B.4 and a PostgreSQL 15 manifest), the
 // hardware path against the portable one, and joining CRCs of parts.
+#include "vouch/hashing/crc32c.h"
+
 #include <gtest/gtest.h>
 
 #include <initializer_list>
 #include <iostream>
 #include <random>
 #include <string>
-
-#include "vouch/hashing/crc32c.h"
 
 namespace vouch {
 namespace {

@@ -5,6 +5,7 @@
 //   SHA-256 values: sha256sum over the bytes written with printf/Python
 // A change to any of them is a digest format change and needs a version bump.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,7 +14,6 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
@@ -79,7 +79,8 @@ TEST(LargeObjectHash, AgreesWithXxhsumWhateverThePieces) {
     unlink(path);
     for (size_t piece : {size_t{1}, size_t{7}, size_t{65536}}) {
       LargeObjectHasher h(oid);
-      for (size_t at = 0; at < bytes.size(); at += piece) h.Update(bytes.data() + at, std::min(piece, bytes.size() - at));
+      for (size_t at = 0; at < bytes.size(); at += piece)
+        h.Update(bytes.data() + at, std::min(piece, bytes.size() - at));
       EXPECT_EQ(h.Finish().Hex(), std::string(buf, 32)) << "length " << len << ", pieces of " << piece;
     }
   }
@@ -148,7 +149,10 @@ TEST(TableDigest, CanonicalBytesRoundTripAndLayout) {
   ASSERT_EQ(bytes.size(), 3u + 1 + 8 + 16 + 4 + 4 * 16);
   // "VTD", version 1, rows=1, sum = H("abc"), 4 buckets; H("abc").hi >> 62 = 0.
   EXPECT_EQ(HexEncode(bytes.substr(0, 32)),
-            "56544401" "0000000000000001" "06b05ab6733a618578af5f94892f3950" "00000004");
+            "56544401"
+            "0000000000000001"
+            "06b05ab6733a618578af5f94892f3950"
+            "00000004");
   EXPECT_EQ(HexEncode(bytes.substr(32, 16)), "06b05ab6733a618578af5f94892f3950");
   auto back = TableDigest::FromCanonicalBytes(bytes);
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -169,8 +173,8 @@ TEST(FinalHash, KnownAnswerFromSha256sum) {
 }
 
 TEST(FinalHash, IndependentOfTableOrder) {
-  std::vector<FinalTableEntry> t{{"public", "b", 1, U128{1, 2}}, {"public", "a", 3, U128{4, 5}},
-                                 {"other", "z", 0, U128{}}};
+  std::vector<FinalTableEntry> t{
+      {"public", "b", 1, U128{1, 2}}, {"public", "a", 3, U128{4, 5}}, {"other", "z", 0, U128{}}};
   auto h1 = FinalValidationHash(t, {});
   std::reverse(t.begin(), t.end());
   EXPECT_EQ(h1, FinalValidationHash(t, {}));

@@ -74,9 +74,9 @@ TEST(DumpSchema, TimestamptzColumnsThroughDomainsArraysRangesAndParents) {
   t.name = "child";
   t.SetColumns({"id", "at", "ats", "during", "p", "d", "other", "note"});
   s.SetTzKinds(&t);
-  EXPECT_EQ(t.tz_kinds, (std::vector<TzKind>{TzKind::kNone, TzKind::kScalar, TzKind::kQuotedElements,
-                                             TzKind::kQuotedElements, TzKind::kCheckOnly, TzKind::kNone,
-                                             TzKind::kCheckOnly, TzKind::kNone}));
+  EXPECT_EQ(t.tz_kinds,
+            (std::vector<TzKind>{TzKind::kNone, TzKind::kScalar, TzKind::kQuotedElements, TzKind::kQuotedElements,
+                                 TzKind::kCheckOnly, TzKind::kNone, TzKind::kCheckOnly, TzKind::kNone}));
   TableInfo unknown;  // no DDL at all (a --data-only dump): every column is checked
   unknown.schema = "public";
   unknown.name = "nowhere";

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/incremental_file_writer.h"
+#include "testing/json_reference.h"
 #include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/readers/backup_label.h"
@@ -16,8 +18,6 @@
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"
-#include "testing/incremental_file_writer.h"
-#include "testing/json_reference.h"
 
 namespace vouch {
 namespace {
@@ -344,7 +344,7 @@ TEST(BackupManifest, ParsesWhatPgBasebackupWrites) {
 
   // One byte changed in what the checksum covers.
   std::string changed = WithChecksum(body);
-  changed[changed.find("\"Size\": 3")+8] = '4';
+  changed[changed.find("\"Size\": 3") + 8] = '4';
   auto c = ParseBackupManifest(changed);
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->ChecksumMatches());
@@ -390,7 +390,8 @@ TEST(BackupManifest, BadManifestMatrixOfPgVerifybackup) {
       {"could not parse backup manifest: missing path name",
        "{\"PostgreSQL-Backup-Manifest-Version\": 1, \"Files\": [{}]}\n"},
       {"could not parse backup manifest: both path name and encoded path name",
-       "{\"PostgreSQL-Backup-Manifest-Version\": 1, \"Files\": [\n    {\"Path\": \"x\", \"Encoded-Path\": \"1234\"}\n]}\n"},
+       "{\"PostgreSQL-Backup-Manifest-Version\": 1, \"Files\": [\n    {\"Path\": \"x\", \"Encoded-Path\": "
+       "\"1234\"}\n]}\n"},
       {"could not parse backup manifest: unexpected file field",
        "{\"PostgreSQL-Backup-Manifest-Version\": 1, \"Files\": [\n    {\"Oops\": 1}\n]}\n"},
       {"could not parse backup manifest: missing size",
@@ -463,27 +464,90 @@ TEST(JsonReader, AgreesWithNlohmannOnEdgeCases) {
   using json::testing::Disagreement;
   using json::testing::Ours;
   const std::vector<std::pair<std::string, bool>> cases = {
-      {"{}", true}, {"[]", true}, {" \t\r\n[ ]\n", true}, {"\"\"", true}, {"0", true}, {"-0", true},
-      {"-0.0e-0", true}, {"1E+2", true}, {"true", true}, {"null", true}, {"[false,null,true]", true},
-      {"{\"a\":{\"b\":[1,{}]},\"a\":2}", true}, {"\xEF\xBB\xBF{}", true}, {"\xEF\xBB{}", false}, {"", false},
-      {" ", false}, {"{", false}, {"}", false}, {"[1,]", false}, {"{,}", false}, {"{\"a\"}", false},
-      {"{\"a\" 1}", false}, {"{\"a\":1,}", false}, {"{1:2}", false}, {"[] []", false}, {"01", false},
-      {"1.", false}, {".5", false}, {"1e", false}, {"1e+", false}, {"-", false}, {"+1", false},
-      {"18446744073709551615", true}, {"18446744073709551616", true}, {"-9223372036854775808", true},
-      {"-9223372036854775809", true}, {"123456789012345678901234567890", true}, {"1e308", true},
-      {"1e309", false}, {"-1e400", false}, {"1e-400", true}, {"tru", false}, {"truex", false}, {"nul", false},
-      {"NaN", false}, {"\"\\u0041\\u00e9\\u20AC\"", true}, {"\"\\ud83d\\ude00\"", true}, {"\"\\u0000\"", true},
-      {"\"\\ud83d\"", false}, {"\"\\ud83dx\"", false}, {"\"\\ude00\"", false}, {"\"\\ud83d\\u0041\"", false},
-      {"\"\\u12\"", false}, {"\"\\u12g4\"", false}, {"\"\\x\"", false}, {"\"\\'\"", false},
-      {"\"\\/\\b\\f\\n\\r\\t\\\\\\\"\"", true}, {"\"a\tb\"", false}, {std::string("\"a\0b\"", 5), false},
-      {"\"\x7f\"", true}, {"\"\xC3\xA9\"", true}, {"\"\xC0\x80\"", false}, {"\"\xC2\"", false},
-      {"\"\xE0\x80\x80\"", false}, {"\"\xE0\xA0\x80\"", true}, {"\"\xED\x9F\xBF\"", true},
-      {"\"\xED\xA0\x80\"", false}, {"\"\xEF\xBF\xBF\"", true}, {"\"\xF0\x8F\xBF\xBF\"", false},
-      {"\"\xF0\x90\x80\x80\"", true}, {"\"\xF4\x8F\xBF\xBF\"", true}, {"\"\xF4\x90\x80\x80\"", false},
-      {"\"\xF5\x80\x80\x80\"", false}, {"\"\x80\"", false}, {"\"\xFF\"", false}, {"\"abc", false},
-      {"\"abc\\", false}, {std::string(10000, '[') + std::string(10000, ']'), true},
-      {std::string(10000, '[') + std::string(9999, ']'), false}, {"[1 2]", false}, {"[1\"a\"]", false},
-      {"{\"a\":1}x", false}, {"[-]", false}, {"[0x10]", false},
+      {"{}", true},
+      {"[]", true},
+      {" \t\r\n[ ]\n", true},
+      {"\"\"", true},
+      {"0", true},
+      {"-0", true},
+      {"-0.0e-0", true},
+      {"1E+2", true},
+      {"true", true},
+      {"null", true},
+      {"[false,null,true]", true},
+      {"{\"a\":{\"b\":[1,{}]},\"a\":2}", true},
+      {"\xEF\xBB\xBF{}", true},
+      {"\xEF\xBB{}", false},
+      {"", false},
+      {" ", false},
+      {"{", false},
+      {"}", false},
+      {"[1,]", false},
+      {"{,}", false},
+      {"{\"a\"}", false},
+      {"{\"a\" 1}", false},
+      {"{\"a\":1,}", false},
+      {"{1:2}", false},
+      {"[] []", false},
+      {"01", false},
+      {"1.", false},
+      {".5", false},
+      {"1e", false},
+      {"1e+", false},
+      {"-", false},
+      {"+1", false},
+      {"18446744073709551615", true},
+      {"18446744073709551616", true},
+      {"-9223372036854775808", true},
+      {"-9223372036854775809", true},
+      {"123456789012345678901234567890", true},
+      {"1e308", true},
+      {"1e309", false},
+      {"-1e400", false},
+      {"1e-400", true},
+      {"tru", false},
+      {"truex", false},
+      {"nul", false},
+      {"NaN", false},
+      {"\"\\u0041\\u00e9\\u20AC\"", true},
+      {"\"\\ud83d\\ude00\"", true},
+      {"\"\\u0000\"", true},
+      {"\"\\ud83d\"", false},
+      {"\"\\ud83dx\"", false},
+      {"\"\\ude00\"", false},
+      {"\"\\ud83d\\u0041\"", false},
+      {"\"\\u12\"", false},
+      {"\"\\u12g4\"", false},
+      {"\"\\x\"", false},
+      {"\"\\'\"", false},
+      {"\"\\/\\b\\f\\n\\r\\t\\\\\\\"\"", true},
+      {"\"a\tb\"", false},
+      {std::string("\"a\0b\"", 5), false},
+      {"\"\x7f\"", true},
+      {"\"\xC3\xA9\"", true},
+      {"\"\xC0\x80\"", false},
+      {"\"\xC2\"", false},
+      {"\"\xE0\x80\x80\"", false},
+      {"\"\xE0\xA0\x80\"", true},
+      {"\"\xED\x9F\xBF\"", true},
+      {"\"\xED\xA0\x80\"", false},
+      {"\"\xEF\xBF\xBF\"", true},
+      {"\"\xF0\x8F\xBF\xBF\"", false},
+      {"\"\xF0\x90\x80\x80\"", true},
+      {"\"\xF4\x8F\xBF\xBF\"", true},
+      {"\"\xF4\x90\x80\x80\"", false},
+      {"\"\xF5\x80\x80\x80\"", false},
+      {"\"\x80\"", false},
+      {"\"\xFF\"", false},
+      {"\"abc", false},
+      {"\"abc\\", false},
+      {std::string(10000, '[') + std::string(10000, ']'), true},
+      {std::string(10000, '[') + std::string(9999, ']'), false},
+      {"[1 2]", false},
+      {"[1\"a\"]", false},
+      {"{\"a\":1}x", false},
+      {"[-]", false},
+      {"[0x10]", false},
   };
   for (const auto& [text, ok] : cases) {
     EXPECT_EQ(Ours(text).ok, ok) << text;
@@ -634,8 +698,7 @@ TEST(Wal, SegmentPageHeaders) {
   // The name says segment 4: every page address is wrong.
   auto moved = Check(Segment(1, 3), 4);
   EXPECT_EQ(Kinds(moved), "wal-header");
-  EXPECT_NE(moved[0].detail.find("xlp_pageaddr 0/3000000, expected 0/4000000"), std::string::npos)
-      << moved[0].detail;
+  EXPECT_NE(moved[0].detail.find("xlp_pageaddr 0/3000000, expected 0/4000000"), std::string::npos) << moved[0].detail;
   // Another cluster.
   std::string other = Segment(1, 3);
   other[24] ^= 1;

@@ -1,10 +1,10 @@
 // The vectorized scans against plain loops on random text.
+#include "vouch/readers/byte_scan.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
-
-#include "vouch/readers/byte_scan.h"
 
 namespace vouch {
 namespace {
@@ -55,9 +55,9 @@ TEST(ByteScan, InvalidEscapesAreWhatCopyNeverWrites) {
     EXPECT_EQ(bad(ok), ok.size()) << ok;
   }
   EXPECT_EQ(bad("a\\qb"), 1u);
-  EXPECT_EQ(bad("x\\N"), 1u);       // \N only as a whole field
-  EXPECT_EQ(bad("abc\\"), 3u);      // a trailing backslash
-  EXPECT_EQ(bad("a\rb"), 1u);        // a raw carriage return
+  EXPECT_EQ(bad("x\\N"), 1u);   // \N only as a whole field
+  EXPECT_EQ(bad("abc\\"), 3u);  // a trailing backslash
+  EXPECT_EQ(bad("a\rb"), 1u);   // a raw carriage return
   // An escaped backslash at a 16-byte boundary, then an invalid escape.
   std::string s = std::string(15, 'x') + "\\\\" + std::string(14, 'y') + "\\z";
   EXPECT_EQ(bad(s), 31u);

@@ -1,14 +1,14 @@
 // Decoders against independent encoders (zlib's gzip writer, libzstd, liblz4):
 // round trips, concatenated members/frames, and every truncation and a bit flip
 // end in an error, never in a silently shorter stream.
+#include "vouch/readers/byte_source.h"
+
 #include <gtest/gtest.h>
 #include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <random>
-
-#include "vouch/readers/byte_source.h"
 
 namespace vouch {
 namespace {
@@ -39,8 +39,9 @@ std::string GzipWithZlib(const std::string& in) {
 std::string ZlibStream(const std::string& in) {
   uLongf n = compressBound(in.size());
   std::string out(n, '\0');
-  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(in.data()), in.size(), 6),
-            Z_OK);
+  EXPECT_EQ(
+      compress2(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(in.data()), in.size(), 6),
+      Z_OK);
   out.resize(n);
   return out;
 }
@@ -79,9 +80,8 @@ struct Codec {
   std::string (*compress)(const std::string&);
   Compression kind;
 };
-const Codec kCodecs[] = {{"gzip", GzipWithZlib, Compression::kGzip},
-                         {"zstd", Zstd, Compression::kZstd},
-                         {"lz4", Lz4, Compression::kLz4}};
+const Codec kCodecs[] = {
+    {"gzip", GzipWithZlib, Compression::kGzip}, {"zstd", Zstd, Compression::kZstd}, {"lz4", Lz4, Compression::kLz4}};
 
 TEST(Decoders, RoundTripAndConcatenation) {
   std::string data = TestData(3 << 20);

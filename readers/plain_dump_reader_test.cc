@@ -1,9 +1,10 @@
 // The plain-format reader on hand-made dumps shaped like pg_dump's output
 // (tests/plain_dump_pg_test.cc checks real pg_dump output).
+#include "vouch/readers/plain_dump_reader.h"
+
 #include <gtest/gtest.h>
 
 #include "vouch/readers/canonical_row.h"
-#include "vouch/readers/plain_dump_reader.h"
 
 namespace vouch {
 namespace {
@@ -50,12 +51,12 @@ Read ReadAll(const std::string& dump, size_t chunk = 4096) {
 }
 
 TEST(PlainDumpReader, FindsTablesRowsAndQuotedNames) {
-  std::string dump = std::string(kHeader) +
-                     "CREATE TABLE public.a (id integer);\n" +
-                     DataBlock("a", "COPY public.a (id, name) FROM stdin;", "1\tx\n2\t\\N\n") +
-                     DataBlock("My Table", "COPY \"My Schema\".\"My \"\"Table\" (\"Col B\", col_a) FROM stdin;", "b\ta\n") +
-                     DataBlock("empty", "COPY public.empty (id) FROM stdin;", "") +
-                     DataBlock("nocols", "COPY public.nocols  FROM stdin;", "\n\n") + kFooter;
+  std::string dump =
+      std::string(kHeader) + "CREATE TABLE public.a (id integer);\n" +
+      DataBlock("a", "COPY public.a (id, name) FROM stdin;", "1\tx\n2\t\\N\n") +
+      DataBlock("My Table", "COPY \"My Schema\".\"My \"\"Table\" (\"Col B\", col_a) FROM stdin;", "b\ta\n") +
+      DataBlock("empty", "COPY public.empty (id) FROM stdin;", "") +
+      DataBlock("nocols", "COPY public.nocols  FROM stdin;", "\n\n") + kFooter;
   Read r = ReadAll(dump);
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   ASSERT_EQ(r.tables.size(), 4u);
@@ -74,7 +75,8 @@ TEST(PlainDumpReader, FindsTablesRowsAndQuotedNames) {
 
 TEST(PlainDumpReader, SameRowsForEveryChunkSize) {
   std::string rows;
-  for (int i = 0; i < 5000; ++i) rows += std::to_string(i) + "\t" + std::string(static_cast<size_t>(i % 300), 'x') + "\n";
+  for (int i = 0; i < 5000; ++i)
+    rows += std::to_string(i) + "\t" + std::string(static_cast<size_t>(i % 300), 'x') + "\n";
   std::string dump = std::string(kHeader) + DataBlock("a", "COPY public.a (id, v) FROM stdin;", rows) +
                      DataBlock("b", "COPY public.b (id, v) FROM stdin;", rows) + kFooter;
   Read ref = ReadAll(dump, 1 << 22);
@@ -101,7 +103,8 @@ TEST(PlainDumpReader, MissingFooterIsTruncation) {
   Read r = ReadAll(dump);
   EXPECT_EQ(r.status.code(), StatusCode::kTruncated) << r.status.message();
   // Truncated inside the last row: still an error, not one row fewer.
-  Read r2 = ReadAll(std::string(kHeader) + "--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n"
+  Read r2 = ReadAll(std::string(kHeader) +
+                    "--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n"
                     "COPY public.a (id) FROM stdin;\n1\n2");
   EXPECT_EQ(r2.status.code(), StatusCode::kTruncated) << r2.status.message();
 }
@@ -129,7 +132,8 @@ TEST(PlainDumpReader, RejectsWhatItCannotHash) {
   EXPECT_EQ(ReadAll("--\n-- PostgreSQL database cluster dump\n--\n").status.code(), StatusCode::kUnsupported);
   std::string inserts = std::string(kHeader) +
                         "--\n-- Data for Name: a; Type: TABLE DATA; Schema: public; Owner: o\n--\n\n"
-                        "INSERT INTO public.a VALUES (1);\n" + kFooter;
+                        "INSERT INTO public.a VALUES (1);\n" +
+                        kFooter;
   Read r = ReadAll(inserts);
   EXPECT_EQ(r.status.code(), StatusCode::kUnsupported);
   EXPECT_NE(r.status.message().find("--inserts"), std::string::npos);
@@ -138,9 +142,9 @@ TEST(PlainDumpReader, RejectsWhatItCannotHash) {
 }
 
 TEST(PlainDumpReader, CopyInsideAFunctionBodyIsNotData) {
-  std::string dump = std::string(kHeader) +
-                     "CREATE FUNCTION public.f() RETURNS void AS $$\nCOPY public.a (id) FROM stdin;\n$$ LANGUAGE sql;\n" +
-                     kFooter;
+  std::string dump =
+      std::string(kHeader) +
+      "CREATE FUNCTION public.f() RETURNS void AS $$\nCOPY public.a (id) FROM stdin;\n$$ LANGUAGE sql;\n" + kFooter;
   Read r = ReadAll(dump);
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_TRUE(r.tables.empty());

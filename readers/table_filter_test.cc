@@ -1,7 +1,7 @@
 // pg_dump's pattern rules, case by case.
-#include <gtest/gtest.h>
-
 #include "vouch/readers/table_filter.h"
+
+#include <gtest/gtest.h>
 
 namespace vouch {
 namespace {
@@ -15,8 +15,8 @@ TEST(TableFilter, EmptySelectsEverything) {
 TEST(TableFilter, TablePatternsWildcardsAndCaseFolding) {
   TableFilter f;
   ASSERT_TRUE(f.AddTable("public.task*").ok());
-  ASSERT_TRUE(f.AddTable("AUDIT_LOG").ok());       // folded to audit_log, any schema
-  ASSERT_TRUE(f.AddTable("\"Odd Name\"").ok());    // exact, case kept
+  ASSERT_TRUE(f.AddTable("AUDIT_LOG").ok());     // folded to audit_log, any schema
+  ASSERT_TRUE(f.AddTable("\"Odd Name\"").ok());  // exact, case kept
   EXPECT_TRUE(f.Selects("public", "tasks"));
   EXPECT_TRUE(f.Selects("public", "task"));
   EXPECT_FALSE(f.Selects("other", "tasks"));

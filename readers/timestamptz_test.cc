@@ -1,9 +1,9 @@
 // timestamptz rewriting. Every expected value is PostgreSQL 15's own output:
 // the input as pg_dump wrote it under some PGTZ, and the output of
 // `SET TimeZone = UTC; SELECT 'input'::timestamptz` in psql.
-#include <gtest/gtest.h>
-
 #include "vouch/readers/timestamptz.h"
+
+#include <gtest/gtest.h>
 
 namespace vouch {
 namespace {

@@ -19,10 +19,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
-#include <iostream>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <sstream>
 
 #include "support/pg_test_env.h"
@@ -56,10 +56,10 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
     dir_ = testing::MakeTempDir("vouch_dmg");
     testing::PsqlScalar(db_, "SELECT lo_from_bytea(0, '\\x0102030405'::bytea)");
     const std::string d = " -d " + db_ + " -f " + dir_ + "/";
-    auto r = RunCommand("PGTZ=Asia/Kolkata pg_dump -Fc" + d + "zlib.custom && pg_dump -Fc -Z0" + d +
-                        "z0.custom && pg_dump -Fc -d " + db_ + " | cat > " + dir_ + "/pipe.custom && pg_dump -Ft" + d +
-                        "dump.tar && PGTZ=America/New_York pg_dump -Fd" + d + "gzip.dir && pg_dump -Fd -Z0" + d +
-                        "z0.dir");
+    auto r =
+        RunCommand("PGTZ=Asia/Kolkata pg_dump -Fc" + d + "zlib.custom && pg_dump -Fc -Z0" + d +
+                   "z0.custom && pg_dump -Fc -d " + db_ + " | cat > " + dir_ + "/pipe.custom && pg_dump -Ft" + d +
+                   "dump.tar && PGTZ=America/New_York pg_dump -Fd" + d + "gzip.dir && pg_dump -Fd -Z0" + d + "z0.dir");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // pg_dump 16 and later also compress with lz4 and zstd.
     if (testing::TestPg().major >= 16) {

@@ -176,8 +176,10 @@ TEST_F(ArchivePg, MetadataAgreesWithPgRestoreList) {
     EXPECT_EQ(m["foreign_keys"].size(), by_desc["FK CONSTRAINT"]);
     // pg_dump 15 lists one BLOB entry per object; 17 on, BLOB METADATA
     // entries of up to 1,000 objects each ("17271..17272").
-    if (testing::TestPg().major < 17) EXPECT_EQ(m["large_objects"], by_desc["BLOB"]);
-    else EXPECT_GE(by_desc["BLOB METADATA"], 1u);
+    if (testing::TestPg().major < 17)
+      EXPECT_EQ(m["large_objects"], by_desc["BLOB"]);
+    else
+      EXPECT_GE(by_desc["BLOB METADATA"], 1u);
     EXPECT_EQ(m["large_objects"], std::stoull(PsqlScalar(db_, "SELECT count(*) FROM pg_largeobject_metadata")));
     EXPECT_EQ(m["large_objects"], 2u);
     EXPECT_EQ(m["large_object_hash"], LargeObjectReference());
@@ -277,9 +279,10 @@ TEST_F(ArchivePg, Pg16And17LayoutsWithEveryCompression) {
 
 TEST_F(ArchivePg, ChecksumSidecarsAsSha256sumChecks) {
   const std::string a = dir_ + "/zlib.custom";
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && sha256sum zlib.custom z0.custom > SUMS && md5sum --tag zlib.custom > MD5SUMS")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunCommand("cd " + dir_ + " && sha256sum zlib.custom z0.custom > SUMS && md5sum --tag zlib.custom > MD5SUMS")
+          .exit_code,
+      0);
   auto ok = Vouch("verify-archive -q " + a + " --checksums " + dir_ + "/SUMS");
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("2 of 2 OK"), std::string::npos) << ok.out;
@@ -298,7 +301,8 @@ TEST_F(ArchivePg, ChecksumSidecarsAsSha256sumChecks) {
   EXPECT_NE(stray.out.find("file SHA256SUMS is not named by the TOC"), std::string::npos) << stray.out;
   ASSERT_EQ(RunCommand("rm " + d + "/SHA256SUMS").exit_code, 0);
   // A wrong checksum, a missing file, a sidecar for another file: exit 1, each named.
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && sed -E 's/^0/1/;t;s/^./0/' SUMS > BAD && sed 's/zlib.custom/gone.custom/' SUMS > MISSING "
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && sed -E 's/^0/1/;t;s/^./0/' SUMS > BAD && sed 's/zlib.custom/gone.custom/' SUMS > MISSING "
                        "&& grep z0.custom SUMS > OTHER")
                 .exit_code,
             0);
@@ -326,7 +330,8 @@ TEST_F(ArchivePg, CompareAnArchiveWithTheDatabaseAndNameTheRow) {
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   std::string copy = testing::CreateDatabase("vouch_arch_copy");
   ASSERT_EQ(RunCommand("pg_restore -d " + copy + " " + dir_ + "/zlib.custom").exit_code, 0);
-  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c 'UPDATE tasks SET priority = priority + 1 WHERE id = 7'").exit_code, 0);
+  ASSERT_EQ(
+      RunCommand("psql -X -q -d " + copy + " -c 'UPDATE tasks SET priority = priority + 1 WHERE id = 7'").exit_code, 0);
   ASSERT_EQ(RunCommand("pg_dump -Fc -d " + copy + " -f " + dir_ + "/changed.custom").exit_code, 0);
   auto diff = Vouch("compare -q " + dir_ + "/dump.tar " + dir_ + "/changed.custom");
   EXPECT_EQ(diff.exit_code, 1) << diff.out << diff.err;

@@ -51,8 +51,8 @@ TEST_F(ArchiveTocPg, AgreesWithPgRestoreList) {
     // pg_restore 16 and later name the algorithm, older ones print the level.
     EXPECT_EQ(ref.header["Compression"],
               testing::TestPg().major >= 16 ? h.compression : std::to_string(h.compression_level));
-    EXPECT_EQ(ref.header["Dump Version"], std::to_string(h.version_major) + "." + std::to_string(h.version_minor) + "-" +
-                                              std::to_string(h.version_rev));
+    EXPECT_EQ(ref.header["Dump Version"], std::to_string(h.version_major) + "." + std::to_string(h.version_minor) +
+                                              "-" + std::to_string(h.version_rev));
     EXPECT_EQ(ref.header["Integer"], std::to_string(h.int_size) + " bytes");
     EXPECT_EQ(ref.header["Offset"], std::to_string(h.off_size) + " bytes");
     EXPECT_EQ(ref.header["Dumped from database version"], h.server_version);

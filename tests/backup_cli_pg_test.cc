@@ -53,7 +53,8 @@ TEST_F(BackupCli, RemovedFileIsNamedWithExitOne) {
 }
 
 TEST_F(BackupCli, NightlyCheckOfTheNewestBackup) {
-  auto ok = Vouch("verify-backup --newest-in " + dir_ + "/nightly --max-age 1h --expect backup_manifest --expect 'global/pg_*' -q");
+  auto ok = Vouch("verify-backup --newest-in " + dir_ +
+                  "/nightly --max-age 1h --expect backup_manifest --expect 'global/pg_*' -q");
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   auto missing = Vouch("verify-backup --newest-in " + dir_ + "/nightly --expect no_such_file -q");
   EXPECT_EQ(missing.exit_code, 1) << missing.out;

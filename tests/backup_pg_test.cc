@@ -216,7 +216,7 @@ TEST_F(BackupPg, ControlFileAgreesWithPgControldata) {
     EXPECT_FALSE(c->default_char_signedness.has_value());
   }
   EXPECT_EQ(MajorOfControlVersion(c->pg_control_version) != 0 ? MajorOfControlVersion(c->pg_control_version)
-                                                               : MajorOfCatalogVersion(c->catalog_version),
+                                                              : MajorOfCatalogVersion(c->catalog_version),
             testing::TestPg().major);
 }
 
@@ -239,10 +239,11 @@ TEST_F(BackupPg, TarBackups) {
   }
   // Extracted: pg_verifybackup agrees.
   const std::string x = dir_ + "/tar_extracted";
-  auto r = RunCommand("mkdir -p " + x + " && tar xf " + dir_ + "/tar/base.tar -C " + x + " && cd " + dir_ +
-                      "/tar && find " + x + "/pg_tblspc -mindepth 1 -maxdepth 1 -type l -delete && for t in [0-9]*.tar; "
-                      "do o=${t%.tar}; mkdir -p " + x + "/pg_tblspc/$o && tar xf $t -C " +
-                      x + "/pg_tblspc/$o; done && cp backup_manifest " + x + "/");
+  auto r = RunCommand(
+      "mkdir -p " + x + " && tar xf " + dir_ + "/tar/base.tar -C " + x + " && cd " + dir_ + "/tar && find " + x +
+      "/pg_tblspc -mindepth 1 -maxdepth 1 -type l -delete && for t in [0-9]*.tar; "
+      "do o=${t%.tar}; mkdir -p " +
+      x + "/pg_tblspc/$o && tar xf $t -C " + x + "/pg_tblspc/$o; done && cp backup_manifest " + x + "/");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(PgVerifybackup(x).exit_code, 0) << PgVerifybackup(x).err;
   EXPECT_TRUE(Verify(x).Verified());
@@ -462,7 +463,8 @@ TEST_F(BackupPg, WalArchiveThroughTarget) {
   // Compressed segments as pg_receivewal and archive_command scripts write.
   const std::string a = dir_ + "/archive_compressed";
   ASSERT_EQ(RunCommand("rm -rf " + a + " && cp -a " + archive_ + " " + a + " && gzip " + a + "/" + archived_[1] +
-                       " && zstd -q --rm " + a + "/" + archived_[2] + " && lz4 -q " + a + "/" + archived_[3] + " " + a + "/" + archived_[3] + ".lz4 && rm " + a + "/" + archived_[3])
+                       " && zstd -q --rm " + a + "/" + archived_[2] + " && lz4 -q " + a + "/" + archived_[3] + " " + a +
+                       "/" + archived_[3] + ".lz4 && rm " + a + "/" + archived_[3])
                 .exit_code,
             0);
   o.wal_archives = {a};

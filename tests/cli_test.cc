@@ -29,7 +29,9 @@ class Cli : public testing::PreparedTest<Cli> {
     testing::DropDatabase(db_);
     RunCommand("rm -rf " + dir_);
   }
-  static testing::CmdResult Vouch(const std::string& args) { return RunCommand("cd " + dir_ + " && " + vouch_ + " " + args); }
+  static testing::CmdResult Vouch(const std::string& args) {
+    return RunCommand("cd " + dir_ + " && " + vouch_ + " " + args);
+  }
 
   static std::string db_, dir_, vouch_;
 };
@@ -68,12 +70,16 @@ TEST_F(Cli, TableSelectionFollowsPgDumpPatterns) {
 
 TEST_F(Cli, LargeObjectsAreNamedNotSilentlySkipped) {
   std::string db = testing::CreateDatabase("vouch_lo");
-  ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c \"CREATE TABLE t (id int); INSERT INTO t VALUES (1); "
-                       "SELECT lo_from_bytea(0, 'hello'), lo_from_bytea(0, 'world')\"").exit_code, 0);
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db +
+                       " -c \"CREATE TABLE t (id int); INSERT INTO t VALUES (1); "
+                       "SELECT lo_from_bytea(0, 'hello'), lo_from_bytea(0, 'world')\"")
+                .exit_code,
+            0);
   ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fp -d " + db + " -f lo.sql").exit_code, 0);
   auto r = Vouch("digest lo.sql -q");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Note: the dump holds 2 large objects; they are not part of any table digest"), std::string::npos)
+  EXPECT_NE(r.out.find("Note: the dump holds 2 large objects; they are not part of any table digest"),
+            std::string::npos)
       << r.out;
   testing::DropDatabase(db);
 }
@@ -110,8 +116,10 @@ TEST_F(Cli, MissingFileExit3) {
 }
 
 TEST_F(Cli, TruncatedCompressedStreamsExit3WithOffsets) {
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && head -c 3000 dump.sql.gz > cut.sql.gz && head -c 3000 dump.sql.zst > cut.sql.zst")
-                .exit_code, 0);
+  ASSERT_EQ(
+      RunCommand("cd " + dir_ + " && head -c 3000 dump.sql.gz > cut.sql.gz && head -c 3000 dump.sql.zst > cut.sql.zst")
+          .exit_code,
+      0);
   ExpectFailure(Vouch("digest cut.sql.gz"), 3, {"cut.sql.gz", "truncated", "offset"});
   ExpectFailure(Vouch("digest cut.sql.zst"), 3, {"cut.sql.zst", "truncated", "offset"});
 }
@@ -119,9 +127,11 @@ TEST_F(Cli, TruncatedCompressedStreamsExit3WithOffsets) {
 TEST_F(Cli, CorruptGzipExit1) {
   // Flip one bit in the middle of the deflate data: gzip's CRC or the deflate
   // decoder catches it.
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && cp dump.sql.gz flip.sql.gz && size=$(stat -c %s flip.sql.gz) && "
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && cp dump.sql.gz flip.sql.gz && size=$(stat -c %s flip.sql.gz) && "
                        "printf '\\x55' | dd of=flip.sql.gz bs=1 seek=$((size / 2)) conv=notrunc status=none")
-                .exit_code, 0);
+                .exit_code,
+            0);
   auto r = Vouch("digest flip.sql.gz");
   // The decoder's finding is the reported cause, even when a garbled row was
   // met before the gzip check could fail.
@@ -130,29 +140,37 @@ TEST_F(Cli, CorruptGzipExit1) {
 
 TEST_F(Cli, CopyBlockWithoutTerminatorExit3NamingTable) {
   // Keep the dump up to the middle of the tasks rows.
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && perl -ne 'print; $n++ if $in; exit if $n == 3; $in = 1 if /^COPY public.tasks /' "
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && perl -ne 'print; $n++ if $in; exit if $n == 3; $in = 1 if /^COPY public.tasks /' "
                        "dump.sql > cut.sql")
-                .exit_code, 0);
+                .exit_code,
+            0);
   ExpectFailure(Vouch("digest cut.sql"), 3, {"cut.sql", "public.tasks", "offset", "truncated"});
 }
 
 TEST_F(Cli, DumpCutBetweenTablesExit3) {
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && perl -ne 'print; exit if /^COPY public.sessions /../^\\\\.$/ and /^\\\\.$/' "
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && perl -ne 'print; exit if /^COPY public.sessions /../^\\\\.$/ and /^\\\\.$/' "
                        "dump.sql > between.sql && tail -c 40 between.sql | grep -q '\\\\.'")
-                .exit_code, 0);
+                .exit_code,
+            0);
   ExpectFailure(Vouch("digest between.sql"), 3, {"between.sql", "footer"});
 }
 
 TEST_F(Cli, MalformedRowExit1) {
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && perl -pe 'if (/^COPY public.agents /../^\\\\.$/) { s/^1\\t/1\\textra\\t/ }' "
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && perl -pe 'if (/^COPY public.agents /../^\\\\.$/) { s/^1\\t/1\\textra\\t/ }' "
                        "dump.sql > badrow.sql && ! cmp -s dump.sql badrow.sql")
-                .exit_code, 0);
+                .exit_code,
+            0);
   ExpectFailure(Vouch("digest badrow.sql"), 1, {"badrow.sql", "public.agents", "offset", "fields"});
 }
 
 TEST_F(Cli, NotADumpExit3) {
-  ASSERT_EQ(RunCommand("cd " + dir_ + " && printf 'hello\\nworld\\n' > text.txt && head -c 5000 /bin/sh > noise.bin && : > empty.sql")
-                .exit_code, 0);
+  ASSERT_EQ(RunCommand("cd " + dir_ +
+                       " && printf 'hello\\nworld\\n' > text.txt && head -c 5000 /bin/sh > noise.bin && : > empty.sql")
+                .exit_code,
+            0);
   ExpectFailure(Vouch("digest text.txt"), 3, {"text.txt", "not a pg_dump"});
   ExpectFailure(Vouch("digest empty.sql"), 3, {"empty.sql"});
   auto noise = Vouch("digest noise.bin");

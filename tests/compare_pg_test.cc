@@ -59,7 +59,9 @@ TEST_F(ComparePg, EveryDefectIsNamedWithItsKey) {
       "UPDATE tasks SET priority = priority + 1 WHERE id = 7;"
       "DELETE FROM tool_calls WHERE id = 100;"
       "INSERT INTO agents (id, name, created_at) VALUES (9999, 'intruder', now());"
-      "UPDATE executions SET output = set_byte(output, 0, get_byte(output, 0) # 1) WHERE id = " + exec_id + ";"
+      "UPDATE executions SET output = set_byte(output, 0, get_byte(output, 0) # 1) WHERE id = " +
+      exec_id +
+      ";"
       "UPDATE sessions SET started_at = started_at + interval '1 microsecond' WHERE id = 3;"
       "UPDATE nokey SET v = 'y' WHERE v IS NULL;"
       "UPDATE parted SET v = 'B' WHERE id = 2;";
@@ -75,8 +77,10 @@ TEST_F(ComparePg, EveryDefectIsNamedWithItsKey) {
           std::string("public.agents: 0 missing, 1 extra, 0 changed (key id)\n  extra    id=9999\n"),
           "public.executions: 0 missing, 0 extra, 1 changed (key id)\n  changed  id=" + exec_id + "\n",
           std::string("public.sessions: 0 missing, 0 extra, 1 changed (key id)\n  changed  id=3\n"),
-          std::string("public.nokey: 1 missing, 1 extra, 0 changed (no key: whole rows shown)\n  missing  row \\N\n  extra    row y\n"),
-          std::string("public.parted_us: 0 missing, 0 extra, 1 changed (key id, region)\n  changed  (id, region)=(2, us)\n")}) {
+          std::string("public.nokey: 1 missing, 1 extra, 0 changed (no key: whole rows shown)\n  missing  row \\N\n  "
+                      "extra    row y\n"),
+          std::string(
+              "public.parted_us: 0 missing, 0 extra, 1 changed (key id, region)\n  changed  (id, region)=(2, us)\n")}) {
       EXPECT_NE(r.out.find(line), std::string::npos) << "missing:\n" << line << "in:\n" << r.out;
     }
     for (const char* same : {"public.audit_log ", "public.types ", "public.parted_eu ", "public.empty_one "}) {
@@ -102,7 +106,9 @@ TEST_F(ComparePg, ManifestOnEitherSideAndMissingTables) {
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   auto rev = Vouch("compare " + Uri(copy) + " " + dir_ + "/src.json");
   EXPECT_EQ(rev.exit_code, 0) << rev.out << rev.err;
-  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c 'DELETE FROM tool_calls WHERE id = 9; DROP TABLE empty_one'").exit_code, 0);
+  ASSERT_EQ(
+      RunCommand("psql -X -q -d " + copy + " -c 'DELETE FROM tool_calls WHERE id = 9; DROP TABLE empty_one'").exit_code,
+      0);
   auto r = Vouch("compare " + dir_ + "/src.json " + Uri(copy));
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("❌ MISSING"), std::string::npos) << r.out;

@@ -26,8 +26,9 @@ class DrillPg : public testing::PreparedTest<DrillPg> {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     dir_ = testing::MakeTempDir("vouch_drill");
     // Dumps as sources, one taken in a non-UTC zone.
-    auto d = RunCommand("pg_dump -Fc -d " + src_ + " -f " + dir_ + "/src.custom && PGTZ=America/New_York pg_dump -Fp -d " +
-                        src_ + " | gzip > " + dir_ + "/src.sql.gz");
+    auto d =
+        RunCommand("pg_dump -Fc -d " + src_ + " -f " + dir_ + "/src.custom && PGTZ=America/New_York pg_dump -Fp -d " +
+                   src_ + " | gzip > " + dir_ + "/src.sql.gz");
     ASSERT_EQ(d.exit_code, 0) << d.err;
   }
   static void TearDownTestSuite() {
@@ -47,8 +48,10 @@ class DrillPg : public testing::PreparedTest<DrillPg> {
   static std::string ShellQuote(const std::string& s) {
     std::string out = "'";
     for (char c : s) {
-      if (c == '\'') out += "'\\''";
-      else out += c;
+      if (c == '\'')
+        out += "'\\''";
+      else
+        out += c;
     }
     return out + "'";
   }
@@ -107,8 +110,10 @@ TEST_F(DrillPg, CleanRestorePassesWithEqualFinalHashes) {
   // Earliest and latest per table agree with the server's min/max.
   for (const auto& t : r.restored_checks.temporal) {
     ASSERT_NE(t.record(), nullptr) << t.name;
-    std::string q = "SELECT to_char(min(" + t.record_column + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' ' || "
-                    "to_char(max(" + t.record_column + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM " + t.name;
+    std::string q = "SELECT to_char(min(" + t.record_column +
+                    ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' ' || "
+                    "to_char(max(" +
+                    t.record_column + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM " + t.name;
     EXPECT_EQ(FormatTimestamp(t.record()->min_us) + " " + FormatTimestamp(t.record()->max_us), PsqlScalar(restored_, q))
         << t.name;
   }
@@ -163,12 +168,13 @@ TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
       PsqlScalar(restored_, "SELECT string_agg('id=' || id, ' ' ORDER BY id) FROM executions WHERE task_id = " + task);
   std::string db = Defect(
       "ALTER TABLE executions DROP CONSTRAINT executions_task_id_fkey; "
-      "DELETE FROM tasks WHERE id = " + task);
+      "DELETE FROM tasks WHERE id = " +
+      task);
   DrillReport r = Drill(db);
   const DrillCheck* c = Find(r, "orphans public.executions(task_id) → public.tasks(id)");
   ASSERT_NE(c, nullptr) << Join(Failures(r));
   EXPECT_FALSE(c->passed);
-  size_t n = static_cast<size_t>(std::count(children.begin(), children.end(), '=')) ;
+  size_t n = static_cast<size_t>(std::count(children.begin(), children.end(), '='));
   EXPECT_NE(c->detail.find(std::to_string(n) + " orphaned of"), std::string::npos) << c->detail;
   // Every orphaned child is named by its key, with its reference.
   for (size_t pos = 0; pos < children.size();) {
@@ -206,16 +212,18 @@ TEST_F(DrillPg, LostLastMinutesOfWritesGiveTheRpo) {
   // Every table loses what was written in its last 10 minutes.
   std::string latest = PsqlScalar(restored_, "SELECT max(ts) FROM audit_log");
   std::string cut = "'" + latest + "'::timestamptz - interval '10 minutes'";
-  std::string db = Defect("DELETE FROM tool_calls WHERE called_at > " + cut + "; DELETE FROM executions WHERE started_at > " +
-                          cut + "; DELETE FROM tasks WHERE created_at > " + cut + "; DELETE FROM sessions WHERE started_at > " +
-                          cut + "; DELETE FROM agents WHERE created_at > " + cut + "; DELETE FROM audit_log WHERE ts > " + cut);
+  std::string db =
+      Defect("DELETE FROM tool_calls WHERE called_at > " + cut + "; DELETE FROM executions WHERE started_at > " + cut +
+             "; DELETE FROM tasks WHERE created_at > " + cut + "; DELETE FROM sessions WHERE started_at > " + cut +
+             "; DELETE FROM agents WHERE created_at > " + cut + "; DELETE FROM audit_log WHERE ts > " + cut);
   DrillOptions o = Options();
   o.rpo_target_us = 5 * 60 * 1000000LL;
   DrillReport r = Drill(db, o);
   ASSERT_TRUE(r.rpo_us.has_value());
   // The reference: the latest record time over all tables, by the server.
   const std::string latest_all =
-      "SELECT (extract(epoch FROM greatest((SELECT max(created_at) FROM agents), (SELECT max(started_at) FROM sessions), "
+      "SELECT (extract(epoch FROM greatest((SELECT max(created_at) FROM agents), (SELECT max(started_at) FROM "
+      "sessions), "
       "(SELECT max(created_at) FROM tasks), (SELECT max(started_at) FROM executions), "
       "(SELECT max(called_at) FROM tool_calls), (SELECT max(ts) FROM audit_log))) * 1e6)::bigint";
   double expected_us = std::stod(PsqlScalar(src_, latest_all)) - std::stod(PsqlScalar(db, latest_all));
@@ -236,7 +244,8 @@ TEST_F(DrillPg, TimestampMovedIntoTheFutureIsNamed) {
 }
 
 TEST_F(DrillPg, NullRecordTimestampIsNamed) {
-  DrillReport r = Drill(Defect("ALTER TABLE sessions ALTER started_at DROP NOT NULL; UPDATE sessions SET started_at = NULL WHERE id = 3"));
+  DrillReport r = Drill(Defect(
+      "ALTER TABLE sessions ALTER started_at DROP NOT NULL; UPDATE sessions SET started_at = NULL WHERE id = 3"));
   const DrillCheck* c = Find(r, "NULL record timestamps");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
@@ -291,8 +300,9 @@ TEST_F(DrillPg, CommandLineExitCodesAndFormats) {
   EXPECT_NE(xml.find("1 missing: seq=300"), std::string::npos) << xml;
   auto md = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain audit_log --format markdown -q");
   EXPECT_EQ(md.exit_code, 0) << md.err;
-  for (const char* section : {"### Critical Table Row Counts", "### Data Integrity Checksums", "### Audit Chain Verification",
-                              "### Temporal Consistency", "### Referential Integrity", "FINAL_VALIDATION_HASH: "}) {
+  for (const char* section :
+       {"### Critical Table Row Counts", "### Data Integrity Checksums", "### Audit Chain Verification",
+        "### Temporal Consistency", "### Referential Integrity", "FINAL_VALIDATION_HASH: "}) {
     EXPECT_NE(md.out.find(section), std::string::npos) << section;
   }
   auto bad = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain 'audit_log:foo=1' -q");

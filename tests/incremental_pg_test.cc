@@ -186,9 +186,8 @@ TEST_F(IncrementalPg, BrokenChainsFailAsPgCombinebackupDoes) {
   // A file inc2's INCREMENTAL file needs, gone from inc1 (and so from the chain).
   const std::string rel = IncrementalWithBlocks("inc2");
   const std::string gone = Copy("inc1", "inc1_gone");
-  const std::string in_inc1 = fs::exists(gone + "/" + rel)
-                                  ? rel
-                                  : rel.substr(0, rel.rfind('/') + 1) + rel.substr(rel.rfind('/') + 13);
+  const std::string in_inc1 =
+      fs::exists(gone + "/" + rel) ? rel : rel.substr(0, rel.rfind('/') + 1) + rel.substr(rel.rfind('/') + 13);
   ASSERT_TRUE(fs::exists(gone + "/" + in_inc1)) << in_inc1;
   fs::remove(gone + "/" + in_inc1);
   // A damaged INCREMENTAL header (its magic) in inc2.

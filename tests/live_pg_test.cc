@@ -61,8 +61,8 @@ TEST_F(LivePg, LiveDigestEqualsDumpDigest) {
 TEST_F(LivePg, GeneratedColumnsAreLeftOutOnEverySide) {
   const int major = testing::TestPg().major;
   const std::string db = testing::CreateDatabase("vouch_gen_cols");
-  const std::string virt = major >= 18 ? ", v int GENERATED ALWAYS AS (a * 2) VIRTUAL, d int GENERATED ALWAYS AS (a + 1)"
-                                       : "";
+  const std::string virt =
+      major >= 18 ? ", v int GENERATED ALWAYS AS (a * 2) VIRTUAL, d int GENERATED ALWAYS AS (a + 1)" : "";
   ASSERT_EQ(RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db +
                        " -c 'CREATE TABLE g (id int PRIMARY KEY, a int, s int GENERATED ALWAYS AS (a * 3) STORED" +
                        virt + ")' -c 'INSERT INTO g (id, a) SELECT x, x FROM generate_series(1, 500) x'" +
@@ -100,7 +100,8 @@ TEST_F(LivePg, DumpsTakenInOtherTimeZonesGiveTheLiveDigest) {
     std::string file = dir_ + "/zone.sql";
     ASSERT_EQ(RunCommand(std::string("PGTZ=") + zone + " pg_dump -Fp -d " + db_ + " -f " + file).exit_code, 0);
     // The dump really holds local offsets (so this test can fail).
-    EXPECT_NE(RunCommand("grep -cE '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?[+-]([1-9][0-9]|0[1-9])' " + file).out, "0\n");
+    EXPECT_NE(RunCommand("grep -cE '[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?[+-]([1-9][0-9]|0[1-9])' " + file).out,
+              "0\n");
     auto dump = Vouch("digest " + file + " -q");
     ASSERT_EQ(dump.exit_code, 0) << dump.err;
     EXPECT_EQ(dump.out.substr(dump.out.find("\n| ")), live.out.substr(live.out.find("\n| ")));
@@ -108,9 +109,11 @@ TEST_F(LivePg, DumpsTakenInOtherTimeZonesGiveTheLiveDigest) {
   // A timestamptz inside a composite value cannot be rewritten: a clear
   // error, never a wrong hash.
   std::string db = testing::CreateDatabase("vouch_tz_composite");
-  ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c \"CREATE TYPE ev AS (at timestamptz, label text); "
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db +
+                       " -c \"CREATE TYPE ev AS (at timestamptz, label text); "
                        "CREATE TABLE t (id int, e ev); INSERT INTO t VALUES (1, ROW('2025-03-01 12:00+00', 'x'))\"")
-                .exit_code, 0);
+                .exit_code,
+            0);
   ASSERT_EQ(RunCommand("PGTZ=Asia/Kolkata pg_dump -Fp -d " + db + " -f " + dir_ + "/composite.sql").exit_code, 0);
   auto r = Vouch("digest " + dir_ + "/composite.sql");
   EXPECT_EQ(r.exit_code, 3);
@@ -129,9 +132,10 @@ TEST_F(LivePg, DoesNotHangWhenTheLastTableEndsEmpty) {
 TEST_F(LivePg, SessionAndServerDefaultsDoNotChangeTheHash) {
   auto ref = Vouch("digest " + Uri(db_) + " -q");
   ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  auto odd = RunCommand("PGOPTIONS='-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY -c extra_float_digits=0 "
-                        "-c bytea_output=escape -c IntervalStyle=sql_standard' PGTZ=America/New_York " +
-                        vouch_ + " digest " + Uri(db_) + " -q");
+  auto odd = RunCommand(
+      "PGOPTIONS='-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY -c extra_float_digits=0 "
+      "-c bytea_output=escape -c IntervalStyle=sql_standard' PGTZ=America/New_York " +
+      vouch_ + " digest " + Uri(db_) + " -q");
   ASSERT_EQ(odd.exit_code, 0) << odd.err;
   EXPECT_EQ(FinalHash(odd), FinalHash(ref));
   std::string alter = "ALTER DATABASE " + db_ + " SET timezone = 'America/New_York'; ALTER DATABASE " + db_ +
@@ -153,12 +157,17 @@ TEST_F(LivePg, DumpRestoreCopyHasTheSameFinalHash) {
   ASSERT_EQ(b.exit_code, 0);
   EXPECT_EQ(FinalHash(a), FinalHash(b));
   // One changed value changes the hash.
-  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.30000000000000004 WHERE id = 3\"").exit_code, 0);
+  ASSERT_EQ(
+      RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.30000000000000004 WHERE id = 3\"").exit_code,
+      0);
   auto c = Vouch("digest " + Uri(copy) + " -q");
   EXPECT_NE(FinalHash(c), FinalHash(a));
   // numeric 1.10 and 1.1 are different values (their scale differs).
-  ASSERT_EQ(RunCommand("psql -X -q -d " + copy + " -c \"UPDATE types SET f8 = 0.1 WHERE id = 3; "
-                       "UPDATE types SET num = 1.1 WHERE id = 1\"").exit_code, 0);
+  ASSERT_EQ(RunCommand("psql -X -q -d " + copy +
+                       " -c \"UPDATE types SET f8 = 0.1 WHERE id = 3; "
+                       "UPDATE types SET num = 1.1 WHERE id = 1\"")
+                .exit_code,
+            0);
   auto d = Vouch("compare " + Uri(db_) + " " + Uri(copy));
   EXPECT_EQ(d.exit_code, 1) << d.out;
   EXPECT_NE(d.out.find("public.types: 0 missing, 0 extra, 1 changed (key id)\n  changed  id=1\n"), std::string::npos)
@@ -180,7 +189,8 @@ TEST_F(LivePg, HotStandbyGivesTheSameDigest) {
   // Wait until the standby has replayed everything the primary wrote.
   std::string lsn = PsqlScalar(db_, "SELECT pg_current_wal_lsn()");
   auto wait = RunCommand("for i in $(seq 1 100); do r=$(psql -X -At -p " + rport + " -d " + db_ +
-                         " -c \"SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'\" 2>/dev/null); "
+                         " -c \"SELECT pg_last_wal_replay_lsn() >= '" + lsn +
+                         "'\" 2>/dev/null); "
                          "[ \"$r\" = t ] && exit 0; sleep 0.2; done; exit 1");
   ASSERT_EQ(wait.exit_code, 0) << "standby did not catch up";
   auto primary = Vouch("digest " + Uri(db_) + " -q --jobs 2 --format json");
@@ -211,8 +221,9 @@ TEST_F(LivePg, ConnectionFailuresExit3WithoutThePassword) {
 }
 
 TEST_F(LivePg, PasswordsComeFromLibpqAndAreNeverPrinted) {
-  PsqlScalar("postgres", "DROP ROLE IF EXISTS vouch_pw; CREATE ROLE vouch_pw LOGIN PASSWORD 'Right-Pw-42'; "
-                         "GRANT pg_read_all_data TO vouch_pw; SELECT 1");
+  PsqlScalar("postgres",
+             "DROP ROLE IF EXISTS vouch_pw; CREATE ROLE vouch_pw LOGIN PASSWORD 'Right-Pw-42'; "
+             "GRANT pg_read_all_data TO vouch_pw; SELECT 1");
   const auto& v = testing::TestPg().vars;
   std::string base = "vouch_pw@127.0.0.1:" + v.at("PGPORT") + "/" + db_;
   auto wrong = Vouch("digest 'postgresql://vouch_pw:Wrong-Pw-13@" + base.substr(9) + "' -q");
@@ -232,15 +243,18 @@ TEST_F(LivePg, PasswordsComeFromLibpqAndAreNeverPrinted) {
 TEST_F(LivePg, BackendTerminatedMidRunExit3) {
   // Hold an exclusive lock so vouch's COPY waits, then terminate its backend.
   std::thread locker([&] {
-    RunCommand("psql -X -q -d " + db_ + " -c 'BEGIN; LOCK TABLE public.tool_calls IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT'");
+    RunCommand("psql -X -q -d " + db_ +
+               " -c 'BEGIN; LOCK TABLE public.tool_calls IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT'");
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::thread killer([&] {
     for (int i = 0; i < 50; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::string n = PsqlScalar("postgres",
-                                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'vouch' "
-                                 "AND datname = '" + db_ + "' AND wait_event_type = 'Lock'");
+      std::string n =
+          PsqlScalar("postgres",
+                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'vouch' "
+                     "AND datname = '" +
+                         db_ + "' AND wait_event_type = 'Lock'");
       if (n != "0") {  // done: release the lock holder too
         PsqlScalar("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" + db_ +
                                    "' AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()");

@@ -61,8 +61,8 @@ class PlainDumpPg : public testing::PreparedTest<PlainDumpPg> {
   static TableDigest ServerDigest(const std::string& table) {
     std::string cols = PsqlScalar(db_,
                                   "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attname COLLATE \"C\") "
-                                  "FROM pg_attribute WHERE attrelid = 'public." + table +
-                                      "'::regclass AND attnum > 0 AND NOT attisdropped");
+                                  "FROM pg_attribute WHERE attrelid = 'public." +
+                                      table + "'::regclass AND attnum > 0 AND NOT attisdropped");
     std::string out = dir_ + "/" + table + ".copy";
     auto r = RunCommand(std::string(kCanonicalOptions) + " psql -X -q -d " + db_ + " -c \"\\copy (SELECT " + cols +
                         " FROM public." + table + ") TO '" + out + "'\"");
@@ -127,11 +127,12 @@ TEST_F(PlainDumpPg, SameFinalHashForJobsAndChunkSizes) {
 
 TEST_F(PlainDumpPg, ShuffledRowsGiveTheSameHashAndOneChangedByteChangesOneTable) {
   // Shuffle the rows inside every COPY block (perl, deterministic seed).
-  auto shuf = RunCommand("perl -e 'srand(11); my @b; my $in = 0; while (<>) { if ($in) { if ($_ eq \"\\\\.\\n\") "
-                         "{ for (my $i = @b; --$i > 0;) { my $j = int rand($i + 1); @b[$i, $j] = @b[$j, $i]; } "
-                         "print @b; @b = (); $in = 0; print; } else { push @b, $_; } next; } "
-                         "$in = 1 if /^COPY .* FROM stdin;$/; print; }' " +
-                         dir_ + "/dump.sql > " + dir_ + "/shuffled.sql");
+  auto shuf = RunCommand(
+      "perl -e 'srand(11); my @b; my $in = 0; while (<>) { if ($in) { if ($_ eq \"\\\\.\\n\") "
+      "{ for (my $i = @b; --$i > 0;) { my $j = int rand($i + 1); @b[$i, $j] = @b[$j, $i]; } "
+      "print @b; @b = (); $in = 0; print; } else { push @b, $_; } next; } "
+      "$in = 1 if /^COPY .* FROM stdin;$/; print; }' " +
+      dir_ + "/dump.sql > " + dir_ + "/shuffled.sql");
   ASSERT_EQ(shuf.exit_code, 0) << shuf.err;
   ASSERT_NE(ReadFile(dir_ + "/shuffled.sql"), ReadFile(dir_ + "/dump.sql"));
   auto ref = Digest(dir_ + "/dump.sql");
@@ -140,8 +141,8 @@ TEST_F(PlainDumpPg, ShuffledRowsGiveTheSameHashAndOneChangedByteChangesOneTable)
   EXPECT_EQ(shuffled->FinalHashHex(), ref->FinalHashHex());
 
   // Change one byte of one tasks row: its id 5 becomes 6.
-  auto edit = RunCommand("perl -pe 'if (/^COPY public.tasks /../^\\\\.$/) { s/^5\\t/6\\t/ }' " + dir_ +
-                         "/dump.sql > " + dir_ + "/edited.sql && ! cmp -s " + dir_ + "/dump.sql " + dir_ + "/edited.sql");
+  auto edit = RunCommand("perl -pe 'if (/^COPY public.tasks /../^\\\\.$/) { s/^5\\t/6\\t/ }' " + dir_ + "/dump.sql > " +
+                         dir_ + "/edited.sql && ! cmp -s " + dir_ + "/dump.sql " + dir_ + "/edited.sql");
   ASSERT_EQ(edit.exit_code, 0) << "the edit did not change the dump";
   auto edited = Digest(dir_ + "/edited.sql");
   ASSERT_TRUE(edited.ok()) << edited.status().message();

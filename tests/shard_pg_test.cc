@@ -20,8 +20,8 @@ class ShardPg : public testing::PreparedTest<ShardPg> {
   static void Prepare() {
     db_ = testing::CreateDrillDatabase("vouch_shard", 0.005, 8, /*tricky=*/true);
     dir_ = testing::MakeTempDir("vouch_shard");
-    auto d = RunCommand("cd " + dir_ + " && PGTZ=UTC pg_dump -Fp -d " + db_ + " | gzip > dump.sql.gz && pg_dump -Fc -d " +
-                        db_ + " -f dump.custom");
+    auto d = RunCommand("cd " + dir_ + " && PGTZ=UTC pg_dump -Fp -d " + db_ +
+                        " | gzip > dump.sql.gz && pg_dump -Fc -d " + db_ + " -f dump.custom");
     ASSERT_EQ(d.exit_code, 0) << d.err;
     vouch_ = testing::BinPath("VOUCH_BIN");
   }
@@ -36,13 +36,15 @@ class ShardPg : public testing::PreparedTest<ShardPg> {
     return nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/" + file));
   }
   // Digests SOURCE whole and in N shards; returns (whole, merged) manifests.
-  static std::pair<nlohmann::json, nlohmann::json> WholeAndMerged(const std::string& source, int n, const std::string& tag) {
+  static std::pair<nlohmann::json, nlohmann::json> WholeAndMerged(const std::string& source, int n,
+                                                                  const std::string& tag) {
     auto whole = Vouch("digest " + source + " -q -o " + tag + "-whole.json");
     EXPECT_EQ(whole.exit_code, 0) << whole.err;
     std::string parts;
     for (int k = 0; k < n; ++k) {
       std::string part = tag + "-" + std::to_string(n) + "-" + std::to_string(k) + ".json";
-      auto r = Vouch("digest " + source + " -q --jobs 2 --shard " + std::to_string(k) + "/" + std::to_string(n) + " -o " + part);
+      auto r = Vouch("digest " + source + " -q --jobs 2 --shard " + std::to_string(k) + "/" + std::to_string(n) +
+                     " -o " + part);
       EXPECT_EQ(r.exit_code, 0) << r.err;
       parts += " " + part;
     }
@@ -94,7 +96,8 @@ TEST_F(ShardPg, EachDatabaseShardReadsOnlyItsPart) {
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
   uint64_t all = nlohmann::json::parse(whole.out)["tables"][0]["rows"];
   for (int k = 0; k < 3; ++k) {
-    auto r = Vouch("digest " + testing::DatabaseUri(db_) + " -q --format json -t audit_log --shard " + std::to_string(k) + "/3");
+    auto r = Vouch("digest " + testing::DatabaseUri(db_) + " -q --format json -t audit_log --shard " +
+                   std::to_string(k) + "/3");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
     uint64_t rows = j["tables"][0]["rows"];

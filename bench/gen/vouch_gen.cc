@@ -87,8 +87,13 @@ Civil ToCivil(int64_t micros) {
   const unsigned us = static_cast<unsigned>(FloorMod(micros, 1000000));
   const int64_t rem = FloorMod(secs, 86400);
   const CivilDate c = CivilFromDays(FloorDiv(secs, 86400));
-  return {c.year, static_cast<unsigned>(c.month), static_cast<unsigned>(c.day), static_cast<unsigned>(rem / 3600),
-          static_cast<unsigned>(rem % 3600 / 60), static_cast<unsigned>(rem % 60), us};
+  return {c.year,
+          static_cast<unsigned>(c.month),
+          static_cast<unsigned>(c.day),
+          static_cast<unsigned>(rem / 3600),
+          static_cast<unsigned>(rem % 3600 / 60),
+          static_cast<unsigned>(rem % 60),
+          us};
 }
 void AppendTimestamptz(std::string& out, int64_t micros) {  // COPY input form
   Civil c = ToCivil(micros);
@@ -156,11 +161,11 @@ const char* const kModels[] = {"gpt-4o", "claude-3.5", "llama-3-70b", "mistral-l
 const char* const kStatuses[] = {"active", "completed", "failed", "timeout"};
 const char* const kStates[] = {"pending", "running", "done", "failed", "cancelled"};
 const char* const kTools[] = {"search", "read_file", "write_file", "http_get", "sql_query", "shell", "summarize"};
-const char* const kActions[] = {"login", "logout", "task.create", "task.update", "exec.start", "exec.finish",
-                                "tool.call", "config.change", "key.rotate", "export"};
+const char* const kActions[] = {"login",       "logout",    "task.create",   "task.update", "exec.start",
+                                "exec.finish", "tool.call", "config.change", "key.rotate",  "export"};
 // Titles exercise COPY escaping: tab, newline, backslash, non-ASCII.
-const char* const kTitleExtras[] = {"tab\\there", "line\\nbreak", "back\\\\slash", "café é", "日本語のタスク",
-                                    "quote ' and \" marks"};
+const char* const kTitleExtras[] = {"tab\\there", "line\\nbreak",   "back\\\\slash",
+                                    "café é",     "日本語のタスク", "quote ' and \" marks"};
 
 }  // namespace
 
@@ -182,7 +187,10 @@ int main(int argc, char** argv) {
   Loader db(conn);
   db.Exec("SET synchronous_commit = off");
   db.Exec("SET client_min_messages = warning");
-  if (drop) db.Exec("DROP TABLE IF EXISTS public.tool_calls, public.executions, public.tasks, public.sessions, public.agents, public.audit_log");
+  if (drop)
+    db.Exec(
+        "DROP TABLE IF EXISTS public.tool_calls, public.executions, public.tasks, public.sessions, public.agents, "
+        "public.audit_log");
   for (const Table& t : kTables) db.Exec(t.ddl);
 
   std::vector<int64_t> n;
@@ -210,8 +218,10 @@ int main(int argc, char** argv) {
                      i + 1, i + 1, kModels[rng.Below(5)], rng.Below(10), 256 << rng.Below(5));
       AppendTimestamptz(buf, created);
       buf += '\t';
-      if (rng.Chance(20)) buf += "\\N";
-      else AppendTimestamptz(buf, created + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(kEnd - created))));
+      if (rng.Chance(20))
+        buf += "\\N";
+      else
+        AppendTimestamptz(buf, created + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(kEnd - created))));
       buf += '\n';
       db.Flush(buf);
     }
@@ -242,8 +252,10 @@ int main(int argc, char** argv) {
     fmt::format_to(std::back_inserter(buf), "{}\t{}\t", id, agent);
     AppendTimestamptz(buf, t);
     buf += '\t';
-    if (rng.Chance(10)) buf += "\\N";
-    else AppendTimestamptz(buf, t + static_cast<int64_t>(rng.Below(3600000000ull)));
+    if (rng.Chance(10))
+      buf += "\\N";
+    else
+      AppendTimestamptz(buf, t + static_cast<int64_t>(rng.Below(3600000000ull)));
     fmt::format_to(std::back_inserter(buf), "\t{}\t{{\"client\": \"cli-{}\", \"region\": \"eu-{}\"}}\n",
                    kStatuses[rng.Below(4)], rng.Below(100), rng.Below(3));
   });
@@ -253,8 +265,10 @@ int main(int argc, char** argv) {
     fmt::format_to(std::back_inserter(buf), "\t{}\t{}\t", rng.Below(5), kStates[rng.Below(5)]);
     AppendTimestamptz(buf, t);
     buf += '\t';
-    if (rng.Chance(30)) buf += "\\N";
-    else AppendTimestamptz(buf, t + static_cast<int64_t>(rng.Below(7200000000ull)));
+    if (rng.Chance(30))
+      buf += "\\N";
+    else
+      AppendTimestamptz(buf, t + static_cast<int64_t>(rng.Below(7200000000ull)));
     buf += '\n';
   });
   children(3, [&](Rng& rng, int64_t id, int64_t task, int64_t t) {
@@ -294,14 +308,15 @@ int main(int argc, char** argv) {
     const int64_t count = n[5];
     for (int64_t seq = 1; seq <= count; ++seq) {
       // Increasing, microsecond-precise instants spread over the span.
-      int64_t t = kStart + static_cast<int64_t>(static_cast<double>(kSpan) * static_cast<double>(seq - 1) /
-                                                static_cast<double>(count)) +
-                  static_cast<int64_t>(rng.Below(1000));
+      int64_t t =
+          kStart +
+          static_cast<int64_t>(static_cast<double>(kSpan) * static_cast<double>(seq - 1) / static_cast<double>(count)) +
+          static_cast<int64_t>(rng.Below(1000));
       std::string actor = fmt::format("agent-{:05}", 1 + rng.Below(static_cast<uint64_t>(n[0])));
       const char* action = kActions[rng.Below(10)];
-      std::string payload = fmt::format("{{\"object\": {}, \"detail\": \"{}\", \"ip\": \"10.{}.{}.{}\"}}",
-                                        rng.Below(1000000), rng.Chance(50) ? "ok" : "changed", rng.Below(256),
-                                        rng.Below(256), rng.Below(256));
+      std::string payload =
+          fmt::format("{{\"object\": {}, \"detail\": \"{}\", \"ip\": \"10.{}.{}.{}\"}}", rng.Below(1000000),
+                      rng.Chance(50) ? "ok" : "changed", rng.Below(256), rng.Below(256), rng.Below(256));
       std::string when = AuditTimestamp(t);
       input.clear();
       fmt::format_to(std::back_inserter(input), "{}|{}|{}|{}|{}|{}", prev, seq, when, actor, action, payload);
@@ -327,7 +342,8 @@ int main(int argc, char** argv) {
   for (const Table& t : kTables) db.Exec(t.keys);
   db.Exec("ANALYZE");
   std::fprintf(stderr, "vouch-gen: keys+analyze %.2f s; total %.2f s\n",
-               std::chrono::duration<double>(clock() - tk).count(), std::chrono::duration<double>(clock() - t0).count());
+               std::chrono::duration<double>(clock() - tk).count(),
+               std::chrono::duration<double>(clock() - t0).count());
   PQfinish(conn);
   return 0;
 }

@@ -1,9 +1,10 @@
 // LoadChainConfig: the TOML form of chain specs (chain_spec.h).
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <toml++/toml.h>
 
 #include "vouch/chain/chain_spec.h"
 
@@ -59,7 +60,9 @@ Result<ChainSpec> ParseChainTable(const std::string& path, const toml::table& t)
     } else if (key == "algorithm") {
       if (!v.ok()) return v.status();
       auto a = ChainAlgorithmFromName(*v);
-      if (!a) return InvalidArgument(At(path, node.source()) + ": algorithm \"" + *v + "\" is not sha256, sha512 or xxh3-128");
+      if (!a)
+        return InvalidArgument(At(path, node.source()) + ": algorithm \"" + *v +
+                               "\" is not sha256, sha512 or xxh3-128");
       spec.algorithm = *a;
     } else if (key == "encoding") {
       if (!v.ok()) return v.status();
@@ -75,7 +78,8 @@ Result<ChainSpec> ParseChainTable(const std::string& path, const toml::table& t)
       }
       spec.timestamps = *r;
     } else {
-      return InvalidArgument(At(path, k.source()) + ": unknown key \"" + key + "\" in [[chain]] (keys: " + kKeyList + ")");
+      return InvalidArgument(At(path, k.source()) + ": unknown key \"" + key + "\" in [[chain]] (keys: " + kKeyList +
+                             ")");
     }
   }
   if (!has_table) return InvalidArgument(At(path, t.source()) + ": [[chain]] without \"table\"");

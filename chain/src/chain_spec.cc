@@ -13,8 +13,9 @@ struct AlgorithmName {
   const char* name;
   size_t size;
 };
-constexpr AlgorithmName kAlgorithms[] = {
-    {ChainAlgorithm::kSha256, "sha256", 32}, {ChainAlgorithm::kSha512, "sha512", 64}, {ChainAlgorithm::kXxh3_128, "xxh3-128", 16}};
+constexpr AlgorithmName kAlgorithms[] = {{ChainAlgorithm::kSha256, "sha256", 32},
+                                         {ChainAlgorithm::kSha512, "sha512", 64},
+                                         {ChainAlgorithm::kXxh3_128, "xxh3-128", 16}};
 struct EncodingName {
   ChainEncoding e;
   const char* name;
@@ -128,7 +129,8 @@ Result<FlagText> Lex(std::string_view text) {
 
 Result<std::string> ParseTable(const FlagText& t) {
   std::vector<FlagText> parts = Split(t, '.');
-  if (parts.size() > 2) return InvalidArgument("table \"" + Str(t) + "\" has more than one '.' (quote a dot inside a name)");
+  if (parts.size() > 2)
+    return InvalidArgument("table \"" + Str(t) + "\" has more than one '.' (quote a dot inside a name)");
   std::vector<std::string> names;
   for (const FlagText& p : parts) {
     std::string name = Str(Trim(p));
@@ -141,9 +143,9 @@ Result<std::string> ParseTable(const FlagText& t) {
 // The canonical (TOML) name of a flag key, or "" if unknown.
 std::string CanonicalKey(const std::string& key) {
   static const std::pair<const char*, const char*> kKeys[] = {
-      {"seq", "seq_column"},   {"prev", "prev_column"},       {"hash", "hash_column"}, {"fields", "fields"},
-      {"sep", "separator"},    {"algo", "algorithm"},         {"enc", "encoding"},     {"ts", "timestamps"},
-      {"genesis", "genesis"},  {"null", "null_as"}};
+      {"seq", "seq_column"},  {"prev", "prev_column"}, {"hash", "hash_column"}, {"fields", "fields"},
+      {"sep", "separator"},   {"algo", "algorithm"},   {"enc", "encoding"},     {"ts", "timestamps"},
+      {"genesis", "genesis"}, {"null", "null_as"}};
   for (const auto& [flag, canonical] : kKeys) {
     if (key == flag || key == canonical) return canonical;
   }
@@ -173,7 +175,8 @@ Status SetOption(ChainSpec& spec, const std::string& key, const FlagText& value)
     spec.encoding = *e;
   } else if (key == "timestamps") {
     auto t = TimestampRenderingFromName(v);
-    if (!t) return InvalidArgument("ts \"" + Printable(v) + "\" is not as-stored, iso-micros, iso-millis or iso-seconds");
+    if (!t)
+      return InvalidArgument("ts \"" + Printable(v) + "\" is not as-stored, iso-micros, iso-millis or iso-seconds");
     spec.timestamps = *t;
   } else if (key == "genesis") {
     spec.genesis = v;

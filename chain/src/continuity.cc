@@ -80,7 +80,8 @@ void ChainContinuity::Merge(ChainContinuity&& other) {
         if (mine->present[w] & bit) {
           ++duplicates_;
           mine->duplicated[w] |= bit;
-          if (std::pair(theirs->hash_fp[off], theirs->prev_fp[off]) >= std::pair(mine->hash_fp[off], mine->prev_fp[off])) {
+          if (std::pair(theirs->hash_fp[off], theirs->prev_fp[off]) >=
+              std::pair(mine->hash_fp[off], mine->prev_fp[off])) {
             continue;
           }
         }

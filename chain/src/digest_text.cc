@@ -101,10 +101,8 @@ bool DecodeByteaEscape(std::string_view text, std::string& out) {
 
 bool DecodeDigestText(ChainEncoding e, std::string_view text, std::string& out) {
   switch (e) {
-    case ChainEncoding::kHex:
-      return DecodeHex(text, out);
-    case ChainEncoding::kBase64:
-      return DecodeBase64(text, out);
+    case ChainEncoding::kHex: return DecodeHex(text, out);
+    case ChainEncoding::kBase64: return DecodeBase64(text, out);
     case ChainEncoding::kBytea:
       if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') return DecodeHex(text.substr(2), out);
       return DecodeByteaEscape(text, out);

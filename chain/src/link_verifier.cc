@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "digest_text.h"
-#include "vouch/hashing/civil_date.h"
 #include "vouch/chain/copy_text.h"
+#include "vouch/hashing/civil_date.h"
 
 namespace vouch {
 namespace {
@@ -95,8 +95,7 @@ bool AppendRenderedTimestamp(std::string_view s, TimestampRendering r, std::stri
     offset = sign * (oh * 3600 + om * 60 + os);
   }
   // Anything left (" BC"), "infinity", or a field out of range: not renderable.
-  if (p != s.size() || y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 ||
-      sec > 59) {
+  if (p != s.size() || y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) {
     return false;
   }
   if (offset != 0) {
@@ -252,13 +251,15 @@ LinkVerifier::Outcome LinkVerifier::Verify(std::string_view row, Scratch& s, Cha
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   if (spec_.algorithm == ChainAlgorithm::kSha256) {
     SHA256_CTX c;
-    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, s.input.data(), s.input.size()) != 1 || SHA256_Final(digest, &c) != 1) {
+    if (SHA256_Init(&c) != 1 || SHA256_Update(&c, s.input.data(), s.input.size()) != 1 ||
+        SHA256_Final(digest, &c) != 1) {
       std::abort();
     }
     len = SHA256_DIGEST_LENGTH;
   } else if (spec_.algorithm == ChainAlgorithm::kSha512) {
     SHA512_CTX c;
-    if (SHA512_Init(&c) != 1 || SHA512_Update(&c, s.input.data(), s.input.size()) != 1 || SHA512_Final(digest, &c) != 1) {
+    if (SHA512_Init(&c) != 1 || SHA512_Update(&c, s.input.data(), s.input.size()) != 1 ||
+        SHA512_Final(digest, &c) != 1) {
       std::abort();
     }
     len = SHA512_DIGEST_LENGTH;

@@ -106,7 +106,8 @@ std::string TsOrDash(const TimeColumnStats* c, bool latest) {
 }
 
 size_t FailedChecks(const DrillReport& r) {
-  return static_cast<size_t>(std::count_if(r.checks.begin(), r.checks.end(), [](const DrillCheck& c) { return !c.passed; }));
+  return static_cast<size_t>(
+      std::count_if(r.checks.begin(), r.checks.end(), [](const DrillCheck& c) { return !c.passed; }));
 }
 
 // Totals of the temporal checks as the engine counts them: future values in
@@ -167,17 +168,22 @@ void TextRowCounts(const DrillReport& r, std::string& out) {
   out += "\nCritical Table Row Counts\n";
   out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<19} | {:<19} | Status\n", "Table", wname, "Expected Rows", wexp,
                      "Actual Rows", wact, "Earliest Record", "Latest Record");
-  out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<21}|{:-<21}|--------\n", "", wname + 2, "", wexp + 2, "", wact + 2, "", "");
+  out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<21}|{:-<21}|--------\n", "", wname + 2, "", wexp + 2, "", wact + 2,
+                     "", "");
   for (const auto& t : r.compare.tables) {
     const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
     const TimeColumnStats* rec = tt ? tt->record() : nullptr;
     std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
     std::string act = t.status == TableStatus::kMissing ? "-" : GroupThousands(t.actual_rows);
     std::string status;
-    if (t.status == TableStatus::kMissing) status = "❌ MISSING";
-    else if (t.status == TableStatus::kExtra) status = "❌ EXTRA";
-    else if (t.expected_rows == t.actual_rows) status = "✅";
-    else status = "❌ count " + SignedDelta(t.expected_rows, t.actual_rows);
+    if (t.status == TableStatus::kMissing)
+      status = "❌ MISSING";
+    else if (t.status == TableStatus::kExtra)
+      status = "❌ EXTRA";
+    else if (t.expected_rows == t.actual_rows)
+      status = "✅";
+    else
+      status = "❌ count " + SignedDelta(t.expected_rows, t.actual_rows);
     out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<19} | {:<19} | {}\n", t.QualifiedName(), wname, exp, wexp, act,
                        wact, TsOrDash(rec, false), TsOrDash(rec, true), status);
   }
@@ -208,12 +214,12 @@ void TextChecksums(const DrillReport& r, std::string& out) {
     switch (t.status) {
       case TableStatus::kMatch: continue;
       case TableStatus::kMissing:
-        out += fmt::format("\n{}: ❌ MISSING: {} in the source, no such table in the restored copy\n",
-                           t.QualifiedName(), Count(t.expected_rows, "row"));
+        out += fmt::format("\n{}: ❌ MISSING: {} in the source, no such table in the restored copy\n", t.QualifiedName(),
+                           Count(t.expected_rows, "row"));
         continue;
       case TableStatus::kExtra:
-        out += fmt::format("\n{}: ❌ EXTRA: {} in the restored copy, no such table in the source\n",
-                           t.QualifiedName(), Count(t.actual_rows, "row"));
+        out += fmt::format("\n{}: ❌ EXTRA: {} in the restored copy, no such table in the source\n", t.QualifiedName(),
+                           Count(t.actual_rows, "row"));
         continue;
       case TableStatus::kMismatch: break;
     }
@@ -270,9 +276,10 @@ void TextChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
   bool same_head = src == nullptr || !src->found || src->result.head_hash == x.head_hash;
   std::string head = x.head_hash.empty() ? std::string("(none)") : x.head_hash + fmt::format(" (seq {})", x.max_seq);
   if (src != nullptr && src->found) {
-    head += same_head ? ", same as the source"
-                      : fmt::format("; the source's head is {} (seq {})",
-                                    src->result.head_hash.empty() ? "(none)" : src->result.head_hash, src->result.max_seq);
+    head += same_head
+                ? ", same as the source"
+                : fmt::format("; the source's head is {} (seq {})",
+                              src->result.head_hash.empty() ? "(none)" : src->result.head_hash, src->result.max_seq);
   }
   TextLine(out, !x.head_hash.empty() && same_head, "Chain Hash (head)", head);
   if (c.SpecLooksWrong()) {
@@ -311,8 +318,8 @@ void TextChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
   if (src != nullptr && src->found && !src->Passed() && !c.SpecLooksWrong() && !src->SpecLooksWrong()) {
     TextLine(out, false, "Source Chain",
              fmt::format("broken in the source too ({}, {}, {}): it was broken before the backup",
-                         Count(src->result.link_failures, "link failure"), Count(src->result.continuity_breaks, "break"),
-                         Count(src->gaps.gaps, "gap")));
+                         Count(src->result.link_failures, "link failure"),
+                         Count(src->result.continuity_breaks, "break"), Count(src->gaps.gaps, "gap")));
   }
 }
 
@@ -341,17 +348,21 @@ void TextTemporal(const DrillReport& r, std::string& out) {
     out += fmt::format("  not run: {}\n", side.not_run_reason.empty() ? "no rows were read" : side.not_run_reason);
   } else {
     TemporalTotals t = Totals(side);
-    std::string future = fmt::format("{} (later than {} + skew)", Count(t.future, "violation"), FormatTimestamp(r.now_us));
+    std::string future =
+        fmt::format("{} (later than {} + skew)", Count(t.future, "violation"), FormatTimestamp(r.now_us));
     if (t.future) future += fmt::format(": {}", fmt::join(t.future_where, "; "));
     TextLine(out, t.future == 0, "Future Timestamps", future);
     for (const auto& tab : side.temporal) {
       for (const auto& col : tab.columns) {
-        for (const auto& s : col.future_samples) out += fmt::format("      {}.{}: {}\n", tab.QualifiedName(), col.column, s);
+        for (const auto& s : col.future_samples)
+          out += fmt::format("      {}.{}: {}\n", tab.QualifiedName(), col.column, s);
       }
     }
     std::string nulls = Count(t.nulls, "violation");
-    if (t.nulls) nulls += fmt::format(": {}", fmt::join(t.null_where, "; "));
-    else nulls += " (in every table's record-time column)";
+    if (t.nulls)
+      nulls += fmt::format(": {}", fmt::join(t.null_where, "; "));
+    else
+      nulls += " (in every table's record-time column)";
     TextLine(out, t.nulls == 0, "NULL Timestamps", nulls);
     if (t.invalid) {
       out += fmt::format("  ⚠ {}: {}\n", Count(t.invalid, "unparseable timestamp value"),
@@ -391,8 +402,9 @@ void TextTemporal(const DrillReport& r, std::string& out) {
       }
     } else if (target) {
       bool ok = *v <= *target;
-      TextLine(out, ok, name,
-               fmt::format("{} (target ≤ {}) {}", FormatDurationUs(*v), FormatDurationUs(*target), ok ? "PASS" : "FAIL"));
+      TextLine(
+          out, ok, name,
+          fmt::format("{} (target ≤ {}) {}", FormatDurationUs(*v), FormatDurationUs(*target), ok ? "PASS" : "FAIL"));
     } else {
       TextInfo(out, name, fmt::format("{} (no target)", FormatDurationUs(*v)));
     }
@@ -435,7 +447,8 @@ void TextOrphans(const DrillReport& r, std::string& out) {
 
 std::string FormatDurationUs(int64_t us) {
   if (us < 0) {
-    return "−" + FormatDurationUs(us == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -us);
+    return "−" +
+           FormatDurationUs(us == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -us);
   }
   double s = static_cast<double>(us) / 1e6;
   if (us == 0) return "0 s";
@@ -484,7 +497,8 @@ std::string DrillText(const DrillReport& r) {
 
   out += "\nFinal Validation Hash\n";
   bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
-  out += fmt::format("FINAL_VALIDATION_HASH source:   {}\n", r.source_final_hash.empty() ? "not computed" : r.source_final_hash);
+  out += fmt::format("FINAL_VALIDATION_HASH source:   {}\n",
+                     r.source_final_hash.empty() ? "not computed" : r.source_final_hash);
   out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
                      same ? "✅ MATCH" : "❌ MISMATCH");
@@ -508,7 +522,8 @@ namespace {
 std::string MdText(const std::string& s) {
   std::string out;
   for (char ch : s) {
-    if (ch == '\\' || ch == '*' || ch == '`' || ch == '<' || ch == '>' || ch == '[' || ch == ']' || ch == '|') out += '\\';
+    if (ch == '\\' || ch == '*' || ch == '`' || ch == '<' || ch == '>' || ch == '[' || ch == ']' || ch == '|')
+      out += '\\';
     if (ch == '\n' || ch == '\r') {
       out += ' ';
       continue;
@@ -541,16 +556,18 @@ void MdObjectives(const DrillReport& r, std::string& out) {
   if (r.rpo_us) {
     out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rpo_us),
                        r.rpo_target_us ? std::string(" ") + Mark(TargetMet(r.rpo_us, r.rpo_target_us)) : std::string());
-    out += fmt::format("- **Measurement**: Time gap between the latest record in the source ({}) and in the restored "
-                       "copy ({})\n",
-                       FormatTimestamp(*r.source_latest_us), FormatTimestamp(*r.restored_latest_us));
+    out += fmt::format(
+        "- **Measurement**: Time gap between the latest record in the source ({}) and in the restored "
+        "copy ({})\n",
+        FormatTimestamp(*r.source_latest_us), FormatTimestamp(*r.restored_latest_us));
   } else {
     out += std::string("- **Achieved**: not measured (no record timestamps on both sides)") +
            (r.rpo_target_us ? " ❌" : "") + "\n";
   }
   out += "\n### Recovery Time Objective (RTO)\n";
-  out += r.rto_target_us ? fmt::format("- **Target**: ≤ {} to full service restoration\n", FormatDurationUs(*r.rto_target_us))
-                         : "- **Target**: none set\n";
+  out += r.rto_target_us
+             ? fmt::format("- **Target**: ≤ {} to full service restoration\n", FormatDurationUs(*r.rto_target_us))
+             : "- **Target**: none set\n";
   if (r.rto_us) {
     out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rto_us),
                        r.rto_target_us ? std::string(" ") + Mark(TargetMet(r.rto_us, r.rto_target_us)) : std::string());
@@ -586,10 +603,11 @@ void MdChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
   }
   out += "\n";
   if (c.SpecLooksWrong()) {
-    out += fmt::format("- **Broken Links**: ❌ every one of the {} links fails to recompute: the chain spec is probably "
-                       "wrong (separator, field order, timestamp rendering, algorithm or encoding), not evidence of "
-                       "tampering\n",
-                       GroupThousands(x.entries));
+    out += fmt::format(
+        "- **Broken Links**: ❌ every one of the {} links fails to recompute: the chain spec is probably "
+        "wrong (separator, field order, timestamp rendering, algorithm or encoding), not evidence of "
+        "tampering\n",
+        GroupThousands(x.entries));
   } else {
     std::vector<std::string> parts;
     if (x.link_failures) {
@@ -694,13 +712,14 @@ std::string DrillMarkdown(const DrillReport& r) {
         out += fmt::format("  - rows not named: {}\n", MdText(t.not_located_reason));
         continue;
       }
-      out += fmt::format("  - {} missing, {} extra, {} changed ({})\n", GroupThousands(t.missing), GroupThousands(t.extra),
-                         GroupThousands(t.changed),
+      out += fmt::format("  - {} missing, {} extra, {} changed ({})\n", GroupThousands(t.missing),
+                         GroupThousands(t.extra), GroupThousands(t.changed),
                          t.key_columns.empty() ? std::string("no key: whole rows shown")
                                                : "key " + MdCode(fmt::format("{}", fmt::join(t.key_columns, ", "))));
       auto list = [&](const char* what, const std::vector<std::string>& keys, uint64_t total) {
         for (const auto& k : keys) out += fmt::format("  - {}: {}\n", what, MdCode(k));
-        if (total > keys.size()) out += fmt::format("  - … and {} more {}\n", GroupThousands(total - keys.size()), what);
+        if (total > keys.size())
+          out += fmt::format("  - … and {} more {}\n", GroupThousands(total - keys.size()), what);
       };
       list("missing", t.missing_keys, t.missing);
       list("extra", t.extra_keys, t.extra);
@@ -750,9 +769,9 @@ std::string DrillMarkdown(const DrillReport& r) {
         out += fmt::format("- **{}**: ❌ column not found\n", name);
         continue;
       }
-      out += fmt::format("- **{}**: {} {} ({}, {} suspicious, max gap size {}", name,
-                         Count(g.result.gaps, "gap"), Mark(g.Passed()), Count(g.result.distinct, "value"),
-                         GroupThousands(g.result.suspicious), GroupThousands(g.result.max_gap));
+      out += fmt::format("- **{}**: {} {} ({}, {} suspicious, max gap size {}", name, Count(g.result.gaps, "gap"),
+                         Mark(g.Passed()), Count(g.result.distinct, "value"), GroupThousands(g.result.suspicious),
+                         GroupThousands(g.result.max_gap));
       if (g.result.gaps) out += "; missing " + Ranges(g.result.ranges, g.result.gaps);
       if (g.non_integer) out += fmt::format("; {} NULL or non-integer", Count(g.non_integer, "value"));
       out += ")\n";
@@ -772,8 +791,8 @@ std::string DrillMarkdown(const DrillReport& r) {
       out += fmt::format("- **{}**: ❌ not checked: {}\n", head, MdText(o.not_checked));
       continue;
     }
-    out += fmt::format("- **{}**: {} {} ({})\n", head, Count(o.orphans, "violation"), Mark(o.Passed()),
-                       MdCode(o.Name()));
+    out +=
+        fmt::format("- **{}**: {} {} ({})\n", head, Count(o.orphans, "violation"), Mark(o.Passed()), MdCode(o.Name()));
     for (const auto& s : o.samples) out += fmt::format("  - {}\n", MdCode(s));
     if (o.orphans > o.samples.size() && !o.samples.empty()) {
       out += fmt::format("  - … and {} more\n", GroupThousands(o.orphans - o.samples.size()));
@@ -828,9 +847,9 @@ Json SpecJson(const ChainSpec& s) {
 Json GapResultJson(const SeqGapTracker::Result& g) {
   Json ranges = Json::array();
   for (const auto& [a, b] : g.ranges) ranges.push_back({{"from", a}, {"to", b}, {"size", b - a + 1}});
-  return {{"values", g.values},     {"distinct", g.distinct}, {"duplicates", g.duplicates},
-          {"min", g.min},           {"max", g.max},           {"gaps", g.gaps},
-          {"missing", g.missing},   {"max_gap", g.max_gap},   {"suspicious", g.suspicious},
+  return {{"values", g.values},   {"distinct", g.distinct}, {"duplicates", g.duplicates},
+          {"min", g.min},         {"max", g.max},           {"gaps", g.gaps},
+          {"missing", g.missing}, {"max_gap", g.max_gap},   {"suspicious", g.suspicious},
           {"ranges", ranges}};
 }
 
@@ -860,8 +879,12 @@ Json ChainJson(const ChainCheck& c) {
 }
 
 Json GapJson(const GapCheck& g) {
-  return {{"schema", g.schema},           {"table", g.table},   {"column", g.column},
-          {"found", g.found},             {"passed", g.Passed()}, {"non_integer", g.non_integer},
+  return {{"schema", g.schema},
+          {"table", g.table},
+          {"column", g.column},
+          {"found", g.found},
+          {"passed", g.Passed()},
+          {"non_integer", g.non_integer},
           {"result", GapResultJson(g.result)}};
 }
 
@@ -886,10 +909,10 @@ Json OrphanJson(const OrphanCheck& o) {
 Json TemporalJson(const TableTemporal& t) {
   Json cols = Json::array();
   for (const auto& c : t.columns) {
-    Json j = {{"column", c.column},       {"record", c.column == t.record_column},
-                        {"values", c.values},       {"nulls", c.nulls},
-                        {"future", c.future},       {"in_window", c.in_window},
-                        {"invalid", c.invalid},     {"future_samples", c.future_samples}};
+    Json j = {{"column", c.column},   {"record", c.column == t.record_column},
+              {"values", c.values},   {"nulls", c.nulls},
+              {"future", c.future},   {"in_window", c.in_window},
+              {"invalid", c.invalid}, {"future_samples", c.future_samples}};
     j["earliest"] = c.values > 0 ? TimeJson(c.min_us) : Json(nullptr);
     j["latest"] = c.values > 0 ? TimeJson(c.max_us) : Json(nullptr);
     cols.push_back(std::move(j));
@@ -903,16 +926,15 @@ Json TemporalJson(const TableTemporal& t) {
 }
 
 Json SideJson(const SourceChecks& c) {
-  Json chains = Json::array(), gaps = Json::array(), orphans = Json::array(),
-                 temporal = Json::array();
+  Json chains = Json::array(), gaps = Json::array(), orphans = Json::array(), temporal = Json::array();
   for (const auto& x : c.chains) chains.push_back(ChainJson(x));
   for (const auto& x : c.gaps) gaps.push_back(GapJson(x));
   for (const auto& x : c.orphans) orphans.push_back(OrphanJson(x));
   for (const auto& x : c.temporal) temporal.push_back(TemporalJson(x));
-  return {{"ran", c.ran},           {"not_run_reason", c.not_run_reason},
-          {"fk_note", c.fk_note},   {"latest_record", OptTime(c.LatestRecord())},
-          {"chains", chains},       {"gaps", gaps},
-          {"orphans", orphans},     {"temporal", temporal}};
+  return {{"ran", c.ran},         {"not_run_reason", c.not_run_reason},
+          {"fk_note", c.fk_note}, {"latest_record", OptTime(c.LatestRecord())},
+          {"chains", chains},     {"gaps", gaps},
+          {"orphans", orphans},   {"temporal", temporal}};
 }
 
 Json ObjectiveJson(const std::optional<int64_t>& v, const std::optional<int64_t>& target) {
@@ -944,37 +966,37 @@ std::string DrillJson(const DrillReport& r) {
     checks.push_back({{"section", c.section}, {"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
   }
   Json window = nullptr;
-  if (r.recovery_window) window = {{"from", TimeJson(r.recovery_window->first)}, {"to", TimeJson(r.recovery_window->second)}};
+  if (r.recovery_window)
+    window = {{"from", TimeJson(r.recovery_window->first)}, {"to", TimeJson(r.recovery_window->second)}};
   auto side_info = [](const std::string& location, const DigestReport& d) {
     return Json{{"location", location},
-                          {"kind", d.source.kind},
-                          {"compression", d.source.compression},
-                          {"properties", d.source.properties},
-                          {"tables", d.tables.size()},
-                          {"bytes_read", d.bytes_read},
-                          {"seconds", d.seconds},
-                          {"jobs", d.jobs}};
+                {"kind", d.source.kind},
+                {"compression", d.source.compression},
+                {"properties", d.source.properties},
+                {"tables", d.tables.size()},
+                {"bytes_read", d.bytes_read},
+                {"seconds", d.seconds},
+                {"jobs", d.jobs}};
   };
   size_t failed = FailedChecks(r);
-  Json j = {
-      {"version", VOUCH_VERSION},
-      {"source", side_info(r.source, r.compare.expected)},
-      {"restored", side_info(r.restored, r.compare.actual)},
-      {"passed", r.Passed()},
-      {"summary", {{"checks", r.checks.size()}, {"failed", failed}, {"verdict", DrillVerdict(r)}}},
-      {"seconds", r.seconds},
-      {"now", TimeJson(r.now_us)},
-      {"tables", tables},
-      {"final_validation_hash",
-       {{"source", r.source_final_hash},
-        {"restored", r.restored_final_hash},
-        {"match", !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash}}},
-      {"checks_run", {{"source", SideJson(r.source_checks)}, {"restored", SideJson(r.restored_checks)}}},
-      {"latest_record", {{"source", OptTime(r.source_latest_us)}, {"restored", OptTime(r.restored_latest_us)}}},
-      {"recovery_window", window},
-      {"rpo", ObjectiveJson(r.rpo_us, r.rpo_target_us)},
-      {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
-      {"checks", checks}};
+  Json j = {{"version", VOUCH_VERSION},
+            {"source", side_info(r.source, r.compare.expected)},
+            {"restored", side_info(r.restored, r.compare.actual)},
+            {"passed", r.Passed()},
+            {"summary", {{"checks", r.checks.size()}, {"failed", failed}, {"verdict", DrillVerdict(r)}}},
+            {"seconds", r.seconds},
+            {"now", TimeJson(r.now_us)},
+            {"tables", tables},
+            {"final_validation_hash",
+             {{"source", r.source_final_hash},
+              {"restored", r.restored_final_hash},
+              {"match", !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash}}},
+            {"checks_run", {{"source", SideJson(r.source_checks)}, {"restored", SideJson(r.restored_checks)}}},
+            {"latest_record", {{"source", OptTime(r.source_latest_us)}, {"restored", OptTime(r.restored_latest_us)}}},
+            {"recovery_window", window},
+            {"rpo", ObjectiveJson(r.rpo_us, r.rpo_target_us)},
+            {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
+            {"checks", checks}};
   // The row checks per kind, both sides, also at the top level for easy access.
   for (const char* kind : {"chains", "gaps", "orphans", "temporal"}) {
     j[kind] = {{"source", j["checks_run"]["source"][kind]}, {"restored", j["checks_run"]["restored"][kind]}};
@@ -1007,8 +1029,10 @@ std::string Xml(const std::string& s) {
       case '\n':
       case '\r': out += static_cast<char>(ch); break;
       default:
-        if (ch < 0x20 || ch == 0x7f) out += fmt::format("\\x{:02x}", ch);
-        else out += static_cast<char>(ch);
+        if (ch < 0x20 || ch == 0x7f)
+          out += fmt::format("\\x{:02x}", ch);
+        else
+          out += static_cast<char>(ch);
     }
   }
   return out;
@@ -1036,7 +1060,8 @@ std::string DrillJUnit(const DrillReport& r) {
   prop("verdict", DrillVerdict(r));
   out += "  </properties>\n";
   for (const auto& c : r.checks) {
-    std::string open = fmt::format("  <testcase classname=\"{}\" name=\"{}\"", Xml("vouch.drill." + c.section), Xml(c.name));
+    std::string open =
+        fmt::format("  <testcase classname=\"{}\" name=\"{}\"", Xml("vouch.drill." + c.section), Xml(c.name));
     if (c.passed) {
       out += open + "/>\n";
     } else {

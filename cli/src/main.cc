@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -84,7 +84,8 @@ vouch::Status BuildDrillOptions(const std::vector<std::string>& chains, const st
     auto spec = vouch::ParseChainFlag(flag);
     if (!spec.ok()) {
       const std::string& m = spec.status().message();
-      return m.rfind("chain \"", 0) == 0 ? vouch::InvalidArgument("--" + m) : spec.status().WithContext("--chain '" + flag + "'");
+      return m.rfind("chain \"", 0) == 0 ? vouch::InvalidArgument("--" + m)
+                                         : spec.status().WithContext("--chain '" + flag + "'");
     }
     VOUCH_RETURN_IF_ERROR(add_chain(std::move(*spec), "--chain '" + flag + "'"));
   }
@@ -107,7 +108,8 @@ vouch::Status BuildDrillOptions(const std::vector<std::string>& chains, const st
     if (!parsed.ok()) return parsed.status().WithContext("--time-column");
     const auto& [schema, table, column] = *parsed;
     if (!seen.insert(schema + "." + table).second) {
-      return vouch::InvalidArgument("--time-column '" + ref + "': a second record-time column for " + schema + "." + table);
+      return vouch::InvalidArgument("--time-column '" + ref + "': a second record-time column for " + schema + "." +
+                                    table);
     }
     c.time_columns.push_back(ref);
   }
@@ -121,10 +123,10 @@ vouch::Status BuildDrillOptions(const std::vector<std::string>& chains, const st
 
 }  // namespace
 
-#define VOUCH_CLI_CHECK(expr)                 \
-  do {                                        \
-    ::vouch::Status st_ = (expr);             \
-    if (!st_.ok()) return Fail(st_);          \
+#define VOUCH_CLI_CHECK(expr)        \
+  do {                               \
+    ::vouch::Status st_ = (expr);    \
+    if (!st_.ok()) return Fail(st_); \
   } while (0)
 
 int main(int argc, char** argv) {
@@ -139,23 +141,25 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   auto* digest = app.add_subcommand(
-      "digest", "Digest every table of SOURCE: a database URI, a pg_dump archive (custom, directory, tar), a plain dump "
-                "(.sql[.gz|.zst|.lz4]) or a vouch manifest");
+      "digest",
+      "Digest every table of SOURCE: a database URI, a pg_dump archive (custom, directory, tar), a plain dump "
+      "(.sql[.gz|.zst|.lz4]) or a vouch manifest");
   digest->add_option("SOURCE", source, "database URI, dump, archive or manifest")->required();
   digest->add_option("-j,--jobs", opt.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   digest->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   digest->add_option("-o,--output", output, "also write the JSON manifest to FILE");
   digest->add_option("--chunk-size", chunk_size, "bytes of rows per chunk, e.g. 64K, 4M (1K..256M)");
-  digest->add_option("--buckets", opt.buckets, "key buckets per table (power of two)")
-      ->check([](const std::string& s) {
-        unsigned long v = std::stoul(s);
-        return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string() : std::string("must be a power of two <= 1048576");
-      });
+  digest->add_option("--buckets", opt.buckets, "key buckets per table (power of two)")->check([](const std::string& s) {
+    unsigned long v = std::stoul(s);
+    return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string()
+                                                             : std::string("must be a power of two <= 1048576");
+  });
   digest->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
   std::string shard;
-  digest->add_option("--shard", shard,
-                     "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by the "
-                     "server for a database; add the N manifests with 'vouch merge'");
+  digest->add_option(
+      "--shard", shard,
+      "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by the "
+      "server for a database; add the N manifests with 'vouch merge'");
   std::vector<std::string> tables, xtables, schemas, xschemas;
   auto add_selection = [&](CLI::App* cmd) {
     cmd->add_option("-t,--table", tables, "only tables matching PATTERN (pg_dump rules; repeatable)");
@@ -167,10 +171,12 @@ int main(int argc, char** argv) {
 
   std::string expected, actual;
   vouch::CompareOptions cmp;
-  auto* compare = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
+  auto* compare =
+      app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
   compare->add_option("EXPECTED", expected, "database URI, dump file or manifest")->required();
   compare->add_option("ACTUAL", actual, "database URI, dump file or manifest")->required();
-  compare->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")->check(CLI::Range(1, 1024));
+  compare->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")
+      ->check(CLI::Range(1, 1024));
   compare->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   compare->add_option("--max-keys", cmp.max_keys, "keys listed per kind and table (default 20)");
   compare->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
@@ -178,15 +184,17 @@ int main(int argc, char** argv) {
 
   std::string archive, checksums;
   auto* verify = app.add_subcommand(
-      "verify-archive", "Read a pg_dump archive (custom, directory or tar) to its end without restoring it: structure, "
-                        "every block decompressed, every row checked; per-table rows and content hashes");
+      "verify-archive",
+      "Read a pg_dump archive (custom, directory or tar) to its end without restoring it: structure, "
+      "every block decompressed, every row checked; per-table rows and content hashes");
   verify->add_option("ARCHIVE", archive, "custom-format file, directory-format directory or tar file")->required();
   verify->add_option("--checksums", checksums, "also verify this sha256sum/md5sum-style checksum file");
   verify->add_option("-j,--jobs", opt.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   verify->add_option("--format", format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   verify->add_option("-o,--output", output, "also write the JSON digest manifest to FILE");
   verify->add_flag("-q,--quiet", quiet, "no run statistics on stderr");
-  verify->add_option("--shard", shard, "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
+  verify->add_option("--shard", shard,
+                     "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
   std::vector<std::string> parts;
   auto* merge = app.add_subcommand(
       "merge", "Add the manifests of the N shards of one source (digest --shard k/N -o part.json) into one manifest");
@@ -203,34 +211,45 @@ int main(int argc, char** argv) {
     size_t max_samples = 10;
   } df;
   auto* drill = app.add_subcommand(
-      "drill", "Validate a restore end to end (DR drill): compare SOURCE with RESTORED table by table, verify audit "
-               "chains, sequence gaps, foreign keys (orphans), timestamps, RPO/RTO, and write the report");
+      "drill",
+      "Validate a restore end to end (DR drill): compare SOURCE with RESTORED table by table, verify audit "
+      "chains, sequence gaps, foreign keys (orphans), timestamps, RPO/RTO, and write the report");
   drill->add_option("SOURCE", drill_source, "what was backed up: database URI, dump, archive or manifest")->required();
   drill->add_option("RESTORED", drill_restored, "the restored copy: database URI or dump")->required();
   drill->add_option("--chain", df.chains, "audit chain TABLE[:key=value,...] (repeatable; see README)")
       ->allow_extra_args(false);
   drill->add_option("--chain-config", df.chain_configs, "TOML file of [[chain]] specs (repeatable)")
       ->allow_extra_args(false);
-  drill->add_option("--gap-column", df.gap_columns, "[schema.]table.column: an integer sequence to check for gaps (repeatable)")
+  drill
+      ->add_option("--gap-column", df.gap_columns,
+                   "[schema.]table.column: an integer sequence to check for gaps (repeatable)")
       ->allow_extra_args(false);
-  drill->add_option("--gap-threshold", df.gap_threshold, "a run of this many missing values or more is suspicious (default 1)")
+  drill
+      ->add_option("--gap-threshold", df.gap_threshold,
+                   "a run of this many missing values or more is suspicious (default 1)")
       ->check(Counting(1));
   drill->add_option("--fk", df.fks, "declare a foreign key child(col[,col])=parent(col[,col]) to check (repeatable)")
       ->allow_extra_args(false);
   drill->add_flag("--no-catalog-fks", df.no_catalog_fks, "check only --fk keys, not those the source declares");
-  drill->add_option("--time-column", df.time_columns,
-                    "[schema.]table.column: the table's record time (default: its first timestamp column; repeatable)")
+  drill
+      ->add_option("--time-column", df.time_columns,
+                   "[schema.]table.column: the table's record time (default: its first timestamp column; repeatable)")
       ->allow_extra_args(false);
   drill->add_option("--now", df.now, "the time future timestamps are judged against (default: when the drill starts)");
-  drill->add_option("--future-skew", df.future_skew, "allowed clock skew before a timestamp is in the future (default 5m)");
+  drill->add_option("--future-skew", df.future_skew,
+                    "allowed clock skew before a timestamp is in the future (default 5m)");
   drill->add_option("--recovery-window", df.recovery_window, "FROM..TO: count the records written in this window");
   drill->add_option("--rpo-target", df.rpo_target, "maximum data loss, e.g. 15m (RPO check)");
-  drill->add_option("--rto-target", df.rto_target, "maximum time to restore, e.g. 30m (RTO check; needs --drill-start)");
+  drill->add_option("--rto-target", df.rto_target,
+                    "maximum time to restore, e.g. 30m (RTO check; needs --drill-start)");
   drill->add_option("--drill-start", df.drill_start, "when the outage/drill began (RTO start)");
-  drill->add_option("--drill-end", df.drill_end, "when service was restored (RTO end; default: --now, else when vouch drill starts)");
-  drill->add_option("--max-keys", cmp.max_keys, "differing keys listed per kind and table (default 20)")->check(Counting(0));
+  drill->add_option("--drill-end", df.drill_end,
+                    "when service was restored (RTO end; default: --now, else when vouch drill starts)");
+  drill->add_option("--max-keys", cmp.max_keys, "differing keys listed per kind and table (default 20)")
+      ->check(Counting(0));
   drill->add_option("--max-samples", df.max_samples, "sample keys listed per finding (default 10)")->check(Counting(0));
-  drill->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")->check(CLI::Range(1, 1024));
+  drill->add_option("-j,--jobs", opt.jobs, "threads and connections per side (default: all cores)")
+      ->check(CLI::Range(1, 1024));
   drill->add_option("--format", format, "report format: text, markdown, json or junit")
       ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
   drill->add_option("-o,--output", output, "write the report (--format) to FILE; stdout then gets the text report");
@@ -262,8 +281,9 @@ int main(int argc, char** argv) {
                       "nightly checks instead: the newest backup (file or directory) in this directory");
   vbackup->add_option("--max-age", max_age, "with --newest-in: the newest backup must be younger (default 24h)");
   vbackup->add_option("--expect", no.expected, "with --newest-in: a file pattern the backup must contain (repeatable)");
-  vbackup->add_option("--min-size", no.min_size_ratio,
-                      "with --newest-in: smallest size relative to the previous backup (default 0.5)")
+  vbackup
+      ->add_option("--min-size", no.min_size_ratio,
+                   "with --newest-in: smallest size relative to the previous backup (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
   vbackup->add_option("--name", no.name_pattern, "with --newest-in: consider only entries matching this pattern");
   vbackup->add_flag("--no-decompress", no_decompress, "with --newest-in: do not decompress .gz/.zst/.lz4 files");
@@ -349,8 +369,9 @@ int main(int argc, char** argv) {
                                                        : vouch::BackupText(*v);
     if (int rc = emit(text); rc != 0) return rc;
     if (!quiet) {
-      std::fprintf(stderr, "vouch: read %.1f MB in %.2f s (%.0f MB/s) with %d jobs\n", static_cast<double>(v->bytes) / 1e6,
-                   v->seconds, v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
+      std::fprintf(stderr, "vouch: read %.1f MB in %.2f s (%.0f MB/s) with %d jobs\n",
+                   static_cast<double>(v->bytes) / 1e6, v->seconds,
+                   v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
     }
     return v->ExitCode();
   }
@@ -415,15 +436,18 @@ int main(int argc, char** argv) {
     auto timestamp = [](const char* flag, const std::string& text) -> vouch::Result<int64_t> {
       auto us = vouch::ParseTimestampText(text);
       if (!us) {
-        return vouch::InvalidArgument(std::string(flag) + " '" + text +
-                                      "': expected a timestamp YYYY-MM-DD[ HH:MM:SS[.ffffff]][Z|+HH[:MM]] (UTC unless an "
-                                      "offset is given)");
+        return vouch::InvalidArgument(
+            std::string(flag) + " '" + text +
+            "': expected a timestamp YYYY-MM-DD[ HH:MM:SS[.ffffff]][Z|+HH[:MM]] (UTC unless an "
+            "offset is given)");
       }
       return *us;
     };
     auto duration = [](const char* flag, const std::string& text) -> vouch::Result<int64_t> {
       auto us = vouch::ParseDuration(text);
-      if (!us) return vouch::InvalidArgument(std::string(flag) + " '" + text + "': expected a duration like 500ms, 90s, 15m, 2h, 1d");
+      if (!us)
+        return vouch::InvalidArgument(std::string(flag) + " '" + text +
+                                      "': expected a duration like 500ms, 90s, 15m, 2h, 1d");
       return *us;
     };
     if (!df.now.empty()) {
@@ -439,13 +463,15 @@ int main(int argc, char** argv) {
     if (!df.recovery_window.empty()) {
       size_t dots = df.recovery_window.find("..");
       if (dots == std::string::npos) {
-        return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window + "': expected FROM..TO (two timestamps)"));
+        return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window +
+                                           "': expected FROM..TO (two timestamps)"));
       }
       auto from = timestamp("--recovery-window", df.recovery_window.substr(0, dots));
       if (!from.ok()) return Fail(from.status());
       auto to = timestamp("--recovery-window", df.recovery_window.substr(dots + 2));
       if (!to.ok()) return Fail(to.status());
-      if (*to < *from) return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window + "': TO is before FROM"));
+      if (*to < *from)
+        return Fail(vouch::InvalidArgument("--recovery-window '" + df.recovery_window + "': TO is before FROM"));
       c.recovery_window = std::make_pair(*from, *to);
     }
     if (!df.rpo_target.empty()) {
@@ -464,7 +490,8 @@ int main(int argc, char** argv) {
       d.drill_start_us = *v;
     }
     if (!df.drill_end.empty()) {
-      if (!d.drill_start_us) return Fail(vouch::InvalidArgument("--drill-end '" + df.drill_end + "' needs --drill-start"));
+      if (!d.drill_start_us)
+        return Fail(vouch::InvalidArgument("--drill-end '" + df.drill_end + "' needs --drill-start"));
       auto v = timestamp("--drill-end", df.drill_end);
       if (!v.ok()) return Fail(v.status());
       d.drill_end_us = *v;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -92,8 +91,8 @@ std::string SourceDescription(const SourceInfo& source) {
 }
 
 std::string DigestText(const DigestReport& r) {
-  std::string out =
-      fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source), r.source.compression);
+  std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source),
+                                r.source.compression);
   auto ver = r.source.properties.find("pg_dump_version");
   if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
   return out + "\n" + TablesText(r);
@@ -118,12 +117,12 @@ std::string ArchiveText(const ArchiveVerification& v) {
     std::vector<std::string> parts;
     for (const auto& [n, desc] : by_count) parts.push_back(fmt::format("{} {}", n, desc));
     out += fmt::format("TOC:      {} entries ({}); TOC SHA-256 {}\n", entries, fmt::join(parts, ", "), f.toc_sha256);
-    out += fmt::format("Data:     {} table data entries in {} bytes of archive{}; {} large objects ({} bytes, not part of "
-                       "any table digest{})\n",
-                       f.table_data_entries, GroupThousands(f.archive_bytes),
-                       f.format == "custom" ? "" : fmt::format(" ({} data files)", f.data_files),
-                       GroupThousands(f.large_objects), GroupThousands(f.large_object_bytes),
-                       f.large_objects ? "; their hash " + f.large_object_sum.Hex() : "");
+    out += fmt::format(
+        "Data:     {} table data entries in {} bytes of archive{}; {} large objects ({} bytes, not part of "
+        "any table digest{})\n",
+        f.table_data_entries, GroupThousands(f.archive_bytes),
+        f.format == "custom" ? "" : fmt::format(" ({} data files)", f.data_files), GroupThousands(f.large_objects),
+        GroupThousands(f.large_object_bytes), f.large_objects ? "; their hash " + f.large_object_sum.Hex() : "");
     out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
     for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
   }
@@ -137,15 +136,17 @@ std::string ArchiveText(const ArchiveVerification& v) {
     }
     for (size_t line : c.malformed_lines) out += fmt::format("  warning: line {} is not a checksum line\n", line);
     if (c.results.empty()) out += "  no properly formatted checksum lines\n";
-    for (const auto& f : v.not_covered) out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
+    for (const auto& f : v.not_covered)
+      out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
   }
   if (!v.damage.ok()) {
     out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage.message());
   } else if (!v.Verified()) {
     out += "\nResult: ❌ CHECKSUMS FAILED: the archive reads cleanly, but its checksum file does not vouch for it\n";
   } else if (!v.digest.Complete()) {
-    out += "\nResult: ⚠ NOT FULLY VERIFIED: every data block read and decompressed to its end, but the content of "
-           "some tables could not be hashed (see \"Not hashed\")\n";
+    out +=
+        "\nResult: ⚠ NOT FULLY VERIFIED: every data block read and decompressed to its end, but the content of "
+        "some tables could not be hashed (see \"Not hashed\")\n";
   } else {
     out += fmt::format("\nResult: ✅ VERIFIED: every data {} read and decompressed to its end, every row checked\n",
                        v.facts.format == "custom" ? "block" : "file");
@@ -214,14 +215,15 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
 }
 
 std::string CompareText(const CompareReport& r) {
-  std::string out = fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
-                                SourceDescription(r.expected.source), r.actual.source.location,
-                                SourceDescription(r.actual.source));
+  std::string out =
+      fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
+                  SourceDescription(r.expected.source), r.actual.source.location, SourceDescription(r.actual.source));
   size_t wname = 5, wrows = 13;
   for (const auto& t : r.tables) wname = std::max(wname, t.QualifiedName().size());
   out += fmt::format("\n| {:<{}} | {:>{}} | {:>{}} | {:<32} | {:<11} |\n", "Table", wname, "Expected Rows", wrows,
                      "Actual Rows", wrows, "Content Hash (actual)", "Status");
-  out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<34}|{:-<13}|\n", "", wname + 2, "", wrows + 2, "", wrows + 2, "", "");
+  out +=
+      fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<34}|{:-<13}|\n", "", wname + 2, "", wrows + 2, "", wrows + 2, "", "");
   for (const auto& t : r.tables) {
     bool ok = t.status == TableStatus::kMatch;
     std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
@@ -258,8 +260,8 @@ std::string CompareText(const CompareReport& r) {
   bool same = r.expected.final_hash == r.actual.final_hash;
   out += fmt::format("\nFINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
                      r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
-  size_t bad = static_cast<size_t>(std::count_if(r.tables.begin(), r.tables.end(),
-                                                 [](const auto& t) { return t.status != TableStatus::kMatch; }));
+  size_t bad = static_cast<size_t>(
+      std::count_if(r.tables.begin(), r.tables.end(), [](const auto& t) { return t.status != TableStatus::kMatch; }));
   out += bad == 0 ? fmt::format("Result: ✅ all {} tables match\n", r.tables.size())
                   : fmt::format("Result: ❌ {} of {} tables differ\n", bad, r.tables.size());
   return out;

@@ -1,8 +1,7 @@
 // Text, JSON and Prometheus renderings of a BackupVerification.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "report_format.h"
@@ -73,7 +72,8 @@ std::string BackupText(const BackupVerification& v) {
     o << Mark(file_findings == 0 && v.files_verified == checked) << " files: " << Grouped(v.files_verified) << " of "
       << Grouped(checked) << " present with the listed size"
       << (algos.empty() ? " (the manifest has no checksums)" : " and " + algos + " checksum");
-    if (v.files_exempt) o << " (" << Grouped(v.files_exempt) << " exempt, as pg_verifybackup: pg_wal/, postgresql.auto.conf, …)";
+    if (v.files_exempt)
+      o << " (" << Grouped(v.files_exempt) << " exempt, as pg_verifybackup: pg_wal/, postgresql.auto.conf, …)";
     o << "; " << Bytes(v.bytes) << " read";
     if (file_findings) {
       o << " —";
@@ -134,8 +134,7 @@ std::string BackupText(const BackupVerification& v) {
   if (v.checksums) {
     const uint64_t bad = v.checksums->Failed();
     o << Mark(v.checksums->AllOk()) << " checksum file " << v.checksums->sidecar << ": "
-      << Grouped(v.checksums->results.size() - bad) << " of " << Grouped(v.checksums->results.size())
-      << " lines OK\n";
+      << Grouped(v.checksums->results.size() - bad) << " of " << Grouped(v.checksums->results.size()) << " lines OK\n";
   }
 
   if (!v.findings.empty()) {
@@ -255,7 +254,8 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
   o << "# HELP vouch_backup_findings_by_kind Findings of the last verification by kind.\n"
     << "# TYPE vouch_backup_findings_by_kind gauge\n";
   for (const auto& [kind, n] : KindCounts(v)) {
-    o << "vouch_backup_findings_by_kind{" << label << "," << report_format::PromLabel("kind", kind) << "} " << n << "\n";
+    o << "vouch_backup_findings_by_kind{" << label << "," << report_format::PromLabel("kind", kind) << "} " << n
+      << "\n";
   }
   metric("vouch_backup_pages_checked", "Data pages whose checksum was verified.", std::to_string(v.pages_checked));
   metric("vouch_backup_wal_segments", "WAL segments the backup needs that are present and valid.",
@@ -274,7 +274,8 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
 }
 
 std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir) {
-  const std::string prefix = "vouch_backup_last_success_timestamp_seconds{" + report_format::PromLabel("dir", dir) + "} ";
+  const std::string prefix =
+      "vouch_backup_last_success_timestamp_seconds{" + report_format::PromLabel("dir", dir) + "} ";
   size_t pos = 0;
   while (pos < textfile.size()) {
     size_t nl = textfile.find('\n', pos);

@@ -17,7 +17,6 @@
 namespace vouch::backup_internal {
 namespace {
 
-
 Result<std::string> ReadSmallDecoded(const std::string& path, size_t limit) {
   auto src = OpenDecodedFile(path);
   if (!src.ok()) return src.status();
@@ -104,8 +103,9 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
   }
   const uint64_t segsz = in.segment_size;
   std::vector<ManifestWalRange> ranges = in.ranges;
-  std::sort(ranges.begin(), ranges.end(),
-            [](const auto& a, const auto& b) { return a.start_lsn != b.start_lsn ? a.start_lsn < b.start_lsn : a.timeline < b.timeline; });
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
+    return a.start_lsn != b.start_lsn ? a.start_lsn < b.start_lsn : a.timeline < b.timeline;
+  });
   const uint64_t backup_start = ranges.front().start_lsn;
   uint64_t backup_end = 0;
   uint32_t end_tli = ranges.front().timeline;
@@ -127,8 +127,10 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
       auto f = inv.histories.find(tli);
       if (f != inv.histories.end()) {
         auto r = ParseTimelineHistory(f->second.text, tli);
-        if (r.ok()) h = std::move(r).value();
-        else add("wal-timeline", f->second.display, r.status().message());
+        if (r.ok())
+          h = std::move(r).value();
+        else
+          add("wal-timeline", f->second.display, r.status().message());
       }
       it = parsed.emplace(tli, std::move(h)).first;
     }

@@ -13,8 +13,8 @@
 #include <sstream>
 #include <vector>
 
-#include "vouch/io_buffer.h"
 #include "vouch/hashing/evp_hash.h"
+#include "vouch/io_buffer.h"
 
 namespace vouch {
 namespace {
@@ -95,9 +95,8 @@ Result<ChecksumReport> VerifyChecksumFile(const std::string& sidecar, int jobs) 
     report.results.push_back(std::move(r));
   }
   tbb::task_arena arena(std::max(1, jobs));
-  arena.execute([&] {
-    tbb::parallel_for(size_t{0}, report.results.size(), [&](size_t i) { HashFile(report.results[i]); });
-  });
+  arena.execute(
+      [&] { tbb::parallel_for(size_t{0}, report.results.size(), [&](size_t i) { HashFile(report.results[i]); }); });
   return report;
 }
 

@@ -78,7 +78,8 @@ std::vector<std::string_view> Fields(std::string_view row) {
 }
 
 // "id=5" or "(a, b)=(1, x)"; the whole row (shortened) when there is no key.
-std::string KeyOf(std::string_view row, const std::vector<size_t>& key_fields, const std::vector<std::string>& key_names) {
+std::string KeyOf(std::string_view row, const std::vector<size_t>& key_fields,
+                  const std::vector<std::string>& key_names) {
   if (key_fields.empty()) {
     std::string r(row.substr(0, 120));
     if (row.size() > 120) r += "...";

@@ -126,7 +126,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   std::mutex error_mu;
   Status first_error;
   std::atomic<bool> failed{false};
-  bool reader_failed = false;  // written by the serial input stage only
+  bool reader_failed = false;         // written by the serial input stage only
   std::vector<bool> observed_tables;  // input stage only: BeginTable was called
   uint64_t bytes = 0;
   auto fail = [&](const Status& st) {
@@ -147,67 +147,62 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   arena.execute([&] {
     tbb::parallel_pipeline(
         tokens,
-        tbb::make_filter<void, Slot*>(tbb::filter_mode::serial_in_order,
-                                      [&](tbb::flow_control& fc) -> Slot* {
-                                        Slot* s = nullptr;
-                                        if (failed || !free_slots.try_pop(s)) {
-                                          fc.stop();
-                                          return nullptr;
-                                        }
-                                        auto more = reader.NextChunk(s->chunk, chunk_size);
-                                        if (!more.ok() || !*more) {
-                                          if (!more.ok()) {
-                                            reader_failed = true;
-                                            fail(more.status());
-                                          }
-                                          free_slots.push(s);
-                                          fc.stop();
-                                          return nullptr;
-                                        }
-                                        bytes += s->chunk.size;
-                                        if (!options.filter.empty() &&
-                                            !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
-                                          s->chunk.size = 0;  // read, not hashed
-                                        }
-                                        if (options.observer != nullptr && s->chunk.size > 0) {
-                                          const uint32_t t = s->chunk.table_index;
-                                          if (observed_tables.size() <= t) observed_tables.resize(t + 1, false);
-                                          if (!observed_tables[t]) {
-                                            observed_tables[t] = true;
-                                            Status st = options.observer->BeginTable(*s->chunk.table, t);
-                                            if (!st.ok()) {
-                                              reader_failed = true;
-                                              fail(st);
-                                              free_slots.push(s);
-                                              fc.stop();
-                                              return nullptr;
-                                            }
-                                          }
-                                        }
-                                        return s;
-                                      }) &
-            tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel,
-                                           [&](Slot* s) {
-                                             HashChunk(*s, location, options.shard_index, shard_count);
-                                             s->observed.reset();
-                                             if (options.observer != nullptr && s->error.ok() && s->chunk.size > 0) {
-                                               s->observed = options.observer->Scan(s->chunk);
-                                             }
-                                             return s;
-                                           }) &
-            tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
-              if (s->unhashable && options.skip_unhashable_tables) {
-                unhashable.emplace(s->chunk.table_index, s->error.message());
-              } else if (!s->error.ok()) {
-                fail(s->error);
-              } else {
-                while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
-                TableDigest& d = digests[s->chunk.table_index];
-                for (const U128& h : s->hashes) d.AddRowHash(h);
-                if (s->observed) options.observer->Fold(s->chunk.table_index, std::move(s->observed));
+        tbb::make_filter<void, Slot*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Slot* {
+          Slot* s = nullptr;
+          if (failed || !free_slots.try_pop(s)) {
+            fc.stop();
+            return nullptr;
+          }
+          auto more = reader.NextChunk(s->chunk, chunk_size);
+          if (!more.ok() || !*more) {
+            if (!more.ok()) {
+              reader_failed = true;
+              fail(more.status());
+            }
+            free_slots.push(s);
+            fc.stop();
+            return nullptr;
+          }
+          bytes += s->chunk.size;
+          if (!options.filter.empty() && !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
+            s->chunk.size = 0;  // read, not hashed
+          }
+          if (options.observer != nullptr && s->chunk.size > 0) {
+            const uint32_t t = s->chunk.table_index;
+            if (observed_tables.size() <= t) observed_tables.resize(t + 1, false);
+            if (!observed_tables[t]) {
+              observed_tables[t] = true;
+              Status st = options.observer->BeginTable(*s->chunk.table, t);
+              if (!st.ok()) {
+                reader_failed = true;
+                fail(st);
+                free_slots.push(s);
+                fc.stop();
+                return nullptr;
               }
-              free_slots.push(s);
-            }));
+            }
+          }
+          return s;
+        }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
+          HashChunk(*s, location, options.shard_index, shard_count);
+          s->observed.reset();
+          if (options.observer != nullptr && s->error.ok() && s->chunk.size > 0) {
+            s->observed = options.observer->Scan(s->chunk);
+          }
+          return s;
+        }) & tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
+          if (s->unhashable && options.skip_unhashable_tables) {
+            unhashable.emplace(s->chunk.table_index, s->error.message());
+          } else if (!s->error.ok()) {
+            fail(s->error);
+          } else {
+            while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
+            TableDigest& d = digests[s->chunk.table_index];
+            for (const U128& h : s->hashes) d.AddRowHash(h);
+            if (s->observed) options.observer->Fold(s->chunk.table_index, std::move(s->observed));
+          }
+          free_slots.push(s);
+        }));
   });
   if (failed) {
     // A malformed row in a compressed stream is usually the symptom of damage
@@ -218,7 +213,8 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
       while (true) {
         auto more = reader.NextChunk(rest, chunk_size);
         if (!more.ok()) {
-          return Status(more.status().code(), more.status().message() + " (first symptom: " + first_error.message() + ")");
+          return Status(more.status().code(),
+                        more.status().message() + " (first symptom: " + first_error.message() + ")");
         }
         if (!*more) break;
       }
@@ -245,8 +241,12 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   }
   for (size_t i = 0; i < tables.size(); ++i) {
     if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
-    TableResult r{tables[i].schema, tables[i].name, {}, i < digests.size() ? digests[i] : TableDigest(options.buckets),
-                  tables[i].key_columns, {}};
+    TableResult r{tables[i].schema,
+                  tables[i].name,
+                  {},
+                  i < digests.size() ? digests[i] : TableDigest(options.buckets),
+                  tables[i].key_columns,
+                  {}};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
     auto bad = unhashable.find(static_cast<uint32_t>(i));
     if (bad != unhashable.end()) {
@@ -255,8 +255,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     }
     report.tables.push_back(std::move(r));
   }
-  std::sort(report.tables.begin(), report.tables.end(),
-            [](const TableResult& a, const TableResult& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
+  std::sort(report.tables.begin(), report.tables.end(), [](const TableResult& a, const TableResult& b) {
+    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
+  });
   report.ComputeFinalHash();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -309,7 +310,8 @@ Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& 
     return opened;
   }
   if (!LooksLikePlainDump(head)) {
-    return Unsupported(source + ": not a pg_dump plain-format dump, vouch manifest or database URI (unrecognized content)");
+    return Unsupported(source +
+                       ": not a pg_dump plain-format dump, vouch manifest or database URI (unrecognized content)");
   }
   opened.reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
   return opened;
@@ -319,7 +321,8 @@ Result<DigestReport> DigestSource(const std::string& source, const DigestOptions
   auto opened = OpenSource(source, options);
   if (!opened.ok()) return opened.status();
   if (opened->manifest) {
-    if (options.shard_count >= 1) return InvalidArgument(source + ": a manifest holds digests, not rows: it cannot be sharded");
+    if (options.shard_count >= 1)
+      return InvalidArgument(source + ": a manifest holds digests, not rows: it cannot be sharded");
     DigestReport m = std::move(*opened->manifest);
     if (!options.filter.empty()) {
       std::vector<std::pair<std::string, std::string>> seen;

@@ -29,8 +29,10 @@ std::string Plural(uint64_t n, const std::string& one, const std::string& many) 
 std::string Minutes(int64_t us) {
   char buf[64];
   double s = static_cast<double>(us) / 1e6;
-  if (s < 120) std::snprintf(buf, sizeof buf, "%.1f s", s);
-  else std::snprintf(buf, sizeof buf, "%.1f minutes", s / 60);
+  if (s < 120)
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f minutes", s / 60);
   std::string out = buf;
   if (size_t p = out.find(".0 "); p != std::string::npos) out.erase(p, 2);
   return out;
@@ -68,12 +70,16 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
     std::string detail = Count(t.expected_rows) + " rows expected, " + Count(t.actual_rows) + " restored";
     switch (t.status) {
       case TableStatus::kMatch: detail += "; content hash " + t.actual_hash + " matches"; break;
-      case TableStatus::kMissing: detail = "missing from the restored copy (" + Plural(t.expected_rows, "row", "rows") + ")"; break;
+      case TableStatus::kMissing:
+        detail = "missing from the restored copy (" + Plural(t.expected_rows, "row", "rows") + ")";
+        break;
       case TableStatus::kExtra: detail = "not in the source (" + Plural(t.actual_rows, "row", "rows") + ")"; break;
       case TableStatus::kMismatch: {
         if (t.columns_differ) detail += "; the column lists differ";
         int64_t delta = static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows);
-        if (delta != 0) detail += " (count " + std::string(delta > 0 ? "+" : "−") + Count(static_cast<uint64_t>(std::llabs(delta))) + ")";
+        if (delta != 0)
+          detail +=
+              " (count " + std::string(delta > 0 ? "+" : "−") + Count(static_cast<uint64_t>(std::llabs(delta))) + ")";
         if (t.rows_located) {
           auto list = [&](const char* what, uint64_t n, const std::vector<std::string>& keys) {
             if (n == 0) return;
@@ -104,18 +110,22 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
     } else if (c.SpecLooksWrong()) {
       detail = "every one of the " + Plural(c.result.entries, "link", "links") +
                " fails: the chain spec is probably wrong (separator, field order, timestamp rendering, "
-               "algorithm or encoding), not a tampered table; spec: " + c.description;
+               "algorithm or encoding), not a tampered table; spec: " +
+               c.description;
     } else {
       const auto& x = c.result;
       detail = Plural(x.entries, "entry", "entries") + ", head " + x.head_hash;
-      if (x.link_failures) detail += "; " + Plural(x.link_failures, "link fails", "links fail") + " at seq " + Seqs(x.first_link_failures, x.link_failures);
+      if (x.link_failures)
+        detail += "; " + Plural(x.link_failures, "link fails", "links fail") + " at seq " +
+                  Seqs(x.first_link_failures, x.link_failures);
       if (x.continuity_breaks) detail += "; chain breaks at seq " + Seqs(x.first_breaks, x.continuity_breaks);
       if (x.duplicates) detail += "; duplicate seq " + Seqs(x.first_duplicates, x.duplicates);
       if (c.bad_rows) detail += "; " + Plural(c.bad_rows, "unreadable row", "unreadable rows");
       if (c.gaps.gaps) {
         detail += "; " + Plural(c.gaps.gaps, "gap", "gaps") + " (" + Count(c.gaps.missing) + " missing seq):";
         for (const auto& [a, b] : c.gaps.ranges) {
-          detail += " " + std::to_string(a) + (a == b ? "" : ".." + std::to_string(b)) + " (size " + std::to_string(b - a + 1) + ")";
+          detail += " " + std::to_string(a) + (a == b ? "" : ".." + std::to_string(b)) + " (size " +
+                    std::to_string(b - a + 1) + ")";
         }
       }
     }
@@ -124,7 +134,8 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
       const ChainCheck& sc = r.source_checks.chains[i];
       if (sc.found && !sc.Passed() && !sc.SpecLooksWrong()) {
         add("Audit Chain", c.spec.table + " chain in the source", false,
-            "the source's own chain does not verify (" + Plural(sc.result.link_failures, "link failure", "link failures") + ", " +
+            "the source's own chain does not verify (" +
+                Plural(sc.result.link_failures, "link failure", "link failures") + ", " +
                 Plural(sc.result.continuity_breaks, "break", "breaks") + "): it was broken before the backup");
       }
     }
@@ -141,7 +152,8 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
       for (const auto& [a, b] : g.result.ranges) {
         detail += "; missing " + std::to_string(a) + (a == b ? "" : ".." + std::to_string(b));
       }
-      if (g.non_integer) detail += "; " + Plural(g.non_integer, "NULL or non-integer value", "NULL or non-integer values");
+      if (g.non_integer)
+        detail += "; " + Plural(g.non_integer, "NULL or non-integer value", "NULL or non-integer values");
     }
     add("Sequence Gaps", name, g.Passed(), detail);
   }
@@ -167,7 +179,8 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
     for (const auto& c : t.columns) {
       if (c.future) {
         future += c.future;
-        future_detail += (future_detail.empty() ? "" : "; ") + t.QualifiedName() + "." + c.column + ": " + Count(c.future);
+        future_detail +=
+            (future_detail.empty() ? "" : "; ") + t.QualifiedName() + "." + c.column + ": " + Count(c.future);
         if (!c.future_samples.empty()) {
           future_detail += " (";
           for (size_t i = 0; i < c.future_samples.size(); ++i) future_detail += (i ? "; " : "") + c.future_samples[i];
@@ -181,9 +194,11 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
     }
   }
   add("Temporal", "future timestamps", future == 0,
-      future == 0 ? "none later than " + FormatTimestamp(r.now_us) + " + skew" : Plural(future, "violation", "violations") + ": " + future_detail);
+      future == 0 ? "none later than " + FormatTimestamp(r.now_us) + " + skew"
+                  : Plural(future, "violation", "violations") + ": " + future_detail);
   add("Temporal", "NULL record timestamps", nulls == 0,
-      nulls == 0 ? "none in any table's record-time column" : Plural(nulls, "violation", "violations") + ": " + null_detail);
+      nulls == 0 ? "none in any table's record-time column"
+                 : Plural(nulls, "violation", "violations") + ": " + null_detail);
   if (o.rpo_target_us) {
     if (r.rpo_us) {
       add("RPO", "RPO", *r.rpo_us <= *o.rpo_target_us,
@@ -221,7 +236,8 @@ Result<DrillReport> RunDrill(const std::string& source, const std::string& resto
   CheckOptions checks = options.checks;
   if (checks.now_us == 0) {
     checks.now_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
   }
   r.now_us = checks.now_us;
   r.recovery_window = checks.recovery_window;
@@ -271,7 +287,8 @@ Result<DrillReport> RunDrill(const std::string& source, const std::string& resto
   r.restored_final_hash = FinalHash(r.compare.actual, r.restored_checks, chains);
   r.source_latest_us = r.source_checks.LatestRecord();
   r.restored_latest_us = r.restored_checks.LatestRecord();
-  if (r.source_latest_us && r.restored_latest_us) r.rpo_us = std::max<int64_t>(0, *r.source_latest_us - *r.restored_latest_us);
+  if (r.source_latest_us && r.restored_latest_us)
+    r.rpo_us = std::max<int64_t>(0, *r.source_latest_us - *r.restored_latest_us);
   if (options.drill_start_us && options.drill_end_us) r.rto_us = *options.drill_end_us - *options.drill_start_us;
   AddChecks(r, options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -170,9 +170,8 @@ std::string FormatTimestamp(int64_t us, bool with_micros) {
                   static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
                   static_cast<long long>(rem % 60), static_cast<long long>(micros));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", y, m, d,
-                  static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
-                  static_cast<long long>(rem % 60));
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", y, m, d, static_cast<long long>(rem / 3600),
+                  static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60));
   }
   return buf;
 }
@@ -185,13 +184,20 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
   if (ec != std::errc() || v < 0) return std::nullopt;
   std::string_view unit(ptr, static_cast<size_t>(e - ptr));
   double scale;
-  if (unit == "us") scale = 1;
-  else if (unit == "ms") scale = 1e3;
-  else if (unit == "s" || unit.empty()) scale = 1e6;
-  else if (unit == "m" || unit == "min") scale = 60e6;
-  else if (unit == "h") scale = 3600e6;
-  else if (unit == "d") scale = 86400e6;
-  else return std::nullopt;
+  if (unit == "us")
+    scale = 1;
+  else if (unit == "ms")
+    scale = 1e3;
+  else if (unit == "s" || unit.empty())
+    scale = 1e6;
+  else if (unit == "m" || unit == "min")
+    scale = 60e6;
+  else if (unit == "h")
+    scale = 3600e6;
+  else if (unit == "d")
+    scale = 86400e6;
+  else
+    return std::nullopt;
   return static_cast<int64_t>(v * scale);
 }
 
@@ -214,8 +220,7 @@ Result<std::tuple<std::string, std::string, std::string>> ParseColumnRef(const s
 
 Result<ForeignKey> ParseForeignKeyFlag(const std::string& text) {
   // child(a,b)=parent(x,y)
-  auto side = [&](std::string_view s, std::string* schema, std::string* table,
-                  std::vector<std::string>* cols) -> bool {
+  auto side = [&](std::string_view s, std::string* schema, std::string* table, std::vector<std::string>* cols) -> bool {
     size_t open = s.find('(');
     if (open == std::string_view::npos || open == 0 || s.back() != ')') return false;
     std::string name(s.substr(0, open));
@@ -357,16 +362,14 @@ struct GapState {
 struct TablePlan {
   const TableInfo* table = nullptr;
   std::vector<size_t> key_cols;
-  std::vector<size_t> time_cols;     // COPY indexes, in time_columns order
+  std::vector<size_t> time_cols;  // COPY indexes, in time_columns order
   std::vector<std::string> time_names;
-  int record = -1;                   // index into time_cols
-  int chain = -1;                    // index into State::chains
-  std::vector<std::pair<size_t, size_t>> gaps;   // (column, GapState index)
+  int record = -1;                                                // index into time_cols
+  int chain = -1;                                                 // index into State::chains
+  std::vector<std::pair<size_t, size_t>> gaps;                    // (column, GapState index)
   std::vector<std::pair<size_t, std::vector<size_t>>> fk_parent;  // (FkState index, columns)
   std::vector<std::pair<size_t, std::vector<size_t>>> fk_child;
-  bool needs_fields() const {
-    return !time_cols.empty() || !gaps.empty() || !fk_parent.empty() || !fk_child.empty();
-  }
+  bool needs_fields() const { return !time_cols.empty() || !gaps.empty() || !fk_parent.empty() || !fk_child.empty(); }
 };
 
 struct TableAcc {
@@ -418,11 +421,11 @@ struct DrillObserver::State {
 
 DrillObserver::DrillObserver(CheckOptions options) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
-  state_->now = state_->options.now_us != 0
-                    ? state_->options.now_us
-                    : std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  state_->now =
+      state_->options.now_us != 0
+          ? state_->options.now_us
+          : std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
 }
 
 DrillObserver::~DrillObserver() = default;
@@ -453,8 +456,9 @@ Status DrillObserver::BeginSource(const TableStreamReader& reader) {
     if (const auto* known = reader.foreign_keys()) {
       fks = *known;
     } else {
-      s.fk_note = "the source names its foreign keys only after its data (a plain dump): only --fk relationships "
-                  "were checked";
+      s.fk_note =
+          "the source names its foreign keys only after its data (a plain dump): only --fk relationships "
+          "were checked";
     }
   }
   if (s.options.catalog_fks) {
@@ -497,8 +501,8 @@ Status DrillObserver::BeginTable(const TableInfo& t, uint32_t index) {
   if (chosen != s.record_columns.end()) {
     auto i = ColumnIndex(t, chosen->second);
     if (!i) {
-      return InvalidArgument("--time-column " + t.QualifiedName() + "." + chosen->second + ": the table has no such column (" +
-                             ColumnsList(t.columns) + ")");
+      return InvalidArgument("--time-column " + t.QualifiedName() + "." + chosen->second +
+                             ": the table has no such column (" + ColumnsList(t.columns) + ")");
     }
     auto it = std::find(plan->time_cols.begin(), plan->time_cols.end(), *i);
     if (it == plan->time_cols.end()) {
@@ -646,8 +650,10 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
       }
       for (size_t k = 0; k < plan->fk_child.size(); ++k) {
         uint64_t h = KeyHash(f, plan->fk_child[k].second, keybuf, &null_ref);
-        if (null_ref) ++part->child_nulls[k];
-        else part->child_hashes[k].push_back(h);
+        if (null_ref)
+          ++part->child_nulls[k];
+        else
+          part->child_hashes[k].push_back(h);
       }
     }
     if (chain != nullptr) {
@@ -656,10 +662,11 @@ std::unique_ptr<RowObserver::Partial> DrillObserver::Scan(const RowChunk& chunk)
       if (outcome == LinkVerifier::kBadSeq || outcome == LinkVerifier::kFieldCount) {
         ++part->bad_links;
         if (part->bad_link_samples.size() < max_samples) {
-          part->bad_link_samples.push_back("row at uncompressed byte offset " +
-                                           std::to_string(chunk.offset + static_cast<uint64_t>(row.data() - chunk.data.data())) +
-                                           (outcome == LinkVerifier::kBadSeq ? ": sequence value is NULL or not an integer"
-                                                                             : ": wrong number of fields"));
+          part->bad_link_samples.push_back(
+              "row at uncompressed byte offset " +
+              std::to_string(chunk.offset + static_cast<uint64_t>(row.data() - chunk.data.data())) +
+              (outcome == LinkVerifier::kBadSeq ? ": sequence value is NULL or not an integer"
+                                                : ": wrong number of fields"));
         }
         return true;
       }
@@ -824,8 +831,9 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
     }
     out.temporal.push_back(std::move(t));
   }
-  std::sort(out.temporal.begin(), out.temporal.end(),
-            [](const TableTemporal& a, const TableTemporal& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
+  std::sort(out.temporal.begin(), out.temporal.end(), [](const TableTemporal& a, const TableTemporal& b) {
+    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
+  });
 
   // A sequence's gaps are suspicious from --gap-threshold on, or inside the
   // recovery window as that sequence's own in-window values span it.

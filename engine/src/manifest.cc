@@ -83,9 +83,12 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     for (const auto& [k, v] : props.items()) r.source.properties[k] = v.get<std::string>();
     r.source.properties["original_location"] = src.value("location", "");
     for (const json& t : j.at("tables")) {
-      TableResult tr{t.at("schema").get<std::string>(), t.at("name").get<std::string>(),
-                     t.at("columns").get<std::vector<std::string>>(), TableDigest(),
-                     t.value("key", std::vector<std::string>{}), {}};
+      TableResult tr{t.at("schema").get<std::string>(),
+                     t.at("name").get<std::string>(),
+                     t.at("columns").get<std::vector<std::string>>(),
+                     TableDigest(),
+                     t.value("key", std::vector<std::string>{}),
+                     {}};
       std::string where = location + ": table " + tr.QualifiedName();
       uint32_t n = t.at("bucket_count").get<uint32_t>();
       std::string hex = t.at("buckets").get<std::string>();

@@ -54,11 +54,11 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
       database = m_database;
       kind = m->source.kind;
     } else if (n != count) {
-      return InvalidArgument(path + ": shard " + shard->second + " of a " + std::to_string(n) + "-way split, " + paths[0] +
-                             " is of a " + std::to_string(count) + "-way split");
+      return InvalidArgument(path + ": shard " + shard->second + " of a " + std::to_string(n) + "-way split, " +
+                             paths[0] + " is of a " + std::to_string(count) + "-way split");
     } else if (m_method != method || m->source.kind != kind || m_database != database) {
-      return InvalidArgument(path + ": a shard of " + m_origin + " (" + m->source.kind + ", " + m_method + "), " + paths[0] +
-                             " is of " + origin + " (" + kind + ", " + method + ")");
+      return InvalidArgument(path + ": a shard of " + m_origin + " (" + m->source.kind + ", " + m_method + "), " +
+                             paths[0] + " is of " + origin + " (" + kind + ", " + method + ")");
     }
     if (!seen.emplace(k, path).second) {
       return InvalidArgument(path + ": shard " + shard->second + " is also in " + seen[k]);
@@ -94,15 +94,15 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
   for (size_t i = 1; i < parts.size(); ++i) {
     const DigestReport& p = parts[i];
     if (p.tables.size() != merged.tables.size()) {
-      return InvalidArgument(paths[i] + ": lists " + std::to_string(p.tables.size()) + " tables, " + paths[0] + " lists " +
-                             std::to_string(merged.tables.size()));
+      return InvalidArgument(paths[i] + ": lists " + std::to_string(p.tables.size()) + " tables, " + paths[0] +
+                             " lists " + std::to_string(merged.tables.size()));
     }
     for (size_t t = 0; t < p.tables.size(); ++t) {
       TableResult& into = merged.tables[t];
       const TableResult& from = p.tables[t];
       if (std::tie(into.schema, into.name, into.columns) != std::tie(from.schema, from.name, from.columns)) {
-        return InvalidArgument(paths[i] + ": table " + from.QualifiedName() + " does not match " + into.QualifiedName() +
-                               " of " + paths[0] + " (names or columns differ)");
+        return InvalidArgument(paths[i] + ": table " + from.QualifiedName() + " does not match " +
+                               into.QualifiedName() + " of " + paths[0] + " (names or columns differ)");
       }
       if (!from.not_hashed.empty() && into.not_hashed.empty()) into.not_hashed = from.not_hashed;
       Status st = into.digest.Merge(from.digest);

@@ -7,8 +7,6 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -16,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "dir_names.h"
@@ -106,8 +105,9 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   if (options.min_size_ratio < 0 || options.max_age_seconds < 0) {
     return InvalidArgument("max age and minimum size ratio must not be negative");
   }
-  const double now = options.now ? options.now()
-                                 : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = options.now
+                         ? options.now()
+                         : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::string parent = parent_in;
   while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
   NightlyReport r;
@@ -131,9 +131,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
     en.mtime = MTime(st);
     entries.push_back(std::move(en));
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.mtime != b.mtime ? a.mtime > b.mtime : a.name > b.name;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.mtime != b.mtime ? a.mtime > b.mtime : a.name > b.name; });
 
   auto finish = [&]() -> Result<NightlyReport> {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -157,8 +156,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   for (const auto& f : *files) r.newest_bytes += f.size;
   r.newest_files = files->size();
   r.checks.push_back({"exists", r.newest_files > 0, "",
-                      newest.path + (newest.dir ? " (directory, " + std::to_string(r.newest_files) + " files, "
-                                                : " (") +
+                      newest.path +
+                          (newest.dir ? " (directory, " + std::to_string(r.newest_files) + " files, " : " (") +
                           Bytes(r.newest_bytes) + ")"});
 
   r.checks.push_back({"age", r.age_seconds <= options.max_age_seconds, "",
@@ -174,9 +173,9 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
         ++matches;
       }
     }
-    r.checks.push_back({"expected", matches > 0, pattern,
-                        matches > 0 ? std::to_string(matches) + " file" + (matches == 1 ? "" : "s") + " match"
-                                    : "no file matches"});
+    r.checks.push_back(
+        {"expected", matches > 0, pattern,
+         matches > 0 ? std::to_string(matches) + " file" + (matches == 1 ? "" : "s") + " match" : "no file matches"});
   }
 
   if (options.min_size_ratio > 0) {
@@ -188,9 +187,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
       if (!pf.ok()) return pf.status();
       for (const auto& f : *pf) r.previous_bytes += f.size;
       r.previous = prev.path;
-      const double ratio = r.previous_bytes == 0 ? 1.0
-                                                 : static_cast<double>(r.newest_bytes) /
-                                                       static_cast<double>(r.previous_bytes);
+      const double ratio =
+          r.previous_bytes == 0 ? 1.0 : static_cast<double>(r.newest_bytes) / static_cast<double>(r.previous_bytes);
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f× the previous backup's size", ratio);
       char lim[32];
@@ -211,7 +209,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
     };
     std::vector<Job> jobs;
     for (const auto& f : *files) {
-      if (auto c = CompressionByName(f.rel)) jobs.push_back({&f, *c, {"decompress", false, f.rel, ""}, 0, Status::Ok()});
+      if (auto c = CompressionByName(f.rel))
+        jobs.push_back({&f, *c, {"decompress", false, f.rel, ""}, 0, Status::Ok()});
     }
     const int threads = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
     tbb::task_arena arena(threads);
@@ -221,8 +220,10 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
         Compression detected = Compression::kNone;
         auto src = OpenDecodedFile(j.file->path, &detected);
         auto damaged = [&](const Status& s) {
-          if (IsDamage(s)) j.check.detail = s.message();
-          else j.error = s;
+          if (IsDamage(s))
+            j.check.detail = s.message();
+          else
+            j.error = s;
         };
         if (!src.ok()) return damaged(src.status());
         if (detected != j.expected) {
@@ -264,8 +265,10 @@ std::string NightlyText(const NightlyReport& r) {
     o << ": " << c.detail << "\n";
   }
   const std::string secs = report_format::Num(r.seconds, "%.2f");
-  if (r.Ok()) o << "Status: ✅ PASSED (" << r.checks.size() << " checks, " << secs << " s)\n";
-  else o << "Status: ❌ FAILED (" << r.Failed() << " of " << r.checks.size() << " checks failed, " << secs << " s)\n";
+  if (r.Ok())
+    o << "Status: ✅ PASSED (" << r.checks.size() << " checks, " << secs << " s)\n";
+  else
+    o << "Status: ❌ FAILED (" << r.Failed() << " of " << r.checks.size() << " checks failed, " << secs << " s)\n";
   return o.str();
 }
 

@@ -3,9 +3,8 @@
 // format that scripts and dashboards read, so both reports stay alike.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>

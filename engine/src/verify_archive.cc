@@ -11,7 +11,6 @@
 namespace vouch {
 namespace {
 
-
 // (device, inode) of a file, to match checksum lines to archive files
 // whatever path spelled them.
 std::optional<std::pair<dev_t, ino_t>> FileId(const std::string& path) {

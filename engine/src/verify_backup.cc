@@ -29,13 +29,13 @@
 
 #include "backup_wal.h"
 #include "dir_names.h"
+#include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/io_buffer.h"
+#include "vouch/readers/backup_label.h"
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/byte_source.h"
-#include "vouch/hashing/crc32c.h"
-#include "vouch/readers/backup_label.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"
@@ -54,7 +54,6 @@ using backup_internal::WalInventory;
 constexpr size_t kBlock = size_t{128} << 10;
 constexpr uint64_t kSplit = uint64_t{64} << 20;  // CRC32C files above this are read in parts
 constexpr int kPagesReportedPerFile = 5;
-
 
 std::string Hex16(uint32_t v) {
   char buf[16];
@@ -136,8 +135,10 @@ class StreamCheck {
   }
 
   void Update(const char* p, size_t n) {
-    if (type_ == ManifestChecksumType::kCrc32c) crc_ = Crc32cExtend(crc_, p, n);
-    else if (evp_) evp_->Update(p, n);
+    if (type_ == ManifestChecksumType::kCrc32c)
+      crc_ = Crc32cExtend(crc_, p, n);
+    else if (evp_)
+      evp_->Update(p, n);
     if (incremental_ && !header_done_) {
       const size_t took = TakeHeader(p, n);
       p += took;
@@ -232,8 +233,8 @@ class StreamCheck {
         ++tally_.checked;
         ++tally_.bad;
         if (tally_.first_bad.size() < kPagesReportedPerFile) {
-          tally_.first_bad.emplace_back(blkno, "checksum " + Hex16(v.found) + " in the page, expected " +
-                                                   Hex16(v.expected));
+          tally_.first_bad.emplace_back(blkno,
+                                        "checksum " + Hex16(v.found) + " in the page, expected " + Hex16(v.expected));
         }
         break;
       case PgPageVerdict::kBadHeader:
@@ -332,8 +333,9 @@ struct Shared {
 void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const std::string& digest,
               uint64_t bytes_read) {
   if (bytes_read != m.size) {
-    sh.findings.Add("size", path, "should contain " + std::to_string(m.size) + " bytes, but " +
-                                      std::to_string(bytes_read) + " were read (changed while being verified?)");
+    sh.findings.Add("size", path,
+                    "should contain " + std::to_string(m.size) + " bytes, but " + std::to_string(bytes_read) +
+                        " were read (changed while being verified?)");
     return;
   }
   if (m.checksum_type == ManifestChecksumType::kNone) {
@@ -342,13 +344,15 @@ void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const 
   }
   const std::string name = ManifestChecksumTypeName(m.checksum_type);
   if (m.checksum.size() != ManifestChecksumLength(m.checksum_type)) {
-    sh.findings.Add("checksum", path, "the manifest's " + name + " checksum has " + std::to_string(m.checksum.size()) +
-                                          " bytes, expected " + std::to_string(ManifestChecksumLength(m.checksum_type)));
+    sh.findings.Add("checksum", path,
+                    "the manifest's " + name + " checksum has " + std::to_string(m.checksum.size()) +
+                        " bytes, expected " + std::to_string(ManifestChecksumLength(m.checksum_type)));
     return;
   }
   if (digest != m.checksum) {
-    sh.findings.Add("checksum", path,
-                    "checksum mismatch: " + name + " " + HexEncode(digest) + ", the manifest says " + HexEncode(m.checksum));
+    sh.findings.Add(
+        "checksum", path,
+        "checksum mismatch: " + name + " " + HexEncode(digest) + ", the manifest says " + HexEncode(m.checksum));
     return;
   }
   ++sh.files_verified;
@@ -363,7 +367,8 @@ void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const 
 // Each thread calls idle() once the queue is empty.
 template <typename Fn, typename Idle>
 void RunInOrder(int jobs, size_t n, Fn&& fn, Idle&& idle) {
-  const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), std::max<size_t>(n, 1)));
+  const int threads =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), std::max<size_t>(n, 1)));
   std::atomic<size_t> next{0};
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -589,8 +594,8 @@ class SharedReadAhead {
   };
 
   size_t Free() const {
-    return kSlots - static_cast<size_t>(filled_.load(std::memory_order_seq_cst) -
-                                        consumed_.load(std::memory_order_seq_cst));
+    return kSlots -
+           static_cast<size_t>(filled_.load(std::memory_order_seq_cst) - consumed_.load(std::memory_order_seq_cst));
   }
 
   // Reads the next block into the next slot. With fill_mu_ held, !eof_,
@@ -600,8 +605,8 @@ class SharedReadAhead {
     Slot& s = ring_[f % kSlots];
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, end_ - off_));
     s.n = 0;
-    const ReadEnd r = ReadRange(fd_, off_, off_ + want, s.data.data(), kBlock,
-                                [&](const char*, size_t n) { s.n += n; });
+    const ReadEnd r =
+        ReadRange(fd_, off_, off_ + want, s.data.data(), kBlock, [&](const char*, size_t n) { s.n += n; });
     off_ += s.n;
     result_ = {off_, r.error};
     if (r.error != 0 || s.n < want || off_ >= end_) eof_ = true;  // an error, the end of the file, or of the range
@@ -648,13 +653,12 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   const ManifestChecksumType type = job.listed ? job.listed->checksum_type : ManifestChecksumType::kNone;
   StreamCheck sc(type, job.pages, job.segno, ps, piece.begin);
   if (job.incremental) sc.Incremental(job.size);
-  const ReadEnd r = ahead != nullptr ? ahead->Run(fd, piece.begin, piece.end,
-                                                  [&](const char* p, size_t n) { sc.Update(p, n); })
-                                     : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(),
-                                                 [&](const char* p, size_t n) {
-                                                   sc.Update(p, n);
-                                                   help();
-                                                 });
+  const ReadEnd r = ahead != nullptr
+                        ? ahead->Run(fd, piece.begin, piece.end, [&](const char* p, size_t n) { sc.Update(p, n); })
+                        : ReadRange(fd, piece.begin, piece.end, buf.data(), buf.size(), [&](const char* p, size_t n) {
+                            sc.Update(p, n);
+                            help();
+                          });
   ::close(fd);
   if (r.error != 0) {
     piece.error =
@@ -686,8 +690,9 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
       } else {
         sh.seen[i] = true;
         if (m->size != f.size) {
-          sh.findings.Add("size", f.relpath, "has size " + std::to_string(f.size) + " on disk but size " +
-                                                 std::to_string(m->size) + " in the manifest");
+          sh.findings.Add("size", f.relpath,
+                          "has size " + std::to_string(f.size) + " on disk but size " + std::to_string(m->size) +
+                              " in the manifest");
         } else if (m->checksum_type == ManifestChecksumType::kNone) {
           ++sh.files_verified;
         } else {
@@ -711,8 +716,7 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
   std::vector<Piece> pieces;
   for (size_t i = 0; i < work.size(); ++i) {
     const FileJob& j = work[i];
-    const bool splittable =
-        !j.incremental && (!j.listed || j.listed->checksum_type == ManifestChecksumType::kCrc32c);
+    const bool splittable = !j.incremental && (!j.listed || j.listed->checksum_type == ManifestChecksumType::kCrc32c);
     if (splittable && j.size > 2 * kSplit) {
       for (uint64_t b = 0; b < j.size; b += kSplit) {
         Piece p;
@@ -855,7 +859,8 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     const std::string where = plan.file + ":" + name;
     if (m.type == '2') continue;  // pg_tblspc/OID links to tablespaces (their own OID.tar)
     if (m.type != '0' && m.type != '\0' && m.type != '7') {
-      if (!Ignored(rel, sh.ignore)) sh.findings.Add("type", rel, "tar member of type '" + std::string(1, m.type) + "' in " + plan.file);
+      if (!Ignored(rel, sh.ignore))
+        sh.findings.Add("type", rel, "tar member of type '" + std::string(1, m.type) + "' in " + plan.file);
       continue;
     }
 
@@ -898,8 +903,9 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
         sh.findings.Add("extra", rel, "appears more than once in the backup (again in " + plan.file + ")");
         listed = nullptr;
       } else if (listed->size != m.size) {
-        sh.findings.Add("size", rel, "has size " + std::to_string(m.size) + " in " + plan.file + " but size " +
-                                         std::to_string(listed->size) + " in the manifest");
+        sh.findings.Add("size", rel,
+                        "has size " + std::to_string(m.size) + " in " + plan.file + " but size " +
+                            std::to_string(listed->size) + " in the manifest");
         listed = nullptr;
       } else if (listed->checksum_type == ManifestChecksumType::kNone) {
         ++sh.files_verified;
@@ -939,8 +945,9 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     if (pages) sh.AddPages(rel, std::move(sc.tally()));
     if (capture) {
       std::lock_guard<std::mutex> lock(cap.mu);
-      (rel == "global/pg_control" ? cap.pg_control : rel == "PG_VERSION" ? cap.pg_version : cap.backup_label) =
-          std::move(captured);
+      (rel == "global/pg_control" ? cap.pg_control
+       : rel == "PG_VERSION"      ? cap.pg_version
+                                  : cap.backup_label) = std::move(captured);
     }
     if (verify) Conclude(sh, *listed, rel, sc.Digest(), sc.bytes());
   }
@@ -1137,7 +1144,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   // unchecked; empty while it can.
   auto control_problem = [&]() -> std::string {
     if (control_missing) return "global/pg_control is missing";
-    if (control_status.code() == StatusCode::kUnsupported) return "global/pg_control is of a version vouch does not read";
+    if (control_status.code() == StatusCode::kUnsupported)
+      return "global/pg_control is of a version vouch does not read";
     if (!control_status.ok()) return "global/pg_control is unreadable (" + control_status.message() + ")";
     if (!v.system_identifier) return "global/pg_control fails its CRC";
     return "";
@@ -1166,7 +1174,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
         }
       } else if (!control.CrcOk()) {
         sh.findings.Add("control", "global/pg_control",
-                        "CRC " + HexEncode(StreamCheck::CrcBytes(control.crc_stored)) + " in the file, its contents give " +
+                        "CRC " + HexEncode(StreamCheck::CrcBytes(control.crc_stored)) +
+                            " in the file, its contents give " +
                             HexEncode(StreamCheck::CrcBytes(control.crc_computed)));
       } else {
         v.system_identifier = control.system_identifier;
@@ -1177,7 +1186,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     if (v.system_identifier && manifest.system_identifier && *manifest.system_identifier != *v.system_identifier) {
       sh.findings.Add("sysid", "backup_manifest",
                       "System-Identifier " + std::to_string(*manifest.system_identifier) +
-                          " is not the system identifier in global/pg_control, " + std::to_string(*v.system_identifier));
+                          " is not the system identifier in global/pg_control, " +
+                          std::to_string(*v.system_identifier));
     }
     // The major version: from pg_control's catalog version (CRC-protected),
     // else PG_VERSION.
@@ -1225,8 +1235,11 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       if (manifest.system_identifier) in.system_identifier = *manifest.system_identifier;
     }
     if (v.pg_major != 0) {
-      if (auto magic = WalPageMagicForMajor(v.pg_major)) in.magic = *magic;
-      else wal_notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v.pg_major) + " unknown; 0xD110 (15) expected");
+      if (auto magic = WalPageMagicForMajor(v.pg_major))
+        in.magic = *magic;
+      else
+        wal_notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v.pg_major) +
+                            " unknown; 0xD110 (15) expected");
     }
     return backup_internal::CheckWal(wal, in, &v.wal, &wal_findings, &wal_bytes);
   };
@@ -1397,7 +1410,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       if (r.outcome == ChecksumResult::kOk) continue;
       std::string detail = std::string(ChecksumOutcomeName(r.outcome)) + " (line " + std::to_string(r.entry.line) + ")";
       if (r.outcome == ChecksumResult::kMismatch) {
-        detail += ": " + std::string(HashAlgorithmName(r.entry.algorithm)) + " " + r.actual + ", the file says " + r.entry.hex;
+        detail += ": " + std::string(HashAlgorithmName(r.entry.algorithm)) + " " + r.actual + ", the file says " +
+                  r.entry.hex;
       } else if (!r.error.empty()) {
         detail += ": " + r.error;
       }
@@ -1416,8 +1430,9 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   v.findings = std::move(findings);
   v.bytes = sh.bytes;
   v.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  v.finished_at = options.now ? options.now()
-                              : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  v.finished_at = options.now
+                      ? options.now()
+                      : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   return v;
 }
 

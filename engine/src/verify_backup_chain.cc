@@ -12,8 +12,9 @@ namespace {
 // What one incremental backup (index i) of the chain needs of the backups
 // before it: each INCREMENTAL.X finds X in full, walking back, with only
 // INCREMENTAL.X on the way (pg_combinebackup's reconstruct_from_incremental_file).
-void CheckDependencies(const std::vector<std::string>& dirs, const std::vector<std::unordered_set<std::string_view>>& have,
-                       size_t i, const BackupVerification& b, BackupChainVerification& c) {
+void CheckDependencies(const std::vector<std::string>& dirs,
+                       const std::vector<std::unordered_set<std::string_view>>& have, size_t i,
+                       const BackupVerification& b, BackupChainVerification& c) {
   for (const auto& path : b.paths) {
     uint32_t segno = 0;
     if (ClassifyRelationFile(path, &segno) != RelationFileKind::kIncremental) continue;
@@ -33,8 +34,10 @@ void CheckDependencies(const std::vector<std::string>& dirs, const std::vector<s
         break;
       }
     }
-    if (missing.empty()) ++c.dependencies_checked;
-    else c.findings.push_back({"chain", dirs[i] + "/" + path, std::move(missing)});
+    if (missing.empty())
+      ++c.dependencies_checked;
+    else
+      c.findings.push_back({"chain", dirs[i] + "/" + path, std::move(missing)});
   }
 }
 
@@ -46,8 +49,10 @@ int BackupChainVerification::ExitCode() const {
   int worst = findings.empty() ? 0 : 1;
   for (const auto& b : backups) {
     const int rc = b.ExitCode();
-    if (rc == 1) worst = 1;
-    else if (rc == 3 && worst == 0) worst = 3;
+    if (rc == 1)
+      worst = 1;
+    else if (rc == 3 && worst == 0)
+      worst = 3;
   }
   return worst;
 }

@@ -15,9 +15,10 @@ struct Algo {
   size_t hex_length;
   const EVP_MD* (*md)();
 };
-const Algo kAlgos[] = {{HashAlgorithm::kMd5, "MD5", 32, EVP_md5},         {HashAlgorithm::kSha1, "SHA1", 40, EVP_sha1},
-                       {HashAlgorithm::kSha224, "SHA224", 56, EVP_sha224}, {HashAlgorithm::kSha256, "SHA256", 64, EVP_sha256},
-                       {HashAlgorithm::kSha384, "SHA384", 96, EVP_sha384}, {HashAlgorithm::kSha512, "SHA512", 128, EVP_sha512}};
+const Algo kAlgos[] = {
+    {HashAlgorithm::kMd5, "MD5", 32, EVP_md5},          {HashAlgorithm::kSha1, "SHA1", 40, EVP_sha1},
+    {HashAlgorithm::kSha224, "SHA224", 56, EVP_sha224}, {HashAlgorithm::kSha256, "SHA256", 64, EVP_sha256},
+    {HashAlgorithm::kSha384, "SHA384", 96, EVP_sha384}, {HashAlgorithm::kSha512, "SHA512", 128, EVP_sha512}};
 
 const Algo& Of(HashAlgorithm a) {
   for (const Algo& x : kAlgos) {

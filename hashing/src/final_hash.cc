@@ -18,12 +18,10 @@ void PutStr(std::string& out, const std::string& s) {
 }  // namespace
 
 std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
-  std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
-  });
-  std::sort(chains.begin(), chains.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.schema, a.table) < std::tie(b.schema, b.table);
-  });
+  std::sort(tables.begin(), tables.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
+  std::sort(chains.begin(), chains.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.schema, a.table) < std::tie(b.schema, b.table); });
   std::string in = "vouch.final.v1\n";
   for (const auto& t : tables) {
     in.push_back('T');

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <string>
 
+#include "../testing/json_reference.h"
 #include "vouch/readers/backup_label.h"
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/wal.h"
-#include "../testing/json_reference.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

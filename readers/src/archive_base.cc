@@ -43,7 +43,9 @@ Compression CompressionOfHeader(const ArchiveHeader& h) {
   return Compression::kNone;
 }
 
-Result<uint64_t> ReadToEnd(ByteSource& src) { return ReadToEnd(src, [](const char*, size_t) {}); }
+Result<uint64_t> ReadToEnd(ByteSource& src) {
+  return ReadToEnd(src, [](const char*, size_t) {});
+}
 
 Result<uint64_t> ReadToEnd(ByteSource& src, const std::function<void(const char*, size_t)>& sink) {
   IoBuffer buf(size_t{256} << 10);
@@ -81,8 +83,8 @@ Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::strin
                   std::all_of(oid.begin(), oid.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (sp == std::string_view::npos || !digits || sp + 1 >= line.size() ||
         line.find_first_of("/ ", sp + 1) != std::string_view::npos) {
-      return Corrupt(where + ": line " + std::to_string(line_no) + " is not \"OID FILENAME\": " +
-                     std::string(line.substr(0, 80)));
+      return Corrupt(where + ": line " + std::to_string(line_no) +
+                     " is not \"OID FILENAME\": " + std::string(line.substr(0, 80)));
     }
     lines.push_back({std::string(oid), std::string(line.substr(sp + 1))});
   }
@@ -91,8 +93,10 @@ Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::strin
 
 std::string ArchiveBase::EntryName(const TocEntry& e) const {
   std::string what = e.desc;
-  if (e.namespace_ && !e.namespace_->empty()) what += " " + QualifiedTableName(*e.namespace_, e.tag);
-  else if (!e.tag.empty()) what += " " + e.tag;
+  if (e.namespace_ && !e.namespace_->empty())
+    what += " " + QualifiedTableName(*e.namespace_, e.tag);
+  else if (!e.tag.empty())
+    what += " " + e.tag;
   return "TOC entry " + std::to_string(e.dump_id) + " (" + what + ")";
 }
 
@@ -100,7 +104,8 @@ std::string ArchiveBase::InToc(const TocEntry& e) const {
   return toc_location_ + ": byte offset " + std::to_string(e.toc_offset) + ": " + EntryName(e);
 }
 
-Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location, const std::function<bool(const TocEntry&)>& has_data) {
+Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
+                         const std::function<bool(const TocEntry&)>& has_data) {
   toc_ = std::move(toc);
   toc_location_ = std::move(toc_location);
   const ArchiveHeader& h = toc_.header;

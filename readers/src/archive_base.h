@@ -6,8 +6,8 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,8 +33,8 @@ class ArchiveBase : public ArchiveReader {
   struct DataEntry {
     size_t toc_index;  // into toc_.entries
     DataKind kind;
-    int table = -1;         // index into tables_ (kTable, when selected)
-    bool selected = true;   // false: skipped by the table selection
+    int table = -1;        // index into tables_ (kTable, when selected)
+    bool selected = true;  // false: skipped by the table selection
   };
 
   ArchiveBase(std::string location, std::string format, const ArchiveOptions& options)

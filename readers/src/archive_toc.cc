@@ -84,8 +84,8 @@ class TocParser {
       e.toc_offset = pos_;
       auto st = Entry(h, &e);
       if (!st.ok()) {
-        return Status(st.code(), st.message() + " (TOC entry " + std::to_string(i + 1) + " of " +
-                                     std::to_string(count) + ")");
+        return Status(st.code(),
+                      st.message() + " (TOC entry " + std::to_string(i + 1) + " of " + std::to_string(count) + ")");
       }
       toc.entries.push_back(std::move(e));
     }

@@ -29,7 +29,9 @@ Result<BackupLabel> ParseBackupLabel(std::string_view text) {
     if (colon == std::string_view::npos) continue;
     const std::string_view key = line.substr(0, colon);
     std::string_view value = line.substr(colon + 2);
-    auto bad = [&] { return Corrupt("backup_label line " + std::to_string(line_no) + ": \"" + std::string(line) + "\""); };
+    auto bad = [&] {
+      return Corrupt("backup_label line " + std::to_string(line_no) + ": \"" + std::string(line) + "\"");
+    };
     if (key == "START WAL LOCATION" || key == "INCREMENTAL FROM LSN") {
       value = value.substr(0, value.find(' '));
       auto lsn = ParseLsn(std::string(value));

@@ -1,8 +1,8 @@
 #include "vouch/readers/backup_manifest.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <unordered_set>
 
@@ -29,8 +29,21 @@ struct Token {
 class ManifestSax {
  public:
   enum State {
-    kTopStart, kTopField, kVersionValue, kSystemIdValue, kFilesStart, kFilesNext, kFileField, kFileValue,
-    kWalStart, kWalNext, kWalField, kWalValue, kChecksumValue, kTopEnd, kEof
+    kTopStart,
+    kTopField,
+    kVersionValue,
+    kSystemIdValue,
+    kFilesStart,
+    kFilesNext,
+    kFileField,
+    kFileValue,
+    kWalStart,
+    kWalNext,
+    kWalField,
+    kWalValue,
+    kChecksumValue,
+    kTopEnd,
+    kEof
   };
 
   BackupManifest manifest;
@@ -62,12 +75,8 @@ class ManifestSax {
   bool end_object() {
     switch (state) {
       case kTopEnd: state = kEof; return true;
-      case kFileField:
-        state = kFilesNext;
-        return FinishFile();
-      case kWalField:
-        state = kWalNext;
-        return FinishWalRange();
+      case kFileField: state = kFilesNext; return FinishFile();
+      case kWalField: state = kWalNext; return FinishWalRange();
       default: return Fail("unexpected object end");
     }
   }
@@ -105,20 +114,31 @@ class ManifestSax {
         }
         return true;
       case kFileField:
-        if (k == "Path") field_ = &file_.path;
-        else if (k == "Encoded-Path") field_ = &file_.encoded_path;
-        else if (k == "Size") field_ = &file_.size;
-        else if (k == "Last-Modified") field_ = &file_.last_modified;
-        else if (k == "Checksum-Algorithm") field_ = &file_.algorithm;
-        else if (k == "Checksum") field_ = &file_.checksum;
-        else return Fail("unexpected file field");
+        if (k == "Path")
+          field_ = &file_.path;
+        else if (k == "Encoded-Path")
+          field_ = &file_.encoded_path;
+        else if (k == "Size")
+          field_ = &file_.size;
+        else if (k == "Last-Modified")
+          field_ = &file_.last_modified;
+        else if (k == "Checksum-Algorithm")
+          field_ = &file_.algorithm;
+        else if (k == "Checksum")
+          field_ = &file_.checksum;
+        else
+          return Fail("unexpected file field");
         state = kFileValue;
         return true;
       case kWalField:
-        if (k == "Timeline") field_ = &wal_.timeline;
-        else if (k == "Start-LSN") field_ = &wal_.start;
-        else if (k == "End-LSN") field_ = &wal_.end;
-        else return Fail("unexpected WAL range field");
+        if (k == "Timeline")
+          field_ = &wal_.timeline;
+        else if (k == "Start-LSN")
+          field_ = &wal_.start;
+        else if (k == "End-LSN")
+          field_ = &wal_.end;
+        else
+          return Fail("unexpected WAL range field");
         state = kWalValue;
         return true;
       default: return Fail("unexpected object field");
@@ -149,9 +169,12 @@ class ManifestSax {
   bool Scalar(Token t) {
     switch (state) {
       case kVersionValue:
-        if (t.text == "1") manifest.version = 1;
-        else if (t.text == "2") manifest.version = 2;
-        else return Fail("unexpected manifest version");
+        if (t.text == "1")
+          manifest.version = 1;
+        else if (t.text == "2")
+          manifest.version = 2;
+        else
+          return Fail("unexpected manifest version");
         state = kTopField;
         return true;
       case kSystemIdValue: {

@@ -14,7 +14,8 @@ size_t CountByte(const char* p, size_t n, char c) {
   const __m128i needle = _mm_set1_epi8(c);
   for (; i + 16 <= n; i += 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    count += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)))));
+    count +=
+        static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)))));
   }
 #endif
   for (; i < n; ++i) count += p[i] == c;
@@ -55,7 +56,13 @@ namespace {
 bool ValidEscapeAt(const char* p, const char* end, const char* q) {
   if (q + 1 == end) return false;
   switch (q[1]) {
-    case 'b': case 'f': case 'n': case 'r': case 't': case 'v': case '\\': return true;
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+    case 'v':
+    case '\\': return true;
     case 'N': return (q == p || q[-1] == '\t') && (q + 2 == end || q[2] == '\t');  // a whole-field NULL
     default: return false;
   }

@@ -51,7 +51,8 @@ bool ParseLine(std::string_view line, ChecksumEntry* e) {
     e->algorithm = *algo;
   } else {  // HEX, a space, ' ' or '*', NAME
     size_t sp = line.find(' ');
-    if (sp == std::string_view::npos || sp + 2 > line.size() || (line[sp + 1] != ' ' && line[sp + 1] != '*')) return false;
+    if (sp == std::string_view::npos || sp + 2 > line.size() || (line[sp + 1] != ' ' && line[sp + 1] != '*'))
+      return false;
     hex = line.substr(0, sp);
     name = line.substr(sp + 2);
     auto algo = IsHex(hex) ? HashAlgorithmFromHexLength(hex.size()) : std::nullopt;

@@ -34,7 +34,8 @@ Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std
   VOUCH_RETURN_IF_ERROR(ReadExact(src, reinterpret_cast<char*>(b), static_cast<size_t>(int_size) + 1, eof, where));
   if (*eof) return Status::Ok();
   if (!DecodeArchiveInt(b, int_size, out)) {
-    return Corrupt(where + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " + std::to_string(b[0]));
+    return Corrupt(where + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " +
+                   std::to_string(b[0]));
   }
   return Status::Ok();
 }
@@ -123,7 +124,8 @@ class CustomArchive final : public ArchiveBase {
     toc_end_ = src->RawOffset();
     compression_ = CompressionOfHeader(toc->header);
     int_size_ = toc->header.int_size;
-    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value(), location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
+    VOUCH_RETURN_IF_ERROR(
+        Init(std::move(toc).value(), location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
     facts_.archive_bytes = file_->size();
     const bool sequential = std::any_of(data_entries_.begin(), data_entries_.end(),
                                         [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });
@@ -213,7 +215,8 @@ class CustomArchive final : public ArchiveBase {
       if (oid == 0) return Status::Ok();
       if (oid < 0) return Corrupt(where + ": byte offset " + std::to_string(at) + ": negative large object oid");
       std::string what = where + ": large object " + std::to_string(oid);
-      auto data = MakeDecoder(compression_, std::make_unique<ChunkedPayload>(src, int_size_, file_->size(), what), what);
+      auto data =
+          MakeDecoder(compression_, std::make_unique<ChunkedPayload>(src, int_size_, file_->size(), what), what);
       VOUCH_RETURN_IF_ERROR(ReadLargeObject(static_cast<uint64_t>(oid), *data));
     }
   }
@@ -247,8 +250,8 @@ class CustomArchive final : public ArchiveBase {
     uint64_t expect = toc_end_;
     for (const auto& [begin, end] : extents_) {
       if (begin > expect) {
-        return Corrupt(location_ + ": byte offsets " + std::to_string(expect) + " to " + std::to_string(begin) +
-                       ": " + std::to_string(begin - expect) + " bytes that no data block of the TOC accounts for");
+        return Corrupt(location_ + ": byte offsets " + std::to_string(expect) + " to " + std::to_string(begin) + ": " +
+                       std::to_string(begin - expect) + " bytes that no data block of the TOC accounts for");
       }
       if (begin < expect) {
         return Corrupt(location_ + ": byte offset " + std::to_string(begin) + ": data blocks overlap");

@@ -43,8 +43,8 @@ class CompressedInput {
 };
 
 std::string Where(const std::string& name, uint64_t raw, uint64_t out) {
-  return name + ": at compressed byte offset " + std::to_string(raw) + " (uncompressed offset " +
-         std::to_string(out) + ")";
+  return name + ": at compressed byte offset " + std::to_string(raw) + " (uncompressed offset " + std::to_string(out) +
+         ")";
 }
 
 class GzipDecoder final : public ByteSource {
@@ -147,8 +147,8 @@ class ZstdDecoder final : public ByteSource {
       }
       size_t r = ZSTD_decompressStream(ds_, &ob, &ib_);
       if (ZSTD_isError(r)) {
-        return Corrupt(Where(name_, in_.Offset(ib_.size - ib_.pos), out_total_ + ob.pos) + ": zstd: " +
-                       ZSTD_getErrorName(r));
+        return Corrupt(Where(name_, in_.Offset(ib_.size - ib_.pos), out_total_ + ob.pos) +
+                       ": zstd: " + ZSTD_getErrorName(r));
       }
       pending_ = r;
       out_total_ += ob.pos;

@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 const char* const kSuffixes[] = {"", ".gz", ".lz4", ".zst"};
 
 Compression CompressionOfSuffix(const std::string& name) {
-  auto ends = [&](std::string_view s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+  auto ends = [&](std::string_view s) {
+    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+  };
   if (ends(".gz")) return Compression::kGzip;
   if (ends(".lz4")) return Compression::kLz4;
   if (ends(".zst")) return Compression::kZstd;
@@ -28,7 +30,8 @@ Compression CompressionOfSuffix(const std::string& name) {
 
 class DirectoryArchive final : public ArchiveBase {
  public:
-  DirectoryArchive(std::string dir, const ArchiveOptions& options) : ArchiveBase(dir, "directory", options), dir_(dir) {}
+  DirectoryArchive(std::string dir, const ArchiveOptions& options)
+      : ArchiveBase(dir, "directory", options), dir_(dir) {}
 
   ~DirectoryArchive() override { StopFeeder(); }
 
@@ -47,7 +50,8 @@ class DirectoryArchive final : public ArchiveBase {
       return Corrupt(toc_path + ": byte offset " + std::to_string(src->RawOffset()) + ": " +
                      std::to_string((*toc_file)->size() - src->RawOffset()) + " bytes after the end of the TOC");
     }
-    if (toc->header.format == 1) return Corrupt(toc_path + ": byte offset 10: format code 1 (custom) in a directory archive");
+    if (toc->header.format == 1)
+      return Corrupt(toc_path + ": byte offset 10: format code 1 (custom) in a directory archive");
     VOUCH_RETURN_IF_ERROR(
         Init(std::move(toc).value(), toc_path, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
     facts_.archive_bytes = (*toc_file)->size();

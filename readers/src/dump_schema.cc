@@ -174,8 +174,8 @@ bool DumpSchema::AddLine(std::string_view line) {
     if (ddl_ == Ddl::kTable) {
       table_cols_[ddl_name_][col] = k;
       std::string_view type = body.substr(1);
-      bool scalar_time = (k == TzKind::kScalar) ||
-                         (StartsWith(type, "timestamp") && type.find("[]") == std::string_view::npos);
+      bool scalar_time =
+          (k == TzKind::kScalar) || (StartsWith(type, "timestamp") && type.find("[]") == std::string_view::npos);
       if (scalar_time) time_cols_[ddl_name_].push_back(col);
     }
     if (ddl_ == Ddl::kComposite && k != TzKind::kNone) composite_has_tz_ = true;

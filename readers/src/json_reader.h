@@ -26,6 +26,8 @@
 // Each returns false to stop; ReadJson then returns false too.
 #pragma once
 
+#include <locale.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -35,8 +37,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <locale.h>
 
 #include "vouch/hashing/hex.h"
 
@@ -148,8 +148,8 @@ bool ReadJson(std::string_view input, Handler& h) {
       }
       if (c < 0x20) return fail(p, "control character in a string (it must be escaped)");
       if (c >= 0x80) {
-        const size_t n = detail::Utf8Length(reinterpret_cast<const unsigned char*>(p),
-                                            reinterpret_cast<const unsigned char*>(end));
+        const size_t n =
+            detail::Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
         if (n == 0) return fail(p, "invalid UTF-8 in a string");
         out.append(p, n);
         p += n;

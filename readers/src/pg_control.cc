@@ -12,8 +12,8 @@ namespace {
 // shares the fields up to data_checksum_version; 1800 puts one bool after it,
 // which moves the 32-byte nonce by one and the CRC (4-byte aligned) by four.
 constexpr size_t kSystemIdentifier = 0, kControlVersion = 8, kCatalogVersion = 12, kState = 16, kCheckPoint = 32,
-                 kRedo = 40, kTimeline = 48, kBlcksz = 216, kRelsegSize = 220, kXlogBlcksz = 224,
-                 kXlogSegSize = 228, kDataChecksumVersion = 252, kDefaultCharSignedness = 256, kStructSize = 296;
+                 kRedo = 40, kTimeline = 48, kBlcksz = 216, kRelsegSize = 220, kXlogBlcksz = 224, kXlogSegSize = 228,
+                 kDataChecksumVersion = 252, kDefaultCharSignedness = 256, kStructSize = 296;
 
 struct Layout {
   uint32_t version;
@@ -56,10 +56,10 @@ Result<ControlFile> ParseControlFile(std::string_view bytes) {
     if (l.version == c.pg_control_version) layout = &l;
   }
   if (layout == nullptr) {
-    return Unsupported("pg_control version " + std::to_string(c.pg_control_version) + " is not one vouch knows (" +
-                       std::string(kKnownControlVersions) +
-                       (c.pg_control_version > kLayouts[std::size(kLayouts) - 1].version ? "; a newer PostgreSQL?)"
-                                                                                          : ")"));
+    return Unsupported(
+        "pg_control version " + std::to_string(c.pg_control_version) + " is not one vouch knows (" +
+        std::string(kKnownControlVersions) +
+        (c.pg_control_version > kLayouts[std::size(kLayouts) - 1].version ? "; a newer PostgreSQL?)" : ")"));
   }
   c.system_identifier = LoadNative<uint64_t>(bytes.data(), kSystemIdentifier);
   c.catalog_version = LoadNative<uint32_t>(bytes.data(), kCatalogVersion);

@@ -30,7 +30,8 @@ namespace detail {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-uint32_t PgChecksumBlock(const char* page) {
+uint32_t
+PgChecksumBlock(const char* page) {
   uint32_t sums[kSums];
   std::memcpy(sums, kBaseOffsets, sizeof sums);
   uint32_t row[kSums];
@@ -103,8 +104,8 @@ PgPageVerdict CheckPgPage(const char* page, uint32_t block_number, uint64_t skip
   const auto lower = LoadNative<uint16_t>(page, kLowerOffset);
   const auto upper = LoadNative<uint16_t>(page, kUpperOffset);
   const auto special = LoadNative<uint16_t>(page, kSpecialOffset);
-  const bool sane = (flags & ~kValidFlagBits) == 0 && lower <= upper && upper <= special &&
-                    special <= kPgBlockSize && special % 8 == 0;
+  const bool sane = (flags & ~kValidFlagBits) == 0 && lower <= upper && upper <= special && special <= kPgBlockSize &&
+                    special % 8 == 0;
   v.kind = sane ? PgPageVerdict::kOk : PgPageVerdict::kBadHeader;
   return v;
 }

@@ -2,7 +2,6 @@
 
 #include <cstring>
 #include <map>
-
 #include <utility>
 
 #include "vouch/io_buffer.h"
@@ -117,8 +116,10 @@ class PlainDumpReader final : public TableStreamReader {
     }
     if (StartsWith(line, "--")) {
       if (StartsWith(line, "-- PostgreSQL database dump complete")) seen_footer_ = true;
-      if (StartsWith(line, "-- Dumped from database version ")) info_.properties["server_version"] = std::string(line.substr(32));
-      if (StartsWith(line, "-- Dumped by pg_dump version ")) info_.properties["pg_dump_version"] = std::string(line.substr(29));
+      if (StartsWith(line, "-- Dumped from database version "))
+        info_.properties["server_version"] = std::string(line.substr(32));
+      if (StartsWith(line, "-- Dumped by pg_dump version "))
+        info_.properties["pg_dump_version"] = std::string(line.substr(29));
       if (line.find("; Type: ") != std::string_view::npos) {
         expect_data_ = line.find("; Type: TABLE DATA;") != std::string_view::npos;
         data_header_ = std::string(line);
@@ -142,12 +143,15 @@ class PlainDumpReader final : public TableStreamReader {
     }
     if (!expect_data_) return false;
     if (StartsWith(line, "INSERT INTO ")) {
-      return Unsupported(Where(off) + ": table data is written as INSERT statements (pg_dump --inserts); "
-                                      "content hashing needs COPY-format data (" + data_header_ + ")");
+      return Unsupported(Where(off) +
+                         ": table data is written as INSERT statements (pg_dump --inserts); "
+                         "content hashing needs COPY-format data (" +
+                         data_header_ + ")");
     }
     if (StartsWith(line, "COPY ") && EndsWith(line, " FROM stdin;")) {
       TableInfo t;
-      if (!ParseCopyStatement(line, &t)) return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
+      if (!ParseCopyStatement(line, &t))
+        return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
       t.data_offset = base_ + pos_;
       schema_.SetTzKinds(&t);
       schema_.SetTimeColumns(&t);
@@ -218,9 +222,10 @@ class PlainDumpReader final : public TableStreamReader {
         return Status::Ok();
       }
       if (eof_) {
-        return Truncated(info_.location + ": table " + t.QualifiedName() + ": COPY data starting at uncompressed byte offset " +
-                         std::to_string(t.data_offset) + " has no terminating \\. line (stream ends at offset " +
-                         std::to_string(chunk.offset + have) + "): the dump is truncated");
+        return Truncated(info_.location + ": table " + t.QualifiedName() +
+                         ": COPY data starting at uncompressed byte offset " + std::to_string(t.data_offset) +
+                         " has no terminating \\. line (stream ends at offset " + std::to_string(chunk.offset + have) +
+                         "): the dump is truncated");
       }
       const void* last = memrchr(d, '\n', have);
       if (last != nullptr) {

@@ -91,10 +91,10 @@ bool TableFilter::Match(const Pattern& p, const std::string& schema, const std::
   return (!p.has_schema || p.schema.Matches(schema)) && p.name.Matches(name);
 }
 
-#define VOUCH_ADD_PATTERN(list, schema_only)                        \
-  auto p = Compile(pattern, schema_only);                           \
-  if (!p.ok()) return p.status();                                   \
-  list.push_back(std::move(p).value());                             \
+#define VOUCH_ADD_PATTERN(list, schema_only) \
+  auto p = Compile(pattern, schema_only);    \
+  if (!p.ok()) return p.status();            \
+  list.push_back(std::move(p).value());      \
   return Status::Ok()
 
 Status TableFilter::AddTable(const std::string& pattern) { VOUCH_ADD_PATTERN(tables_, false); }

@@ -1,10 +1,11 @@
+#include "vouch/readers/table_stream.h"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
 
 #include "vouch/readers/byte_scan.h"
 #include "vouch/readers/canonical_row.h"
-#include "vouch/readers/table_stream.h"
 
 namespace vouch {
 namespace {

@@ -15,7 +15,8 @@ namespace {
 
 bool IsBlobsToc(const std::string& name) {
   if (name == "blobs.toc") return true;
-  if (name.size() < 11 || name.compare(0, 6, "blobs_") != 0 || name.compare(name.size() - 4, 4, ".toc") != 0) return false;
+  if (name.size() < 11 || name.compare(0, 6, "blobs_") != 0 || name.compare(name.size() - 4, 4, ".toc") != 0)
+    return false;
   return name.find_first_not_of("0123456789", 6) == name.size() - 4;
 }
 
@@ -106,8 +107,9 @@ class TarArchive final : public ArchiveBase {
       if (it == by_member_.end()) return Corrupt(where + " is not named by the TOC");
       const DataEntry& d = data_entries_[it->second];
       if (last_data_toc_index >= 0 && d.toc_index < static_cast<size_t>(last_data_toc_index)) {
-        return Corrupt(where + " comes after a member the TOC lists later: out of TOC order, which pg_restore "
-                               "cannot read");
+        return Corrupt(where +
+                       " comes after a member the TOC lists later: out of TOC order, which pg_restore "
+                       "cannot read");
       }
       last_data_toc_index = static_cast<int64_t>(d.toc_index);
       CountDataFile(0);  // its bytes are the tar file's, counted already
@@ -125,9 +127,11 @@ class TarArchive final : public ArchiveBase {
                        " is missing from the archive");
       }
     }
-    if (has_blobs_entry && !blobs_toc) return Corrupt(location_ + ": the TOC has large objects but no blobs.toc member");
+    if (has_blobs_entry && !blobs_toc)
+      return Corrupt(location_ + ": the TOC has large objects but no blobs.toc member");
     for (const auto& b : blob_listed) {
-      if (!blob_members.count(b)) return Corrupt(location_ + ": large object member " + b + " (listed in blobs.toc) is missing");
+      if (!blob_members.count(b))
+        return Corrupt(location_ + ": large object member " + b + " (listed in blobs.toc) is missing");
     }
     for (const auto& b : blob_members) {
       if (!blob_listed.count(b)) return Corrupt(location_ + ": member " + b + " is not listed in blobs.toc");

@@ -1,17 +1,17 @@
 #include "vouch/readers/wal.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
 #include "native_load.h"
 #include "vouch/hashing/crc32c.h"
 #include "vouch/io_buffer.h"
 #include "vouch/readers/pg_page.h"
-
-#include <algorithm>
-#include <charconv>
-#include <cctype>
-#include <cstdio>
-#include <cstdint>
-#include <cstring>
-#include <map>
 
 namespace vouch {
 namespace {
@@ -272,8 +272,8 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
     add("wal-truncated", "ends after " + std::to_string(scan.bytes) + " bytes, before the WAL needed up to LSN " +
                              FormatLsn(seg_start + e.need_bytes));
   } else if (e.complete && scan.bytes != e.segment_size) {
-    add("wal-header", "is " + std::to_string(scan.bytes) + " bytes, expected the segment size " +
-                          std::to_string(e.segment_size));
+    add("wal-header",
+        "is " + std::to_string(scan.bytes) + " bytes, expected the segment size " + std::to_string(e.segment_size));
   }
 
   uint32_t min_tli = e.min_timeline;
@@ -328,12 +328,12 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
                              " (a segment of another cluster)");
       }
       if (scan.segment_size != e.segment_size) {
-        add("wal-header", "xlp_seg_size " + std::to_string(scan.segment_size) + ", expected " +
-                              std::to_string(e.segment_size));
+        add("wal-header",
+            "xlp_seg_size " + std::to_string(scan.segment_size) + ", expected " + std::to_string(e.segment_size));
       }
       if (scan.block_size != kWalBlockSize) {
-        add("wal-header", "xlp_xlog_blcksz " + std::to_string(scan.block_size) + ", expected " +
-                              std::to_string(kWalBlockSize));
+        add("wal-header",
+            "xlp_xlog_blcksz " + std::to_string(scan.block_size) + ", expected " + std::to_string(kWalBlockSize));
       }
     }
   }

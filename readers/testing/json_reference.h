@@ -5,7 +5,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +15,9 @@ namespace vouch::json::testing {
 
 struct Events {
   bool ok = false;
-  std::vector<std::string> list;  // "{", "}", "[", "]", "k:KEY", "s:STRING", "n:INTEGER", "f:NUMBER", "b:1", "b:0", "0" (null)
-  size_t error_offset = 0;        // ReadJson's, when !ok
+  std::vector<std::string>
+      list;  // "{", "}", "[", "]", "k:KEY", "s:STRING", "n:INTEGER", "f:NUMBER", "b:1", "b:0", "0" (null)
+  size_t error_offset = 0;  // ReadJson's, when !ok
 };
 
 // Integers as nlohmann hands them over (it converts "-0" to 0).

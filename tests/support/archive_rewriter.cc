@@ -86,8 +86,8 @@ class Reader {
   std::optional<std::string_view> Str() {
     int64_t len = Int();
     if (len == -1) return std::nullopt;
-    if (len < 0) throw Failure(what_ + ": bad string length " + std::to_string(len) + " before byte " +
-                               std::to_string(pos_));
+    if (len < 0)
+      throw Failure(what_ + ": bad string length " + std::to_string(len) + " before byte " + std::to_string(pos_));
     return Bytes(static_cast<size_t>(len));
   }
   // A slice of the buffer, to copy fields verbatim.
@@ -460,8 +460,8 @@ void RewriteDirectory(const fs::path& in_dir, const fs::path& out_dir, int minor
 }
 
 void CheckMinor(int minor) {
-  if (minor != 15 && minor != 16) throw Failure("target archive version 1." + std::to_string(minor) +
-                                                " is not 1.15 or 1.16");
+  if (minor != 15 && minor != 16)
+    throw Failure("target archive version 1." + std::to_string(minor) + " is not 1.15 or 1.16");
 }
 
 }  // namespace

@@ -19,8 +19,7 @@ enum class DumpCompression { kNone, kGzip, kLz4, kZstd };
 // fields, TOC fields and block order are kept; 1.16 TOC entries get relkind
 // 'r' for TABLE entries and 0 otherwise. Returns "" on success, else an error
 // message.
-std::string RewriteCustomArchive(const std::string& in_path, const std::string& out_path, int minor,
-                                 DumpCompression c);
+std::string RewriteCustomArchive(const std::string& in_path, const std::string& out_path, int minor, DumpCompression c);
 
 // Same for the directory-format archive `in_dir` (pg_dump 15 -Fd): creates
 // `out_dir` (which must not exist or be empty) holding exactly a new toc.dat,

@@ -1,7 +1,5 @@
 #include "pg_test_env.h"
 
-#include "tricky_schema.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "tricky_schema.h"
 
 namespace vouch::testing {
 namespace {
@@ -30,8 +30,10 @@ std::string Slurp(const std::string& path) {
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -67,7 +69,8 @@ CmdResult RunCommand(const std::string& shell_cmd) {
   std::string prefix;
   for (const auto& [k, v] : env.vars) prefix += "export " + k + "=" + ShellQuote(v) + "; ";
   prefix += "export PATH=" + ShellQuote(env.bindir) + ":\"$PATH\"; ";
-  std::string full = "/bin/bash -c " + ShellQuote(prefix + shell_cmd) + " > " + out_path + " 2> " + err_path + " < /dev/null";
+  std::string full =
+      "/bin/bash -c " + ShellQuote(prefix + shell_cmd) + " > " + out_path + " 2> " + err_path + " < /dev/null";
   int status = std::system(full.c_str());
   CmdResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);

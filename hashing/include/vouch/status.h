@@ -58,7 +58,7 @@ inline bool IsDamage(const Status& s) { return s.code() == StatusCode::kCorrupt 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}                                              // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -79,8 +79,8 @@ class [[nodiscard]] Result {
 
 }  // namespace vouch
 
-#define VOUCH_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::vouch::Status vouch_st_ = (expr);      \
-    if (!vouch_st_.ok()) return vouch_st_;   \
+#define VOUCH_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::vouch::Status vouch_st_ = (expr);    \
+    if (!vouch_st_.ok()) return vouch_st_; \
   } while (0)

@@ -49,18 +49,18 @@ class ChainContinuity {
 
   static constexpr size_t kMaxListed = 20;
   struct Result {
-    uint64_t entries = 0;  // links added, duplicates included
-    int64_t min_seq = 0, max_seq = 0;  // 0, 0 when empty
-    std::string head_hash;  // stored hash at max_seq; empty unless NoteHead was given max_seq
-    uint64_t link_failures = 0;  // links whose recomputed hash != stored hash
+    uint64_t entries = 0;                      // links added, duplicates included
+    int64_t min_seq = 0, max_seq = 0;          // 0, 0 when empty
+    std::string head_hash;                     // stored hash at max_seq; empty unless NoteHead was given max_seq
+    uint64_t link_failures = 0;                // links whose recomputed hash != stored hash
     std::vector<int64_t> first_link_failures;  // ascending, at most kMaxListed
     // A break at s: prev_fp(s) != hash_fp(p), p the largest present seq < s;
     // or, for the smallest seq when a genesis is set, prev_fp != genesis. A
     // deleted run k..k+4 breaks at k+5; a rewritten and re-hashed link k
     // breaks at k+1.
     uint64_t continuity_breaks = 0;
-    std::vector<int64_t> first_breaks;  // ascending, at most kMaxListed
-    uint64_t duplicates = 0;  // extra copies of a seq (a seq seen 3 times adds 2)
+    std::vector<int64_t> first_breaks;      // ascending, at most kMaxListed
+    uint64_t duplicates = 0;                // extra copies of a seq (a seq seen 3 times adds 2)
     std::vector<int64_t> first_duplicates;  // distinct seqs, ascending, at most kMaxListed
     // Every link failed: almost surely a wrong spec (separator, field order,
     // timestamp rendering), not tampering.
@@ -103,13 +103,13 @@ class SeqGapTracker {
   SeqGapTracker& operator=(SeqGapTracker&&) noexcept;
   ~SeqGapTracker();
 
-  void Add(int64_t v);  // not thread-safe: one object per worker
+  void Add(int64_t v);                // not thread-safe: one object per worker
   void Merge(SeqGapTracker&& other);  // `other` is left empty
 
   struct Result {
-    uint64_t values = 0;      // values added
-    uint64_t distinct = 0;    // distinct values
-    uint64_t duplicates = 0;  // values - distinct
+    uint64_t values = 0;       // values added
+    uint64_t distinct = 0;     // distinct values
+    uint64_t duplicates = 0;   // values - distinct
     int64_t min = 0, max = 0;  // 0, 0 when empty
     uint64_t gaps = 0;         // missing runs between min and max
     uint64_t missing = 0;      // values missing between min and max
@@ -117,7 +117,7 @@ class SeqGapTracker {
     // 000's "Max Gap Size: 1 (Normal sequential)"), 6 after deleting 5 values;
     // 0 with fewer than two distinct values.
     uint64_t max_gap = 0;
-    uint64_t suspicious = 0;  // missing runs that are suspicious per GapOptions
+    uint64_t suspicious = 0;                          // missing runs that are suspicious per GapOptions
     std::vector<std::pair<int64_t, int64_t>> ranges;  // first missing runs [from, to], ascending
   };
   Result Finish(const GapOptions& options) const;

@@ -17,7 +17,7 @@ namespace vouch {
 
 struct CompareOptions {
   DigestOptions digest;
-  size_t max_keys = 20;            // keys listed per kind and table
+  size_t max_keys = 20;                      // keys listed per kind and table
   size_t max_diff_bytes = size_t{96} << 20;  // row bytes pass 2 may hold per side before giving up
   // Observers of pass 1's rows on each side (drill checks); not owned.
   RowObserver* expected_observer = nullptr;

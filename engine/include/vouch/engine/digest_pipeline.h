@@ -20,7 +20,7 @@
 namespace vouch {
 
 struct DigestOptions {
-  int jobs = 0;                      // threads; 0 = all cores
+  int jobs = 0;  // threads; 0 = all cores
   // Bytes of rows per chunk; with many jobs chunks are smaller, so that at
   // most 96 MB of them are in flight (but never below 64 KB).
   size_t chunk_size = size_t{4} << 20;

@@ -16,7 +16,7 @@
 namespace vouch {
 
 struct DrillOptions {
-  CompareOptions compare;          // digest options (jobs, filter) and key listing
+  CompareOptions compare;  // digest options (jobs, filter) and key listing
   CheckOptions checks;
   std::optional<int64_t> rpo_target_us, rto_target_us;
   std::optional<int64_t> drill_start_us, drill_end_us;  // for RTO
@@ -28,12 +28,12 @@ struct DrillCheck {
                         // "Temporal", "RPO", "RTO", "Final Validation Hash"
   std::string name;     // e.g. "public.tasks content", "orphans public.tasks(session_id) → public.sessions(id)"
   bool passed = false;
-  std::string detail;   // one line: what was found (the key, seq, count)
+  std::string detail;  // one line: what was found (the key, seq, count)
 };
 
 struct DrillReport {
-  std::string source, restored;      // locations (no passwords)
-  CompareReport compare;             // both digests + per-table comparison
+  std::string source, restored;  // locations (no passwords)
+  CompareReport compare;         // both digests + per-table comparison
   SourceChecks source_checks, restored_checks;
   std::string source_final_hash, restored_final_hash;  // 64 hex: tables + chain heads
   std::optional<int64_t> source_latest_us, restored_latest_us;
@@ -42,8 +42,8 @@ struct DrillReport {
   std::optional<std::pair<int64_t, int64_t>> recovery_window;
   int64_t now_us = 0;
   double seconds = 0;
-  std::vector<DrillCheck> checks;    // every check, in report order
-  bool Passed() const;               // every check passed
+  std::vector<DrillCheck> checks;  // every check, in report order
+  bool Passed() const;             // every check passed
 };
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options);

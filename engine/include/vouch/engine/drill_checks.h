@@ -29,10 +29,10 @@ namespace vouch {
 
 struct CheckOptions {
   std::vector<ChainSpec> chains;
-  std::vector<std::string> gap_columns;   // "[schema.]table.column"
-  uint64_t gap_threshold = 1;             // a missing run this long or longer is suspicious
-  std::vector<ForeignKey> declared_fks;   // --fk child(col)=parent(col)
-  bool catalog_fks = true;                // also every FK the source declares
+  std::vector<std::string> gap_columns;  // "[schema.]table.column"
+  uint64_t gap_threshold = 1;            // a missing run this long or longer is suspicious
+  std::vector<ForeignKey> declared_fks;  // --fk child(col)=parent(col)
+  bool catalog_fks = true;               // also every FK the source declares
   // Catalog FKs of the other side of a drill, checked here too: a restore
   // that lost a constraint must still be checked against it.
   std::vector<ForeignKey> other_side_fks;
@@ -40,7 +40,7 @@ struct CheckOptions {
   int64_t now_us = 0;                     // "now" (µs since epoch, UTC); 0 = when the drill starts
   int64_t future_skew_us = 300'000'000;   // a timestamp later than now + skew is in the future
   std::optional<std::pair<int64_t, int64_t>> recovery_window;  // [from, to] µs
-  size_t max_samples = 10;                // sample keys listed per finding
+  size_t max_samples = 10;                                     // sample keys listed per finding
 };
 
 // Parses "--fk child(a,b)=parent(x,y)", tables "[schema.]name".
@@ -51,14 +51,14 @@ Result<std::tuple<std::string, std::string, std::string>> ParseColumnRef(const s
 struct TimeColumnStats {
   std::string column;
   uint64_t values = 0, nulls = 0, future = 0, in_window = 0, invalid = 0;
-  int64_t min_us = 0, max_us = 0;  // valid when values > 0 (±infinity excluded)
+  int64_t min_us = 0, max_us = 0;           // valid when values > 0 (±infinity excluded)
   std::vector<std::string> future_samples;  // key of rows in the future (record column only... any column)
 };
 
 struct TableTemporal {
   std::string schema, name;
   uint64_t rows = 0;
-  std::string record_column;  // empty: the table has no timestamp column
+  std::string record_column;             // empty: the table has no timestamp column
   std::vector<TimeColumnStats> columns;  // in the table's column order
   const TimeColumnStats* record() const;
   std::string QualifiedName() const;
@@ -66,44 +66,44 @@ struct TableTemporal {
 
 struct ChainCheck {
   ChainSpec spec;
-  std::string description;       // DescribeChainSpec
-  bool found = false;            // the source has the table
-  std::string error;             // the spec does not fit the table (missing column)
-  uint64_t bad_rows = 0;         // rows whose seq or hash could not be read (counted as broken links)
+  std::string description;  // DescribeChainSpec
+  bool found = false;       // the source has the table
+  std::string error;        // the spec does not fit the table (missing column)
+  uint64_t bad_rows = 0;    // rows whose seq or hash could not be read (counted as broken links)
   std::vector<std::string> bad_row_samples;
   ChainContinuity::Result result{};
   SeqGapTracker::Result gaps{};
   bool Passed() const;
-  bool SpecLooksWrong() const;   // every link fails: a wrong spec, not tampering
+  bool SpecLooksWrong() const;  // every link fails: a wrong spec, not tampering
 };
 
 struct GapCheck {
   std::string schema, table, column;
   bool found = false;
-  uint64_t non_integer = 0;      // values that are not integers (NULL included)
+  uint64_t non_integer = 0;  // values that are not integers (NULL included)
   SeqGapTracker::Result result{};
   bool Passed() const;
 };
 
 struct OrphanCheck {
   ForeignKey fk;
-  bool declared = false;          // from --fk, not the source's catalog
-  std::string not_checked;        // why not (a table missing); empty when checked
+  bool declared = false;    // from --fk, not the source's catalog
+  std::string not_checked;  // why not (a table missing); empty when checked
   uint64_t child_rows = 0, null_refs = 0, parent_keys = 0;
   uint64_t orphans = 0;
   std::vector<std::string> samples;  // "id=7 (session_id=12)"
-  std::string Name() const;       // "public.tasks(session_id) → public.sessions(id)"
+  std::string Name() const;          // "public.tasks(session_id) → public.sessions(id)"
   bool Passed() const { return not_checked.empty() && orphans == 0; }
 };
 
 struct SourceChecks {
-  bool ran = false;               // false for a manifest (digests, no rows)
+  bool ran = false;  // false for a manifest (digests, no rows)
   std::string not_run_reason;
   std::vector<TableTemporal> temporal;  // sorted by (schema, name)
   std::vector<ChainCheck> chains;
   std::vector<GapCheck> gaps;
   std::vector<OrphanCheck> orphans;
-  std::string fk_note;            // e.g. a plain dump names its FKs only after the data
+  std::string fk_note;  // e.g. a plain dump names its FKs only after the data
   // Latest record time over all tables, if any.
   std::optional<int64_t> LatestRecord() const;
 };

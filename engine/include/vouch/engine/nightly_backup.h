@@ -35,7 +35,7 @@ struct NightlyOptions {
 };
 
 struct NightlyCheck {
-  std::string kind;     // "exists", "age", "expected", "size", "decompress"
+  std::string kind;  // "exists", "age", "expected", "size", "decompress"
   bool ok = false;
   std::string subject;  // the pattern or file the check is about ("" for exists/age/size)
   std::string detail;

@@ -92,7 +92,7 @@ struct BackupFinding {
 
 struct BackupWalSummary {
   bool checked = false;
-  std::string note;  // why WAL was not checked, or what to know about it
+  std::string note;                  // why WAL was not checked, or what to know about it
   std::vector<std::string> sources;  // where WAL was looked for, in order
   uint64_t start_lsn = 0;            // the WAL range required
   uint64_t end_lsn = 0;
@@ -121,7 +121,7 @@ struct BackupVerification {
   int manifest_version = 0;           // 0: no usable manifest
   bool manifest_checksum_ok = false;
   std::optional<uint64_t> system_identifier;  // from global/pg_control
-  int pg_major = 0;  // from pg_control's catalog version, else PG_VERSION; 0 = unknown
+  int pg_major = 0;                           // from pg_control's catalog version, else PG_VERSION; 0 = unknown
   // backup_label's START WAL LOCATION and START TIMELINE.
   std::optional<uint64_t> start_lsn;
   std::optional<uint32_t> start_tli;
@@ -137,10 +137,10 @@ struct BackupVerification {
   std::vector<std::string> checksum_algorithms;  // the manifest's, e.g. {"CRC32C"}
   // Page checksums (VerifyBackupOptions::page_checksums).
   bool page_checks_requested = false;
-  bool data_checksums = false;   // pg_control: data_checksum_version != 0
-  uint64_t pages_checked = 0;    // checksum computed and compared
-  uint64_t pages_new = 0;        // all-zero new pages (valid, no checksum yet)
-  uint64_t pages_skipped = 0;    // pd_lsn at or after the backup start: WAL replay rewrites them
+  bool data_checksums = false;  // pg_control: data_checksum_version != 0
+  uint64_t pages_checked = 0;   // checksum computed and compared
+  uint64_t pages_new = 0;       // all-zero new pages (valid, no checksum yet)
+  uint64_t pages_skipped = 0;   // pd_lsn at or after the backup start: WAL replay rewrites them
   uint64_t pages_bad = 0;
   BackupWalSummary wal;
   std::optional<ChecksumReport> checksums;

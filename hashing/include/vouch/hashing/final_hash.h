@@ -29,7 +29,6 @@ struct FinalChainEntry {
 
 // The exact bytes that are hashed (exposed for known-answer tests).
 std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains);
-Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables,
-                                 std::vector<FinalChainEntry> chains);
+Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains);
 
 }  // namespace vouch

@@ -37,9 +37,7 @@ class TableDigest {
   // Adds another digest of the same bucket count (rows of a disjoint part).
   Status Merge(const TableDigest& other);
 
-  uint32_t BucketOf(const U128& h) const {
-    return shift_ == 64 ? 0 : static_cast<uint32_t>(h.hi >> shift_);
-  }
+  uint32_t BucketOf(const U128& h) const { return shift_ == 64 ? 0 : static_cast<uint32_t>(h.hi >> shift_); }
   uint64_t rows() const { return rows_; }
   const U128& sum() const { return sum_; }
   uint32_t bucket_count() const { return static_cast<uint32_t>(buckets_.size()); }

@@ -43,7 +43,7 @@ struct ArchiveOptions {
 struct ArchiveFacts {
   std::string format;  // "custom", "directory", "tar"
   ArchiveHeader header;
-  std::string created;  // "YYYY-MM-DD HH:MM:SS" in the dumping host's local time
+  std::string created;                              // "YYYY-MM-DD HH:MM:SS" in the dumping host's local time
   std::map<std::string, uint64_t> entries_by_desc;  // TOC entries by their desc
   std::vector<ForeignKey> foreign_keys;
   uint64_t table_data_entries = 0;
@@ -53,7 +53,7 @@ struct ArchiveFacts {
   // The sum of H(large object) over them (vouch/hashing/large_object_hash.h):
   // any changed byte or OID changes it, whatever the order they were read in.
   U128 large_object_sum;
-  uint64_t data_files = 0;  // directory/tar: data files read (large objects' included)
+  uint64_t data_files = 0;     // directory/tar: data files read (large objects' included)
   uint64_t archive_bytes = 0;  // bytes of archive files on disk
   // ArchiveToc::sha256: changes with any byte of the header and TOC but the
   // data offsets (compare it with an earlier run's to see a changed TOC).

@@ -18,10 +18,10 @@ namespace vouch {
 struct ArchiveHeader {
   int version_major = 0, version_minor = 0, version_rev = 0;
   int int_size = 0, off_size = 0;
-  int format = 0;                 // 1 custom, 3 tar (and directory's toc.dat), 5 directory (never written)
-  int compression_level = 0;      // archive versions < 1.15: 0 none, -1 zlib default, 1..9 zlib
-  std::string compression;        // "none", "gzip", "lz4", "zstd"
-  int created[7] = {};            // sec, min, hour, mday, mon (0-based), year (-1900), isdst
+  int format = 0;             // 1 custom, 3 tar (and directory's toc.dat), 5 directory (never written)
+  int compression_level = 0;  // archive versions < 1.15: 0 none, -1 zlib default, 1..9 zlib
+  std::string compression;    // "none", "gzip", "lz4", "zstd"
+  int created[7] = {};        // sec, min, hour, mday, mon (0-based), year (-1900), isdst
   std::string dbname, server_version, pg_dump_version;
   uint32_t Version() const { return (static_cast<uint32_t>(version_major) << 16) | (version_minor << 8) | version_rev; }
 };

@@ -26,8 +26,8 @@ std::optional<ManifestChecksumType> ManifestChecksumTypeFromName(std::string_vie
 size_t ManifestChecksumLength(ManifestChecksumType t);
 
 struct ManifestFile {
-  std::string path;       // relative to the data directory; Encoded-Path decoded
-  bool encoded = false;   // it came as Encoded-Path
+  std::string path;      // relative to the data directory; Encoded-Path decoded
+  bool encoded = false;  // it came as Encoded-Path
   uint64_t size = 0;
   ManifestChecksumType checksum_type = ManifestChecksumType::kNone;
   // The checksum's bytes, decoded from hex. CRC32C: the CRC's 4 bytes in the
@@ -46,8 +46,8 @@ struct BackupManifest {
   std::optional<uint64_t> system_identifier;  // version 2
   std::vector<ManifestFile> files;            // in manifest order
   std::vector<ManifestWalRange> wal_ranges;   // as listed (newest timeline first)
-  std::string manifest_checksum;  // lower-case hex, as the manifest states it
-  std::string computed_checksum;  // SHA-256 of the bytes it covers, lower-case hex
+  std::string manifest_checksum;              // lower-case hex, as the manifest states it
+  std::string computed_checksum;              // SHA-256 of the bytes it covers, lower-case hex
   bool ChecksumMatches() const { return manifest_checksum == computed_checksum; }
 };
 

@@ -21,17 +21,17 @@ struct ControlFile {
   uint64_t system_identifier = 0;
   uint32_t pg_control_version = 0;
   uint32_t catalog_version = 0;
-  uint32_t state = 0;            // DBState: 0 starting up .. 6 in production
-  uint64_t checkpoint_lsn = 0;   // checkPoint
-  uint64_t redo_lsn = 0;         // checkPointCopy.redo
-  uint32_t timeline = 0;         // checkPointCopy.ThisTimeLineID
+  uint32_t state = 0;           // DBState: 0 starting up .. 6 in production
+  uint64_t checkpoint_lsn = 0;  // checkPoint
+  uint64_t redo_lsn = 0;        // checkPointCopy.redo
+  uint32_t timeline = 0;        // checkPointCopy.ThisTimeLineID
   uint32_t blcksz = 0;
   uint32_t relseg_size = 0;
   uint32_t xlog_blcksz = 0;
   uint32_t xlog_seg_size = 0;
-  uint32_t data_checksum_version = 0;  // 0 = data checksums off
+  uint32_t data_checksum_version = 0;           // 0 = data checksums off
   std::optional<bool> default_char_signedness;  // 1800 on: true = signed
-  uint32_t crc_offset = 0;       // where this layout keeps the CRC
+  uint32_t crc_offset = 0;                      // where this layout keeps the CRC
   uint32_t crc_stored = 0;
   uint32_t crc_computed = 0;
   bool CrcOk() const { return crc_stored == crc_computed; }

@@ -28,12 +28,12 @@ bool PgPageIsAllZero(const char* page);
 
 struct PgPageVerdict {
   enum Kind {
-    kOk,           // checksum and header hold
-    kNew,          // all-zero new page: valid, has no checksum yet
+    kOk,              // checksum and header hold
+    kNew,             // all-zero new page: valid, has no checksum yet
     kNewerThanStart,  // pd_lsn ≥ the backup's start LSN: WAL replay rewrites it (as basebackup.c)
-    kBadChecksum,  // expected ≠ found
-    kBadHeader,    // checksum holds, header fields do not (flags, pd_lower/upper/special)
-    kNotZero,      // pd_upper 0 (new) but not all zeros
+    kBadChecksum,     // expected ≠ found
+    kBadHeader,       // checksum holds, header fields do not (flags, pd_lower/upper/special)
+    kNotZero,         // pd_upper 0 (new) but not all zeros
   } kind = kOk;
   uint16_t expected = 0;  // kBadChecksum: computed
   uint16_t found = 0;     // kBadChecksum: pd_checksum

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vouch/readers/timestamptz.h"
 #include "vouch/io_buffer.h"
+#include "vouch/readers/timestamptz.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -62,13 +62,12 @@ struct ForeignKey {
   std::string options;  // what follows the referenced columns: ON DELETE ..., NOT VALID, ...
 };
 
-
 struct RowChunk {
   const TableInfo* table = nullptr;
   uint32_t table_index = 0;
-  uint64_t offset = 0;      // stream offset of data[0] (uncompressed)
-  IoBuffer data;            // capacity reused between chunks; page-aligned (io_buffer.h)
-  size_t size = 0;          // bytes of whole rows in data, each ending in '\n'
+  uint64_t offset = 0;  // stream offset of data[0] (uncompressed)
+  IoBuffer data;        // capacity reused between chunks; page-aligned (io_buffer.h)
+  size_t size = 0;      // bytes of whole rows in data, each ending in '\n'
 };
 
 // Calls fn(row) for every row of the chunk in order, the row without its
@@ -88,9 +87,9 @@ bool ForEachRow(const RowChunk& chunk, Fn&& fn) {
 
 // Facts about the source for the manifest: kind, compression, versions.
 struct SourceInfo {
-  std::string kind;         // "plain dump", "manifest", ...
-  std::string location;     // path or connection description (never a password)
-  std::string compression;  // "none", "gzip", "zstd", "lz4"
+  std::string kind;                               // "plain dump", "manifest", ...
+  std::string location;                           // path or connection description (never a password)
+  std::string compression;                        // "none", "gzip", "zstd", "lz4"
   std::map<std::string, std::string> properties;  // e.g. "pg_dump_version"
 };
 

@@ -10,13 +10,13 @@ namespace vouch {
 
 // How a column's values hold timestamptz, as far as the dump's DDL tells.
 enum class TzKind : uint8_t {
-  kNone = 0,          // no timestamptz inside
-  kScalar = 1,        // timestamptz, or a domain over it
-  kQuotedElements,    // array of timestamptz, tstzrange/multirange, range over it:
-                      // every double-quoted element is a timestamptz
-  kCheckOnly,         // type unknown or nested (composite): values are not
-                      // rewritten, but one that looks like a timestamptz with
-                      // a non-UTC offset is an error rather than a wrong hash
+  kNone = 0,        // no timestamptz inside
+  kScalar = 1,      // timestamptz, or a domain over it
+  kQuotedElements,  // array of timestamptz, tstzrange/multirange, range over it:
+                    // every double-quoted element is a timestamptz
+  kCheckOnly,       // type unknown or nested (composite): values are not
+                    // rewritten, but one that looks like a timestamptz with
+                    // a non-UTC offset is an error rather than a wrong hash
 };
 
 // Appends the UTC rendering of an ISO-style timestamptz value

@@ -98,16 +98,16 @@ bool WalPageEndsWithSwitch(const std::string& page, bool first);
 Result<WalSegmentScan> ScanWalSegment(ByteSource& src, uint64_t max_bytes = uint64_t{1} << 30);
 
 struct WalSegmentExpectation {
-  uint32_t timeline = 0;       // from the file name
-  uint64_t segno = 0;          // from the file name
-  uint32_t segment_size = 0;   // of the cluster (pg_control)
-  uint16_t magic = 0;          // XLOG_PAGE_MAGIC of the cluster's version
+  uint32_t timeline = 0;           // from the file name
+  uint64_t segno = 0;              // from the file name
+  uint32_t segment_size = 0;       // of the cluster (pg_control)
+  uint16_t magic = 0;              // XLOG_PAGE_MAGIC of the cluster's version
   uint64_t system_identifier = 0;  // of the cluster (pg_control); 0 = not compared
   // Pages starting before this offset in the segment must be valid: the
   // WAL the backup needs ends there. Pages after it may be zeros or stale.
   uint64_t need_bytes = 0;
-  bool complete = true;        // must be exactly segment_size bytes (not a .partial)
-  uint32_t min_timeline = 0;   // a page timeline below this goes backwards
+  bool complete = true;       // must be exactly segment_size bytes (not a .partial)
+  uint32_t min_timeline = 0;  // a page timeline below this goes backwards
 };
 
 struct WalIssue {
