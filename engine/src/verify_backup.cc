@@ -116,6 +116,12 @@ struct PageTally {
   }
 };
 
+// An INCREMENTAL.* file's header, as StreamCheck found it.
+struct IncrementalVerdict {
+  std::string error;    // "" when valid
+  uint64_t blocks = 0;  // blocks the file carries
+};
+
 // What one stream of bytes is checked for: the manifest checksum (CRC-32C or
 // an EVP hash) and, for relation files, every page. Bytes come in order;
 // `offset` is where in the file the first one is (a multiple of 8 KB).
@@ -169,8 +175,7 @@ class StreamCheck {
   PageTally& tally() { return tally_; }
   // An incremental file's header: what is wrong with it ("" when valid), and
   // how many blocks it carries.
-  const std::string& incremental_error() const { return incremental_error_; }
-  uint64_t incremental_blocks() const { return blocks_.size(); }
+  IncrementalVerdict incremental_verdict() const { return {incremental_error_, blocks_.size()}; }
   // The digest's bytes as a manifest writes them.
   std::string Digest() {
     if (type_ == ManifestChecksumType::kCrc32c) return CrcBytes(crc_);
@@ -301,10 +306,10 @@ struct Shared {
   std::atomic<uint64_t> files_verified{0}, files_checksummed{0}, bytes{0};
   std::atomic<uint64_t> incremental_files{0}, incremental_blocks{0};
   // An incremental file read whole: its header's verdict and block count.
-  void AddIncremental(const std::string& relpath, const StreamCheck& sc) {
+  void AddIncremental(const std::string& relpath, const IncrementalVerdict& v) {
     ++incremental_files;
-    incremental_blocks += sc.incremental_blocks();
-    if (!sc.incremental_error().empty()) findings.Add("incremental", relpath, sc.incremental_error());
+    incremental_blocks += v.blocks;
+    if (!v.error.empty()) findings.Add("incremental", relpath, v.error);
   }
   std::mutex mu;  // guards what follows
   PageTally page_tally;
@@ -450,7 +455,7 @@ struct Piece {
   uint64_t bytes = 0;
   PageTally tally;
   Status error;
-  std::optional<StreamCheck> incremental;  // an incremental file's check, kept for its header's verdict
+  std::optional<IncrementalVerdict> incremental;  // an incremental file read to its end
 };
 
 // Where a read of a byte range stopped: its end, the end of the file, or an
@@ -669,7 +674,7 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   piece.crc = sc.crc();
   if (piece.whole()) piece.digest = sc.Digest();
   piece.tally = std::move(sc.tally());
-  if (job.incremental && r.error == 0) piece.incremental.emplace(std::move(sc));
+  if (job.incremental && r.error == 0) piece.incremental = sc.incremental_verdict();
 }
 
 // `side`, when given, is more work of the run that needs none of the files
@@ -941,7 +946,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     }
     sc.Finish();
     sh.bytes += sc.bytes();
-    if (incremental) sh.AddIncremental(rel, sc);
+    if (incremental) sh.AddIncremental(rel, sc.incremental_verdict());
     if (pages) sh.AddPages(rel, std::move(sc.tally()));
     if (capture) {
       std::lock_guard<std::mutex> lock(cap.mu);
