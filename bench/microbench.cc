@@ -26,7 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "vouch/chain/copy_text.h"
+#include "vouch/base/copy_text.h"
+#include "vouch/base/timestamptz.h"
 #include "vouch/chain/link_verifier.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/hashing/crc32c.h"
@@ -37,7 +38,6 @@
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/canonical_row.h"
 #include "vouch/readers/plain_dump_reader.h"
-#include "vouch/readers/timestamptz.h"
 
 namespace {
 

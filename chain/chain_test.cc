@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "vouch/base/copy_text.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/chain/continuity.h"
-#include "vouch/chain/copy_text.h"
 #include "vouch/chain/link_verifier.h"
 
 // Counts operator new calls made by the current thread while t_counting is

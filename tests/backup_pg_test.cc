@@ -16,9 +16,10 @@
 #include <map>
 #include <sstream>
 
+#include "support/backup_findings.h"
 #include "support/pg_test_env.h"
 #include "support/test_files.h"
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pg_page.h"

@@ -17,7 +17,7 @@
 
 #include "support/pg_test_env.h"
 #include "support/test_files.h"
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/readers/incremental_file.h"
 
 namespace vouch {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "vouch/hashing/civil_date.h"
+#include "vouch/base/civil_time.h"
 
 namespace {
 

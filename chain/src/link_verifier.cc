@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "digest_text.h"
-#include "vouch/chain/copy_text.h"
-#include "vouch/hashing/civil_date.h"
+#include "vouch/base/civil_time.h"
+#include "vouch/base/copy_text.h"
 
 namespace vouch {
 namespace {

@@ -17,15 +17,15 @@
 
 #include "drill_output.h"
 #include "output.h"
+#include "vouch/backup/nightly_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/drill.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/merge.h"
-#include "vouch/engine/nightly_backup.h"
 #include "vouch/engine/verify_archive.h"
-#include "vouch/engine/verify_backup.h"
 
 namespace {
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "vouch/engine/digest_pipeline.h"
 #include "vouch/hashing/hex.h"
 
 namespace vouch {

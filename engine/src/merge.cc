@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/manifest.h"
 
 namespace vouch {

@@ -9,8 +9,6 @@
 #include <iterator>
 #include <string>
 
-#include "vouch/engine/verify_backup.h"
-
 namespace vouch::testing {
 
 // Writes `bytes` as the whole of a new file at `path`, creating the
@@ -31,13 +29,6 @@ inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) ADD_FAILURE() << "cannot read " << path;
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// "kind:path kind:path ..." of a verification's findings, in their order.
-inline std::string Kinds(const BackupVerification& v) {
-  std::string k;
-  for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
-  return k;
 }
 
 }  // namespace vouch::testing

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "vouch/base/civil_time.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/chain/continuity.h"
 #include "vouch/engine/digest_pipeline.h"
@@ -128,12 +129,5 @@ class DrillObserver final : public RowObserver {
  private:
   std::unique_ptr<State> state_;
 };
-
-// Microseconds since the Unix epoch → "2025-09-30 16:48:00" (UTC, seconds).
-std::string FormatTimestamp(int64_t us, bool with_micros = false);
-// "2025-09-30 16:48:00[.123456][+00[:00]]" or with 'T' and 'Z' → µs since epoch.
-std::optional<int64_t> ParseTimestampText(std::string_view text);
-// "15m", "90s", "2h", "1d", "500ms" → µs.
-std::optional<int64_t> ParseDuration(std::string_view text);
 
 }  // namespace vouch

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
-#include "vouch/engine/digest_pipeline.h"
+#include "vouch/status.h"
 
 namespace vouch {
+
+struct DigestReport;  // vouch/engine/digest_pipeline.h
 
 constexpr int kManifestVersion = 1;
 

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "vouch/engine/checksums.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/readers/archive_reader.h"
+#include "vouch/readers/checksums.h"
 
 namespace vouch {
 

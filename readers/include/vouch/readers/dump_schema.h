@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/base/timestamptz.h"
 #include "vouch/readers/table_stream.h"
-#include "vouch/readers/timestamptz.h"
 
 namespace vouch {
 

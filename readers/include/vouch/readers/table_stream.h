@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/base/timestamptz.h"
 #include "vouch/io_buffer.h"
-#include "vouch/readers/timestamptz.h"
 #include "vouch/status.h"
 
 namespace vouch {

@@ -1,4 +1,4 @@
-#include "vouch/engine/checksums.h"
+#include "vouch/readers/checksums.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

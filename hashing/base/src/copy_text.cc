@@ -1,4 +1,4 @@
-#include "vouch/chain/copy_text.h"
+#include "vouch/base/copy_text.h"
 
 #include <cstring>
 

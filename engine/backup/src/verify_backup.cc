@@ -1,4 +1,4 @@
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "vouch/engine/nightly_backup.h"
+#include "vouch/backup/nightly_backup.h"
 
 #include <dirent.h>
 #include <fnmatch.h>

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/wal.h"
 

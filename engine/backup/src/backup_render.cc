@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "report_format.h"
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/readers/wal.h"
 
 namespace vouch {

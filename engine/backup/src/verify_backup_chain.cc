@@ -1,7 +1,7 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_page.h"
 #include "vouch/readers/wal.h"

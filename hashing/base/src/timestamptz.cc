@@ -1,8 +1,8 @@
-#include "vouch/readers/timestamptz.h"
+#include "vouch/base/timestamptz.h"
 
 #include <cstdint>
 
-#include "vouch/hashing/civil_date.h"
+#include "vouch/base/civil_time.h"
 
 namespace vouch {
 namespace {

@@ -4,7 +4,7 @@
 // damage of pg_verifybackup's t/003_corruption.pl and more, each of which
 // must give the finding that names it. The same checks against real
 // pg_basebackup output and pg_verifybackup are in tests/backup_pg_test.cc.
-#include "vouch/engine/verify_backup.h"
+#include "vouch/backup/verify_backup.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -20,6 +20,7 @@
 #include <random>
 #include <tuple>
 
+#include "support/backup_findings.h"
 #include "support/test_files.h"
 #include "testing/incremental_file_writer.h"
 #include "vouch/hashing/crc32c.h"

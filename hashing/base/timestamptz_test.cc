@@ -1,7 +1,7 @@
 // timestamptz rewriting. Every expected value is PostgreSQL 15's own output:
 // the input as pg_dump wrote it under some PGTZ, and the output of
 // `SET TimeZone = UTC; SELECT 'input'::timestamptz` in psql.
-#include "vouch/readers/timestamptz.h"
+#include "vouch/base/timestamptz.h"
 
 #include <gtest/gtest.h>
 

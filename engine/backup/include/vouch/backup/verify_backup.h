@@ -35,7 +35,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vouch/engine/checksums.h"
+#include "vouch/readers/checksums.h"
 #include "vouch/status.h"
 
 namespace vouch {

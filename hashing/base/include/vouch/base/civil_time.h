@@ -1,11 +1,16 @@
-// Proleptic Gregorian calendar arithmetic on day numbers (days since
-// 1970-01-01), for the timestamp code in readers (timestamptz to UTC), chain
-// (link timestamp renderings), engine (drill checks) and the generator.
+// Civil time, the one place for it: proleptic Gregorian calendar arithmetic on
+// day numbers (days since 1970-01-01), used by the timestamptz rewriting
+// (timestamptz.h), chain (link timestamp renderings), engine (drill checks)
+// and the generator; and the parser and formatter of the timestamps and
+// durations users give on the command line and reports show.
 // Howard Hinnant's days_from_civil / civil_from_days, exact for every int64
 // day count a timestamp can hold; years are astronomical (1 BC = 0).
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace vouch {
 
@@ -55,5 +60,12 @@ static_assert(DaysFromCivil(2000, 3, 1) == 11017);
 static_assert(CivilFromDays(-1).year == 1969 && CivilFromDays(-1).month == 12 && CivilFromDays(-1).day == 31);
 static_assert(CivilFromDays(DaysFromCivil(-4713, 11, 24)).year == -4713);
 static_assert(FloorDiv(-1, 86400) == -1 && FloorMod(-1, 86400) == 86399);
+
+// Microseconds since the Unix epoch → "2025-09-30 16:48:00" (UTC, seconds).
+std::string FormatTimestamp(int64_t us, bool with_micros = false);
+// "2025-09-30 16:48:00[.123456][+00[:00]]" or with 'T' and 'Z' → µs since epoch.
+std::optional<int64_t> ParseTimestampText(std::string_view text);
+// "15m", "90s", "2h", "1d", "500ms" → µs.
+std::optional<int64_t> ParseDuration(std::string_view text);
 
 }  // namespace vouch

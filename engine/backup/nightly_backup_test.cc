@@ -2,7 +2,7 @@
 // backup, age, expected files, size against the previous one, and every
 // compressed file read to its end. Times are pinned through options.now
 // and file modification times.
-#include "vouch/engine/nightly_backup.h"
+#include "vouch/backup/nightly_backup.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,0 +1,17 @@
+// Test helpers over a base-backup verification's findings.
+#pragma once
+
+#include <string>
+
+#include "vouch/backup/verify_backup.h"
+
+namespace vouch::testing {
+
+// "kind:path kind:path ..." of a verification's findings, in their order.
+inline std::string Kinds(const BackupVerification& v) {
+  std::string k;
+  for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
+  return k;
+}
+
+}  // namespace vouch::testing
