@@ -683,7 +683,7 @@ std::vector<WalIssue> Check(const std::string& bytes, uint64_t segno, uint64_t n
 
 std::string Kinds(const std::vector<WalIssue>& issues) {
   std::string k;
-  for (const auto& i : issues) k += (k.empty() ? "" : ",") + i.kind;
+  for (const auto& i : issues) k += (k.empty() ? "" : ",") + std::string(FindingKindName(i.kind));
   return k;
 }
 

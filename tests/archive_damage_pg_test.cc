@@ -92,7 +92,7 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
     auto v = VerifyArchive(path, {});
     EXPECT_TRUE(v.ok()) << v.status().message();
     if (!v.ok()) return ref;
-    EXPECT_TRUE(v->Verified()) << v->damage.message();
+    EXPECT_TRUE(v->outcome().Verified()) << (v->damage ? v->damage->detail : "");
     ref.final_hash = v->digest.FinalHashHex();
     ref.toc_sha256 = v->facts.toc_sha256;
     ref.large_objects = v->facts.large_object_sum.Hex();
@@ -115,8 +115,8 @@ class ArchiveDamage : public testing::PreparedTest<ArchiveDamage> {
       }
       return "could not verify: " + v.status().message();
     }
-    if (!v->damage.ok()) {
-      const std::string& m = v->damage.message();
+    if (v->damage) {
+      const std::string& m = v->damage->detail;
       bool names_where = m.find("offset") != std::string::npos || m.find("file") != std::string::npos ||
                          m.find("member") != std::string::npos;
       if (m.rfind(path, 0) != 0 || !names_where) return "damage message does not say where: " + m;

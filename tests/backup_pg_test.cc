@@ -38,7 +38,7 @@ using testing::WriteFile;
 
 bool Has(const BackupVerification& v, const std::string& kind, const std::string& path_part) {
   for (const auto& f : v.findings) {
-    if (f.kind == kind && f.path.find(path_part) != std::string::npos) return true;
+    if (FindingKindName(f.kind) == kind && f.subject.find(path_part) != std::string::npos) return true;
   }
   return false;
 }
@@ -84,7 +84,7 @@ class BackupPg : public testing::PreparedTest<BackupPg> {
     // The WAL archive: the server's segments from the backup's end on.
     auto v = VerifyBackup(dir_ + "/walb", {});
     ASSERT_TRUE(v.ok()) << v.status().message();
-    ASSERT_TRUE(v->Verified()) << Kinds(*v);
+    ASSERT_TRUE(v->outcome().Verified()) << Kinds(*v);
     archive_ = dir_ + "/archive";
     fs::create_directories(archive_);
     const std::string server_wal = testing::TestPg().vars.at("PG_DATADIR") + "/pg_wal/";
@@ -152,7 +152,7 @@ TEST_F(BackupPg, IntactBackupsVerifyAsWithPgVerifybackup) {
     VerifyBackupOptions o;
     o.page_checksums = true;
     BackupVerification v = Verify(d, o);
-    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
     EXPECT_EQ(v.format, "plain");
     EXPECT_EQ(v.pg_major, testing::TestPg().major);
     EXPECT_GT(v.files_listed, 900u);
@@ -230,7 +230,7 @@ TEST_F(BackupPg, TarBackups) {
     VerifyBackupOptions o;
     o.page_checksums = true;
     BackupVerification v = Verify(dir_ + "/" + name, o);
-    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
     EXPECT_EQ(v.format, "tar");
     EXPECT_EQ(v.archives.size(), std::string(name) == "tar" ? 2u : 3u);  // base, OID (, pg_wal)
     EXPECT_EQ(v.files_verified + v.files_exempt, v.files_listed);
@@ -247,7 +247,7 @@ TEST_F(BackupPg, TarBackups) {
       x + "/pg_tblspc/$o && tar xf $t -C " + x + "/pg_tblspc/$o; done && cp backup_manifest " + x + "/");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(PgVerifybackup(x).exit_code, 0) << PgVerifybackup(x).err;
-  EXPECT_TRUE(Verify(x).Verified());
+  EXPECT_TRUE(Verify(x).outcome().Verified());
   // PostgreSQL 18's pg_verifybackup reads tar backups itself (without WAL
   // parsing, -n): the reference on the tar files as they are.
   if (testing::TestPg().major >= 18) {
@@ -284,7 +284,7 @@ TEST_F(BackupPg, TarBackups) {
   WriteFile(tz + "/base.tar.gz", gz.substr(0, gz.size() / 2));
   v = Verify(tz);
   EXPECT_TRUE(Has(v, "damaged", "base.tar.gz")) << Kinds(v);
-  EXPECT_FALSE(v.Verified());
+  EXPECT_FALSE(v.outcome().Verified());
 
   const std::string tm = Copy("tar", "tar_no_ts");
   for (const auto& e : fs::directory_iterator(tm)) {
@@ -298,7 +298,7 @@ TEST_F(BackupPg, TarBackups) {
   VerifyBackupOptions o;
   o.checksums = ts + "/SHA256SUMS";
   v = Verify(ts, o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
   ASSERT_TRUE(v.checksums);
   EXPECT_EQ(v.checksums->results.size(), 2u);
   bytes = testing::ReadFileBytes(ts + "/base.tar");
@@ -382,9 +382,9 @@ TEST_F(BackupPg, CorruptionMatrixAgreesWithPgVerifybackup) {
     auto ref = PgVerifybackup(d);
     EXPECT_NE(ref.exit_code, 0) << "pg_verifybackup passed a damaged backup?";
     BackupVerification v = Verify(d);
-    EXPECT_FALSE(v.Verified()) << "pg_verifybackup: " << ref.err;
+    EXPECT_FALSE(v.outcome().Verified()) << "pg_verifybackup: " << ref.err;
     EXPECT_TRUE(Has(v, c.kind, c.path)) << Kinds(v) << "\npg_verifybackup: " << ref.err;
-    if (ref.exit_code != 0 && !v.Verified()) ++agreed_;
+    if (ref.exit_code != 0 && !v.outcome().Verified()) ++agreed_;
   }
   // t/007_wal.pl: with pg_wal moved away and named with -w / as an archive,
   // both pass again.
@@ -393,13 +393,13 @@ TEST_F(BackupPg, CorruptionMatrixAgreesWithPgVerifybackup) {
   EXPECT_EQ(PgVerifybackup(d, "-w " + dir_ + "/relocated_pg_wal").exit_code, 0);
   VerifyBackupOptions o;
   o.wal_archives = {dir_ + "/relocated_pg_wal"};
-  EXPECT_TRUE(Verify(d, o).Verified());
+  EXPECT_TRUE(Verify(d, o).outcome().Verified());
   EXPECT_EQ(PgVerifybackup(d, "-n").exit_code, 0);
   o.wal_archives.clear();
   o.skip_wal = true;
-  EXPECT_TRUE(Verify(d, o).Verified());
+  EXPECT_TRUE(Verify(d, o).outcome().Verified());
   // No damage reached the original through a hard link.
-  EXPECT_TRUE(Verify(dir_ + "/crc").Verified()) << Kinds(Verify(dir_ + "/crc"));
+  EXPECT_TRUE(Verify(dir_ + "/crc").outcome().Verified()) << Kinds(Verify(dir_ + "/crc"));
 }
 
 // One byte in a data page: the manifest checksum and the page checksum both
@@ -456,7 +456,7 @@ TEST_F(BackupPg, WalArchiveThroughTarget) {
   o.until_lsn = until_;
   const std::string d = dir_ + "/walb";
   BackupVerification v = Verify(d, o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
   EXPECT_EQ(v.wal.segments_verified, v.wal.segments_required);
   EXPECT_EQ(v.wal.last_segment, archived_.back());
   EXPECT_EQ(v.wal.timelines, std::vector<uint32_t>{1});
@@ -470,7 +470,7 @@ TEST_F(BackupPg, WalArchiveThroughTarget) {
             0);
   o.wal_archives = {a};
   v = Verify(d, o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
 
   struct Case {
     std::string name;
@@ -515,7 +515,7 @@ TEST_F(BackupPg, WalArchiveThroughTarget) {
     c.damage(damaged + "/" + victim);
     o.wal_archives = {damaged};
     v = Verify(d, o);
-    EXPECT_FALSE(v.Verified());
+    EXPECT_FALSE(v.outcome().Verified());
     EXPECT_TRUE(Has(v, c.kind, victim)) << Kinds(v);
     EXPECT_EQ(v.findings.size(), 1u) << Kinds(v);
   }

@@ -93,7 +93,7 @@ std::string DrillPg::src_, DrillPg::restored_, DrillPg::dir_;
 
 TEST_F(DrillPg, CleanRestorePassesWithEqualFinalHashes) {
   DrillReport r = Drill(restored_);
-  EXPECT_TRUE(r.Passed()) << Join(Failures(r));
+  EXPECT_TRUE(r.outcome().Verified()) << Join(Failures(r));
   EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
   EXPECT_EQ(r.source_final_hash.size(), 64u);
   ASSERT_EQ(r.restored_checks.chains.size(), 1u);
@@ -128,7 +128,7 @@ TEST_F(DrillPg, DumpsAsTheSourceGiveTheSameVerdictAndHash) {
   for (const char* dump : {"/src.custom", "/src.sql.gz"}) {
     auto r = RunDrill(dir_ + dump, testing::DatabaseUri(restored_), Options());
     ASSERT_TRUE(r.ok()) << r.status().message();
-    EXPECT_TRUE(r->Passed()) << dump << "\n" << Join(Failures(*r));
+    EXPECT_TRUE(r->outcome().Verified()) << dump << "\n" << Join(Failures(*r));
     EXPECT_EQ(r->source_final_hash, live.source_final_hash) << dump;
     ASSERT_EQ(r->source_checks.chains.size(), 1u);
     EXPECT_EQ(r->source_checks.chains[0].result.head_hash, live.restored_checks.chains[0].result.head_hash);
@@ -143,7 +143,7 @@ TEST_F(DrillPg, DumpsAsTheSourceGiveTheSameVerdictAndHash) {
 
 TEST_F(DrillPg, ChangedRowIsNamedByKey) {
   DrillReport r = Drill(Defect("UPDATE tasks SET title = title || '!' WHERE id = 7"));
-  EXPECT_FALSE(r.Passed());
+  EXPECT_FALSE(r.outcome().Verified());
   auto f = Failures(r);
   const DrillCheck* c = Find(r, "public.tasks content");
   ASSERT_NE(c, nullptr);

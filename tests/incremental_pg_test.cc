@@ -108,7 +108,7 @@ TEST_F(IncrementalPg, EachBackupVerifiesWithItsIncrementalFiles) {
     o.page_checksums = true;
     auto v = VerifyBackup(D(name), o);
     ASSERT_TRUE(v.ok()) << v.status().message();
-    EXPECT_EQ(v->ExitCode(), 0) << BackupText(*v);
+    EXPECT_EQ(ExitCode(v->outcome()), 0) << BackupText(*v);
     EXPECT_EQ(v->pg_major, testing::TestPg().major);
     EXPECT_GT(v->pages_checked, 100u);
     ASSERT_TRUE(v->start_lsn.has_value());
@@ -130,7 +130,7 @@ TEST_F(IncrementalPg, EachBackupVerifiesWithItsIncrementalFiles) {
   o.page_checksums = true;
   auto tar = VerifyBackup(D("inc3tar"), o);
   ASSERT_TRUE(tar.ok()) << tar.status().message();
-  EXPECT_EQ(tar->ExitCode(), 0) << BackupText(*tar);
+  EXPECT_EQ(ExitCode(tar->outcome()), 0) << BackupText(*tar);
   EXPECT_EQ(tar->format, "tar");
   EXPECT_TRUE(tar->incremental.incremental);
   EXPECT_GT(tar->incremental.files, 100u);

@@ -982,7 +982,7 @@ std::string DrillJson(const DrillReport& r) {
   Json j = {{"version", VOUCH_VERSION},
             {"source", side_info(r.source, r.compare.expected)},
             {"restored", side_info(r.restored, r.compare.actual)},
-            {"passed", r.Passed()},
+            {"passed", r.outcome().Verified()},
             {"summary", {{"checks", r.checks.size()}, {"failed", failed}, {"verdict", DrillVerdict(r)}}},
             {"seconds", r.seconds},
             {"now", TimeJson(r.now_us)},

@@ -339,7 +339,7 @@ int main(int argc, char** argv) {
                          : backup_format == "prometheus" ? vouch::NightlyPrometheus(*r)
                                                          : vouch::NightlyText(*r);
       if (int rc = emit(text); rc != 0) return rc;
-      return r->Ok() ? 0 : 1;
+      return vouch::ExitCode(r->outcome());
     }
     if (backup_dirs.empty()) return Fail(vouch::InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
     if (!until.empty()) bo.until_lsn = until;
@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
       if (int rc = emit(backup_format == "json" ? vouch::BackupChainJson(*c) : vouch::BackupChainText(*c)); rc != 0) {
         return rc;
       }
-      return c->ExitCode();
+      return ExitCode(c->outcome());
     }
     const std::string& backup_dir = backup_dirs[0];
     std::optional<double> previous;
@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
                    static_cast<double>(v->bytes) / 1e6, v->seconds,
                    v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
     }
-    return v->ExitCode();
+    return ExitCode(v->outcome());
   }
   if (merge->parsed()) {
     auto merged = vouch::MergeShards(parts);
@@ -383,7 +383,7 @@ int main(int argc, char** argv) {
       return Fail(vouch::IoError(output + ": cannot write manifest"));
     }
     std::cout << (format == "json" ? manifest : vouch::cli::DigestText(*merged));
-    return merged->Complete() ? 0 : 3;
+    return vouch::ExitCode(merged->outcome());
   }
   if (digest->parsed()) {
     auto size = vouch::cli::ParseSize(chunk_size);
@@ -417,11 +417,10 @@ int main(int argc, char** argv) {
       return Fail(vouch::IoError(output + ": cannot write manifest"));
     }
     std::cout << (format == "json" ? vouch::cli::ArchiveJson(*v, manifest) : vouch::cli::ArchiveText(*v));
-    if (!quiet && v->damage.ok()) std::cerr << vouch::cli::RunStats(v->digest);
-    if (!v->damage.ok()) std::fprintf(stderr, "vouch: archive damaged: %s\n", v->damage.message().c_str());
+    if (!quiet && !v->damage) std::cerr << vouch::cli::RunStats(v->digest);
+    if (v->damage) std::fprintf(stderr, "vouch: archive damaged: %s\n", v->damage->detail.c_str());
     if (!output.empty() && !complete) std::fprintf(stderr, "vouch: no manifest written: the digest is incomplete\n");
-    if (!v->Verified()) return 1;
-    return complete ? 0 : 3;
+    return vouch::ExitCode(v->outcome());
   }
   if (drill->parsed()) {
     vouch::DrillOptions d;
@@ -527,7 +526,7 @@ int main(int argc, char** argv) {
         if (side->jobs > 0) std::cerr << vouch::cli::RunStats(*side);
       }
     }
-    return report->Passed() ? 0 : 1;
+    return vouch::ExitCode(report->outcome());
   }
   if (compare->parsed()) {
     cmp.digest = opt;
@@ -539,7 +538,7 @@ int main(int argc, char** argv) {
         if (side->jobs > 0) std::cerr << vouch::cli::RunStats(*side);
       }
     }
-    return report->AllMatch() ? 0 : 1;
+    return vouch::ExitCode(report->outcome());
   }
   return 2;
 }

@@ -126,7 +126,7 @@ std::string ArchiveText(const ArchiveVerification& v) {
     out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
     for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
   }
-  if (v.damage.ok()) out += "\n" + TablesText(v.digest);
+  if (!v.damage) out += "\n" + TablesText(v.digest);
   if (v.checksums) {
     const ChecksumReport& c = *v.checksums;
     out += fmt::format("\nChecksums ({}): {} of {} OK\n", c.sidecar, c.results.size() - c.Failed(), c.results.size());
@@ -139,9 +139,9 @@ std::string ArchiveText(const ArchiveVerification& v) {
     for (const auto& f : v.not_covered)
       out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
   }
-  if (!v.damage.ok()) {
-    out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage.message());
-  } else if (!v.Verified()) {
+  if (v.damage) {
+    out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage->detail);
+  } else if (!v.outcome().findings.empty()) {
     out += "\nResult: ❌ CHECKSUMS FAILED: the archive reads cleanly, but its checksum file does not vouch for it\n";
   } else if (!v.digest.Complete()) {
     out +=
@@ -155,8 +155,9 @@ std::string ArchiveText(const ArchiveVerification& v) {
 }
 
 std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json) {
-  nlohmann::json j = {{"archive", v.path}, {"verified", v.Verified()}, {"damaged", !v.damage.ok()}};
-  if (!v.damage.ok()) j["damage"] = v.damage.message();
+  nlohmann::json j = {
+      {"archive", v.path}, {"verified", v.outcome().findings.empty()}, {"damaged", v.damage.has_value()}};
+  if (v.damage) j["damage"] = v.damage->detail;
   if (v.toc_read) {
     const ArchiveFacts& f = v.facts;
     const ArchiveHeader& h = f.header;
@@ -302,7 +303,7 @@ std::string CompareJson(const CompareReport& r) {
   nlohmann::ordered_json j = {
       {"expected", {{"source", r.expected.source.location}, {"final_validation_hash", r.expected.FinalHashHex()}}},
       {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
-      {"match", r.AllMatch()},
+      {"match", r.outcome().Verified()},
       {"tables", tables}};
   return j.dump(2) + "\n";
 }

@@ -79,7 +79,7 @@ class NightlyTest : public ::testing::Test {
 
 TEST_F(NightlyTest, LastNightsBackupPasses) {
   NightlyReport r = Check();
-  EXPECT_TRUE(r.Ok()) << NightlyText(r);
+  EXPECT_TRUE(r.outcome().Verified()) << NightlyText(r);
   EXPECT_EQ(r.newest, root_ + "/2024-11-23");
   EXPECT_TRUE(r.newest_is_dir);
   EXPECT_EQ(r.newest_files, 2u);
@@ -139,14 +139,14 @@ TEST_F(NightlyTest, SingleFileBackupsAndNone) {
   opts_.expected = {"pg_*.dump.gz"};
   auto r = CheckNewestBackup(files, opts_);
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r->Ok()) << NightlyText(*r);
+  EXPECT_TRUE(r->outcome().Verified()) << NightlyText(*r);
   EXPECT_EQ(r->newest, files + "/pg_20241123.dump.gz");
   EXPECT_FALSE(r->newest_is_dir);
 
   opts_.name_pattern = "*.tar";
   r = CheckNewestBackup(files, opts_);
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r->Ok());
+  EXPECT_FALSE(r->outcome().Verified());
   EXPECT_EQ(Failed(*r), "exists");
   EXPECT_EQ(CheckNewestBackup(root_ + "/none", opts_).status().code(), StatusCode::kIoError);
 }

@@ -187,7 +187,7 @@ TEST_F(VerifyBackupTest, CleanBackupVerifies) {
     SCOPED_TRACE(algo);
     WriteManifest(dir_, algo);
     BackupVerification v = Verify();
-    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
     EXPECT_EQ(v.format, "plain");
     EXPECT_EQ(v.manifest_version, 1);
     EXPECT_EQ(v.system_identifier, kSysid);
@@ -228,7 +228,7 @@ TEST_F(VerifyBackupTest, CleanBackupVerifies) {
 TEST_F(VerifyBackupTest, EncodedPaths) {
   WriteManifest(dir_, "CRC32C", /*encode=*/true);
   BackupVerification v = Verify();
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
   EXPECT_EQ(v.files_verified, 9u);
 }
 
@@ -289,10 +289,10 @@ TEST_F(VerifyBackupTest, CorruptionMatrix) {
     BackupVerification v = Verify();
     const std::string kinds = Kinds(v);
     if (c.expect.empty()) {
-      EXPECT_TRUE(v.Verified()) << kinds;
+      EXPECT_TRUE(v.outcome().Verified()) << kinds;
       continue;
     }
-    EXPECT_FALSE(v.Verified());
+    EXPECT_FALSE(v.outcome().Verified());
     EXPECT_NE((" " + kinds + " ").find(" " + c.expect + " "), std::string::npos) << kinds;
     EXPECT_NE(BackupText(v).find("❌ NOT VERIFIED"), std::string::npos);
     EXPECT_NE(BackupPrometheus(v).find("vouch_backup_verified{dir=\"" + dir_ + "\"} 0"), std::string::npos);
@@ -309,7 +309,7 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   rel[2 * kPgBlockSize + 5000] ^= 0x01;  // one bit of block 2
   WriteFile(dir_ + "/base/1/16384", rel);
   BackupVerification v = Verify();
-  EXPECT_FALSE(v.Verified());
+  EXPECT_FALSE(v.outcome().Verified());
   EXPECT_EQ(Kinds(v), "checksum:base/1/16384 page:base/1/16384");
   ASSERT_EQ(v.findings.size(), 2u);
   const auto& page = v.findings[1];
@@ -331,15 +331,15 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   WriteManifest(dir_, "CRC32C");
   v = Verify();
   EXPECT_TRUE(v.findings.empty()) << Kinds(v);
-  EXPECT_FALSE(v.Verified());
-  EXPECT_EQ(v.ExitCode(), 3);
+  EXPECT_FALSE(v.outcome().Verified());
+  EXPECT_EQ(ExitCode(v.outcome()), 3);
   EXPECT_FALSE(v.data_checksums);
   ASSERT_EQ(v.unverified.size(), 1u);
   EXPECT_NE(v.unverified[0].find("data checksums off"), std::string::npos);
   EXPECT_NE(BackupText(v).find("⚠️ NOT FULLY VERIFIED"), std::string::npos) << BackupText(v);
   VerifyBackupOptions o;
   o.jobs = 2;
-  EXPECT_EQ(Verify(o).ExitCode(), 0);  // not asked for: verified
+  EXPECT_EQ(ExitCode(Verify(o).outcome()), 0);  // not asked for: verified
 }
 
 // pg_control of PostgreSQL 17 (1700) and 18 (1800, CRC at 292) is read and
@@ -354,8 +354,8 @@ TEST_F(VerifyBackupTest, ControlFileVersions) {
               Segment(1, 2, 1 << 20, kSysid, *WalPageMagicForMajor(static_cast<int>(version / 100))));
     WriteManifest(dir_, "CRC32C");
     BackupVerification v = Verify();
-    EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
-    EXPECT_EQ(v.ExitCode(), 0);
+    EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
+    EXPECT_EQ(ExitCode(v.outcome()), 0);
     EXPECT_EQ(v.pg_major, version / 100);
     EXPECT_EQ(v.system_identifier, kSysid);
     EXPECT_EQ(v.pages_checked, 5u);
@@ -378,8 +378,8 @@ TEST_F(VerifyBackupTest, ControlFileVersions) {
     o.page_checksums = pages;
     BackupVerification v = Verify(o);
     EXPECT_TRUE(v.findings.empty()) << Kinds(v);
-    EXPECT_FALSE(v.Verified());
-    EXPECT_EQ(v.ExitCode(), 3);
+    EXPECT_FALSE(v.outcome().Verified());
+    EXPECT_EQ(ExitCode(v.outcome()), 3);
     EXPECT_EQ(v.pages_checked, 0u);
     const std::string text = BackupText(v);
     EXPECT_EQ(text.find("missing"), std::string::npos) << text;
@@ -413,7 +413,7 @@ TEST_F(VerifyBackupTest, IncrementalFilesHeadersAndPages) {
   WriteFile(dir_ + "/base/1/INCREMENTAL.16387", IncrementalFileBytes({}, 4, ""));
   WriteManifest(dir_, "SHA256");
   BackupVerification v = Verify();
-  EXPECT_TRUE(v.Verified()) << Kinds(v) << "\n" << BackupText(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
   EXPECT_TRUE(v.incremental.incremental);
   EXPECT_EQ(v.incremental.from_lsn, 0x1000028u);
   EXPECT_EQ(v.incremental.files, 2u);
@@ -483,7 +483,7 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
   o.page_checksums = true;
   auto c = VerifyBackupChain({full, inc1, inc2}, o);
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(c->ExitCode(), 0) << BackupChainText(*c);
+  EXPECT_EQ(ExitCode(c->outcome()), 0) << BackupChainText(*c);
   EXPECT_EQ(c->dependencies_checked, 2u);
   EXPECT_NE(BackupChainText(*c).find("✅ CHAIN VERIFIED"), std::string::npos);
   auto j = nlohmann::json::parse(BackupChainJson(*c));
@@ -495,8 +495,8 @@ TEST_F(VerifyBackupTest, ChainChecksAsPgCombinebackupNeedsThem) {
     EXPECT_TRUE(r.ok()) << r.status().message();
     std::string out;
     if (!r.ok()) return out;
-    EXPECT_EQ(r->ExitCode(), 1);
-    for (const auto& f : r->findings) out += f.path + ": " + f.detail + "\n";
+    EXPECT_EQ(ExitCode(r->outcome()), 1);
+    for (const auto& f : r->findings) out += f.subject + ": " + f.detail + "\n";
     return out;
   };
   EXPECT_NE(
@@ -536,7 +536,7 @@ TEST_F(VerifyBackupTest, LargeFileSplitAcrossThreads) {
     o.jobs = jobs;
     o.page_checksums = true;
     BackupVerification v = Verify(o);
-    EXPECT_TRUE(v.Verified()) << Kinds(v);
+    EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
     EXPECT_EQ(v.pages_new, 1u + (140u << 20) / 8192 + 1);
   }
   // One changed byte in the middle part.
@@ -572,7 +572,7 @@ TEST_F(VerifyBackupTest, LargeSha256FilesReadAhead) {
     VerifyBackupOptions o;
     o.jobs = jobs;
     BackupVerification v = Verify(o);
-    EXPECT_TRUE(v.Verified()) << jobs << " jobs: " << Kinds(v);
+    EXPECT_TRUE(v.outcome().Verified()) << jobs << " jobs: " << Kinds(v);
   }
   int fd = open(big.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
@@ -598,7 +598,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   o.jobs = 2;
   o.wal_archives = {archive};
   BackupVerification v = Verify(o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
   EXPECT_EQ(v.wal.sources.size(), 2u);
   // Through 0/4000010: segments 3 and 4 are needed too, and all of 2.
   o.until_lsn = "0/4000010";
@@ -616,7 +616,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   WriteFile(archive + "/000000010000000000000003", Segment(1, 3, kSeg));
   WriteFile(archive + "/000000010000000000000004", Segment(1, 4, 8192));  // written up to 0/4002000
   v = Verify(o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
   EXPECT_EQ(v.wal.last_segment, "000000010000000000000004");
   // A timeline switch at 0/3800000 to timeline 2: segment 3 is read from
   // timeline 2's file (a copy of timeline 1's up to the switch), then 4.
@@ -626,7 +626,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   EXPECT_EQ(Kinds(v), "wal-missing:000000020000000000000004");
   WriteFile(archive + "/000000020000000000000004", Segment(2, 4, 8192));
   v = Verify(o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);
   EXPECT_EQ((v.wal.timelines), (std::vector<uint32_t>{1, 2}));
   // The latest timeline branched off before the backup ended.
   WriteFile(archive + "/00000003.history", "1\t0/2000050\tbefore the backup's end\n");
@@ -642,7 +642,7 @@ TEST_F(VerifyBackupTest, WalFromArchivesAndThroughATarget) {
   v = Verify(o);
   EXPECT_EQ(Kinds(v), "wal-timeline:" + archive + "/000000010000000000000002");
   o.skip_wal = true;
-  EXPECT_TRUE(Verify(o).Verified());
+  EXPECT_TRUE(Verify(o).outcome().Verified());
 }
 
 TEST_F(VerifyBackupTest, ChecksumSidecar) {
@@ -652,7 +652,7 @@ TEST_F(VerifyBackupTest, ChecksumSidecar) {
   VerifyBackupOptions o;
   o.checksums = sidecar;
   BackupVerification v = Verify(o);
-  EXPECT_TRUE(v.Verified()) << Kinds(v);  // the sidecar inside the backup is not an extra file
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v);  // the sidecar inside the backup is not an extra file
   ASSERT_TRUE(v.checksums);
   EXPECT_TRUE(v.checksums->AllOk());
   WriteFile(sidecar, Digest("SHA256", "16\n") + "  PG_VERSION\n" + Digest("SHA256", "") + "  gone\n");

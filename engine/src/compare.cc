@@ -149,8 +149,15 @@ const char* TableStatusName(TableStatus s) {
 
 std::string TableComparison::QualifiedName() const { return QualifiedTableName(schema, name); }
 
-bool CompareReport::AllMatch() const {
-  return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.status == TableStatus::kMatch; });
+Outcome CompareReport::outcome() const {
+  Outcome o;
+  for (const auto& t : tables) {
+    if (t.status != TableStatus::kMatch) {
+      o.findings.push_back(
+          {FindingKind::kTableDiffers, QualifiedTableName(t.schema, t.name), TableStatusName(t.status)});
+    }
+  }
+  return o;
 }
 
 Result<CompareReport> Compare(const std::string& expected, const std::string& actual, const CompareOptions& options) {

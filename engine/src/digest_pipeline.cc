@@ -97,6 +97,14 @@ bool DigestReport::Complete() const {
   return std::all_of(tables.begin(), tables.end(), [](const TableResult& t) { return t.not_hashed.empty(); });
 }
 
+Outcome DigestReport::outcome() const {
+  Outcome o;
+  for (const auto& t : tables) {
+    if (!t.not_hashed.empty()) o.unverified.push_back(t.QualifiedName() + ": " + t.not_hashed);
+  }
+  return o;
+}
+
 void DigestReport::ComputeFinalHash() { final_hash = FinalHashWith({}); }
 
 Sha256Digest DigestReport::FinalHashWith(std::vector<FinalChainEntry> chains) const {

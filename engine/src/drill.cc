@@ -224,8 +224,13 @@ void AddChecks(DrillReport& r, const DrillOptions& o) {
 
 }  // namespace
 
-bool DrillReport::Passed() const {
-  return !checks.empty() && std::all_of(checks.begin(), checks.end(), [](const DrillCheck& c) { return c.passed; });
+Outcome DrillReport::outcome() const {
+  Outcome o;
+  if (checks.empty()) o.findings.push_back({FindingKind::kCheckFailed, "drill", "no check was made"});
+  for (const auto& c : checks) {
+    if (!c.passed) o.findings.push_back({FindingKind::kCheckFailed, c.section + ": " + c.name, c.detail});
+  }
+  return o;
 }
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options) {

@@ -36,10 +36,24 @@ std::vector<std::string> ArchiveFiles(const std::string& path) {
 
 }  // namespace
 
-bool ArchiveVerification::Verified() const {
-  if (!damage.ok()) return false;
-  if (checksums && (!checksums->AllOk() || !not_covered.empty())) return false;
-  return true;
+Outcome ArchiveVerification::outcome() const {
+  Outcome o;
+  if (damage) o.findings.push_back(*damage);
+  if (checksums) {
+    for (const auto& r : checksums->results) {
+      if (r.outcome == ChecksumResult::kOk) continue;
+      o.findings.push_back({FindingKind::kSidecar, r.path,
+                            std::string(ChecksumOutcomeName(r.outcome)) + (r.error.empty() ? "" : ": " + r.error)});
+    }
+    if (!checksums->AllOk() && o.findings.size() == (damage ? 1u : 0u)) {
+      o.findings.push_back({FindingKind::kSidecar, checksums->sidecar, "no properly formatted checksum lines found"});
+    }
+    for (const auto& f : not_covered) {
+      o.findings.push_back({FindingKind::kSidecar, f, "not listed in the checksum file"});
+    }
+  }
+  if (!damage) o.unverified = digest.outcome().unverified;
+  return o;
 }
 
 Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyArchiveOptions& options) {
@@ -73,13 +87,13 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyA
     if (report.ok()) {
       v.digest = std::move(report).value();
     } else if (IsDamage(report.status())) {
-      v.damage = report.status();
+      v.damage = Finding{FindingKind::kDamaged, path, report.status().message()};
     } else {
       if (sums.valid()) sums.wait();
       return report.status();
     }
   } else if (IsDamage(reader.status())) {
-    v.damage = reader.status();
+    v.damage = Finding{FindingKind::kDamaged, path, reader.status().message()};
   } else {
     if (sums.valid()) sums.wait();
     return reader.status();

@@ -250,9 +250,9 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
     std::string detail;
     uint64_t count = 0;
   };
-  std::map<std::string, First> firsts;
-  std::vector<std::string> order;
-  auto add = [&](const std::string& kind, const std::string& detail) {
+  std::map<FindingKind, First> firsts;
+  std::vector<FindingKind> order;
+  auto add = [&](FindingKind kind, const std::string& detail) {
     auto [it, inserted] = firsts.try_emplace(kind);
     if (inserted) {
       it->second.detail = detail;
@@ -267,12 +267,13 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
   };
 
   if (scan.bytes > e.segment_size) {
-    add("wal-header", "is longer than the segment size " + std::to_string(e.segment_size));
+    add(FindingKind::kWalHeader, "is longer than the segment size " + std::to_string(e.segment_size));
   } else if (scan.bytes < e.need_bytes) {
-    add("wal-truncated", "ends after " + std::to_string(scan.bytes) + " bytes, before the WAL needed up to LSN " +
-                             FormatLsn(seg_start + e.need_bytes));
+    add(FindingKind::kWalTruncated, "ends after " + std::to_string(scan.bytes) +
+                                        " bytes, before the WAL needed up to LSN " +
+                                        FormatLsn(seg_start + e.need_bytes));
   } else if (e.complete && scan.bytes != e.segment_size) {
-    add("wal-header",
+    add(FindingKind::kWalHeader,
         "is " + std::to_string(scan.bytes) + " bytes, expected the segment size " + std::to_string(e.segment_size));
   }
 
@@ -290,49 +291,50 @@ std::vector<WalIssue> CheckWalSegment(const WalSegmentScan& scan, const WalSegme
       break;  // a WAL switch: zeros to the segment's end, replay goes on in the next one
     }
     if (h.all_zero) {
-      add("wal-header", page_name(i) + " is all zeros: the WAL ends before LSN " + FormatLsn(seg_start + need) +
-                            ", which the backup needs");
+      add(FindingKind::kWalHeader, page_name(i) + " is all zeros: the WAL ends before LSN " +
+                                       FormatLsn(seg_start + need) + ", which the backup needs");
       continue;
     }
     if (h.magic != e.magic) {
-      add("wal-header", page_name(i) + ": xlp_magic " + Hex4(h.magic) + ", expected " + Hex4(e.magic));
+      add(FindingKind::kWalHeader, page_name(i) + ": xlp_magic " + Hex4(h.magic) + ", expected " + Hex4(e.magic));
       continue;
     }
     if (h.info & ~kXlpAllFlags) {
-      add("wal-header", page_name(i) + ": invalid xlp_info " + Hex4(h.info));
+      add(FindingKind::kWalHeader, page_name(i) + ": invalid xlp_info " + Hex4(h.info));
       continue;
     }
     if (i == 0 && !(h.info & kXlpLongHeader)) {
-      add("wal-header", page_name(i) + ": the segment's first page lacks XLP_LONG_HEADER");
+      add(FindingKind::kWalHeader, page_name(i) + ": the segment's first page lacks XLP_LONG_HEADER");
       continue;
     }
     if (h.pageaddr != lsn) {
-      add("wal-header", page_name(i) + ": xlp_pageaddr " + FormatLsn(h.pageaddr) + ", expected " + FormatLsn(lsn));
+      add(FindingKind::kWalHeader,
+          page_name(i) + ": xlp_pageaddr " + FormatLsn(h.pageaddr) + ", expected " + FormatLsn(lsn));
       continue;
     }
     if (h.timeline > e.timeline) {
-      add("wal-timeline", page_name(i) + ": xlp_tli " + std::to_string(h.timeline) +
-                              " is above the file name's timeline " + std::to_string(e.timeline));
+      add(FindingKind::kWalTimeline, page_name(i) + ": xlp_tli " + std::to_string(h.timeline) +
+                                         " is above the file name's timeline " + std::to_string(e.timeline));
       continue;
     }
     if (h.timeline < min_tli) {
-      add("wal-timeline", page_name(i) + ": xlp_tli " + std::to_string(h.timeline) + " after timeline " +
-                              std::to_string(min_tli) + " (out-of-sequence timeline ID)");
+      add(FindingKind::kWalTimeline, page_name(i) + ": xlp_tli " + std::to_string(h.timeline) + " after timeline " +
+                                         std::to_string(min_tli) + " (out-of-sequence timeline ID)");
       continue;
     }
     min_tli = h.timeline;
     if (i == 0) {
       if (e.system_identifier != 0 && scan.system_identifier != e.system_identifier) {
-        add("wal-sysid", "xlp_sysid " + std::to_string(scan.system_identifier) +
-                             " differs from the backup's system identifier " + std::to_string(e.system_identifier) +
-                             " (a segment of another cluster)");
+        add(FindingKind::kWalSysid, "xlp_sysid " + std::to_string(scan.system_identifier) +
+                                        " differs from the backup's system identifier " +
+                                        std::to_string(e.system_identifier) + " (a segment of another cluster)");
       }
       if (scan.segment_size != e.segment_size) {
-        add("wal-header",
+        add(FindingKind::kWalHeader,
             "xlp_seg_size " + std::to_string(scan.segment_size) + ", expected " + std::to_string(e.segment_size));
       }
       if (scan.block_size != kWalBlockSize) {
-        add("wal-header",
+        add(FindingKind::kWalHeader,
             "xlp_xlog_blcksz " + std::to_string(scan.block_size) + ", expected " + std::to_string(kWalBlockSize));
       }
     }

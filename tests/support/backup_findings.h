@@ -10,7 +10,7 @@ namespace vouch::testing {
 // "kind:path kind:path ..." of a verification's findings, in their order.
 inline std::string Kinds(const BackupVerification& v) {
   std::string k;
-  for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + f.kind + ":" + f.path;
+  for (const auto& f : v.findings) k += (k.empty() ? "" : " ") + std::string(FindingKindName(f.kind)) + ":" + f.subject;
   return k;
 }
 

@@ -23,7 +23,7 @@ std::string Grouped(uint64_t v) {
 
 std::map<std::string, uint64_t> KindCounts(const BackupVerification& v) {
   std::map<std::string, uint64_t> m;
-  for (const auto& f : v.findings) ++m[f.kind];
+  for (const auto& f : v.findings) ++m[std::string(FindingKindName(f.kind))];
   return m;
 }
 
@@ -145,7 +145,7 @@ std::string BackupText(const BackupVerification& v) {
         o << "  … and " << (v.findings.size() - kTextFindings) << " more (--format json lists them all)\n";
         break;
       }
-      o << "  ❌ " << f.kind << ": " << f.path << ": " << f.detail << "\n";
+      o << "  ❌ " << FindingKindName(f.kind) << ": " << f.subject << ": " << f.detail << "\n";
     }
   }
   if (!v.notes.empty()) {
@@ -157,9 +157,9 @@ std::string BackupText(const BackupVerification& v) {
     for (const auto& n : v.unverified) o << "  ⚠️ " << n << "\n";
   }
   o << "\n";
-  if (v.Verified()) {
+  if (v.outcome().Verified()) {
     o << "✅ VERIFIED";
-  } else if (v.ExitCode() == 3) {
+  } else if (ExitCode(v.outcome()) == 3) {
     o << "⚠️ NOT FULLY VERIFIED: no findings, but " << v.unverified.size() << " check"
       << (v.unverified.size() == 1 ? "" : "s") << " asked for could not be made";
   } else {
@@ -173,8 +173,8 @@ std::string BackupJson(const BackupVerification& v) {
   using nlohmann::ordered_json;
   ordered_json j;
   j["dir"] = v.dir;
-  j["verified"] = v.Verified();
-  j["complete"] = v.Complete();
+  j["verified"] = v.outcome().Verified();
+  j["complete"] = v.outcome().Complete();
   j["format"] = v.format;
   j["archives"] = v.archives;
   j["manifest_version"] = v.manifest_version;
@@ -228,7 +228,8 @@ std::string BackupJson(const BackupVerification& v) {
     j["checksums"] = c;
   }
   ordered_json findings = ordered_json::array();
-  for (const auto& f : v.findings) findings.push_back({{"kind", f.kind}, {"path", f.path}, {"detail", f.detail}});
+  for (const auto& f : v.findings)
+    findings.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
   j["findings"] = findings;
   j["notes"] = v.notes;
   j["unverified"] = v.unverified;
@@ -245,7 +246,7 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
     report_format::WriteGauge(o, name, help, label, value);
   };
   metric("vouch_backup_verified", "1 when the base backup verified with no findings, else 0.",
-         v.Verified() ? "1" : "0");
+         v.outcome().Verified() ? "1" : "0");
   metric("vouch_backup_files", "Files listed in the backup manifest.", std::to_string(v.files_listed));
   metric("vouch_backup_files_verified", "Listed files present with their size and checksum.",
          std::to_string(v.files_verified));
@@ -265,7 +266,7 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
   metric("vouch_backup_verify_seconds", "Wall time of the last verification.", Num(v.seconds, "%.3f"));
   metric("vouch_backup_last_run_timestamp_seconds", "Unix time the last verification finished.",
          Num(v.finished_at, "%.3f"));
-  std::optional<double> success = v.Verified() ? std::optional<double>(v.finished_at) : previous_success;
+  std::optional<double> success = v.outcome().Verified() ? std::optional<double>(v.finished_at) : previous_success;
   if (success) {
     metric("vouch_backup_last_success_timestamp_seconds",
            "Unix time of the last verification that found the backup intact.", Num(*success, "%.3f"));
@@ -304,9 +305,10 @@ std::string BackupChainText(const BackupChainVerification& c) {
     << " incremental backups; each incremental starts where the one before it started (INCREMENTAL FROM LSN, TLI), "
        "the same system identifier throughout; "
     << Grouped(c.dependencies_checked) << " INCREMENTAL files find their earlier versions\n";
-  for (const auto& f : c.findings) o << "  ❌ " << f.kind << ": " << f.path << ": " << f.detail << "\n";
+  for (const auto& f : c.findings)
+    o << "  ❌ " << FindingKindName(f.kind) << ": " << f.subject << ": " << f.detail << "\n";
   o << "\n";
-  switch (c.ExitCode()) {
+  switch (ExitCode(c.outcome())) {
     case 0: o << "✅ CHAIN VERIFIED: pg_combinebackup has all it needs\n"; break;
     case 3: o << "⚠️ CHAIN NOT FULLY VERIFIED: no findings, but a check asked for could not be made\n"; break;
     default: o << "❌ CHAIN NOT VERIFIED\n"; break;
@@ -317,12 +319,13 @@ std::string BackupChainText(const BackupChainVerification& c) {
 std::string BackupChainJson(const BackupChainVerification& c) {
   using nlohmann::ordered_json;
   ordered_json j;
-  j["verified"] = c.Verified();
+  j["verified"] = c.outcome().Verified();
   ordered_json backups = ordered_json::array();
   for (const auto& b : c.backups) backups.push_back(ordered_json::parse(BackupJson(b)));
   j["backups"] = backups;
   ordered_json findings = ordered_json::array();
-  for (const auto& f : c.findings) findings.push_back({{"kind", f.kind}, {"path", f.path}, {"detail", f.detail}});
+  for (const auto& f : c.findings)
+    findings.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
   j["chain_findings"] = findings;
   j["dependencies_checked"] = c.dependencies_checked;
   return report_format::JsonDocument(j);

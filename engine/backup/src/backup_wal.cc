@@ -89,11 +89,11 @@ Status AddWalDirectory(WalInventory& inv, const std::string& dir, const std::str
   return Status::Ok();
 }
 
-Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* summary,
-                std::vector<BackupFinding>* findings, uint64_t* bytes) {
+Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* summary, std::vector<Finding>* findings,
+                uint64_t* bytes) {
   summary->checked = true;
   summary->sources = inv.sources;
-  auto add = [&](const std::string& kind, const std::string& path, const std::string& detail) {
+  auto add = [&](FindingKind kind, const std::string& path, const std::string& detail) {
     findings->push_back({kind, path, detail});
   };
   if (in.ranges.empty()) {
@@ -130,7 +130,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
         if (r.ok())
           h = std::move(r).value();
         else
-          add("wal-timeline", f->second.display, r.status().message());
+          add(FindingKind::kWalTimeline, f->second.display, r.status().message());
       }
       it = parsed.emplace(tli, std::move(h)).first;
     }
@@ -155,7 +155,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
     const auto& older = ranges[i - 1];
     const auto& newer = ranges[i];
     if (newer.timeline <= older.timeline) {
-      add("wal-timeline", "backup_manifest",
+      add(FindingKind::kWalTimeline, "backup_manifest",
           "WAL-Ranges go from timeline " + std::to_string(older.timeline) + " to " + std::to_string(newer.timeline) +
               " at LSN " + FormatLsn(newer.start_lsn) + ": timelines must increase");
       continue;
@@ -163,7 +163,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
     const auto* h = history(newer.timeline);
     if (h == nullptr) {
       if (!inv.histories.count(newer.timeline)) {
-        add("wal-timeline", TimelineHistoryFileName(newer.timeline),
+        add(FindingKind::kWalTimeline, TimelineHistoryFileName(newer.timeline),
             "not found: needed to follow the switch from timeline " + std::to_string(older.timeline) + " to " +
                 std::to_string(newer.timeline) + " at LSN " + FormatLsn(older.end_lsn));
       }
@@ -171,7 +171,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
     }
     auto e = std::find_if(h->begin(), h->end(), [&](const auto& x) { return x.timeline == older.timeline; });
     if (e == h->end() || e->end != older.end_lsn) {
-      add("wal-timeline", inv.histories[newer.timeline].display,
+      add(FindingKind::kWalTimeline, inv.histories[newer.timeline].display,
           "says timeline " + std::to_string(older.timeline) +
               (e == h->end() ? " is not an ancestor" : " ended at " + FormatLsn(e->end)) +
               ", the manifest says it ended at " + FormatLsn(older.end_lsn));
@@ -197,7 +197,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
       if (e == h->end()) continue;
       if (e->end < backup_end) {
         if (tli == latest) {
-          add("wal-timeline", inv.histories[tli].display,
+          add(FindingKind::kWalTimeline, inv.histories[tli].display,
               "timeline " + std::to_string(tli) + " (the latest) branched off timeline " + std::to_string(end_tli) +
                   " at LSN " + FormatLsn(e->end) + ", before the backup's end " + FormatLsn(backup_end) +
                   ": recovery to the latest timeline cannot start from this backup");
@@ -269,7 +269,7 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
                                                    std::to_string(missing.size()) + ") are missing";
     detail += ": needed for the WAL from " + FormatLsn(std::max(backup_start, a->segno * segsz)) + " to " +
               FormatLsn(std::min(until_end, b->segno * segsz + b->need)) + "; looked in " + where;
-    add("wal-missing", an, detail);
+    add(FindingKind::kWalMissing, an, detail);
     summary->segments_missing += missing.size();
     missing.clear();
   };
@@ -291,11 +291,11 @@ Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* su
     // the others count only when none does. (The backup's own copy of its
     // last segment ends where the backup ended: an archive's may go on.)
     bool valid = false;
-    std::vector<BackupFinding> issues_of_copies;
+    std::vector<Finding> issues_of_copies;
     for (WalCandidate* c : cands) {
       VOUCH_RETURN_IF_ERROR(Scan(*c));
       if (!c->scan_error.ok()) {
-        issues_of_copies.push_back({"damaged", c->display, c->scan_error.message()});
+        issues_of_copies.push_back({FindingKind::kDamaged, c->display, c->scan_error.message()});
         continue;
       }
       const WalSegmentScan& scan = *c->scan;

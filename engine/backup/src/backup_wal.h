@@ -52,7 +52,7 @@ struct WalCheckInput {
 // Checks every segment the ranges (and until_lsn) need; fills `summary`,
 // appends findings, adds the bytes read. Errors: a WAL file that exists but
 // cannot be read.
-Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* summary,
-                std::vector<BackupFinding>* findings, uint64_t* bytes);
+Status CheckWal(WalInventory& inv, const WalCheckInput& in, BackupWalSummary* summary, std::vector<Finding>* findings,
+                uint64_t* bytes);
 
 }  // namespace vouch::backup_internal

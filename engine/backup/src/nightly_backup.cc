@@ -93,7 +93,16 @@ std::string Hours(double seconds) {
 
 }  // namespace
 
-bool NightlyReport::Ok() const { return !checks.empty() && Failed() == 0; }
+Outcome NightlyReport::outcome() const {
+  Outcome o;
+  if (checks.empty()) o.findings.push_back({FindingKind::kCheckFailed, "nightly", "no check was made"});
+  for (const auto& c : checks) {
+    if (!c.ok)
+      o.findings.push_back(
+          {FindingKind::kCheckFailed, c.subject.empty() ? c.kind : c.kind + " " + c.subject, c.detail});
+  }
+  return o;
+}
 
 size_t NightlyReport::Failed() const {
   return static_cast<size_t>(std::count_if(checks.begin(), checks.end(), [](const auto& c) { return !c.ok; }));
@@ -265,7 +274,7 @@ std::string NightlyText(const NightlyReport& r) {
     o << ": " << c.detail << "\n";
   }
   const std::string secs = report_format::Num(r.seconds, "%.2f");
-  if (r.Ok())
+  if (r.outcome().Verified())
     o << "Status: ✅ PASSED (" << r.checks.size() << " checks, " << secs << " s)\n";
   else
     o << "Status: ❌ FAILED (" << r.Failed() << " of " << r.checks.size() << " checks failed, " << secs << " s)\n";
@@ -275,7 +284,7 @@ std::string NightlyText(const NightlyReport& r) {
 std::string NightlyJson(const NightlyReport& r) {
   nlohmann::ordered_json j;
   j["parent_dir"] = r.parent_dir;
-  j["ok"] = r.Ok();
+  j["ok"] = r.outcome().Verified();
   j["newest"] = r.newest;
   j["newest_is_dir"] = r.newest_is_dir;
   j["newest_mtime"] = r.newest_mtime;
@@ -304,7 +313,8 @@ std::string NightlyPrometheus(const NightlyReport& r) {
     report_format::WriteGauge(o, name, help, label, value);
   };
   auto num = [](double v) { return report_format::Num(v, "%.3f"); };
-  metric("vouch_nightly_backup_ok", "1 when every check of the newest backup passed, else 0.", r.Ok() ? "1" : "0");
+  metric("vouch_nightly_backup_ok", "1 when every check of the newest backup passed, else 0.",
+         r.outcome().Verified() ? "1" : "0");
   metric("vouch_nightly_backup_checks_failed", "Checks of the newest backup that failed.", std::to_string(r.Failed()));
   metric("vouch_nightly_backup_age_seconds", "Age of the newest backup.", num(r.newest.empty() ? 0 : r.age_seconds));
   metric("vouch_nightly_backup_bytes", "Size of the newest backup.", std::to_string(r.newest_bytes));

@@ -72,18 +72,18 @@ bool Ignored(std::string_view relpath, const std::vector<std::string>& ignore) {
 
 class FindingSink {
  public:
-  void Add(std::string kind, std::string path, std::string detail) {
+  void Add(FindingKind kind, std::string path, std::string detail) {
     std::lock_guard<std::mutex> lock(mu_);
     v_.push_back({std::move(kind), std::move(path), std::move(detail)});
   }
-  std::vector<BackupFinding> Take() {
+  std::vector<Finding> Take() {
     std::lock_guard<std::mutex> lock(mu_);
     return std::move(v_);
   }
 
  private:
   std::mutex mu_;
-  std::vector<BackupFinding> v_;
+  std::vector<Finding> v_;
 };
 
 std::optional<HashAlgorithm> EvpFor(ManifestChecksumType t) {
@@ -309,7 +309,7 @@ struct Shared {
   void AddIncremental(const std::string& relpath, const IncrementalVerdict& v) {
     ++incremental_files;
     incremental_blocks += v.blocks;
-    if (!v.error.empty()) findings.Add("incremental", relpath, v.error);
+    if (!v.error.empty()) findings.Add(FindingKind::kIncremental, relpath, v.error);
   }
   std::mutex mu;  // guards what follows
   PageTally page_tally;
@@ -338,7 +338,7 @@ struct Shared {
 void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const std::string& digest,
               uint64_t bytes_read) {
   if (bytes_read != m.size) {
-    sh.findings.Add("size", path,
+    sh.findings.Add(FindingKind::kSize, path,
                     "should contain " + std::to_string(m.size) + " bytes, but " + std::to_string(bytes_read) +
                         " were read (changed while being verified?)");
     return;
@@ -349,14 +349,14 @@ void Conclude(Shared& sh, const ManifestFile& m, const std::string& path, const 
   }
   const std::string name = ManifestChecksumTypeName(m.checksum_type);
   if (m.checksum.size() != ManifestChecksumLength(m.checksum_type)) {
-    sh.findings.Add("checksum", path,
+    sh.findings.Add(FindingKind::kChecksum, path,
                     "the manifest's " + name + " checksum has " + std::to_string(m.checksum.size()) +
                         " bytes, expected " + std::to_string(ManifestChecksumLength(m.checksum_type)));
     return;
   }
   if (digest != m.checksum) {
     sh.findings.Add(
-        "checksum", path,
+        FindingKind::kChecksum, path,
         "checksum mismatch: " + name + " " + HexEncode(digest) + ", the manifest says " + HexEncode(m.checksum));
     return;
   }
@@ -423,7 +423,7 @@ Status WalkAt(int dir_fd, const std::string& root, const std::string& rel, Share
     } else if (S_ISREG(st.st_mode)) {
       out->push_back({r, static_cast<uint64_t>(st.st_size)});
     } else {
-      sh.findings.Add("type", r, "is not a file or directory");
+      sh.findings.Add(FindingKind::kType, r, "is not a file or directory");
     }
   }
   return Status::Ok();
@@ -691,11 +691,11 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
     if (sh.manifest) {
       const ManifestFile* m = sh.Lookup(f.relpath, &i);
       if (m == nullptr) {
-        sh.findings.Add("extra", f.relpath, "is present on disk but not in the manifest");
+        sh.findings.Add(FindingKind::kExtra, f.relpath, "is present on disk but not in the manifest");
       } else {
         sh.seen[i] = true;
         if (m->size != f.size) {
-          sh.findings.Add("size", f.relpath,
+          sh.findings.Add(FindingKind::kSize, f.relpath,
                           "has size " + std::to_string(f.size) + " on disk but size " + std::to_string(m->size) +
                               " in the manifest");
         } else if (m->checksum_type == ManifestChecksumType::kNone) {
@@ -710,7 +710,8 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
     if (sh.pages.enabled) {
       if (k == RelationFileKind::kChecksummed || j.incremental) j.pages = true;
       if (k == RelationFileKind::kBadSegmentNumber) {
-        sh.findings.Add("page", f.relpath, "invalid segment number in the file name: its pages cannot be checked");
+        sh.findings.Add(FindingKind::kPage, f.relpath,
+                        "invalid segment number in the file name: its pages cannot be checked");
       }
     }
     if (j.listed || j.pages || j.incremental) work.push_back(std::move(j));
@@ -837,7 +838,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
   if (!src.ok()) {
     if (IsDamage(src.status())) {
       plan.damaged = true;
-      sh.findings.Add("damaged", plan.file, src.status().message());
+      sh.findings.Add(FindingKind::kDamaged, plan.file, src.status().message());
       return Status::Ok();
     }
     return src.status();
@@ -845,7 +846,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
   TarReader tar(**src, plan.file);
   auto damaged = [&](const Status& s) {
     plan.damaged = true;
-    sh.findings.Add("damaged", plan.file, s.message());
+    sh.findings.Add(FindingKind::kDamaged, plan.file, s.message());
   };
   TarMember m;
   while (true) {
@@ -865,7 +866,7 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     if (m.type == '2') continue;  // pg_tblspc/OID links to tablespaces (their own OID.tar)
     if (m.type != '0' && m.type != '\0' && m.type != '7') {
       if (!Ignored(rel, sh.ignore))
-        sh.findings.Add("type", rel, "tar member of type '" + std::string(1, m.type) + "' in " + plan.file);
+        sh.findings.Add(FindingKind::kType, rel, "tar member of type '" + std::string(1, m.type) + "' in " + plan.file);
       continue;
     }
 
@@ -903,12 +904,12 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     if (sh.manifest) {
       listed = sh.Lookup(rel, &idx);
       if (listed == nullptr) {
-        sh.findings.Add("extra", rel, "is present in " + plan.file + " but not in the manifest");
+        sh.findings.Add(FindingKind::kExtra, rel, "is present in " + plan.file + " but not in the manifest");
       } else if (sh.seen[idx].exchange(true)) {
-        sh.findings.Add("extra", rel, "appears more than once in the backup (again in " + plan.file + ")");
+        sh.findings.Add(FindingKind::kExtra, rel, "appears more than once in the backup (again in " + plan.file + ")");
         listed = nullptr;
       } else if (listed->size != m.size) {
-        sh.findings.Add("size", rel,
+        sh.findings.Add(FindingKind::kSize, rel,
                         "has size " + std::to_string(m.size) + " in " + plan.file + " but size " +
                             std::to_string(listed->size) + " in the manifest");
         listed = nullptr;
@@ -923,7 +924,8 @@ Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& 
     if (sh.pages.enabled) {
       pages = k == RelationFileKind::kChecksummed || incremental;
       if (k == RelationFileKind::kBadSegmentNumber) {
-        sh.findings.Add("page", rel, "invalid segment number in the file name: its pages cannot be checked");
+        sh.findings.Add(FindingKind::kPage, rel,
+                        "invalid segment number in the file name: its pages cannot be checked");
       }
     }
     const bool capture = rel == "global/pg_control" || rel == "PG_VERSION" || rel == "backup_label";
@@ -1006,9 +1008,10 @@ std::string RealPath(const std::string& p) {
   return s;
 }
 
-bool FindingLess(const BackupFinding& a, const BackupFinding& b) {
-  if (a.kind != b.kind) return a.kind < b.kind;
-  if (a.path != b.path) return a.path < b.path;
+bool FindingLess(const Finding& a, const Finding& b) {
+  // By the kind's name, then subject: the order reports have always had.
+  if (a.kind != b.kind) return FindingKindName(a.kind) < FindingKindName(b.kind);
+  if (a.subject != b.subject) return a.subject < b.subject;
   return a.detail < b.detail;
 }
 
@@ -1099,17 +1102,17 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     auto text = ReadWholeFile(dir + "/backup_manifest", SIZE_MAX, &missing);
     if (!text.ok()) return text.status();
     if (missing) {
-      sh.findings.Add("manifest", "backup_manifest", "is missing: the backup cannot be checked against it");
+      sh.findings.Add(FindingKind::kManifest, "backup_manifest", "is missing: the backup cannot be checked against it");
     } else {
       auto parsed = ParseBackupManifest(*text);
       if (!parsed.ok()) {
-        sh.findings.Add("manifest", "backup_manifest", parsed.status().message());
+        sh.findings.Add(FindingKind::kManifest, "backup_manifest", parsed.status().message());
       } else {
         manifest = std::move(parsed).value();
         v.manifest_version = manifest.version;
         v.manifest_checksum_ok = manifest.ChecksumMatches();
         if (!v.manifest_checksum_ok) {
-          sh.findings.Add("manifest", "backup_manifest",
+          sh.findings.Add(FindingKind::kManifest, "backup_manifest",
                           "manifest checksum mismatch: the manifest says " + manifest.manifest_checksum +
                               ", its contents hash to " + manifest.computed_checksum);
         }
@@ -1175,10 +1178,10 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
           v.unverified.push_back("global/pg_control: " + control_status.message() +
                                  ": its CRC and the system identifier were not checked");
         } else {
-          sh.findings.Add("control", "global/pg_control", control_status.message());
+          sh.findings.Add(FindingKind::kControl, "global/pg_control", control_status.message());
         }
       } else if (!control.CrcOk()) {
-        sh.findings.Add("control", "global/pg_control",
+        sh.findings.Add(FindingKind::kControl, "global/pg_control",
                         "CRC " + HexEncode(StreamCheck::CrcBytes(control.crc_stored)) +
                             " in the file, its contents give " +
                             HexEncode(StreamCheck::CrcBytes(control.crc_computed)));
@@ -1189,7 +1192,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     }
     if (!v.system_identifier) have_control = false;  // only a verified pg_control is trusted below
     if (v.system_identifier && manifest.system_identifier && *manifest.system_identifier != *v.system_identifier) {
-      sh.findings.Add("sysid", "backup_manifest",
+      sh.findings.Add(FindingKind::kSysid, "backup_manifest",
                       "System-Identifier " + std::to_string(*manifest.system_identifier) +
                           " is not the system identifier in global/pg_control, " +
                           std::to_string(*v.system_identifier));
@@ -1209,7 +1212,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   // The WAL the backup needs. Its notes are kept apart, to follow the page
   // notes in the report whichever runs first.
   uint64_t wal_bytes = 0;
-  std::vector<BackupFinding> wal_findings;
+  std::vector<Finding> wal_findings;
   std::vector<std::string> wal_notes;
   auto check_wal = [&]() -> Status {
     if (options.skip_wal) {
@@ -1276,7 +1279,8 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
     sh.pages.skip_from_lsn = backup_start.value_or(0);
     for (const auto& n : others) {
       if (n == "backup_manifest" || Ignored(n, sh.ignore)) continue;
-      sh.findings.Add("extra", n, "is in the directory of a tar-format backup but is none of its tar files");
+      sh.findings.Add(FindingKind::kExtra, n,
+                      "is in the directory of a tar-format backup but is none of its tar files");
     }
     TarCaptures cap;
     Status error;
@@ -1338,10 +1342,11 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
           continue;
         }
       }
-      sh.findings.Add("missing", f.path, "is present in the manifest but not on disk");
+      sh.findings.Add(FindingKind::kMissing, f.path, "is present in the manifest but not on disk");
     }
     for (const auto& [file, n] : unreached) {
-      sh.findings.Add("damaged", file, std::to_string(n) + " files listed in the manifest were not reached in it");
+      sh.findings.Add(FindingKind::kDamaged, file,
+                      std::to_string(n) + " files listed in the manifest were not reached in it");
     }
   }
 
@@ -1356,7 +1361,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   if (!backup_label.empty()) {
     auto label = ParseBackupLabel(backup_label);
     if (!label.ok()) {
-      sh.findings.Add("label", "backup_label", label.status().message());
+      sh.findings.Add(FindingKind::kLabel, "backup_label", label.status().message());
     } else {
       v.start_lsn = label->start_lsn;
       v.start_tli = label->start_tli;
@@ -1370,7 +1375,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   v.incremental.files = sh.incremental_files;
   v.incremental.blocks = sh.incremental_blocks;
   if (v.incremental.files > 0 && !v.incremental.incremental) {
-    sh.findings.Add("incremental", "backup_label",
+    sh.findings.Add(FindingKind::kIncremental, "backup_label",
                     "the backup holds " + std::to_string(v.incremental.files) +
                         " INCREMENTAL files, but its backup_label has no INCREMENTAL FROM LSN");
   }
@@ -1391,10 +1396,11 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
         size_t shown = 0;
         for (const auto& [block, what] : t.first_bad) {
           if (shown++ == kPagesReportedPerFile) break;
-          sh.findings.Add("page", file, "block " + std::to_string(block) + ": " + what);
+          sh.findings.Add(FindingKind::kPage, file, "block " + std::to_string(block) + ": " + what);
         }
         if (t.bad > kPagesReportedPerFile) {
-          sh.findings.Add("page", file, "and " + std::to_string(t.bad - kPagesReportedPerFile) + " more bad blocks");
+          sh.findings.Add(FindingKind::kPage, file,
+                          "and " + std::to_string(t.bad - kPagesReportedPerFile) + " more bad blocks");
         }
       }
     }
@@ -1406,7 +1412,7 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   sh.bytes += wal_bytes;
 
   // The sidecar.
-  std::vector<BackupFinding> findings = sh.findings.Take();
+  std::vector<Finding> findings = sh.findings.Take();
   for (auto& f : wal_findings) findings.push_back(std::move(f));
   if (!options.checksums.empty()) {
     auto report = VerifyChecksumFile(options.checksums, v.jobs);
@@ -1420,10 +1426,10 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
       } else if (!r.error.empty()) {
         detail += ": " + r.error;
       }
-      findings.push_back({"sidecar", r.path, detail});
+      findings.push_back({FindingKind::kSidecar, r.path, detail});
     }
     if (report->results.empty()) {
-      findings.push_back({"sidecar", options.checksums, "no properly formatted checksum lines found"});
+      findings.push_back({FindingKind::kSidecar, options.checksums, "no properly formatted checksum lines found"});
     }
     if (!report->malformed_lines.empty()) {
       v.notes.push_back(options.checksums + ": " + std::to_string(report->malformed_lines.size()) +

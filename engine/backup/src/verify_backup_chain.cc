@@ -37,24 +37,29 @@ void CheckDependencies(const std::vector<std::string>& dirs,
     if (missing.empty())
       ++c.dependencies_checked;
     else
-      c.findings.push_back({"chain", dirs[i] + "/" + path, std::move(missing)});
+      c.findings.push_back({FindingKind::kChain, dirs[i] + "/" + path, std::move(missing)});
   }
 }
 
 }  // namespace
 
-bool BackupChainVerification::Verified() const { return ExitCode() == 0; }
-
-int BackupChainVerification::ExitCode() const {
-  int worst = findings.empty() ? 0 : 1;
-  for (const auto& b : backups) {
-    const int rc = b.ExitCode();
-    if (rc == 1)
-      worst = 1;
-    else if (rc == 3 && worst == 0)
-      worst = 3;
+Outcome BackupVerification::outcome() const {
+  Outcome o{findings, unverified};
+  if (manifest_version == 0 && o.findings.empty()) {
+    o.findings.push_back({FindingKind::kManifest, "backup_manifest", "no usable manifest"});
   }
-  return worst;
+  return o;
+}
+
+Outcome BackupChainVerification::outcome() const {
+  Outcome o;
+  for (const auto& b : backups) {
+    Outcome one = b.outcome();
+    for (auto& f : one.findings) o.findings.push_back(std::move(f));
+    for (auto& u : one.unverified) o.unverified.push_back(b.dir + ": " + u);
+  }
+  for (const auto& f : findings) o.findings.push_back(f);
+  return o;
 }
 
 Result<BackupChainVerification> VerifyBackupChain(const std::vector<std::string>& dirs,
@@ -70,7 +75,9 @@ Result<BackupChainVerification> VerifyBackupChain(const std::vector<std::string>
     if (!v.ok()) return v.status();
     c.backups.push_back(std::move(v).value());
   }
-  auto add = [&](size_t i, std::string detail) { c.findings.push_back({"chain", dirs[i], std::move(detail)}); };
+  auto add = [&](size_t i, std::string detail) {
+    c.findings.push_back({FindingKind::kChain, dirs[i], std::move(detail)});
+  };
   const BackupVerification& first = c.backups[0];
   if (first.incremental.incremental) {
     add(0, "is an incremental backup (INCREMENTAL FROM LSN " + FormatLsn(first.incremental.from_lsn) +

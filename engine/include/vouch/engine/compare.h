@@ -50,7 +50,8 @@ struct CompareReport {
   DigestReport expected;
   DigestReport actual;
   std::vector<TableComparison> tables;  // sorted by (schema, name)
-  bool AllMatch() const;
+  // A finding for every table that differs (TableDiffers, its status).
+  Outcome outcome() const;
 };
 
 Result<CompareReport> Compare(const std::string& expected, const std::string& actual, const CompareOptions& options);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/base/finding.h"
 #include "vouch/engine/row_observer.h"
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
@@ -70,6 +71,9 @@ struct DigestReport {
   // True when every table's content was hashed: only then is final_hash the
   // source's FINAL_VALIDATION_HASH.
   bool Complete() const;
+  // A digest has no findings of its own; a table whose content was not
+  // hashed (a shard's part, a manifest's gap) is not verified.
+  Outcome outcome() const;
   // Recomputes final_hash from the tables (after loading or merging).
   void ComputeFinalHash();
   // The final hash over the tables plus audit-chain heads (vouch drill).

@@ -43,7 +43,9 @@ struct DrillReport {
   int64_t now_us = 0;
   double seconds = 0;
   std::vector<DrillCheck> checks;  // every check, in report order
-  bool Passed() const;             // every check passed
+  // A finding (CheckFailed, named after the check) for every failed check;
+  // a drill without a single check is one too.
+  Outcome outcome() const;
 };
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options);

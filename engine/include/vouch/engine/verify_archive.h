@@ -22,9 +22,10 @@ struct VerifyArchiveOptions {
 
 struct ArchiveVerification {
   std::string path;
-  // Non-OK when the archive is damaged (a corrupt or truncated part): the
-  // message names the file, table and byte offset. Then `digest` is empty.
-  Status damage;
+  // When the archive is damaged (a corrupt or truncated part): a Damaged
+  // finding whose detail names the file, table and byte offset. Then
+  // `digest` is empty.
+  std::optional<Finding> damage;
   bool toc_read = false;  // facts hold the header and TOC
   ArchiveFacts facts;
   DigestReport digest;
@@ -32,11 +33,11 @@ struct ArchiveVerification {
   // Archive files the checksum file does not list (it may be for another file).
   std::vector<std::string> not_covered;
 
-  // No damage, and every checksum line holds and covers the archive. The
-  // content is fully verified when ContentComplete() too.
-  bool Verified() const;
+  // Findings: the damage, every checksum line that does not hold, archive
+  // files the checksum file does not cover. Unverified: tables not hashed.
+  Outcome outcome() const;
   // Every table read and hashed: `digest` is the archive's.
-  bool ContentComplete() const { return damage.ok() && digest.Complete(); }
+  bool ContentComplete() const { return !damage && digest.Complete(); }
 };
 
 // Errors (exit 3): the archive cannot be opened or is of an unsupported kind

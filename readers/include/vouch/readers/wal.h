@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/base/finding.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/status.h"
 
@@ -111,7 +112,7 @@ struct WalSegmentExpectation {
 };
 
 struct WalIssue {
-  std::string kind;    // "wal-header", "wal-sysid", "wal-timeline", "wal-missing"
+  FindingKind kind;    // kWalHeader, kWalSysid, kWalTimeline, kWalTruncated
   std::string detail;  // names the page by LSN and offset, expected and found
 };
 

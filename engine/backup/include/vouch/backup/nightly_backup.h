@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vouch/base/finding.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -57,7 +58,9 @@ struct NightlyReport {
   double seconds = 0;
   double finished_at = 0;
 
-  bool Ok() const;  // there are checks and every one passed
+  // A finding (CheckFailed, named after the check) for every failed check;
+  // a report without a single check is one too.
+  Outcome outcome() const;
   size_t Failed() const;
 };
 

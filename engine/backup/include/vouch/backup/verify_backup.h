@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/base/finding.h"
 #include "vouch/readers/checksums.h"
 #include "vouch/status.h"
 
@@ -61,34 +62,12 @@ struct VerifyBackupOptions {
   bool keep_paths = false;
 };
 
-// Something wrong with the backup. `kind` is one of:
-//   "manifest"  backup_manifest missing, unparseable, or its checksum wrong
-//   "missing"   listed in the manifest, not in the backup
-//   "extra"     in the backup, not listed
-//   "size"      size differs from the manifest's (its checksum is then not checked)
-//   "checksum"  content differs from the manifest's checksum
-//   "type"      neither a regular file nor a directory (or a tar member of such a type)
-//   "damaged"   a tar or compressed file that is corrupt or ends early
-//   "control"   global/pg_control unreadable or its CRC wrong
-//   "sysid"     the manifest's System-Identifier is not pg_control's
-//   "page"      a data page whose checksum or header is wrong
-//   "wal-missing", "wal-truncated", "wal-header", "wal-sysid", "wal-timeline"
-//   "sidecar"   a line of the checksums file that does not hold
-//   "incremental"  an INCREMENTAL.* file whose header is wrong (magic, counts,
-//               block list, padding, size), or one in a backup whose
-//               backup_label does not say it is incremental
-//   "label"     backup_label that does not parse
-//   "chain"     (VerifyBackupChain) backups that do not make a chain
-//               pg_combinebackup would combine
-struct BackupFinding {
-  std::string kind;
-  // Relative to the data directory ("base/5/16384"), tar members too (the
-  // detail names the tar file); a tar file itself for "damaged"; a WAL file
-  // where it was found ("pg_wal/0000…", "pg_wal.tar:0000…", "/archive/0000….gz"),
-  // or the first missing segment's name.
-  std::string path;
-  std::string detail;  // what was expected and what was found
-};
+// Something wrong with the backup: a Finding (vouch/base/finding.h) of one of
+// the base-backup kinds, kManifest … kChain. Its subject is a path relative
+// to the data directory ("base/5/16384"), tar members too (the detail names
+// the tar file); a tar file itself for kDamaged; a WAL file where it was
+// found ("pg_wal/0000…", "pg_wal.tar:0000…", "/archive/0000….gz"), or the
+// first missing segment's name.
 
 struct BackupWalSummary {
   bool checked = false;
@@ -144,8 +123,8 @@ struct BackupVerification {
   uint64_t pages_bad = 0;
   BackupWalSummary wal;
   std::optional<ChecksumReport> checksums;
-  std::vector<BackupFinding> findings;  // in a stable order (kind, then path)
-  std::vector<std::string> notes;       // what to know about the run
+  std::vector<Finding> findings;   // in a stable order (kind, then path)
+  std::vector<std::string> notes;  // what to know about the run
   // Checks that were asked for and could not be made, and why (page
   // checksums without a usable pg_control, or of a cluster without data
   // checksums): the backup is then not fully verified, whatever was found.
@@ -154,14 +133,9 @@ struct BackupVerification {
   double seconds = 0;      // wall time of the run
   double finished_at = 0;  // unix seconds
 
-  // Every check asked for was made.
-  bool Complete() const { return unverified.empty(); }
-  // A usable manifest, not a single finding (sidecar lines included), and
-  // every check asked for made.
-  bool Verified() const { return manifest_version != 0 && findings.empty() && Complete(); }
-  // The exit code: 0 verified, 1 findings (or no usable manifest), 3 no
-  // findings but not every check asked for could be made.
-  int ExitCode() const { return !findings.empty() || manifest_version == 0 ? 1 : Complete() ? 0 : 3; }
+  // The findings (no usable manifest is always one) and the checks asked
+  // for and not made: verified when there are neither (ExitCode(): 0, 1, 3).
+  Outcome outcome() const;
 };
 
 // Verifies the base backup in directory `dir` (pg_basebackup -D dir, plain
@@ -206,13 +180,12 @@ namespace vouch {
 //     only INCREMENTAL.X in the backups between.
 struct BackupChainVerification {
   std::vector<BackupVerification> backups;  // in the order given
-  std::vector<BackupFinding> findings;      // kind "chain"; path names the backup directory
+  std::vector<Finding> findings;            // kind "chain"; path names the backup directory
   uint64_t dependencies_checked = 0;        // INCREMENTAL files whose earlier versions were found
 
-  bool Verified() const;
-  // 1 when the chain or any backup has findings (or no usable manifest), 3
-  // when none but a backup was not fully verified, else 0.
-  int ExitCode() const;
+  // Every backup's findings and the chain's; what a backup left unverified,
+  // prefixed with its directory.
+  Outcome outcome() const;
 };
 
 // Errors: fewer than two directories, and whatever VerifyBackup returns for
