@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "render/backup.h"
 #include "support/backup_findings.h"
 #include "support/pg_test_env.h"
 #include "support/test_files.h"
@@ -26,6 +27,7 @@
 #include "vouch/readers/wal.h"
 
 namespace vouch {
+using cli::BackupText;
 namespace {
 
 namespace fs = std::filesystem;

@@ -15,12 +15,14 @@
 #include <filesystem>
 #include <iostream>
 
+#include "render/backup.h"
 #include "support/pg_test_env.h"
 #include "support/test_files.h"
 #include "vouch/backup/verify_backup.h"
 #include "vouch/readers/incremental_file.h"
 
 namespace vouch {
+using cli::BackupText;
 namespace {
 
 namespace fs = std::filesystem;

@@ -11,7 +11,8 @@
 #include <tuple>
 #include <utility>
 
-#include "output.h"
+#include "render/digest.h"
+#include "render/kit.h"
 
 #ifndef VOUCH_VERSION
 #define VOUCH_VERSION "unknown"
@@ -19,8 +20,6 @@
 
 namespace vouch::cli {
 namespace {
-
-const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
 
 // "1.5" / "12" (one decimal, ".0" dropped).
 std::string OneDecimal(double v) {

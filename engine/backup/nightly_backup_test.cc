@@ -14,9 +14,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "render/nightly.h"
 #include "support/test_files.h"
 
 namespace vouch {
+using cli::NightlyJson;
+using cli::NightlyPrometheus;
+using cli::NightlyText;
 namespace {
 
 namespace fs = std::filesystem;
@@ -68,7 +72,9 @@ class NightlyTest : public ::testing::Test {
   static std::string Failed(const NightlyReport& r) {
     std::string f;
     for (const auto& c : r.checks) {
-      if (!c.ok) f += (f.empty() ? "" : " ") + c.kind + (c.subject.empty() ? "" : ":" + c.subject);
+      if (!c.ok)
+        f +=
+            (f.empty() ? "" : " ") + std::string(NightlyCheckName(c.kind)) + (c.subject.empty() ? "" : ":" + c.subject);
     }
     return f;
   }

@@ -20,6 +20,7 @@
 #include <random>
 #include <tuple>
 
+#include "render/backup.h"
 #include "support/backup_findings.h"
 #include "support/test_files.h"
 #include "testing/incremental_file_writer.h"
@@ -31,6 +32,12 @@
 #include "vouch/readers/wal.h"
 
 namespace vouch {
+using cli::BackupChainJson;
+using cli::BackupChainText;
+using cli::BackupJson;
+using cli::BackupPrometheus;
+using cli::BackupText;
+using cli::PreviousBackupSuccess;
 namespace {
 
 namespace fs = std::filesystem;

@@ -14,18 +14,14 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
 
 #include "dir_names.h"
-#include "report_format.h"
 #include "vouch/io_buffer.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch {
 namespace {
-
-using report_format::Bytes;
 
 struct Entry {
   std::string name, path;
@@ -85,21 +81,36 @@ std::optional<Compression> CompressionByName(const std::string& name) {
   return std::nullopt;
 }
 
-std::string Hours(double seconds) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
-  return buf;
+NightlyCheck MakeCheck(NightlyCheck::Kind kind, bool ok, std::string subject = "", uint64_t matches = 0) {
+  NightlyCheck c;
+  c.kind = kind;
+  c.ok = ok;
+  c.subject = std::move(subject);
+  c.matches = matches;
+  return c;
 }
 
 }  // namespace
+
+const char* NightlyCheckName(NightlyCheck::Kind kind) {
+  switch (kind) {
+    case NightlyCheck::Kind::kExists: return "exists";
+    case NightlyCheck::Kind::kAge: return "age";
+    case NightlyCheck::Kind::kExpected: return "expected";
+    case NightlyCheck::Kind::kSize: return "size";
+    case NightlyCheck::Kind::kDecompress: return "decompress";
+  }
+  return "unknown";
+}
 
 Outcome NightlyReport::outcome() const {
   Outcome o;
   if (checks.empty()) o.findings.push_back({FindingKind::kCheckFailed, "nightly", "no check was made"});
   for (const auto& c : checks) {
     if (!c.ok)
-      o.findings.push_back(
-          {FindingKind::kCheckFailed, c.subject.empty() ? c.kind : c.kind + " " + c.subject, c.detail});
+      o.findings.push_back({FindingKind::kCheckFailed,
+                            c.subject.empty() ? NightlyCheckName(c.kind) : NightlyCheckName(c.kind) + (" " + c.subject),
+                            c.damage});
   }
   return o;
 }
@@ -121,6 +132,9 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
   NightlyReport r;
   r.parent_dir = parent;
+  r.max_age_seconds = options.max_age_seconds;
+  r.min_size_ratio = options.min_size_ratio;
+  r.name_pattern = options.name_pattern;
 
   std::vector<Entry> entries;
   std::vector<std::string> names;
@@ -150,9 +164,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   };
 
   if (entries.empty()) {
-    r.checks.push_back({"exists", false, "",
-                        "no backup in " + parent +
-                            (options.name_pattern.empty() ? "" : " matching \"" + options.name_pattern + "\"")});
+    r.checks.push_back(MakeCheck(NightlyCheck::Kind::kExists, false));
     return finish();
   }
   const Entry& newest = entries.front();
@@ -164,13 +176,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   if (!files.ok()) return files.status();
   for (const auto& f : *files) r.newest_bytes += f.size;
   r.newest_files = files->size();
-  r.checks.push_back({"exists", r.newest_files > 0, "",
-                      newest.path +
-                          (newest.dir ? " (directory, " + std::to_string(r.newest_files) + " files, " : " (") +
-                          Bytes(r.newest_bytes) + ")"});
-
-  r.checks.push_back({"age", r.age_seconds <= options.max_age_seconds, "",
-                      Hours(r.age_seconds) + " old (limit " + Hours(options.max_age_seconds) + ")"});
+  r.checks.push_back(MakeCheck(NightlyCheck::Kind::kExists, r.newest_files > 0));
+  r.checks.push_back(MakeCheck(NightlyCheck::Kind::kAge, r.age_seconds <= options.max_age_seconds));
 
   for (const auto& pattern : options.expected) {
     const bool by_name = pattern.find('/') == std::string::npos;
@@ -182,14 +189,12 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
         ++matches;
       }
     }
-    r.checks.push_back(
-        {"expected", matches > 0, pattern,
-         matches > 0 ? std::to_string(matches) + " file" + (matches == 1 ? "" : "s") + " match" : "no file matches"});
+    r.checks.push_back(MakeCheck(NightlyCheck::Kind::kExpected, matches > 0, pattern, matches));
   }
 
   if (options.min_size_ratio > 0) {
     if (entries.size() < 2) {
-      r.checks.push_back({"size", true, "", Bytes(r.newest_bytes) + "; no previous backup to compare with"});
+      r.checks.push_back(MakeCheck(NightlyCheck::Kind::kSize, true));
     } else {
       const Entry& prev = entries[1];
       auto pf = BackupFiles(prev);
@@ -198,13 +203,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
       r.previous = prev.path;
       const double ratio =
           r.previous_bytes == 0 ? 1.0 : static_cast<double>(r.newest_bytes) / static_cast<double>(r.previous_bytes);
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.2f× the previous backup's size", ratio);
-      char lim[32];
-      std::snprintf(lim, sizeof lim, "%.2f×", options.min_size_ratio);
-      r.checks.push_back({"size", ratio >= options.min_size_ratio, "",
-                          Bytes(r.newest_bytes) + ", " + buf + " (" + prev.path + ", " + Bytes(r.previous_bytes) +
-                              "); at least " + lim + " expected"});
+      r.checks.push_back(MakeCheck(NightlyCheck::Kind::kSize, ratio >= options.min_size_ratio));
     }
   }
 
@@ -219,7 +218,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
     std::vector<Job> jobs;
     for (const auto& f : *files) {
       if (auto c = CompressionByName(f.rel))
-        jobs.push_back({&f, *c, {"decompress", false, f.rel, ""}, 0, Status::Ok()});
+        jobs.push_back({&f, *c, MakeCheck(NightlyCheck::Kind::kDecompress, false, f.rel), 0, Status::Ok()});
     }
     const int threads = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
     tbb::task_arena arena(threads);
@@ -230,16 +229,15 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
         auto src = OpenDecodedFile(j.file->path, &detected);
         auto damaged = [&](const Status& s) {
           if (IsDamage(s))
-            j.check.detail = s.message();
+            j.check.damage = s.message();
           else
             j.error = s;
         };
         if (!src.ok()) return damaged(src.status());
+        j.check.compression = CompressionName(j.expected);
         if (detected != j.expected) {
-          j.check.detail = std::string("not ") + CompressionName(j.expected) + " data (the file starts like " +
-                           (detected == Compression::kNone ? std::string("no known compression")
-                                                           : std::string(CompressionName(detected))) +
-                           ")";
+          j.check.compression_mismatch = true;
+          if (detected != Compression::kNone) j.check.found_compression = CompressionName(detected);
           return;
         }
         IoBuffer buf(size_t{1} << 20);
@@ -250,7 +248,8 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
           j.decoded += *n;
         }
         j.check.ok = true;
-        j.check.detail = Bytes(j.file->size) + " decompressed to its end (" + Bytes(j.decoded) + ")";
+        j.check.file_bytes = j.file->size;
+        j.check.decoded_bytes = j.decoded;
       });
     });
     for (auto& j : jobs) {
@@ -263,67 +262,6 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
     }
   }
   return finish();
-}
-
-std::string NightlyText(const NightlyReport& r) {
-  std::ostringstream o;
-  o << "Newest backup in " << r.parent_dir << ": " << (r.newest.empty() ? "none" : r.newest) << "\n";
-  for (const auto& c : r.checks) {
-    o << report_format::Mark(c.ok) << " " << c.kind;
-    if (!c.subject.empty()) o << " " << c.subject;
-    o << ": " << c.detail << "\n";
-  }
-  const std::string secs = report_format::Num(r.seconds, "%.2f");
-  if (r.outcome().Verified())
-    o << "Status: ✅ PASSED (" << r.checks.size() << " checks, " << secs << " s)\n";
-  else
-    o << "Status: ❌ FAILED (" << r.Failed() << " of " << r.checks.size() << " checks failed, " << secs << " s)\n";
-  return o.str();
-}
-
-std::string NightlyJson(const NightlyReport& r) {
-  nlohmann::ordered_json j;
-  j["parent_dir"] = r.parent_dir;
-  j["ok"] = r.outcome().Verified();
-  j["newest"] = r.newest;
-  j["newest_is_dir"] = r.newest_is_dir;
-  j["newest_mtime"] = r.newest_mtime;
-  j["age_seconds"] = r.age_seconds;
-  j["newest_bytes"] = r.newest_bytes;
-  j["newest_files"] = r.newest_files;
-  j["previous"] = r.previous;
-  j["previous_bytes"] = r.previous_bytes;
-  j["compressed_files"] = r.compressed_files;
-  j["compressed_bytes"] = r.compressed_bytes;
-  auto checks = nlohmann::ordered_json::array();
-  for (const auto& c : r.checks) {
-    checks.push_back({{"kind", c.kind}, {"ok", c.ok}, {"subject", c.subject}, {"detail", c.detail}});
-  }
-  j["checks"] = checks;
-  j["failed"] = r.Failed();
-  j["seconds"] = r.seconds;
-  j["finished_at"] = r.finished_at;
-  return report_format::JsonDocument(j);
-}
-
-std::string NightlyPrometheus(const NightlyReport& r) {
-  std::ostringstream o;
-  const std::string label = report_format::PromLabel("dir", r.parent_dir);
-  auto metric = [&](const char* name, const char* help, const std::string& value) {
-    report_format::WriteGauge(o, name, help, label, value);
-  };
-  auto num = [](double v) { return report_format::Num(v, "%.3f"); };
-  metric("vouch_nightly_backup_ok", "1 when every check of the newest backup passed, else 0.",
-         r.outcome().Verified() ? "1" : "0");
-  metric("vouch_nightly_backup_checks_failed", "Checks of the newest backup that failed.", std::to_string(r.Failed()));
-  metric("vouch_nightly_backup_age_seconds", "Age of the newest backup.", num(r.newest.empty() ? 0 : r.age_seconds));
-  metric("vouch_nightly_backup_bytes", "Size of the newest backup.", std::to_string(r.newest_bytes));
-  metric("vouch_nightly_backup_size_ratio", "Size of the newest backup over the previous one's (1 without one).",
-         num(r.previous_bytes ? static_cast<double>(r.newest_bytes) / static_cast<double>(r.previous_bytes) : 1.0));
-  metric("vouch_nightly_backup_compressed_files", "Compressed files of the newest backup read to their end.",
-         std::to_string(r.compressed_files));
-  metric("vouch_nightly_backup_last_run_timestamp_seconds", "Unix time the check ran.", num(r.finished_at));
-  return o.str();
 }
 
 }  // namespace vouch

@@ -35,12 +35,29 @@ struct NightlyOptions {
   std::function<double()> now;   // unix seconds; default the system clock
 };
 
+// One check of the newest backup, with the facts its verdict rests on (the
+// report's fields hold the rest: sizes, age, the limits).
 struct NightlyCheck {
-  std::string kind;  // "exists", "age", "expected", "size", "decompress"
+  enum class Kind : uint8_t {
+    kExists,      // the newest backup exists and holds at least one file
+    kAge,         // it is no older than the limit
+    kExpected,    // a pattern matches at least one of its files
+    kSize,        // at least min_size_ratio of the previous backup's size
+    kDecompress,  // a compressed file decompresses to its end
+  } kind = Kind::kExists;
   bool ok = false;
-  std::string subject;  // the pattern or file the check is about ("" for exists/age/size)
-  std::string detail;
+  std::string subject;            // the pattern (kExpected) or file (kDecompress); "" otherwise
+  uint64_t matches = 0;           // kExpected: files the pattern matches
+  uint64_t file_bytes = 0;        // kDecompress: the compressed file's size
+  uint64_t decoded_bytes = 0;     // kDecompress: what it decompressed to
+  std::string damage;             // kDecompress: the decoder's error, when damaged
+  std::string compression;        // kDecompress: what the file's name says ("gzip")
+  std::string found_compression;  // kDecompress: what its first bytes say, when that differs ("" none known)
+  bool compression_mismatch = false;
 };
+
+// "exists", "age", "expected", "size", "decompress".
+const char* NightlyCheckName(NightlyCheck::Kind kind);
 
 struct NightlyReport {
   std::string parent_dir;
@@ -55,6 +72,9 @@ struct NightlyReport {
   uint64_t compressed_files = 0;  // decompressed to their end without error
   uint64_t compressed_bytes = 0;  // the bytes they decompress to
   std::vector<NightlyCheck> checks;
+  double max_age_seconds = 0;  // the limits the checks were made with
+  double min_size_ratio = 0;
+  std::string name_pattern;
   double seconds = 0;
   double finished_at = 0;
 
@@ -68,11 +88,5 @@ struct NightlyReport {
 // (kInvalidArgument), a file that exists but cannot be read (kIoError).
 // A damaged compressed file is a failed check, not an error.
 Result<NightlyReport> CheckNewestBackup(const std::string& parent_dir, const NightlyOptions& options);
-
-std::string NightlyText(const NightlyReport& r);
-std::string NightlyJson(const NightlyReport& r);
-// vouch_nightly_backup_ok{dir="..."}, _age_seconds, _bytes, _size_ratio,
-// _checks_failed, _compressed_files, _last_run_timestamp_seconds.
-std::string NightlyPrometheus(const NightlyReport& r);
 
 }  // namespace vouch

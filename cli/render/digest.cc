@@ -1,4 +1,4 @@
-#include "output.h"
+#include "render/digest.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,34 +7,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "render/kit.h"
+
 namespace vouch::cli {
-
-std::optional<size_t> ParseSize(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  size_t i = 0;
-  unsigned long long v = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-    v = v * 10 + static_cast<unsigned>(s[i] - '0');
-    if (v > (1ull << 40)) return std::nullopt;
-    ++i;
-  }
-  if (i == 0) return std::nullopt;
-  std::string unit = s.substr(i);
-  if (unit.empty() || unit == "B") return v;
-  if (unit == "K" || unit == "KB" || unit == "KiB") return v << 10;
-  if (unit == "M" || unit == "MB" || unit == "MiB") return v << 20;
-  if (unit == "G" || unit == "GB" || unit == "GiB") return v << 30;
-  return std::nullopt;
-}
-
-std::string GroupThousands(uint64_t v) {
-  std::string digits = std::to_string(v), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 namespace {
 

@@ -1,9 +1,18 @@
-#include "report_format.h"
+#include "render/kit.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-namespace vouch::report_format {
+namespace vouch::cli {
+
+std::string GroupThousands(uint64_t v) {
+  std::string digits = std::to_string(v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
 
@@ -53,4 +62,4 @@ void WriteGauge(std::ostream& o, std::string_view name, std::string_view help, s
     << name << "{" << labels << "} " << value << "\n";
 }
 
-}  // namespace vouch::report_format
+}  // namespace vouch::cli

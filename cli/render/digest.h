@@ -1,4 +1,5 @@
-// Human-readable renderings of reports for the terminal.
+// Renderings of digests, comparisons and archive verifications: text for
+// the terminal, JSON for machines.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,10 +12,6 @@
 
 namespace vouch::cli {
 
-// "4M", "64K", "1048576" → bytes.
-std::optional<size_t> ParseSize(const std::string& s);
-// "1,234,567"
-std::string GroupThousands(uint64_t v);
 // What a source is, for a report's header: its kind and, when known, the
 // PostgreSQL version of the server its data came from ("database,
 // PostgreSQL 18.6"; for a dump, the server it was dumped from).

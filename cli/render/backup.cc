@@ -1,25 +1,17 @@
 // Text, JSON and Prometheus renderings of a BackupVerification.
+#include "render/backup.h"
+
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "report_format.h"
+#include "render/kit.h"
 #include "vouch/backup/verify_backup.h"
 #include "vouch/readers/wal.h"
 
-namespace vouch {
+namespace vouch::cli {
 namespace {
-
-using report_format::Bytes;
-using report_format::Mark;
-using report_format::Num;
-
-std::string Grouped(uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
 
 std::map<std::string, uint64_t> KindCounts(const BackupVerification& v) {
   std::map<std::string, uint64_t> m;
@@ -59,7 +51,7 @@ std::string BackupText(const BackupVerification& v) {
     o << "❌ backup_manifest: not usable\n";
   } else {
     o << Mark(manifest_findings == 0) << " backup_manifest: version " << v.manifest_version << ", "
-      << Grouped(v.files_listed) << " files listed, Manifest-Checksum "
+      << GroupThousands(v.files_listed) << " files listed, Manifest-Checksum "
       << (v.manifest_checksum_ok ? "verified" : "MISMATCH") << "\n";
   }
 
@@ -69,11 +61,11 @@ std::string BackupText(const BackupVerification& v) {
     std::string algos;
     for (const auto& a : v.checksum_algorithms) algos += (algos.empty() ? "" : "/") + a;
     const uint64_t checked = v.files_listed - v.files_exempt;
-    o << Mark(file_findings == 0 && v.files_verified == checked) << " files: " << Grouped(v.files_verified) << " of "
-      << Grouped(checked) << " present with the listed size"
+    o << Mark(file_findings == 0 && v.files_verified == checked) << " files: " << GroupThousands(v.files_verified)
+      << " of " << GroupThousands(checked) << " present with the listed size"
       << (algos.empty() ? " (the manifest has no checksums)" : " and " + algos + " checksum");
     if (v.files_exempt)
-      o << " (" << Grouped(v.files_exempt) << " exempt, as pg_verifybackup: pg_wal/, postgresql.auto.conf, …)";
+      o << " (" << GroupThousands(v.files_exempt) << " exempt, as pg_verifybackup: pg_wal/, postgresql.auto.conf, …)";
     o << "; " << Bytes(v.bytes) << " read";
     if (file_findings) {
       o << " —";
@@ -95,9 +87,9 @@ std::string BackupText(const BackupVerification& v) {
     } else {
       o << "backup_label does not say what it follows";
     }
-    o << "; " << Grouped(v.incremental.files) << " INCREMENTAL files read, "
-      << Grouped(v.incremental.files - std::min(v.incremental.files, inc_findings)) << " with valid headers, "
-      << Grouped(v.incremental.blocks) << " blocks carried\n";
+    o << "; " << GroupThousands(v.incremental.files) << " INCREMENTAL files read, "
+      << GroupThousands(v.incremental.files - std::min(v.incremental.files, inc_findings)) << " with valid headers, "
+      << GroupThousands(v.incremental.blocks) << " blocks carried\n";
   }
 
   // Pages.
@@ -106,9 +98,9 @@ std::string BackupText(const BackupVerification& v) {
     if (!v.data_checksums && v.pages_checked == 0) {
       o << "⚠️ data page checksums: not checked (see below)\n";
     } else {
-      o << Mark(page_findings == 0) << " data page checksums: " << Grouped(v.pages_checked) << " pages checked, "
-        << Grouped(v.pages_bad) << " bad (" << Grouped(v.pages_new) << " new and empty, " << Grouped(v.pages_skipped)
-        << " newer than the backup start, left to WAL replay)\n";
+      o << Mark(page_findings == 0) << " data page checksums: " << GroupThousands(v.pages_checked) << " pages checked, "
+        << GroupThousands(v.pages_bad) << " bad (" << GroupThousands(v.pages_new) << " new and empty, "
+        << GroupThousands(v.pages_skipped) << " newer than the backup start, left to WAL replay)\n";
     }
   }
 
@@ -121,9 +113,9 @@ std::string BackupText(const BackupVerification& v) {
     o << "➖ WAL: " << (v.wal.note.empty() ? "no segments required" : v.wal.note) << "\n";
   } else {
     o << Mark(wal_findings == 0 && v.wal.segments_verified == v.wal.segments_required) << " WAL segments "
-      << v.wal.first_segment << " through " << v.wal.last_segment << ": " << Grouped(v.wal.segments_verified) << " of "
-      << Grouped(v.wal.segments_required) << " present with valid page headers";
-    if (v.wal.segments_missing) o << ", " << Grouped(v.wal.segments_missing) << " missing";
+      << v.wal.first_segment << " through " << v.wal.last_segment << ": " << GroupThousands(v.wal.segments_verified)
+      << " of " << GroupThousands(v.wal.segments_required) << " present with valid page headers";
+    if (v.wal.segments_missing) o << ", " << GroupThousands(v.wal.segments_missing) << " missing";
     o << " (LSN " << FormatLsn(v.wal.start_lsn) << " to " << FormatLsn(v.wal.end_lsn) << "; timeline";
     if (v.wal.timelines.size() > 1) o << "s";
     for (size_t i = 0; i < v.wal.timelines.size(); ++i) o << (i ? ", " : " ") << v.wal.timelines[i];
@@ -134,7 +126,8 @@ std::string BackupText(const BackupVerification& v) {
   if (v.checksums) {
     const uint64_t bad = v.checksums->Failed();
     o << Mark(v.checksums->AllOk()) << " checksum file " << v.checksums->sidecar << ": "
-      << Grouped(v.checksums->results.size() - bad) << " of " << Grouped(v.checksums->results.size()) << " lines OK\n";
+      << GroupThousands(v.checksums->results.size() - bad) << " of " << GroupThousands(v.checksums->results.size())
+      << " lines OK\n";
   }
 
   if (!v.findings.empty()) {
@@ -236,14 +229,14 @@ std::string BackupJson(const BackupVerification& v) {
   j["jobs"] = v.jobs;
   j["seconds"] = v.seconds;
   j["finished_at"] = v.finished_at;
-  return report_format::JsonDocument(j);
+  return JsonDocument(j);
 }
 
 std::string BackupPrometheus(const BackupVerification& v, std::optional<double> previous_success) {
   std::ostringstream o;
-  const std::string label = report_format::PromLabel("dir", v.dir);
+  const std::string label = PromLabel("dir", v.dir);
   auto metric = [&](const char* name, const char* help, const std::string& value) {
-    report_format::WriteGauge(o, name, help, label, value);
+    WriteGauge(o, name, help, label, value);
   };
   metric("vouch_backup_verified", "1 when the base backup verified with no findings, else 0.",
          v.outcome().Verified() ? "1" : "0");
@@ -255,8 +248,7 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
   o << "# HELP vouch_backup_findings_by_kind Findings of the last verification by kind.\n"
     << "# TYPE vouch_backup_findings_by_kind gauge\n";
   for (const auto& [kind, n] : KindCounts(v)) {
-    o << "vouch_backup_findings_by_kind{" << label << "," << report_format::PromLabel("kind", kind) << "} " << n
-      << "\n";
+    o << "vouch_backup_findings_by_kind{" << label << "," << PromLabel("kind", kind) << "} " << n << "\n";
   }
   metric("vouch_backup_pages_checked", "Data pages whose checksum was verified.", std::to_string(v.pages_checked));
   metric("vouch_backup_wal_segments", "WAL segments the backup needs that are present and valid.",
@@ -275,8 +267,7 @@ std::string BackupPrometheus(const BackupVerification& v, std::optional<double> 
 }
 
 std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std::string& dir) {
-  const std::string prefix =
-      "vouch_backup_last_success_timestamp_seconds{" + report_format::PromLabel("dir", dir) + "} ";
+  const std::string prefix = "vouch_backup_last_success_timestamp_seconds{" + PromLabel("dir", dir) + "} ";
   size_t pos = 0;
   while (pos < textfile.size()) {
     size_t nl = textfile.find('\n', pos);
@@ -304,7 +295,7 @@ std::string BackupChainText(const BackupChainVerification& c) {
   o << Mark(c.findings.empty()) << " " << (c.backups.size() - incrementals) << " full and " << incrementals
     << " incremental backups; each incremental starts where the one before it started (INCREMENTAL FROM LSN, TLI), "
        "the same system identifier throughout; "
-    << Grouped(c.dependencies_checked) << " INCREMENTAL files find their earlier versions\n";
+    << GroupThousands(c.dependencies_checked) << " INCREMENTAL files find their earlier versions\n";
   for (const auto& f : c.findings)
     o << "  ❌ " << FindingKindName(f.kind) << ": " << f.subject << ": " << f.detail << "\n";
   o << "\n";
@@ -328,7 +319,7 @@ std::string BackupChainJson(const BackupChainVerification& c) {
     findings.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
   j["chain_findings"] = findings;
   j["dependencies_checked"] = c.dependencies_checked;
-  return report_format::JsonDocument(j);
+  return JsonDocument(j);
 }
 
-}  // namespace vouch
+}  // namespace vouch::cli

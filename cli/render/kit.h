@@ -1,6 +1,6 @@
-// Pieces shared by the text, JSON and Prometheus renderings of the engine's
-// reports (verify-backup, nightly-backup) (internal). Each one fixes a byte
-// format that scripts and dashboards read, so both reports stay alike.
+// The rendering kit: the pieces every report's text, JSON and Prometheus
+// rendering shares. Each one fixes a byte format that people, scripts and
+// dashboards read, so all reports stay alike.
 #pragma once
 
 #include <cstdint>
@@ -9,10 +9,13 @@
 #include <string>
 #include <string_view>
 
-namespace vouch::report_format {
+namespace vouch::cli {
 
 // "✅" or "❌".
 const char* Mark(bool ok);
+
+// "1,234,567"
+std::string GroupThousands(uint64_t v);
 
 // A size for people: "512 bytes", "1.5 KB", "20.0 MB", "3.2 GB" (binary units).
 std::string Bytes(uint64_t b);
@@ -33,4 +36,4 @@ std::string PromLabel(std::string_view name, std::string_view value);
 void WriteGauge(std::ostream& o, std::string_view name, std::string_view help, std::string_view labels,
                 std::string_view value);
 
-}  // namespace vouch::report_format
+}  // namespace vouch::cli

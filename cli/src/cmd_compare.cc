@@ -1,0 +1,38 @@
+// vouch compare EXPECTED ACTUAL: table by table, naming the differing rows.
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "render/digest.h"
+#include "vouch/engine/compare.h"
+
+namespace vouch::cli {
+
+Command AddCompare(CLI::App& app) {
+  struct Options {
+    std::string expected, actual, format = "text";
+    CompareOptions compare;
+    Selection selection;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
+  cmd->add_option("EXPECTED", o->expected, "database URI, dump file or manifest")->required();
+  cmd->add_option("ACTUAL", o->actual, "database URI, dump file or manifest")->required();
+  cmd->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--max-keys", o->compare.max_keys, "keys listed per kind and table (default 20)");
+  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  o->selection.Add(cmd);
+  return {cmd, [o]() -> int {
+            if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
+            auto report = Compare(o->expected, o->actual, o->compare);
+            if (!report.ok()) return Fail(report.status());
+            std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report));
+            if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
+            return ExitCode(report->outcome());
+          }};
+}
+
+}  // namespace vouch::cli

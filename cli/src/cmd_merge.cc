@@ -1,0 +1,35 @@
+// vouch merge PART...: the manifests of the N shards of one source, added.
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "render/digest.h"
+#include "vouch/engine/manifest.h"
+#include "vouch/engine/merge.h"
+
+namespace vouch::cli {
+
+Command AddMerge(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> parts;
+    std::string format = "text", output;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "merge", "Add the manifests of the N shards of one source (digest --shard k/N -o part.json) into one manifest");
+  cmd->add_option("PART", o->parts, "shard manifests, all N of them")->required();
+  cmd->add_option("-o,--output", o->output, "write the merged manifest to FILE");
+  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  return {cmd, [o]() -> int {
+            auto merged = MergeShards(o->parts);
+            if (!merged.ok()) return Fail(merged.status());
+            std::string manifest = ManifestJson(*merged, VOUCH_VERSION);
+            if (!o->output.empty() && !WriteFile(o->output, manifest)) {
+              return Fail(IoError(o->output + ": cannot write manifest"));
+            }
+            std::cout << (o->format == "json" ? manifest : DigestText(*merged));
+            return ExitCode(merged->outcome());
+          }};
+}
+
+}  // namespace vouch::cli

@@ -1,0 +1,136 @@
+// vouch verify-backup DIR...: a base backup (or a chain of a full backup and
+// its incremental backups) verified without restoring it; or, with
+// --newest-in, the nightly checks of a directory of backups.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+
+#include "command.h"
+#include "render/backup.h"
+#include "render/nightly.h"
+#include "vouch/backup/nightly_backup.h"
+#include "vouch/backup/verify_backup.h"
+#include "vouch/base/civil_time.h"
+
+namespace vouch::cli {
+namespace {
+
+struct BackupFlags {
+  std::vector<std::string> dirs;
+  std::string newest_in, max_age = "24h", format = "text", until, output;
+  VerifyBackupOptions backup;
+  NightlyOptions nightly;
+  bool no_wal = false, no_decompress = false, quiet = false;
+};
+
+// Writes the report to --output (when given) and stdout: 0, or 3 when the
+// file cannot be written.
+int Emit(const BackupFlags& o, const std::string& text) {
+  if (!o.output.empty() && !WriteFile(o.output, text)) {
+    std::fprintf(stderr, "vouch: error: %s: cannot write the report\n", o.output.c_str());
+    return 3;
+  }
+  std::cout << text;
+  return 0;
+}
+
+// --newest-in: the nightly checks.
+int RunNightly(BackupFlags& o) {
+  if (!o.dirs.empty()) return Fail(InvalidArgument("give either DIR or --newest-in, not both"));
+  auto age = ParseDuration(o.max_age);
+  if (!age) return Fail(InvalidArgument("--max-age '" + o.max_age + "': expected a duration like 24h or 90m"));
+  o.nightly.max_age_seconds = static_cast<double>(*age) / 1e6;
+  o.nightly.check_compressed = !o.no_decompress;
+  o.nightly.jobs = o.backup.jobs;
+  auto r = CheckNewestBackup(o.newest_in, o.nightly);
+  if (!r.ok()) return Fail(r.status());
+  std::string text = o.format == "json"         ? NightlyJson(*r)
+                     : o.format == "prometheus" ? NightlyPrometheus(*r)
+                                                : NightlyText(*r);
+  if (int rc = Emit(o, text); rc != 0) return rc;
+  return ExitCode(r->outcome());
+}
+
+// Several directories: a chain of a full backup and its incremental backups.
+int RunChain(const BackupFlags& o) {
+  if (o.format == "prometheus") {
+    return Fail(InvalidArgument("verify-backup: --format prometheus takes one DIR, not a chain"));
+  }
+  auto c = VerifyBackupChain(o.dirs, o.backup);
+  if (!c.ok()) return Fail(c.status());
+  if (int rc = Emit(o, o.format == "json" ? BackupChainJson(*c) : BackupChainText(*c)); rc != 0) return rc;
+  return ExitCode(c->outcome());
+}
+
+int RunOne(const BackupFlags& o) {
+  const std::string& dir = o.dirs[0];
+  std::optional<double> previous;
+  if (o.format == "prometheus" && !o.output.empty()) {
+    std::ifstream old(o.output, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+    previous = PreviousBackupSuccess(text, dir);
+  }
+  auto v = VerifyBackup(dir, o.backup);
+  if (!v.ok()) return Fail(v.status());
+  std::string text = o.format == "json"         ? BackupJson(*v)
+                     : o.format == "prometheus" ? BackupPrometheus(*v, previous)
+                                                : BackupText(*v);
+  if (int rc = Emit(o, text); rc != 0) return rc;
+  if (!o.quiet) {
+    std::fprintf(stderr, "vouch: read %.1f MB in %.2f s (%.0f MB/s) with %d jobs\n",
+                 static_cast<double>(v->bytes) / 1e6, v->seconds,
+                 v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
+  }
+  return ExitCode(v->outcome());
+}
+
+}  // namespace
+
+Command AddVerifyBackup(CLI::App& app) {
+  auto o = std::make_shared<BackupFlags>();
+  auto* vbackup = app.add_subcommand(
+      "verify-backup",
+      "Verify a pg_basebackup (plain or tar format) against its backup_manifest: every file's size and checksum "
+      "(CRC32C, SHA-2), extra and missing files, the WAL range it needs, optionally every data page's checksum; or, "
+      "with --newest-in, the nightly checks of a backup directory");
+  vbackup->add_option("DIR", o->dirs,
+                      "the base backup directory (plain format, or base.tar[.gz] etc.); several: a chain of a full "
+                      "backup and its incremental backups, oldest first");
+  vbackup->add_option("-j,--jobs", o->backup.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
+  vbackup->add_flag("--page-checksums", o->backup.page_checksums, "also check every 8 KB data page's checksum");
+  vbackup->add_option("--wal-archive", o->backup.wal_archives,
+                      "also look for WAL segments here (plain, .gz, .zst, .lz4)");
+  vbackup->add_option("--until", o->until, "the WAL must reach this LSN (a PITR target), e.g. 0/5000028");
+  vbackup->add_flag("--no-wal", o->no_wal, "do not check WAL");
+  vbackup->add_option("--checksums", o->backup.checksums, "also verify this sha256sum/md5sum-style checksum file");
+  vbackup->add_option("--ignore", o->backup.ignore, "a relative path to leave out of the checks (repeatable)");
+  vbackup->add_option("--newest-in", o->newest_in,
+                      "nightly checks instead: the newest backup (file or directory) in this directory");
+  vbackup->add_option("--max-age", o->max_age, "with --newest-in: the newest backup must be younger (default 24h)");
+  vbackup->add_option("--expect", o->nightly.expected,
+                      "with --newest-in: a file pattern the backup must contain (repeatable)");
+  vbackup
+      ->add_option("--min-size", o->nightly.min_size_ratio,
+                   "with --newest-in: smallest size relative to the previous backup (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  vbackup->add_option("--name", o->nightly.name_pattern,
+                      "with --newest-in: consider only entries matching this pattern");
+  vbackup->add_flag("--no-decompress", o->no_decompress, "with --newest-in: do not decompress .gz/.zst/.lz4 files");
+  vbackup->add_option("--format", o->format, "stdout format: text, json or prometheus (node_exporter textfile)")
+      ->check(CLI::IsMember({"text", "json", "prometheus"}));
+  vbackup->add_option("-o,--output", o->output, "also write the report (--format) to FILE");
+  vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+
+  return {vbackup, [o]() -> int {
+            if (!o->newest_in.empty()) return RunNightly(*o);
+            if (o->dirs.empty()) return Fail(InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
+            if (!o->until.empty()) o->backup.until_lsn = o->until;
+            o->backup.skip_wal = o->no_wal;
+            return o->dirs.size() > 1 ? RunChain(*o) : RunOne(*o);
+          }};
+}
+
+}  // namespace vouch::cli

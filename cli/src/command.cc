@@ -1,0 +1,95 @@
+#include "command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <tuple>
+
+#include "render/digest.h"
+#include "vouch/engine/merge.h"
+
+namespace vouch::cli {
+namespace {
+
+int ExitCodeFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument: return 2;
+    case StatusCode::kCorrupt: return 1;
+    case StatusCode::kIoError:
+    case StatusCode::kTruncated:
+    case StatusCode::kUnsupported:
+    case StatusCode::kConnection: return 3;
+  }
+  return 3;
+}
+
+}  // namespace
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "vouch: error: %s\n", st.message().c_str());
+  return ExitCodeFor(st);
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  return static_cast<bool>(out);
+}
+
+CLI::Validator Counting(unsigned min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        bool digits = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoull(s) < min) return "'" + s + "': expected a whole number >= " + std::to_string(min);
+        return {};
+      },
+      "");
+}
+
+std::optional<size_t> ParseSize(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  size_t i = 0;
+  unsigned long long v = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+    v = v * 10 + static_cast<unsigned>(s[i] - '0');
+    if (v > (1ull << 40)) return std::nullopt;
+    ++i;
+  }
+  if (i == 0) return std::nullopt;
+  std::string unit = s.substr(i);
+  if (unit.empty() || unit == "B") return v;
+  if (unit == "K" || unit == "KB" || unit == "KiB") return v << 10;
+  if (unit == "M" || unit == "MB" || unit == "MiB") return v << 20;
+  if (unit == "G" || unit == "GB" || unit == "GiB") return v << 30;
+  return std::nullopt;
+}
+
+void Selection::Add(CLI::App* cmd) {
+  cmd->add_option("-t,--table", tables, "only tables matching PATTERN (pg_dump rules; repeatable)");
+  cmd->add_option("-T,--exclude-table", exclude_tables, "skip tables matching PATTERN");
+  cmd->add_option("-n,--schema", schemas, "only tables in schemas matching PATTERN");
+  cmd->add_option("-N,--exclude-schema", exclude_schemas, "skip schemas matching PATTERN");
+}
+
+Status Selection::Apply(DigestOptions& opt) const {
+  for (const auto& p : tables) VOUCH_RETURN_IF_ERROR(opt.filter.AddTable(p));
+  for (const auto& p : exclude_tables) VOUCH_RETURN_IF_ERROR(opt.filter.AddExcludeTable(p));
+  for (const auto& p : schemas) VOUCH_RETURN_IF_ERROR(opt.filter.AddSchema(p));
+  for (const auto& p : exclude_schemas) VOUCH_RETURN_IF_ERROR(opt.filter.AddExcludeSchema(p));
+  if (!shard.empty()) {
+    auto kn = ParseShard(shard);
+    if (!kn.ok()) return kn.status();
+    std::tie(opt.shard_index, opt.shard_count) = *kn;
+  }
+  return Status::Ok();
+}
+
+void PrintRunStats(const std::vector<const DigestReport*>& sides) {
+  for (const auto* side : sides) {
+    if (side->jobs > 0) std::cerr << RunStats(*side);
+  }
+}
+
+}  // namespace vouch::cli

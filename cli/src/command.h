@@ -1,0 +1,58 @@
+// The pieces every subcommand of the vouch command line shares. Each
+// subcommand lives in its own file (cmd_<name>.cc): it registers its options
+// on the application and returns how to run it; main() only dispatches.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vouch/engine/digest_pipeline.h"
+#include "vouch/status.h"
+
+namespace vouch::cli {
+
+struct Command {
+  CLI::App* app = nullptr;   // the subcommand; parsed() when chosen
+  std::function<int()> run;  // runs it once its options are parsed: the exit code
+};
+
+Command AddDigest(CLI::App& app);
+Command AddCompare(CLI::App& app);
+Command AddVerifyArchive(CLI::App& app);
+Command AddMerge(CLI::App& app);
+Command AddDrill(CLI::App& app);
+Command AddVerifyBackup(CLI::App& app);
+
+// Prints "vouch: error: MESSAGE" and returns the exit code of an error that
+// stopped the run (docs/design.md "Exit codes"): 2 for a usage or
+// configuration error, 3 when vouch could not verify, 1 for a corrupt input
+// found before any report.
+int Fail(const Status& st);
+
+// Writes `text` to `path`, replacing it; false when it cannot.
+bool WriteFile(const std::string& path, const std::string& text);
+
+// A CLI11 check: a whole number >= `min` (CLI11 would wrap "-1" around for
+// an unsigned option).
+CLI::Validator Counting(unsigned min);
+
+// "4M", "64K", "1048576" → bytes.
+std::optional<size_t> ParseSize(const std::string& s);
+
+// The table selection options of pg_dump (-t, -T, -n, -N) and --shard.
+struct Selection {
+  std::vector<std::string> tables, exclude_tables, schemas, exclude_schemas;
+  std::string shard;  // "k/N"; empty = all rows
+  void Add(CLI::App* cmd);
+  // Puts the selection into `opt`; a bad pattern or shard is a usage error.
+  Status Apply(DigestOptions& opt) const;
+};
+
+// The run statistics of each side that was read (not of a manifest), on
+// stderr.
+void PrintRunStats(const std::vector<const DigestReport*>& sides);
+
+}  // namespace vouch::cli
