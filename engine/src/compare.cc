@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "vouch/engine/source.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/canonical_row.h"
 
@@ -24,13 +25,13 @@ struct Collected {
 
 // Pass 2 over one source: keeps the canonical rows of the wanted tables whose
 // bucket differs. Bounded by `max_bytes` of row text in total.
-Status CollectRows(const std::string& source, const DigestOptions& options, std::map<TableKey, Collected>& wanted,
+Status CollectRows(Source& source, const DigestOptions& options, std::map<TableKey, Collected>& wanted,
                    size_t max_bytes, std::string* too_many) {
   std::vector<std::string> names;
   for (const auto& [k, c] : wanted) names.push_back(QualifiedTableName(k.first, k.second));
-  auto opened = OpenSource(source, options, names);
+  auto opened = source.Read(options, names);
   if (!opened.ok()) return opened.status();
-  TableStreamReader& reader = *opened->reader;
+  TableStreamReader& reader = **opened;
   RowChunk chunk;
   CanonicalScratch scratch;
   size_t held = 0;
@@ -49,7 +50,8 @@ Status CollectRows(const std::string& source, const DigestOptions& options, std:
       std::string_view canonical;
       size_t fields = 0;
       if (canon.Canonicalize(rows.substr(0, nl), scratch, &canonical, &fields) != RowCanonicalizer::kOk) {
-        return Corrupt(source + ": table " + chunk.table->QualifiedName() + ": malformed row during the second pass");
+        return Corrupt(source.spec() + ": table " + chunk.table->QualifiedName() +
+                       ": malformed row during the second pass");
       }
       if (c.buckets.count(bucketing.BucketOf(HashRow(canonical)))) {
         held += canonical.size() + sizeof(std::string);
@@ -161,6 +163,18 @@ Outcome CompareReport::outcome() const {
 }
 
 Result<CompareReport> Compare(const std::string& expected, const std::string& actual, const CompareOptions& options) {
+  // Both opened at once: each side's first read may take a while (a
+  // database's catalogs, an archive's TOC).
+  Result<std::unique_ptr<Source>> e = Status(StatusCode::kIoError, "not run");
+  std::thread other([&] { e = OpenSource(expected, options.digest); });
+  auto a = OpenSource(actual, options.digest);
+  other.join();
+  if (!e.ok()) return e.status();
+  if (!a.ok()) return a.status();
+  return Compare(**e, **a, options);
+}
+
+Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOptions& options) {
   CompareReport report;
   // Both sides at once: each has its own reader (often the bottleneck) and
   // they share the cores.
@@ -236,7 +250,7 @@ Result<CompareReport> Compare(const std::string& expected, const std::string& ac
 
   if (!want_e.empty()) {
     std::string reason;
-    if (report.expected.source.kind.rfind("manifest", 0) == 0 || report.actual.source.kind.rfind("manifest", 0) == 0) {
+    if (expected.kind() == SourceKind::kManifest || actual.kind() == SourceKind::kManifest) {
       reason = "a manifest holds digests, not rows: compare two readable sources to name the rows";
     } else {
       std::string too_many;

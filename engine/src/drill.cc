@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "vouch/engine/source.h"
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
 
@@ -235,6 +236,17 @@ Outcome DrillReport::outcome() const {
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options) {
   auto start = std::chrono::steady_clock::now();
+  auto s = OpenSource(source, options.compare.digest);
+  if (!s.ok()) return s.status();
+  auto t = OpenSource(restored, options.compare.digest);
+  if (!t.ok()) return t.status();
+  return RunDrill(**s, **t, options, start);
+}
+
+Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const DrillOptions& options,
+                             std::chrono::steady_clock::time_point start) {
+  const std::string& source = source_side.spec();
+  const std::string& restored = restored_side.spec();
   DrillReport r;
   r.source = source;
   r.restored = restored;
@@ -252,36 +264,31 @@ Result<DrillReport> RunDrill(const std::string& source, const std::string& resto
   // constraint is checked against the source's).
   CheckOptions source_checks = checks, restored_checks = checks;
   if (checks.catalog_fks) {
-    DigestOptions peek = options.compare.digest;
-    peek.jobs = 1;
-    for (auto [spec, into] : {std::pair{&source, &restored_checks}, std::pair{&restored, &source_checks}}) {
-      auto opened = OpenSource(*spec, peek);
-      if (!opened.ok()) return opened.status();
-      if (opened->reader && opened->reader->foreign_keys()) into->other_side_fks = *opened->reader->foreign_keys();
-    }
+    if (const auto* fks = source_side.foreign_keys()) restored_checks.other_side_fks = *fks;
+    if (const auto* fks = restored_side.foreign_keys()) source_checks.other_side_fks = *fks;
   }
   DrillObserver source_obs(source_checks), restored_obs(restored_checks);
   CompareOptions cmp = options.compare;
   cmp.expected_observer = &source_obs;
   cmp.actual_observer = &restored_obs;
-  auto compared = Compare(source, restored, cmp);
+  auto compared = Compare(source_side, restored_side, cmp);
   if (!compared.ok()) return compared.status();
   r.compare = std::move(compared).value();
   r.source = r.compare.expected.source.location.empty() ? source : r.compare.expected.source.location;
   r.restored = r.compare.actual.source.location.empty() ? restored : r.compare.actual.source.location;
 
-  auto side = [&](DrillObserver& obs, const DigestReport& d, const std::string& spec) -> Result<SourceChecks> {
-    if (d.source.kind.rfind("manifest", 0) == 0) {
+  auto side = [&](DrillObserver& obs, const Source& src, const std::string& spec) -> Result<SourceChecks> {
+    if (src.kind() == SourceKind::kManifest) {
       SourceChecks none;
       none.not_run_reason = "a manifest holds digests, not rows";
       return none;
     }
     return obs.Finish(spec, cmp.digest);
   };
-  auto sc = side(source_obs, r.compare.expected, source);
+  auto sc = side(source_obs, source_side, source);
   if (!sc.ok()) return sc.status();
   r.source_checks = std::move(sc).value();
-  auto rc = side(restored_obs, r.compare.actual, restored);
+  auto rc = side(restored_obs, restored_side, restored);
   if (!rc.ok()) return rc.status();
   r.restored_checks = std::move(rc).value();
 

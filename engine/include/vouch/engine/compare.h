@@ -54,6 +54,11 @@ struct CompareReport {
   Outcome outcome() const;
 };
 
+// Opens both sides (OpenSource, vouch/engine/source.h) and compares them.
 Result<CompareReport> Compare(const std::string& expected, const std::string& actual, const CompareOptions& options);
+class Source;
+// Compares two sources, each read once for pass 1 and once more (only the
+// mismatching tables) for pass 2.
+Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOptions& options);
 
 }  // namespace vouch

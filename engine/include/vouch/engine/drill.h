@@ -5,6 +5,7 @@
 // FINAL_VALIDATION_HASH per side (tables and chain heads).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct DrillReport {
   Outcome outcome() const;
 };
 
+// Opens both sides (OpenSource, vouch/engine/source.h) and runs the drill.
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options);
+class Source;
+// The drill over two opened sources; `start` is when the drill began (its
+// duration in the report counts from there).
+Result<DrillReport> RunDrill(Source& source, Source& restored, const DrillOptions& options,
+                             std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
 
 }  // namespace vouch
