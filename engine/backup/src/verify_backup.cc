@@ -12,12 +12,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -29,6 +27,7 @@
 
 #include "backup_wal.h"
 #include "dir_names.h"
+#include "shared_read_ahead.h"
 #include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
@@ -45,13 +44,13 @@
 namespace vouch {
 namespace {
 
+using backup_internal::kBlock;
+using backup_internal::ReadEnd;
+using backup_internal::ReadRange;
+using backup_internal::SharedReadAhead;
 using backup_internal::WalCandidate;
 using backup_internal::WalInventory;
 
-// One read: 128 KB stays in L2 while it is copied out of the page cache and
-// hashed; a multiple of kPgBlockSize. (What decides the copy's speed is the
-// buffer's alignment: see vouch/io_buffer.h.)
-constexpr size_t kBlock = size_t{128} << 10;
 constexpr uint64_t kSplit = uint64_t{64} << 20;  // CRC32C files above this are read in parts
 constexpr int kPagesReportedPerFile = 5;
 
@@ -456,179 +455,6 @@ struct Piece {
   PageTally tally;
   Status error;
   std::optional<IncrementalVerdict> incremental;  // an incremental file read to its end
-};
-
-// Where a read of a byte range stopped: its end, the end of the file, or an
-// error (errno) at `offset`.
-struct ReadEnd {
-  uint64_t offset = 0;
-  int error = 0;
-};
-
-// Reads [begin, end) of fd into buf, a block at a time, and passes each to
-// consume(p, n) in order.
-template <typename Consume>
-ReadEnd ReadRange(int fd, uint64_t begin, uint64_t end, char* buf, size_t cap, Consume&& consume) {
-  uint64_t off = begin;
-  while (off < end) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(cap, end - off));
-    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return {off, errno};
-    if (n == 0) break;
-    consume(buf, static_cast<size_t>(n));
-    off += static_cast<uint64_t>(n);
-  }
-  return {off, 0};
-}
-
-// The read-ahead of one file whose digest must be computed in order (SHA-2)
-// by one thread: when the file is large, that thread is the run's critical
-// path, and copying the file out of the page cache on another core takes
-// about a sixth of its time off it. The copying is done by the run's other
-// threads, between blocks of their own files (Help) and, once the queue is
-// empty, until the file is read (HelpUntilDone): a thread of its own for it
-// made one more runnable thread than cores, and the hashing thread lost its
-// core to it or to a worker for tens of ms a run (measured with the three
-// pinned to cores: 604 ms against 658 ms, medians of 11, SHA-256 backup of
-// 1 GB on 2 cores). When the ring is empty the hashing thread reads the
-// next block itself (a helper may be busy with something long, such as
-// the WAL check). Tried before and no better: a mapping of the file with a
-// thread populating it ahead (MADV_POPULATE_READ), and pinning only the
-// hashing thread to its core.
-//
-// Blocks are filled in order by one filler at a time (fill_mu_): a helper,
-// or the hashing thread when the ring runs dry. filled_ and consumed_ count
-// blocks; slot i % kSlots is written only once block i - kSlots is consumed.
-class SharedReadAhead {
- public:
-  static constexpr size_t kSlots = 8;
-  static constexpr size_t kRefillAt = kSlots / 2;  // a sleeping helper is woken at half empty
-
-  // The hashing thread: reads [begin, end) of fd and passes the blocks to
-  // consume(p, n) in order. Once per object.
-  template <typename Consume>
-  ReadEnd Run(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
-    {
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      fd_ = fd;
-      off_ = begin;
-      end_ = end;
-      result_ = {begin, 0};
-      eof_ = begin >= end;
-      phase_.store(kActive, std::memory_order_release);
-    }
-    {
-      std::lock_guard<std::mutex> lock(wait_mu_);
-      wake_.notify_all();
-    }
-    uint64_t c = 0;
-    while (true) {
-      if (c < filled_.load(std::memory_order_acquire)) {
-        const Slot& s = ring_[c % kSlots];
-        consume(s.data.data(), s.n);
-        // seq_cst here and in HelpUntilDone: a helper going to sleep either
-        // sees this block consumed or is seen asleep.
-        consumed_.store(++c, std::memory_order_seq_cst);
-        if (helpers_asleep_.load(std::memory_order_seq_cst) > 0 &&
-            filled_.load(std::memory_order_acquire) - c <= kRefillAt) {
-          std::lock_guard<std::mutex> lock(wait_mu_);
-          wake_.notify_all();
-        }
-        continue;
-      }
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      if (c < filled_.load(std::memory_order_relaxed)) continue;  // a helper filled it meanwhile
-      if (eof_) break;
-      FillLocked();
-    }
-    Close();  // past it no helper touches fd_ or result_
-    return result_;
-  }
-
-  // The hashing thread, once it is done with the file or could not open it
-  // (or left on an exception): helpers stop waiting for it. Run() ends with
-  // it.
-  void Close() {
-    {
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      phase_.store(kDone, std::memory_order_release);
-    }
-    std::lock_guard<std::mutex> lock(wait_mu_);
-    wake_.notify_all();
-  }
-
-  // A helper between blocks of its own: fills what is free of the ring,
-  // unless the ring is more than half full or another thread is filling.
-  void Help() {
-    if (phase_.load(std::memory_order_acquire) != kActive || Free() < kRefillAt) return;
-    while (Free() > 0) {
-      std::unique_lock<std::mutex> lock(fill_mu_, std::try_to_lock);
-      if (!lock.owns_lock() || phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
-      if (Free() > 0) FillLocked();
-    }
-  }
-
-  // A helper with nothing else to do: fills the ring until the file is
-  // read, sleeping while it is full.
-  void HelpUntilDone() {
-    while (true) {
-      const int phase = phase_.load(std::memory_order_acquire);
-      if (phase == kDone) return;
-      if (phase == kActive && Free() > 0) {
-        std::lock_guard<std::mutex> lock(fill_mu_);
-        if (phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
-        if (Free() > 0) FillLocked();
-        continue;
-      }
-      std::unique_lock<std::mutex> lock(wait_mu_);
-      helpers_asleep_.fetch_add(1, std::memory_order_seq_cst);
-      wake_.wait(lock, [&] {
-        const int p = phase_.load(std::memory_order_acquire);
-        return p == kDone || (p == kActive && Free() >= kRefillAt);
-      });
-      helpers_asleep_.fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
-
- private:
-  enum Phase { kWaiting, kActive, kDone };
-  struct Slot {
-    IoBuffer data = IoBuffer(kBlock);
-    size_t n = 0;
-  };
-
-  size_t Free() const {
-    return kSlots -
-           static_cast<size_t>(filled_.load(std::memory_order_seq_cst) - consumed_.load(std::memory_order_seq_cst));
-  }
-
-  // Reads the next block into the next slot. With fill_mu_ held, !eof_,
-  // and a free slot.
-  void FillLocked() {
-    const uint64_t f = filled_.load(std::memory_order_relaxed);
-    Slot& s = ring_[f % kSlots];
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, end_ - off_));
-    s.n = 0;
-    const ReadEnd r =
-        ReadRange(fd_, off_, off_ + want, s.data.data(), kBlock, [&](const char*, size_t n) { s.n += n; });
-    off_ += s.n;
-    result_ = {off_, r.error};
-    if (r.error != 0 || s.n < want || off_ >= end_) eof_ = true;  // an error, the end of the file, or of the range
-    if (s.n > 0) filled_.store(f + 1, std::memory_order_release);
-  }
-
-  std::array<Slot, kSlots> ring_;
-  std::atomic<uint64_t> filled_{0}, consumed_{0};
-  std::atomic<int> phase_{kWaiting};
-  std::mutex fill_mu_;  // guards what follows, and the filling of a slot
-  int fd_ = -1;
-  uint64_t off_ = 0, end_ = 0;
-  bool eof_ = false;
-  ReadEnd result_;
-  std::mutex wait_mu_;  // for a helper's sleep
-  std::condition_variable wake_;
-  std::atomic<int> helpers_asleep_{0};
 };
 
 // A whole file with an ordered digest gets a shared read-ahead when it is
