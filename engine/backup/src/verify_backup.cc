@@ -12,12 +12,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -29,6 +27,7 @@
 
 #include "backup_wal.h"
 #include "dir_names.h"
+#include "shared_read_ahead.h"
 #include "vouch/hashing/crc32c.h"
 #include "vouch/hashing/evp_hash.h"
 #include "vouch/hashing/hex.h"
@@ -45,13 +44,13 @@
 namespace vouch {
 namespace {
 
+using backup_internal::kBlock;
+using backup_internal::ReadEnd;
+using backup_internal::ReadRange;
+using backup_internal::SharedReadAhead;
 using backup_internal::WalCandidate;
 using backup_internal::WalInventory;
 
-// One read: 128 KB stays in L2 while it is copied out of the page cache and
-// hashed; a multiple of kPgBlockSize. (What decides the copy's speed is the
-// buffer's alignment: see vouch/io_buffer.h.)
-constexpr size_t kBlock = size_t{128} << 10;
 constexpr uint64_t kSplit = uint64_t{64} << 20;  // CRC32C files above this are read in parts
 constexpr int kPagesReportedPerFile = 5;
 
@@ -458,179 +457,6 @@ struct Piece {
   std::optional<IncrementalVerdict> incremental;  // an incremental file read to its end
 };
 
-// Where a read of a byte range stopped: its end, the end of the file, or an
-// error (errno) at `offset`.
-struct ReadEnd {
-  uint64_t offset = 0;
-  int error = 0;
-};
-
-// Reads [begin, end) of fd into buf, a block at a time, and passes each to
-// consume(p, n) in order.
-template <typename Consume>
-ReadEnd ReadRange(int fd, uint64_t begin, uint64_t end, char* buf, size_t cap, Consume&& consume) {
-  uint64_t off = begin;
-  while (off < end) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(cap, end - off));
-    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return {off, errno};
-    if (n == 0) break;
-    consume(buf, static_cast<size_t>(n));
-    off += static_cast<uint64_t>(n);
-  }
-  return {off, 0};
-}
-
-// The read-ahead of one file whose digest must be computed in order (SHA-2)
-// by one thread: when the file is large, that thread is the run's critical
-// path, and copying the file out of the page cache on another core takes
-// about a sixth of its time off it. The copying is done by the run's other
-// threads, between blocks of their own files (Help) and, once the queue is
-// empty, until the file is read (HelpUntilDone): a thread of its own for it
-// made one more runnable thread than cores, and the hashing thread lost its
-// core to it or to a worker for tens of ms a run (measured with the three
-// pinned to cores: 604 ms against 658 ms, medians of 11, SHA-256 backup of
-// 1 GB on 2 cores). When the ring is empty the hashing thread reads the
-// next block itself (a helper may be busy with something long, such as
-// the WAL check). Tried before and no better: a mapping of the file with a
-// thread populating it ahead (MADV_POPULATE_READ), and pinning only the
-// hashing thread to its core.
-//
-// Blocks are filled in order by one filler at a time (fill_mu_): a helper,
-// or the hashing thread when the ring runs dry. filled_ and consumed_ count
-// blocks; slot i % kSlots is written only once block i - kSlots is consumed.
-class SharedReadAhead {
- public:
-  static constexpr size_t kSlots = 8;
-  static constexpr size_t kRefillAt = kSlots / 2;  // a sleeping helper is woken at half empty
-
-  // The hashing thread: reads [begin, end) of fd and passes the blocks to
-  // consume(p, n) in order. Once per object.
-  template <typename Consume>
-  ReadEnd Run(int fd, uint64_t begin, uint64_t end, Consume&& consume) {
-    {
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      fd_ = fd;
-      off_ = begin;
-      end_ = end;
-      result_ = {begin, 0};
-      eof_ = begin >= end;
-      phase_.store(kActive, std::memory_order_release);
-    }
-    {
-      std::lock_guard<std::mutex> lock(wait_mu_);
-      wake_.notify_all();
-    }
-    uint64_t c = 0;
-    while (true) {
-      if (c < filled_.load(std::memory_order_acquire)) {
-        const Slot& s = ring_[c % kSlots];
-        consume(s.data.data(), s.n);
-        // seq_cst here and in HelpUntilDone: a helper going to sleep either
-        // sees this block consumed or is seen asleep.
-        consumed_.store(++c, std::memory_order_seq_cst);
-        if (helpers_asleep_.load(std::memory_order_seq_cst) > 0 &&
-            filled_.load(std::memory_order_acquire) - c <= kRefillAt) {
-          std::lock_guard<std::mutex> lock(wait_mu_);
-          wake_.notify_all();
-        }
-        continue;
-      }
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      if (c < filled_.load(std::memory_order_relaxed)) continue;  // a helper filled it meanwhile
-      if (eof_) break;
-      FillLocked();
-    }
-    Close();  // past it no helper touches fd_ or result_
-    return result_;
-  }
-
-  // The hashing thread, once it is done with the file or could not open it
-  // (or left on an exception): helpers stop waiting for it. Run() ends with
-  // it.
-  void Close() {
-    {
-      std::lock_guard<std::mutex> lock(fill_mu_);
-      phase_.store(kDone, std::memory_order_release);
-    }
-    std::lock_guard<std::mutex> lock(wait_mu_);
-    wake_.notify_all();
-  }
-
-  // A helper between blocks of its own: fills what is free of the ring,
-  // unless the ring is more than half full or another thread is filling.
-  void Help() {
-    if (phase_.load(std::memory_order_acquire) != kActive || Free() < kRefillAt) return;
-    while (Free() > 0) {
-      std::unique_lock<std::mutex> lock(fill_mu_, std::try_to_lock);
-      if (!lock.owns_lock() || phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
-      if (Free() > 0) FillLocked();
-    }
-  }
-
-  // A helper with nothing else to do: fills the ring until the file is
-  // read, sleeping while it is full.
-  void HelpUntilDone() {
-    while (true) {
-      const int phase = phase_.load(std::memory_order_acquire);
-      if (phase == kDone) return;
-      if (phase == kActive && Free() > 0) {
-        std::lock_guard<std::mutex> lock(fill_mu_);
-        if (phase_.load(std::memory_order_relaxed) != kActive || eof_) return;
-        if (Free() > 0) FillLocked();
-        continue;
-      }
-      std::unique_lock<std::mutex> lock(wait_mu_);
-      helpers_asleep_.fetch_add(1, std::memory_order_seq_cst);
-      wake_.wait(lock, [&] {
-        const int p = phase_.load(std::memory_order_acquire);
-        return p == kDone || (p == kActive && Free() >= kRefillAt);
-      });
-      helpers_asleep_.fetch_sub(1, std::memory_order_relaxed);
-    }
-  }
-
- private:
-  enum Phase { kWaiting, kActive, kDone };
-  struct Slot {
-    IoBuffer data = IoBuffer(kBlock);
-    size_t n = 0;
-  };
-
-  size_t Free() const {
-    return kSlots -
-           static_cast<size_t>(filled_.load(std::memory_order_seq_cst) - consumed_.load(std::memory_order_seq_cst));
-  }
-
-  // Reads the next block into the next slot. With fill_mu_ held, !eof_,
-  // and a free slot.
-  void FillLocked() {
-    const uint64_t f = filled_.load(std::memory_order_relaxed);
-    Slot& s = ring_[f % kSlots];
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, end_ - off_));
-    s.n = 0;
-    const ReadEnd r =
-        ReadRange(fd_, off_, off_ + want, s.data.data(), kBlock, [&](const char*, size_t n) { s.n += n; });
-    off_ += s.n;
-    result_ = {off_, r.error};
-    if (r.error != 0 || s.n < want || off_ >= end_) eof_ = true;  // an error, the end of the file, or of the range
-    if (s.n > 0) filled_.store(f + 1, std::memory_order_release);
-  }
-
-  std::array<Slot, kSlots> ring_;
-  std::atomic<uint64_t> filled_{0}, consumed_{0};
-  std::atomic<int> phase_{kWaiting};
-  std::mutex fill_mu_;  // guards what follows, and the filling of a slot
-  int fd_ = -1;
-  uint64_t off_ = 0, end_ = 0;
-  bool eof_ = false;
-  ReadEnd result_;
-  std::mutex wait_mu_;  // for a helper's sleep
-  std::condition_variable wake_;
-  std::atomic<int> helpers_asleep_{0};
-};
-
 // A whole file with an ordered digest gets a shared read-ahead when it is
 // large and would on its own take longer than a fair share of the run
 // (size x jobs > all bytes): then its one hashing thread is the critical
@@ -677,11 +503,34 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
   if (job.incremental && r.error == 0) piece.incremental = sc.incremental_verdict();
 }
 
-// `side`, when given, is more work of the run that needs none of the files
-// (the WAL check): it is queued after them, where the threads not on the
-// critical path (one big SHA-2 file) take it while that file is hashed.
-Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<DiskFile>& disk, int jobs,
-                        const std::function<Status()>& side) {
+// What the pages of a file in the backup are checked as: a relation file's
+// data pages (numbered from its segment number), an INCREMENTAL.* file's
+// (its header is checked whether pages are or not), or none. A relation
+// file's name with a bad segment number is a finding when pages are checked.
+struct RelationFile {
+  bool pages = false;
+  bool incremental = false;
+  uint32_t segno = 0;
+};
+
+RelationFile ClassifyForPages(Shared& sh, const std::string& relpath) {
+  RelationFile r;
+  const RelationFileKind k = ClassifyRelationFile(relpath, &r.segno);
+  r.incremental = k == RelationFileKind::kIncremental;
+  if (sh.pages.enabled) {
+    r.pages = k == RelationFileKind::kChecksummed || r.incremental;
+    if (k == RelationFileKind::kBadSegmentNumber) {
+      sh.findings.Add(FindingKind::kPage, relpath,
+                      "invalid segment number in the file name: its pages cannot be checked");
+    }
+  }
+  return r;
+}
+
+// The files of a data directory whose bytes must be read. Each is matched
+// with its manifest entry first: one not listed, of another size, or listed
+// without a checksum is judged without reading it.
+std::vector<FileJob> PlanPlainFiles(Shared& sh, const std::vector<DiskFile>& disk) {
   std::vector<FileJob> work;
   for (const auto& f : disk) {
     FileJob j;
@@ -705,20 +554,18 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
         }
       }
     }
-    const RelationFileKind k = ClassifyRelationFile(f.relpath, &j.segno);
-    j.incremental = k == RelationFileKind::kIncremental;
-    if (sh.pages.enabled) {
-      if (k == RelationFileKind::kChecksummed || j.incremental) j.pages = true;
-      if (k == RelationFileKind::kBadSegmentNumber) {
-        sh.findings.Add(FindingKind::kPage, f.relpath,
-                        "invalid segment number in the file name: its pages cannot be checked");
-      }
-    }
+    const RelationFile r = ClassifyForPages(sh, f.relpath);
+    j.pages = r.pages;
+    j.incremental = r.incremental;
+    j.segno = r.segno;
     if (j.listed || j.pages || j.incremental) work.push_back(std::move(j));
   }
+  return work;
+}
 
-  // Parts: a file whose digest is a CRC (or that is only page-checked) is
-  // split at kSplit boundaries, so that one big file keeps every thread busy.
+// Parts: a file whose digest is a CRC (or that is only page-checked) is
+// split at kSplit boundaries, so that one big file keeps every thread busy.
+std::vector<Piece> SplitIntoPieces(const std::vector<FileJob>& work) {
   std::vector<Piece> pieces;
   for (size_t i = 0; i < work.size(); ++i) {
     const FileJob& j = work[i];
@@ -738,47 +585,50 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
       pieces.push_back(std::move(p));
     }
   }
+  return pieces;
+}
+
+// The order the pieces are read in: largest first (see RunInOrder).
+std::vector<size_t> LargestFirst(const std::vector<Piece>& pieces, const std::vector<FileJob>& work) {
   std::vector<size_t> order(pieces.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   auto span = [&](const Piece& p) { return std::min(p.end, work[p.job].size) - p.begin; };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return span(pieces[a]) > span(pieces[b]); });
+  return order;
+}
 
-  uint64_t total = 0;
-  for (const auto& j : work) total += j.size;
-  // The critical pieces' read-aheads (fewer than jobs of them: each is more
-  // than 1/jobs of the bytes).
-  std::vector<std::unique_ptr<SharedReadAhead>> aheads;
-  std::vector<SharedReadAhead*> ahead_of(pieces.size(), nullptr);
-  for (size_t i = 0; i < pieces.size() && jobs > 1; ++i) {
-    const FileJob& j = work[pieces[i].job];
-    const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
-                                j.listed->checksum_type != ManifestChecksumType::kNone;
-    const bool critical = j.size >= kReadAheadFrom && j.size * static_cast<uint64_t>(jobs) > total;
-    if (pieces[i].whole() && ordered_digest && critical) {
-      aheads.push_back(std::make_unique<SharedReadAhead>());
-      ahead_of[i] = aheads.back().get();
+// The critical pieces' read-aheads (fewer than jobs of them: each is more
+// than 1/jobs of the bytes), and the help every other thread gives them.
+struct ReadAheads {
+  std::vector<std::unique_ptr<SharedReadAhead>> owned;
+  std::vector<SharedReadAhead*> of_piece;  // by piece; null for most
+
+  ReadAheads(const std::vector<Piece>& pieces, const std::vector<FileJob>& work, int jobs)
+      : of_piece(pieces.size(), nullptr) {
+    uint64_t total = 0;
+    for (const auto& j : work) total += j.size;
+    for (size_t i = 0; i < pieces.size() && jobs > 1; ++i) {
+      const FileJob& j = work[pieces[i].job];
+      const bool ordered_digest = j.listed && j.listed->checksum_type != ManifestChecksumType::kCrc32c &&
+                                  j.listed->checksum_type != ManifestChecksumType::kNone;
+      const bool critical = j.size >= kReadAheadFrom && j.size * static_cast<uint64_t>(jobs) > total;
+      if (pieces[i].whole() && ordered_digest && critical) {
+        owned.push_back(std::make_unique<SharedReadAhead>());
+        of_piece[i] = owned.back().get();
+      }
     }
   }
-  auto help = [&] {
-    for (auto& a : aheads) a->Help();
-  };
-  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
-  Status side_status;
-  RunInOrder(
-      jobs, order.size() + (side ? 1 : 0),
-      [&](size_t k) {
-        if (k == order.size()) {
-          side_status = side();
-          return;
-        }
-        Piece& p = pieces[order[k]];
-        RunPiece(root, work[p.job], p, buffers.local(), sh.pages, ahead_of[order[k]], help);
-      },
-      [&] {
-        for (auto& a : aheads) a->HelpUntilDone();
-      });
+  void Help() {
+    for (auto& a : owned) a->Help();
+  }
+  void HelpUntilDone() {
+    for (auto& a : owned) a->HelpUntilDone();
+  }
+};
 
-  // Join the parts of each file in order.
+// Joins the parts of each file in order and judges the file: its pages,
+// its incremental header, its size and checksum.
+Status JoinPieces(Shared& sh, const std::vector<FileJob>& work, std::vector<Piece>& pieces) {
   size_t k = 0;
   for (size_t i = 0; i < work.size(); ++i) {
     const FileJob& j = work[i];
@@ -801,6 +651,33 @@ Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<D
     const bool crc = j.listed->checksum_type == ManifestChecksumType::kCrc32c;
     Conclude(sh, *j.listed, j.relpath, crc ? StreamCheck::CrcBytes(crc_value) : digest, bytes);
   }
+  return Status::Ok();
+}
+
+// `side`, when given, is more work of the run that needs none of the files
+// (the WAL check): it is queued after them, where the threads not on the
+// critical path (one big SHA-2 file) take it while that file is hashed.
+Status VerifyPlainFiles(const std::string& root, Shared& sh, const std::vector<DiskFile>& disk, int jobs,
+                        const std::function<Status()>& side) {
+  const std::vector<FileJob> work = PlanPlainFiles(sh, disk);
+  std::vector<Piece> pieces = SplitIntoPieces(work);
+  const std::vector<size_t> order = LargestFirst(pieces, work);
+  ReadAheads aheads(pieces, work, jobs);
+  auto help = [&] { aheads.Help(); };
+  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
+  Status side_status;
+  RunInOrder(
+      jobs, order.size() + (side ? 1 : 0),
+      [&](size_t k) {
+        if (k == order.size()) {
+          side_status = side();
+          return;
+        }
+        Piece& p = pieces[order[k]];
+        RunPiece(root, work[p.job], p, buffers.local(), sh.pages, aheads.of_piece[order[k]], help);
+      },
+      [&] { aheads.HelpUntilDone(); });
+  VOUCH_RETURN_IF_ERROR(JoinPieces(sh, work, pieces));
   return side_status;
 }
 
@@ -832,132 +709,134 @@ struct TarCaptures {
   std::map<uint32_t, backup_internal::WalHistoryFile> histories;
 };
 
-Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
-  const std::string path = root + "/" + plan.file;
-  auto src = OpenDecodedFile(path);
-  if (!src.ok()) {
-    if (IsDamage(src.status())) {
-      plan.damaged = true;
-      sh.findings.Add(FindingKind::kDamaged, plan.file, src.status().message());
-      return Status::Ok();
-    }
-    return src.status();
+// A tar member's name as a path below its tar file's root: without "./" in
+// front and "/" at the end.
+std::string MemberName(std::string name) {
+  while (name.rfind("./", 0) == 0) name.erase(0, 2);
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  return name;
+}
+
+// A member of pg_wal/ named like a WAL file: a segment's page headers, or a
+// history file's text, kept for the WAL check. `base` is its name in
+// pg_wal/, `where` how findings name it.
+Status CaptureTarWal(TarReader& tar, const TarMember& m, const std::string& base, const std::string& where,
+                     TarCaptures& cap) {
+  auto f = ParseWalFileName(base);
+  if (!f || base.find('/') != std::string::npos) return Status::Ok();
+  if (f->kind == WalFileName::kSegment || f->kind == WalFileName::kPartial) {
+    WalCandidate c{where, "", *f, std::nullopt, Status::Ok()};
+    auto scan = ScanWalSegment(tar.Data());
+    if (!scan.ok()) return scan.status();
+    c.scan = std::move(scan).value();
+    std::lock_guard<std::mutex> lock(cap.mu);
+    cap.wal.push_back(std::move(c));
+  } else if (f->kind == WalFileName::kHistory) {
+    auto text = ReadPrefix(tar.Data(), m.size);
+    if (!text.ok()) return text.status();
+    std::lock_guard<std::mutex> lock(cap.mu);
+    cap.histories.emplace(f->timeline, backup_internal::WalHistoryFile{where, std::move(text).value()});
   }
+  return Status::Ok();
+}
+
+// The manifest entry a tar member is verified against: null when there is
+// none (a finding), when the path was seen before or the size differs
+// (findings too). An entry without a checksum is verified by its size here.
+const ManifestFile* MatchTarMember(Shared& sh, const std::string& rel, uint64_t size, const std::string& tar_file) {
+  if (!sh.manifest) return nullptr;
+  size_t idx = 0;
+  const ManifestFile* listed = sh.Lookup(rel, &idx);
+  if (listed == nullptr) {
+    sh.findings.Add(FindingKind::kExtra, rel, "is present in " + tar_file + " but not in the manifest");
+    return nullptr;
+  }
+  if (sh.seen[idx].exchange(true)) {
+    sh.findings.Add(FindingKind::kExtra, rel, "appears more than once in the backup (again in " + tar_file + ")");
+    return nullptr;
+  }
+  if (listed->size != size) {
+    sh.findings.Add(FindingKind::kSize, rel,
+                    "has size " + std::to_string(size) + " in " + tar_file + " but size " +
+                        std::to_string(listed->size) + " in the manifest");
+    return nullptr;
+  }
+  if (listed->checksum_type == ManifestChecksumType::kNone) ++sh.files_verified;
+  return listed;
+}
+
+// A member that is not WAL, at `rel` in the data directory: matched with the
+// manifest, and read when its checksum, its pages or its incremental header
+// need its bytes (else TarReader skips them). pg_control, PG_VERSION and
+// backup_label are kept for the checks after the scan.
+Status CheckTarMember(TarReader& tar, const TarMember& m, const std::string& rel, const std::string& tar_file,
+                      Shared& sh, TarCaptures& cap, IoBuffer& buf) {
+  const ManifestFile* listed = MatchTarMember(sh, rel, m.size, tar_file);
+  const RelationFile r = ClassifyForPages(sh, rel);
+  const bool capture = rel == "global/pg_control" || rel == "PG_VERSION" || rel == "backup_label";
+  const bool verify = listed && listed->checksum_type != ManifestChecksumType::kNone;
+  if (!verify && !r.pages && !capture && !r.incremental) return Status::Ok();
+
+  StreamCheck sc(verify ? listed->checksum_type : ManifestChecksumType::kNone, r.pages, r.segno, sh.pages, 0);
+  if (r.incremental) sc.Incremental(m.size);
+  std::string captured;
+  while (true) {
+    auto got = ReadUpTo(tar.Data(), buf.data(), buf.size());
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    sc.Update(buf.data(), *got);
+    if (capture && captured.size() < 65536) captured.append(buf.data(), std::min<size_t>(*got, 65536));
+  }
+  sc.Finish();
+  sh.bytes += sc.bytes();
+  if (r.incremental) sh.AddIncremental(rel, sc.incremental_verdict());
+  if (r.pages) sh.AddPages(rel, std::move(sc.tally()));
+  if (capture) {
+    std::lock_guard<std::mutex> lock(cap.mu);
+    (rel == "global/pg_control" ? cap.pg_control
+     : rel == "PG_VERSION"      ? cap.pg_version
+                                : cap.backup_label) = std::move(captured);
+  }
+  if (verify) Conclude(sh, *listed, rel, sc.Digest(), sc.bytes());
+  return Status::Ok();
+}
+
+// Every member of one tar file in turn. Damage (kCorrupt, kTruncated) ends
+// the scan and is returned, as are errors.
+Status ScanTarMembers(const std::string& path, const TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
+  auto src = OpenDecodedFile(path);
+  if (!src.ok()) return src.status();
   TarReader tar(**src, plan.file);
-  auto damaged = [&](const Status& s) {
-    plan.damaged = true;
-    sh.findings.Add(FindingKind::kDamaged, plan.file, s.message());
-  };
   TarMember m;
   while (true) {
     auto more = tar.Next(&m);
-    if (!more.ok()) {
-      if (!IsDamage(more.status())) return more.status();
-      damaged(more.status());
-      return Status::Ok();
-    }
-    if (!*more) break;
-    std::string name = m.name;
-    while (name.rfind("./", 0) == 0) name.erase(0, 2);
-    while (!name.empty() && name.back() == '/') name.pop_back();
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::Ok();
+    const std::string name = MemberName(m.name);
     if (name.empty() || m.type == '5') continue;
     const std::string rel = plan.prefix + name;
-    const std::string where = plan.file + ":" + name;
     if (m.type == '2') continue;  // pg_tblspc/OID links to tablespaces (their own OID.tar)
     if (m.type != '0' && m.type != '\0' && m.type != '7') {
       if (!Ignored(rel, sh.ignore))
         sh.findings.Add(FindingKind::kType, rel, "tar member of type '" + std::string(1, m.type) + "' in " + plan.file);
       continue;
     }
-
     if (rel.rfind("pg_wal/", 0) == 0) {
-      const std::string base = rel.substr(7);
-      auto f = ParseWalFileName(base);
-      if (!f || base.find('/') != std::string::npos) continue;
-      if (f->kind == WalFileName::kSegment || f->kind == WalFileName::kPartial) {
-        WalCandidate c{where, "", *f, std::nullopt, Status::Ok()};
-        auto scan = ScanWalSegment(tar.Data());
-        if (!scan.ok()) {
-          if (!IsDamage(scan.status())) return scan.status();
-          damaged(scan.status());
-          return Status::Ok();
-        }
-        c.scan = std::move(scan).value();
-        std::lock_guard<std::mutex> lock(cap.mu);
-        cap.wal.push_back(std::move(c));
-      } else if (f->kind == WalFileName::kHistory) {
-        auto text = ReadPrefix(tar.Data(), m.size);
-        if (!text.ok()) {
-          if (!IsDamage(text.status())) return text.status();
-          damaged(text.status());
-          return Status::Ok();
-        }
-        std::lock_guard<std::mutex> lock(cap.mu);
-        cap.histories.emplace(f->timeline, backup_internal::WalHistoryFile{where, std::move(text).value()});
-      }
+      VOUCH_RETURN_IF_ERROR(CaptureTarWal(tar, m, rel.substr(7), plan.file + ":" + name, cap));
       continue;
     }
     if (Ignored(rel, sh.ignore)) continue;
-
-    const ManifestFile* listed = nullptr;
-    size_t idx = 0;
-    if (sh.manifest) {
-      listed = sh.Lookup(rel, &idx);
-      if (listed == nullptr) {
-        sh.findings.Add(FindingKind::kExtra, rel, "is present in " + plan.file + " but not in the manifest");
-      } else if (sh.seen[idx].exchange(true)) {
-        sh.findings.Add(FindingKind::kExtra, rel, "appears more than once in the backup (again in " + plan.file + ")");
-        listed = nullptr;
-      } else if (listed->size != m.size) {
-        sh.findings.Add(FindingKind::kSize, rel,
-                        "has size " + std::to_string(m.size) + " in " + plan.file + " but size " +
-                            std::to_string(listed->size) + " in the manifest");
-        listed = nullptr;
-      } else if (listed->checksum_type == ManifestChecksumType::kNone) {
-        ++sh.files_verified;
-      }
-    }
-    bool pages = false;
-    uint32_t segno = 0;
-    const RelationFileKind k = ClassifyRelationFile(rel, &segno);
-    const bool incremental = k == RelationFileKind::kIncremental;
-    if (sh.pages.enabled) {
-      pages = k == RelationFileKind::kChecksummed || incremental;
-      if (k == RelationFileKind::kBadSegmentNumber) {
-        sh.findings.Add(FindingKind::kPage, rel,
-                        "invalid segment number in the file name: its pages cannot be checked");
-      }
-    }
-    const bool capture = rel == "global/pg_control" || rel == "PG_VERSION" || rel == "backup_label";
-    const bool verify = listed && listed->checksum_type != ManifestChecksumType::kNone;
-    if (!verify && !pages && !capture && !incremental) continue;  // TarReader skips the data
-
-    StreamCheck sc(verify ? listed->checksum_type : ManifestChecksumType::kNone, pages, segno, sh.pages, 0);
-    if (incremental) sc.Incremental(m.size);
-    std::string captured;
-    while (true) {
-      auto got = ReadUpTo(tar.Data(), buf.data(), buf.size());
-      if (!got.ok()) {
-        if (!IsDamage(got.status())) return got.status();
-        damaged(got.status());
-        return Status::Ok();
-      }
-      if (*got == 0) break;
-      sc.Update(buf.data(), *got);
-      if (capture && captured.size() < 65536) captured.append(buf.data(), std::min<size_t>(*got, 65536));
-    }
-    sc.Finish();
-    sh.bytes += sc.bytes();
-    if (incremental) sh.AddIncremental(rel, sc.incremental_verdict());
-    if (pages) sh.AddPages(rel, std::move(sc.tally()));
-    if (capture) {
-      std::lock_guard<std::mutex> lock(cap.mu);
-      (rel == "global/pg_control" ? cap.pg_control
-       : rel == "PG_VERSION"      ? cap.pg_version
-                                  : cap.backup_label) = std::move(captured);
-    }
-    if (verify) Conclude(sh, *listed, rel, sc.Digest(), sc.bytes());
+    VOUCH_RETURN_IF_ERROR(CheckTarMember(tar, m, rel, plan.file, sh, cap, buf));
   }
+}
+
+// One tar file: damage is a finding that marks it damaged (what was not
+// reached in it is counted, not named, by the missing-files check).
+Status ScanTar(const std::string& root, TarPlan& plan, Shared& sh, TarCaptures& cap, IoBuffer& buf) {
+  Status s = ScanTarMembers(root + "/" + plan.file, plan, sh, cap, buf);
+  if (s.ok() || !IsDamage(s)) return s;
+  plan.damaged = true;
+  sh.findings.Add(FindingKind::kDamaged, plan.file, s.message());
   return Status::Ok();
 }
 
@@ -990,16 +869,6 @@ Result<std::string> ReadWholeFile(const std::string& path, size_t limit, bool* m
   return out;
 }
 
-// "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)"
-std::optional<uint64_t> BackupLabelStart(const std::string& label) {
-  const std::string key = "START WAL LOCATION: ";
-  size_t p = label.find(key);
-  if (p == std::string::npos) return std::nullopt;
-  p += key.size();
-  size_t e = label.find_first_of(" \n", p);
-  return ParseLsn(label.substr(p, e == std::string::npos ? std::string::npos : e - p));
-}
-
 std::string RealPath(const std::string& p) {
   char* r = ::realpath(p.c_str(), nullptr);
   if (r == nullptr) return "";
@@ -1015,15 +884,99 @@ bool FindingLess(const Finding& a, const Finding& b) {
   return a.detail < b.detail;
 }
 
-}  // namespace
+// ---------------------------------------------------------------- the verifier
 
-Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyBackupOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (options.jobs < 0) return InvalidArgument("jobs must be at least 1 (0 = all cores)");
-  std::optional<uint64_t> until;
-  if (options.until_lsn) {
-    until = ParseLsn(*options.until_lsn);
-    if (!until) return InvalidArgument("not an LSN: \"" + *options.until_lsn + "\" (expected the form 16/B374D848)");
+// One run of verify-backup, in phases like pg_verifybackup's: the layout
+// (plain or tar), the manifest, pg_control (with backup_label), the files,
+// the files missing, the pages, the WAL, and vouch's own sidecar. The state
+// the phases share lives here, what the reading threads share in sh_.
+//
+// The formats take the phases in different orders: a data directory's
+// pg_control is read before its files (the page checks go by it, and the
+// WAL check, which needs its segment size, runs beside the files), while a
+// tar backup's comes in base.tar and is judged once the tars are read.
+class BackupVerifier {
+ public:
+  explicit BackupVerifier(const VerifyBackupOptions& options) : options_(options) {}
+  BackupVerifier(const BackupVerifier&) = delete;
+  BackupVerifier& operator=(const BackupVerifier&) = delete;
+
+  // The options and the directory; the run's threads and exemptions.
+  Status Start(const std::string& dir);
+  // Tar files or a data directory. A data directory's walk starts here, to
+  // run while the manifest is read and parsed.
+  Status CheckLayout();
+  // backup_manifest: read, parsed, its own checksum.
+  Status CheckManifest();
+  // global/pg_control (its CRC, the system identifier against the
+  // manifest's, the major version) and backup_label: read from a data
+  // directory, or as base.tar gave them.
+  Status CheckControlFile();
+  // A data directory's files: each found one against the manifest, read
+  // once for its size, checksum and pages; the WAL check runs beside them.
+  Status CheckPlainFiles();
+  // A tar backup's files: each tar streamed member by member, likewise.
+  Status CheckTarFiles();
+  // What the manifest lists and the backup does not hold.
+  void CheckMissingFiles();
+  // backup_label's INCREMENTAL FROM against the INCREMENTAL files found.
+  void CheckIncremental();
+  // The data page checksums' totals and findings.
+  void CheckPages();
+  // The WAL the backup needs, from its pg_wal and the WAL archives.
+  Status CheckWal();
+  // The sha256sum/md5sum sidecar.
+  Status CheckSidecar();
+  // The findings in their order, the totals and the times.
+  BackupVerification Finish();
+
+  bool plain() const { return v_.format == "plain"; }
+
+ private:
+  Status ReadControlFiles();
+  void LoadControl();
+  void ParseLabel();
+  void SetPageChecks();
+  void ConcludeControl();
+  std::string ControlProblem() const;
+  void IndexManifest();
+  void ExtrasBesideTars(const std::vector<std::string>& others);
+
+  const VerifyBackupOptions& options_;
+  const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  std::optional<uint64_t> until_;  // options_.until_lsn parsed
+  std::jthread warm_openssl_;
+  std::optional<tbb::global_control> parallelism_;
+  BackupVerification v_;
+  Shared sh_;
+  std::vector<TarPlan> tars_;
+  BackupManifest manifest_;
+  std::optional<uint64_t> backup_start_;  // the manifest's first WAL range, else backup_label's start
+  // pg_control, parsed once: have_control_ when it parses (what the page
+  // checks go by while the files are read), its CRC judged in
+  // ConcludeControl (which clears have_control_ when it fails).
+  ControlFile control_;
+  bool have_control_ = false;
+  bool control_missing_ = false;
+  Status control_status_;
+  std::string control_bytes_, pg_version_, backup_label_;
+  std::optional<BackupLabel> label_;  // backup_label, when there is one and it parses
+  TarCaptures captures_;
+  WalInventory wal_;
+  uint64_t wal_bytes_ = 0;
+  std::vector<Finding> wal_findings_;
+  // A data directory's walk, running from CheckLayout to CheckPlainFiles.
+  // Declared last: it is joined before what it writes goes away.
+  std::vector<DiskFile> disk_;
+  Status walk_status_;
+  std::jthread walker_;
+};
+
+Status BackupVerifier::Start(const std::string& dir_in) {
+  if (options_.jobs < 0) return InvalidArgument("jobs must be at least 1 (0 = all cores)");
+  if (options_.until_lsn) {
+    until_ = ParseLsn(*options_.until_lsn);
+    if (!until_) return InvalidArgument("not an LSN: \"" + *options_.until_lsn + "\" (expected the form 16/B374D848)");
   }
   std::string dir = dir_in;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -1036,415 +989,456 @@ Result<BackupVerification> VerifyBackup(const std::string& dir_in, const VerifyB
   // OpenSSL's first digest loads its configuration and default provider
   // (about 2 ms): done here beside the layout and manifest reads, not in
   // the manifest's checksum just before the first file can be hashed.
-  std::jthread warm_openssl([] { EvpHash(HashAlgorithm::kSha256).FinishHex(); });
+  warm_openssl_ = std::jthread([] { EvpHash(HashAlgorithm::kSha256).FinishHex(); });
 
-  BackupVerification v;
-  v.dir = dir;
-  v.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-  v.page_checks_requested = options.page_checksums;
+  v_.dir = dir;
+  v_.jobs = options_.jobs > 0 ? options_.jobs : tbb::info::default_concurrency();
+  v_.page_checks_requested = options_.page_checksums;
   // As many workers as asked for, even above the core count (I/O waits).
-  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(v.jobs));
-  Shared sh;
-  sh.ignore = {"backup_manifest", "pg_wal", "postgresql.auto.conf", "recovery.signal", "standby.signal"};
-  for (const auto& i : options.ignore) sh.ignore.push_back(i);
+  parallelism_.emplace(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(v_.jobs));
+  sh_.ignore = {"backup_manifest", "pg_wal", "postgresql.auto.conf", "recovery.signal", "standby.signal"};
+  for (const auto& i : options_.ignore) sh_.ignore.push_back(i);
   // A checksum sidecar kept inside the backup directory is not part of it.
-  if (!options.checksums.empty()) {
-    const std::string rd = RealPath(dir), rs = RealPath(options.checksums);
+  if (!options_.checksums.empty()) {
+    const std::string rd = RealPath(dir), rs = RealPath(options_.checksums);
     if (!rd.empty() && rs.size() > rd.size() + 1 && rs.compare(0, rd.size(), rd) == 0 && rs[rd.size()] == '/') {
-      sh.ignore.push_back(rs.substr(rd.size() + 1));
+      sh_.ignore.push_back(rs.substr(rd.size() + 1));
     }
   }
+  return Status::Ok();
+}
 
-  // The layout: tar files, or a data directory.
-  std::vector<TarPlan> tars;
+Status BackupVerifier::CheckLayout() {
+  std::vector<std::string> names;
+  if (int err = ListDirectoryNames(v_.dir, &names); err != 0) {
+    return IoError("cannot open directory " + v_.dir + ": " + std::strerror(err));
+  }
+  bool has_base_tar = false;
+  for (const auto& n : names) {
+    auto stem = TarStem(n);
+    if (stem && *stem == "base") has_base_tar = true;
+  }
   std::vector<std::string> others;
-  {
-    std::vector<std::string> names;
-    if (int err = ListDirectoryNames(dir, &names); err != 0) {
-      return IoError("cannot open directory " + dir + ": " + std::strerror(err));
-    }
-    bool has_base_tar = false;
-    for (const auto& n : names) {
-      auto stem = TarStem(n);
-      if (stem && *stem == "base") has_base_tar = true;
-    }
-    for (const auto& n : names) {
-      auto stem = TarStem(n);
-      if (has_base_tar && stem) {
-        TarPlan p;
-        p.file = n;
-        p.prefix = *stem == "base" ? "" : *stem == "pg_wal" ? "pg_wal/" : "pg_tblspc/" + *stem + "/";
-        tars.push_back(std::move(p));
-      } else {
-        others.push_back(n);
-      }
-    }
-    const bool looks_plain = std::find(names.begin(), names.end(), "PG_VERSION") != names.end() ||
-                             std::find(names.begin(), names.end(), "global") != names.end();
-    const bool has_manifest = std::find(names.begin(), names.end(), "backup_manifest") != names.end();
-    if (!has_base_tar && !looks_plain && !has_manifest) {
-      return Unsupported(dir + " is not a base backup: no backup_manifest, base.tar or PG_VERSION in it");
-    }
-    v.format = has_base_tar ? "tar" : "plain";
-  }
-  for (const auto& t : tars) v.archives.push_back(t.file);
-
-  // A data directory is walked while the manifest is read and parsed.
-  std::vector<DiskFile> disk;
-  Status walk_status;
-  std::jthread walker;
-  if (v.format == "plain") walker = std::jthread([&] { walk_status = Walk(dir, sh, &disk); });
-
-  // The manifest.
-  BackupManifest manifest;
-  {
-    bool missing = false;
-    auto text = ReadWholeFile(dir + "/backup_manifest", SIZE_MAX, &missing);
-    if (!text.ok()) return text.status();
-    if (missing) {
-      sh.findings.Add(FindingKind::kManifest, "backup_manifest", "is missing: the backup cannot be checked against it");
+  for (const auto& n : names) {
+    auto stem = TarStem(n);
+    if (has_base_tar && stem) {
+      TarPlan p;
+      p.file = n;
+      p.prefix = *stem == "base" ? "" : *stem == "pg_wal" ? "pg_wal/" : "pg_tblspc/" + *stem + "/";
+      tars_.push_back(std::move(p));
     } else {
-      auto parsed = ParseBackupManifest(*text);
-      if (!parsed.ok()) {
-        sh.findings.Add(FindingKind::kManifest, "backup_manifest", parsed.status().message());
-      } else {
-        manifest = std::move(parsed).value();
-        v.manifest_version = manifest.version;
-        v.manifest_checksum_ok = manifest.ChecksumMatches();
-        if (!v.manifest_checksum_ok) {
-          sh.findings.Add(FindingKind::kManifest, "backup_manifest",
-                          "manifest checksum mismatch: the manifest says " + manifest.manifest_checksum +
-                              ", its contents hash to " + manifest.computed_checksum);
-        }
-        v.files_listed = manifest.files.size();
-        std::set<std::string> algos;
-        for (const auto& f : manifest.files) {
-          if (f.checksum_type != ManifestChecksumType::kNone) algos.insert(ManifestChecksumTypeName(f.checksum_type));
-        }
-        v.checksum_algorithms.assign(algos.begin(), algos.end());
-        sh.manifest = &manifest;
-        sh.index.reserve(manifest.files.size());
-        for (size_t i = 0; i < manifest.files.size(); ++i) sh.index.emplace(manifest.files[i].path, i);
-        sh.seen = std::make_unique<std::atomic<bool>[]>(manifest.files.size());
-      }
+      others.push_back(n);
     }
   }
-  if (sh.manifest) {
-    for (const auto& f : manifest.files) v.files_exempt += Ignored(f.path, sh.ignore) ? 1 : 0;
+  const bool looks_plain = std::find(names.begin(), names.end(), "PG_VERSION") != names.end() ||
+                           std::find(names.begin(), names.end(), "global") != names.end();
+  const bool has_manifest = std::find(names.begin(), names.end(), "backup_manifest") != names.end();
+  if (!has_base_tar && !looks_plain && !has_manifest) {
+    return Unsupported(v_.dir + " is not a base backup: no backup_manifest, base.tar or PG_VERSION in it");
   }
-  std::optional<uint64_t> backup_start;
-  if (v.manifest_version != 0 && !manifest.wal_ranges.empty()) {
-    backup_start = manifest.wal_ranges.front().start_lsn;
-    for (const auto& r : manifest.wal_ranges) backup_start = std::min(*backup_start, r.start_lsn);
-  }
-
-  ControlFile control;  // meaningful when have_control
-  bool have_control = false;
-  std::string control_bytes, pg_version, backup_label;
-  bool control_missing = false;
-  WalInventory wal;
-
-  // pg_control, parsed once: have_control when it parses (what the page
-  // checks go by while the files are read), its CRC judged in
-  // conclude_control.
-  Status control_status;
-  // Why pg_control cannot be trusted, for the notes of what that leaves
-  // unchecked; empty while it can.
-  auto control_problem = [&]() -> std::string {
-    if (control_missing) return "global/pg_control is missing";
-    if (control_status.code() == StatusCode::kUnsupported)
-      return "global/pg_control is of a version vouch does not read";
-    if (!control_status.ok()) return "global/pg_control is unreadable (" + control_status.message() + ")";
-    if (!v.system_identifier) return "global/pg_control fails its CRC";
-    return "";
-  };
-  auto load_control = [&] {
-    if (control_missing) return;
-    auto c = ParseControlFile(control_bytes);
-    if (!c.ok()) {
-      control_status = c.status();
-      return;
-    }
-    control = *c;
-    have_control = true;
-  };
-
-  // pg_control's verdict and the major version. A data directory's come
-  // before its files are read, so that the WAL check can run beside them.
-  auto conclude_control = [&] {
-    if (!control_missing) {
-      if (!control_status.ok()) {
-        if (control_status.code() == StatusCode::kUnsupported) {
-          v.unverified.push_back("global/pg_control: " + control_status.message() +
-                                 ": its CRC and the system identifier were not checked");
-        } else {
-          sh.findings.Add(FindingKind::kControl, "global/pg_control", control_status.message());
-        }
-      } else if (!control.CrcOk()) {
-        sh.findings.Add(FindingKind::kControl, "global/pg_control",
-                        "CRC " + HexEncode(StreamCheck::CrcBytes(control.crc_stored)) +
-                            " in the file, its contents give " +
-                            HexEncode(StreamCheck::CrcBytes(control.crc_computed)));
-      } else {
-        v.system_identifier = control.system_identifier;
-        v.data_checksums = control.data_checksum_version != 0;
-      }
-    }
-    if (!v.system_identifier) have_control = false;  // only a verified pg_control is trusted below
-    if (v.system_identifier && manifest.system_identifier && *manifest.system_identifier != *v.system_identifier) {
-      sh.findings.Add(FindingKind::kSysid, "backup_manifest",
-                      "System-Identifier " + std::to_string(*manifest.system_identifier) +
-                          " is not the system identifier in global/pg_control, " +
-                          std::to_string(*v.system_identifier));
-    }
-    // The major version: from pg_control's catalog version (CRC-protected),
-    // else PG_VERSION.
-    if (have_control) {
-      v.pg_major = MajorOfControlVersion(control.pg_control_version);
-      if (v.pg_major == 0) v.pg_major = MajorOfCatalogVersion(control.catalog_version);
-    }
-    if (v.pg_major == 0) {
-      int major = std::atoi(pg_version.c_str());
-      if (major > 0) v.pg_major = major;
-    }
-  };
-
-  // The WAL the backup needs. Its notes are kept apart, to follow the page
-  // notes in the report whichever runs first.
-  uint64_t wal_bytes = 0;
-  std::vector<Finding> wal_findings;
-  std::vector<std::string> wal_notes;
-  auto check_wal = [&]() -> Status {
-    if (options.skip_wal) {
-      v.wal.note = "not checked (skip_wal)";
-      return Status::Ok();
-    }
-    if (v.manifest_version == 0) {
-      v.wal.note = "not checked: no usable manifest to say which WAL the backup needs";
-      return Status::Ok();
-    }
-    if (v.format == "plain") {
-      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, dir + "/pg_wal", "pg_wal/", /*missing_ok=*/true));
-    }
-    for (const auto& a : options.wal_archives) {
-      std::string prefix = a;
-      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-      VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal, prefix, prefix + "/", /*missing_ok=*/false));
-    }
-    backup_internal::WalCheckInput in;
-    in.ranges = manifest.wal_ranges;
-    in.until_lsn = until;
-    in.jobs = v.jobs;
-    if (have_control && IsValidWalSegmentSize(control.xlog_seg_size)) {
-      in.segment_size = control.xlog_seg_size;
-      in.system_identifier = control.system_identifier;
-    } else {
-      wal_notes.push_back("WAL segment size taken as 16 MB: " + control_problem());
-      if (manifest.system_identifier) in.system_identifier = *manifest.system_identifier;
-    }
-    if (v.pg_major != 0) {
-      if (auto magic = WalPageMagicForMajor(v.pg_major))
-        in.magic = *magic;
-      else
-        wal_notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v.pg_major) +
-                            " unknown; 0xD110 (15) expected");
-    }
-    return backup_internal::CheckWal(wal, in, &v.wal, &wal_findings, &wal_bytes);
-  };
-
-  if (v.format == "plain") {
-    auto cb = ReadWholeFile(dir + "/global/pg_control", 65536, &control_missing);
-    if (!cb.ok()) return cb.status();
-    control_bytes = std::move(cb).value();
-    bool missing = false;
-    auto pv = ReadWholeFile(dir + "/PG_VERSION", 64, &missing);
-    if (pv.ok()) pg_version = *pv;
-    auto bl = ReadWholeFile(dir + "/backup_label", 65536, &missing);
-    if (bl.ok()) backup_label = *bl;
-    load_control();
-    if (options.page_checksums) {
-      sh.pages.enabled = have_control && control.data_checksum_version != 0;
-      if (have_control && control.relseg_size != 0) sh.pages.relseg_size = control.relseg_size;
-      if (!backup_start) backup_start = BackupLabelStart(backup_label);
-      sh.pages.skip_from_lsn = backup_start.value_or(0);
-    }
-    walker.join();
-    VOUCH_RETURN_IF_ERROR(walk_status);
-    conclude_control();
-    VOUCH_RETURN_IF_ERROR(VerifyPlainFiles(dir, sh, disk, v.jobs, check_wal));
+  v_.format = has_base_tar ? "tar" : "plain";
+  for (const auto& t : tars_) v_.archives.push_back(t.file);
+  if (plain()) {
+    walker_ = std::jthread([this, dir = v_.dir] { walk_status_ = Walk(dir, sh_, &disk_); });
   } else {
-    // Pages are checked while streaming; pg_control (sent last) says
-    // afterwards whether they count.
-    sh.pages.enabled = options.page_checksums;
-    sh.pages.skip_from_lsn = backup_start.value_or(0);
-    for (const auto& n : others) {
-      if (n == "backup_manifest" || Ignored(n, sh.ignore)) continue;
-      sh.findings.Add(FindingKind::kExtra, n,
-                      "is in the directory of a tar-format backup but is none of its tar files");
-    }
-    TarCaptures cap;
-    Status error;
-    std::mutex mu;
-    tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
-    // Largest first: base.tar usually dominates.
-    std::vector<size_t> order(tars.size());
-    std::vector<uint64_t> sizes(tars.size());
-    for (size_t i = 0; i < tars.size(); ++i) {
-      order[i] = i;
-      struct stat ts {};
-      if (stat((dir + "/" + tars[i].file).c_str(), &ts) == 0) sizes[i] = static_cast<uint64_t>(ts.st_size);
-    }
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
-    RunInOrder(v.jobs, order.size(), [&](size_t k) {
-      Status s = ScanTar(dir, tars[order[k]], sh, cap, buffers.local());
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (error.ok()) error = s;
+    ExtrasBesideTars(others);
+  }
+  return Status::Ok();
+}
+
+void BackupVerifier::ExtrasBesideTars(const std::vector<std::string>& others) {
+  for (const auto& n : others) {
+    if (n == "backup_manifest" || Ignored(n, sh_.ignore)) continue;
+    sh_.findings.Add(FindingKind::kExtra, n, "is in the directory of a tar-format backup but is none of its tar files");
+  }
+}
+
+Status BackupVerifier::CheckManifest() {
+  bool missing = false;
+  auto text = ReadWholeFile(v_.dir + "/backup_manifest", SIZE_MAX, &missing);
+  if (!text.ok()) return text.status();
+  if (missing) {
+    sh_.findings.Add(FindingKind::kManifest, "backup_manifest", "is missing: the backup cannot be checked against it");
+    return Status::Ok();
+  }
+  auto parsed = ParseBackupManifest(*text);
+  if (!parsed.ok()) {
+    sh_.findings.Add(FindingKind::kManifest, "backup_manifest", parsed.status().message());
+    return Status::Ok();
+  }
+  manifest_ = std::move(parsed).value();
+  v_.manifest_version = manifest_.version;
+  v_.manifest_checksum_ok = manifest_.ChecksumMatches();
+  if (!v_.manifest_checksum_ok) {
+    sh_.findings.Add(FindingKind::kManifest, "backup_manifest",
+                     "manifest checksum mismatch: the manifest says " + manifest_.manifest_checksum +
+                         ", its contents hash to " + manifest_.computed_checksum);
+  }
+  IndexManifest();
+  if (v_.manifest_version != 0 && !manifest_.wal_ranges.empty()) {
+    backup_start_ = manifest_.wal_ranges.front().start_lsn;
+    for (const auto& r : manifest_.wal_ranges) backup_start_ = std::min(*backup_start_, r.start_lsn);
+  }
+  return Status::Ok();
+}
+
+// The manifest's files: counted, their checksum algorithms, and the index
+// by path the reading threads look them up in.
+void BackupVerifier::IndexManifest() {
+  v_.files_listed = manifest_.files.size();
+  std::set<std::string> algos;
+  for (const auto& f : manifest_.files) {
+    if (f.checksum_type != ManifestChecksumType::kNone) algos.insert(ManifestChecksumTypeName(f.checksum_type));
+  }
+  v_.checksum_algorithms.assign(algos.begin(), algos.end());
+  sh_.manifest = &manifest_;
+  sh_.index.reserve(manifest_.files.size());
+  for (size_t i = 0; i < manifest_.files.size(); ++i) sh_.index.emplace(manifest_.files[i].path, i);
+  sh_.seen = std::make_unique<std::atomic<bool>[]>(manifest_.files.size());
+  for (const auto& f : manifest_.files) v_.files_exempt += Ignored(f.path, sh_.ignore) ? 1 : 0;
+}
+
+Status BackupVerifier::CheckControlFile() {
+  if (plain()) {
+    VOUCH_RETURN_IF_ERROR(ReadControlFiles());
+  } else {
+    control_bytes_ = std::move(captures_.pg_control);
+    control_missing_ = control_bytes_.empty();
+    pg_version_ = std::move(captures_.pg_version);
+    backup_label_ = std::move(captures_.backup_label);
+  }
+  LoadControl();
+  ParseLabel();
+  SetPageChecks();
+  ConcludeControl();
+  return Status::Ok();
+}
+
+// A data directory's pg_control, PG_VERSION and backup_label. Only
+// pg_control's read errors count: the other two are optional to the checks.
+Status BackupVerifier::ReadControlFiles() {
+  auto cb = ReadWholeFile(v_.dir + "/global/pg_control", 65536, &control_missing_);
+  if (!cb.ok()) return cb.status();
+  control_bytes_ = std::move(cb).value();
+  bool missing = false;
+  auto pv = ReadWholeFile(v_.dir + "/PG_VERSION", 64, &missing);
+  if (pv.ok()) pg_version_ = *pv;
+  auto bl = ReadWholeFile(v_.dir + "/backup_label", 65536, &missing);
+  if (bl.ok()) backup_label_ = *bl;
+  return Status::Ok();
+}
+
+void BackupVerifier::LoadControl() {
+  if (control_missing_) return;
+  auto c = ParseControlFile(control_bytes_);
+  if (!c.ok()) {
+    control_status_ = c.status();
+    return;
+  }
+  control_ = *c;
+  have_control_ = true;
+}
+
+// backup_label: where the backup starts and, for an incremental one, what
+// it follows.
+void BackupVerifier::ParseLabel() {
+  if (backup_label_.empty()) return;
+  auto label = ParseBackupLabel(backup_label_);
+  if (!label.ok()) {
+    sh_.findings.Add(FindingKind::kLabel, "backup_label", label.status().message());
+    return;
+  }
+  label_ = *label;
+  v_.start_lsn = label_->start_lsn;
+  v_.start_tli = label_->start_tli;
+  if (label_->incremental_from_lsn) {
+    v_.incremental.incremental = true;
+    v_.incremental.from_lsn = *label_->incremental_from_lsn;
+    v_.incremental.from_tli = *label_->incremental_from_tli;
+  }
+}
+
+// What the page checks go by: a data directory's pg_control before its
+// files are read; in a tar backup they were made while streaming, and are
+// dropped when pg_control (sent last) says they do not count.
+void BackupVerifier::SetPageChecks() {
+  if (!options_.page_checksums) return;
+  const bool checksums_on = have_control_ && control_.data_checksum_version != 0;
+  if (plain()) {
+    sh_.pages.enabled = checksums_on;
+    if (have_control_ && control_.relseg_size != 0) sh_.pages.relseg_size = control_.relseg_size;
+    if (!backup_start_ && label_) backup_start_ = label_->start_lsn;
+    sh_.pages.skip_from_lsn = backup_start_.value_or(0);
+  } else if (!checksums_on) {
+    std::lock_guard<std::mutex> lock(sh_.mu);
+    sh_.page_tally = {};
+    sh_.page_files.clear();
+    sh_.pages.enabled = false;
+  }
+}
+
+// pg_control's verdict, the system identifier and the major version.
+void BackupVerifier::ConcludeControl() {
+  if (!control_missing_) {
+    if (!control_status_.ok()) {
+      if (control_status_.code() == StatusCode::kUnsupported) {
+        v_.unverified.push_back("global/pg_control: " + control_status_.message() +
+                                ": its CRC and the system identifier were not checked");
+      } else {
+        sh_.findings.Add(FindingKind::kControl, "global/pg_control", control_status_.message());
       }
-    });
-    VOUCH_RETURN_IF_ERROR(error);
-    control_bytes = std::move(cap.pg_control);
-    control_missing = control_bytes.empty();
-    pg_version = std::move(cap.pg_version);
-    backup_label = std::move(cap.backup_label);
-    load_control();
-    if (options.page_checksums && !(have_control && control.data_checksum_version != 0)) {
-      std::lock_guard<std::mutex> lock(sh.mu);
-      sh.page_tally = {};
-      sh.page_files.clear();
-      sh.pages.enabled = false;
-    }
-    for (auto& c : cap.wal) wal.segments[c.name.base].push_back(std::move(c));
-    for (auto& [tli, h] : cap.histories) wal.histories.emplace(tli, std::move(h));
-    for (const auto& t : tars) {
-      if (t.prefix == "pg_wal/" || t.prefix.empty()) wal.sources.push_back(t.file);
-    }
-    conclude_control();
-    VOUCH_RETURN_IF_ERROR(check_wal());
-  }
-
-  // Listed but absent. Entries that would sit in a damaged tar are not
-  // named one by one: the damage finding stands for them.
-  if (sh.manifest) {
-    std::map<std::string, uint64_t> unreached;  // tar file → count
-    for (size_t i = 0; i < manifest.files.size(); ++i) {
-      const auto& f = manifest.files[i];
-      if (sh.seen[i] || Ignored(f.path, sh.ignore)) continue;
-      if (v.format == "tar") {
-        std::string tar_prefix;
-        if (f.path.rfind("pg_tblspc/", 0) == 0) {
-          size_t slash = f.path.find('/', 10);
-          tar_prefix = f.path.substr(0, slash == std::string::npos ? f.path.size() : slash + 1);
-        }
-        auto t = std::find_if(tars.begin(), tars.end(), [&](const TarPlan& p) { return p.prefix == tar_prefix; });
-        if (t != tars.end() && t->damaged) {
-          ++unreached[t->file];
-          continue;
-        }
-      }
-      sh.findings.Add(FindingKind::kMissing, f.path, "is present in the manifest but not on disk");
-    }
-    for (const auto& [file, n] : unreached) {
-      sh.findings.Add(FindingKind::kDamaged, file,
-                      std::to_string(n) + " files listed in the manifest were not reached in it");
-    }
-  }
-
-  if (options.keep_paths && sh.manifest) {
-    for (size_t i = 0; i < manifest.files.size(); ++i) {
-      if (sh.seen[i]) v.paths.push_back(manifest.files[i].path);
-    }
-  }
-
-  // backup_label: where the backup starts and, for an incremental one, what
-  // it follows.
-  if (!backup_label.empty()) {
-    auto label = ParseBackupLabel(backup_label);
-    if (!label.ok()) {
-      sh.findings.Add(FindingKind::kLabel, "backup_label", label.status().message());
+    } else if (!control_.CrcOk()) {
+      sh_.findings.Add(FindingKind::kControl, "global/pg_control",
+                       "CRC " + HexEncode(StreamCheck::CrcBytes(control_.crc_stored)) +
+                           " in the file, its contents give " +
+                           HexEncode(StreamCheck::CrcBytes(control_.crc_computed)));
     } else {
-      v.start_lsn = label->start_lsn;
-      v.start_tli = label->start_tli;
-      if (label->incremental_from_lsn) {
-        v.incremental.incremental = true;
-        v.incremental.from_lsn = *label->incremental_from_lsn;
-        v.incremental.from_tli = *label->incremental_from_tli;
+      v_.system_identifier = control_.system_identifier;
+      v_.data_checksums = control_.data_checksum_version != 0;
+    }
+  }
+  if (!v_.system_identifier) have_control_ = false;  // only a verified pg_control is trusted below
+  if (v_.system_identifier && manifest_.system_identifier && *manifest_.system_identifier != *v_.system_identifier) {
+    sh_.findings.Add(FindingKind::kSysid, "backup_manifest",
+                     "System-Identifier " + std::to_string(*manifest_.system_identifier) +
+                         " is not the system identifier in global/pg_control, " +
+                         std::to_string(*v_.system_identifier));
+  }
+  // The major version: from pg_control's catalog version (CRC-protected),
+  // else PG_VERSION.
+  if (have_control_) {
+    v_.pg_major = MajorOfControlVersion(control_.pg_control_version);
+    if (v_.pg_major == 0) v_.pg_major = MajorOfCatalogVersion(control_.catalog_version);
+  }
+  if (v_.pg_major == 0) {
+    int major = std::atoi(pg_version_.c_str());
+    if (major > 0) v_.pg_major = major;
+  }
+}
+
+// Why pg_control cannot be trusted, for the notes of what that leaves
+// unchecked; empty while it can.
+std::string BackupVerifier::ControlProblem() const {
+  if (control_missing_) return "global/pg_control is missing";
+  if (control_status_.code() == StatusCode::kUnsupported)
+    return "global/pg_control is of a version vouch does not read";
+  if (!control_status_.ok()) return "global/pg_control is unreadable (" + control_status_.message() + ")";
+  if (!v_.system_identifier) return "global/pg_control fails its CRC";
+  return "";
+}
+
+Status BackupVerifier::CheckPlainFiles() {
+  walker_.join();
+  VOUCH_RETURN_IF_ERROR(walk_status_);
+  return VerifyPlainFiles(v_.dir, sh_, disk_, v_.jobs, [this] { return CheckWal(); });
+}
+
+Status BackupVerifier::CheckTarFiles() {
+  // Pages are checked while streaming; pg_control (sent last) says
+  // afterwards whether they count.
+  sh_.pages.enabled = options_.page_checksums;
+  sh_.pages.skip_from_lsn = backup_start_.value_or(0);
+  Status error;
+  std::mutex mu;
+  tbb::enumerable_thread_specific<IoBuffer> buffers([] { return IoBuffer(kBlock); });
+  // Largest first: base.tar usually dominates.
+  std::vector<size_t> order(tars_.size());
+  std::vector<uint64_t> sizes(tars_.size());
+  for (size_t i = 0; i < tars_.size(); ++i) {
+    order[i] = i;
+    struct stat ts {};
+    if (stat((v_.dir + "/" + tars_[i].file).c_str(), &ts) == 0) sizes[i] = static_cast<uint64_t>(ts.st_size);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  RunInOrder(v_.jobs, order.size(), [&](size_t k) {
+    Status s = ScanTar(v_.dir, tars_[order[k]], sh_, captures_, buffers.local());
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (error.ok()) error = s;
+    }
+  });
+  VOUCH_RETURN_IF_ERROR(error);
+  for (auto& c : captures_.wal) wal_.segments[c.name.base].push_back(std::move(c));
+  for (auto& [tli, h] : captures_.histories) wal_.histories.emplace(tli, std::move(h));
+  for (const auto& t : tars_) {
+    if (t.prefix == "pg_wal/" || t.prefix.empty()) wal_.sources.push_back(t.file);
+  }
+  return Status::Ok();
+}
+
+// Listed but absent. Entries that would sit in a damaged tar are not named
+// one by one: the damage finding stands for them.
+void BackupVerifier::CheckMissingFiles() {
+  if (!sh_.manifest) return;
+  std::map<std::string, uint64_t> unreached;  // tar file → count
+  for (size_t i = 0; i < manifest_.files.size(); ++i) {
+    const auto& f = manifest_.files[i];
+    if (sh_.seen[i] || Ignored(f.path, sh_.ignore)) continue;
+    if (!plain()) {
+      std::string tar_prefix;
+      if (f.path.rfind("pg_tblspc/", 0) == 0) {
+        size_t slash = f.path.find('/', 10);
+        tar_prefix = f.path.substr(0, slash == std::string::npos ? f.path.size() : slash + 1);
+      }
+      auto t = std::find_if(tars_.begin(), tars_.end(), [&](const TarPlan& p) { return p.prefix == tar_prefix; });
+      if (t != tars_.end() && t->damaged) {
+        ++unreached[t->file];
+        continue;
       }
     }
+    sh_.findings.Add(FindingKind::kMissing, f.path, "is present in the manifest but not on disk");
   }
-  v.incremental.files = sh.incremental_files;
-  v.incremental.blocks = sh.incremental_blocks;
-  if (v.incremental.files > 0 && !v.incremental.incremental) {
-    sh.findings.Add(FindingKind::kIncremental, "backup_label",
-                    "the backup holds " + std::to_string(v.incremental.files) +
-                        " INCREMENTAL files, but its backup_label has no INCREMENTAL FROM LSN");
+  for (const auto& [file, n] : unreached) {
+    sh_.findings.Add(FindingKind::kDamaged, file,
+                     std::to_string(n) + " files listed in the manifest were not reached in it");
   }
+  if (options_.keep_paths) {
+    for (size_t i = 0; i < manifest_.files.size(); ++i) {
+      if (sh_.seen[i]) v_.paths.push_back(manifest_.files[i].path);
+    }
+  }
+}
 
-  // Pages.
-  if (options.page_checksums) {
-    if (!have_control) {
-      v.unverified.push_back("data page checksums not checked: " + control_problem());
-    } else if (control.data_checksum_version == 0) {
-      v.unverified.push_back("data page checksums not checked: the cluster has data checksums off (initdb without -k)");
-    } else {
-      v.pages_checked = sh.page_tally.checked;
-      v.pages_new = sh.page_tally.fresh;
-      v.pages_skipped = sh.page_tally.skipped;
-      v.pages_bad = sh.page_tally.bad;
-      for (auto& [file, t] : sh.page_files) {
-        std::sort(t.first_bad.begin(), t.first_bad.end());
-        size_t shown = 0;
-        for (const auto& [block, what] : t.first_bad) {
-          if (shown++ == kPagesReportedPerFile) break;
-          sh.findings.Add(FindingKind::kPage, file, "block " + std::to_string(block) + ": " + what);
-        }
-        if (t.bad > kPagesReportedPerFile) {
-          sh.findings.Add(FindingKind::kPage, file,
-                          "and " + std::to_string(t.bad - kPagesReportedPerFile) + " more bad blocks");
-        }
-      }
+void BackupVerifier::CheckIncremental() {
+  v_.incremental.files = sh_.incremental_files;
+  v_.incremental.blocks = sh_.incremental_blocks;
+  if (v_.incremental.files > 0 && !v_.incremental.incremental) {
+    sh_.findings.Add(FindingKind::kIncremental, "backup_label",
+                     "the backup holds " + std::to_string(v_.incremental.files) +
+                         " INCREMENTAL files, but its backup_label has no INCREMENTAL FROM LSN");
+  }
+}
+
+void BackupVerifier::CheckPages() {
+  if (!options_.page_checksums) return;
+  if (!have_control_) {
+    v_.unverified.push_back("data page checksums not checked: " + ControlProblem());
+    return;
+  }
+  if (control_.data_checksum_version == 0) {
+    v_.unverified.push_back("data page checksums not checked: the cluster has data checksums off (initdb without -k)");
+    return;
+  }
+  v_.pages_checked = sh_.page_tally.checked;
+  v_.pages_new = sh_.page_tally.fresh;
+  v_.pages_skipped = sh_.page_tally.skipped;
+  v_.pages_bad = sh_.page_tally.bad;
+  for (auto& [file, t] : sh_.page_files) {
+    std::sort(t.first_bad.begin(), t.first_bad.end());
+    size_t shown = 0;
+    for (const auto& [block, what] : t.first_bad) {
+      if (shown++ == kPagesReportedPerFile) break;
+      sh_.findings.Add(FindingKind::kPage, file, "block " + std::to_string(block) + ": " + what);
+    }
+    if (t.bad > kPagesReportedPerFile) {
+      sh_.findings.Add(FindingKind::kPage, file,
+                       "and " + std::to_string(t.bad - kPagesReportedPerFile) + " more bad blocks");
     }
   }
+}
 
-  v.files_verified = sh.files_verified;
-  v.files_checksummed = sh.files_checksummed;
-  for (auto& n : wal_notes) v.notes.push_back(std::move(n));
-  sh.bytes += wal_bytes;
-
-  // The sidecar.
-  std::vector<Finding> findings = sh.findings.Take();
-  for (auto& f : wal_findings) findings.push_back(std::move(f));
-  if (!options.checksums.empty()) {
-    auto report = VerifyChecksumFile(options.checksums, v.jobs);
-    if (!report.ok()) return report.status();
-    for (const auto& r : report->results) {
-      if (r.outcome == ChecksumResult::kOk) continue;
-      std::string detail = std::string(ChecksumOutcomeName(r.outcome)) + " (line " + std::to_string(r.entry.line) + ")";
-      if (r.outcome == ChecksumResult::kMismatch) {
-        detail += ": " + std::string(HashAlgorithmName(r.entry.algorithm)) + " " + r.actual + ", the file says " +
-                  r.entry.hex;
-      } else if (!r.error.empty()) {
-        detail += ": " + r.error;
-      }
-      findings.push_back({FindingKind::kSidecar, r.path, detail});
-    }
-    if (report->results.empty()) {
-      findings.push_back({FindingKind::kSidecar, options.checksums, "no properly formatted checksum lines found"});
-    }
-    if (!report->malformed_lines.empty()) {
-      v.notes.push_back(options.checksums + ": " + std::to_string(report->malformed_lines.size()) +
-                        " improperly formatted lines ignored");
-    }
-    v.checksums = std::move(report).value();
+// In a data directory this runs on one of the reading threads, beside the
+// files: it touches none of what they share. Its notes are the first of the
+// run's.
+Status BackupVerifier::CheckWal() {
+  if (options_.skip_wal) {
+    v_.wal.note = "not checked (skip_wal)";
+    return Status::Ok();
   }
+  if (v_.manifest_version == 0) {
+    v_.wal.note = "not checked: no usable manifest to say which WAL the backup needs";
+    return Status::Ok();
+  }
+  if (plain()) {
+    VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal_, v_.dir + "/pg_wal", "pg_wal/", /*missing_ok=*/true));
+  }
+  for (const auto& a : options_.wal_archives) {
+    std::string prefix = a;
+    while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+    VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(wal_, prefix, prefix + "/", /*missing_ok=*/false));
+  }
+  backup_internal::WalCheckInput in;
+  in.ranges = manifest_.wal_ranges;
+  in.until_lsn = until_;
+  in.jobs = v_.jobs;
+  if (have_control_ && IsValidWalSegmentSize(control_.xlog_seg_size)) {
+    in.segment_size = control_.xlog_seg_size;
+    in.system_identifier = control_.system_identifier;
+  } else {
+    v_.notes.push_back("WAL segment size taken as 16 MB: " + ControlProblem());
+    if (manifest_.system_identifier) in.system_identifier = *manifest_.system_identifier;
+  }
+  if (v_.pg_major != 0) {
+    if (auto magic = WalPageMagicForMajor(v_.pg_major))
+      in.magic = *magic;
+    else
+      v_.notes.push_back("WAL page magic of PostgreSQL " + std::to_string(v_.pg_major) +
+                         " unknown; 0xD110 (15) expected");
+  }
+  return backup_internal::CheckWal(wal_, in, &v_.wal, &wal_findings_, &wal_bytes_);
+}
+
+Status BackupVerifier::CheckSidecar() {
+  if (options_.checksums.empty()) return Status::Ok();
+  auto report = VerifyChecksumFile(options_.checksums, v_.jobs);
+  if (!report.ok()) return report.status();
+  for (const auto& r : report->results) {
+    if (r.outcome == ChecksumResult::kOk) continue;
+    std::string detail = std::string(ChecksumOutcomeName(r.outcome)) + " (line " + std::to_string(r.entry.line) + ")";
+    if (r.outcome == ChecksumResult::kMismatch) {
+      detail +=
+          ": " + std::string(HashAlgorithmName(r.entry.algorithm)) + " " + r.actual + ", the file says " + r.entry.hex;
+    } else if (!r.error.empty()) {
+      detail += ": " + r.error;
+    }
+    sh_.findings.Add(FindingKind::kSidecar, r.path, detail);
+  }
+  if (report->results.empty()) {
+    sh_.findings.Add(FindingKind::kSidecar, options_.checksums, "no properly formatted checksum lines found");
+  }
+  if (!report->malformed_lines.empty()) {
+    v_.notes.push_back(options_.checksums + ": " + std::to_string(report->malformed_lines.size()) +
+                       " improperly formatted lines ignored");
+  }
+  v_.checksums = std::move(report).value();
+  return Status::Ok();
+}
+
+BackupVerification BackupVerifier::Finish() {
+  v_.files_verified = sh_.files_verified;
+  v_.files_checksummed = sh_.files_checksummed;
+  std::vector<Finding> findings = sh_.findings.Take();
+  for (auto& f : wal_findings_) findings.push_back(std::move(f));
   std::sort(findings.begin(), findings.end(), FindingLess);
-  v.findings = std::move(findings);
-  v.bytes = sh.bytes;
-  v.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  v.finished_at = options.now
-                      ? options.now()
-                      : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return v;
+  v_.findings = std::move(findings);
+  v_.bytes = sh_.bytes + wal_bytes_;
+  v_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  v_.finished_at = options_.now
+                       ? options_.now()
+                       : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::move(v_);
+}
+
+}  // namespace
+
+Result<BackupVerification> VerifyBackup(const std::string& dir, const VerifyBackupOptions& options) {
+  BackupVerifier b(options);
+  VOUCH_RETURN_IF_ERROR(b.Start(dir));
+  VOUCH_RETURN_IF_ERROR(b.CheckLayout());
+  VOUCH_RETURN_IF_ERROR(b.CheckManifest());
+  if (b.plain()) {
+    VOUCH_RETURN_IF_ERROR(b.CheckControlFile());
+    VOUCH_RETURN_IF_ERROR(b.CheckPlainFiles());  // and CheckWal(), beside the files
+  } else {
+    VOUCH_RETURN_IF_ERROR(b.CheckTarFiles());
+    VOUCH_RETURN_IF_ERROR(b.CheckControlFile());
+    VOUCH_RETURN_IF_ERROR(b.CheckWal());
+  }
+  b.CheckMissingFiles();
+  b.CheckIncremental();
+  b.CheckPages();
+  VOUCH_RETURN_IF_ERROR(b.CheckSidecar());
+  return b.Finish();
 }
 
 }  // namespace vouch
