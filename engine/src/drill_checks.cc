@@ -221,4 +221,9 @@ Result<SourceChecks> DrillObserver::Finish(const std::string& source, const Dige
   return out;
 }
 
+void DrillObserver::Judge(const SourceChecks& restored, const SourceChecks& source,
+                          std::vector<DrillCheck>& out) const {
+  for (const auto& check : state_->checks) check->Judge(restored, source, out);
+}
+
 }  // namespace vouch

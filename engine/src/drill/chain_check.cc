@@ -27,6 +27,16 @@ struct ChainPartial final : CheckPartial {
   SeqWindow window;
 };
 
+std::string ChainFacts(const ChainCheck& c) {
+  return Facts({{"found", c.found},
+                {"entries", c.result.entries},
+                {"link_failures", c.result.link_failures},
+                {"breaks", c.result.continuity_breaks},
+                {"duplicates", c.result.duplicates},
+                {"unreadable_rows", c.bad_rows},
+                {"suspicious_gaps", c.gaps.suspicious}});
+}
+
 class ChainRowCheck final : public RowCheck {
  public:
   explicit ChainRowCheck(const CheckOptions& options) : options_(options) {
@@ -110,6 +120,21 @@ class ChainRowCheck final : public RowCheck {
       out.chains.push_back(c->check);
     }
     return Status::Ok();
+  }
+
+  // On the restored copy; a source whose chain is already broken is named
+  // too, as that is not the restore's fault.
+  void Judge(const SourceChecks& restored, const SourceChecks& source, std::vector<DrillCheck>& out) const override {
+    for (size_t i = 0; i < restored.chains.size(); ++i) {
+      const ChainCheck& c = restored.chains[i];
+      out.push_back({"Audit Chain", c.spec.table + " chain", c.Passed(), DrillSubject::kChain, i, ChainFacts(c)});
+      if (i >= source.chains.size() || !source.ran) continue;
+      const ChainCheck& sc = source.chains[i];
+      if (sc.found && !sc.Passed() && !sc.SpecLooksWrong()) {
+        out.push_back({"Audit Chain", c.spec.table + " chain in the source", false, DrillSubject::kSourceChain, i,
+                       ChainFacts(sc)});
+      }
+    }
   }
 
  private:

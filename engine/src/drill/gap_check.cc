@@ -96,6 +96,18 @@ class GapRowCheck final : public RowCheck {
     return Status::Ok();
   }
 
+  void Judge(const SourceChecks& restored, const SourceChecks&, std::vector<DrillCheck>& out) const override {
+    for (size_t i = 0; i < restored.gaps.size(); ++i) {
+      const GapCheck& g = restored.gaps[i];
+      out.push_back({"Sequence Gaps", QualifiedTableName(g.schema, g.table) + "." + g.column + " gaps", g.Passed(),
+                     DrillSubject::kGaps, i,
+                     Facts({{"found", g.found},
+                            {"gaps", g.result.gaps},
+                            {"suspicious", g.result.suspicious},
+                            {"non_integer", g.non_integer}})});
+    }
+  }
+
  private:
   CheckOptions options_;
   std::vector<std::unique_ptr<Column>> columns_;  // one per --gap-column

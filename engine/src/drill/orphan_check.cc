@@ -225,6 +225,16 @@ class OrphanRowCheck final : public RowCheck {
     return Status::Ok();
   }
 
+  void Judge(const SourceChecks& restored, const SourceChecks&, std::vector<DrillCheck>& out) const override {
+    for (size_t i = 0; i < restored.orphans.size(); ++i) {
+      const OrphanCheck& f = restored.orphans[i];
+      out.push_back(
+          {"Referential Integrity", "orphans " + f.Name() + (f.declared ? " (declared)" : ""), f.Passed(),
+           DrillSubject::kOrphans, i,
+           Facts({{"checked", f.not_checked.empty()}, {"orphans", f.orphans}, {"child_rows", f.child_rows}})});
+    }
+  }
+
  private:
   // Counts the key's orphans (child references with no parent key), or says
   // why it was not checked.

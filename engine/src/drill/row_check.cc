@@ -144,6 +144,13 @@ std::string DescribeRow(const std::vector<std::string_view>& f, const TableInfo&
   return out;
 }
 
+std::string Facts(std::initializer_list<std::pair<const char*, uint64_t>> facts) {
+  std::string out;
+  for (const auto& [name, value] : facts)
+    out += (out.empty() ? "" : " ") + std::string(name) + "=" + std::to_string(value);
+  return out;
+}
+
 GapOptions SequenceGapOptions(const CheckOptions& options, const SeqWindow& window) {
   GapOptions go;
   go.suspicious_size = std::max<uint64_t>(1, options.gap_threshold);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "vouch/chain/continuity.h"
+#include "vouch/engine/drill.h"
 #include "vouch/engine/drill_checks.h"
 
 namespace vouch::drill {
@@ -113,6 +115,10 @@ class RowCheck {
   virtual void Fold(const CheckPlan& plan, CheckPartial& partial, uint64_t rows) = 0;
   // After the pass: the typed result into `out`.
   virtual Status Finish(const FinishContext& context, SourceChecks& out) = 0;
+  // The report's lines of this check (pass or fail, with their facts),
+  // judged on the typed results of both sides; a line that fails is a
+  // finding. Reads only the results, so it works on a side that did not run.
+  virtual void Judge(const SourceChecks& restored, const SourceChecks& source, std::vector<DrillCheck>& out) const = 0;
 };
 
 // The checks a drill runs on a side, in the order the report lists them.
@@ -152,6 +158,9 @@ struct SeqWindow {
     return std::make_pair(min, max);
   }
 };
+
+// "name=1 other=2": the numbers behind a verdict, for its finding.
+std::string Facts(std::initializer_list<std::pair<const char*, uint64_t>> facts);
 
 // A sequence's gaps are suspicious from --gap-threshold on, or inside the
 // recovery window as that sequence's own in-window values span it.

@@ -143,6 +143,22 @@ class TemporalRowCheck final : public RowCheck {
     return Status::Ok();
   }
 
+  // Future values in any timestamp column, NULLs in each table's record-time
+  // column, over the restored copy.
+  void Judge(const SourceChecks& restored, const SourceChecks&, std::vector<DrillCheck>& out) const override {
+    uint64_t future = 0, nulls = 0;
+    for (const auto& t : restored.temporal) {
+      for (const auto& c : t.columns) {
+        future += c.future;
+        if (c.column == t.record_column) nulls += c.nulls;
+      }
+    }
+    out.push_back({"Temporal", "future timestamps", future == 0, DrillSubject::kFutureTimestamps, 0,
+                   Facts({{"future", future}})});
+    out.push_back({"Temporal", "NULL record timestamps", nulls == 0, DrillSubject::kNullRecordTimes, 0,
+                   Facts({{"nulls", nulls}})});
+  }
+
  private:
   size_t max_samples_;
   int64_t future_limit_;  // now + skew, µs
