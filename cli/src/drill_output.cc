@@ -778,10 +778,8 @@ void MdChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
   out += fmt::format("- **Result**: {}\n", c.Passed() ? "✅ verified" : "❌ not verified");
 }
 
-}  // namespace
-
-std::string DrillMarkdown(const DrillReport& r) {
-  std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
+// The executive summary: what was compared, when, and the verdict.
+void MdSummary(const DrillReport& r, std::string& out) {
   out += "\n## Executive Summary\n";
   out += fmt::format("- **Source**: {}{}\n", MdCode(r.source), MdText(SourceKind(r.compare.expected)));
   out += fmt::format("- **Restored**: {}{}\n", MdCode(r.restored), MdText(SourceKind(r.compare.actual)));
@@ -800,9 +798,10 @@ std::string DrillMarkdown(const DrillReport& r) {
                                        : std::string());
   }
   out += fmt::format("- **Overall Result**: {}\n", DrillVerdict(r));
+}
 
-  MdObjectives(r, out);
-
+// Row counts with each table's earliest and latest record.
+void MdRowCounts(const DrillReport& r, std::string& out) {
   const SourceChecks& side = Shown(r);
   out += "\n## Database Restore Evidence\n";
   out += "\n### Critical Table Row Counts\n";
@@ -825,7 +824,10 @@ std::string DrillMarkdown(const DrillReport& r) {
     out += fmt::format("| {} | {} | {} | {} |\n", MdText(t.QualifiedName()), MdText(rows), TsOrDash(rec, false),
                        TsOrDash(rec, true));
   }
+}
 
+// Content hashes, and the rows of the tables that differ.
+void MdChecksums(const DrillReport& r, std::string& out) {
   out += "\n### Data Integrity Checksums\n";
   out += "| Table | Content Hash | Status |\n";
   out += "|-------|--------------|--------|\n";
@@ -868,7 +870,11 @@ std::string DrillMarkdown(const DrillReport& r) {
       list("changed", t.changed_keys, t.changed);
     }
   }
+}
 
+// The audit chains of the side shown.
+void MdChains(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n### Audit Chain Verification\n";
   if (!side.ran) {
     out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
@@ -876,7 +882,11 @@ std::string DrillMarkdown(const DrillReport& r) {
     out += "No audit chain was configured (`--chain`, `--chain-config`).\n";
   }
   for (const auto& c : side.chains) MdChain(c, FindChain(Other(r), c.spec), out);
+}
 
+// Temporal consistency of the side shown.
+void MdTemporal(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n## Integrity Validation Results\n";
   out += "\n### Temporal Consistency\n";
   if (!side.ran) {
@@ -902,7 +912,11 @@ std::string DrillMarkdown(const DrillReport& r) {
                        r.source_latest_us ? FormatTimestamp(*r.source_latest_us) : std::string("-"),
                        r.restored_latest_us ? FormatTimestamp(*r.restored_latest_us) : std::string("-"));
   }
+}
 
+// The --gap-column sequences of the side shown.
+void MdGaps(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   if (!side.gaps.empty()) {
     out += "\n### Sequence Gaps\n";
     for (const auto& g : side.gaps) {
@@ -919,7 +933,11 @@ std::string DrillMarkdown(const DrillReport& r) {
       out += ")\n";
     }
   }
+}
 
+// Orphans per foreign key of the side shown.
+void MdOrphans(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n### Referential Integrity\n";
   if (!side.ran) {
     out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
@@ -941,7 +959,10 @@ std::string DrillMarkdown(const DrillReport& r) {
     }
   }
   if (side.ran && !side.fk_note.empty()) out += fmt::format("\nNote: {}\n", MdText(side.fk_note));
+}
 
+// The final hashes and the list of checks with their details.
+void MdFinal(const DrillReport& r, std::string& out) {
   out += "\n### Final Validation Hash\n```\n";
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n```\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash);
@@ -958,6 +979,21 @@ std::string DrillMarkdown(const DrillReport& r) {
                        MdText(DrillCheckDetail(r, c)));
   }
   out += fmt::format("\n**Overall Result: {}**\n", DrillVerdict(r));
+}
+
+}  // namespace
+
+std::string DrillMarkdown(const DrillReport& r) {
+  std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
+  MdSummary(r, out);
+  MdObjectives(r, out);
+  MdRowCounts(r, out);
+  MdChecksums(r, out);
+  MdChains(r, out);
+  MdTemporal(r, out);
+  MdGaps(r, out);
+  MdOrphans(r, out);
+  MdFinal(r, out);
   return out;
 }
 
