@@ -1,5 +1,6 @@
 // The drill report renderings on a report built by hand: JUnit counts and
-// escaping, Markdown sections and cell escaping, the text verdict, valid JSON.
+// escaping, Markdown sections and cell escaping, the text verdict, valid JSON,
+// and each check's line worded from its typed result.
 #include "drill_output.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,10 @@ DrillReport SampleReport() {
     c.values = 1247;
     c.min_us = *ParseTimestampText("2025-09-15 08:22:15Z");
     c.max_us = *ParseTimestampText("2025-09-30 16:48:33Z");
+    if (side == &r.restored_checks) {
+      c.future = 1;
+      c.future_samples = {"id=7 & name=\"<a|b>\" 'x'"};
+    }
     t.columns.push_back(c);
     side->temporal.push_back(t);
     ChainCheck chain;
@@ -65,31 +70,33 @@ DrillReport SampleReport() {
   }
   r.source_final_hash = std::string(64, 'a');
   r.restored_final_hash = std::string(64, 'b');
-  r.checks.push_back({"Data Integrity", "public.agents content", true, "1247 rows expected, 1247 restored"});
-  r.checks.push_back({"Data Integrity", "public.tasks content", false,
-                      "89432 rows expected, 89431 restored; missing: id=7 & name=\"<a|b>\" 'x'"});
-  r.checks.push_back({"Audit Chain", "public.audit_log chain", true, "100 entries"});
+  r.checks.push_back({"Data Integrity", "public.agents content", true, DrillSubject::kContent, 0, ""});
+  r.checks.push_back({"Data Integrity", "public.tasks content", false, DrillSubject::kContent, 1, "missing=1"});
+  r.checks.push_back({"Audit Chain", "public.audit_log chain", true, DrillSubject::kChain, 0, ""});
+  r.checks.push_back({"Temporal", "future timestamps", false, DrillSubject::kFutureTimestamps, 0, "future=1"});
   return r;
 }
 
 TEST(DrillOutput, JUnitCountsFailuresAndEscapes) {
   std::string x = DrillJUnit(SampleReport());
-  EXPECT_NE(x.find("<testsuite name=\"vouch drill\" tests=\"3\" failures=\"1\""), std::string::npos) << x;
+  EXPECT_NE(x.find("<testsuite name=\"vouch drill\" tests=\"4\" failures=\"2\""), std::string::npos) << x;
   EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Data Integrity\" name=\"public.tasks content\">"),
             std::string::npos)
       << x;
   EXPECT_NE(x.find("<testcase classname=\"vouch.drill.Audit Chain\" name=\"public.audit_log chain\"/>"),
             std::string::npos)
       << x;
-  const std::string escaped = "id=7 &amp; name=&quot;&lt;a|b&gt;&quot; &apos;x&apos;";
-  EXPECT_NE(x.find("<failure message=\"89432 rows expected, 89431 restored; missing: " + escaped + "\""),
+  EXPECT_NE(x.find("<failure message=\"89,432 rows expected, 89,431 restored (count −1); 1 missing: id=7\""),
             std::string::npos)
       << x;
-  EXPECT_NE(x.find(">89432 rows expected, 89431 restored; missing: " + escaped + "</failure>"), std::string::npos) << x;
+  const std::string escaped = "id=7 &amp; name=&quot;&lt;a|b&gt;&quot; &apos;x&apos;";
+  const std::string future = "1 violation: public.agents.created_at: 1 (" + escaped + ")";
+  EXPECT_NE(x.find("<failure message=\"" + future + "\""), std::string::npos) << x;
+  EXPECT_NE(x.find(">" + future + "</failure>"), std::string::npos) << x;
   EXPECT_EQ(x.find("<a|b>"), std::string::npos);
   size_t failures = 0;
   for (size_t p = x.find("<failure "); p != std::string::npos; p = x.find("<failure ", p + 1)) ++failures;
-  EXPECT_EQ(failures, 1u);
+  EXPECT_EQ(failures, 2u);
 }
 
 TEST(DrillOutput, MarkdownHasTheReportSections) {
@@ -107,7 +114,7 @@ TEST(DrillOutput, MarkdownHasTheReportSections) {
   EXPECT_NE(md.find("89,431 ❌ (source: 89,432, count −1)"), std::string::npos) << md;
   EXPECT_NE(md.find("| public.tasks | 0c8b7a6f5e4d3c2b1a9f8e7d6c5b4a39 | ❌ MISMATCH |"), std::string::npos) << md;
   // A '|' in a cell is escaped, so the Checks table keeps its four columns.
-  EXPECT_NE(md.find("name=\"\\<a\\|b\\>\" 'x' |\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("name=\"\\<a\\|b\\>\" 'x') |\n"), std::string::npos) << md;
   EXPECT_EQ(md.find("<a|b>"), std::string::npos);
   // No placeholder text: nothing that was not measured is claimed.
   EXPECT_EQ(md.find("RTO/RPO Analysis"), std::string::npos);
@@ -115,14 +122,18 @@ TEST(DrillOutput, MarkdownHasTheReportSections) {
 
 TEST(DrillOutput, TextGivesTheVerdictAndTheFailedChecks) {
   std::string t = DrillText(SampleReport());
-  EXPECT_NE(t.find("Overall Result: ❌ FAIL — 1 of 3 checks failed\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("  ❌ Data Integrity · public.tasks content: 89432 rows expected"), std::string::npos) << t;
+  EXPECT_NE(t.find("Overall Result: ❌ FAIL — 2 of 4 checks failed\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("  ❌ Data Integrity · public.tasks content: 89,432 rows expected, 89,431 restored (count −1); "
+                   "1 missing: id=7\n"),
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find("count −1"), std::string::npos) << t;
   EXPECT_NE(t.find("    missing  id=7\n"), std::string::npos) << t;
   EXPECT_NE(t.find("Max Gap Size:       1 (Normal sequential)"), std::string::npos) << t;
   EXPECT_NE(t.find("FINAL_VALIDATION_HASH restored: " + std::string(64, 'b') + "  ❌ MISMATCH"), std::string::npos) << t;
 
   DrillReport ok = SampleReport();
+  ok.checks.pop_back();
   ok.checks.erase(ok.checks.begin() + 1);
   EXPECT_NE(DrillText(ok).find("Overall Result: ✅ PASS — all 2 checks passed\n"), std::string::npos);
 }
@@ -142,8 +153,9 @@ TEST(DrillOutput, JsonIsCompleteAndValid) {
   r.rpo_target_us = 15 * 60 * 1000000LL;
   auto j = nlohmann::json::parse(DrillJson(r));
   EXPECT_EQ(j["passed"], false);
-  EXPECT_EQ(j["checks"].size(), 3u);
+  EXPECT_EQ(j["checks"].size(), 4u);
   EXPECT_EQ(j["checks"][1]["passed"], false);
+  EXPECT_EQ(j["checks"][2]["detail"], "100 entries, head a1b2c3d4e5f6789abc123def456789ab");
   EXPECT_EQ(j["tables"][1]["row_delta"], -1);
   EXPECT_EQ(j["tables"][1]["missing"]["keys"][0], "id=7");
   EXPECT_EQ(j["tables"][0]["earliest_record"]["utc"], "2025-09-15 08:22:15.000000");

@@ -1,6 +1,7 @@
 // The drill's parsers: timestamps (against GNU date as the reference),
 // durations, --fk and column references; the observer's gap checks on rows
-// fed to it directly.
+// fed to it directly; check classes used on their own (plan, scan, fold,
+// finish on rows in memory, no observer, no database).
 #include "vouch/engine/drill_checks.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,10 @@
 #include <deque>
 #include <string>
 #include <vector>
+
+#include "drill/gap_check.h"
+#include "drill/temporal_check.h"
+#include "vouch/base/copy_text.h"
 
 namespace vouch {
 namespace {
@@ -215,6 +220,122 @@ TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
   const GapCheck& g = checks->gaps[0];
   EXPECT_EQ(g.result.gaps, 2u);
   EXPECT_EQ(g.result.suspicious, 1u);  // n 2 lies inside the window's n 1..4
+}
+
+// One check class on its own: planned for a table, two chunks scanned into
+// partials as two workers would, folded in either order, finished.
+class OneCheck {
+ public:
+  OneCheck(drill::RowCheck& check, const CheckOptions& options, const TableInfo& table) : check_(check) {
+    NoRowsReader reader;
+    EXPECT_TRUE(check.Begin(reader).ok());
+    auto planner = drill::LayoutPlanner::Make(options);
+    EXPECT_TRUE(planner.ok());
+    auto layout = planner->Layout(table);
+    EXPECT_TRUE(layout.ok());
+    layout_ = std::move(layout).value();
+    auto plan = check.Plan(layout_);
+    EXPECT_TRUE(plan.ok());
+    plan_ = std::move(plan).value();
+  }
+  const drill::CheckPlan* plan() const { return plan_.get(); }
+  // Rows without their '\n'.
+  std::unique_ptr<drill::CheckPartial> Scan(const std::vector<std::string>& rows) const {
+    auto part = check_.NewPartial(*plan_);
+    std::vector<std::string_view> fields;
+    for (const auto& r : rows) {
+      if (plan_->needs_fields) SplitCopyRow(r, fields);
+      check_.Scan(*plan_, drill::Row(layout_, r, 0, fields), *part);
+    }
+    return part;
+  }
+  SourceChecks Finish(std::vector<std::pair<std::unique_ptr<drill::CheckPartial>, uint64_t>> parts) {
+    for (auto& [part, rows] : parts) check_.Fold(*plan_, *part, rows);
+    SourceChecks out;
+    const std::string no_source;
+    const DigestOptions digest;
+    EXPECT_TRUE(check_.Finish({no_source, digest}, out).ok());
+    return out;
+  }
+
+ private:
+  drill::RowCheck& check_;
+  drill::TableLayout layout_;
+  std::unique_ptr<drill::CheckPlan> plan_;
+};
+
+TEST(DrillCheckClasses, GapCheckOnItsOwn) {
+  CheckOptions o;
+  o.gap_columns = {"events.id"};
+  auto made = drill::MakeGapCheck(o);
+  drill::RowCheck& check = *made;
+  TableInfo events = MakeTable("events", {"id", "at"}, {"at"});
+  OneCheck one(check, o, events);
+  ASSERT_NE(one.plan(), nullptr);
+  EXPECT_TRUE(one.plan()->needs_fields);
+  // Another table is not planned.
+  drill::TableLayout other;
+  TableInfo users = MakeTable("users", {"id"}, {});
+  other.table = &users;
+  auto none = check.Plan(other);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->get(), nullptr);
+
+  auto a = one.Scan({"1\t2025-01-01 00:00:00+00", "2\t\\N", "3\t2025-01-03 00:00:00+00"});
+  auto b = one.Scan({"7\t2025-01-07 00:00:00+00", "x\t2025-01-08 00:00:00+00", "\\N\t\\N"});
+  std::vector<std::pair<std::unique_ptr<drill::CheckPartial>, uint64_t>> parts;
+  parts.emplace_back(std::move(b), 3);  // folded out of order
+  parts.emplace_back(std::move(a), 3);
+  SourceChecks out = one.Finish(std::move(parts));
+  ASSERT_EQ(out.gaps.size(), 1u);
+  const GapCheck& g = out.gaps[0];
+  EXPECT_TRUE(g.found);
+  EXPECT_EQ(g.non_integer, 2u);  // "x" and NULL
+  EXPECT_EQ(g.result.distinct, 4u);
+  EXPECT_EQ(g.result.gaps, 1u);
+  EXPECT_EQ(g.result.missing, 3u);
+  ASSERT_EQ(g.result.ranges.size(), 1u);
+  EXPECT_EQ(g.result.ranges[0], std::make_pair(int64_t{4}, int64_t{6}));
+  EXPECT_EQ(g.result.suspicious, 1u);  // the default threshold: every gap
+  EXPECT_FALSE(g.Passed());
+  // Only its own result: the other families are left alone.
+  EXPECT_TRUE(out.temporal.empty());
+  EXPECT_TRUE(out.chains.empty());
+  EXPECT_TRUE(out.orphans.empty());
+}
+
+TEST(DrillCheckClasses, TemporalCheckOnItsOwn) {
+  CheckOptions o;
+  o.now_us = *ParseTimestampText("2025-10-01 00:00:00+00");
+  o.future_skew_us = 0;
+  o.time_columns = {"tasks.done_at"};  // the record time, not the first timestamp column
+  auto made = drill::MakeTemporalCheck(o);
+  drill::RowCheck& check = *made;
+  TableInfo tasks = MakeTable("tasks", {"id", "created_at", "done_at"}, {"created_at"});
+  tasks.key_columns = {"id"};
+  OneCheck one(check, o, tasks);
+  ASSERT_NE(one.plan(), nullptr);
+  auto a = one.Scan({"1\t2025-09-01 00:00:00+00\t2025-09-02 00:00:00+00", "2\t2025-09-03 00:00:00+00\t\\N"});
+  auto b = one.Scan({"3\t2026-01-01 00:00:00+00\t2025-09-30 00:00:00+00", "4\tsoon\t2025-09-05 00:00:00+00"});
+  std::vector<std::pair<std::unique_ptr<drill::CheckPartial>, uint64_t>> parts;
+  parts.emplace_back(std::move(a), 2);
+  parts.emplace_back(std::move(b), 2);
+  SourceChecks out = one.Finish(std::move(parts));
+  ASSERT_EQ(out.temporal.size(), 1u);
+  const TableTemporal& t = out.temporal[0];
+  EXPECT_EQ(t.rows, 4u);
+  EXPECT_EQ(t.record_column, "done_at");
+  ASSERT_EQ(t.columns.size(), 2u);
+  const TimeColumnStats& created = t.columns[0];
+  EXPECT_EQ(created.values, 3u);
+  EXPECT_EQ(created.invalid, 1u);
+  EXPECT_EQ(created.future, 1u);
+  EXPECT_EQ(created.future_samples, std::vector<std::string>{"id=3 (created_at=2026-01-01 00:00:00+00)"});
+  const TimeColumnStats* record = t.record();
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->nulls, 1u);
+  EXPECT_EQ(FormatTimestamp(record->max_us), "2025-09-30 00:00:00");
+  EXPECT_EQ(out.LatestRecord(), record->max_us);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "drill_output.h"
 #include "support/pg_test_env.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"
@@ -72,10 +73,12 @@ class DrillPg : public testing::PreparedTest<DrillPg> {
   static std::vector<std::string> Failures(const DrillReport& r) {
     std::vector<std::string> out;
     for (const auto& c : r.checks) {
-      if (!c.passed) out.push_back(c.section + " / " + c.name + ": " + c.detail);
+      if (!c.passed) out.push_back(c.section + " / " + c.name + ": " + Detail(r, &c));
     }
     return out;
   }
+  // A check's line as the report words it (cli/src/drill_output.cc).
+  static std::string Detail(const DrillReport& r, const DrillCheck* c) { return cli::DrillCheckDetail(r, *c); }
   static std::string Join(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += x + "\n";
@@ -148,7 +151,7 @@ TEST_F(DrillPg, ChangedRowIsNamedByKey) {
   const DrillCheck* c = Find(r, "public.tasks content");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("1 changed: id=7"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("1 changed: id=7"), std::string::npos) << Detail(r, c);
   // Only the content and the final hash fail.
   EXPECT_EQ(f.size(), 2u) << Join(f);
 }
@@ -158,8 +161,8 @@ TEST_F(DrillPg, DeletedRowIsNamedWithCountMinusOne) {
   const DrillCheck* c = Find(r, "public.tool_calls content");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("count −1"), std::string::npos) << c->detail;
-  EXPECT_NE(c->detail.find("1 missing: id=11"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("count −1"), std::string::npos) << Detail(r, c);
+  EXPECT_NE(Detail(r, c).find("1 missing: id=11"), std::string::npos) << Detail(r, c);
 }
 
 TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
@@ -175,12 +178,12 @@ TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
   ASSERT_NE(c, nullptr) << Join(Failures(r));
   EXPECT_FALSE(c->passed);
   size_t n = static_cast<size_t>(std::count(children.begin(), children.end(), '='));
-  EXPECT_NE(c->detail.find(std::to_string(n) + " orphaned of"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find(std::to_string(n) + " orphaned of"), std::string::npos) << Detail(r, c);
   // Every orphaned child is named by its key, with its reference.
   for (size_t pos = 0; pos < children.size();) {
     size_t sp = children.find(' ', pos);
     std::string key = children.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    EXPECT_NE(c->detail.find(key + " (task_id=" + task + ")"), std::string::npos) << key << " in " << c->detail;
+    EXPECT_NE(Detail(r, c).find(key + " (task_id=" + task + ")"), std::string::npos) << key << " in " << Detail(r, c);
     pos = sp == std::string::npos ? children.size() : sp + 1;
   }
 }
@@ -190,7 +193,7 @@ TEST_F(DrillPg, EditedAuditPayloadBreaksTheChainAtItsSeq) {
   const DrillCheck* c = Find(r, "public.audit_log chain");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("1 link fails at seq 100"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("1 link fails at seq 100"), std::string::npos) << Detail(r, c);
   EXPECT_EQ(r.restored_checks.chains[0].result.first_link_failures, std::vector<int64_t>{100});
 }
 
@@ -205,7 +208,7 @@ TEST_F(DrillPg, DeletedAuditRunIsAGapOfItsSizeAtItsSeq) {
   EXPECT_EQ(c.result.first_breaks, std::vector<int64_t>{205});
   const DrillCheck* d = Find(r, "public.audit_log chain");
   ASSERT_NE(d, nullptr);
-  EXPECT_NE(d->detail.find("200..204 (size 5)"), std::string::npos) << d->detail;
+  EXPECT_NE(Detail(r, d).find("200..204 (size 5)"), std::string::npos) << Detail(r, d);
 }
 
 TEST_F(DrillPg, LostLastMinutesOfWritesGiveTheRpo) {
@@ -232,7 +235,7 @@ TEST_F(DrillPg, LostLastMinutesOfWritesGiveTheRpo) {
   EXPECT_LE(*r.rpo_us, 11 * 60 * 1000000LL);
   const DrillCheck* c = Find(r, "RPO");
   ASSERT_NE(c, nullptr);
-  EXPECT_FALSE(c->passed) << c->detail;
+  EXPECT_FALSE(c->passed) << Detail(r, c);
 }
 
 TEST_F(DrillPg, TimestampMovedIntoTheFutureIsNamed) {
@@ -240,7 +243,7 @@ TEST_F(DrillPg, TimestampMovedIntoTheFutureIsNamed) {
   const DrillCheck* c = Find(r, "future timestamps");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("public.tasks.completed_at: 1 (id=5"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("public.tasks.completed_at: 1 (id=5"), std::string::npos) << Detail(r, c);
 }
 
 TEST_F(DrillPg, NullRecordTimestampIsNamed) {
@@ -249,7 +252,7 @@ TEST_F(DrillPg, NullRecordTimestampIsNamed) {
   const DrillCheck* c = Find(r, "NULL record timestamps");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("public.sessions.started_at: 1"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("public.sessions.started_at: 1"), std::string::npos) << Detail(r, c);
 }
 
 TEST_F(DrillPg, FlippedBitInByteaIsNamedByKey) {
@@ -258,7 +261,7 @@ TEST_F(DrillPg, FlippedBitInByteaIsNamedByKey) {
   const DrillCheck* c = Find(r, "public.tool_calls content");
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->detail.find("1 changed: id=9"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("1 changed: id=9"), std::string::npos) << Detail(r, c);
 }
 
 TEST_F(DrillPg, WrongChainSpecSaysEveryLinkFails) {
@@ -271,7 +274,7 @@ TEST_F(DrillPg, WrongChainSpecSaysEveryLinkFails) {
   ASSERT_NE(c, nullptr);
   EXPECT_FALSE(c->passed);
   EXPECT_TRUE(r.restored_checks.chains[0].SpecLooksWrong());
-  EXPECT_NE(c->detail.find("the chain spec is probably wrong"), std::string::npos) << c->detail;
+  EXPECT_NE(Detail(r, c).find("the chain spec is probably wrong"), std::string::npos) << Detail(r, c);
   // Content still matches: the data is fine.
   const DrillCheck* content = Find(r, "public.audit_log content");
   ASSERT_NE(content, nullptr);

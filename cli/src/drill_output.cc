@@ -154,6 +154,132 @@ std::string MaxGapText(uint64_t max_gap) {
 }
 
 // ---------------------------------------------------------------------------
+// Check details: one line per DrillCheck, worded from its typed result.
+
+// "; 2 missing: id=1 id=2 ..." (nothing when n is 0).
+void KeysDetail(std::string& out, const char* what, uint64_t n, const std::vector<std::string>& keys) {
+  if (n == 0) return;
+  out += fmt::format("; {} {}:", GroupThousands(n), what);
+  for (const auto& k : keys) out += " " + k;
+  if (n > keys.size()) out += " ...";
+}
+
+std::string ContentDetail(const TableComparison& t) {
+  switch (t.status) {
+    case TableStatus::kMissing:
+      return fmt::format("missing from the restored copy ({})", Count(t.expected_rows, "row"));
+    case TableStatus::kExtra: return fmt::format("not in the source ({})", Count(t.actual_rows, "row"));
+    case TableStatus::kMatch:
+    case TableStatus::kMismatch: break;
+  }
+  std::string out =
+      fmt::format("{} rows expected, {} restored", GroupThousands(t.expected_rows), GroupThousands(t.actual_rows));
+  if (t.status == TableStatus::kMatch) return out + fmt::format("; content hash {} matches", t.actual_hash);
+  if (t.columns_differ) out += "; the column lists differ";
+  if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
+  if (t.rows_located) {
+    KeysDetail(out, "missing", t.missing, t.missing_keys);
+    KeysDetail(out, "extra", t.extra, t.extra_keys);
+    KeysDetail(out, "changed", t.changed, t.changed_keys);
+  } else if (!t.not_located_reason.empty()) {
+    out += "; rows not named: " + t.not_located_reason;
+  }
+  return out;
+}
+
+std::string ChainDetail(const ChainCheck& c) {
+  if (!c.found) return "the restored copy has no table " + c.spec.table;
+  if (!c.error.empty()) return c.error;
+  const auto& x = c.result;
+  if (c.SpecLooksWrong()) {
+    return fmt::format(
+        "every one of the {} fails: the chain spec is probably wrong (separator, field order, timestamp "
+        "rendering, algorithm or encoding), not a tampered table; spec: {}",
+        Count(x.entries, "link"), c.description);
+  }
+  std::string out = fmt::format("{}, head {}", Count(x.entries, "entry", "entries"), x.head_hash);
+  if (x.link_failures) {
+    out += fmt::format("; {} at seq {}", Count(x.link_failures, "link fails", "links fail"),
+                       SeqList(x.first_link_failures, x.link_failures));
+  }
+  if (x.continuity_breaks) out += "; chain breaks at seq " + SeqList(x.first_breaks, x.continuity_breaks);
+  if (x.duplicates) out += "; duplicate seq " + SeqList(x.first_duplicates, x.duplicates);
+  if (c.bad_rows) out += "; " + Count(c.bad_rows, "unreadable row");
+  if (c.gaps.gaps) {
+    out += fmt::format("; {} ({} missing seq):", Count(c.gaps.gaps, "gap"), GroupThousands(c.gaps.missing));
+    for (const auto& [a, b] : c.gaps.ranges) out += fmt::format(" {} (size {})", Range(a, b), b - a + 1);
+  }
+  return out;
+}
+
+std::string SourceChainDetail(const ChainCheck& c) {
+  return fmt::format("the source's own chain does not verify ({}, {}): it was broken before the backup",
+                     Count(c.result.link_failures, "link failure"), Count(c.result.continuity_breaks, "break"));
+}
+
+std::string GapDetail(const GapCheck& g) {
+  if (!g.found) return "the restored copy has no table " + QualifiedTableName(g.schema, g.table);
+  const auto& x = g.result;
+  std::string out = fmt::format("{} {}..{}, {}, max gap size {}, {} suspicious", Count(x.distinct, "value"), x.min,
+                                x.max, Count(x.gaps, "gap"), GroupThousands(x.max_gap), GroupThousands(x.suspicious));
+  for (const auto& [a, b] : x.ranges) out += "; missing " + Range(a, b);
+  if (g.non_integer) out += "; " + Count(g.non_integer, "NULL or non-integer value");
+  return out;
+}
+
+std::string OrphanDetail(const OrphanCheck& f) {
+  if (!f.not_checked.empty()) return "not checked: " + f.not_checked;
+  std::string out = fmt::format("{} orphaned of {} ({}, not orphans)", GroupThousands(f.orphans),
+                                Count(f.child_rows, "row"), Count(f.null_refs, "NULL reference"));
+  if (!f.samples.empty()) out += fmt::format(": {}", fmt::join(f.samples, "; "));
+  return out;
+}
+
+std::string FutureDetail(const DrillReport& r) {
+  std::vector<std::string> where;
+  uint64_t total = 0;
+  for (const auto& t : r.restored_checks.temporal) {
+    for (const auto& c : t.columns) {
+      if (!c.future) continue;
+      total += c.future;
+      std::string w = fmt::format("{}.{}: {}", t.QualifiedName(), c.column, GroupThousands(c.future));
+      if (!c.future_samples.empty()) w += fmt::format(" ({})", fmt::join(c.future_samples, "; "));
+      where.push_back(std::move(w));
+    }
+  }
+  if (total == 0) return fmt::format("none later than {} + skew", FormatTimestamp(r.now_us));
+  return fmt::format("{}: {}", Count(total, "violation"), fmt::join(where, "; "));
+}
+
+std::string NullRecordDetail(const DrillReport& r) {
+  TemporalTotals t = Totals(r.restored_checks);
+  if (t.nulls == 0) return "none in any table's record-time column";
+  return fmt::format("{}: {}", Count(t.nulls, "violation"), fmt::join(t.null_where, "; "));
+}
+
+std::string ObjectiveDetail(const DrillReport& r, DrillSubject subject) {
+  const bool rpo = subject == DrillSubject::kRpo;
+  const std::optional<int64_t>& v = rpo ? r.rpo_us : r.rto_us;
+  const std::optional<int64_t>& target = rpo ? r.rpo_target_us : r.rto_target_us;
+  if (!v)
+    return rpo ? "not measured: no record timestamps on both sides"
+               : "not measured: give --drill-start and --drill-end";
+  std::string out =
+      fmt::format("achieved {} (target ≤ {})", FormatDurationUs(*v), FormatDurationUs(target.value_or(0)));
+  if (rpo) {
+    out += fmt::format(": latest source record {}, latest restored {}", FormatTimestamp(*r.source_latest_us),
+                       FormatTimestamp(*r.restored_latest_us));
+  }
+  return out;
+}
+
+std::string FinalHashDetail(const DrillReport& r) {
+  if (!r.compare.expected.Complete() || !r.compare.actual.Complete())
+    return "not every table could be hashed, so there is no final hash";
+  return fmt::format("source {}, restored {}", r.source_final_hash, r.restored_final_hash);
+}
+
+// ---------------------------------------------------------------------------
 // Text.
 
 void TextRowCounts(const DrillReport& r, std::string& out) {
@@ -459,6 +585,22 @@ std::string FormatDurationUs(int64_t us) {
   return Unit(s / 86400, "day", "days");
 }
 
+std::string DrillCheckDetail(const DrillReport& r, const DrillCheck& c) {
+  switch (c.subject) {
+    case DrillSubject::kContent: return ContentDetail(r.compare.tables.at(c.index));
+    case DrillSubject::kChain: return ChainDetail(r.restored_checks.chains.at(c.index));
+    case DrillSubject::kSourceChain: return SourceChainDetail(r.source_checks.chains.at(c.index));
+    case DrillSubject::kGaps: return GapDetail(r.restored_checks.gaps.at(c.index));
+    case DrillSubject::kOrphans: return OrphanDetail(r.restored_checks.orphans.at(c.index));
+    case DrillSubject::kFutureTimestamps: return FutureDetail(r);
+    case DrillSubject::kNullRecordTimes: return NullRecordDetail(r);
+    case DrillSubject::kRpo:
+    case DrillSubject::kRto: return ObjectiveDetail(r, c.subject);
+    case DrillSubject::kFinalHash: return FinalHashDetail(r);
+  }
+  return {};
+}
+
 std::string DrillVerdict(const DrillReport& r) {
   size_t failed = FailedChecks(r);
   if (r.checks.empty()) return "❌ FAIL — no checks ran";
@@ -505,7 +647,7 @@ std::string DrillText(const DrillReport& r) {
   out += fmt::format("\nOverall Result: {}\n", DrillVerdict(r));
   for (const auto& c : r.checks) {
     if (c.passed) continue;
-    out += fmt::format("  ❌ {} · {}: {}\n", c.section, c.name, c.detail);
+    out += fmt::format("  ❌ {} · {}: {}\n", c.section, c.name, DrillCheckDetail(r, c));
   }
   return out;
 }
@@ -635,10 +777,8 @@ void MdChain(const ChainCheck& c, const ChainCheck* src, std::string& out) {
   out += fmt::format("- **Result**: {}\n", c.Passed() ? "✅ verified" : "❌ not verified");
 }
 
-}  // namespace
-
-std::string DrillMarkdown(const DrillReport& r) {
-  std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
+// The executive summary: what was compared, when, and the verdict.
+void MdSummary(const DrillReport& r, std::string& out) {
   out += "\n## Executive Summary\n";
   out += fmt::format("- **Source**: {}{}\n", MdCode(r.source), MdText(SourceKind(r.compare.expected)));
   out += fmt::format("- **Restored**: {}{}\n", MdCode(r.restored), MdText(SourceKind(r.compare.actual)));
@@ -657,9 +797,10 @@ std::string DrillMarkdown(const DrillReport& r) {
                                        : std::string());
   }
   out += fmt::format("- **Overall Result**: {}\n", DrillVerdict(r));
+}
 
-  MdObjectives(r, out);
-
+// Row counts with each table's earliest and latest record.
+void MdRowCounts(const DrillReport& r, std::string& out) {
   const SourceChecks& side = Shown(r);
   out += "\n## Database Restore Evidence\n";
   out += "\n### Critical Table Row Counts\n";
@@ -682,7 +823,10 @@ std::string DrillMarkdown(const DrillReport& r) {
     out += fmt::format("| {} | {} | {} | {} |\n", MdText(t.QualifiedName()), MdText(rows), TsOrDash(rec, false),
                        TsOrDash(rec, true));
   }
+}
 
+// Content hashes, and the rows of the tables that differ.
+void MdChecksums(const DrillReport& r, std::string& out) {
   out += "\n### Data Integrity Checksums\n";
   out += "| Table | Content Hash | Status |\n";
   out += "|-------|--------------|--------|\n";
@@ -725,7 +869,11 @@ std::string DrillMarkdown(const DrillReport& r) {
       list("changed", t.changed_keys, t.changed);
     }
   }
+}
 
+// The audit chains of the side shown.
+void MdChains(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n### Audit Chain Verification\n";
   if (!side.ran) {
     out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
@@ -733,7 +881,11 @@ std::string DrillMarkdown(const DrillReport& r) {
     out += "No audit chain was configured (`--chain`, `--chain-config`).\n";
   }
   for (const auto& c : side.chains) MdChain(c, FindChain(Other(r), c.spec), out);
+}
 
+// Temporal consistency of the side shown.
+void MdTemporal(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n## Integrity Validation Results\n";
   out += "\n### Temporal Consistency\n";
   if (!side.ran) {
@@ -759,7 +911,11 @@ std::string DrillMarkdown(const DrillReport& r) {
                        r.source_latest_us ? FormatTimestamp(*r.source_latest_us) : std::string("-"),
                        r.restored_latest_us ? FormatTimestamp(*r.restored_latest_us) : std::string("-"));
   }
+}
 
+// The --gap-column sequences of the side shown.
+void MdGaps(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   if (!side.gaps.empty()) {
     out += "\n### Sequence Gaps\n";
     for (const auto& g : side.gaps) {
@@ -776,7 +932,11 @@ std::string DrillMarkdown(const DrillReport& r) {
       out += ")\n";
     }
   }
+}
 
+// Orphans per foreign key of the side shown.
+void MdOrphans(const DrillReport& r, std::string& out) {
+  const SourceChecks& side = Shown(r);
   out += "\n### Referential Integrity\n";
   if (!side.ran) {
     out += fmt::format("Not run: {}\n", MdText(side.not_run_reason));
@@ -798,7 +958,10 @@ std::string DrillMarkdown(const DrillReport& r) {
     }
   }
   if (side.ran && !side.fk_note.empty()) out += fmt::format("\nNote: {}\n", MdText(side.fk_note));
+}
 
+// The final hashes and the list of checks with their details.
+void MdFinal(const DrillReport& r, std::string& out) {
   out += "\n### Final Validation Hash\n```\n";
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n```\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash);
@@ -812,9 +975,24 @@ std::string DrillMarkdown(const DrillReport& r) {
   out += "|---------|-------|--------|--------|\n";
   for (const auto& c : r.checks) {
     out += fmt::format("| {} | {} | {} | {} |\n", MdText(c.section), MdText(c.name), c.passed ? "✅ PASS" : "❌ FAIL",
-                       MdText(c.detail));
+                       MdText(DrillCheckDetail(r, c)));
   }
   out += fmt::format("\n**Overall Result: {}**\n", DrillVerdict(r));
+}
+
+}  // namespace
+
+std::string DrillMarkdown(const DrillReport& r) {
+  std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
+  MdSummary(r, out);
+  MdObjectives(r, out);
+  MdRowCounts(r, out);
+  MdChecksums(r, out);
+  MdChains(r, out);
+  MdTemporal(r, out);
+  MdGaps(r, out);
+  MdOrphans(r, out);
+  MdFinal(r, out);
   return out;
 }
 
@@ -962,7 +1140,8 @@ std::string DrillJson(const DrillReport& r) {
   }
   Json checks = Json::array();
   for (const auto& c : r.checks) {
-    checks.push_back({{"section", c.section}, {"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+    checks.push_back(
+        {{"section", c.section}, {"name", c.name}, {"passed", c.passed}, {"detail", DrillCheckDetail(r, c)}});
   }
   Json window = nullptr;
   if (r.recovery_window)
@@ -1065,8 +1244,8 @@ std::string DrillJUnit(const DrillReport& r) {
       out += open + "/>\n";
     } else {
       out += open + ">\n";
-      out += fmt::format("    <failure message=\"{}\" type=\"{}\">{}</failure>\n", Xml(c.detail), Xml(c.section),
-                         Xml(c.detail));
+      std::string detail = Xml(DrillCheckDetail(r, c));
+      out += fmt::format("    <failure message=\"{}\" type=\"{}\">{}</failure>\n", detail, Xml(c.section), detail);
       out += "  </testcase>\n";
     }
   }

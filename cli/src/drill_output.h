@@ -23,6 +23,10 @@ std::string DrillJUnit(const DrillReport& report);
 
 // A duration for people: "250 ms", "3.5 s", "12 minutes", "2.5 hours", "3 days".
 std::string FormatDurationUs(int64_t us);
+// One check's line for people: what was found (the key, seq, count), worded
+// from the typed result the check names. Shown with the failed checks, in
+// the Markdown and JSON check lists and as a JUnit failure.
+std::string DrillCheckDetail(const DrillReport& report, const DrillCheck& check);
 // The verdict line: "✅ PASS — all N checks passed" / "❌ FAIL — K of N checks failed".
 std::string DrillVerdict(const DrillReport& report);
 

@@ -2,49 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
+#include "drill/row_check.h"
 #include "vouch/engine/source.h"
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
 
 namespace vouch {
 namespace {
-
-// 1,234,567
-std::string Count(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-// "1 link", "2 links"
-std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
-  return Count(n) + " " + (n == 1 ? one : many);
-}
-
-// "3.5 s", "12 minutes", "12.5 minutes"
-std::string Minutes(int64_t us) {
-  char buf[64];
-  double s = static_cast<double>(us) / 1e6;
-  if (s < 120)
-    std::snprintf(buf, sizeof buf, "%.1f s", s);
-  else
-    std::snprintf(buf, sizeof buf, "%.1f minutes", s / 60);
-  std::string out = buf;
-  if (size_t p = out.find(".0 "); p != std::string::npos) out.erase(p, 2);
-  return out;
-}
-
-std::string Seqs(const std::vector<int64_t>& v, uint64_t total) {
-  std::string s;
-  for (int64_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
-  if (total > v.size()) s += ", ...";
-  return s;
-}
 
 // The final hash of one side: every table's digest and, with `chains`, every
 // verified chain's head (decoded digest bytes when the head is hex) and length.
@@ -61,166 +26,36 @@ std::string FinalHash(const DigestReport& d, const SourceChecks& checks, bool wi
   return HexEncode(h.data(), h.size());
 }
 
-void AddChecks(DrillReport& r, const DrillOptions& o) {
-  auto add = [&](std::string section, std::string name, bool passed, std::string detail) {
-    r.checks.push_back({std::move(section), std::move(name), passed, std::move(detail)});
+// The report's lines beyond the row checks (which judge their own): content
+// table by table first, RPO, RTO and the final hash last. Facts only;
+// cli/src/drill_output.cc words them.
+void ContentChecks(DrillReport& r) {
+  for (size_t i = 0; i < r.compare.tables.size(); ++i) {
+    const TableComparison& t = r.compare.tables[i];
+    r.checks.push_back({"Data Integrity", t.QualifiedName() + " content", t.status == TableStatus::kMatch,
+                        DrillSubject::kContent, i,
+                        drill::Facts({{"expected_rows", t.expected_rows},
+                                      {"actual_rows", t.actual_rows},
+                                      {"missing", t.missing},
+                                      {"extra", t.extra},
+                                      {"changed", t.changed}})});
+  }
+}
+
+void ObjectiveChecks(DrillReport& r) {
+  auto objective = [&](const char* name, DrillSubject subject, const std::optional<int64_t>& v,
+                       const std::optional<int64_t>& target) {
+    if (!target) return;
+    std::string facts =
+        (v ? "us=" + std::to_string(*v) : std::string("measured=0")) + " target_us=" + std::to_string(*target);
+    r.checks.push_back({name, name, v && *v <= *target, subject, 0, std::move(facts)});
   };
-  // Content, table by table.
-  for (const auto& t : r.compare.tables) {
-    std::string name = t.QualifiedName();
-    std::string detail = Count(t.expected_rows) + " rows expected, " + Count(t.actual_rows) + " restored";
-    switch (t.status) {
-      case TableStatus::kMatch: detail += "; content hash " + t.actual_hash + " matches"; break;
-      case TableStatus::kMissing:
-        detail = "missing from the restored copy (" + Plural(t.expected_rows, "row", "rows") + ")";
-        break;
-      case TableStatus::kExtra: detail = "not in the source (" + Plural(t.actual_rows, "row", "rows") + ")"; break;
-      case TableStatus::kMismatch: {
-        if (t.columns_differ) detail += "; the column lists differ";
-        int64_t delta = static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows);
-        if (delta != 0)
-          detail +=
-              " (count " + std::string(delta > 0 ? "+" : "−") + Count(static_cast<uint64_t>(std::llabs(delta))) + ")";
-        if (t.rows_located) {
-          auto list = [&](const char* what, uint64_t n, const std::vector<std::string>& keys) {
-            if (n == 0) return;
-            detail += "; " + Count(n) + " " + what + ":";
-            for (const auto& k : keys) detail += " " + k;
-            if (n > keys.size()) detail += " ...";
-          };
-          list("missing", t.missing, t.missing_keys);
-          list("extra", t.extra, t.extra_keys);
-          list("changed", t.changed, t.changed_keys);
-        } else if (!t.not_located_reason.empty()) {
-          detail += "; rows not named: " + t.not_located_reason;
-        }
-        break;
-      }
-    }
-    add("Data Integrity", name + " content", t.status == TableStatus::kMatch, detail);
-  }
-  // Audit chains (on the restored copy; a source whose chain is already
-  // broken is named too, as it is not the restore's fault).
-  for (size_t i = 0; i < r.restored_checks.chains.size(); ++i) {
-    const ChainCheck& c = r.restored_checks.chains[i];
-    std::string detail;
-    if (!c.found) {
-      detail = "the restored copy has no table " + c.spec.table;
-    } else if (!c.error.empty()) {
-      detail = c.error;
-    } else if (c.SpecLooksWrong()) {
-      detail = "every one of the " + Plural(c.result.entries, "link", "links") +
-               " fails: the chain spec is probably wrong (separator, field order, timestamp rendering, "
-               "algorithm or encoding), not a tampered table; spec: " +
-               c.description;
-    } else {
-      const auto& x = c.result;
-      detail = Plural(x.entries, "entry", "entries") + ", head " + x.head_hash;
-      if (x.link_failures)
-        detail += "; " + Plural(x.link_failures, "link fails", "links fail") + " at seq " +
-                  Seqs(x.first_link_failures, x.link_failures);
-      if (x.continuity_breaks) detail += "; chain breaks at seq " + Seqs(x.first_breaks, x.continuity_breaks);
-      if (x.duplicates) detail += "; duplicate seq " + Seqs(x.first_duplicates, x.duplicates);
-      if (c.bad_rows) detail += "; " + Plural(c.bad_rows, "unreadable row", "unreadable rows");
-      if (c.gaps.gaps) {
-        detail += "; " + Plural(c.gaps.gaps, "gap", "gaps") + " (" + Count(c.gaps.missing) + " missing seq):";
-        for (const auto& [a, b] : c.gaps.ranges) {
-          detail += " " + std::to_string(a) + (a == b ? "" : ".." + std::to_string(b)) + " (size " +
-                    std::to_string(b - a + 1) + ")";
-        }
-      }
-    }
-    add("Audit Chain", c.spec.table + " chain", c.Passed(), detail);
-    if (i < r.source_checks.chains.size() && r.source_checks.ran) {
-      const ChainCheck& sc = r.source_checks.chains[i];
-      if (sc.found && !sc.Passed() && !sc.SpecLooksWrong()) {
-        add("Audit Chain", c.spec.table + " chain in the source", false,
-            "the source's own chain does not verify (" +
-                Plural(sc.result.link_failures, "link failure", "link failures") + ", " +
-                Plural(sc.result.continuity_breaks, "break", "breaks") + "): it was broken before the backup");
-      }
-    }
-  }
-  for (const auto& g : r.restored_checks.gaps) {
-    std::string name = QualifiedTableName(g.schema, g.table) + "." + g.column + " gaps";
-    std::string detail;
-    if (!g.found) {
-      detail = "the restored copy has no table " + QualifiedTableName(g.schema, g.table);
-    } else {
-      detail = Plural(g.result.distinct, "value", "values") + " " + std::to_string(g.result.min) + ".." +
-               std::to_string(g.result.max) + ", " + Plural(g.result.gaps, "gap", "gaps") + ", max gap size " +
-               Count(g.result.max_gap) + ", " + Count(g.result.suspicious) + " suspicious";
-      for (const auto& [a, b] : g.result.ranges) {
-        detail += "; missing " + std::to_string(a) + (a == b ? "" : ".." + std::to_string(b));
-      }
-      if (g.non_integer)
-        detail += "; " + Plural(g.non_integer, "NULL or non-integer value", "NULL or non-integer values");
-    }
-    add("Sequence Gaps", name, g.Passed(), detail);
-  }
-  for (const auto& f : r.restored_checks.orphans) {
-    std::string detail;
-    if (!f.not_checked.empty()) {
-      detail = "not checked: " + f.not_checked;
-    } else {
-      detail = Count(f.orphans) + " orphaned of " + Plural(f.child_rows, "row", "rows") + " (" +
-               Plural(f.null_refs, "NULL reference", "NULL references") + ", not orphans)";
-      if (!f.samples.empty()) {
-        detail += ":";
-        for (const auto& s : f.samples) detail += " " + s + ";";
-        detail.pop_back();
-      }
-    }
-    add("Referential Integrity", "orphans " + f.Name() + (f.declared ? " (declared)" : ""), f.Passed(), detail);
-  }
-  // Temporal: future and NULL timestamps in the restored copy.
-  uint64_t future = 0, nulls = 0;
-  std::string future_detail, null_detail;
-  for (const auto& t : r.restored_checks.temporal) {
-    for (const auto& c : t.columns) {
-      if (c.future) {
-        future += c.future;
-        future_detail +=
-            (future_detail.empty() ? "" : "; ") + t.QualifiedName() + "." + c.column + ": " + Count(c.future);
-        if (!c.future_samples.empty()) {
-          future_detail += " (";
-          for (size_t i = 0; i < c.future_samples.size(); ++i) future_detail += (i ? "; " : "") + c.future_samples[i];
-          future_detail += ")";
-        }
-      }
-      if (c.column == t.record_column && c.nulls) {
-        nulls += c.nulls;
-        null_detail += (null_detail.empty() ? "" : "; ") + t.QualifiedName() + "." + c.column + ": " + Count(c.nulls);
-      }
-    }
-  }
-  add("Temporal", "future timestamps", future == 0,
-      future == 0 ? "none later than " + FormatTimestamp(r.now_us) + " + skew"
-                  : Plural(future, "violation", "violations") + ": " + future_detail);
-  add("Temporal", "NULL record timestamps", nulls == 0,
-      nulls == 0 ? "none in any table's record-time column"
-                 : Plural(nulls, "violation", "violations") + ": " + null_detail);
-  if (o.rpo_target_us) {
-    if (r.rpo_us) {
-      add("RPO", "RPO", *r.rpo_us <= *o.rpo_target_us,
-          "achieved " + Minutes(*r.rpo_us) + " (target ≤ " + Minutes(*o.rpo_target_us) + "): latest source record " +
-              FormatTimestamp(*r.source_latest_us) + ", latest restored " + FormatTimestamp(*r.restored_latest_us));
-    } else {
-      add("RPO", "RPO", false, "not measured: no record timestamps on both sides");
-    }
-  }
-  if (o.rto_target_us) {
-    if (r.rto_us) {
-      add("RTO", "RTO", *r.rto_us <= *o.rto_target_us,
-          "achieved " + Minutes(*r.rto_us) + " (target ≤ " + Minutes(*o.rto_target_us) + ")");
-    } else {
-      add("RTO", "RTO", false, "not measured: give --drill-start and --drill-end");
-    }
-  }
+  objective("RPO", DrillSubject::kRpo, r.rpo_us, r.rpo_target_us);
+  objective("RTO", DrillSubject::kRto, r.rto_us, r.rto_target_us);
   bool complete = r.compare.expected.Complete() && r.compare.actual.Complete();
-  add("Final Validation Hash", "FINAL_VALIDATION_HASH", complete && r.source_final_hash == r.restored_final_hash,
-      complete ? "source " + r.source_final_hash + ", restored " + r.restored_final_hash
-               : "not every table could be hashed, so there is no final hash");
+  r.checks.push_back({"Final Validation Hash", "FINAL_VALIDATION_HASH",
+                      complete && r.source_final_hash == r.restored_final_hash, DrillSubject::kFinalHash, 0,
+                      drill::Facts({{"complete", complete}, {"equal", r.source_final_hash == r.restored_final_hash}})});
 }
 
 }  // namespace
@@ -229,7 +64,7 @@ Outcome DrillReport::outcome() const {
   Outcome o;
   if (checks.empty()) o.findings.push_back({FindingKind::kCheckFailed, "drill", "no check was made"});
   for (const auto& c : checks) {
-    if (!c.passed) o.findings.push_back({FindingKind::kCheckFailed, c.section + ": " + c.name, c.detail});
+    if (!c.passed) o.findings.push_back({FindingKind::kCheckFailed, c.section + ": " + c.name, c.facts});
   }
   return o;
 }
@@ -302,7 +137,9 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   if (r.source_latest_us && r.restored_latest_us)
     r.rpo_us = std::max<int64_t>(0, *r.source_latest_us - *r.restored_latest_us);
   if (options.drill_start_us && options.drill_end_us) r.rto_us = *options.drill_end_us - *options.drill_start_us;
-  AddChecks(r, options);
+  ContentChecks(r);
+  restored_obs.Judge(r.restored_checks, r.source_checks, r.checks);
+  ObjectiveChecks(r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -23,13 +23,31 @@ struct DrillOptions {
   std::optional<int64_t> drill_start_us, drill_end_us;  // for RTO
 };
 
+// Which result a check's line stands for. The engine says what was found;
+// the renderers (cli/src/drill_output.cc) word it from the report's typed
+// result that `subject` and `index` name.
+enum class DrillSubject : uint8_t {
+  kContent,           // compare.tables[index]
+  kChain,             // restored_checks.chains[index]
+  kSourceChain,       // source_checks.chains[index]: broken before the backup
+  kGaps,              // restored_checks.gaps[index]
+  kOrphans,           // restored_checks.orphans[index]
+  kFutureTimestamps,  // restored_checks.temporal, every timestamp column
+  kNullRecordTimes,   // restored_checks.temporal, every record-time column
+  kRpo,               // rpo_us against rpo_target_us
+  kRto,               // rto_us against rto_target_us
+  kFinalHash,         // source_final_hash against restored_final_hash
+};
+
 // One line of the verdict: a check with its outcome (text ✅/❌, JUnit test case).
 struct DrillCheck {
   std::string section;  // "Row Counts", "Data Integrity", "Audit Chain", "Sequence Gaps", "Referential Integrity",
                         // "Temporal", "RPO", "RTO", "Final Validation Hash"
   std::string name;     // e.g. "public.tasks content", "orphans public.tasks(session_id) → public.sessions(id)"
   bool passed = false;
-  std::string detail;  // one line: what was found (the key, seq, count)
+  DrillSubject subject = DrillSubject::kContent;
+  size_t index = 0;   // into the vector `subject` names
+  std::string facts;  // the numbers behind the verdict ("orphans=1 child_rows=157"): a failed check's finding
 };
 
 struct DrillReport {
@@ -44,8 +62,8 @@ struct DrillReport {
   int64_t now_us = 0;
   double seconds = 0;
   std::vector<DrillCheck> checks;  // every check, in report order
-  // A finding (CheckFailed, named after the check) for every failed check;
-  // a drill without a single check is one too.
+  // A finding (CheckFailed, named after the check, with its facts) for every
+  // failed check; a drill without a single check is one too.
   Outcome outcome() const;
 };
 

@@ -28,6 +28,8 @@
 
 namespace vouch {
 
+struct DrillCheck;  // drill.h
+
 struct CheckOptions {
   std::vector<ChainSpec> chains;
   std::vector<std::string> gap_columns;  // "[schema.]table.column"
@@ -109,8 +111,8 @@ struct SourceChecks {
   std::optional<int64_t> LatestRecord() const;
 };
 
-// The observer that runs the checks in a digest pass. Thread-safe as the
-// pipeline requires; one per source.
+// The observer that runs the checks (engine/src/drill/row_check.h) in a
+// digest pass. Thread-safe as the pipeline requires; one per source.
 class DrillObserver final : public RowObserver {
  public:
   explicit DrillObserver(CheckOptions options);
@@ -123,6 +125,8 @@ class DrillObserver final : public RowObserver {
   // After the pass. Re-reads `source` (only the child tables with orphans) to
   // name sample keys.
   Result<SourceChecks> Finish(const std::string& source, const DigestOptions& digest);
+  // The report's lines of every check, judged on both sides' results.
+  void Judge(const SourceChecks& restored, const SourceChecks& source, std::vector<DrillCheck>& out) const;
 
   struct State;
 

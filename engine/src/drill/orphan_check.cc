@@ -1,0 +1,302 @@
+#include "drill/orphan_check.h"
+
+#include <algorithm>
+#include <map>
+#include <shared_mutex>
+#include <tuple>
+#include <unordered_set>
+
+#include "vouch/base/copy_text.h"
+
+namespace vouch::drill {
+namespace {
+
+struct Key {
+  OrphanCheck check;
+  std::vector<uint64_t> parent_hashes, child_hashes;
+  bool child_seen = false, parent_seen = false;
+  std::unordered_set<uint64_t> orphan_hashes;  // after Compare
+};
+
+using Refs = std::vector<std::pair<size_t, std::vector<size_t>>>;  // (Key index, COPY indexes)
+
+struct OrphanPlan final : CheckPlan {
+  Refs parents, children;
+};
+
+struct OrphanPartial final : CheckPartial {
+  OrphanPartial(size_t parents, size_t children)
+      : parent_hashes(parents), child_hashes(children), child_nulls(children) {}
+  std::string keybuf;
+  std::vector<std::vector<uint64_t>> parent_hashes;  // per OrphanPlan::parents
+  std::vector<std::vector<uint64_t>> child_hashes;   // per OrphanPlan::children
+  std::vector<uint64_t> child_nulls;
+};
+
+bool SameKey(const ForeignKey& k, const ForeignKey& o) {
+  return std::tie(k.schema, k.table, k.columns, k.ref_schema, k.ref_table, k.ref_columns) ==
+         std::tie(o.schema, o.table, o.columns, o.ref_schema, o.ref_table, o.ref_columns);
+}
+
+// Reads the child tables with orphans again and names sample rows whose
+// reference is an orphan hash.
+class OrphanSampler final : public RowObserver {
+ public:
+  OrphanSampler(std::vector<Key*> keys, size_t max_samples) : keys_(std::move(keys)), max_(max_samples) {}
+  Status BeginSource(const TableStreamReader&) override { return Status::Ok(); }
+  Status BeginTable(const TableInfo& t, uint32_t index) override;
+  std::unique_ptr<Partial> Scan(const RowChunk& chunk) const override;
+  void Fold(uint32_t, std::unique_ptr<Partial> partial) override {
+    for (auto& [i, text] : static_cast<Found*>(partial.get())->rows) collected_[i].push_back(std::move(text));
+  }
+  // Sorted, so that the samples do not depend on read order.
+  void Store() {
+    for (auto& [i, rows] : collected_) {
+      std::sort(rows.begin(), rows.end());
+      rows.resize(std::min(rows.size(), max_));
+      keys_[i]->check.samples = rows;
+    }
+  }
+
+ private:
+  struct Found final : Partial {
+    std::vector<std::pair<size_t, std::string>> rows;
+  };
+  struct Plan {
+    const TableInfo* table;
+    std::vector<size_t> key;
+    Refs refs;
+  };
+  std::vector<Key*> keys_;
+  size_t max_;
+  mutable std::shared_mutex mu_;
+  std::map<uint32_t, std::unique_ptr<Plan>> plans_;
+  std::map<size_t, std::vector<std::string>> collected_;
+};
+
+Status OrphanSampler::BeginTable(const TableInfo& t, uint32_t index) {
+  auto plan = std::make_unique<Plan>();
+  plan->table = &t;
+  for (const auto& k : t.key_columns) {
+    if (auto i = ColumnIndex(t, k)) plan->key.push_back(*i);
+  }
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    const ForeignKey& fk = keys_[i]->check.fk;
+    if (!SameTable(t, fk.schema, fk.table)) continue;
+    std::vector<size_t> cols;
+    for (const auto& c : fk.columns) {
+      if (auto k = ColumnIndex(t, c)) cols.push_back(*k);
+    }
+    if (cols.size() == fk.columns.size()) plan->refs.emplace_back(i, std::move(cols));
+  }
+  std::unique_lock lock(mu_);
+  plans_[index] = std::move(plan);
+  return Status::Ok();
+}
+
+std::unique_ptr<RowObserver::Partial> OrphanSampler::Scan(const RowChunk& chunk) const {
+  const Plan* plan;
+  {
+    std::shared_lock lock(mu_);
+    auto it = plans_.find(chunk.table_index);
+    if (it == plans_.end() || it->second->refs.empty()) return nullptr;
+    plan = it->second.get();
+  }
+  auto found = std::make_unique<Found>();
+  std::vector<std::string_view> f;
+  std::string buf;
+  ForEachRow(chunk, [&](std::string_view row) {
+    SplitCopyRow(row, f);
+    if (f.size() != plan->table->columns.size()) return true;
+    for (const auto& [i, cols] : plan->refs) {
+      bool is_null;
+      uint64_t h = KeyHash(f, cols, buf, &is_null);
+      if (!is_null && keys_[i]->orphan_hashes.count(h)) {
+        found->rows.emplace_back(i, DescribeRow(f, *plan->table, plan->key, cols));
+      }
+    }
+    return true;
+  });
+  return found;
+}
+
+class OrphanRowCheck final : public RowCheck {
+ public:
+  explicit OrphanRowCheck(const CheckOptions& options) : options_(options) {}
+
+  Status Begin(const TableStreamReader& reader) override {
+    std::vector<ForeignKey> fks;
+    if (options_.catalog_fks) {
+      if (const auto* known = reader.foreign_keys()) {
+        fks = *known;
+      } else {
+        note_ =
+            "the source names its foreign keys only after its data (a plain dump): only --fk relationships "
+            "were checked";
+      }
+      for (const auto& o : options_.other_side_fks) {
+        if (std::none_of(fks.begin(), fks.end(), [&](const ForeignKey& k) { return SameKey(k, o); })) fks.push_back(o);
+      }
+    }
+    size_t catalog = fks.size();
+    fks.insert(fks.end(), options_.declared_fks.begin(), options_.declared_fks.end());
+    for (size_t i = 0; i < fks.size(); ++i) {
+      auto k = std::make_unique<Key>();
+      k->check.fk = fks[i];
+      k->check.declared = i >= catalog;
+      keys_.push_back(std::move(k));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<CheckPlan>> Plan(const TableLayout& layout) override {
+    const TableInfo& t = *layout.table;
+    std::unique_ptr<OrphanPlan> plan;
+    for (size_t ki = 0; ki < keys_.size(); ++ki) {
+      Key& k = *keys_[ki];
+      const ForeignKey& fk = k.check.fk;
+      for (bool parent : {false, true}) {
+        if (!SameTable(t, parent ? fk.ref_schema : fk.schema, parent ? fk.ref_table : fk.table)) continue;
+        std::vector<size_t> cols;
+        for (const auto& c : parent ? fk.ref_columns : fk.columns) {
+          auto i = ColumnIndex(t, c);
+          if (!i) {
+            if (k.check.declared) {
+              return InvalidArgument("--fk: " + t.QualifiedName() + " has no column " + c + " (" +
+                                     ColumnsList(t.columns) + ")");
+            }
+            k.check.not_checked = t.QualifiedName() + " has no column " + c;
+            cols.clear();
+            break;
+          }
+          cols.push_back(*i);
+        }
+        if (cols.empty()) continue;
+        (parent ? k.parent_seen : k.child_seen) = true;
+        if (!plan) plan = std::make_unique<OrphanPlan>();
+        plan->needs_fields = true;
+        (parent ? plan->parents : plan->children).emplace_back(ki, std::move(cols));
+      }
+    }
+    return std::unique_ptr<CheckPlan>(std::move(plan));
+  }
+
+  std::unique_ptr<CheckPartial> NewPartial(const CheckPlan& p) const override {
+    const auto& plan = static_cast<const OrphanPlan&>(p);
+    return std::make_unique<OrphanPartial>(plan.parents.size(), plan.children.size());
+  }
+
+  void Scan(const CheckPlan& p, const Row& row, CheckPartial& out) const override {
+    const auto& plan = static_cast<const OrphanPlan&>(p);
+    auto& part = static_cast<OrphanPartial&>(out);
+    bool null_ref;
+    for (size_t k = 0; k < plan.parents.size(); ++k) {
+      uint64_t h = KeyHash(row.fields(), plan.parents[k].second, part.keybuf, &null_ref);
+      if (!null_ref) part.parent_hashes[k].push_back(h);
+    }
+    for (size_t k = 0; k < plan.children.size(); ++k) {
+      uint64_t h = KeyHash(row.fields(), plan.children[k].second, part.keybuf, &null_ref);
+      if (null_ref)
+        ++part.child_nulls[k];
+      else
+        part.child_hashes[k].push_back(h);
+    }
+  }
+
+  void Fold(const CheckPlan& p, CheckPartial& in, uint64_t) override {
+    const auto& plan = static_cast<const OrphanPlan&>(p);
+    auto& part = static_cast<OrphanPartial&>(in);
+    for (size_t k = 0; k < plan.parents.size(); ++k) {
+      auto& dst = keys_[plan.parents[k].first]->parent_hashes;
+      dst.insert(dst.end(), part.parent_hashes[k].begin(), part.parent_hashes[k].end());
+    }
+    for (size_t k = 0; k < plan.children.size(); ++k) {
+      Key& key = *keys_[plan.children[k].first];
+      key.child_hashes.insert(key.child_hashes.end(), part.child_hashes[k].begin(), part.child_hashes[k].end());
+      key.check.null_refs += part.child_nulls[k];
+    }
+  }
+
+  Status Finish(const FinishContext& context, SourceChecks& out) override {
+    out.fk_note = note_;
+    for (auto& k : keys_) Compare(*k, context.digest);
+    if (Status s = NameSamples(context); !s.ok()) return s;
+    for (auto& k : keys_) out.orphans.push_back(k->check);
+    return Status::Ok();
+  }
+
+  void Judge(const SourceChecks& restored, const SourceChecks&, std::vector<DrillCheck>& out) const override {
+    for (size_t i = 0; i < restored.orphans.size(); ++i) {
+      const OrphanCheck& f = restored.orphans[i];
+      out.push_back(
+          {"Referential Integrity", "orphans " + f.Name() + (f.declared ? " (declared)" : ""), f.Passed(),
+           DrillSubject::kOrphans, i,
+           Facts({{"checked", f.not_checked.empty()}, {"orphans", f.orphans}, {"child_rows", f.child_rows}})});
+    }
+  }
+
+ private:
+  // Counts the key's orphans (child references with no parent key), or says
+  // why it was not checked.
+  void Compare(Key& k, const DigestOptions& digest) {
+    OrphanCheck& c = k.check;
+    for (bool parent : {false, true}) {
+      const std::string& schema = parent ? c.fk.ref_schema : c.fk.schema;
+      const std::string& table = parent ? c.fk.ref_table : c.fk.table;
+      if (!c.not_checked.empty() || (parent ? k.parent_seen : k.child_seen)) continue;
+      c.not_checked = (!digest.filter.empty() && !digest.filter.Selects(schema, table)
+                           ? "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)"
+                           : "the source has no table " + QualifiedTableName(schema, table));
+    }
+    if (!c.not_checked.empty()) return;
+    std::sort(k.parent_hashes.begin(), k.parent_hashes.end());
+    k.parent_hashes.erase(std::unique(k.parent_hashes.begin(), k.parent_hashes.end()), k.parent_hashes.end());
+    c.parent_keys = k.parent_hashes.size();
+    c.child_rows = k.child_hashes.size() + c.null_refs;
+    for (uint64_t h : k.child_hashes) {
+      if (!std::binary_search(k.parent_hashes.begin(), k.parent_hashes.end(), h)) {
+        ++c.orphans;
+        if (k.orphan_hashes.size() < 100000) k.orphan_hashes.insert(h);
+      }
+    }
+    std::vector<uint64_t>().swap(k.parent_hashes);
+    std::vector<uint64_t>().swap(k.child_hashes);
+  }
+
+  // Names sample orphaned rows by reading the child tables with orphans again.
+  Status NameSamples(const FinishContext& context) {
+    std::vector<Key*> with_orphans;
+    std::vector<std::string> child_tables;
+    for (auto& k : keys_) {
+      if (k->check.orphans == 0) continue;
+      with_orphans.push_back(k.get());
+      std::string name = QualifiedTableName(k->check.fk.schema, k->check.fk.table);
+      if (std::find(child_tables.begin(), child_tables.end(), name) == child_tables.end()) child_tables.push_back(name);
+    }
+    if (with_orphans.empty() || context.source.empty()) return Status::Ok();
+    OrphanSampler sampler(with_orphans, options_.max_samples);
+    DigestOptions d = context.digest;
+    d.observer = &sampler;
+    d.filter = TableFilter();
+    auto opened = OpenSource(context.source, d, child_tables);
+    if (!opened.ok()) return opened.status();
+    if (opened->reader) {
+      auto r = DigestTables(*opened->reader, d);
+      if (!r.ok()) return r.status().WithContext("naming orphaned rows");
+      sampler.Store();
+    }
+    return Status::Ok();
+  }
+
+  CheckOptions options_;
+  std::vector<std::unique_ptr<Key>> keys_;
+  std::string note_;  // SourceChecks::fk_note
+};
+
+}  // namespace
+
+std::unique_ptr<RowCheck> MakeOrphanCheck(const CheckOptions& options) {
+  return std::make_unique<OrphanRowCheck>(options);
+}
+
+}  // namespace vouch::drill
