@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "drill_output.h"
+#include "render/drill.h"
 #include "support/pg_test_env.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"

@@ -30,21 +30,10 @@ uint64_t CountOf(const std::map<std::string, uint64_t>& m, std::initializer_list
 
 constexpr size_t kTextFindings = 100;
 
-}  // namespace
+using Kinds = std::map<std::string, uint64_t>;
 
-std::string BackupText(const BackupVerification& v) {
-  std::ostringstream o;
-  const auto kinds = KindCounts(v);
-  o << "Base backup " << v.dir << " (" << v.format << " format";
-  if (v.pg_major) o << ", PostgreSQL " << v.pg_major;
-  if (v.system_identifier) o << ", system identifier " << *v.system_identifier;
-  o << ")\n";
-  if (!v.archives.empty()) {
-    o << "  tar files:";
-    for (const auto& a : v.archives) o << " " << a;
-    o << "\n";
-  }
-
+// The manifest's line and the files' line.
+void TextManifestAndFiles(std::ostream& o, const BackupVerification& v, const Kinds& kinds) {
   // Manifest.
   const uint64_t manifest_findings = CountOf(kinds, {"manifest", "sysid"});
   if (v.manifest_version == 0) {
@@ -76,7 +65,9 @@ std::string BackupText(const BackupVerification& v) {
     }
     o << "\n";
   }
+}
 
+void TextIncremental(std::ostream& o, const BackupVerification& v, const Kinds& kinds) {
   // Incremental backup.
   if (v.incremental.incremental || v.incremental.files > 0) {
     const uint64_t inc_findings = CountOf(kinds, {"incremental", "label"});
@@ -91,7 +82,9 @@ std::string BackupText(const BackupVerification& v) {
       << GroupThousands(v.incremental.files - std::min(v.incremental.files, inc_findings)) << " with valid headers, "
       << GroupThousands(v.incremental.blocks) << " blocks carried\n";
   }
+}
 
+void TextPages(std::ostream& o, const BackupVerification& v, const Kinds& kinds) {
   // Pages.
   if (v.page_checks_requested) {
     const uint64_t page_findings = CountOf(kinds, {"page"});
@@ -103,7 +96,9 @@ std::string BackupText(const BackupVerification& v) {
         << GroupThousands(v.pages_skipped) << " newer than the backup start, left to WAL replay)\n";
     }
   }
+}
 
+void TextWal(std::ostream& o, const BackupVerification& v, const Kinds& kinds) {
   // WAL.
   const uint64_t wal_findings =
       CountOf(kinds, {"wal-missing", "wal-truncated", "wal-header", "wal-sysid", "wal-timeline"});
@@ -121,7 +116,10 @@ std::string BackupText(const BackupVerification& v) {
     for (size_t i = 0; i < v.wal.timelines.size(); ++i) o << (i ? ", " : " ") << v.wal.timelines[i];
     o << ")\n";
   }
+}
 
+// The sidecar's line, the findings, notes, what was not checked, the verdict.
+void TextTail(std::ostream& o, const BackupVerification& v) {
   // Sidecar.
   if (v.checksums) {
     const uint64_t bad = v.checksums->Failed();
@@ -159,6 +157,28 @@ std::string BackupText(const BackupVerification& v) {
     o << "❌ NOT VERIFIED: " << v.findings.size() << " finding" << (v.findings.size() == 1 ? "" : "s");
   }
   o << " (" << Num(v.seconds, "%.2f") << " s, " << v.jobs << " jobs)\n";
+}
+
+}  // namespace
+
+std::string BackupText(const BackupVerification& v) {
+  std::ostringstream o;
+  const auto kinds = KindCounts(v);
+  o << "Base backup " << v.dir << " (" << v.format << " format";
+  if (v.pg_major) o << ", PostgreSQL " << v.pg_major;
+  if (v.system_identifier) o << ", system identifier " << *v.system_identifier;
+  o << ")\n";
+  if (!v.archives.empty()) {
+    o << "  tar files:";
+    for (const auto& a : v.archives) o << " " << a;
+    o << "\n";
+  }
+
+  TextManifestAndFiles(o, v, kinds);
+  TextIncremental(o, v, kinds);
+  TextPages(o, v, kinds);
+  TextWal(o, v, kinds);
+  TextTail(o, v);
   return o.str();
 }
 

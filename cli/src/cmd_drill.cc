@@ -6,7 +6,7 @@
 #include <set>
 
 #include "command.h"
-#include "drill_output.h"
+#include "render/drill.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"
 

@@ -114,6 +114,71 @@ Sha256Digest DigestReport::FinalHashWith(std::vector<FinalChainEntry> chains) co
   return FinalValidationHash(std::move(entries), std::move(chains));
 }
 
+namespace {
+
+// A malformed row in a compressed stream is usually the symptom of damage
+// that the decoder's own check (gzip CRC-32, zstd/lz4 checksums) names at the
+// end of the stream: read on to report the cause, not the symptom.
+Status CauseOfMalformedRow(TableStreamReader& reader, const Status& first_error, size_t chunk_size) {
+  if (first_error.code() != StatusCode::kCorrupt || reader.source_info().compression == "none") return first_error;
+  RowChunk rest;
+  while (true) {
+    auto more = reader.NextChunk(rest, chunk_size);
+    if (!more.ok()) {
+      return Status(more.status().code(), more.status().message() + " (first symptom: " + first_error.message() + ")");
+    }
+    if (!*more) break;
+  }
+  return first_error;
+}
+
+// The report of a source read to its end: a result per selected table
+// (sorted), the unhashable ones named, and the final hash.
+Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptions& options,
+                                    std::deque<TableDigest> digests, const std::map<uint32_t, std::string>& unhashable,
+                                    int jobs, uint64_t bytes) {
+  DigestReport report;
+  report.source = reader.source_info();
+  if (options.shard_count >= 1 && !reader.yields_one_shard()) {
+    report.source.properties["shard"] = std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count);
+    report.source.properties["shard_method"] = "vouch: row hash % N";
+  }
+  report.jobs = jobs;
+  report.bytes_read = bytes;
+  const auto& tables = reader.tables();
+  if (!options.filter.empty()) {
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (const auto& t : tables) seen.emplace_back(t.schema, t.name);
+    auto unmatched = options.filter.UnmatchedIncludes(seen);
+    if (!unmatched.empty()) {
+      return InvalidArgument(reader.source_info().location + ": pattern '" + unmatched.front() + "' matches no table");
+    }
+  }
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
+    TableResult r{tables[i].schema,
+                  tables[i].name,
+                  {},
+                  i < digests.size() ? digests[i] : TableDigest(options.buckets),
+                  tables[i].key_columns,
+                  {}};
+    for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
+    auto bad = unhashable.find(static_cast<uint32_t>(i));
+    if (bad != unhashable.end()) {
+      r.not_hashed = bad->second;
+      r.digest = TableDigest(options.buckets);
+    }
+    report.tables.push_back(std::move(r));
+  }
+  std::sort(report.tables.begin(), report.tables.end(), [](const TableResult& a, const TableResult& b) {
+    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
+  });
+  report.ComputeFinalHash();
+  return report;
+}
+
+}  // namespace
+
 Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options) {
   const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
   const size_t tokens = static_cast<size_t>(jobs) * 2 + 1;
@@ -212,62 +277,10 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
           free_slots.push(s);
         }));
   });
-  if (failed) {
-    // A malformed row in a compressed stream is usually the symptom of damage
-    // that the decoder's own check (gzip CRC-32, zstd/lz4 checksums) names at
-    // the end of the stream: read on to report the cause, not the symptom.
-    if (!reader_failed && first_error.code() == StatusCode::kCorrupt && reader.source_info().compression != "none") {
-      RowChunk rest;
-      while (true) {
-        auto more = reader.NextChunk(rest, chunk_size);
-        if (!more.ok()) {
-          return Status(more.status().code(),
-                        more.status().message() + " (first symptom: " + first_error.message() + ")");
-        }
-        if (!*more) break;
-      }
-    }
-    return first_error;
-  }
-
-  DigestReport report;
-  report.source = reader.source_info();
-  if (options.shard_count >= 1 && !reader.yields_one_shard()) {
-    report.source.properties["shard"] = std::to_string(options.shard_index) + "/" + std::to_string(options.shard_count);
-    report.source.properties["shard_method"] = "vouch: row hash % N";
-  }
-  report.jobs = jobs;
-  report.bytes_read = bytes;
-  const auto& tables = reader.tables();
-  if (!options.filter.empty()) {
-    std::vector<std::pair<std::string, std::string>> seen;
-    for (const auto& t : tables) seen.emplace_back(t.schema, t.name);
-    auto unmatched = options.filter.UnmatchedIncludes(seen);
-    if (!unmatched.empty()) {
-      return InvalidArgument(reader.source_info().location + ": pattern '" + unmatched.front() + "' matches no table");
-    }
-  }
-  for (size_t i = 0; i < tables.size(); ++i) {
-    if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
-    TableResult r{tables[i].schema,
-                  tables[i].name,
-                  {},
-                  i < digests.size() ? digests[i] : TableDigest(options.buckets),
-                  tables[i].key_columns,
-                  {}};
-    for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
-    auto bad = unhashable.find(static_cast<uint32_t>(i));
-    if (bad != unhashable.end()) {
-      r.not_hashed = bad->second;
-      r.digest = TableDigest(options.buckets);
-    }
-    report.tables.push_back(std::move(r));
-  }
-  std::sort(report.tables.begin(), report.tables.end(), [](const TableResult& a, const TableResult& b) {
-    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
-  });
-  report.ComputeFinalHash();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (failed) return reader_failed ? first_error : CauseOfMalformedRow(reader, first_error, chunk_size);
+  auto report = AssembleReport(reader, options, std::move(digests), unhashable, jobs, bytes);
+  if (!report.ok()) return report.status();
+  report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -90,6 +90,89 @@ NightlyCheck MakeCheck(NightlyCheck::Kind kind, bool ok, std::string subject = "
   return c;
 }
 
+// The backups in `parent` (entries not starting with '.', matching
+// `pattern` when given; files and directories), newest first.
+Result<std::vector<Entry>> ListBackups(const std::string& parent, const std::string& pattern) {
+  std::vector<Entry> entries;
+  std::vector<std::string> names;
+  if (int err = ListDirectoryNames(parent, &names); err != 0) {
+    return IoError("cannot open backup directory " + parent + ": " + std::strerror(err));
+  }
+  for (const std::string& n : names) {
+    if (n[0] == '.') continue;
+    if (!pattern.empty() && fnmatch(pattern.c_str(), n.c_str(), 0) != 0) continue;
+    Entry en;
+    en.name = n;
+    en.path = parent + "/" + n;
+    struct stat st {};
+    if (stat(en.path.c_str(), &st) != 0) continue;  // a dangling link is not a backup
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
+    en.dir = S_ISDIR(st.st_mode);
+    en.mtime = MTime(st);
+    entries.push_back(std::move(en));
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.mtime != b.mtime ? a.mtime > b.mtime : a.name > b.name; });
+  return entries;
+}
+
+// A check per compressed file of the backup: it decompresses to its end.
+Status CheckCompressedFiles(const std::vector<FileInfo>& files, int jobs_option, NightlyReport& r) {
+  struct Job {
+    const FileInfo* file;
+    Compression expected;
+    NightlyCheck check;
+    uint64_t decoded = 0;
+    Status error;
+  };
+  std::vector<Job> jobs;
+  for (const auto& f : files) {
+    if (auto c = CompressionByName(f.rel))
+      jobs.push_back({&f, *c, MakeCheck(NightlyCheck::Kind::kDecompress, false, f.rel), 0, Status::Ok()});
+  }
+  const int threads = jobs_option > 0 ? jobs_option : tbb::info::default_concurrency();
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, jobs.size(), size_t{1}, [&](size_t i) {
+      Job& j = jobs[i];
+      Compression detected = Compression::kNone;
+      auto src = OpenDecodedFile(j.file->path, &detected);
+      auto damaged = [&](const Status& s) {
+        if (IsDamage(s))
+          j.check.damage = s.message();
+        else
+          j.error = s;
+      };
+      if (!src.ok()) return damaged(src.status());
+      j.check.compression = CompressionName(j.expected);
+      if (detected != j.expected) {
+        j.check.compression_mismatch = true;
+        if (detected != Compression::kNone) j.check.found_compression = CompressionName(detected);
+        return;
+      }
+      IoBuffer buf(size_t{1} << 20);
+      while (true) {
+        auto n = (*src)->Read(buf.data(), buf.size());
+        if (!n.ok()) return damaged(n.status());
+        if (*n == 0) break;
+        j.decoded += *n;
+      }
+      j.check.ok = true;
+      j.check.file_bytes = j.file->size;
+      j.check.decoded_bytes = j.decoded;
+    });
+  });
+  for (auto& j : jobs) {
+    if (!j.error.ok()) return j.error;
+    if (j.check.ok) {
+      ++r.compressed_files;
+      r.compressed_bytes += j.decoded;
+    }
+    r.checks.push_back(std::move(j.check));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* NightlyCheckName(NightlyCheck::Kind kind) {
@@ -136,26 +219,9 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
   r.min_size_ratio = options.min_size_ratio;
   r.name_pattern = options.name_pattern;
 
-  std::vector<Entry> entries;
-  std::vector<std::string> names;
-  if (int err = ListDirectoryNames(parent, &names); err != 0) {
-    return IoError("cannot open backup directory " + parent + ": " + std::strerror(err));
-  }
-  for (const std::string& n : names) {
-    if (n[0] == '.') continue;
-    if (!options.name_pattern.empty() && fnmatch(options.name_pattern.c_str(), n.c_str(), 0) != 0) continue;
-    Entry en;
-    en.name = n;
-    en.path = parent + "/" + n;
-    struct stat st {};
-    if (stat(en.path.c_str(), &st) != 0) continue;  // a dangling link is not a backup
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
-    en.dir = S_ISDIR(st.st_mode);
-    en.mtime = MTime(st);
-    entries.push_back(std::move(en));
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.mtime != b.mtime ? a.mtime > b.mtime : a.name > b.name; });
+  auto listed = ListBackups(parent, options.name_pattern);
+  if (!listed.ok()) return listed.status();
+  const std::vector<Entry>& entries = *listed;
 
   auto finish = [&]() -> Result<NightlyReport> {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -207,60 +273,7 @@ Result<NightlyReport> CheckNewestBackup(const std::string& parent_in, const Nigh
     }
   }
 
-  if (options.check_compressed) {
-    struct Job {
-      const FileInfo* file;
-      Compression expected;
-      NightlyCheck check;
-      uint64_t decoded = 0;
-      Status error;
-    };
-    std::vector<Job> jobs;
-    for (const auto& f : *files) {
-      if (auto c = CompressionByName(f.rel))
-        jobs.push_back({&f, *c, MakeCheck(NightlyCheck::Kind::kDecompress, false, f.rel), 0, Status::Ok()});
-    }
-    const int threads = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-    tbb::task_arena arena(threads);
-    arena.execute([&] {
-      tbb::parallel_for(size_t{0}, jobs.size(), size_t{1}, [&](size_t i) {
-        Job& j = jobs[i];
-        Compression detected = Compression::kNone;
-        auto src = OpenDecodedFile(j.file->path, &detected);
-        auto damaged = [&](const Status& s) {
-          if (IsDamage(s))
-            j.check.damage = s.message();
-          else
-            j.error = s;
-        };
-        if (!src.ok()) return damaged(src.status());
-        j.check.compression = CompressionName(j.expected);
-        if (detected != j.expected) {
-          j.check.compression_mismatch = true;
-          if (detected != Compression::kNone) j.check.found_compression = CompressionName(detected);
-          return;
-        }
-        IoBuffer buf(size_t{1} << 20);
-        while (true) {
-          auto n = (*src)->Read(buf.data(), buf.size());
-          if (!n.ok()) return damaged(n.status());
-          if (*n == 0) break;
-          j.decoded += *n;
-        }
-        j.check.ok = true;
-        j.check.file_bytes = j.file->size;
-        j.check.decoded_bytes = j.decoded;
-      });
-    });
-    for (auto& j : jobs) {
-      if (!j.error.ok()) return j.error;
-      if (j.check.ok) {
-        ++r.compressed_files;
-        r.compressed_bytes += j.decoded;
-      }
-      r.checks.push_back(std::move(j.check));
-    }
-  }
+  if (options.check_compressed) VOUCH_RETURN_IF_ERROR(CheckCompressedFiles(*files, options.jobs, r));
   return finish();
 }
 

@@ -1,11 +1,11 @@
 // The drill report renderings on a report built by hand: JUnit counts and
 // escaping, Markdown sections and cell escaping, the text verdict, valid JSON,
 // and each check's line worded from its typed result.
-#include "drill_output.h"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include "render/drill.h"
 
 namespace vouch::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "drill_output.h"
+#include "render/drill.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
