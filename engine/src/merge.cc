@@ -24,16 +24,27 @@ Result<std::pair<uint32_t, uint32_t>> ParseShard(const std::string& text) {
   return std::make_pair(k, n);
 }
 
-Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
-  if (paths.empty()) return InvalidArgument("merge: no manifests given");
+Result<DigestReport> MergeShards(const std::vector<std::string>& manifest_paths) {
+  std::vector<std::pair<std::string, DigestReport>> loaded;
+  for (const auto& path : manifest_paths) {
+    auto m = LoadManifest(path);
+    if (!m.ok()) return m.status();
+    loaded.emplace_back(path, std::move(m).value());
+  }
+  return MergeShards(std::move(loaded));
+}
+
+Result<DigestReport> MergeShards(std::vector<std::pair<std::string, DigestReport>> manifests) {
+  if (manifests.empty()) return InvalidArgument("merge: no manifests given");
+  std::vector<std::string> paths;
+  for (const auto& [path, m] : manifests) paths.push_back(path);
   std::vector<DigestReport> parts;
   std::map<uint32_t, std::string> seen;  // shard index → path
   uint32_t count = 0;
   std::string method, origin, database, kind;
   std::vector<std::string> locations;  // where the shards were read, distinct
-  for (const auto& path : paths) {
-    auto m = LoadManifest(path);
-    if (!m.ok()) return m.status();
+  for (auto& [path, loaded] : manifests) {
+    DigestReport* m = &loaded;
     const auto& props = m->source.properties;
     auto shard = props.find("shard");
     if (shard == props.end()) {
@@ -64,7 +75,7 @@ Result<DigestReport> MergeShards(const std::vector<std::string>& paths) {
     if (!seen.emplace(k, path).second) {
       return InvalidArgument(path + ": shard " + shard->second + " is also in " + seen[k]);
     }
-    parts.push_back(std::move(m).value());
+    parts.push_back(std::move(*m));
   }
   if (seen.size() != count) {
     std::string missing;

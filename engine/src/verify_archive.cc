@@ -56,6 +56,44 @@ Outcome ArchiveVerification::outcome() const {
   return o;
 }
 
+namespace {
+
+// Reads the archive to its end into v: its facts and digest, or the damage
+// found. An error that is not damage stops the verification.
+Status ReadArchive(Result<std::unique_ptr<ArchiveReader>> reader, const DigestOptions& options, int jobs,
+                   ArchiveVerification& v) {
+  if (!reader.ok()) {
+    if (!IsDamage(reader.status())) return reader.status();
+    v.damage = Finding{FindingKind::kDamaged, v.path, reader.status().message()};
+    return Status::Ok();
+  }
+  v.toc_read = true;
+  DigestOptions digest = options;
+  digest.jobs = jobs;
+  digest.skip_unhashable_tables = true;
+  auto report = DigestTables(**reader, digest);
+  v.facts = (*reader)->facts();
+  if (report.ok()) {
+    v.digest = std::move(report).value();
+  } else if (IsDamage(report.status())) {
+    v.damage = Finding{FindingKind::kDamaged, v.path, report.status().message()};
+  } else {
+    return report.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ArchiveVerification> VerifyArchive(Result<std::unique_ptr<ArchiveReader>> reader, const std::string& name,
+                                          const DigestOptions& options) {
+  ArchiveVerification v;
+  v.path = name;
+  const int jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+  VOUCH_RETURN_IF_ERROR(ReadArchive(std::move(reader), options, jobs, v));
+  return v;
+}
+
 Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyArchiveOptions& options) {
   ArchiveVerification v;
   v.path = path;
@@ -76,27 +114,9 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyA
     auto dir = FileId(parent), archive = FileId(path);
     if (dir && archive && *dir == *archive) ao.foreign_files.push_back(sidecar.filename().string());
   }
-  auto reader = OpenArchive(path, ao);
-  if (reader.ok()) {
-    v.toc_read = true;
-    DigestOptions digest = options.digest;
-    digest.jobs = jobs;
-    digest.skip_unhashable_tables = true;
-    auto report = DigestTables(**reader, digest);
-    v.facts = (*reader)->facts();
-    if (report.ok()) {
-      v.digest = std::move(report).value();
-    } else if (IsDamage(report.status())) {
-      v.damage = Finding{FindingKind::kDamaged, path, report.status().message()};
-    } else {
-      if (sums.valid()) sums.wait();
-      return report.status();
-    }
-  } else if (IsDamage(reader.status())) {
-    v.damage = Finding{FindingKind::kDamaged, path, reader.status().message()};
-  } else {
+  if (Status st = ReadArchive(OpenArchive(path, ao), options.digest, jobs, v); !st.ok()) {
     if (sums.valid()) sums.wait();
-    return reader.status();
+    return st;
   }
   if (sums.valid()) {
     auto r = sums.get();

@@ -13,6 +13,9 @@
 namespace vouch {
 
 Result<DigestReport> MergeShards(const std::vector<std::string>& manifest_paths);
+// The same over manifests already loaded, each with the name to give it in
+// messages.
+Result<DigestReport> MergeShards(std::vector<std::pair<std::string, DigestReport>> manifests);
 
 // Parses "k/N" (0 <= k < N <= 65536).
 Result<std::pair<uint32_t, uint32_t>> ParseShard(const std::string& text);

@@ -45,4 +45,10 @@ struct ArchiveVerification {
 // Damage is a finding, in the result.
 Result<ArchiveVerification> VerifyArchive(const std::string& path, const VerifyArchiveOptions& options);
 
+// The same for an archive already opened (or that failed to open), e.g. one
+// in memory (OpenCustomArchive over MakeMemoryFile); `name` names it in the
+// result. No checksum file.
+Result<ArchiveVerification> VerifyArchive(Result<std::unique_ptr<ArchiveReader>> reader, const std::string& name,
+                                          const DigestOptions& options);
+
 }  // namespace vouch
