@@ -77,7 +77,7 @@ class DrillPg : public testing::PreparedTest<DrillPg> {
     }
     return out;
   }
-  // A check's line as the report words it (cli/src/drill_output.cc).
+  // A check's line as the report words it (cli/render/drill.cc).
   static std::string Detail(const DrillReport& r, const DrillCheck* c) { return cli::DrillCheckDetail(r, *c); }
   static std::string Join(const std::vector<std::string>& v) {
     std::string s;

@@ -28,7 +28,7 @@ std::string FinalHash(const DigestReport& d, const SourceChecks& checks, bool wi
 
 // The report's lines beyond the row checks (which judge their own): content
 // table by table first, RPO, RTO and the final hash last. Facts only;
-// cli/src/drill_output.cc words them.
+// cli/render/drill.cc words them.
 void ContentChecks(DrillReport& r) {
   for (size_t i = 0; i < r.compare.tables.size(); ++i) {
     const TableComparison& t = r.compare.tables[i];

@@ -6,7 +6,7 @@
 // DrillObserver (drill_checks.cc) runs a list of them in the digest pass and
 // knows nothing about any one. Each check's class lives in its own .cc, its
 // header only makes one: a new check is a new pair of files here, a line in
-// MakeRowChecks, and its rendering in cli/src/drill_output.cc.
+// MakeRowChecks, and its rendering in cli/render/drill.cc.
 #pragma once
 
 #include <cstdint>

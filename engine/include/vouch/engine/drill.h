@@ -24,7 +24,7 @@ struct DrillOptions {
 };
 
 // Which result a check's line stands for. The engine says what was found;
-// the renderers (cli/src/drill_output.cc) word it from the report's typed
+// the renderers (cli/render/drill.cc) word it from the report's typed
 // result that `subject` and `index` name.
 enum class DrillSubject : uint8_t {
   kContent,           // compare.tables[index]
