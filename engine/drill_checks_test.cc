@@ -169,7 +169,7 @@ TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
        "10\t2025-02-02 00:00:00+00\n");
   // late: no row inside the window, so its short gap stays unsuspicious.
   Feed(observer, late, 1, "1\t2025-01-01 00:00:00+00\n3\t2025-01-02 00:00:00+00\n");
-  auto checks = observer.Finish("", DigestOptions());
+  auto checks = observer.Finish(nullptr, DigestOptions());
   ASSERT_TRUE(checks.ok()) << checks.status().message();
   ASSERT_EQ(checks->gaps.size(), 2u);
   const GapCheck& e = checks->gaps[0];
@@ -208,7 +208,7 @@ TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
     rows += std::to_string(l.seq) + "\tab\tcd\t" + l.ts + " 00:00:00+00\tal\tinsert\t{}\t" + std::to_string(l.n) + "\n";
   }
   Feed(observer, audit, 0, rows);
-  auto checks = observer.Finish("", DigestOptions());
+  auto checks = observer.Finish(nullptr, DigestOptions());
   ASSERT_TRUE(checks.ok()) << checks.status().message();
   ASSERT_EQ(checks->chains.size(), 1u);
   const ChainCheck& c = checks->chains[0];
@@ -252,9 +252,8 @@ class OneCheck {
   SourceChecks Finish(std::vector<std::pair<std::unique_ptr<drill::CheckPartial>, uint64_t>> parts) {
     for (auto& [part, rows] : parts) check_.Fold(*plan_, *part, rows);
     SourceChecks out;
-    const std::string no_source;
     const DigestOptions digest;
-    EXPECT_TRUE(check_.Finish({no_source, digest}, out).ok());
+    EXPECT_TRUE(check_.Finish({nullptr, digest}, out).ok());
     return out;
   }
 

@@ -112,6 +112,30 @@ TEST(MemorySources, DrillFindsTheGapTheRestoreLeft) {
   for (const auto& f : same->outcome().findings) ADD_FAILURE() << f.subject << ": " << f.detail;
 }
 
+TEST(MemorySources, DrillNamesTheOrphansOfAForeignKey) {
+  ForeignKey fk;
+  fk.name = "child_v_fkey";
+  fk.schema = "public";
+  fk.table = "child";
+  fk.columns = {"v"};
+  fk.ref_schema = "public";
+  fk.ref_table = "parent";
+  fk.ref_columns = {"id"};
+  auto source = MemorySource("source", {Table("parent", "1\tp\n2\tq\n"), Table("child", "10\t1\n11\t2\n")}, {fk});
+  // The restore lost parent 2 and its constraint: child 11 is an orphan.
+  auto restored = MemorySource("restored", {Table("parent", "1\tp\n"), Table("child", "10\t1\n11\t2\n")});
+  DrillOptions options;
+  options.compare.digest = OneJob();
+  options.checks.now_us = 1;
+  auto r = RunDrill(*source, *restored, options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->restored_checks.orphans.size(), 1u);  // the source's key, checked on the restore
+  const OrphanCheck& o = r->restored_checks.orphans[0];
+  EXPECT_EQ(o.orphans, 1u);
+  EXPECT_EQ(o.samples, std::vector<std::string>{"id=11 (v=2)"});  // read again through the source
+  EXPECT_EQ(ExitCode(r->outcome()), 1);
+}
+
 std::string ReadCorpus(const std::string& name) {
   std::ifstream in(std::string(VOUCH_SOURCE_DIR) + "/readers/fuzz/corpus/archive/" + name, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

@@ -211,7 +211,7 @@ void DrillObserver::Fold(uint32_t index, std::unique_ptr<Partial> partial) {
   }
 }
 
-Result<SourceChecks> DrillObserver::Finish(const std::string& source, const DigestOptions& digest) {
+Result<SourceChecks> DrillObserver::Finish(Source* source, const DigestOptions& digest) {
   SourceChecks out;
   out.ran = true;
   const drill::FinishContext context{source, digest};

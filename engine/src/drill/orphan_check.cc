@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "vouch/base/copy_text.h"
+#include "vouch/engine/source.h"
 
 namespace vouch::drill {
 namespace {
@@ -273,18 +274,16 @@ class OrphanRowCheck final : public RowCheck {
       std::string name = QualifiedTableName(k->check.fk.schema, k->check.fk.table);
       if (std::find(child_tables.begin(), child_tables.end(), name) == child_tables.end()) child_tables.push_back(name);
     }
-    if (with_orphans.empty() || context.source.empty()) return Status::Ok();
+    if (with_orphans.empty() || context.source == nullptr) return Status::Ok();
     OrphanSampler sampler(with_orphans, options_.max_samples);
     DigestOptions d = context.digest;
     d.observer = &sampler;
     d.filter = TableFilter();
-    auto opened = OpenSource(context.source, d, child_tables);
-    if (!opened.ok()) return opened.status();
-    if (opened->reader) {
-      auto r = DigestTables(*opened->reader, d);
-      if (!r.ok()) return r.status().WithContext("naming orphaned rows");
-      sampler.Store();
-    }
+    auto reader = context.source->Read(d, child_tables);
+    if (!reader.ok()) return reader.status();
+    auto r = DigestTables(**reader, d);
+    if (!r.ok()) return r.status().WithContext("naming orphaned rows");
+    sampler.Store();
     return Status::Ok();
   }
 

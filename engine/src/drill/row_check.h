@@ -90,7 +90,7 @@ struct CheckPartial {
 // What Finish may need beyond the check's own state: the source, to read it
 // again (orphan samples; empty: no second read), and how it was read.
 struct FinishContext {
-  const std::string& source;
+  Source* source;  // to read again (orphan samples); null: none
   const DigestOptions& digest;
 };
 

@@ -28,6 +28,8 @@
 
 namespace vouch {
 
+class Source;  // vouch/engine/source.h
+
 struct DrillCheck;  // drill.h
 
 struct CheckOptions {
@@ -122,9 +124,9 @@ class DrillObserver final : public RowObserver {
   std::unique_ptr<Partial> Scan(const RowChunk& chunk) const override;
   void Fold(uint32_t table_index, std::unique_ptr<Partial> partial) override;
 
-  // After the pass. Re-reads `source` (only the child tables with orphans) to
-  // name sample keys.
-  Result<SourceChecks> Finish(const std::string& source, const DigestOptions& digest);
+  // After the pass. Reads `source` again (only the child tables with
+  // orphans) to name sample keys; null: no samples.
+  Result<SourceChecks> Finish(Source* source, const DigestOptions& digest);
   // The report's lines of every check, judged on both sides' results.
   void Judge(const SourceChecks& restored, const SourceChecks& source, std::vector<DrillCheck>& out) const;
 
