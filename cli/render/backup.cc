@@ -30,6 +30,15 @@ uint64_t CountOf(const std::map<std::string, uint64_t>& m, std::initializer_list
 
 constexpr size_t kTextFindings = 100;
 
+// Findings as the backup reports' JSON lists them: kind, path, detail.
+nlohmann::ordered_json FindingsJson(const std::vector<Finding>& findings) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& f : findings) {
+    out.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
+  }
+  return out;
+}
+
 using Kinds = std::map<std::string, uint64_t>;
 
 // The manifest's line and the files' line.
@@ -240,10 +249,7 @@ std::string BackupJson(const BackupVerification& v) {
     c["malformed_lines"] = v.checksums->malformed_lines;
     j["checksums"] = c;
   }
-  ordered_json findings = ordered_json::array();
-  for (const auto& f : v.findings)
-    findings.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
-  j["findings"] = findings;
+  j["findings"] = FindingsJson(v.findings);
   j["notes"] = v.notes;
   j["unverified"] = v.unverified;
   j["jobs"] = v.jobs;
@@ -334,10 +340,7 @@ std::string BackupChainJson(const BackupChainVerification& c) {
   ordered_json backups = ordered_json::array();
   for (const auto& b : c.backups) backups.push_back(ordered_json::parse(BackupJson(b)));
   j["backups"] = backups;
-  ordered_json findings = ordered_json::array();
-  for (const auto& f : c.findings)
-    findings.push_back({{"kind", FindingKindName(f.kind)}, {"path", f.subject}, {"detail", f.detail}});
-  j["chain_findings"] = findings;
+  j["chain_findings"] = FindingsJson(c.findings);
   j["dependencies_checked"] = c.dependencies_checked;
   return JsonDocument(j);
 }
