@@ -37,6 +37,27 @@ class Cli : public testing::PreparedTest<Cli> {
 };
 std::string Cli::db_, Cli::dir_, Cli::vouch_;
 
+// A manifest that cannot be written whole is not written at all: a file-size
+// limit (as a full disk would) makes the write fail part-way; the run fails
+// with exit 3 and leaves neither a truncated manifest nor a temporary file.
+TEST_F(Cli, AManifestThatCannotBeWrittenWholeIsNotLeftBehind) {
+  ASSERT_EQ(RunCommand("rm -rf " + dir_ + "/limited && mkdir " + dir_ + "/limited").exit_code, 0);
+  auto r = RunCommand("cd " + dir_ + " && trap '' XFSZ && ulimit -f 16 && " + vouch_ +
+                      " digest dump.custom -q -o limited/m.json");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("limited/m.json"), std::string::npos) << r.err;
+  EXPECT_EQ(RunCommand("ls -A " + dir_ + "/limited").out, "");
+  // Without the limit the same run writes it.
+  auto ok = Vouch("digest dump.custom -q -o limited/m.json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(RunCommand("ls -A " + dir_ + "/limited").out, "m.json\n");
+  // A device is written to, not replaced.
+  auto dev = Vouch("digest dump.custom -q -o /dev/stdout");
+  EXPECT_EQ(dev.exit_code, 0) << dev.err;
+  EXPECT_NE(dev.out.find("\"final_validation_hash\""), std::string::npos);
+  EXPECT_EQ(RunCommand("test -L /dev/stdout").exit_code, 0);
+}
+
 TEST_F(Cli, DigestPrintsTablesAndFinalHashAndWritesAManifest) {
   auto r = Vouch("digest dump.sql.gz -o m.json --jobs 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -32,7 +32,8 @@ Command AddVerifyBackup(CLI::App& app);
 // found before any report.
 int Fail(const Status& st);
 
-// Writes `text` to `path`, replacing it; false when it cannot.
+// Writes `text` to `path`, replacing it whole or not at all (a temporary
+// file beside it, renamed into place); false when it cannot.
 bool WriteFile(const std::string& path, const std::string& text);
 
 // A CLI11 check: a whole number >= `min` (CLI11 would wrap "-1" around for
