@@ -52,9 +52,10 @@ bool WriteAll(int fd, const std::string& text) {
 
 bool WriteFile(const std::string& path, const std::string& text) {
   struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    // A device or pipe (-o /dev/stdout): written to, never replaced.
-    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A link, device or pipe (-o /dev/stdout): written through, never
+    // replaced.
+    const int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) return false;
     const bool ok = WriteAll(fd, text);
     return close(fd) == 0 && ok;
