@@ -88,7 +88,7 @@ struct CheckPartial {
 };
 
 // What Finish may need beyond the check's own state: the source, to read it
-// again (orphan samples; empty: no second read), and how it was read.
+// again (orphan samples), and how it was read.
 struct FinishContext {
   Source* source;  // to read again (orphan samples); null: none
   const DigestOptions& digest;
