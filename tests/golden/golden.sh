@@ -29,7 +29,10 @@ URI="postgresql://$PGUSER@127.0.0.1:$PGPORT"
 out=$work/out
 mkdir -p "$out"
 
-# The facts that differ between runs and machines become placeholders.
+# The facts that differ between runs and machines become placeholders: among
+# them the server's minor version, and a base backup's bytes and data pages,
+# which follow the minor version and the machine's locales (the catalogs;
+# its file counts do not).
 normalize() {
   sed -E \
     -e "s#$work#<WORK>#g" \
@@ -41,6 +44,7 @@ normalize() {
     -e 's/PostgreSQL 15\.[0-9]+[^",|)]*/PostgreSQL 15.X/g' \
     -e 's/"15\.[0-9]+( \([^"]*\))?"/"15.X"/g' \
     -e 's/\b(server_version|server|Server)( *[:=] *)15\.[0-9]+/\1\215.X/g' \
+    -e 's/\b15\.[0-9]+ \((Debian|Ubuntu) [^)]*\)/15.X/g' \
     -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?( ?(UTC|GMT|Z|[+-][0-9]{2}(:?[0-9]{2})?))?/<TIME>/g' \
     -e 's/[0-9]+(\.[0-9]+)? ?(s|ms|µs|us)\b/<DUR>/g' \
     -e 's/[0-9]+(\.[0-9]+)? ?(MB|GB|KB|kB)\/s/<RATE>/g' \
@@ -52,7 +56,10 @@ normalize() {
     -e 's/^(vouch_[a-z_]*(_seconds|_timestamp_seconds)(\{[^}]*\})?) [0-9.e+]+$/\1 <X>/' \
     -e 's/("toc_sha256": "|TOC SHA-256 )[0-9a-f]{64}/\1<TOCSHA>/g' \
     -e 's/CRC [0-9a-f]{8} in the file, its contents give [0-9a-f]{8}/CRC <CRC> in the file, its contents give <CRC>/g' \
-    -e "s/$dump_sha/<SHA256:src.dump>/g" -e "s/$bad_sha/<SHA256:bad>/g" |
+    -e "s/$dump_sha/<SHA256:src.dump>/g" -e "s/$bad_sha/<SHA256:bad>/g" \
+    -e 's/"(bytes|checked)": [0-9]+/"\1": <N>/' \
+    -e 's/^(vouch_backup_(bytes|pages_checked)\{[^}]*\}) [0-9]+$/\1 <N>/' \
+    -e 's/[0-9.]+ MB read/<N> MB read/' -e 's/[0-9,]+ pages checked/<N> pages checked/' |
     # A table's 4096 key buckets (hex) become their SHA-256.
     awk -v tmp="$work/buckets" '
       match($0, /"buckets": "[0-9a-f]+"/) {
