@@ -26,17 +26,6 @@ namespace {
 constexpr uint64_t kTextSeed = 0x6a09e667f3bcc908ull;
 constexpr uint64_t kNullFingerprint = 0xbb67ae8584caa73bull;
 
-bool Digits(std::string_view s, size_t pos, size_t n, int* v) {
-  if (pos + n > s.size()) return false;
-  int x = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    x = x * 10 + (s[i] - '0');
-  }
-  *v = x;
-  return true;
-}
-
 // Writes v as exactly `width` digits.
 char* Put(char* p, int v, int width) {
   for (int i = width - 1; i >= 0; --i) {
@@ -60,9 +49,9 @@ bool AppendRenderedTimestamp(std::string_view s, TimestampRendering r, std::stri
     return true;
   }
   int y, mo, d, h, mi, sec;
-  if (s.size() < 19 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec)) {
+  if (s.size() < 19 || !ParseDigits(s, 0, 4, &y) || s[4] != '-' || !ParseDigits(s, 5, 2, &mo) || s[7] != '-' ||
+      !ParseDigits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !ParseDigits(s, 11, 2, &h) || s[13] != ':' ||
+      !ParseDigits(s, 14, 2, &mi) || s[16] != ':' || !ParseDigits(s, 17, 2, &sec)) {
     return false;
   }
   size_t p = 19;
@@ -81,13 +70,13 @@ bool AppendRenderedTimestamp(std::string_view s, TimestampRendering r, std::stri
     ++p;
   } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
     int sign = s[p] == '+' ? 1 : -1, oh = 0, om = 0, os = 0;
-    if (!Digits(s, p + 1, 2, &oh)) return false;
+    if (!ParseDigits(s, p + 1, 2, &oh)) return false;
     p += 3;
     if (p < s.size() && s[p] == ':') {
-      if (!Digits(s, p + 1, 2, &om)) return false;
+      if (!ParseDigits(s, p + 1, 2, &om)) return false;
       p += 3;
       if (p < s.size() && s[p] == ':') {
-        if (!Digits(s, p + 1, 2, &os)) return false;
+        if (!ParseDigits(s, p + 1, 2, &os)) return false;
         p += 3;
       }
     }

@@ -13,6 +13,72 @@
 namespace vouch {
 namespace {
 
+// One read of a source, limited to `only_tables` ("schema.name") for a
+// database (other readers read every table), or its loaded manifest.
+struct OpenedSource {
+  SourceKind kind{};
+  std::unique_ptr<TableStreamReader> reader;
+  std::unique_ptr<DigestReport> manifest;
+};
+
+Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& options,
+                              const std::vector<std::string>& only_tables) {
+  OpenedSource opened;
+  opened.kind = SourceKind::kDatabase;
+  if (LooksLikeConninfo(source)) {
+    LiveOptions live;
+    live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+    live.only_tables = only_tables;
+    live.filter = &options.filter;
+    live.shard_index = options.shard_index;
+    live.shard_count = std::max<uint32_t>(1, options.shard_count);
+    auto reader = OpenLiveReader(source, live);
+    if (!reader.ok()) return reader.status();
+    opened.reader = std::move(reader).value();
+    return opened;
+  }
+  opened.kind = SourceKind::kArchive;
+  if (LooksLikeArchive(source)) {
+    ArchiveOptions archive;
+    archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
+    archive.only_tables = only_tables;
+    archive.filter = &options.filter;
+    auto reader = OpenArchive(source, archive);
+    if (!reader.ok()) return reader.status();
+    opened.reader = std::move(reader).value();
+    return opened;
+  }
+  Compression compression = Compression::kNone;
+  auto src = OpenDecodedFile(source, &compression);
+  if (!src.ok()) return src.status();
+  // Sniff the decompressed start to pick the reader; the sniffed bytes are
+  // given back to it.
+  auto sniffed = ReadPrefix(**src, 512);
+  if (!sniffed.ok()) return sniffed.status();
+  const std::string head = std::move(sniffed).value();
+  if (head.empty()) return Unsupported(source + ": file is empty");
+  if (StartsLikeArchive(head)) {  // an archive inside a compressed file
+    return Unsupported(source + ": a " + CompressionName(compression) +
+                       "-compressed pg_dump archive: decompress it first (pg_dump's own compression, -Z, is read "
+                       "directly)");
+  }
+  if (LooksLikeManifest(head)) {
+    if (compression != Compression::kNone) return Unsupported(source + ": compressed manifests are not supported");
+    opened.kind = SourceKind::kManifest;
+    auto m = LoadManifest(source);
+    if (!m.ok()) return m.status();
+    opened.manifest = std::make_unique<DigestReport>(std::move(m).value());
+    return opened;
+  }
+  if (!LooksLikePlainDump(head)) {
+    return Unsupported(source +
+                       ": not a pg_dump plain-format dump, vouch manifest or database URI (unrecognized content)");
+  }
+  opened.kind = SourceKind::kPlainDump;
+  opened.reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
+  return opened;
+}
+
 // A database, archive or plain dump: each Read() opens it, but the first
 // gets the reader OpenSource opened to tell what the source is.
 class OpenedFileOrDatabase final : public Source {
@@ -31,7 +97,7 @@ class OpenedFileOrDatabase final : public Source {
       }
       return std::move(first_);
     }
-    auto opened = OpenSource(spec(), options, only_tables);
+    auto opened = OpenOnce(spec(), options, only_tables);
     if (!opened.ok()) return opened.status();
     return std::move(opened->reader);
   }
@@ -104,66 +170,8 @@ class MemoryTables final : public Source {
 
 }  // namespace
 
-Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& options,
-                                const std::vector<std::string>& only_tables) {
-  OpenedSource opened;
-  opened.kind = SourceKind::kDatabase;
-  if (LooksLikeConninfo(source)) {
-    LiveOptions live;
-    live.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-    live.only_tables = only_tables;
-    live.filter = &options.filter;
-    live.shard_index = options.shard_index;
-    live.shard_count = std::max<uint32_t>(1, options.shard_count);
-    auto reader = OpenLiveReader(source, live);
-    if (!reader.ok()) return reader.status();
-    opened.reader = std::move(reader).value();
-    return opened;
-  }
-  opened.kind = SourceKind::kArchive;
-  if (LooksLikeArchive(source)) {
-    ArchiveOptions archive;
-    archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
-    archive.only_tables = only_tables;
-    archive.filter = &options.filter;
-    auto reader = OpenArchive(source, archive);
-    if (!reader.ok()) return reader.status();
-    opened.reader = std::move(reader).value();
-    return opened;
-  }
-  Compression compression = Compression::kNone;
-  auto src = OpenDecodedFile(source, &compression);
-  if (!src.ok()) return src.status();
-  // Sniff the decompressed start to pick the reader; the sniffed bytes are
-  // given back to it.
-  auto sniffed = ReadPrefix(**src, 512);
-  if (!sniffed.ok()) return sniffed.status();
-  const std::string head = std::move(sniffed).value();
-  if (head.empty()) return Unsupported(source + ": file is empty");
-  if (StartsLikeArchive(head)) {  // an archive inside a compressed file
-    return Unsupported(source + ": a " + CompressionName(compression) +
-                       "-compressed pg_dump archive: decompress it first (pg_dump's own compression, -Z, is read "
-                       "directly)");
-  }
-  if (LooksLikeManifest(head)) {
-    if (compression != Compression::kNone) return Unsupported(source + ": compressed manifests are not supported");
-    opened.kind = SourceKind::kManifest;
-    auto m = LoadManifest(source);
-    if (!m.ok()) return m.status();
-    opened.manifest = std::make_unique<DigestReport>(std::move(m).value());
-    return opened;
-  }
-  if (!LooksLikePlainDump(head)) {
-    return Unsupported(source +
-                       ": not a pg_dump plain-format dump, vouch manifest or database URI (unrecognized content)");
-  }
-  opened.kind = SourceKind::kPlainDump;
-  opened.reader = MakePlainDumpReader(MakePrefixedSource(head, std::move(src).value()), source, compression);
-  return opened;
-}
-
 Result<std::unique_ptr<Source>> OpenSource(const std::string& spec, const DigestOptions& options) {
-  auto opened = OpenSource(spec, options, {});
+  auto opened = OpenOnce(spec, options, {});
   if (!opened.ok()) return opened.status();
   if (opened->manifest) {
     return std::unique_ptr<Source>(std::make_unique<ManifestSource>(spec, std::move(*opened->manifest)));

@@ -5,27 +5,12 @@
 #include <cstdio>
 
 namespace vouch {
-namespace {
-
-bool Digits(std::string_view s, size_t pos, size_t n, unsigned* out) {
-  if (pos + n > s.size()) return false;
-  unsigned v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-}  // namespace
 
 std::optional<int64_t> ParseTimestampText(std::string_view s) {
   // YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z|±HH[:MM[:SS]]]  or a bare date.
   unsigned y, mo, d, h = 0, mi = 0, se = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d)) {
+  if (!ParseDigits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !ParseDigits(s, 5, 2, &mo) || s[7] != '-' ||
+      !ParseDigits(s, 8, 2, &d)) {
     return std::nullopt;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
@@ -33,8 +18,8 @@ std::optional<int64_t> ParseTimestampText(std::string_view s) {
   int64_t frac = 0;
   if (p < s.size()) {
     if (s[p] != ' ' && s[p] != 'T') return std::nullopt;
-    if (!Digits(s, p + 1, 2, &h) || s.size() < p + 9 || s[p + 3] != ':' || !Digits(s, p + 4, 2, &mi) ||
-        s[p + 6] != ':' || !Digits(s, p + 7, 2, &se)) {
+    if (!ParseDigits(s, p + 1, 2, &h) || s.size() < p + 9 || s[p + 3] != ':' || !ParseDigits(s, p + 4, 2, &mi) ||
+        s[p + 6] != ':' || !ParseDigits(s, p + 7, 2, &se)) {
       return std::nullopt;
     }
     if (h > 24 || mi > 59 || se > 60) return std::nullopt;
@@ -59,13 +44,13 @@ std::optional<int64_t> ParseTimestampText(std::string_view s) {
     } else if (s[p] == '+' || s[p] == '-') {
       int sign = s[p] == '-' ? -1 : 1;
       unsigned oh = 0, om = 0, os = 0;
-      if (!Digits(s, p + 1, 2, &oh)) return std::nullopt;
+      if (!ParseDigits(s, p + 1, 2, &oh)) return std::nullopt;
       p += 3;
       if (p < s.size() && s[p] == ':') {
-        if (!Digits(s, p + 1, 2, &om)) return std::nullopt;
+        if (!ParseDigits(s, p + 1, 2, &om)) return std::nullopt;
         p += 3;
         if (p < s.size() && s[p] == ':') {
-          if (!Digits(s, p + 1, 2, &os)) return std::nullopt;
+          if (!ParseDigits(s, p + 1, 2, &os)) return std::nullopt;
           p += 3;
         }
       }

@@ -7,17 +7,6 @@
 namespace vouch {
 namespace {
 
-bool Digits(std::string_view s, size_t pos, size_t n, int64_t* v) {
-  if (pos + n > s.size()) return false;
-  int64_t x = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    x = x * 10 + (s[i] - '0');
-  }
-  *v = x;
-  return true;
-}
-
 void AppendPadded(std::string* out, int64_t v, int width) {
   std::string digits = std::to_string(v);
   for (int i = static_cast<int>(digits.size()); i < width; ++i) out->push_back('0');
@@ -35,11 +24,11 @@ bool AppendTimestamptzUtc(std::string_view v, std::string* out) {
   size_t i = 0;
   while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
   int64_t year, mon, day, hh, mm, ss;
-  if (i < 4 || i > 9 || !Digits(v, 0, i, &year)) return false;
+  if (i < 4 || i > 9 || !ParseDigits(v, 0, i, &year)) return false;
   size_t p = i;
-  if (p + 15 > v.size() || v[p] != '-' || !Digits(v, p + 1, 2, &mon) || v[p + 3] != '-' || !Digits(v, p + 4, 2, &day) ||
-      v[p + 6] != ' ' || !Digits(v, p + 7, 2, &hh) || v[p + 9] != ':' || !Digits(v, p + 10, 2, &mm) ||
-      v[p + 12] != ':' || !Digits(v, p + 13, 2, &ss)) {
+  if (p + 15 > v.size() || v[p] != '-' || !ParseDigits(v, p + 1, 2, &mon) || v[p + 3] != '-' ||
+      !ParseDigits(v, p + 4, 2, &day) || v[p + 6] != ' ' || !ParseDigits(v, p + 7, 2, &hh) || v[p + 9] != ':' ||
+      !ParseDigits(v, p + 10, 2, &mm) || v[p + 12] != ':' || !ParseDigits(v, p + 13, 2, &ss)) {
     return false;
   }
   p += 15;
@@ -53,13 +42,13 @@ bool AppendTimestamptzUtc(std::string_view v, std::string* out) {
   if (p >= v.size() || (v[p] != '+' && v[p] != '-')) return false;
   int sign = v[p] == '+' ? 1 : -1;
   int64_t oh = 0, om = 0, os = 0;
-  if (!Digits(v, p + 1, 2, &oh)) return false;
+  if (!ParseDigits(v, p + 1, 2, &oh)) return false;
   p += 3;
   if (p < v.size() && v[p] == ':') {
-    if (!Digits(v, p + 1, 2, &om)) return false;
+    if (!ParseDigits(v, p + 1, 2, &om)) return false;
     p += 3;
     if (p < v.size() && v[p] == ':') {
-      if (!Digits(v, p + 1, 2, &os)) return false;
+      if (!ParseDigits(v, p + 1, 2, &os)) return false;
       p += 3;
     }
   }
@@ -121,13 +110,13 @@ bool HasNonUtcTimestamptz(std::string_view v) {
   for (size_t i = 0; i + 8 <= v.size(); ++i) {
     if (v[i + 2] != ':' || v[i + 5] != ':') continue;
     int64_t x;
-    if (!Digits(v, i, 2, &x) || !Digits(v, i + 3, 2, &x) || !Digits(v, i + 6, 2, &x)) continue;
+    if (!ParseDigits(v, i, 2, &x) || !ParseDigits(v, i + 3, 2, &x) || !ParseDigits(v, i + 6, 2, &x)) continue;
     size_t p = i + 8;
     if (p < v.size() && v[p] == '.') {
       ++p;
       while (p < v.size() && v[p] >= '0' && v[p] <= '9') ++p;
     }
-    if (p + 3 <= v.size() && (v[p] == '+' || v[p] == '-') && Digits(v, p + 1, 2, &x)) {
+    if (p + 3 <= v.size() && (v[p] == '+' || v[p] == '-') && ParseDigits(v, p + 1, 2, &x)) {
       bool utc = v[p] == '+' && v.substr(p + 1, 2) == "00" && (p + 3 == v.size() || v[p + 3] != ':');
       if (!utc) return true;
     }

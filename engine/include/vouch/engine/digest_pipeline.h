@@ -84,23 +84,6 @@ struct DigestReport {
 // or a malformed row stops the run: no partial report is returned.
 Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions& options);
 
-enum class SourceKind : uint8_t;  // vouch/engine/source.h
-
-// A source opened for reading: a stream of tables, or an already loaded
-// manifest (which holds digests, not rows), and what kind it is.
-struct OpenedSource {
-  SourceKind kind{};
-  std::unique_ptr<TableStreamReader> reader;
-  std::unique_ptr<DigestReport> manifest;
-};
-
-// Opens SOURCE for one read, limited to `only_tables` ("schema.name" as
-// TableResult::QualifiedName) for a database; other readers still read every
-// table. Source::Read (vouch/engine/source.h) is the way to read a source;
-// this is what it uses to open one again.
-Result<OpenedSource> OpenSource(const std::string& source, const DigestOptions& options,
-                                const std::vector<std::string>& only_tables);
-
 // Opens SOURCE (OpenSource in vouch/engine/source.h) and digests it.
 Result<DigestReport> DigestSource(const std::string& source, const DigestOptions& options);
 

@@ -50,6 +50,21 @@ constexpr int DaysInMonth(int64_t y, int m) {
   return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
 }
 
+// The `n` decimal digits of `s` at `pos` as a number in *out; false (and *out
+// untouched) when they run past the end or one is not a digit. For the fixed
+// fields of dates and times, where n is small enough not to overflow T.
+template <typename T>
+constexpr bool ParseDigits(std::string_view s, size_t pos, size_t n, T* out) {
+  if (pos + n > s.size()) return false;
+  T v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = static_cast<T>(v * 10 + static_cast<T>(s[i] - '0'));
+  }
+  *out = v;
+  return true;
+}
+
 // Floor division and remainder of a time count by a unit (microseconds by
 // 86,400,000,000, seconds by 86,400): the remainder is never negative.
 constexpr int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
