@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "vouch/engine/manifest.h"
@@ -123,6 +124,63 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
   EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt);
   EXPECT_FALSE(ParseManifest("{\"format\": \"vouch-manifest\"", "m.json").ok());
   EXPECT_FALSE(ParseManifest("[]", "m.json").ok());
+}
+
+// The manifest is written a table at a time; the result is the document
+// nlohmann would print whole.
+TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
+  auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  std::string text = ManifestJson(*r, "test");
+  EXPECT_EQ(nlohmann::json::parse(text).dump(2) + "\n", text);
+  // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1.
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["tables"][0]["bucket_count"], 8);
+  EXPECT_EQ(j["tables"][1]["bucket_count"], 1);
+  EXPECT_LT(j["tables"][1].dump().size(), 512u);
+}
+
+// A version-1 manifest (every table 4096 buckets) is still read: its digests
+// fold down to their version-2 size, and its final hash is the same. The
+// version-1 document is written here from its definition, not by vouch.
+TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
+  auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  auto v1 = nlohmann::json::parse(ManifestJson(*r, "test"));
+  v1["version"] = 1;
+  v1["digest"]["table_digest_version"] = 1;
+  const std::vector<std::vector<std::string>> rows = {Rows(1000, 3), Rows(10, 5)};
+  for (size_t t = 0; t < 2; ++t) {
+    std::vector<U128> buckets(4096);
+    for (const std::string& row : rows[t]) {
+      // Canonical row: columns in name order; Dump() lists a (id, v), b (z, id).
+      size_t tab = row.find('\t');
+      U128 h = HashRow(t == 0 ? row : row.substr(tab + 1) + "\t" + row.substr(0, tab));
+      buckets[h.hi >> 52] += h;
+    }
+    std::string hex;
+    for (const U128& b : buckets) hex += b.Hex();
+    v1["tables"][t]["bucket_count"] = 4096;
+    v1["tables"][t]["buckets"] = hex;
+  }
+  auto back = ParseManifest(v1.dump(2), "old.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  EXPECT_EQ(back->tables[0].digest.bucket_count(), 8u);
+  EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
+  EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
+
+  auto v3 = v1;
+  v3["version"] = 3;
+  auto refused = ParseManifest(v3.dump(2), "new.json");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("vouch digest SOURCE -o FILE"), std::string::npos)
+      << refused.status().message();
+  // Version 1 with buckets that do not add up is still rejected.
+  v1["tables"][0]["buckets"] = std::string(32 * 4096, '0');
+  EXPECT_EQ(ParseManifest(v1.dump(2), "old.json").status().code(), StatusCode::kCorrupt);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -119,7 +120,7 @@ TEST(TableDigest, OrderFreeDuplicateSensitiveAndMergeable) {
     (i % 3 == 0 ? part1 : part2).AddRowHash(HashRow(rows[i]));
   }
   EXPECT_EQ(forward, shuffled);
-  ASSERT_TRUE(part1.Merge(part2).ok());
+  part1.Merge(part2);
   EXPECT_EQ(forward, part1);
   TableDigest dup = forward;
   dup.AddRowHash(HashRow(rows[0]));
@@ -145,22 +146,103 @@ TEST(TableDigest, DifferingBucketsNameTheChangedRows) {
 TEST(TableDigest, CanonicalBytesRoundTripAndLayout) {
   TableDigest d(4);
   d.AddRowHash(HashRow("abc"));
+  d.Finish();
   std::string bytes = d.CanonicalBytes();
-  ASSERT_EQ(bytes.size(), 3u + 1 + 8 + 16 + 4 + 4 * 16);
-  // "VTD", version 1, rows=1, sum = H("abc"), 4 buckets; H("abc").hi >> 62 = 0.
+  // One row: one bucket (version 2 sizes a digest by its rows).
+  ASSERT_EQ(bytes.size(), 3u + 1 + 8 + 16 + 4 + 16);
+  // "VTD", version 2, rows=1, sum = H("abc") (xxhsum -H2), 1 bucket holding it.
   EXPECT_EQ(HexEncode(bytes.substr(0, 32)),
-            "56544401"
+            "56544402"
             "0000000000000001"
             "06b05ab6733a618578af5f94892f3950"
-            "00000004");
+            "00000001");
   EXPECT_EQ(HexEncode(bytes.substr(32, 16)), "06b05ab6733a618578af5f94892f3950");
   auto back = TableDigest::FromCanonicalBytes(bytes);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, d);
-  bytes[40] ^= 1;  // a bucket no longer adds up to the sum
+  bytes[40] ^= 1;  // the bucket no longer adds up to the sum
   EXPECT_FALSE(TableDigest::FromCanonicalBytes(bytes).ok());
-  bytes[3] = 2;
+  bytes[3] = 3;
   EXPECT_EQ(TableDigest::FromCanonicalBytes(bytes).status().code(), StatusCode::kUnsupported);
+}
+
+// Version 1 gave every table the same bucket count; such a digest is still
+// read, folded down to its version-2 size. A version-2 digest larger than its
+// rows allow is refused.
+TEST(TableDigest, ReadsVersionOneAndRefusesOversizedVersionTwo) {
+  const U128 h = HashRow("abc");
+  std::string v1 = HexDecode(
+                       "56544401"
+                       "0000000000000001"
+                       "06b05ab6733a618578af5f94892f3950"
+                       "00000004")
+                       .value();
+  // H("abc").hi >> 62 = 0: bucket 0 of 4 holds the row, the others are zero.
+  v1 += HexDecode("06b05ab6733a618578af5f94892f3950").value() + std::string(48, '\0');
+  auto d = TableDigest::FromCanonicalBytes(v1);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->rows(), 1u);
+  EXPECT_EQ(d->bucket_count(), 1u);
+  EXPECT_EQ(d->buckets()[0], h);
+  std::string v2 = v1;
+  v2[3] = 2;
+  EXPECT_EQ(TableDigest::FromCanonicalBytes(v2).status().code(), StatusCode::kCorrupt);
+}
+
+TEST(TableDigest, SizeFollowsTheRows) {
+  EXPECT_EQ(TableDigest::BucketsFor(0), 1u);
+  EXPECT_EQ(TableDigest::BucketsFor(127), 1u);
+  EXPECT_EQ(TableDigest::BucketsFor(128), 2u);
+  EXPECT_EQ(TableDigest::BucketsFor(1000), 8u);  // 1000/64 = 15 -> 8
+  EXPECT_EQ(TableDigest::BucketsFor(262144), 4096u);
+  EXPECT_EQ(TableDigest::BucketsFor(uint64_t{1} << 40), 4096u);
+  EXPECT_EQ(TableDigest::BucketsFor(uint64_t{1} << 40, 1u << 20), 1u << 20);
+  // A finished digest's buckets, against a second, direct computation:
+  // bucket = top log2(B) bits of the row hash.
+  for (int n : {0, 10, 200, 5000, 300000}) {
+    TableDigest d;
+    const uint32_t b = TableDigest::BucketsFor(static_cast<uint64_t>(n));
+    const int bits = std::countr_zero(b);
+    std::vector<U128> expect(b);
+    for (int i = 0; i < n; ++i) {
+      U128 h = HashRow("row " + std::to_string(i));
+      d.AddRowHash(h);
+      expect[bits == 0 ? 0 : h.hi >> (64 - bits)] += h;
+    }
+    d.Finish();
+    EXPECT_TRUE(d.finished());
+    EXPECT_EQ(d.bucket_count(), b) << n;
+    EXPECT_EQ(d.buckets(), expect) << n;
+    EXPECT_EQ(d.CanonicalBytes().size(), 32u + 16u * b) << n;
+  }
+}
+
+TEST(TableDigest, DigestsOfDifferentSizesMergeAndCompareAtTheCoarserOne) {
+  TableDigest whole, small, large;
+  for (int i = 0; i < 20000; ++i) {
+    U128 h = HashRow("r" + std::to_string(i));
+    whole.AddRowHash(h);
+    (i < 300 ? small : large).AddRowHash(h);
+  }
+  whole.Finish();
+  small.Finish();
+  large.Finish();
+  ASSERT_EQ(small.bucket_count(), 4u);
+  ASSERT_EQ(large.bucket_count(), 256u);
+  TableDigest merged = large;
+  merged.Merge(small);
+  EXPECT_EQ(merged.rows(), whole.rows());
+  EXPECT_EQ(merged.sum(), whole.sum());
+  EXPECT_EQ(merged.bucket_count(), 4u);
+  EXPECT_EQ(merged, whole);  // equal at the common (coarser) resolution
+  // A changed row is located at the common resolution.
+  TableDigest changed;
+  for (int i = 0; i < 20000; ++i) changed.AddRowHash(HashRow(i == 77 ? std::string("x") : "r" + std::to_string(i)));
+  changed.Finish();
+  EXPECT_EQ(whole.CommonBuckets(merged), 4u);
+  auto diff = changed.DifferingBuckets(merged);
+  ASSERT_GE(diff.size(), 1u);
+  EXPECT_NE(std::find(diff.begin(), diff.end(), TableDigest::BucketOf(HashRow("r77"), 4)), diff.end());
 }
 
 TEST(FinalHash, KnownAnswerFromSha256sum) {

@@ -38,6 +38,10 @@ Read ReadAll(const std::string& dump, size_t chunk = 4096) {
       return out;
     }
     if (!*more) break;
+    if (c.size == 0) {
+      EXPECT_TRUE(c.last_of_table);  // only a table's end may come without rows
+      continue;
+    }
     EXPECT_EQ(c.data[c.size - 1], '\n');
     std::string_view s(c.data.data(), c.size);
     while (!s.empty()) {

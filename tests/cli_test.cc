@@ -42,7 +42,7 @@ std::string Cli::db_, Cli::dir_, Cli::vouch_;
 // with exit 3 and leaves neither a truncated manifest nor a temporary file.
 TEST_F(Cli, AManifestThatCannotBeWrittenWholeIsNotLeftBehind) {
   ASSERT_EQ(RunCommand("rm -rf " + dir_ + "/limited && mkdir " + dir_ + "/limited").exit_code, 0);
-  auto r = RunCommand("cd " + dir_ + " && trap '' XFSZ && ulimit -f 16 && " + vouch_ +
+  auto r = RunCommand("cd " + dir_ + " && trap '' XFSZ && ulimit -f 1 && " + vouch_ +
                       " digest dump.custom -q -o limited/m.json");
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("limited/m.json"), std::string::npos) << r.err;

@@ -56,6 +56,27 @@ class ShardPg : public testing::PreparedTest<ShardPg> {
 };
 std::string ShardPg::db_, ShardPg::dir_, ShardPg::vouch_;
 
+// A manifest's bucket list (32 hex digits each) folded down to `count`
+// buckets: bucket j of count = the sum of the `n / count` buckets from j * n /
+// count on (docs/digest-format.md). Written here from the definition.
+std::vector<unsigned __int128> FoldedBuckets(const std::string& hex, size_t count) {
+  std::vector<unsigned __int128> out(count, 0);
+  const size_t n = hex.size() / 32;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned __int128 b = 0;
+    for (char c : hex.substr(32 * i, 32)) b = (b << 4) | static_cast<unsigned>(std::stoi(std::string(1, c), nullptr, 16));
+    out[i / (n / count)] += b;  // mod 2^128
+  }
+  return out;
+}
+
+// Same buckets at the coarser of the two resolutions (a shard has fewer rows
+// than the whole, so its digest, and the merge of such, may be coarser).
+bool SameBuckets(const nlohmann::json& a, const nlohmann::json& b) {
+  const size_t n = std::min(a["bucket_count"].get<size_t>(), b["bucket_count"].get<size_t>());
+  return FoldedBuckets(a["buckets"].get<std::string>(), n) == FoldedBuckets(b["buckets"].get<std::string>(), n);
+}
+
 TEST_F(ShardPg, DatabaseShardsMergeToTheSingleRunsHash) {
   for (int n : {1, 2, 3, 7}) {
     auto [whole, merged] = WholeAndMerged(testing::DatabaseUri(db_), n, "live");
@@ -66,7 +87,8 @@ TEST_F(ShardPg, DatabaseShardsMergeToTheSingleRunsHash) {
       EXPECT_EQ(m["name"], w["name"]);
       EXPECT_EQ(m["rows"], w["rows"]) << "N=" << n << " table " << w["name"];
       EXPECT_EQ(m["sum"], w["sum"]) << "N=" << n << " table " << w["name"];
-      EXPECT_TRUE(m["buckets"] == w["buckets"]) << "N=" << n << " table " << w["name"];
+      EXPECT_LE(m["bucket_count"], w["bucket_count"]) << "N=" << n << " table " << w["name"];
+      EXPECT_TRUE(SameBuckets(m, w)) << "N=" << n << " table " << w["name"];
     }
   }
 }

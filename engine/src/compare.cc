@@ -42,7 +42,6 @@ Status CollectRows(Source& source, const DigestOptions& options, std::map<TableK
     auto it = wanted.find({chunk.table->schema, chunk.table->name});
     if (it == wanted.end()) continue;
     Collected& c = it->second;
-    TableDigest bucketing(c.bucket_count);
     RowCanonicalizer canon(*chunk.table);
     std::string_view rows(chunk.data.data(), chunk.size);
     while (!rows.empty()) {
@@ -53,7 +52,7 @@ Status CollectRows(Source& source, const DigestOptions& options, std::map<TableK
         return Corrupt(source.spec() + ": table " + chunk.table->QualifiedName() +
                        ": malformed row during the second pass");
       }
-      if (c.buckets.count(bucketing.BucketOf(HashRow(canonical)))) {
+      if (c.buckets.count(TableDigest::BucketOf(HashRow(canonical), c.bucket_count))) {
         held += canonical.size() + sizeof(std::string);
         if (held > max_bytes) {
           *too_many = "the rows in differing buckets exceed " + std::to_string(max_bytes >> 20) +
@@ -222,11 +221,10 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
       c.differing_buckets = diff.size();
       if (c.columns_differ) {
         c.not_located_reason = "the column lists differ";
-      } else if (x->digest.bucket_count() != y->digest.bucket_count()) {
-        c.not_located_reason = "the two digests use different bucket counts";
       } else {
+        // Two digests of different sizes compare at the coarser resolution.
         Collected col;
-        col.bucket_count = x->digest.bucket_count();
+        col.bucket_count = x->digest.CommonBuckets(y->digest);
         col.buckets.insert(diff.begin(), diff.end());
         want_e[key] = col;
         want_a[key] = col;

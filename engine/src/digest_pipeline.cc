@@ -14,7 +14,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
+#include <unordered_map>
 
 #include "vouch/engine/manifest.h"
 #include "vouch/hashing/final_hash.h"
@@ -37,6 +39,55 @@ struct Slot {
   Status error;
   bool unhashable = false;  // error is a row vouch cannot hash, not damage
   std::unique_ptr<RowObserver::Partial> observed;
+  // In the table's last chunk: how many chunks of the table were read in all.
+  uint32_t table_chunks = 0;
+};
+
+// The digests of one run: tables being read hold a digest at full resolution
+// (or their row hashes); a table whose chunks have all been folded is
+// finished, i.e. folded down to its final size (TableDigest::Finish), so that
+// memory follows the tables in flight, not the number of tables.
+class Digests {
+ public:
+  explicit Digests(uint32_t max_buckets) : max_buckets_(max_buckets) {}
+
+  // Fold stage: adds a chunk's row hashes to table `t`.
+  void Fold(uint32_t t, const std::vector<U128>& hashes, uint32_t table_chunks) {
+    if (done_.size() <= t) done_.resize(t + 1);
+    auto it = open_.try_emplace(t, max_buckets_).first;
+    Open& o = it->second;
+    for (const U128& h : hashes) o.digest.AddRowHash(h);
+    ++o.folded;
+    if (table_chunks != 0) o.expected = table_chunks;
+    if (o.folded == o.expected) Close(it);
+  }
+
+  // The digest of table `t`, finished; empty when it had no rows.
+  TableDigest Take(uint32_t t) {
+    auto it = open_.find(t);
+    if (it != open_.end()) Close(it);  // a reader that did not mark its tables' ends
+    if (t < done_.size() && done_[t]) return std::move(*done_[t]);
+    TableDigest empty(max_buckets_);
+    empty.Finish();
+    return empty;
+  }
+
+ private:
+  struct Open {
+    explicit Open(uint32_t max_buckets) : digest(max_buckets) {}
+    TableDigest digest;
+    uint32_t folded = 0;
+    uint32_t expected = 0;  // 0: the last chunk was not folded yet
+  };
+  void Close(std::unordered_map<uint32_t, Open>::iterator it) {
+    it->second.digest.Finish();
+    done_[it->first] = std::move(it->second.digest);
+    open_.erase(it);
+  }
+
+  uint32_t max_buckets_;
+  std::unordered_map<uint32_t, Open> open_;
+  std::vector<std::optional<TableDigest>> done_;
 };
 
 // The error for a row the canonicalizer refused.
@@ -135,7 +186,7 @@ Status CauseOfMalformedRow(TableStreamReader& reader, const Status& first_error,
 // The report of a source read to its end: a result per selected table
 // (sorted), the unhashable ones named, and the final hash.
 Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptions& options,
-                                    std::deque<TableDigest> digests, const std::map<uint32_t, std::string>& unhashable,
+                                    Digests& digests, const std::map<uint32_t, std::string>& unhashable,
                                     int jobs, uint64_t bytes) {
   DigestReport report;
   report.source = reader.source_info();
@@ -156,17 +207,14 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   for (size_t i = 0; i < tables.size(); ++i) {
     if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
-    TableResult r{tables[i].schema,
-                  tables[i].name,
-                  {},
-                  i < digests.size() ? digests[i] : TableDigest(options.buckets),
-                  tables[i].key_columns,
+    TableResult r{tables[i].schema, tables[i].name, {}, digests.Take(static_cast<uint32_t>(i)), tables[i].key_columns,
                   {}};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
     auto bad = unhashable.find(static_cast<uint32_t>(i));
     if (bad != unhashable.end()) {
       r.not_hashed = bad->second;
       r.digest = TableDigest(options.buckets);
+      r.digest.Finish();
     }
     report.tables.push_back(std::move(r));
   }
@@ -194,7 +242,8 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     slots.push_back(std::make_unique<Slot>());
     free_slots.push(slots.back().get());
   }
-  std::deque<TableDigest> digests;
+  Digests digests(options.buckets);
+  std::vector<uint32_t> chunks_read;  // per table (input stage only)
   std::map<uint32_t, std::string> unhashable;  // table index -> why (fold stage only)
   std::mutex error_mu;
   Status first_error;
@@ -237,6 +286,10 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
             return nullptr;
           }
           bytes += s->chunk.size;
+          const uint32_t ti = s->chunk.table_index;
+          if (chunks_read.size() <= ti) chunks_read.resize(ti + 1, 0);
+          ++chunks_read[ti];
+          s->table_chunks = s->chunk.last_of_table ? chunks_read[ti] : 0;
           if (!options.filter.empty() && !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
             s->chunk.size = 0;  // read, not hashed
           }
@@ -269,16 +322,14 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
           } else if (!s->error.ok()) {
             fail(s->error);
           } else {
-            while (digests.size() <= s->chunk.table_index) digests.emplace_back(options.buckets);
-            TableDigest& d = digests[s->chunk.table_index];
-            for (const U128& h : s->hashes) d.AddRowHash(h);
+            digests.Fold(s->chunk.table_index, s->hashes, s->table_chunks);
             if (s->observed) options.observer->Fold(s->chunk.table_index, std::move(s->observed));
           }
           free_slots.push(s);
         }));
   });
   if (failed) return reader_failed ? first_error : CauseOfMalformedRow(reader, first_error, chunk_size);
-  auto report = AssembleReport(reader, options, std::move(digests), unhashable, jobs, bytes);
+  auto report = AssembleReport(reader, options, digests, unhashable, jobs, bytes);
   if (!report.ok()) return report.status();
   report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -23,27 +23,61 @@ std::string NowUtc() {
 }
 
 std::string BucketsHex(const TableDigest& d) {
+  std::vector<U128> sums = d.buckets();
   std::string out;
-  out.reserve(32 * d.bucket_count());
-  for (const U128& b : d.buckets()) out += b.Hex();
+  out.reserve(32 * sums.size());
+  for (const U128& b : sums) out += b.Hex();
   return out;
+}
+
+json TableJson(const TableResult& t) {
+  return {{"schema", t.schema},
+          {"name", t.name},
+          {"columns", t.columns},
+          {"key", t.key_columns},
+          {"rows", t.digest.rows()},
+          {"sum", t.digest.sum().Hex()},
+          {"content_hash", t.digest.ContentHashHex()},
+          {"bucket_count", t.digest.bucket_count()},
+          {"buckets", BucketsHex(t.digest)}};
+}
+
+// One table of a manifest, checked: its buckets add up to its sum (written
+// by table digest format `digest_version`), its content hash recomputes.
+Result<TableResult> TableFromJson(const json& t, const std::string& location, uint8_t digest_version) {
+  TableResult tr{t.at("schema").get<std::string>(),
+                 t.at("name").get<std::string>(),
+                 t.at("columns").get<std::vector<std::string>>(),
+                 TableDigest(),
+                 t.value("key", std::vector<std::string>{}),
+                 {}};
+  std::string where = location + ": table " + tr.QualifiedName();
+  uint64_t n = t.at("bucket_count").get<uint64_t>();
+  const std::string& hex = t.at("buckets").get_ref<const std::string&>();
+  U128 sum;
+  if (!U128::FromHex(t.at("sum").get<std::string>(), &sum)) return Corrupt(where + ": invalid sum");
+  if (n == 0 || n > TableDigest::kMaxBuckets || hex.size() != 32ull * n) {
+    return Corrupt(where + ": bucket list has the wrong length");
+  }
+  std::vector<U128> buckets(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!U128::FromHex(std::string_view(hex).substr(32 * i, 32), &buckets[i])) {
+      return Corrupt(where + ": buckets are not hex");
+    }
+  }
+  auto d = TableDigest::FromParts(t.at("rows").get<uint64_t>(), sum, std::move(buckets), digest_version);
+  if (!d.ok()) return d.status().WithContext(where);
+  tr.digest = std::move(d).value();
+  if (tr.digest.ContentHashHex() != t.at("content_hash").get<std::string>()) {
+    return Corrupt(where + ": content_hash does not match rows and sum (edited manifest?)");
+  }
+  return tr;
 }
 
 }  // namespace
 
-std::string ManifestJson(const DigestReport& report, const std::string& vouch_version) {
-  json tables = json::array();
-  for (const auto& t : report.tables) {
-    tables.push_back({{"schema", t.schema},
-                      {"name", t.name},
-                      {"columns", t.columns},
-                      {"key", t.key_columns},
-                      {"rows", t.digest.rows()},
-                      {"sum", t.digest.sum().Hex()},
-                      {"content_hash", t.digest.ContentHashHex()},
-                      {"bucket_count", t.digest.bucket_count()},
-                      {"buckets", BucketsHex(t.digest)}});
-  }
+void WriteManifest(const DigestReport& report, const std::string& vouch_version,
+                   const std::function<void(std::string_view)>& sink) {
   json props = json::object();
   for (const auto& [k, v] : report.source.properties) props[k] = v;
   json j = {{"format", "vouch-manifest"},
@@ -60,22 +94,88 @@ std::string ManifestJson(const DigestReport& report, const std::string& vouch_ve
               {"location", report.source.location},
               {"compression", report.source.compression},
               {"properties", props}}},
-            {"tables", tables},
+            {"tables", json::array()},
             {"final_validation_hash", report.FinalHashHex()}};
-  return j.dump(2) + "\n";
+  // The document as nlohmann would print it whole, with the tables written
+  // one at a time where its empty list stands: memory for one table, not for
+  // every table's text.
+  const std::string frame = j.dump(2);
+  const std::string_view placeholder = "\"tables\": []";
+  const size_t at = frame.find(placeholder);
+  sink(std::string_view(frame).substr(0, at));
+  if (report.tables.empty()) {
+    sink(placeholder);
+  } else {
+    sink("\"tables\": [\n");
+    std::string item;
+    for (size_t i = 0; i < report.tables.size(); ++i) {
+      item.clear();
+      if (i > 0) item += ",\n";
+      const std::string text = TableJson(report.tables[i]).dump(2);
+      item += "    ";
+      for (char c : text) {
+        item += c;
+        if (c == '\n') item += "    ";
+      }
+      sink(item);
+    }
+    sink("\n  ]");
+  }
+  sink(std::string_view(frame).substr(at + placeholder.size()));
+  sink("\n");
+}
+
+std::string ManifestJson(const DigestReport& report, const std::string& vouch_version) {
+  std::string out;
+  WriteManifest(report, vouch_version, [&](std::string_view s) { out += s; });
+  return out;
 }
 
 Result<DigestReport> ParseManifest(const std::string& text, const std::string& location) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // Tables are checked and kept as they are parsed, and dropped from the
+  // document, so a manifest of 100,000 tables never sits in memory as JSON.
+  DigestReport r;
+  Status table_error;
+  uint8_t digest_version = 0;  // from "digest", which precedes "tables" (keys are sorted)
+  bool in_tables = false;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+    if (depth == 1 && event == json::parse_event_t::key) {
+      in_tables = parsed == "tables";
+    } else if (depth == 1 && event == json::parse_event_t::object_end && parsed.contains("table_digest_version")) {
+      digest_version = parsed.value("table_digest_version", uint8_t{0});
+    } else if (depth == 2 && in_tables && event == json::parse_event_t::object_end) {
+      if (!table_error.ok()) return false;
+      try {
+        auto t = TableFromJson(parsed, location, digest_version == 0 ? TableDigest::kFormatVersion : digest_version);
+        if (!t.ok()) {
+          table_error = t.status();
+        } else {
+          r.tables.push_back(std::move(t).value());
+        }
+      } catch (const json::exception& e) {
+        table_error = Corrupt(location + ": malformed manifest table: " + e.what());
+      }
+      return false;  // not kept in the document
+    }
+    return true;
+  };
+  json j = json::parse(text, cb, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Corrupt(location + ": manifest is not valid JSON");
   try {
     if (j.value("format", "") != "vouch-manifest") return Unsupported(location + ": not a vouch manifest");
-    int version = j.at("version").get<int>();
-    if (version != kManifestVersion) {
-      return Unsupported(location + ": manifest version " + std::to_string(version) + " (this vouch reads version " +
-                         std::to_string(kManifestVersion) + ")");
+    const int version = j.at("version").get<int>();
+    if (version != 1 && version != kManifestVersion) {
+      return Unsupported(location + ": manifest version " + std::to_string(version) + " (this vouch reads versions 1 and " +
+                         std::to_string(kManifestVersion) + "; write a new one with 'vouch digest SOURCE -o FILE')");
     }
-    DigestReport r;
+    const int expected_digest = version == 1 ? 1 : TableDigest::kFormatVersion;
+    if (j.at("digest").value("table_digest_version", 0) != expected_digest) {
+      return Unsupported(location + ": manifest version " + std::to_string(version) + " with table digest version " +
+                         std::to_string(j.at("digest").value("table_digest_version", 0)) +
+                         " (expected " + std::to_string(expected_digest) + "; write a new one with 'vouch digest SOURCE -o FILE')");
+    }
+    if (!table_error.ok()) return table_error;
+    if (!j.contains("tables")) return Corrupt(location + ": malformed manifest: no tables");
     const json& src = j.at("source");
     r.source.kind = "manifest (" + src.value("kind", "") + ")";
     r.source.location = location;
@@ -83,38 +183,7 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     const json props = src.value("properties", json::object());
     for (const auto& [k, v] : props.items()) r.source.properties[k] = v.get<std::string>();
     r.source.properties["original_location"] = src.value("location", "");
-    for (const json& t : j.at("tables")) {
-      TableResult tr{t.at("schema").get<std::string>(),
-                     t.at("name").get<std::string>(),
-                     t.at("columns").get<std::vector<std::string>>(),
-                     TableDigest(),
-                     t.value("key", std::vector<std::string>{}),
-                     {}};
-      std::string where = location + ": table " + tr.QualifiedName();
-      uint32_t n = t.at("bucket_count").get<uint32_t>();
-      std::string hex = t.at("buckets").get<std::string>();
-      U128 sum;
-      if (!U128::FromHex(t.at("sum").get<std::string>(), &sum)) return Corrupt(where + ": invalid sum");
-      if (hex.size() != 32ull * n) return Corrupt(where + ": bucket list has the wrong length");
-      // Rebuild through the canonical encoding, which checks the buckets add up.
-      std::string bytes = "VTD";
-      bytes.push_back(static_cast<char>(TableDigest::kFormatVersion));
-      uint64_t rows = t.at("rows").get<uint64_t>();
-      for (int i = 7; i >= 0; --i) bytes.push_back(static_cast<char>(rows >> (8 * i)));
-      auto sb = sum.BigEndianBytes();
-      bytes.append(reinterpret_cast<const char*>(sb.data()), sb.size());
-      for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<char>(n >> (8 * i)));
-      auto raw = HexDecode(hex);
-      if (!raw) return Corrupt(where + ": buckets are not hex");
-      bytes += *raw;
-      auto d = TableDigest::FromCanonicalBytes(bytes);
-      if (!d.ok()) return d.status().WithContext(where);
-      tr.digest = std::move(d).value();
-      if (tr.digest.ContentHashHex() != t.at("content_hash").get<std::string>()) {
-        return Corrupt(where + ": content_hash does not match rows and sum (edited manifest?)");
-      }
-      r.tables.push_back(std::move(tr));
-    }
+    if (version == 1) r.source.properties["manifest_version"] = "1";
     r.ComputeFinalHash();
     if (r.FinalHashHex() != j.at("final_validation_hash").get<std::string>()) {
       return Corrupt(location + ": final_validation_hash does not match the tables (edited manifest?)");

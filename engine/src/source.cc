@@ -135,6 +135,7 @@ class MemoryReader final : public TableStreamReader {
     chunk.offset = 0;
     chunk.data.assign(t.rows.begin(), t.rows.end());
     chunk.size = t.rows.size();
+    chunk.last_of_table = true;
     ++next_;
     return true;
   }

@@ -96,6 +96,7 @@ Result<bool> ChunkFeeder::Next(RowChunk& chunk, size_t target) {
     chunk.offset = f.offset;
     chunk.data = std::move(f.data);
     chunk.size = f.size;
+    chunk.last_of_table = f.last;
     return true;
   }
   if (!finished_) {
@@ -148,12 +149,7 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
                             ? ": the end-of-data line (\\.) is not followed by the two empty lines pg_dump writes"
                             : ": data after the end-of-data line (\\.)"));
       }
-      if (term == 0) {
-        std::lock_guard<std::mutex> lock(mu_);
-        free_.push_back(std::move(buf));
-        return Status::Ok();
-      }
-      return Push({&t, index, base, std::move(buf), term});
+      return Push({&t, index, base, std::move(buf), term, /*last=*/true});
     }
     if (eof) {
       return Truncated(what + ": the data ends at uncompressed byte offset " + std::to_string(base + have) +

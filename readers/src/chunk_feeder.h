@@ -54,6 +54,7 @@ class ChunkFeeder {
     uint64_t offset;
     IoBuffer data;
     size_t size;
+    bool last = false;  // the table's last chunk
   };
   void Run();
   IoBuffer TakeBuffer();

@@ -45,7 +45,7 @@ class PlainDumpReader final : public TableStreamReader {
         if (!*started) return false;
       }
       VOUCH_RETURN_IF_ERROR(ReadCopyChunk(chunk, std::max<size_t>(target, 64)));
-      if (chunk.size > 0) return true;
+      if (chunk.size > 0 || chunk.last_of_table) return true;
     }
   }
 
@@ -196,6 +196,7 @@ class PlainDumpReader final : public TableStreamReader {
     chunk.table = &t;
     chunk.table_index = static_cast<uint32_t>(current_);
     chunk.offset = base_ + pos_;
+    chunk.last_of_table = false;
     size_t have = end_ - pos_;
     size_t cap = std::max(target, have);
     if (chunk.data.size() < cap) chunk.data.resize(cap);
@@ -217,6 +218,7 @@ class PlainDumpReader final : public TableStreamReader {
       size_t term = FindCopyTerminator(d, have);  // offset of the "\." line, or `have`
       if (term != have) {
         chunk.size = term;
+        chunk.last_of_table = true;
         Keep(d + term + 3, have - term - 3, chunk.offset + term + 3);
         current_ = -1;
         return Status::Ok();

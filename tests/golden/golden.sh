@@ -40,7 +40,7 @@ normalize() {
     -e "s#port=$PGPORT\\b#port=<PORT>#g" \
     -e 's/\b[0-9A-F]{24}\b/<WALSEG>/g' \
     -e 's#\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\b#<LSN>#g' \
-    -e 's/\b[0-9]{19}\b/<SYSID>/g' \
+    -e 's/(^|[^.0-9])[0-9]{19}\b/\1<SYSID>/g' \
     -e 's/PostgreSQL 15\.[0-9]+[^",|)]*/PostgreSQL 15.X/g' \
     -e 's/"15\.[0-9]+( \([^"]*\))?"/"15.X"/g' \
     -e 's/\b(server_version|server|Server)( *[:=] *)15\.[0-9]+/\1\215.X/g' \

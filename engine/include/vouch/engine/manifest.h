@@ -4,6 +4,7 @@
 // hashes and the final hash recompute, so an edited manifest is rejected.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,8 +14,13 @@ namespace vouch {
 
 struct DigestReport;  // vouch/engine/digest_pipeline.h
 
-constexpr int kManifestVersion = 1;
+// Version 2: table digests sized by their rows (docs/digest-format.md).
+// Version 1 manifests are still read (their digests folded down to size).
+constexpr int kManifestVersion = 2;
 
+// Writes the manifest piece by piece to `sink` (one table's text at a time).
+void WriteManifest(const DigestReport& report, const std::string& vouch_version,
+                   const std::function<void(std::string_view)>& sink);
 std::string ManifestJson(const DigestReport& report, const std::string& vouch_version);
 Result<DigestReport> ParseManifest(const std::string& json_text, const std::string& location);
 Result<DigestReport> LoadManifest(const std::string& path);

@@ -68,6 +68,11 @@ struct RowChunk {
   uint64_t offset = 0;  // stream offset of data[0] (uncompressed)
   IoBuffer data;        // capacity reused between chunks; page-aligned (io_buffer.h)
   size_t size = 0;      // bytes of whole rows in data, each ending in '\n'
+  // The table's last chunk: no more rows of it follow. A reader that knows
+  // where a table ends says so (the pipeline then releases the table's state
+  // early); such a chunk may hold no rows. A reader that never says so is
+  // still correct, only its tables' state is released at the end.
+  bool last_of_table = false;
 };
 
 // Calls fn(row) for every row of the chunk in order, the row without its
