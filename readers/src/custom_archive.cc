@@ -158,7 +158,7 @@ class CustomArchive final : public ArchiveBase {
     std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<ChunkFeeder::Job> jobs;
     for (const auto& [size, i] : order) {
-      jobs.push_back([this, i = i](ChunkFeeder& f) { return ReadBlockAt(f, i); });
+      jobs.push_back([this, i = i, size = size](ChunkFeeder& f) { return ReadBlockAt(f, i, size); });
     }
     StartFeeder(std::move(jobs), [this] { return CheckBlocksTileTheFile(); });
     return Status::Ok();
@@ -221,11 +221,13 @@ class CustomArchive final : public ArchiveBase {
     }
   }
 
-  // Data offsets set: the block of data entry i, read from its offset.
-  Status ReadBlockAt(ChunkFeeder& f, size_t i) {
+  // Data offsets set: the block of data entry i, read from its offset; it
+  // likely spans `size` bytes (to the next block), so a small block reads
+  // ahead no more than it needs.
+  Status ReadBlockAt(ChunkFeeder& f, size_t i, uint64_t size) {
     const DataEntry& d = data_entries_[i];
     const TocEntry& e = toc_.entries[d.toc_index];
-    auto src = MakeFileRangeSource(*file_, e.offset);
+    auto src = MakeFileRangeSource(*file_, e.offset, static_cast<size_t>(std::clamp<uint64_t>(size + 64, 4096, 1 << 20)));
     uint8_t type = 0;
     int64_t id = 0;
     bool eof = false;

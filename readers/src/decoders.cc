@@ -16,18 +16,24 @@
 namespace vouch {
 namespace {
 
+// The input buffer starts small and grows while reads fill it: an archive of
+// 10,000 small tables opens 10,000 decoders, which must not each clear and
+// fill a megabyte.
+constexpr size_t kFirstInBuf = 64 << 10;
 constexpr size_t kInBuf = 1 << 20;
 
 // Shared input buffering for the decoders: refill from the inner source and
 // compute compressed offsets.
 class CompressedInput {
  public:
-  explicit CompressedInput(std::unique_ptr<ByteSource> inner) : inner_(std::move(inner)), buf_(kInBuf) {}
+  explicit CompressedInput(std::unique_ptr<ByteSource> inner) : inner_(std::move(inner)), buf_(kFirstInBuf) {}
   // Reads more compressed bytes when all were consumed; sets eof() at the end.
   Status Refill(const uint8_t** next, size_t* avail) {
     if (*avail != 0 || eof_) return Status::Ok();
+    if (filled_ && buf_.size() < kInBuf) buf_.resize(std::min(buf_.size() * 4, kInBuf));
     auto r = inner_->Read(reinterpret_cast<char*>(buf_.data()), buf_.size());
     if (!r.ok()) return r.status();
+    filled_ = *r == buf_.size();
     if (*r == 0) eof_ = true;
     *next = buf_.data();
     *avail = *r;
@@ -40,6 +46,7 @@ class CompressedInput {
   std::unique_ptr<ByteSource> inner_;
   AlignedVector<uint8_t> buf_;
   bool eof_ = false;
+  bool filled_ = false;  // the last read filled the buffer
 };
 
 std::string Where(const std::string& name, uint64_t raw, uint64_t out) {
