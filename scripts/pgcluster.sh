@@ -19,6 +19,7 @@
 #   pgcluster.sh env DIR     print `export KEY=VALUE` lines for eval
 #   pgcluster.sh replica DIR RDIR   a hot standby of the cluster in DIR, made with
 #                            pg_basebackup -R and streaming from it; RDIR/env as above
+# PGCLUSTER_CONF (start): extra postgresql.conf lines for this cluster.
 # initdb refuses to run as root: as root the server runs as the `postgres`
 # user (from Debian's postgresql package), otherwise as the current user. The
 # data directory is a fresh mktemp -d, outside DIR (which may be unreadable for
@@ -199,6 +200,8 @@ archive_mode = on
 archive_command = 'test ! -f $top/wal_archive/%f && cp %p $top/wal_archive/%f'
 CONF
   [ "$(tr -d '[:space:]' <"$data/PG_VERSION")" -lt 17 ] || echo "summarize_wal = on" >>"$data/postgresql.conf"
+  # Extra settings for one cluster (a test of a small lock table), one per line.
+  [ -z "${PGCLUSTER_CONF:-}" ] || printf '%s\n' "$PGCLUSTER_CONF" >>"$data/postgresql.conf"
   launch "$user" "$top" "$data" "$port"
 }
 

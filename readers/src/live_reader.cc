@@ -4,6 +4,11 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <unordered_map>
 #include <cstring>
 #include <vector>
 
@@ -18,35 +23,45 @@ const char* const kSessionSetup =
     "SET client_encoding = 'UTF8'; SET statement_timeout = 0; SET lock_timeout = 0;"
     "SET idle_in_transaction_session_timeout = 0;";
 
+// Catalog facts come in three set-based queries whatever the number of
+// tables (a query per table, or a correlated subquery per table, costs
+// seconds at 10,000 tables).
+//
 // Tables whose data pg_dump would dump: ordinary tables and leaf partitions
 // (partitioned parents hold no rows), not in system schemas, not members of
-// an extension. Columns: not dropped, not generated (pg_dump skips those).
+// an extension. Their size for scheduling (largest first) is the planner's
+// page count of the table and its TOAST table, as pg_dump uses: asking the
+// file system for every table's size (pg_relation_size) costs a stat() each.
 const char* const kDiscoverTables =
     "SELECT n.nspname, c.relname, c.oid::bigint, "
-    "  pg_catalog.pg_relation_size(c.oid) + COALESCE(pg_catalog.pg_relation_size(c.reltoastrelid), 0) AS bytes, "
-    "  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a "
-    "        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
-    "        ORDER BY a.attnum) AS cols, "
-    // The primary key, else the first unique index over NOT NULL columns.
-    "  (SELECT ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a "
-    "                WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) "
-    "                ORDER BY array_position(i.indkey::int2[], a.attnum)) "
-    "   FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL "
-    "     AND i.indexprs IS NULL AND (i.indisprimary OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
-    "       WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)) "
-    "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) AS key, "
-    // timestamp and timestamptz columns (or domains over them), in attnum order.
-    "  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
-    "        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
-    "          AND (CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE a.atttypid END) "
-    "              IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) "
-    "        ORDER BY a.attnum) AS time_cols "
+    "  (c.relpages::bigint + COALESCE(t.relpages, 0)) * 8192 AS bytes "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
-    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
-    "                  AND d.objid = c.oid AND d.deptype = 'e') "
+    "  AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
+    "                    AND d.deptype = 'e') "
     "ORDER BY bytes DESC, n.nspname, c.relname";
+
+// Every column of those tables (not dropped), in attnum order per table:
+// whether COPY lists it (generated columns it does not), whether it is NOT
+// NULL, and whether it holds a timestamp or timestamptz (or a domain over one).
+const char* const kDiscoverColumns =
+    "SELECT a.attrelid::bigint, a.attnum, a.attname::text, a.attgenerated <> '', a.attnotnull, "
+    "  (CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE a.atttypid END) "
+    "      IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+    "WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped "
+    "ORDER BY a.attrelid, a.attnum";
+
+// Unique indexes on plain columns without a predicate, the primary key first,
+// then by index oid: a table's key is the first whose columns are NOT NULL.
+const char* const kDiscoverKeys =
+    "SELECT i.indrelid::bigint, i.indkey::text, i.indisprimary "
+    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+    "WHERE c.relkind = 'r' AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL "
+    "ORDER BY i.indrelid, i.indisprimary DESC, i.indexrelid";
 
 // Every foreign key between tables, with its columns in key order.
 const char* const kDiscoverForeignKeys =
@@ -99,6 +114,10 @@ struct Conn {
   PGconn* pg = nullptr;
   int table = -1;        // table being copied, -1 when idle
   bool copying = false;  // COPY OUT established
+  // Tables whose COPY was sent after `table`'s in the same query string: small
+  // tables go in batches, so that the server goes from one COPY to the next
+  // without waiting for a round trip.
+  std::deque<int> queued;
 };
 
 class LiveReader final : public TableStreamReader {
@@ -110,7 +129,7 @@ class LiveReader final : public TableStreamReader {
   Status Open(const std::string& conninfo, const LiveOptions& opt) {
     PGconn* leader = nullptr;
     VOUCH_RETURN_IF_ERROR(Connect(conninfo, &leader));
-    conns_.push_back(Conn{leader});
+    conns_.push_back(Conn{leader, -1, false, {}});
     Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, "");
     if (!snapshot.ok()) return snapshot.status();
     filter_ = opt.filter;
@@ -121,12 +140,13 @@ class LiveReader final : public TableStreamReader {
       info_.properties["shard_method"] = "server: hashtext(ROW(key)::text) % N";
     }
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
+    VOUCH_RETURN_IF_ERROR(LockTables(leader));
     VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
       VOUCH_RETURN_IF_ERROR(Connect(conninfo, &w));
-      conns_.push_back(Conn{w});
+      conns_.push_back(Conn{w, -1, false, {}});
       auto st = BeginSnapshot(w, false, *snapshot);
       if (!st.ok()) return st.status();
     }
@@ -214,7 +234,9 @@ class LiveReader final : public TableStreamReader {
                          "CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn() "
                          "ELSE pg_catalog.pg_current_wal_lsn() END::text, "
                          "to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-                         "pg_catalog.current_database()");
+                         "pg_catalog.current_database(), pg_catalog.current_setting('max_locks_per_transaction'), "
+                         "pg_catalog.current_setting('max_connections'), "
+                         "pg_catalog.current_setting('max_prepared_transactions')");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string err = PQerrorMessage(pg);
       PQclear(r);
@@ -226,34 +248,139 @@ class LiveReader final : public TableStreamReader {
     info_.properties[info_.properties["in_recovery"] == "true" ? "replay_lsn" : "wal_lsn"] = PQgetvalue(r, 0, 3);
     info_.properties["snapshot_time"] = PQgetvalue(r, 0, 4);
     info_.properties["database"] = PQgetvalue(r, 0, 5);
+    lock_settings_ = {PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 8)};
     PQclear(r);
     return snap;
   }
 
-  Status Discover(PGconn* pg, const std::vector<std::string>& only) {
-    PGresult* r = PQexec(pg, kDiscoverTables);
+  // A query's rows, or the error naming `what` failed.
+  Result<PGresult*> Query(PGconn* pg, const char* sql, const std::string& what) {
+    PGresult* r = PQexec(pg, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string err = PQerrorMessage(pg);
       PQclear(r);
-      return ConnectionError(Where() + ": cannot list tables: " + Trim(err));
+      return ConnectionError(Where() + ": cannot " + what + ": " + Trim(err));
     }
-    for (int i = 0; i < PQntuples(r); ++i) {
+    return r;
+  }
+
+  struct Column {
+    std::string name;
+    bool copied = true, not_null = false, time = false;
+  };
+
+  Status Discover(PGconn* pg, const std::vector<std::string>& only) {
+    auto tables = Query(pg, kDiscoverTables, "list tables");
+    if (!tables.ok()) return tables.status();
+    auto columns = Query(pg, kDiscoverColumns, "list columns");
+    if (!columns.ok()) {
+      PQclear(*tables);
+      return columns.status();
+    }
+    auto keys = Query(pg, kDiscoverKeys, "list keys");
+    if (!keys.ok()) {
+      PQclear(*tables);
+      PQclear(*columns);
+      return keys.status();
+    }
+    // Columns by table oid, each table's in attnum order (the query's order).
+    std::unordered_map<int64_t, std::map<int, Column>> cols;
+    for (int i = 0; i < PQntuples(*columns); ++i) {
+      Column c{PQgetvalue(*columns, i, 2), PQgetvalue(*columns, i, 3)[0] != 't', PQgetvalue(*columns, i, 4)[0] == 't',
+               PQgetvalue(*columns, i, 5)[0] == 't'};
+      cols[std::atoll(PQgetvalue(*columns, i, 0))].emplace(std::atoi(PQgetvalue(*columns, i, 1)), std::move(c));
+    }
+    PQclear(*columns);
+    // The key: the primary key, else the first unique index whose columns are
+    // all NOT NULL (the query lists the primary key first).
+    std::unordered_map<int64_t, std::vector<std::string>> key_of;
+    for (int i = 0; i < PQntuples(*keys); ++i) {
+      const int64_t oid = std::atoll(PQgetvalue(*keys, i, 0));
+      if (key_of.count(oid)) continue;
+      const bool primary = PQgetvalue(*keys, i, 2)[0] == 't';
+      const auto& tc = cols[oid];
+      std::vector<std::string> names;
+      bool usable = true;
+      // int2vector prints as attnums separated by spaces: "1 3".
+      const char* p = PQgetvalue(*keys, i, 1);
+      while (*p != '\0') {
+        char* end = nullptr;
+        const long attnum = std::strtol(p, &end, 10);
+        if (end == p) break;
+        p = end;
+        auto c = tc.find(static_cast<int>(attnum));
+        if (c == tc.end() || !(primary || c->second.not_null)) {
+          usable = false;
+          break;
+        }
+        names.push_back(c->second.name);
+      }
+      if (usable && !names.empty()) key_of.emplace(oid, std::move(names));
+    }
+    PQclear(*keys);
+    for (int i = 0; i < PQntuples(*tables); ++i) {
       TableInfo t;
-      t.schema = PQgetvalue(r, i, 0);
-      t.name = PQgetvalue(r, i, 1);
-      // COPY will list the columns in canonical (byte) order, so that is the
-      // order the rows arrive in.
-      std::vector<std::string> cols = ParseTextArray(PQgetvalue(r, i, 4));
-      std::sort(cols.begin(), cols.end());
-      t.SetColumns(std::move(cols));
-      if (!PQgetisnull(r, i, 5)) t.key_columns = ParseTextArray(PQgetvalue(r, i, 5));
-      t.time_columns = ParseTextArray(PQgetvalue(r, i, 6));
+      t.schema = PQgetvalue(*tables, i, 0);
+      t.name = PQgetvalue(*tables, i, 1);
       if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
       if (filter_ && !filter_->Selects(t.schema, t.name)) continue;
+      const int64_t oid = std::atoll(PQgetvalue(*tables, i, 2));
+      // COPY will list the columns in canonical (byte) order, so that is the
+      // order the rows arrive in.
+      std::vector<std::string> copied;
+      for (const auto& [attnum, c] : cols[oid]) {
+        if (!c.copied) continue;
+        copied.push_back(c.name);
+        if (c.time) t.time_columns.push_back(c.name);
+      }
+      std::sort(copied.begin(), copied.end());
+      t.SetColumns(std::move(copied));
+      if (auto k = key_of.find(oid); k != key_of.end()) t.key_columns = k->second;
       tables_.push_back(std::move(t));
+      table_bytes_.push_back(static_cast<uint64_t>(std::atoll(PQgetvalue(*tables, i, 3))));
     }
-    PQclear(r);
+    PQclear(*tables);
     return Status::Ok();
+  }
+
+  // Locks every table to be read (ACCESS SHARE, as pg_dump does) before any
+  // row is read, so that none is dropped or altered under the snapshot, and
+  // so that a server whose lock table cannot hold them all fails here, with
+  // the setting named, rather than part-way through the data.
+  Status LockTables(PGconn* pg) {
+    constexpr size_t kPerStatement = 1000;
+    for (size_t first = 0; first < tables_.size(); first += kPerStatement) {
+      std::string sql = "LOCK TABLE ";
+      for (size_t i = first; i < std::min(tables_.size(), first + kPerStatement); ++i) {
+        if (i > first) sql += ", ";
+        sql += "ONLY " + QuoteIdent(tables_[i].schema) + "." + QuoteIdent(tables_[i].name);
+      }
+      sql += " IN ACCESS SHARE MODE";
+      PGresult* r = PQexec(pg, sql.c_str());
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      const bool out_of_locks = !ok && state != nullptr && std::string(state) == "53200";
+      std::string err = Trim(PQerrorMessage(pg));
+      PQclear(r);
+      if (out_of_locks) return OutOfLocks(first);
+      if (!ok) return ConnectionError(Where() + ": cannot lock the tables to read: " + err);
+    }
+    return Status::Ok();
+  }
+
+  Status OutOfLocks(size_t locked_before) const {
+    auto num = [&](size_t k) { return std::strtoull(lock_settings_[k].c_str(), nullptr, 10); };
+    const unsigned long long per = num(0), conns = num(1), prepared = num(2);
+    return ConnectionError(
+        Where() + ": the server ran out of lock slots after locking about " + std::to_string(locked_before) + " of " +
+        std::to_string(tables_.size()) +
+        " tables. Reading tables in one snapshot takes a lock on each until the end, as pg_dump does; the server's "
+        "lock table holds about max_locks_per_transaction (" +
+        std::to_string(per) + ") x (max_connections (" + std::to_string(conns) + ") + max_prepared_transactions (" +
+        std::to_string(prepared) + ")) = " + std::to_string(per * (conns + prepared)) +
+        " locks, shared by every session. Raise max_locks_per_transaction (a server restart) to at least " +
+        std::to_string((2 * tables_.size()) / std::max(1ull, conns + prepared) + 64) +
+        ", or read fewer tables per run (-n/-t). Nothing was verified.");
   }
 
   // COPY with the columns in canonical order, so rows arrive canonical.
@@ -280,12 +407,30 @@ class LiveReader final : public TableStreamReader {
     return q + " TO STDOUT";
   }
 
+  // Sends the next batch of COPY statements on `c`: one large table, or as
+  // many small ones (up to kBatchTables, kBatchBytes by the planner's size)
+  // in one query string, answered one COPY after the other.
   Status StartNextTable(Conn& c) {
-    c.table = -1;
+    constexpr size_t kBatchTables = 64;
+    constexpr uint64_t kBatchBytes = 1 << 20;
     c.copying = false;
+    if (!c.queued.empty()) {  // the batch's next COPY is already on its way
+      c.table = c.queued.front();
+      c.queued.pop_front();
+      return Status::Ok();
+    }
+    c.table = -1;
     if (next_table_ >= tables_.size()) return Status::Ok();
     c.table = static_cast<int>(next_table_++);
-    if (!PQsendQuery(c.pg, CopyQuery(tables_[static_cast<size_t>(c.table)]).c_str())) {
+    std::string sql = CopyQuery(tables_[static_cast<size_t>(c.table)]);
+    uint64_t bytes = table_bytes_[static_cast<size_t>(c.table)];
+    while (next_table_ < tables_.size() && c.queued.size() + 1 < kBatchTables &&
+           bytes + table_bytes_[next_table_] <= kBatchBytes) {
+      bytes += table_bytes_[next_table_];
+      sql += ";" + CopyQuery(tables_[next_table_]);
+      c.queued.push_back(static_cast<int>(next_table_++));
+    }
+    if (!PQsendQuery(c.pg, sql.c_str())) {
       return ConnectionError(Where() + ": table " + tables_[static_cast<size_t>(c.table)].QualifiedName() + ": " +
                              Trim(PQerrorMessage(c.pg)));
     }
@@ -324,8 +469,10 @@ class LiveReader final : public TableStreamReader {
         PGresult* r = PQgetResult(c.pg);
         ExecStatusType st = PQresultStatus(r);
         PQclear(r);
-        while ((r = PQgetResult(c.pg)) != nullptr) PQclear(r);
         if (st != PGRES_COMMAND_OK) return TableError(c, "COPY ended with an error: " + Trim(PQerrorMessage(c.pg)));
+        if (c.queued.empty()) {  // the query string's last COPY: read to its end
+          while ((r = PQgetResult(c.pg)) != nullptr) PQclear(r);
+        }
         return true;
       }
       return TableError(c, "connection lost during COPY: " + Trim(PQerrorMessage(c.pg)));
@@ -346,8 +493,9 @@ class LiveReader final : public TableStreamReader {
         chunk.offset = 0;
         auto ended = Drain(c, chunk, target);
         if (!ended.ok()) return ended.status();
+        chunk.last_of_table = *ended;
         if (*ended) VOUCH_RETURN_IF_ERROR(StartNextTable(c));
-        if (chunk.size > 0) {
+        if (chunk.size > 0 || chunk.last_of_table) {
           rr_ = (rr_ + k + 1) % conns_.size();
           return true;
         }
@@ -380,6 +528,9 @@ class LiveReader final : public TableStreamReader {
 
   SourceInfo info_{"database", "", "none", {}};
   std::deque<TableInfo> tables_;
+  std::vector<uint64_t> table_bytes_;  // the planner's estimate, per table
+  // max_locks_per_transaction, max_connections, max_prepared_transactions
+  std::array<std::string, 3> lock_settings_;
   std::vector<ForeignKey> foreign_keys_;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
