@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <tuple>
 
 #include "render/digest.h"
@@ -71,6 +72,16 @@ bool WriteFile(const std::string& path, const std::string& text) {
   ok = ok && rename(tmp.c_str(), path.c_str()) == 0;
   if (!ok) unlink(tmp.c_str());
   return ok;
+}
+
+void AddListOption(CLI::App* cmd, TableList& list) {
+  const std::map<std::string, TableList> names = {
+      {"auto", TableList::kAuto}, {"all", TableList::kAll}, {"problems", TableList::kProblems}};
+  cmd->add_option("--list", list,
+                  "tables listed by the text report: all, problems (only those that do not match or were not "
+                  "verified) or auto (all up to " +
+                      std::to_string(kAutoListTables) + " tables, else problems; the default)")
+      ->transform(CLI::CheckedTransformer(names));
 }
 
 CLI::Validator Counting(unsigned min) {
