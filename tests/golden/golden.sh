@@ -109,7 +109,8 @@ size=$(stat -c %s "$work/src.dump")
 head -c $((size * 2 / 3)) "$work/src.dump" >"$work/cut.dump"
 cp "$work/src.dump" "$work/flipped.dump"
 printf '\xff' | dd of="$work/flipped.dump" bs=1 seek=$((size / 2)) conv=notrunc status=none
-(cd "$work" && sha256sum src.dump | sed 's/^./0/' >bad.sha256)
+# The first hex digit changed (to 1 where it was 0): never the real sum.
+(cd "$work" && sha256sum src.dump | sed -E 's/^0/1/; t; s/^./0/' >bad.sha256)
 dump_sha=$(sha256sum "$work/src.dump" | cut -c1-64)
 bad_sha=$(cut -c1-64 "$work/bad.sha256")
 
