@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <tuple>
 
 #include "render/digest.h"
@@ -75,13 +74,16 @@ bool WriteFile(const std::string& path, const std::string& text) {
 }
 
 void AddListOption(CLI::App* cmd, TableList& list) {
-  const std::map<std::string, TableList> names = {
-      {"auto", TableList::kAuto}, {"all", TableList::kAll}, {"problems", TableList::kProblems}};
-  cmd->add_option("--list", list,
-                  "tables listed by the text report: all, problems (only those that do not match or were not "
-                  "verified) or auto (all up to " +
-                      std::to_string(kAutoListTables) + " tables, else problems; the default)")
-      ->transform(CLI::CheckedTransformer(names));
+  cmd->add_option_function<std::string>(
+         "--list",
+         [&list](const std::string& name) {
+           list = name == "all" ? TableList::kAll : name == "problems" ? TableList::kProblems : TableList::kAuto;
+         },
+         "tables listed by the text report: all, problems (only those that do not match or were not verified) "
+         "or auto (all up to " +
+             std::to_string(kAutoListTables) + " tables, else problems; the default)")
+      ->check(CLI::IsMember({"all", "problems", "auto"}))
+      ->type_name("all|problems|auto");
 }
 
 CLI::Validator Counting(unsigned min) {
