@@ -13,28 +13,20 @@ namespace vouch::cli {
 
 namespace {
 
-// The per-table rows and content hashes (a DR report's layout) and the final hash.
-std::string TablesText(const DigestReport& r) {
-  size_t wname = 5, wrows = 9;
-  for (const auto& t : r.tables) {
-    wname = std::max(wname, t.QualifiedName().size());
-    wrows = std::max(wrows, GroupThousands(t.digest.rows()).size());
-  }
-  std::string out = fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", "Table", wname, "Row Count", wrows, "Content Hash");
-  out += fmt::format("|{:-<{}}|{:->{}}|{:-<34}|\n", "", wname + 2, "", wrows + 2, "");
+// The totals, the tables that could not be hashed and the final hash, then
+// the per-table rows and content hashes (a DR report's layout): every table,
+// or as `list` says only those not hashed.
+std::string TablesText(const DigestReport& r, TableList list) {
   uint64_t total = 0;
   std::vector<const TableResult*> not_hashed;
   for (const auto& t : r.tables) {
-    if (!t.not_hashed.empty()) {
-      out += fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", t.QualifiedName(), wname, "-", wrows, "not computed");
+    if (t.not_hashed.empty()) {
+      total += t.digest.rows();
+    } else {
       not_hashed.push_back(&t);
-      continue;
     }
-    out += fmt::format("| {:<{}} | {:>{}} | {} |\n", t.QualifiedName(), wname, GroupThousands(t.digest.rows()), wrows,
-                       t.digest.ContentHashHex());
-    total += t.digest.rows();
   }
-  out += fmt::format("\n{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
+  std::string out = fmt::format("{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
   for (const auto* t : not_hashed) out += fmt::format("Not hashed: {}: {}\n", t->QualifiedName(), t->not_hashed);
   auto lo = r.source.properties.find("large_objects_not_digested");
   if (lo != r.source.properties.end()) {
@@ -45,6 +37,33 @@ std::string TablesText(const DigestReport& r) {
   } else {
     out += fmt::format("FINAL_VALIDATION_HASH: {}\n", r.FinalHashHex());
   }
+
+  const bool every = ListsEveryTable(list, r.tables.size());
+  std::vector<const TableResult*> shown;
+  if (every) {
+    for (const auto& t : r.tables) shown.push_back(&t);
+  } else {
+    shown = not_hashed;
+  }
+  out += "\n";
+  if (!shown.empty()) {
+    size_t wname = 5, wrows = 9;
+    for (const auto* t : shown) {
+      wname = std::max(wname, t->QualifiedName().size());
+      wrows = std::max(wrows, GroupThousands(t->digest.rows()).size());
+    }
+    out += fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", "Table", wname, "Row Count", wrows, "Content Hash");
+    out += fmt::format("|{:-<{}}|{:->{}}|{:-<34}|\n", "", wname + 2, "", wrows + 2, "");
+    for (const auto* t : shown) {
+      if (!t->not_hashed.empty()) {
+        out += fmt::format("| {:<{}} | {:>{}} | {:<32} |\n", t->QualifiedName(), wname, "-", wrows, "not computed");
+      } else {
+        out += fmt::format("| {:<{}} | {:>{}} | {} |\n", t->QualifiedName(), wname, GroupThousands(t->digest.rows()),
+                           wrows, t->digest.ContentHashHex());
+      }
+    }
+  }
+  if (!every) out += LeftOutLine(r.tables.size() - not_hashed.size(), "hashed table") + "\n";
   return out;
 }
 
@@ -65,15 +84,15 @@ std::string SourceDescription(const SourceInfo& source) {
   return out;
 }
 
-std::string DigestText(const DigestReport& r) {
+std::string DigestText(const DigestReport& r, TableList list) {
   std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source),
                                 r.source.compression);
   auto ver = r.source.properties.find("pg_dump_version");
   if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
-  return out + "\n" + TablesText(r);
+  return out + "\n" + TablesText(r, list);
 }
 
-std::string ArchiveText(const ArchiveVerification& v) {
+std::string ArchiveText(const ArchiveVerification& v, TableList list) {
   std::string out = fmt::format("Archive:  {}\n", v.path);
   if (v.toc_read) {
     const ArchiveFacts& f = v.facts;
@@ -98,22 +117,8 @@ std::string ArchiveText(const ArchiveVerification& v) {
         f.table_data_entries, GroupThousands(f.archive_bytes),
         f.format == "custom" ? "" : fmt::format(" ({} data files)", f.data_files), GroupThousands(f.large_objects),
         GroupThousands(f.large_object_bytes), f.large_objects ? "; their hash " + f.large_object_sum.Hex() : "");
-    out += fmt::format("Foreign keys ({}):\n", f.foreign_keys.size());
-    for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
   }
-  if (!v.damage) out += "\n" + TablesText(v.digest);
-  if (v.checksums) {
-    const ChecksumReport& c = *v.checksums;
-    out += fmt::format("\nChecksums ({}): {} of {} OK\n", c.sidecar, c.results.size() - c.Failed(), c.results.size());
-    for (const auto& r : c.results) {
-      out += fmt::format("  {:<10} {} ({}){}\n", ChecksumOutcomeName(r.outcome), r.entry.name,
-                         HashAlgorithmName(r.entry.algorithm), r.error.empty() ? "" : ": " + r.error);
-    }
-    for (size_t line : c.malformed_lines) out += fmt::format("  warning: line {} is not a checksum line\n", line);
-    if (c.results.empty()) out += "  no properly formatted checksum lines\n";
-    for (const auto& f : v.not_covered)
-      out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
-  }
+  // The summary leads: the verdict, then the totals and the final hash.
   if (v.damage) {
     out += fmt::format("\nResult: ❌ DAMAGED: {}\n", v.damage->detail);
   } else if (!v.outcome().findings.empty()) {
@@ -125,6 +130,24 @@ std::string ArchiveText(const ArchiveVerification& v) {
   } else {
     out += fmt::format("\nResult: ✅ VERIFIED: every data {} read and decompressed to its end, every row checked\n",
                        v.facts.format == "custom" ? "block" : "file");
+  }
+  if (!v.damage) out += TablesText(v.digest, list);
+  if (v.toc_read) {
+    const ArchiveFacts& f = v.facts;
+    out += fmt::format("\nForeign keys ({}):\n", f.foreign_keys.size());
+    for (const auto& fk : f.foreign_keys) out += "  " + FkText(fk) + "\n";
+  }
+  if (v.checksums) {
+    const ChecksumReport& c = *v.checksums;
+    out += fmt::format("\nChecksums ({}): {} of {} OK\n", c.sidecar, c.results.size() - c.Failed(), c.results.size());
+    for (const auto& r : c.results) {
+      out += fmt::format("  {:<10} {} ({}){}\n", ChecksumOutcomeName(r.outcome), r.entry.name,
+                         HashAlgorithmName(r.entry.algorithm), r.error.empty() ? "" : ": " + r.error);
+    }
+    for (size_t line : c.malformed_lines) out += fmt::format("  warning: line {} is not a checksum line\n", line);
+    if (c.results.empty()) out += "  no properly formatted checksum lines\n";
+    for (const auto& f : v.not_covered)
+      out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
   }
   return out;
 }
@@ -190,24 +213,60 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
   return j.dump(2) + "\n";
 }
 
-std::string CompareText(const CompareReport& r) {
+std::string TableStatusCounts(const std::vector<TableComparison>& tables) {
+  size_t n[4] = {};
+  for (const auto& t : tables) ++n[static_cast<size_t>(t.status)];
+  return fmt::format("{} tables: {} match, {} mismatch, {} missing, {} extra", GroupThousands(tables.size()),
+                     GroupThousands(n[static_cast<size_t>(TableStatus::kMatch)]),
+                     GroupThousands(n[static_cast<size_t>(TableStatus::kMismatch)]),
+                     GroupThousands(n[static_cast<size_t>(TableStatus::kMissing)]),
+                     GroupThousands(n[static_cast<size_t>(TableStatus::kExtra)]));
+}
+
+std::string CompareText(const CompareReport& r, TableList list) {
   std::string out =
       fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
                   SourceDescription(r.expected.source), r.actual.source.location, SourceDescription(r.actual.source));
-  size_t wname = 5, wrows = 13;
-  for (const auto& t : r.tables) wname = std::max(wname, t.QualifiedName().size());
-  out += fmt::format("\n| {:<{}} | {:>{}} | {:>{}} | {:<32} | {:<11} |\n", "Table", wname, "Expected Rows", wrows,
-                     "Actual Rows", wrows, "Content Hash (actual)", "Status");
-  out +=
-      fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<34}|{:-<13}|\n", "", wname + 2, "", wrows + 2, "", wrows + 2, "", "");
+  // The summary leads: the verdict, the totals and both final hashes.
+  uint64_t expected_rows = 0, actual_rows = 0;
+  size_t bad = 0;
   for (const auto& t : r.tables) {
-    bool ok = t.status == TableStatus::kMatch;
-    std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
-    std::string act = t.status == TableStatus::kMissing ? "-" : GroupThousands(t.actual_rows);
-    std::string hash = t.status == TableStatus::kMissing ? "-" : t.actual_hash;
-    out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<32} | {} {:<8} |\n", t.QualifiedName(), wname, exp, wrows, act,
-                       wrows, hash, ok ? "✅" : "❌", TableStatusName(t.status));
+    expected_rows += t.expected_rows;
+    actual_rows += t.actual_rows;
+    if (t.status != TableStatus::kMatch) ++bad;
   }
+  out += bad == 0 ? fmt::format("\nResult: ✅ all {} tables match\n", r.tables.size())
+                  : fmt::format("\nResult: ❌ {} of {} tables differ\n", bad, r.tables.size());
+  out += TableStatusCounts(r.tables) + "\n";
+  out += fmt::format("Rows: {} expected, {} actual\n", GroupThousands(expected_rows), GroupThousands(actual_rows));
+  bool same = r.expected.final_hash == r.actual.final_hash;
+  out += fmt::format("FINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
+                     r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
+
+  // Every table, or only those that differ.
+  const bool every = ListsEveryTable(list, r.tables.size());
+  std::vector<const TableComparison*> shown;
+  for (const auto& t : r.tables) {
+    if (every || t.status != TableStatus::kMatch) shown.push_back(&t);
+  }
+  size_t wname = 5, wrows = 13;
+  for (const auto* t : shown) wname = std::max(wname, t->QualifiedName().size());
+  out += "\n";
+  if (!shown.empty()) {
+    out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<32} | {:<11} |\n", "Table", wname, "Expected Rows", wrows,
+                       "Actual Rows", wrows, "Content Hash (actual)", "Status");
+    out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<34}|{:-<13}|\n", "", wname + 2, "", wrows + 2, "", wrows + 2, "",
+                       "");
+  }
+  for (const auto* t : shown) {
+    bool ok = t->status == TableStatus::kMatch;
+    std::string exp = t->status == TableStatus::kExtra ? "-" : GroupThousands(t->expected_rows);
+    std::string act = t->status == TableStatus::kMissing ? "-" : GroupThousands(t->actual_rows);
+    std::string hash = t->status == TableStatus::kMissing ? "-" : t->actual_hash;
+    out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<32} | {} {:<8} |\n", t->QualifiedName(), wname, exp, wrows,
+                       act, wrows, hash, ok ? "✅" : "❌", TableStatusName(t->status));
+  }
+  if (!every) out += LeftOutLine(r.tables.size() - bad, "matching table") + "\n";
   for (const auto& t : r.tables) {
     if (t.status != TableStatus::kMismatch) continue;
     out += fmt::format("\n{}: ", t.QualifiedName());
@@ -225,23 +284,17 @@ std::string CompareText(const CompareReport& r) {
                        GroupThousands(t.changed),
                        t.key_columns.empty() ? std::string("no key: whole rows shown")
                                              : "key " + fmt::format("{}", fmt::join(t.key_columns, ", ")));
-    auto list = [&](const char* what, const std::vector<std::string>& keys, uint64_t total) {
+    auto key_list = [&](const char* what, const std::vector<std::string>& keys, uint64_t total) {
       for (const auto& k : keys) out += fmt::format("  {:<8} {}\n", what, k);
       if (total > keys.size()) out += fmt::format("  ... and {} more {}\n", GroupThousands(total - keys.size()), what);
     };
-    list("missing", t.missing_keys, t.missing);
-    list("extra", t.extra_keys, t.extra);
-    list("changed", t.changed_keys, t.changed);
+    key_list("missing", t.missing_keys, t.missing);
+    key_list("extra", t.extra_keys, t.extra);
+    key_list("changed", t.changed_keys, t.changed);
   }
-  bool same = r.expected.final_hash == r.actual.final_hash;
-  out += fmt::format("\nFINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
-                     r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
-  size_t bad = static_cast<size_t>(
-      std::count_if(r.tables.begin(), r.tables.end(), [](const auto& t) { return t.status != TableStatus::kMatch; }));
-  out += bad == 0 ? fmt::format("Result: ✅ all {} tables match\n", r.tables.size())
-                  : fmt::format("Result: ❌ {} of {} tables differ\n", bad, r.tables.size());
   return out;
 }
+
 
 nlohmann::ordered_json TableComparisonJson(const TableComparison& t) {
   nlohmann::ordered_json j = {

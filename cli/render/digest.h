@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "render/kit.h"
 #include "vouch/engine/compare.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/verify_archive.h"
@@ -16,18 +18,26 @@ namespace vouch::cli {
 // PostgreSQL version of the server its data came from ("database,
 // PostgreSQL 18.6"; for a dump, the server it was dumped from).
 std::string SourceDescription(const SourceInfo& source);
-// Table of rows and content hashes (a DR report's layout) and FINAL_VALIDATION_HASH.
-std::string DigestText(const DigestReport& report);
-// Per-table MATCH/MISMATCH table, the differing keys, both final hashes.
-std::string CompareText(const CompareReport& report);
+// The totals (tables, rows), the tables not hashed and
+// FINAL_VALIDATION_HASH, then the table of rows and content hashes (a DR
+// report's layout): every table, or as `list` says only those not hashed and
+// a line saying how many were left out.
+std::string DigestText(const DigestReport& report, TableList list = TableList::kAuto);
+// The verdict, the counts per status, the rows and both final hashes first;
+// then the per-table MATCH/MISMATCH table (every table, or as `list` says
+// only those that differ) and the differing keys.
+std::string CompareText(const CompareReport& report, TableList list = TableList::kAuto);
+// "6 tables: 4 match, 2 mismatch, 0 missing, 0 extra".
+std::string TableStatusCounts(const std::vector<TableComparison>& tables);
 // The same as JSON (complete, machine-readable).
 std::string CompareJson(const CompareReport& report);
 // One table's comparison as JSON, for `vouch compare` and `vouch drill`:
 // names, status, row counts, both content hashes and the key; for a mismatch
 // the column lists (when they differ) and the located keys.
 nlohmann::ordered_json TableComparisonJson(const TableComparison& t);
-// Archive metadata, tables, checksum lines and the verdict.
-std::string ArchiveText(const ArchiveVerification& v);
+// Archive metadata, the verdict with the totals and the final hash, the
+// tables (as `list` says, like DigestText), foreign keys and checksum lines.
+std::string ArchiveText(const ArchiveVerification& v, TableList list = TableList::kAuto);
 // The same as JSON, with the digest manifest (`manifest_json`) embedded.
 std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json);
 // One line: bytes, seconds, throughput, jobs.

@@ -8,8 +8,10 @@
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "render/digest.h"
 #include "render/kit.h"
@@ -102,6 +104,27 @@ const OrphanCheck* FindOrphan(const SourceChecks* c, const OrphanCheck& o) {
 std::string TsOrDash(const TimeColumnStats* c, bool latest) {
   if (c == nullptr || c->values == 0) return "-";
   return FormatTimestamp(latest ? c->max_us : c->min_us);
+}
+
+// The tables a per-table section lists: every one, or as `list` says only
+// those that do not match.
+std::vector<const TableComparison*> ShownTables(const DrillReport& r, TableList list) {
+  const bool every = ListsEveryTable(list, r.compare.tables.size());
+  std::vector<const TableComparison*> shown;
+  for (const auto& t : r.compare.tables) {
+    if (every || t.status != TableStatus::kMatch) shown.push_back(&t);
+  }
+  return shown;
+}
+
+// "4,009 in the source, 4,003 restored".
+std::string RowTotals(const DrillReport& r) {
+  uint64_t expected = 0, actual = 0;
+  for (const auto& t : r.compare.tables) {
+    expected += t.expected_rows;
+    actual += t.actual_rows;
+  }
+  return fmt::format("{} in the source, {} restored", GroupThousands(expected), GroupThousands(actual));
 }
 
 size_t FailedChecks(const DrillReport& r) {
@@ -282,20 +305,22 @@ std::string FinalHashDetail(const DrillReport& r) {
 // ---------------------------------------------------------------------------
 // Text.
 
-void TextRowCounts(const DrillReport& r, std::string& out) {
+void TextRowCounts(const DrillReport& r, TableList list, std::string& out) {
   const SourceChecks& side = Shown(r);
+  const std::vector<const TableComparison*> shown = ShownTables(r, list);
   size_t wname = 5, wexp = 13, wact = 11;
-  for (const auto& t : r.compare.tables) {
-    wname = std::max(wname, t.QualifiedName().size());
-    wexp = std::max(wexp, GroupThousands(t.expected_rows).size());
-    wact = std::max(wact, GroupThousands(t.actual_rows).size());
+  for (const auto* t : shown) {
+    wname = std::max(wname, t->QualifiedName().size());
+    wexp = std::max(wexp, GroupThousands(t->expected_rows).size());
+    wact = std::max(wact, GroupThousands(t->actual_rows).size());
   }
   out += "\nCritical Table Row Counts\n";
   out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<19} | {:<19} | Status\n", "Table", wname, "Expected Rows", wexp,
                      "Actual Rows", wact, "Earliest Record", "Latest Record");
   out += fmt::format("|{:-<{}}|{:->{}}|{:->{}}|{:-<21}|{:-<21}|--------\n", "", wname + 2, "", wexp + 2, "", wact + 2,
                      "", "");
-  for (const auto& t : r.compare.tables) {
+  for (const auto* shown_table : shown) {
+    const TableComparison& t = *shown_table;
     const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
     const TimeColumnStats* rec = tt ? tt->record() : nullptr;
     std::string exp = t.status == TableStatus::kExtra ? "-" : GroupThousands(t.expected_rows);
@@ -313,6 +338,9 @@ void TextRowCounts(const DrillReport& r, std::string& out) {
                        wact, TsOrDash(rec, false), TsOrDash(rec, true), status);
   }
   if (r.compare.tables.empty()) out += "(no tables)\n";
+  if (shown.size() < r.compare.tables.size()) {
+    out += LeftOutLine(r.compare.tables.size() - shown.size(), "matching table") + "\n";
+  }
   if (side.ran) {
     out += fmt::format("Records: each table's record-time column ({}; first timestamp column unless --time-column)\n",
                        &side == &r.restored_checks ? "restored copy" : "source");
@@ -324,16 +352,20 @@ void TextKeyList(std::string& out, const char* what, const std::vector<std::stri
   if (total > keys.size()) out += fmt::format("    ... and {} more {}\n", GroupThousands(total - keys.size()), what);
 }
 
-void TextChecksums(const DrillReport& r, std::string& out) {
+void TextChecksums(const DrillReport& r, TableList list, std::string& out) {
+  const std::vector<const TableComparison*> shown = ShownTables(r, list);
   size_t wname = 5;
-  for (const auto& t : r.compare.tables) wname = std::max(wname, t.QualifiedName().size());
+  for (const auto* t : shown) wname = std::max(wname, t->QualifiedName().size());
   out += "\nData Integrity Checksums\n";
   out += fmt::format("| {:<{}} | {:<32} | Status\n", "Table", wname, "Content Hash");
   out += fmt::format("|{:-<{}}|{:-<34}|------------\n", "", wname + 2, "");
-  for (const auto& t : r.compare.tables) {
-    std::string hash = t.status == TableStatus::kMissing ? t.expected_hash : t.actual_hash;
-    out += fmt::format("| {:<{}} | {:<32} | {} {}\n", t.QualifiedName(), wname, hash.empty() ? "-" : hash,
-                       Mark(t.status == TableStatus::kMatch), TableStatusName(t.status));
+  for (const auto* t : shown) {
+    std::string hash = t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash;
+    out += fmt::format("| {:<{}} | {:<32} | {} {}\n", t->QualifiedName(), wname, hash.empty() ? "-" : hash,
+                       Mark(t->status == TableStatus::kMatch), TableStatusName(t->status));
+  }
+  if (shown.size() < r.compare.tables.size()) {
+    out += LeftOutLine(r.compare.tables.size() - shown.size(), "matching table") + "\n";
   }
   for (const auto& t : r.compare.tables) {
     switch (t.status) {
@@ -466,7 +498,7 @@ void TextGap(const GapCheck& g, const GapCheck* src, std::string& out) {
   out += fmt::format("  {} {}: {}\n", Mark(g.Passed()), name, s);
 }
 
-void TextTemporal(const DrillReport& r, std::string& out) {
+void TextTemporal(const DrillReport& r, TableList list, std::string& out) {
   const SourceChecks& side = Shown(r);
   out += "\nTemporal Consistency\n";
   if (!side.ran) {
@@ -497,10 +529,15 @@ void TextTemporal(const DrillReport& r, std::string& out) {
       out += fmt::format("     Recovery Window Records ({} … {}):\n", FormatTimestamp(r.recovery_window->first),
                          FormatTimestamp(r.recovery_window->second));
       const SourceChecks* other = Other(r);
-      size_t listed = 0;
+      const bool every = ListsEveryTable(list, r.compare.tables.size());
+      size_t listed = 0, left_out = 0;
       for (const auto& tab : side.temporal) {
         const TimeColumnStats* rec = tab.record();
         if (rec == nullptr) continue;
+        if (!every) {
+          ++left_out;
+          continue;
+        }
         std::string line = fmt::format("       {}: {}", tab.QualifiedName(), Count(rec->in_window, "record"));
         if (other != nullptr) {
           const TableTemporal* o = FindTemporal(*other, tab.schema, tab.name);
@@ -510,7 +547,11 @@ void TextTemporal(const DrillReport& r, std::string& out) {
         out += line + "\n";
         ++listed;
       }
-      if (listed == 0) out += "       (no table has a record-time column)\n";
+      if (left_out > 0) {
+        out += "       " + LeftOutLine(left_out, "table") + "\n";
+      } else if (listed == 0) {
+        out += "       (no table has a record-time column)\n";
+      }
     }
   }
   TextInfo(out, "Latest Record",
@@ -608,7 +649,7 @@ std::string DrillVerdict(const DrillReport& r) {
   return fmt::format("❌ FAIL — {} of {} checks failed", failed, r.checks.size());
 }
 
-std::string DrillText(const DrillReport& r) {
+std::string DrillText(const DrillReport& r, TableList list) {
   std::string out = "vouch drill: post-restore validation\n";
   out += fmt::format("Source:    {}{}\n", r.source, SourceKind(r.compare.expected));
   out += fmt::format("Restored:  {}{}\n", r.restored, SourceKind(r.compare.actual));
@@ -621,8 +662,26 @@ std::string DrillText(const DrillReport& r) {
     }
   }
 
-  TextRowCounts(r, out);
-  TextChecksums(r, out);
+
+  // The summary leads: the verdict, the totals, the final hashes and every
+  // check that failed.
+  out += fmt::format("\nOverall Result: {}\n", DrillVerdict(r));
+  out += TableStatusCounts(r.compare.tables) + "\n";
+  out += "Rows: " + RowTotals(r) + "\n";
+  bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
+  out += fmt::format("FINAL_VALIDATION_HASH source:   {}\n",
+                     r.source_final_hash.empty() ? "not computed" : r.source_final_hash);
+  out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
+                     r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
+                     same ? "✅ MATCH" : "❌ MISMATCH");
+  if (FailedChecks(r) > 0) out += "Failed checks:\n";
+  for (const auto& c : r.checks) {
+    if (c.passed) continue;
+    out += fmt::format("  ❌ {} · {}: {}\n", c.section, c.name, DrillCheckDetail(r, c));
+  }
+
+  TextRowCounts(r, list, out);
+  TextChecksums(r, list, out);
 
   const SourceChecks& side = Shown(r);
   if (!side.chains.empty()) {
@@ -633,22 +692,8 @@ std::string DrillText(const DrillReport& r) {
     out += "\nSequence Gaps\n";
     for (const auto& g : side.gaps) TextGap(g, FindGap(Other(r), g), out);
   }
-  TextTemporal(r, out);
+  TextTemporal(r, list, out);
   TextOrphans(r, out);
-
-  out += "\nFinal Validation Hash\n";
-  bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
-  out += fmt::format("FINAL_VALIDATION_HASH source:   {}\n",
-                     r.source_final_hash.empty() ? "not computed" : r.source_final_hash);
-  out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
-                     r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
-                     same ? "✅ MATCH" : "❌ MISMATCH");
-
-  out += fmt::format("\nOverall Result: {}\n", DrillVerdict(r));
-  for (const auto& c : r.checks) {
-    if (c.passed) continue;
-    out += fmt::format("  ❌ {} · {}: {}\n", c.section, c.name, DrillCheckDetail(r, c));
-  }
   return out;
 }
 
@@ -797,16 +842,34 @@ void MdSummary(const DrillReport& r, std::string& out) {
                                        : std::string());
   }
   out += fmt::format("- **Overall Result**: {}\n", DrillVerdict(r));
+  out += fmt::format("- **Tables**: {}\n", TableStatusCounts(r.compare.tables));
+  out += fmt::format("- **Rows**: {}\n", RowTotals(r));
+  bool same = !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash;
+  out += fmt::format("- **Final Validation Hash**: {} {}\n",
+                     r.restored_final_hash.empty() ? std::string("not computed") : MdCode(r.restored_final_hash),
+                     same ? "✅ MATCH" : "❌ MISMATCH");
+  if (FailedChecks(r) > 0) out += "- **Failed Checks**:\n";
+  for (const auto& c : r.checks) {
+    if (c.passed) continue;
+    out += fmt::format("  - ❌ {} · {}: {}\n", MdText(c.section), MdText(c.name), MdText(DrillCheckDetail(r, c)));
+  }
+}
+
+// The line after a Markdown list that left some tables out.
+void MdLeftOut(uint64_t left_out, std::string_view what, std::string& out) {
+  if (left_out > 0) out += "\n_" + MdText(LeftOutLine(left_out, what)) + "._\n";
 }
 
 // Row counts with each table's earliest and latest record.
-void MdRowCounts(const DrillReport& r, std::string& out) {
+void MdRowCounts(const DrillReport& r, TableList list, std::string& out) {
   const SourceChecks& side = Shown(r);
   out += "\n## Database Restore Evidence\n";
   out += "\n### Critical Table Row Counts\n";
   out += "| Table Name | Row Count | Earliest Record | Latest Record |\n";
   out += "|------------|-----------|-----------------|---------------|\n";
-  for (const auto& t : r.compare.tables) {
+  const std::vector<const TableComparison*> shown = ShownTables(r, list);
+  for (const auto* shown_table : shown) {
+    const TableComparison& t = *shown_table;
     const TableTemporal* tt = FindTemporal(side, t.schema, t.name);
     const TimeColumnStats* rec = tt ? tt->record() : nullptr;
     std::string rows;
@@ -823,18 +886,21 @@ void MdRowCounts(const DrillReport& r, std::string& out) {
     out += fmt::format("| {} | {} | {} | {} |\n", MdText(t.QualifiedName()), MdText(rows), TsOrDash(rec, false),
                        TsOrDash(rec, true));
   }
+  MdLeftOut(r.compare.tables.size() - shown.size(), "matching table", out);
 }
 
 // Content hashes, and the rows of the tables that differ.
-void MdChecksums(const DrillReport& r, std::string& out) {
+void MdChecksums(const DrillReport& r, TableList list, std::string& out) {
   out += "\n### Data Integrity Checksums\n";
   out += "| Table | Content Hash | Status |\n";
   out += "|-------|--------------|--------|\n";
-  for (const auto& t : r.compare.tables) {
-    std::string hash = t.status == TableStatus::kMissing ? t.expected_hash : t.actual_hash;
-    out += fmt::format("| {} | {} | {} {} |\n", MdText(t.QualifiedName()), hash.empty() ? "-" : MdText(hash),
-                       Mark(t.status == TableStatus::kMatch), TableStatusName(t.status));
+  const std::vector<const TableComparison*> shown = ShownTables(r, list);
+  for (const auto* t : shown) {
+    std::string hash = t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash;
+    out += fmt::format("| {} | {} | {} {} |\n", MdText(t->QualifiedName()), hash.empty() ? "-" : MdText(hash),
+                       Mark(t->status == TableStatus::kMatch), TableStatusName(t->status));
   }
+  MdLeftOut(r.compare.tables.size() - shown.size(), "matching table", out);
   bool any_mismatch = std::any_of(r.compare.tables.begin(), r.compare.tables.end(),
                                   [](const TableComparison& t) { return t.status == TableStatus::kMismatch; });
   if (any_mismatch) {
@@ -884,7 +950,7 @@ void MdChains(const DrillReport& r, std::string& out) {
 }
 
 // Temporal consistency of the side shown.
-void MdTemporal(const DrillReport& r, std::string& out) {
+void MdTemporal(const DrillReport& r, TableList list, std::string& out) {
   const SourceChecks& side = Shown(r);
   out += "\n## Integrity Validation Results\n";
   out += "\n### Temporal Consistency\n";
@@ -901,11 +967,18 @@ void MdTemporal(const DrillReport& r, std::string& out) {
     if (r.recovery_window) {
       out += fmt::format("- **Recovery Window Records** ({} to {}):\n", FormatTimestamp(r.recovery_window->first),
                          FormatTimestamp(r.recovery_window->second));
+      const bool every = ListsEveryTable(list, r.compare.tables.size());
+      size_t left_out = 0;
       for (const auto& tab : side.temporal) {
         const TimeColumnStats* rec = tab.record();
         if (rec == nullptr) continue;
+        if (!every) {
+          ++left_out;
+          continue;
+        }
         out += fmt::format("  - {}: {}\n", MdText(tab.QualifiedName()), Count(rec->in_window, "record"));
       }
+      if (left_out > 0) out += "  - " + MdText(LeftOutLine(left_out, "table")) + "\n";
     }
     out += fmt::format("- **Latest Record**: source {}, restored {}\n",
                        r.source_latest_us ? FormatTimestamp(*r.source_latest_us) : std::string("-"),
@@ -961,7 +1034,7 @@ void MdOrphans(const DrillReport& r, std::string& out) {
 }
 
 // The final hashes and the list of checks with their details.
-void MdFinal(const DrillReport& r, std::string& out) {
+void MdFinal(const DrillReport& r, TableList list, std::string& out) {
   out += "\n### Final Validation Hash\n```\n";
   out += fmt::format("FINAL_VALIDATION_HASH: {}\n```\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash);
@@ -973,26 +1046,31 @@ void MdFinal(const DrillReport& r, std::string& out) {
   out += "\n## Checks\n";
   out += "| Section | Check | Result | Detail |\n";
   out += "|---------|-------|--------|--------|\n";
+  // Each table's content is a check: past the listing limit, only the
+  // failed checks are listed.
+  const bool every = ListsEveryTable(list, r.compare.tables.size());
   for (const auto& c : r.checks) {
+    if (!every && c.passed) continue;
     out += fmt::format("| {} | {} | {} | {} |\n", MdText(c.section), MdText(c.name), c.passed ? "✅ PASS" : "❌ FAIL",
                        MdText(DrillCheckDetail(r, c)));
   }
+  if (!every) MdLeftOut(r.checks.size() - FailedChecks(r), "passed check", out);
   out += fmt::format("\n**Overall Result: {}**\n", DrillVerdict(r));
 }
 
 }  // namespace
 
-std::string DrillMarkdown(const DrillReport& r) {
+std::string DrillMarkdown(const DrillReport& r, TableList list) {
   std::string out = fmt::format("# DR Restore Validation Report - {}\n", FormatTimestamp(r.now_us).substr(0, 10));
   MdSummary(r, out);
   MdObjectives(r, out);
-  MdRowCounts(r, out);
-  MdChecksums(r, out);
+  MdRowCounts(r, list, out);
+  MdChecksums(r, list, out);
   MdChains(r, out);
-  MdTemporal(r, out);
+  MdTemporal(r, list, out);
   MdGaps(r, out);
   MdOrphans(r, out);
-  MdFinal(r, out);
+  MdFinal(r, list, out);
   return out;
 }
 

@@ -6,16 +6,20 @@
 #include <cstdint>
 #include <string>
 
+#include "render/kit.h"
 #include "vouch/engine/drill.h"
 
 namespace vouch::cli {
 
-// The terminal report: header, row counts, checksums, audit chains, sequence
-// gaps, temporal consistency with RPO/RTO, referential integrity, final
-// hashes, then the verdict and the failed checks.
-std::string DrillText(const DrillReport& report);
-// A Markdown document (DR report evidence sections).
-std::string DrillMarkdown(const DrillReport& report);
+// The terminal report: header; the summary (verdict, table counts, rows,
+// final hashes, the failed checks); then row counts, checksums, audit chains,
+// sequence gaps, temporal consistency with RPO/RTO and referential
+// integrity. The per-table sections list every table, or as `list` says only
+// those that do not match and a line saying how many were left out.
+std::string DrillText(const DrillReport& report, TableList list = TableList::kAuto);
+// A Markdown document (DR report evidence sections), the executive summary
+// first; per-table sections and the check list as `list` says.
+std::string DrillMarkdown(const DrillReport& report, TableList list = TableList::kAuto);
 // Everything in the report as JSON (2-space indent).
 std::string DrillJson(const DrillReport& report);
 // JUnit XML: one testsuite "vouch drill", one testcase per DrillCheck.

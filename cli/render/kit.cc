@@ -14,6 +14,15 @@ std::string GroupThousands(uint64_t v) {
   return out;
 }
 
+bool ListsEveryTable(TableList list, size_t tables) {
+  return list == TableList::kAll || (list == TableList::kAuto && tables <= kAutoListTables);
+}
+
+std::string LeftOutLine(uint64_t left_out, std::string_view what) {
+  return GroupThousands(left_out) + " " + std::string(what) + (left_out == 1 ? "" : "s") +
+         " not listed; --list all or --format json lists them";
+}
+
 const char* Mark(bool ok) { return ok ? "✅" : "❌"; }
 
 std::string Bytes(uint64_t b) {

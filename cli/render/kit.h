@@ -3,6 +3,7 @@
 // dashboards read, so all reports stay alike.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <ostream>
@@ -10,6 +11,23 @@
 #include <string_view>
 
 namespace vouch::cli {
+
+// How much of a report's per-table list its text and Markdown show (--list).
+// The summary and every table that does not match (or was not verified, or
+// has a finding) are always shown; JSON always holds every table.
+enum class TableList {
+  kAuto,      // every table up to kAutoListTables tables, else kProblems
+  kAll,       // every table
+  kProblems,  // only the tables that do not match
+};
+inline constexpr size_t kAutoListTables = 100;
+
+// Whether a report of `tables` tables lists every one of them under `list`.
+bool ListsEveryTable(TableList list, size_t tables);
+
+// The line that says what a list left out: "4 matching tables not listed;
+// --list all or --format json lists them" (`what`: "matching table").
+std::string LeftOutLine(uint64_t left_out, std::string_view what);
 
 // "✅" or "❌".
 const char* Mark(bool ok);

@@ -14,6 +14,7 @@ Command AddCompare(CLI::App& app) {
     CompareOptions compare;
     Selection selection;
     bool quiet = false;
+    TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
@@ -22,6 +23,7 @@ Command AddCompare(CLI::App& app) {
   cmd->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  AddListOption(cmd, o->list);
   cmd->add_option("--max-keys", o->compare.max_keys, "keys listed per kind and table (default 20)");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(cmd);
@@ -29,7 +31,7 @@ Command AddCompare(CLI::App& app) {
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             auto report = Compare(o->expected, o->actual, o->compare);
             if (!report.ok()) return Fail(report.status());
-            std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report));
+            std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report, o->list));
             if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
             return ExitCode(report->outcome());
           }};

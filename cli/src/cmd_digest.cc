@@ -15,6 +15,7 @@ Command AddDigest(CLI::App& app) {
     DigestOptions digest;
     Selection selection;
     bool quiet = false;
+    TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -24,6 +25,7 @@ Command AddDigest(CLI::App& app) {
   cmd->add_option("SOURCE", o->source, "database URI, dump, archive or manifest")->required();
   cmd->add_option("-j,--jobs", o->digest.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  AddListOption(cmd, o->list);
   cmd->add_option("-o,--output", o->output, "also write the JSON manifest to FILE");
   cmd->add_option("--chunk-size", o->chunk_size, "bytes of rows per chunk, e.g. 64K, 4M (1K..256M)");
   cmd->add_option("--buckets", o->digest.buckets, "key buckets per table (power of two)")
@@ -50,7 +52,7 @@ Command AddDigest(CLI::App& app) {
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? manifest : DigestText(*report));
+            std::cout << (o->format == "json" ? manifest : DigestText(*report, o->list));
             if (!o->quiet) PrintRunStats({&*report});  // not for manifests
             // A digest is a measurement, not a verification: no verdict.
             return 0;

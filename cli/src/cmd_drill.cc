@@ -164,6 +164,7 @@ Command AddDrill(CLI::App& app) {
     CompareOptions compare;
     Selection selection;
     bool quiet = false;
+    TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   DrillFlags& df = o->flags;
@@ -209,6 +210,7 @@ Command AddDrill(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   drill->add_option("--format", o->format, "report format: text, markdown, json or junit")
       ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
+  AddListOption(drill, o->list);
   drill->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   drill->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(drill);
@@ -228,13 +230,13 @@ Command AddDrill(CLI::App& app) {
             auto report = RunDrill(o->source, o->restored, d);
             if (!report.ok()) return Fail(report.status());
             const std::string& format = o->format;
-            std::string rendered = format == "markdown" ? DrillMarkdown(*report)
+            std::string rendered = format == "markdown" ? DrillMarkdown(*report, o->list)
                                    : format == "json"   ? DrillJson(*report)
                                    : format == "junit"  ? DrillJUnit(*report)
-                                                        : DrillText(*report);
+                                                        : DrillText(*report, o->list);
             if (!o->output.empty()) {
               if (!WriteFile(o->output, rendered)) return Fail(IoError(o->output + ": cannot write the report"));
-              std::cout << (format == "text" ? rendered : DrillText(*report));
+              std::cout << (format == "text" ? rendered : DrillText(*report, o->list));
             } else {
               std::cout << rendered;
             }

@@ -13,6 +13,7 @@ Command AddMerge(CLI::App& app) {
   struct Options {
     std::vector<std::string> parts;
     std::string format = "text", output;
+    TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -20,6 +21,7 @@ Command AddMerge(CLI::App& app) {
   cmd->add_option("PART", o->parts, "shard manifests, all N of them")->required();
   cmd->add_option("-o,--output", o->output, "write the merged manifest to FILE");
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  AddListOption(cmd, o->list);
   return {cmd, [o]() -> int {
             auto merged = MergeShards(o->parts);
             if (!merged.ok()) return Fail(merged.status());
@@ -27,7 +29,7 @@ Command AddMerge(CLI::App& app) {
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? manifest : DigestText(*merged));
+            std::cout << (o->format == "json" ? manifest : DigestText(*merged, o->list));
             return ExitCode(merged->outcome());
           }};
 }

@@ -17,6 +17,7 @@ Command AddVerifyArchive(CLI::App& app) {
     DigestOptions digest;
     Selection selection;  // --shard only
     bool quiet = false;
+    TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -27,6 +28,7 @@ Command AddVerifyArchive(CLI::App& app) {
   cmd->add_option("--checksums", o->checksums, "also verify this sha256sum/md5sum-style checksum file");
   cmd->add_option("-j,--jobs", o->digest.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  AddListOption(cmd, o->list);
   cmd->add_option("-o,--output", o->output, "also write the JSON digest manifest to FILE");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   cmd->add_option("--shard", o->selection.shard,
@@ -43,7 +45,7 @@ Command AddVerifyArchive(CLI::App& app) {
             if (!o->output.empty() && complete && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? ArchiveJson(*v, manifest) : ArchiveText(*v));
+            std::cout << (o->format == "json" ? ArchiveJson(*v, manifest) : ArchiveText(*v, o->list));
             if (!o->quiet && !v->damage) PrintRunStats({&v->digest});
             if (v->damage) std::fprintf(stderr, "vouch: archive damaged: %s\n", v->damage->detail.c_str());
             if (!o->output.empty() && !complete) {

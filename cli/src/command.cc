@@ -73,6 +73,19 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return ok;
 }
 
+void AddListOption(CLI::App* cmd, TableList& list) {
+  cmd->add_option_function<std::string>(
+         "--list",
+         [&list](const std::string& name) {
+           list = name == "all" ? TableList::kAll : name == "problems" ? TableList::kProblems : TableList::kAuto;
+         },
+         "tables listed by the text report: all, problems (only those that do not match or were not verified) "
+         "or auto (all up to " +
+             std::to_string(kAutoListTables) + " tables, else problems; the default)")
+      ->check(CLI::IsMember({"all", "problems", "auto"}))
+      ->type_name("all|problems|auto");
+}
+
 CLI::Validator Counting(unsigned min) {
   return CLI::Validator(
       [min](std::string& s) -> std::string {

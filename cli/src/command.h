@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "render/kit.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/status.h"
 
@@ -35,6 +36,11 @@ int Fail(const Status& st);
 // Writes `text` to `path`, replacing it whole or not at all (a temporary
 // file beside it, renamed into place); false when it cannot.
 bool WriteFile(const std::string& path, const std::string& text);
+
+// --list all|problems|auto on `cmd`, into `list`: how much of the per-table
+// list its text and Markdown reports show (TableList, render/kit.h). JSON
+// always holds every table.
+void AddListOption(CLI::App* cmd, TableList& list);
 
 // A CLI11 check: a whole number >= `min` (CLI11 would wrap "-1" around for
 // an unsigned option).

@@ -109,7 +109,8 @@ size=$(stat -c %s "$work/src.dump")
 head -c $((size * 2 / 3)) "$work/src.dump" >"$work/cut.dump"
 cp "$work/src.dump" "$work/flipped.dump"
 printf '\xff' | dd of="$work/flipped.dump" bs=1 seek=$((size / 2)) conv=notrunc status=none
-(cd "$work" && sha256sum src.dump | sed 's/^./0/' >bad.sha256)
+# The first hex digit changed (to 1 where it was 0): never the real sum.
+(cd "$work" && sha256sum src.dump | sed -E 's/^0/1/; t; s/^./0/' >bad.sha256)
 dump_sha=$(sha256sum "$work/src.dump" | cut -c1-64)
 bad_sha=$(cut -c1-64 "$work/bad.sha256")
 
@@ -145,6 +146,11 @@ for f in text json; do
   run verify-archive-flipped.$f V verify-archive "$work/flipped.dump" --format $f -q
   run verify-archive-badsum.$f V verify-archive "$work/src.dump" --checksums "$work/bad.sha256" --format $f -q
 done
+# --list problems: only the differing tables in text; JSON the same as without.
+for f in text json; do
+  run compare-damaged-problems.$f V compare "$URI/src" "$URI/damaged" --format $f -q --list problems
+done
+run digest-custom-problems.text V digest "$work/src.dump" -q --list problems
 V digest "$work/src.dump" -q --shard 0/2 -o "$work/part0.json" >/dev/null
 V digest "$work/src.dump" -q --shard 1/2 -o "$work/part1.json" >/dev/null
 V digest "$work/src.dump" -q -o "$work/whole.json" >/dev/null
@@ -159,6 +165,9 @@ for f in text markdown json junit; do
   run drill-pass.$f V drill "$URI/src" "$URI/restored" "${drill[@]}" --format $f
   run drill-damaged.$f V drill "$URI/src" "$URI/damaged" "${drill[@]}" --format $f
   run drill-archive.$f V drill "$work/src.dump" "$URI/restored" "${drill[@]}" --format $f
+done
+for f in text markdown; do
+  run drill-damaged-problems.$f V drill "$URI/src" "$URI/damaged" "${drill[@]}" --format $f --list problems
 done
 for f in text json prometheus; do
   run verify-backup-plain.$f V verify-backup "$work/base" --page-checksums --format $f -q
