@@ -1,9 +1,13 @@
 // compare, merge, verify-archive and drill over sources held in memory: the
 // engine's entry points without a database or a file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -134,6 +138,102 @@ TEST(MemorySources, DrillNamesTheOrphansOfAForeignKey) {
   EXPECT_EQ(o.orphans, 1u);
   EXPECT_EQ(o.samples, std::vector<std::string>{"id=11 (v=2)"});  // read again through the source
   EXPECT_EQ(ExitCode(r->outcome()), 1);
+}
+
+void ExpectSameOrphans(const std::vector<OrphanCheck>& a, const std::vector<OrphanCheck>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE(a[i].Name());
+    EXPECT_EQ(a[i].Name(), b[i].Name());
+    EXPECT_EQ(a[i].not_checked, b[i].not_checked);
+    EXPECT_EQ(a[i].child_rows, b[i].child_rows);
+    EXPECT_EQ(a[i].null_refs, b[i].null_refs);
+    EXPECT_EQ(a[i].parent_keys, b[i].parent_keys);
+    EXPECT_EQ(a[i].orphans, b[i].orphans);
+    EXPECT_EQ(a[i].samples, b[i].samples);
+  }
+}
+
+// A drill whose orphan key sets exceed --memory-limit spills them and finds
+// the same orphans, with the same samples, as one that keeps them in memory;
+// both agree with a std::set reference; the spill directory is gone after.
+TEST(MemorySources, DrillOrphansAreTheSameSpilledAsInMemory) {
+  const std::string tmp = ::testing::TempDir() + "vouch_drill_spill_" + std::to_string(getpid());
+  std::filesystem::remove_all(tmp);
+  std::filesystem::create_directories(tmp);
+  std::string source_parents, restored_parents, children;
+  std::set<std::string> restored_ids;
+  for (int i = 0; i < 3000; ++i) {
+    source_parents += std::to_string(i) + "\tp\n";
+    if (i % 7 == 3) continue;  // lost by the restore
+    restored_parents += std::to_string(i) + "\tp\n";
+    restored_ids.insert(std::to_string(i));
+  }
+  std::vector<std::string> expected_samples;  // orphans of the restore
+  uint64_t expected_nulls = 0;
+  for (int i = 0; i < 8000; ++i) {
+    std::string v = i % 11 == 0   ? "\\N"
+                    : i % 13 == 0 ? std::to_string(5000 + i % 50)  // never a parent, repeated
+                                  : std::to_string((i * 37) % 3000);
+    children += std::to_string(i) + "\t" + v + "\n";
+    if (v == "\\N") {
+      ++expected_nulls;
+    } else if (!restored_ids.contains(v)) {
+      expected_samples.push_back("id=" + std::to_string(i) + " (v=" + v + ")");
+    }
+  }
+  std::sort(expected_samples.begin(), expected_samples.end());
+  ASSERT_GT(expected_samples.size(), 1000u);
+  ForeignKey fk;
+  fk.name = "child_v_fkey";
+  fk.schema = "public";
+  fk.table = "child";
+  fk.columns = {"v"};
+  fk.ref_schema = "public";
+  fk.ref_table = "parent";
+  fk.ref_columns = {"id"};
+  ForeignKey declared = fk;  // a second key, sharing the budget
+  declared.name.clear();
+  declared.table = "child2";
+  auto run = [&](size_t memory_limit, const std::string& temp_dir) {
+    auto source = MemorySource(
+        "source", {Table("parent", source_parents), Table("child", children), Table("child2", children)}, {fk});
+    auto restored = MemorySource(
+        "restored", {Table("parent", restored_parents), Table("child", children), Table("child2", children)});
+    DrillOptions options;
+    options.compare.digest = OneJob();
+    options.compare.digest.chunk_size = 4096;  // many chunks, many folds
+    options.checks.now_us = 1;
+    options.checks.max_samples = 100000;  // every orphan named
+    options.checks.declared_fks = {declared};
+    options.checks.memory_limit = memory_limit;
+    options.checks.temp_dir = temp_dir;
+    return RunDrill(*source, *restored, options);
+  };
+  auto in_memory = run(DrillOptions().checks.memory_limit, tmp + "/unused");  // never made: nothing spills
+  ASSERT_TRUE(in_memory.ok()) << in_memory.status().message();
+  auto spilled = run(8192, tmp);
+  ASSERT_TRUE(spilled.ok()) << spilled.status().message();
+  EXPECT_TRUE(std::filesystem::is_empty(tmp)) << "the spill directory is left behind";
+
+  ASSERT_EQ(in_memory->restored_checks.orphans.size(), 2u);
+  for (const OrphanCheck& o : in_memory->restored_checks.orphans) {
+    EXPECT_EQ(o.orphans, expected_samples.size());
+    EXPECT_EQ(o.null_refs, expected_nulls);
+    EXPECT_EQ(o.child_rows, 8000u);
+    EXPECT_EQ(o.parent_keys, restored_ids.size());
+    EXPECT_EQ(o.samples, expected_samples);
+  }
+  ExpectSameOrphans(in_memory->restored_checks.orphans, spilled->restored_checks.orphans);
+  ExpectSameOrphans(in_memory->source_checks.orphans, spilled->source_checks.orphans);
+  EXPECT_EQ(ExitCode(spilled->outcome()), ExitCode(in_memory->outcome()));
+
+  // The small limit did spill: where no directory can be made it fails, naming the place.
+  auto cannot = run(8192, tmp + "/missing");
+  ASSERT_FALSE(cannot.ok());
+  EXPECT_EQ(cannot.status().code(), StatusCode::kIoError);
+  EXPECT_NE(cannot.status().message().find(tmp + "/missing"), std::string::npos) << cannot.status().message();
+  std::filesystem::remove_all(tmp);
 }
 
 std::string ReadCorpus(const std::string& name) {

@@ -186,6 +186,29 @@ TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
     EXPECT_NE(Detail(r, c).find(key + " (task_id=" + task + ")"), std::string::npos) << key << " in " << Detail(r, c);
     pos = sp == std::string::npos ? children.size() : sp + 1;
   }
+  // With a memory limit far below the key sets, they spill: the same orphans
+  // and samples for every key on both sides, and no spill directory left.
+  DrillOptions small = Options();
+  small.checks.memory_limit = 4096;
+  small.checks.temp_dir = dir_ + "/spill";
+  ASSERT_EQ(RunCommand("mkdir -p " + small.checks.temp_dir).exit_code, 0);
+  DrillReport spilled = Drill(db, small);
+  for (auto side : {&DrillReport::source_checks, &DrillReport::restored_checks}) {
+    const std::vector<OrphanCheck>& a = (r.*side).orphans;
+    const std::vector<OrphanCheck>& b = (spilled.*side).orphans;
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].Name(), b[i].Name());
+      EXPECT_EQ(a[i].orphans, b[i].orphans) << a[i].Name();
+      EXPECT_EQ(a[i].parent_keys, b[i].parent_keys) << a[i].Name();
+      EXPECT_EQ(a[i].child_rows, b[i].child_rows) << a[i].Name();
+      EXPECT_EQ(a[i].samples, b[i].samples) << a[i].Name();
+    }
+  }
+  const DrillCheck* sc = Find(spilled, c->name);
+  ASSERT_NE(sc, nullptr);
+  EXPECT_EQ(Detail(spilled, sc), Detail(r, c));
+  EXPECT_EQ(RunCommand("rmdir " + small.checks.temp_dir).exit_code, 0) << "a spill directory was left behind";
 }
 
 TEST_F(DrillPg, EditedAuditPayloadBreaksTheChainAtItsSeq) {
@@ -307,6 +330,23 @@ TEST_F(DrillPg, CommandLineExitCodesAndFormats) {
        {"### Critical Table Row Counts", "### Data Integrity Checksums", "### Audit Chain Verification",
         "### Temporal Consistency", "### Referential Integrity", "FINAL_VALIDATION_HASH: "}) {
     EXPECT_NE(md.out.find(section), std::string::npos) << section;
+  }
+  // A small --memory-limit spills the key sets under $TMPDIR, with the same verdict, and leaves nothing there.
+  const std::string tmp = dir_ + "/tmp";
+  ASSERT_EQ(RunCommand("mkdir -p " + tmp).exit_code, 0);
+  auto spilled = RunCommand("TMPDIR=" + tmp + " " + vouch + testing::DatabaseUri(restored_) +
+                            " --chain audit_log --rpo-target 15m --memory-limit 4K -q");
+  EXPECT_EQ(spilled.exit_code, 0) << spilled.out << spilled.err;
+  EXPECT_NE(spilled.out.find("Overall Result: ✅ PASS"), std::string::npos) << spilled.out;
+  EXPECT_EQ(RunCommand("rmdir " + tmp).exit_code, 0) << "a spill directory was left behind";
+  auto no_tmp = RunCommand("TMPDIR=" + dir_ + "/no-such-tmp " + vouch + testing::DatabaseUri(restored_) +
+                           " --memory-limit 4K -q");
+  EXPECT_EQ(no_tmp.exit_code, 3) << no_tmp.err;
+  EXPECT_NE(no_tmp.err.find(dir_ + "/no-such-tmp"), std::string::npos) << no_tmp.err;
+  for (const char* size : {"12", "lots", "4T"}) {
+    auto r = RunCommand(vouch + testing::DatabaseUri(restored_) + " --memory-limit " + size + " -q");
+    EXPECT_EQ(r.exit_code, 2) << size << ": " << r.err;
+    EXPECT_NE(r.err.find("--memory-limit"), std::string::npos) << r.err;
   }
   auto bad = RunCommand(vouch + testing::DatabaseUri(restored_) + " --chain 'audit_log:foo=1' -q");
   EXPECT_EQ(bad.exit_code, 2) << bad.err;

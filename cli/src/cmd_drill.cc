@@ -1,6 +1,7 @@
 // vouch drill SOURCE RESTORED: a restore validated end to end, with the
 // report of a DR drill.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -19,6 +20,7 @@ struct DrillFlags {
   bool no_catalog_fks = false;
   std::string now, future_skew = "5m", recovery_window, rpo_target, rto_target, drill_start, drill_end;
   size_t max_samples = 10;
+  std::string memory_limit = "256MB";
 };
 
 // The drill's chains, gap and time columns and declared foreign keys from
@@ -206,6 +208,9 @@ Command AddDrill(CLI::App& app) {
   drill->add_option("--max-keys", o->compare.max_keys, "differing keys listed per kind and table (default 20)")
       ->check(Counting(0));
   drill->add_option("--max-samples", df.max_samples, "sample keys listed per finding (default 10)")->check(Counting(0));
+  drill->add_option("--memory-limit", df.memory_limit,
+                    "memory for the foreign keys' key sets, e.g. 64MB, 1G (default 256MB); beyond it they spill "
+                    "to sorted runs in a temporary directory under $TMPDIR");
   drill->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
       ->check(CLI::Range(1, 1024));
   drill->add_option("--format", o->format, "report format: text, markdown, json or junit")
@@ -226,6 +231,13 @@ Command AddDrill(CLI::App& app) {
             c.gap_threshold = df.gap_threshold;
             c.catalog_fks = !df.no_catalog_fks;
             c.max_samples = df.max_samples;
+            auto limit = ParseSize(df.memory_limit);
+            if (!limit || *limit < 1024) {
+              return Fail(InvalidArgument("--memory-limit " + df.memory_limit +
+                                          ": expected a size of 1K or more, e.g. 64MB, 1G"));
+            }
+            c.memory_limit = *limit;
+            if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && *tmp != '\0') c.temp_dir = tmp;
             if (Status st = BuildDrillTimes(df, d); !st.ok()) return Fail(st);
             auto report = RunDrill(o->source, o->restored, d);
             if (!report.ok()) return Fail(report.status());

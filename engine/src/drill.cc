@@ -98,6 +98,8 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   // Each side also checks the other's foreign keys (a restore that lost a
   // constraint is checked against the source's).
   CheckOptions source_checks = checks, restored_checks = checks;
+  // The two sides are read at once: each keeps within half the budget.
+  source_checks.memory_limit = restored_checks.memory_limit = checks.memory_limit / 2;
   if (checks.catalog_fks) {
     if (const auto* fks = source_side.foreign_keys()) restored_checks.other_side_fks = *fks;
     if (const auto* fks = restored_side.foreign_keys()) source_checks.other_side_fks = *fks;

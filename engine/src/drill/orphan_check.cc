@@ -6,15 +6,22 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "drill/spill_set.h"
 #include "vouch/base/copy_text.h"
 #include "vouch/engine/source.h"
 
 namespace vouch::drill {
 namespace {
 
+// Orphan hashes kept for naming sample rows: enough for any sample, bounded
+// whatever the number of orphans (the smallest hashes, so the same ones
+// whatever the read order or memory limit).
+constexpr size_t kMaxOrphanHashes = 100000;
+
 struct Key {
   OrphanCheck check;
-  std::vector<uint64_t> parent_hashes, child_hashes;
+  std::unique_ptr<SpillSet> parents;   // parent key hashes, a set
+  std::unique_ptr<SpillSet> children;  // non-NULL child reference hashes, a multiset
   bool child_seen = false, parent_seen = false;
   std::unordered_set<uint64_t> orphan_hashes;  // after Compare
 };
@@ -48,18 +55,27 @@ class OrphanSampler final : public RowObserver {
   Status BeginTable(const TableInfo& t, uint32_t index) override;
   std::unique_ptr<Partial> Scan(const RowChunk& chunk) const override;
   void Fold(uint32_t, std::unique_ptr<Partial> partial) override {
-    for (auto& [i, text] : static_cast<Found*>(partial.get())->rows) collected_[i].push_back(std::move(text));
+    for (auto& [i, text] : static_cast<Found*>(partial.get())->rows) {
+      auto& rows = collected_[i];
+      rows.push_back(std::move(text));
+      // Only the smallest max_ are kept in the end: drop the rest as they
+      // pile up, so that a table of orphans does not sit in memory.
+      if (rows.size() >= 2 * max_ + 64) Keep(rows);
+    }
   }
   // Sorted, so that the samples do not depend on read order.
   void Store() {
     for (auto& [i, rows] : collected_) {
-      std::sort(rows.begin(), rows.end());
-      rows.resize(std::min(rows.size(), max_));
+      Keep(rows);
       keys_[i]->check.samples = rows;
     }
   }
 
  private:
+  void Keep(std::vector<std::string>& rows) const {
+    std::sort(rows.begin(), rows.end());
+    rows.resize(std::min(rows.size(), max_));
+  }
   struct Found final : Partial {
     std::vector<std::pair<size_t, std::string>> rows;
   };
@@ -112,7 +128,7 @@ std::unique_ptr<RowObserver::Partial> OrphanSampler::Scan(const RowChunk& chunk)
     for (const auto& [i, cols] : plan->refs) {
       bool is_null;
       uint64_t h = KeyHash(f, cols, buf, &is_null);
-      if (!is_null && keys_[i]->orphan_hashes.count(h)) {
+      if (!is_null && keys_[i]->orphan_hashes.contains(h)) {
         found->rows.emplace_back(i, DescribeRow(f, *plan->table, plan->key, cols));
       }
     }
@@ -141,10 +157,13 @@ class OrphanRowCheck final : public RowCheck {
     }
     size_t catalog = fks.size();
     fks.insert(fks.end(), options_.declared_fks.begin(), options_.declared_fks.end());
+    if (!budget_) budget_ = std::make_unique<SpillBudget>(options_.memory_limit, options_.temp_dir);
     for (size_t i = 0; i < fks.size(); ++i) {
       auto k = std::make_unique<Key>();
       k->check.fk = fks[i];
       k->check.declared = i >= catalog;
+      k->parents = std::make_unique<SpillSet>(*budget_, /*unique=*/true);
+      k->children = std::make_unique<SpillSet>(*budget_, /*unique=*/false);
       keys_.push_back(std::move(k));
     }
     return Status::Ok();
@@ -208,19 +227,25 @@ class OrphanRowCheck final : public RowCheck {
     const auto& plan = static_cast<const OrphanPlan&>(p);
     auto& part = static_cast<OrphanPartial&>(in);
     for (size_t k = 0; k < plan.parents.size(); ++k) {
-      auto& dst = keys_[plan.parents[k].first]->parent_hashes;
-      dst.insert(dst.end(), part.parent_hashes[k].begin(), part.parent_hashes[k].end());
+      Keep(*keys_[plan.parents[k].first]->parents, part.parent_hashes[k]);
     }
     for (size_t k = 0; k < plan.children.size(); ++k) {
       Key& key = *keys_[plan.children[k].first];
-      key.child_hashes.insert(key.child_hashes.end(), part.child_hashes[k].begin(), part.child_hashes[k].end());
+      Keep(*key.children, part.child_hashes[k]);
       key.check.null_refs += part.child_nulls[k];
     }
   }
 
   Status Finish(const FinishContext& context, SourceChecks& out) override {
     out.fk_note = note_;
-    for (auto& k : keys_) Compare(*k, context.digest);
+    if (!spill_status_.ok()) return spill_status_.WithContext("orphan check");
+    for (auto& k : keys_) VOUCH_RETURN_IF_ERROR(Compare(*k, context.digest));
+    // The key sets are done with: their memory and spill directory go now.
+    for (auto& k : keys_) {
+      k->parents.reset();
+      k->children.reset();
+    }
+    budget_.reset();
     if (Status s = NameSamples(context); !s.ok()) return s;
     for (auto& k : keys_) out.orphans.push_back(k->check);
     return Status::Ok();
@@ -237,9 +262,16 @@ class OrphanRowCheck final : public RowCheck {
   }
 
  private:
+  // Into the key's set; a failure to spill is kept for Finish (Fold cannot
+  // fail), and nothing more is kept after it.
+  void Keep(SpillSet& set, const std::vector<uint64_t>& hashes) {
+    if (spill_status_.ok()) spill_status_ = set.Append(hashes.data(), hashes.size());
+  }
+
   // Counts the key's orphans (child references with no parent key), or says
-  // why it was not checked.
-  void Compare(Key& k, const DigestOptions& digest) {
+  // why it was not checked: both sorted sets merged, in memory or from their
+  // spilled runs alike.
+  Status Compare(Key& k, const DigestOptions& digest) {
     OrphanCheck& c = k.check;
     for (bool parent : {false, true}) {
       const std::string& schema = parent ? c.fk.ref_schema : c.fk.schema;
@@ -249,19 +281,15 @@ class OrphanRowCheck final : public RowCheck {
                            ? "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)"
                            : "the source has no table " + QualifiedTableName(schema, table));
     }
-    if (!c.not_checked.empty()) return;
-    std::sort(k.parent_hashes.begin(), k.parent_hashes.end());
-    k.parent_hashes.erase(std::unique(k.parent_hashes.begin(), k.parent_hashes.end()), k.parent_hashes.end());
-    c.parent_keys = k.parent_hashes.size();
-    c.child_rows = k.child_hashes.size() + c.null_refs;
-    for (uint64_t h : k.child_hashes) {
-      if (!std::binary_search(k.parent_hashes.begin(), k.parent_hashes.end(), h)) {
-        ++c.orphans;
-        if (k.orphan_hashes.size() < 100000) k.orphan_hashes.insert(h);
-      }
-    }
-    std::vector<uint64_t>().swap(k.parent_hashes);
-    std::vector<uint64_t>().swap(k.child_hashes);
+    if (!c.not_checked.empty()) return Status::Ok();
+    c.child_rows = k.children->appended() + c.null_refs;
+    Status s = ProbeAbsent(*k.parents, *k.children, &c.parent_keys, [&](uint64_t h, uint64_t count) {
+      c.orphans += count;
+      if (k.orphan_hashes.size() < kMaxOrphanHashes) k.orphan_hashes.insert(h);
+    });
+    k.parents->Clear();
+    k.children->Clear();
+    return s.WithContext("orphans " + c.Name());
   }
 
   // Names sample orphaned rows by reading the child tables with orphans again.
@@ -288,8 +316,11 @@ class OrphanRowCheck final : public RowCheck {
   }
 
   CheckOptions options_;
+  // Shared by every key's sets, declared first so they go before it.
+  std::unique_ptr<SpillBudget> budget_;
   std::vector<std::unique_ptr<Key>> keys_;
-  std::string note_;  // SourceChecks::fk_note
+  Status spill_status_;  // the first failure to spill
+  std::string note_;     // SourceChecks::fk_note
 };
 
 }  // namespace

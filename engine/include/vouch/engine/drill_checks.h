@@ -5,8 +5,9 @@
 // - sequence gaps on --gap-column columns;
 // - orphans for every foreign key (catalog or dump DDL) and declared one:
 //   parent keys and child references are kept as 64-bit hashes (8 bytes a
-//   row, never the rows), compared at the end; sample child keys come from a
-//   second read of only the child tables that have orphans;
+//   row, never the rows), spilled to sorted runs beyond memory_limit and
+//   compared at the end by a merge; sample child keys come from a second
+//   read of only the child tables that have orphans;
 // - temporal: per table and timestamp column earliest/latest, future and
 //   NULL values, rows inside the recovery window.
 #pragma once
@@ -46,6 +47,12 @@ struct CheckOptions {
   int64_t future_skew_us = 300'000'000;   // a timestamp later than now + skew is in the future
   std::optional<std::pair<int64_t, int64_t>> recovery_window;  // [from, to] µs
   size_t max_samples = 10;                                     // sample keys listed per finding
+  // What the row checks may keep in memory (the orphan check's key sets,
+  // 8 bytes a row); beyond it they spill to sorted runs in a directory made
+  // under `temp_dir` and removed at the end. RunDrill reads both sides at
+  // once and gives each half of this; a DrillObserver takes it whole.
+  size_t memory_limit = size_t{256} << 20;
+  std::string temp_dir;  // empty: the system's temporary directory ($TMPDIR, else /tmp)
 };
 
 // Parses "--fk child(a,b)=parent(x,y)", tables "[schema.]name".
