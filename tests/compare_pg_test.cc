@@ -46,7 +46,11 @@ TEST_F(ComparePg, RestoredCopiesMatch) {
     auto r = Vouch("compare " + Uri(src_) + " " + Uri(copy) + " --jobs 2");
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("Result: ✅ all"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("✅ MATCH\nResult"), std::string::npos) << "final hashes differ:\n" << r.out;
+    const size_t expected = r.out.find("FINAL_VALIDATION_HASH expected: ");
+    ASSERT_NE(expected, std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("actual:   " + r.out.substr(expected + 32, 64) + "  ✅ MATCH"), std::string::npos)
+        << "final hashes differ:\n"
+        << r.out;
     EXPECT_EQ(r.out.find("MISMATCH"), std::string::npos) << r.out;
     testing::DropDatabase(copy);
   }
