@@ -362,19 +362,23 @@ class LiveReader final : public TableStreamReader {
       const bool out_of_locks = !ok && state != nullptr && std::string(state) == "53200";
       std::string err = Trim(PQerrorMessage(pg));
       PQclear(r);
-      if (out_of_locks) return OutOfLocks(first);
+      if (out_of_locks) return OutOfLocks("after locking about " + std::to_string(first) + " of them");
       if (!ok) return ConnectionError(Where() + ": cannot lock the tables to read: " + err);
     }
     return Status::Ok();
   }
 
-  Status OutOfLocks(size_t locked_before) const {
+  // The error for a server out of lock slots (SQLSTATE 53200), `when` saying
+  // where the run was.
+  Status OutOfLocks(const std::string& when) const {
     auto num = [&](size_t k) { return std::strtoull(lock_settings_[k].c_str(), nullptr, 10); };
     const unsigned long long per = num(0), conns = num(1), prepared = num(2);
     return ConnectionError(
-        Where() + ": the server ran out of lock slots after locking about " + std::to_string(locked_before) + " of " +
-        std::to_string(tables_.size()) +
-        " tables. Reading tables in one snapshot takes a lock on each until the end, as pg_dump does; the server's "
+        Where() + ": the server ran out of lock slots reading " + std::to_string(tables_.size()) + " tables over " +
+        std::to_string(conns_.size()) + " connection" + (conns_.size() == 1 ? "" : "s") + " (" + when +
+        "). Reading tables in one snapshot takes a lock on each until the end, as pg_dump does (with more than "
+        "one connection, the first holds every table's lock and each other one those of the tables it reads); "
+        "the server's "
         "lock table holds about max_locks_per_transaction (" +
         std::to_string(per) + ") x (max_connections (" + std::to_string(conns) + ") + max_prepared_transactions (" +
         std::to_string(prepared) + ")) = " + std::to_string(per * (conns + prepared)) +
@@ -448,8 +452,18 @@ class LiveReader final : public TableStreamReader {
       if (PQisBusy(c.pg)) return false;
       PGresult* r = PQgetResult(c.pg);
       ExecStatusType st = PQresultStatus(r);
+      if (st != PGRES_COPY_OUT) {
+        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const bool out_of_locks = state != nullptr && std::string(state) == "53200";
+        std::string err = Trim(PQerrorMessage(c.pg));
+        PQclear(r);
+        if (out_of_locks) {
+          return OutOfLocks("at table " + tables_[static_cast<size_t>(c.table)].QualifiedName() + ", " +
+                            std::to_string(next_table_) + " tables started");
+        }
+        return TableError(c, "COPY failed: " + err);
+      }
       PQclear(r);
-      if (st != PGRES_COPY_OUT) return TableError(c, "COPY failed: " + Trim(PQerrorMessage(c.pg)));
       c.copying = true;
     }
     while (chunk.size < target) {
