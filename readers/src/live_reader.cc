@@ -40,7 +40,16 @@ const char* const kDiscoverTables =
     "        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
     "          AND (CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE a.atttypid END) "
     "              IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) "
-    "        ORDER BY a.attnum) AS time_cols "
+    "        ORDER BY a.attnum) AS time_cols, "
+    // A leaf partition's partitioned ancestors, its parent first, its root
+    // last: their schemas and names, in the same single query.
+    "  CASE WHEN c.relispartition THEN ARRAY(SELECT an.nspname::text "
+    "        FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY x(rel, o) "
+    "        JOIN pg_catalog.pg_class ac ON ac.oid = x.rel JOIN pg_catalog.pg_namespace an ON an.oid = ac.relnamespace "
+    "        WHERE x.rel <> c.oid ORDER BY x.o) END AS ancestor_schemas, "
+    "  CASE WHEN c.relispartition THEN ARRAY(SELECT ac.relname::text "
+    "        FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY x(rel, o) "
+    "        JOIN pg_catalog.pg_class ac ON ac.oid = x.rel WHERE x.rel <> c.oid ORDER BY x.o) END AS ancestor_names "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
@@ -248,8 +257,15 @@ class LiveReader final : public TableStreamReader {
       t.SetColumns(std::move(cols));
       if (!PQgetisnull(r, i, 5)) t.key_columns = ParseTextArray(PQgetvalue(r, i, 5));
       t.time_columns = ParseTextArray(PQgetvalue(r, i, 6));
+      if (!PQgetisnull(r, i, 7)) {
+        std::vector<std::string> schemas = ParseTextArray(PQgetvalue(r, i, 7));
+        std::vector<std::string> names = ParseTextArray(PQgetvalue(r, i, 8));
+        for (size_t k = 0; k < schemas.size() && k < names.size(); ++k) {
+          t.partition_ancestors.push_back({schemas[k], names[k]});
+        }
+      }
       if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
-      if (filter_ && !filter_->Selects(t.schema, t.name)) continue;
+      if (filter_ && !filter_->Selects(t)) continue;
       tables_.push_back(std::move(t));
     }
     PQclear(r);
