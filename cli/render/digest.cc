@@ -8,10 +8,25 @@
 #include <nlohmann/json.hpp>
 
 #include "render/kit.h"
+#include "vouch/engine/partitions.h"
 
 namespace vouch::cli {
 
 namespace {
+
+// The partitioned tables' roll-ups, after the leaves; nothing without partitions.
+std::string RollupsText(const DigestReport& r) {
+  auto rollups = PartitionRollups(r.tables);
+  if (rollups.empty()) return "";
+  std::string out = "\nPartitioned tables (the sum of their leaf partitions; not part of the final hash):\n";
+  for (const auto& p : rollups) {
+    out += fmt::format("  {}{}: {} leaf partitions, {} rows, {}\n", p.QualifiedName(), p.is_root ? "" : " (sub-partition)",
+                       p.leaves.size(), GroupThousands(p.rows),
+                       p.not_computed.empty() ? "content hash " + p.digest.ContentHashHex()
+                                              : "not computed: " + p.not_computed);
+  }
+  return out;
+}
 
 // The per-table rows and content hashes (a DR report's layout) and the final hash.
 std::string TablesText(const DigestReport& r) {
@@ -34,6 +49,7 @@ std::string TablesText(const DigestReport& r) {
                        t.digest.ContentHashHex());
     total += t.digest.rows();
   }
+  out += RollupsText(r);
   out += fmt::format("\n{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
   for (const auto* t : not_hashed) out += fmt::format("Not hashed: {}: {}\n", t->QualifiedName(), t->not_hashed);
   auto lo = r.source.properties.find("large_objects_not_digested");
@@ -190,6 +206,42 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
   return j.dump(2) + "\n";
 }
 
+// The partitioned tables' roll-ups compared; nothing without partitions.
+std::string RollupComparisonText(const CompareReport& r) {
+  if (r.partitions.empty()) return "";
+  std::string out = "\nPartitioned tables (roll-ups of their leaf partitions):\n";
+  for (const auto& p : r.partitions) {
+    std::string what;
+    switch (p.status) {
+      case RollupStatus::kMatch: what = "✅ MATCH"; break;
+      case RollupStatus::kMoved:
+        what = fmt::format("⚠ MOVED: same rows, different partitions (the roll-ups match; {} of the leaves differ)",
+                           p.differing_leaves.size());
+        break;
+      case RollupStatus::kMismatch:
+        what = p.not_computed.empty() ? "❌ MISMATCH" : "❌ MISMATCH (roll-up not computed: " + p.not_computed + ")";
+        break;
+      case RollupStatus::kMissing: what = "❌ MISSING"; break;
+      case RollupStatus::kExtra: what = "❌ EXTRA"; break;
+    }
+    out += fmt::format("  {}: {} leaves expected, {} actual; {} rows expected, {} actual: {}\n", p.QualifiedName(),
+                       p.expected_leaves, p.actual_leaves, GroupThousands(p.expected_rows),
+                       GroupThousands(p.actual_rows), what);
+    if (p.differing_leaves.empty() || p.status == RollupStatus::kMissing || p.status == RollupStatus::kExtra) continue;
+    if (!p.moves_located) {
+      out += fmt::format("    moved rows not located: {}\n", p.not_located_reason);
+      continue;
+    }
+    if (p.moved == 0) continue;
+    out += fmt::format("    {} rows moved between its leaf partitions:\n", GroupThousands(p.moved));
+    for (const auto& k : p.moved_keys) out += fmt::format("    moved    {}\n", k);
+    if (p.moved > p.moved_keys.size()) {
+      out += fmt::format("    ... and {} more moved\n", GroupThousands(p.moved - p.moved_keys.size()));
+    }
+  }
+  return out;
+}
+
 std::string CompareText(const CompareReport& r) {
   std::string out =
       fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
@@ -233,6 +285,7 @@ std::string CompareText(const CompareReport& r) {
     list("extra", t.extra_keys, t.extra);
     list("changed", t.changed_keys, t.changed);
   }
+  out += RollupComparisonText(r);
   bool same = r.expected.final_hash == r.actual.final_hash;
   out += fmt::format("\nFINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
                      r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
@@ -280,6 +333,31 @@ std::string CompareJson(const CompareReport& r) {
       {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
       {"match", r.outcome().Verified()},
       {"tables", tables}};
+  if (!r.partitions.empty()) {
+    nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+    for (const auto& p : r.partitions) {
+      nlohmann::ordered_json o = {{"schema", p.schema},
+                                  {"name", p.name},
+                                  {"table", p.QualifiedName()},
+                                  {"status", RollupStatusName(p.status)},
+                                  {"same_rows_different_partitions", p.status == RollupStatus::kMoved},
+                                  {"expected_leaves", p.expected_leaves},
+                                  {"actual_leaves", p.actual_leaves},
+                                  {"expected_rows", p.expected_rows},
+                                  {"actual_rows", p.actual_rows},
+                                  {"expected_content_hash", p.expected_hash},
+                                  {"actual_content_hash", p.actual_hash},
+                                  {"differing_leaves", p.differing_leaves}};
+      if (!p.not_computed.empty()) o["not_computed"] = p.not_computed;
+      if (!p.differing_leaves.empty()) {
+        o["moves_located"] = p.moves_located;
+        if (!p.moves_located) o["not_located_reason"] = p.not_located_reason;
+        o["moved"] = {{"count", p.moved}, {"keys", p.moved_keys}};
+      }
+      parts.push_back(std::move(o));
+    }
+    j["partitioned"] = parts;
+  }
   return j.dump(2) + "\n";
 }
 
