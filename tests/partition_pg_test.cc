@@ -1,6 +1,6 @@
 // Partitioned tables on the real server: a range-partitioned table with many
 // leaves (VOUCH_TEST_PARTITIONS, default 1000) and a two-level tree. The
-// database, its custom, directory and plain dumps give one final hash and the
+// database, its custom, directory, tar and plain dumps give one final hash and the
 // same roll-ups; a roll-up equals the digest of an unpartitioned table holding
 // the same rows (the reference); -t parent selects exactly the leaves under
 // it; a row that a restore put into another partition (other bounds) is named
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -64,7 +65,7 @@ class PartitionPg : public testing::PreparedTest<PartitionPg> {
     db_ = testing::CreateDatabase("vouch_parts");
     Psql(db_, SchemaSql(Leaves(), false) + Rows(Leaves()) +
                   "INSERT INTO events_flat SELECT * FROM events; INSERT INTO m_1_flat SELECT * FROM m_1;");
-    for (const char* f : {"c", "d", "p"}) {
+    for (const char* f : {"c", "d", "t", "p"}) {
       auto r = RunCommand(std::string("PGTZ=UTC pg_dump -F") + f + " -d " + db_ + " -f " + dir_ + "/dump." + f);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
@@ -80,7 +81,7 @@ class PartitionPg : public testing::PreparedTest<PartitionPg> {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static std::vector<std::string> Sources() {
-    return {testing::DatabaseUri(db_), dir_ + "/dump.c", dir_ + "/dump.d", dir_ + "/dump.p"};
+    return {testing::DatabaseUri(db_), dir_ + "/dump.c", dir_ + "/dump.d", dir_ + "/dump.t", dir_ + "/dump.p"};
   }
   static json Manifest(const std::string& args) {
     auto r = RunCommand(vouch_ + " digest " + args + " --format json -q");
@@ -151,6 +152,15 @@ TEST_F(PartitionPg, EverySourceGivesTheSameLeavesAndRollups) {
   auto again = Vouch("digest " + dir_ + "/m.json");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out.substr(again.out.find("\n| ")), text.out.substr(text.out.find("\n| ")));
+  // A roll-up edited in the manifest is caught (it is outside the final hash).
+  json edited = json::parse(testing::ReadFileBytes(dir_ + "/m.json"));
+  edited["partitioned"][0]["content_hash"] = std::string(32, '0');
+  std::ofstream(dir_ + "/edited.json") << edited.dump(2) << "\n";
+  auto bad = Vouch("digest " + dir_ + "/edited.json");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("partitioned table public.events: its roll-up does not match its leaf partitions"),
+            std::string::npos)
+      << bad.err;
 }
 
 TEST_F(PartitionPg, TableFilterOnAParentSelectsItsLeaves) {
