@@ -200,7 +200,7 @@ TEST_F(PartitionPg, RowsRestoredIntoOtherPartitionsAreNamedAsMoved) {
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("\nPartitioned tables (roll-ups of their leaf partitions):\n"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("⚠ MOVED: same rows, different partitions (the roll-ups match; 2 of the leaves differ)\n"
-                         "    1 rows moved between its leaf partitions:\n"
+                         "    1 row moved between its leaf partitions:\n"
                          "    moved    (id, k)=(10, 10): public.events_1 → public.events_0\n"),
               std::string::npos)
         << r.out;

@@ -233,7 +233,8 @@ std::string RollupComparisonText(const CompareReport& r) {
       continue;
     }
     if (p.moved == 0) continue;
-    out += fmt::format("    {} rows moved between its leaf partitions:\n", GroupThousands(p.moved));
+    out += fmt::format("    {} {} moved between its leaf partitions:\n", GroupThousands(p.moved),
+                       p.moved == 1 ? "row" : "rows");
     for (const auto& k : p.moved_keys) out += fmt::format("    moved    {}\n", k);
     if (p.moved > p.moved_keys.size()) {
       out += fmt::format("    ... and {} more moved\n", GroupThousands(p.moved - p.moved_keys.size()));
