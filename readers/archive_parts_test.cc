@@ -58,6 +58,28 @@ TEST(DumpSchema, KeysAndForeignKeysAsPgDumpWritesThem) {
   EXPECT_EQ(b.options, "DEFERRABLE INITIALLY DEFERRED NOT VALID");
 }
 
+// pg_dump 15's lines for a two-level tree (a range-partitioned table with a
+// list-partitioned sub-partition and a default leaf), as a plain dump holds
+// them and as the defns of "TABLE ATTACH" TOC entries.
+TEST(DumpSchema, PartitionAncestorsFromAttachPartition) {
+  DumpSchema s;
+  Feed(s,
+       "ALTER TABLE ONLY s.m ATTACH PARTITION s.m_0 FOR VALUES FROM (0) TO (10);\n"
+       "ALTER TABLE ONLY s.m ATTACH PARTITION s.m_1 FOR VALUES FROM (10) TO (20);\n"
+       "ALTER TABLE ONLY s.m_1 ATTACH PARTITION s.m_1a FOR VALUES IN (1, 2);\n"
+       "ALTER TABLE ONLY s.m_1 ATTACH PARTITION \"Odd\".\"Leaf \"\"x\" DEFAULT;\n"
+       "ALTER INDEX s.m_pkey ATTACH PARTITION s.m_0_pkey;\n");
+  EXPECT_TRUE(s.PartitionAncestors("s", "m").empty());
+  EXPECT_EQ(s.PartitionAncestors("s", "m_0"), (std::vector<RelationName>{{"s", "m"}}));
+  EXPECT_EQ(s.PartitionAncestors("s", "m_1a"), (std::vector<RelationName>{{"s", "m_1"}, {"s", "m"}}));
+  EXPECT_EQ(s.PartitionAncestors("Odd", "Leaf \"x"), (std::vector<RelationName>{{"s", "m_1"}, {"s", "m"}}));
+  EXPECT_TRUE(s.PartitionAncestors("s", "m_0_pkey").empty());  // an index, not a table
+  // A damaged dump's cycle ends.
+  DumpSchema c;
+  Feed(c, "ALTER TABLE ONLY s.a ATTACH PARTITION s.b DEFAULT;\nALTER TABLE ONLY s.b ATTACH PARTITION s.a DEFAULT;\n");
+  EXPECT_EQ(c.PartitionAncestors("s", "a").size(), 64u);
+}
+
 TEST(DumpSchema, TimestamptzColumnsThroughDomainsArraysRangesAndParents) {
   DumpSchema s;
   Feed(s,

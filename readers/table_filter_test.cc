@@ -69,6 +69,32 @@ TEST(TableFilter, SchemasAndExclusions) {
   EXPECT_TRUE(h.Selects("archive", "t"));
 }
 
+// -t/-T naming a partitioned table apply to every leaf under it; -n looks
+// at the leaf's own schema.
+TEST(TableFilter, PartitionedTableSelectsItsTree) {
+  TableInfo leaf;
+  leaf.schema = "s";
+  leaf.name = "m_1a";
+  leaf.partition_ancestors = {{"s", "m_1"}, {"other", "m"}};
+  TableInfo plain;
+  plain.schema = "s";
+  plain.name = "m_other";
+  for (const char* pattern : {"other.m", "m_1", "s.m_1a", "M"}) {
+    TableFilter f;
+    ASSERT_TRUE(f.AddTable(pattern).ok());
+    EXPECT_TRUE(f.Selects(leaf)) << pattern;
+    EXPECT_FALSE(f.Selects(plain)) << pattern;
+  }
+  TableFilter x;
+  ASSERT_TRUE(x.AddExcludeTable("s.m_1").ok());
+  EXPECT_FALSE(x.Selects(leaf));
+  EXPECT_TRUE(x.Selects(plain));
+  TableFilter n;
+  ASSERT_TRUE(n.AddSchema("other").ok());
+  EXPECT_FALSE(n.Selects(leaf));  // the root's schema does not select the leaf
+  EXPECT_FALSE(n.Selects("s", "m_1a"));
+}
+
 TEST(TableFilter, UnmatchedIncludesAreReported) {
   TableFilter f;
   ASSERT_TRUE(f.AddTable("tasks").ok());

@@ -8,10 +8,25 @@
 #include <nlohmann/json.hpp>
 
 #include "render/kit.h"
+#include "vouch/engine/partitions.h"
 
 namespace vouch::cli {
 
 namespace {
+
+// The partitioned tables' roll-ups, after the leaves' table; nothing without partitions.
+std::string RollupsText(const DigestReport& r) {
+  auto rollups = PartitionRollups(r.tables);
+  if (rollups.empty()) return "";
+  std::string out = "\nPartitioned tables (the sum of their leaf partitions; not part of the final hash):\n";
+  for (const auto& p : rollups) {
+    out += fmt::format("  {}{}: {} leaf partitions, {} rows, {}\n", p.QualifiedName(), p.is_root ? "" : " (sub-partition)",
+                       p.leaves.size(), GroupThousands(p.rows),
+                       p.not_computed.empty() ? "content hash " + p.digest.ContentHashHex()
+                                              : "not computed: " + p.not_computed);
+  }
+  return out;
+}
 
 // The totals, the tables that could not be hashed and the final hash, then
 // the per-table rows and content hashes (a DR report's layout): every table,
@@ -64,6 +79,7 @@ std::string TablesText(const DigestReport& r, TableList list) {
     }
   }
   if (!every) out += LeftOutLine(r.tables.size() - not_hashed.size(), "hashed table") + "\n";
+  out += RollupsText(r);
   return out;
 }
 
@@ -213,6 +229,43 @@ std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifes
   return j.dump(2) + "\n";
 }
 
+// The partitioned tables' roll-ups compared; nothing without partitions.
+std::string RollupComparisonText(const CompareReport& r) {
+  if (r.partitions.empty()) return "";
+  std::string out = "\nPartitioned tables (roll-ups of their leaf partitions):\n";
+  for (const auto& p : r.partitions) {
+    std::string what;
+    switch (p.status) {
+      case RollupStatus::kMatch: what = "✅ MATCH"; break;
+      case RollupStatus::kMoved:
+        what = fmt::format("⚠ MOVED: same rows, different partitions (the roll-ups match; {} of the leaves differ)",
+                           p.differing_leaves.size());
+        break;
+      case RollupStatus::kMismatch:
+        what = p.not_computed.empty() ? "❌ MISMATCH" : "❌ MISMATCH (roll-up not computed: " + p.not_computed + ")";
+        break;
+      case RollupStatus::kMissing: what = "❌ MISSING"; break;
+      case RollupStatus::kExtra: what = "❌ EXTRA"; break;
+    }
+    out += fmt::format("  {}: {} leaves expected, {} actual; {} rows expected, {} actual: {}\n", p.QualifiedName(),
+                       p.expected_leaves, p.actual_leaves, GroupThousands(p.expected_rows),
+                       GroupThousands(p.actual_rows), what);
+    if (p.differing_leaves.empty() || p.status == RollupStatus::kMissing || p.status == RollupStatus::kExtra) continue;
+    if (!p.moves_located) {
+      out += fmt::format("    moved rows not located: {}\n", p.not_located_reason);
+      continue;
+    }
+    if (p.moved == 0) continue;
+    out += fmt::format("    {} {} moved between its leaf partitions:\n", GroupThousands(p.moved),
+                       p.moved == 1 ? "row" : "rows");
+    for (const auto& k : p.moved_keys) out += fmt::format("    moved    {}\n", k);
+    if (p.moved > p.moved_keys.size()) {
+      out += fmt::format("    ... and {} more moved\n", GroupThousands(p.moved - p.moved_keys.size()));
+    }
+  }
+  return out;
+}
+
 std::string TableStatusCounts(const std::vector<TableComparison>& tables) {
   size_t n[4] = {};
   for (const auto& t : tables) ++n[static_cast<size_t>(t.status)];
@@ -292,6 +345,7 @@ std::string CompareText(const CompareReport& r, TableList list) {
     key_list("extra", t.extra_keys, t.extra);
     key_list("changed", t.changed_keys, t.changed);
   }
+  out += RollupComparisonText(r);
   return out;
 }
 
@@ -333,6 +387,31 @@ std::string CompareJson(const CompareReport& r) {
       {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
       {"match", r.outcome().Verified()},
       {"tables", tables}};
+  if (!r.partitions.empty()) {
+    nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+    for (const auto& p : r.partitions) {
+      nlohmann::ordered_json o = {{"schema", p.schema},
+                                  {"name", p.name},
+                                  {"table", p.QualifiedName()},
+                                  {"status", RollupStatusName(p.status)},
+                                  {"same_rows_different_partitions", p.status == RollupStatus::kMoved},
+                                  {"expected_leaves", p.expected_leaves},
+                                  {"actual_leaves", p.actual_leaves},
+                                  {"expected_rows", p.expected_rows},
+                                  {"actual_rows", p.actual_rows},
+                                  {"expected_content_hash", p.expected_hash},
+                                  {"actual_content_hash", p.actual_hash},
+                                  {"differing_leaves", p.differing_leaves}};
+      if (!p.not_computed.empty()) o["not_computed"] = p.not_computed;
+      if (!p.differing_leaves.empty()) {
+        o["moves_located"] = p.moves_located;
+        if (!p.moves_located) o["not_located_reason"] = p.not_located_reason;
+        o["moved"] = {{"count", p.moved}, {"keys", p.moved_keys}};
+      }
+      parts.push_back(std::move(o));
+    }
+    j["partitioned"] = parts;
+  }
   return j.dump(2) + "\n";
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "vouch/engine/partitions.h"
 #include "vouch/engine/source.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/canonical_row.h"
@@ -136,7 +137,119 @@ void Locate(TableComparison& t, const std::vector<std::string>& exp_rows, const 
   t.rows_located = true;
 }
 
+// The roll-ups of both sides, side by side: equal roll-ups over differing
+// leaves are "moved" (same rows, different partitions).
+std::vector<RollupComparison> CompareRollups(const CompareReport& report) {
+  std::map<TableKey, PartitionRollup> exp, act;
+  for (auto& r : PartitionRollups(report.expected.tables)) exp[{r.schema, r.name}] = std::move(r);
+  for (auto& r : PartitionRollups(report.actual.tables)) act[{r.schema, r.name}] = std::move(r);
+  std::map<TableKey, TableStatus> leaf_status;
+  for (const auto& t : report.tables) leaf_status[{t.schema, t.name}] = t.status;
+  std::map<TableKey, RollupComparison> out;
+  auto side = [&](const PartitionRollup& r, bool expected) {
+    RollupComparison& c = out[{r.schema, r.name}];
+    c.schema = r.schema;
+    c.name = r.name;
+    (expected ? c.expected_leaves : c.actual_leaves) = r.leaves.size();
+    (expected ? c.expected_rows : c.actual_rows) = r.rows;
+    (expected ? c.expected_hash : c.actual_hash) = r.not_computed.empty() ? r.digest.ContentHashHex() : "";
+    if (!r.not_computed.empty()) c.not_computed = r.not_computed;
+    for (const auto& leaf : r.leaves) {
+      std::string q = QualifiedTableName(leaf.schema, leaf.name);
+      auto st = leaf_status.find({leaf.schema, leaf.name});
+      bool differs = st == leaf_status.end() || st->second != TableStatus::kMatch;
+      if (differs && std::find(c.differing_leaves.begin(), c.differing_leaves.end(), q) == c.differing_leaves.end()) {
+        c.differing_leaves.push_back(q);
+      }
+    }
+  };
+  for (const auto& [k, r] : exp) side(r, true);
+  for (const auto& [k, r] : act) side(r, false);
+  std::vector<RollupComparison> list;
+  for (auto& [k, c] : out) {
+    std::sort(c.differing_leaves.begin(), c.differing_leaves.end());
+    if (!act.count(k)) {
+      c.status = RollupStatus::kMissing;
+    } else if (!exp.count(k)) {
+      c.status = RollupStatus::kExtra;
+    } else if (!c.not_computed.empty() || c.expected_hash != c.actual_hash) {
+      c.status = RollupStatus::kMismatch;
+    } else {
+      c.status = c.differing_leaves.empty() ? RollupStatus::kMatch : RollupStatus::kMoved;
+    }
+    list.push_back(std::move(c));
+  }
+  return list;
+}
+
+// Names the rows that pass 2 found leaving one leaf and arriving in another
+// leaf under the same partitioned table: the same row text, missing from
+// leaf A and extra in leaf B.
+void LocateMoves(RollupComparison& c, const CompareReport& report, const std::map<TableKey, Collected>& want_e,
+                 const std::map<TableKey, Collected>& want_a, size_t max_keys) {
+  struct Place {
+    const TableComparison* leaf;
+    int64_t net;  // rows only in expected (> 0) or only in actual (< 0)
+  };
+  std::map<std::string_view, std::vector<Place>> places;
+  for (const auto& t : report.tables) {
+    if (std::find(c.differing_leaves.begin(), c.differing_leaves.end(), t.QualifiedName()) ==
+        c.differing_leaves.end()) {
+      continue;
+    }
+    auto e = want_e.find({t.schema, t.name});
+    auto a = want_a.find({t.schema, t.name});
+    if (e == want_e.end() || a == want_a.end()) continue;
+    std::unordered_map<std::string_view, int64_t> count;
+    for (const auto& r : e->second.rows) ++count[r];
+    for (const auto& r : a->second.rows) --count[r];
+    for (const auto& [row, n] : count) {
+      if (n != 0) places[row].push_back({&t, n});
+    }
+  }
+  std::vector<std::string> keys;
+  for (auto& [row, list] : places) {
+    for (Place& from : list) {
+      for (Place& to : list) {
+        if (from.net <= 0 || to.net >= 0) continue;
+        int64_t n = std::min(from.net, -to.net);
+        from.net -= n;
+        to.net += n;
+        c.moved += static_cast<uint64_t>(n);
+        if (keys.size() >= max_keys) continue;
+        const TableComparison& leaf = *from.leaf;
+        std::vector<size_t> key_fields;
+        for (const auto& k : leaf.key_columns) {
+          auto pos = std::find(leaf.expected_columns.begin(), leaf.expected_columns.end(), k);
+          if (pos != leaf.expected_columns.end()) {
+            key_fields.push_back(static_cast<size_t>(pos - leaf.expected_columns.begin()));
+          }
+        }
+        if (key_fields.size() != leaf.key_columns.size()) key_fields.clear();
+        keys.push_back(KeyOf(row, key_fields, leaf.key_columns) + (n > 1 ? " (×" + std::to_string(n) + ")" : "") +
+                       ": " + leaf.QualifiedName() + " → " + to.leaf->QualifiedName());
+      }
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  c.moved_keys = std::move(keys);
+  c.moves_located = true;
+}
+
 }  // namespace
+
+const char* RollupStatusName(RollupStatus s) {
+  switch (s) {
+    case RollupStatus::kMatch: return "MATCH";
+    case RollupStatus::kMoved: return "MOVED";
+    case RollupStatus::kMismatch: return "MISMATCH";
+    case RollupStatus::kMissing: return "MISSING";
+    case RollupStatus::kExtra: return "EXTRA";
+  }
+  return "?";
+}
+
+std::string RollupComparison::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 const char* TableStatusName(TableStatus s) {
   switch (s) {
@@ -246,8 +359,9 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   std::sort(report.tables.begin(), report.tables.end(),
             [](const auto& p, const auto& q) { return std::tie(p.schema, p.name) < std::tie(q.schema, q.name); });
 
+  report.partitions = CompareRollups(report);
+  std::string reason;
   if (!want_e.empty()) {
-    std::string reason;
     if (expected.kind() == SourceKind::kManifest || actual.kind() == SourceKind::kManifest) {
       reason = "a manifest holds digests, not rows: compare two readable sources to name the rows";
     } else {
@@ -266,6 +380,14 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
         continue;
       }
       Locate(t, it->second.rows, want_a[{t.schema, t.name}].rows, options.max_keys);
+    }
+  }
+  for (auto& c : report.partitions) {
+    if (c.differing_leaves.empty() || c.status == RollupStatus::kMissing || c.status == RollupStatus::kExtra) continue;
+    if (!reason.empty()) {
+      c.not_located_reason = reason;
+    } else {
+      LocateMoves(c, report, want_e, want_a, options.max_keys);
     }
   }
   return report;

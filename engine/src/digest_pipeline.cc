@@ -199,16 +199,19 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   const auto& tables = reader.tables();
   if (!options.filter.empty()) {
     std::vector<std::pair<std::string, std::string>> seen;
-    for (const auto& t : tables) seen.emplace_back(t.schema, t.name);
+    for (const auto& t : tables) {
+      seen.emplace_back(t.schema, t.name);
+      for (const auto& a : t.partition_ancestors) seen.emplace_back(a.schema, a.name);
+    }
     auto unmatched = options.filter.UnmatchedIncludes(seen);
     if (!unmatched.empty()) {
       return InvalidArgument(reader.source_info().location + ": pattern '" + unmatched.front() + "' matches no table");
     }
   }
   for (size_t i = 0; i < tables.size(); ++i) {
-    if (!options.filter.empty() && !options.filter.Selects(tables[i].schema, tables[i].name)) continue;
-    TableResult r{tables[i].schema, tables[i].name, {}, digests.Take(static_cast<uint32_t>(i)), tables[i].key_columns,
-                  {}};
+    if (!options.filter.empty() && !options.filter.Selects(tables[i])) continue;
+    TableResult r{tables[i].schema,       tables[i].name, {}, digests.Take(static_cast<uint32_t>(i)), tables[i].key_columns,
+                  {},                     tables[i].partition_ancestors};
     for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
     auto bad = unhashable.find(static_cast<uint32_t>(i));
     if (bad != unhashable.end()) {
@@ -290,7 +293,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
           if (chunks_read.size() <= ti) chunks_read.resize(ti + 1, 0);
           ++chunks_read[ti];
           s->table_chunks = s->chunk.last_of_table ? chunks_read[ti] : 0;
-          if (!options.filter.empty() && !options.filter.Selects(s->chunk.table->schema, s->chunk.table->name)) {
+          if (!options.filter.empty() && !options.filter.Selects(*s->chunk.table)) {
             s->chunk.size = 0;  // read, not hashed
           }
           if (options.observer != nullptr && s->chunk.size > 0) {

@@ -2,10 +2,12 @@
 
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/engine/partitions.h"
 #include "vouch/hashing/hex.h"
 
 namespace vouch {
@@ -31,7 +33,7 @@ std::string BucketsHex(const TableDigest& d) {
 }
 
 json TableJson(const TableResult& t) {
-  return {{"schema", t.schema},
+  json j = {{"schema", t.schema},
           {"name", t.name},
           {"columns", t.columns},
           {"key", t.key_columns},
@@ -40,6 +42,13 @@ json TableJson(const TableResult& t) {
           {"content_hash", t.digest.ContentHashHex()},
           {"bucket_count", t.digest.bucket_count()},
           {"buckets", BucketsHex(t.digest)}};
+  // Optional (absent for a table that is no partition), so older manifests load.
+  if (!t.partition_ancestors.empty()) {
+    json ancestors = json::array();
+    for (const auto& a : t.partition_ancestors) ancestors.push_back({{"schema", a.schema}, {"name", a.name}});
+    j["partition_ancestors"] = ancestors;
+  }
+  return j;
 }
 
 // One table of a manifest, checked: its buckets add up to its sum (written
@@ -50,6 +59,7 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
                  t.at("columns").get<std::vector<std::string>>(),
                  TableDigest(),
                  t.value("key", std::vector<std::string>{}),
+                 {},
                  {}};
   std::string where = location + ": table " + tr.QualifiedName();
   uint64_t n = t.at("bucket_count").get<uint64_t>();
@@ -68,10 +78,32 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
   auto d = TableDigest::FromParts(t.at("rows").get<uint64_t>(), sum, std::move(buckets), digest_version);
   if (!d.ok()) return d.status().WithContext(where);
   tr.digest = std::move(d).value();
+  for (const json& a : t.value("partition_ancestors", json::array())) {
+    tr.partition_ancestors.push_back({a.at("schema").get<std::string>(), a.at("name").get<std::string>()});
+  }
   if (tr.digest.ContentHashHex() != t.at("content_hash").get<std::string>()) {
     return Corrupt(where + ": content_hash does not match rows and sum (edited manifest?)");
   }
   return tr;
+}
+
+// The roll-ups a manifest lists must be those its tables add up to (they
+// are derived, and outside the final hash, so an edit would go unnoticed).
+Status CheckRollups(const json& j, const DigestReport& r, const std::string& location) {
+  if (!j.contains("partitioned")) return Status::Ok();
+  std::map<std::string, std::string> computed;
+  for (const auto& p : PartitionRollups(r.tables)) {
+    computed[p.QualifiedName()] = p.not_computed.empty() ? p.digest.ContentHashHex() : "";
+  }
+  for (const json& p : j.at("partitioned")) {
+    std::string name = QualifiedTableName(p.at("schema").get<std::string>(), p.at("name").get<std::string>());
+    auto it = computed.find(name);
+    if (it == computed.end() || it->second != p.value("content_hash", "")) {
+      return Corrupt(location + ": partitioned table " + name +
+                     ": its roll-up does not match its leaf partitions (edited manifest?)");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -96,6 +128,21 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
               {"properties", props}}},
             {"tables", json::array()},
             {"final_validation_hash", report.FinalHashHex()}};
+  // The partitioned tables' roll-ups (derived from the tables, outside the
+  // final hash); only when there are partitions.
+  json rollups = json::array();
+  for (const auto& r : PartitionRollups(report.tables)) {
+    json o = {{"schema", r.schema}, {"name", r.name}, {"root", r.is_root}, {"leaves", r.leaves.size()},
+              {"rows", r.rows}};
+    if (r.not_computed.empty()) {
+      o["sum"] = r.digest.sum().Hex();
+      o["content_hash"] = r.digest.ContentHashHex();
+    } else {
+      o["not_computed"] = r.not_computed;
+    }
+    rollups.push_back(std::move(o));
+  }
+  if (!rollups.empty()) j["partitioned"] = rollups;
   // The document as nlohmann would print it whole, with the tables written
   // one at a time where its empty list stands: memory for one table, not for
   // every table's text.
@@ -188,6 +235,7 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     if (r.FinalHashHex() != j.at("final_validation_hash").get<std::string>()) {
       return Corrupt(location + ": final_validation_hash does not match the tables (edited manifest?)");
     }
+    VOUCH_RETURN_IF_ERROR(CheckRollups(j, r, location));
     return r;
   } catch (const json::exception& e) {
     return Corrupt(location + ": malformed manifest: " + e.what());

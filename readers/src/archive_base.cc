@@ -125,10 +125,15 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
   DumpSchema schema;
   const std::set<std::string> only(options_.only_tables.begin(), options_.only_tables.end());
   std::map<std::pair<std::string, std::string>, size_t> seen_tables;
+  // Which partitioned table each leaf is attached to, before any table is
+  // selected: `-t parent` selects the leaves under it.
+  for (const TocEntry& e : toc_.entries) {
+    if (e.desc == "TABLE ATTACH" && e.defn) AddDdl(schema, *e.defn);
+  }
   for (size_t i = 0; i < toc_.entries.size(); ++i) {
     const TocEntry& e = toc_.entries[i];
     ++facts_.entries_by_desc[e.desc];
-    if (e.defn) AddDdl(schema, *e.defn);
+    if (e.defn && e.desc != "TABLE ATTACH") AddDdl(schema, *e.defn);
     if (e.desc == "ENCODING" && e.defn) {
       // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
       // else is a damaged entry, not an encoding to refuse.
@@ -174,11 +179,12 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
       // --load-via-partition-root the COPY statement names the partition root.
       t.schema = e.namespace_.value_or("");
       t.name = e.tag;
+      t.partition_ancestors = schema.PartitionAncestors(t.schema, t.name);
       if (!seen_tables.emplace(std::make_pair(t.schema, t.name), i).second) {
         return Corrupt(InToc(e) + ": a second TABLE DATA entry for this table");
       }
       bool selected = options_.only_tables.empty() || only.count(t.QualifiedName()) > 0;
-      if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t.schema, t.name)) selected = false;
+      if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t)) selected = false;
       d.selected = selected;
       if (selected) {
         d.table = static_cast<int>(tables_.size());

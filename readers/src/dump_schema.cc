@@ -205,10 +205,21 @@ bool DumpSchema::AddLine(std::string_view line) {
     if (!StartsWith(line, prefix)) continue;
     std::string_view rest = line.substr(prefix.size());
     std::string key;
+    if (!ParseQualified(&rest, &key)) break;
     // Only the two-line form "ALTER TABLE [ONLY] x\n    ADD CONSTRAINT ...".
-    if (ParseQualified(&rest, &key) && rest.empty()) {
+    if (rest.empty()) {
       alter_table_ = key;
       return true;
+    }
+    // "ALTER TABLE ONLY parent ATTACH PARTITION child FOR VALUES ...;" (or DEFAULT;)
+    constexpr std::string_view kAttach = " ATTACH PARTITION ";
+    std::string child;
+    if (StartsWith(rest, kAttach)) {
+      rest.remove_prefix(kAttach.size());
+      if (ParseQualified(&rest, &child) && child != key) {
+        partition_parent_[child] = key;
+        return true;
+      }
     }
     break;
   }
@@ -313,6 +324,19 @@ void DumpSchema::SetTimeColumns(TableInfo* t) const {
   for (const auto& c : it->second) {
     if (std::find(t->columns.begin(), t->columns.end(), c) != t->columns.end()) t->time_columns.push_back(c);
   }
+}
+
+std::vector<RelationName> DumpSchema::PartitionAncestors(const std::string& schema, const std::string& name) const {
+  std::vector<RelationName> out;
+  std::string key = schema + '\0' + name;
+  // Bounded: a damaged dump could attach tables in a cycle.
+  for (auto it = partition_parent_.find(key); it != partition_parent_.end() && out.size() < 64;
+       it = partition_parent_.find(key)) {
+    key = it->second;
+    auto [s, n] = SplitKey(key);
+    out.push_back({s, n});
+  }
+  return out;
 }
 
 const std::vector<std::string>* DumpSchema::PrimaryKey(const std::string& schema, const std::string& name) const {

@@ -23,7 +23,7 @@ const char* const kSessionSetup =
     "SET client_encoding = 'UTF8'; SET statement_timeout = 0; SET lock_timeout = 0;"
     "SET idle_in_transaction_session_timeout = 0;";
 
-// Catalog facts come in three set-based queries whatever the number of
+// Catalog facts come in four set-based queries whatever the number of
 // tables (a query per table, or a correlated subquery per table, costs
 // seconds at 10,000 tables).
 //
@@ -54,6 +54,13 @@ const char* const kDiscoverColumns =
     "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
     "WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped "
     "ORDER BY a.attrelid, a.attnum";
+
+// Partitioned tables and their direct partitions (leaves or partitioned
+// themselves): a leaf's ancestors are walked up from it.
+const char* const kDiscoverPartitionParents =
+    "SELECT i.inhrelid::bigint, i.inhparent::bigint, pn.nspname, pc.relname "
+    "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent "
+    "JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE pc.relkind = 'p'";
 
 // Unique indexes on plain columns without a predicate, the primary key first,
 // then by index oid: a table's key is the first whose columns are NOT NULL.
@@ -318,13 +325,35 @@ class LiveReader final : public TableStreamReader {
       if (usable && !names.empty()) key_of.emplace(oid, std::move(names));
     }
     PQclear(*keys);
+    auto parents = Query(pg, kDiscoverPartitionParents, "list partitions");
+    if (!parents.ok()) {
+      PQclear(*tables);
+      return parents.status();
+    }
+    struct Parent {
+      int64_t oid;
+      std::string schema, name;
+    };
+    std::unordered_map<int64_t, Parent> parent_of;
+    for (int i = 0; i < PQntuples(*parents); ++i) {
+      parent_of.emplace(std::atoll(PQgetvalue(*parents, i, 0)),
+                        Parent{std::atoll(PQgetvalue(*parents, i, 1)), PQgetvalue(*parents, i, 2),
+                               PQgetvalue(*parents, i, 3)});
+    }
+    PQclear(*parents);
     for (int i = 0; i < PQntuples(*tables); ++i) {
       TableInfo t;
       t.schema = PQgetvalue(*tables, i, 0);
       t.name = PQgetvalue(*tables, i, 1);
-      if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
-      if (filter_ && !filter_->Selects(t.schema, t.name)) continue;
       const int64_t oid = std::atoll(PQgetvalue(*tables, i, 2));
+      // A leaf partition's partitioned ancestors, its parent first, its root
+      // last (a cycle cannot happen in a catalog; the bound is for safety).
+      for (auto up = parent_of.find(oid); up != parent_of.end() && t.partition_ancestors.size() < 1000;
+           up = parent_of.find(up->second.oid)) {
+        t.partition_ancestors.push_back({up->second.schema, up->second.name});
+      }
+      if (!only.empty() && std::find(only.begin(), only.end(), t.QualifiedName()) == only.end()) continue;
+      if (filter_ && !filter_->Selects(t)) continue;
       // COPY will list the columns in canonical (byte) order, so that is the
       // order the rows arrive in.
       std::vector<std::string> copied;

@@ -153,6 +153,8 @@ class PlainDumpReader final : public TableStreamReader {
       if (!ParseCopyStatement(line, &t))
         return Corrupt(Where(off) + ": cannot parse COPY statement: " + std::string(line));
       t.data_offset = base_ + pos_;
+      // pg_dump writes the ATTACH PARTITION lines before the data.
+      t.partition_ancestors = schema_.PartitionAncestors(t.schema, t.name);
       schema_.SetTzKinds(&t);
       schema_.SetTimeColumns(&t);
       expect_data_ = false;

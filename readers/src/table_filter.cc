@@ -104,9 +104,23 @@ Status TableFilter::AddExcludeSchema(const std::string& pattern) { VOUCH_ADD_PAT
 #undef VOUCH_ADD_PATTERN
 
 bool TableFilter::Selects(const std::string& schema, const std::string& name) const {
+  return SelectsTree(schema, name, {});
+}
+
+bool TableFilter::Selects(const TableInfo& table) const {
+  return SelectsTree(table.schema, table.name, table.partition_ancestors);
+}
+
+bool TableFilter::SelectsTree(const std::string& schema, const std::string& name,
+                              const std::vector<RelationName>& ancestors) const {
+  // A table pattern matches the table itself or a partitioned table above it.
   auto any = [&](const std::vector<Pattern>& list) {
     for (const auto& p : list) {
       if (Match(p, schema, name)) return true;
+      if (p.schema_only) continue;
+      for (const auto& a : ancestors) {
+        if (Match(p, a.schema, a.name)) return true;
+      }
     }
     return false;
   };

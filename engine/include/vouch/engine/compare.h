@@ -46,10 +46,39 @@ struct TableComparison {
   std::string QualifiedName() const;
 };
 
+// A partitioned table's roll-up (vouch/engine/partitions.h) on both sides.
+// kMoved: the roll-ups are equal but leaves differ: the same rows, in
+// different partitions (e.g. restored into a table with other bounds). The
+// differing leaves stay MISMATCH findings of their own (where a row lives
+// is part of what a restore must reproduce); the roll-up explains them.
+enum class RollupStatus { kMatch, kMoved, kMismatch, kMissing, kExtra };
+const char* RollupStatusName(RollupStatus s);
+
+struct RollupComparison {
+  std::string schema;
+  std::string name;
+  RollupStatus status = RollupStatus::kMatch;
+  size_t expected_leaves = 0, actual_leaves = 0;
+  uint64_t expected_rows = 0, actual_rows = 0;
+  std::string expected_hash, actual_hash;    // content hashes ("" when not computed)
+  std::string not_computed;                  // why a side's roll-up has no digest
+  std::vector<std::string> differing_leaves;  // qualified names of the leaves that do not match
+  // Pass 2: rows that left one leaf and arrived in another leaf under this
+  // table, named by the leaf's key ("id=5: s.m_1 → s.m_0"); at most max_keys.
+  bool moves_located = false;
+  std::string not_located_reason;
+  uint64_t moved = 0;
+  std::vector<std::string> moved_keys;
+
+  std::string QualifiedName() const;
+};
+
 struct CompareReport {
   DigestReport expected;
   DigestReport actual;
   std::vector<TableComparison> tables;  // sorted by (schema, name)
+  // The partitioned tables' roll-ups (sorted; empty without partitions).
+  std::vector<RollupComparison> partitions;
   // A finding for every table that differs (TableDiffers, its status).
   Outcome outcome() const;
 };

@@ -55,6 +55,9 @@ struct TableResult {
   // Why the table's content could not be hashed (skip_unhashable_tables);
   // empty when `digest` is its content's digest.
   std::string not_hashed;
+  // For a leaf partition: the partitioned tables above it, its parent first,
+  // its partition root last (TableInfo::partition_ancestors).
+  std::vector<RelationName> partition_ancestors;
   std::string QualifiedName() const;
 };
 

@@ -20,7 +20,8 @@ class DumpSchema {
  public:
   // Takes one line of DDL as pg_dump writes it (without its '\n'). Returns
   // true when the line was DDL this class follows (CREATE TABLE/TYPE/DOMAIN
-  // and their bodies, INHERITS, ALTER TABLE ... ADD CONSTRAINT).
+  // and their bodies, INHERITS, ALTER TABLE ... ADD CONSTRAINT, ALTER TABLE
+  // ONLY ... ATTACH PARTITION).
   bool AddLine(std::string_view line);
 
   // Sets t->tz_kinds from the DDL for t's schema, name and columns: empty when
@@ -29,6 +30,11 @@ class DumpSchema {
   void SetTzKinds(TableInfo* t) const;
   // Sets t->time_columns: its timestamp/timestamptz columns in DDL order.
   void SetTimeColumns(TableInfo* t) const;
+
+  // The partitioned tables above schema.name, from the DDL's "ALTER TABLE
+  // ONLY parent ATTACH PARTITION child ..." lines: its parent first, its
+  // partition root last; empty when it is attached to none.
+  std::vector<RelationName> PartitionAncestors(const std::string& schema, const std::string& name) const;
 
   // The primary key columns of schema.name, or null when none was seen.
   const std::vector<std::string>* PrimaryKey(const std::string& schema, const std::string& name) const;
@@ -48,6 +54,7 @@ class DumpSchema {
   // Keyed "schema\0name".
   std::map<std::string, std::map<std::string, TzKind>> table_cols_;
   std::map<std::string, std::vector<std::string>> parents_;
+  std::map<std::string, std::string> partition_parent_;  // child -> parent it is attached to
   std::map<std::string, TzKind> type_kinds_;
   std::map<std::string, std::vector<std::string>> primary_keys_;
   std::map<std::string, std::vector<std::string>> time_cols_;  // in DDL order

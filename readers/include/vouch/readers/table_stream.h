@@ -3,6 +3,7 @@
 // column lists. Readers never hash; engine/ does.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -20,9 +21,21 @@ namespace vouch {
 // schema.name with each part double-quoted where SQL needs it.
 std::string QualifiedTableName(const std::string& schema, const std::string& name);
 
+// A table named by its schema and name (unquoted).
+struct RelationName {
+  std::string schema;
+  std::string name;
+  friend bool operator==(const RelationName&, const RelationName&) = default;
+  friend auto operator<=>(const RelationName&, const RelationName&) = default;
+};
+
 struct TableInfo {
   std::string schema;
   std::string name;
+  // For a leaf partition: the partitioned tables above it, its parent first
+  // and its partition root last. Empty for a table that is not a partition,
+  // or when the source does not say (a --data-only dump).
+  std::vector<RelationName> partition_ancestors;
   // Column names in the order the source's rows list them (COPY order).
   std::vector<std::string> columns;
   // canonical_order[i] = index into `columns` of the i-th column in byte order
