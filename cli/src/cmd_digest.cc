@@ -48,11 +48,18 @@ Command AddDigest(CLI::App& app) {
             o->digest.chunk_size = *size;
             auto report = DigestSource(o->source, o->digest);
             if (!report.ok()) return Fail(report.status());
-            std::string manifest = ManifestJson(*report, VOUCH_VERSION);
+            // The manifest is written a table at a time, never held whole.
+            auto manifest = [&](const Sink& sink) { WriteManifest(*report, VOUCH_VERSION, sink); };
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? manifest : DigestText(*report, o->list));
+            if (o->format == "json") {
+              manifest([](std::string_view piece) {
+                std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+              });
+            } else {
+              std::cout << DigestText(*report, o->list);
+            }
             if (!o->quiet) PrintRunStats({&*report});  // not for manifests
             // A digest is a measurement, not a verification: no verdict.
             return 0;

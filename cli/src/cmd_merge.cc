@@ -25,11 +25,17 @@ Command AddMerge(CLI::App& app) {
   return {cmd, [o]() -> int {
             auto merged = MergeShards(o->parts);
             if (!merged.ok()) return Fail(merged.status());
-            std::string manifest = ManifestJson(*merged, VOUCH_VERSION);
+            auto manifest = [&](const Sink& sink) { WriteManifest(*merged, VOUCH_VERSION, sink); };
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? manifest : DigestText(*merged, o->list));
+            if (o->format == "json") {
+              manifest([](std::string_view piece) {
+                std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+              });
+            } else {
+              std::cout << DigestText(*merged, o->list);
+            }
             return ExitCode(merged->outcome());
           }};
 }

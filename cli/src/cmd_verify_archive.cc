@@ -41,11 +41,15 @@ Command AddVerifyArchive(CLI::App& app) {
             auto v = VerifyArchive(o->archive, vo);
             if (!v.ok()) return Fail(v.status());
             const bool complete = v->ContentComplete();
-            std::string manifest = complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string();
-            if (!o->output.empty() && complete && !WriteFile(o->output, manifest)) {
+            if (!o->output.empty() && complete &&
+                !WriteFile(o->output, [&](const Sink& sink) { WriteManifest(v->digest, VOUCH_VERSION, sink); })) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
-            std::cout << (o->format == "json" ? ArchiveJson(*v, manifest) : ArchiveText(*v, o->list));
+            if (o->format == "json") {
+              std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());
+            } else {
+              std::cout << ArchiveText(*v, o->list);
+            }
             if (!o->quiet && !v->damage) PrintRunStats({&v->digest});
             if (v->damage) std::fprintf(stderr, "vouch: archive damaged: %s\n", v->damage->detail.c_str());
             if (!o->output.empty() && !complete) {

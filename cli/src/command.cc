@@ -50,14 +50,27 @@ bool WriteAll(int fd, const std::string& text) {
 
 }  // namespace
 
-bool WriteFile(const std::string& path, const std::string& text) {
+bool WriteFile(const std::string& path, const Producer& produce) {
+  // The text goes out in pieces of about 1 MB as `produce` hands it over.
+  auto write_with = [&](int fd) {
+    std::string pending;
+    bool ok = true;
+    produce([&](std::string_view piece) {
+      pending.append(piece);
+      if (pending.size() >= (1u << 20)) {
+        ok = ok && WriteAll(fd, pending);
+        pending.clear();
+      }
+    });
+    return ok && WriteAll(fd, pending);
+  };
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     // A link, device or pipe (-o /dev/stdout): written through, never
     // replaced.
     const int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) return false;
-    const bool ok = WriteAll(fd, text);
+    const bool ok = write_with(fd);
     return close(fd) == 0 && ok;
   }
   // A file is written beside its target and renamed into place once whole
@@ -66,11 +79,15 @@ bool WriteFile(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".vouch-tmp." + std::to_string(getpid());
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
-  bool ok = WriteAll(fd, text) && fsync(fd) == 0;
+  bool ok = write_with(fd) && fsync(fd) == 0;
   ok = close(fd) == 0 && ok;
   ok = ok && rename(tmp.c_str(), path.c_str()) == 0;
   if (!ok) unlink(tmp.c_str());
   return ok;
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  return WriteFile(path, [&](const Sink& sink) { sink(text); });
 }
 
 void AddListOption(CLI::App* cmd, TableList& list) {

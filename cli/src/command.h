@@ -36,6 +36,11 @@ int Fail(const Status& st);
 // Writes `text` to `path`, replacing it whole or not at all (a temporary
 // file beside it, renamed into place); false when it cannot.
 bool WriteFile(const std::string& path, const std::string& text);
+// The same, with the text handed over in pieces by `produce` (a manifest of
+// 100,000 tables is never one string).
+using Sink = std::function<void(std::string_view)>;
+using Producer = std::function<void(const Sink&)>;
+bool WriteFile(const std::string& path, const Producer& produce);
 
 // --list all|problems|auto on `cmd`, into `list`: how much of the per-table
 // list its text and Markdown reports show (TableList, render/kit.h). JSON

@@ -31,7 +31,7 @@ class ArchiveBase : public ArchiveReader {
   // What a TOC entry with data holds.
   enum class DataKind { kTable, kLargeObjects, kOther };
   struct DataEntry {
-    size_t toc_index;  // into toc_.entries
+    size_t toc_index;  // into toc_.entries (which holds only the data entries once Init returns)
     DataKind kind;
     int table = -1;        // index into tables_ (kTable, when selected)
     bool selected = true;  // false: skipped by the table selection

@@ -121,9 +121,13 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
   size_t have = 0;
   uint64_t base = 0;  // uncompressed offset of buf[0] in the table's data
   bool eof = false;
+  // Chunks start small and grow to the target while the table goes on: an
+  // archive of 100,000 small tables must not fill a target-sized buffer
+  // (cleared, so resident) for each of the few rows of each.
+  size_t want = std::min<size_t>(target_, 64 << 10);
   while (true) {
     if (stopping()) return Cancelled();
-    if (buf.size() < target_) buf.resize(target_);
+    if (buf.size() < want) buf.resize(want);
     while (have < buf.size() && !eof) {
       auto r = text.Read(buf.data() + have, buf.size() - have);
       if (!r.ok()) return in_table(r.status());
@@ -165,8 +169,9 @@ Status ChunkFeeder::FeedCopyText(const TableInfo& t, uint32_t index, ByteSource&
       continue;
     }
     size_t cut = static_cast<size_t>(static_cast<const char*>(last) - buf.data()) + 1;
+    want = std::min(want * 4, target_);
     IoBuffer next = TakeBuffer();
-    next.resize(std::max(target_, have - cut));
+    if (next.size() < std::max(want, have - cut)) next.resize(std::max(want, have - cut));
     std::memcpy(next.data(), buf.data() + cut, have - cut);
     VOUCH_RETURN_IF_ERROR(Push({&t, index, base, std::move(buf), cut}));
     base += cut;
