@@ -104,36 +104,11 @@ std::string ArchiveBase::InToc(const TocEntry& e) const {
   return toc_location_ + ": byte offset " + std::to_string(e.toc_offset) + ": " + EntryName(e);
 }
 
-Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
-                         const std::function<bool(const TocEntry&)>& has_data) {
-  toc_ = std::move(toc);
+TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(const TocEntry&)> has_data) {
   toc_location_ = std::move(toc_location);
-  const ArchiveHeader& h = toc_.header;
-  facts_.header = h;
-  facts_.created = CreatedText(h);
-  facts_.toc_sha256 = toc_.sha256;
-  info_.kind = facts_.format + " archive";
-  info_.location = location_;
-  info_.compression = h.compression;
-  info_.properties["archive_version"] =
-      std::to_string(h.version_major) + "." + std::to_string(h.version_minor) + "." + std::to_string(h.version_rev);
-  info_.properties["server_version"] = h.server_version;
-  info_.properties["pg_dump_version"] = h.pg_dump_version;
-  info_.properties["database"] = h.dbname;
-  info_.properties["created"] = facts_.created;
-
-  DumpSchema schema;
-  const std::set<std::string> only(options_.only_tables.begin(), options_.only_tables.end());
-  std::map<std::pair<std::string, std::string>, size_t> seen_tables;
-  // Which partitioned table each leaf is attached to, before any table is
-  // selected: `-t parent` selects the leaves under it.
-  for (const TocEntry& e : toc_.entries) {
-    if (e.desc == "TABLE ATTACH" && e.defn) AddDdl(schema, *e.defn);
-  }
-  for (size_t i = 0; i < toc_.entries.size(); ++i) {
-    const TocEntry& e = toc_.entries[i];
+  return [this, has_data = std::move(has_data)](TocEntry& e) -> Result<bool> {
     ++facts_.entries_by_desc[e.desc];
-    if (e.defn && e.desc != "TABLE ATTACH") AddDdl(schema, *e.defn);
+    if (e.defn) AddDdl(schema_, *e.defn);
     if (e.desc == "ENCODING" && e.defn) {
       // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
       // else is a damaged entry, not an encoding to refuse.
@@ -154,12 +129,12 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
     }
     if (!has_data(e)) {
       if (e.desc == "TABLE DATA") return Corrupt(InToc(e) + " has no data");
-      continue;
+      return false;  // its SQL is in schema_ now; the entry itself is not needed again
     }
     if (by_dump_id_.count(e.dump_id)) {
       return Corrupt(InToc(e) + ": a second TOC entry with data has this dump id");
     }
-    DataEntry d{i, DataKind::kOther};
+    DataEntry d{data_entries_.size(), DataKind::kOther};
     if (e.desc == "BLOBS") d.kind = DataKind::kLargeObjects;
     if (e.desc == "TABLE DATA") {
       d.kind = DataKind::kTable;
@@ -179,41 +154,14 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
       // --load-via-partition-root the COPY statement names the partition root.
       t.schema = e.namespace_.value_or("");
       t.name = e.tag;
-      t.partition_ancestors = schema.PartitionAncestors(t.schema, t.name);
-      if (!seen_tables.emplace(std::make_pair(t.schema, t.name), i).second) {
+      if (!seen_tables_.emplace(t.schema, t.name).second) {
         return Corrupt(InToc(e) + ": a second TABLE DATA entry for this table");
       }
-      bool selected = options_.only_tables.empty() || only.count(t.QualifiedName()) > 0;
-      if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t)) selected = false;
-      d.selected = selected;
-      if (selected) {
-        d.table = static_cast<int>(tables_.size());
-        tables_.push_back(std::move(t));
-      }
-    } else if (!options_.only_tables.empty() || (options_.filter && !options_.filter->empty())) {
-      d.selected = false;  // large objects are not part of a table selection
+      d.table = static_cast<int>(pending_tables_.size());  // until Init selects
+      pending_tables_.push_back(std::move(t));
     }
-    if (!d.selected) all_selected_ = false;
-    by_dump_id_[e.dump_id] = data_entries_.size();
-    data_entries_.push_back(d);
-  }
-  // DDL can come after the data entries in the TOC (constraints are
-  // post-data), so the tables learn their types and keys only now.
-  for (TableInfo& t : tables_) {
-    schema.SetTzKinds(&t);
-    schema.SetTimeColumns(&t);
-    if (const auto* key = schema.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
-  }
-  facts_.foreign_keys = schema.foreign_keys();
-  foreign_keys_ = facts_.foreign_keys;
-  // What the entries' SQL said is known now: from here on only the entries
-  // with data are looked at, each named (desc, namespace, tag) and located
-  // (offset, file). The others, and the statement text, are let go: a TOC of
-  // 100,000 tables holds some 300,000 entries and their SQL otherwise.
-  std::vector<TocEntry> kept;
-  kept.reserve(data_entries_.size());
-  for (DataEntry& d : data_entries_) {
-    TocEntry& e = toc_.entries[d.toc_index];
+    // Kept: named (desc, namespace, tag) and located (offset, file); its SQL
+    // was read above.
     e.defn.reset();
     e.drop_stmt.reset();
     e.copy_stmt.reset();
@@ -221,10 +169,62 @@ Status ArchiveBase::Init(ArchiveToc toc, std::string toc_location,
     e.tableam.reset();
     e.owner.reset();
     std::vector<std::string>().swap(e.dependencies);
-    kept.push_back(std::move(e));
-    d.toc_index = kept.size() - 1;
+    by_dump_id_[e.dump_id] = data_entries_.size();
+    data_entries_.push_back(d);
+    return true;
+  };
+}
+
+Status ArchiveBase::Init(ArchiveToc toc) {
+  toc_ = std::move(toc);
+  const ArchiveHeader& h = toc_.header;
+  facts_.header = h;
+  facts_.created = CreatedText(h);
+  facts_.toc_sha256 = toc_.sha256;
+  info_.kind = facts_.format + " archive";
+  info_.location = location_;
+  info_.compression = h.compression;
+  info_.properties["archive_version"] =
+      std::to_string(h.version_major) + "." + std::to_string(h.version_minor) + "." + std::to_string(h.version_rev);
+  info_.properties["server_version"] = h.server_version;
+  info_.properties["pg_dump_version"] = h.pg_dump_version;
+  info_.properties["database"] = h.dbname;
+  info_.properties["created"] = facts_.created;
+
+  // Every entry was seen (TABLE ATTACH ones too, wherever they stand), so
+  // each table knows its partitioned ancestors: `-t parent` selects the
+  // leaves under it.
+  const std::set<std::string> only(options_.only_tables.begin(), options_.only_tables.end());
+  const bool filtered = !options_.only_tables.empty() || (options_.filter && !options_.filter->empty());
+  for (DataEntry& d : data_entries_) {
+    if (d.kind == DataKind::kTable) {
+      TableInfo& t = pending_tables_[static_cast<size_t>(d.table)];
+      t.partition_ancestors = schema_.PartitionAncestors(t.schema, t.name);
+      bool selected = options_.only_tables.empty() || only.count(t.QualifiedName()) > 0;
+      if (options_.filter && !options_.filter->empty() && !options_.filter->Selects(t)) selected = false;
+      d.selected = selected;
+      d.table = -1;
+      if (selected) {
+        d.table = static_cast<int>(tables_.size());
+        tables_.push_back(std::move(t));
+      }
+    } else if (filtered) {
+      d.selected = false;  // large objects are not part of a table selection
+    }
+    if (!d.selected) all_selected_ = false;
   }
-  toc_.entries = std::move(kept);
+  std::vector<TableInfo>().swap(pending_tables_);
+  // DDL can come after the data entries in the TOC (constraints are
+  // post-data), so the tables learn their types and keys only now.
+  for (TableInfo& t : tables_) {
+    schema_.SetTzKinds(&t);
+    schema_.SetTimeColumns(&t);
+    if (const auto* key = schema_.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
+  }
+  facts_.foreign_keys = schema_.foreign_keys();
+  foreign_keys_ = facts_.foreign_keys;
+  schema_ = DumpSchema();
+  seen_tables_.clear();
   return Status::Ok();
 }
 

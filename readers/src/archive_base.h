@@ -8,11 +8,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "chunk_feeder.h"
 #include "vouch/readers/archive_reader.h"
+#include "vouch/readers/archive_toc.h"
+#include "vouch/readers/dump_schema.h"
 
 namespace vouch {
 
@@ -42,12 +45,17 @@ class ArchiveBase : public ArchiveReader {
     facts_.format = std::move(format);
   }
 
-  // Takes the parsed TOC: fills facts, tables_ and data_entries_ (entries
-  // that have data, by `has_data`). Errors: a TABLE DATA entry without a
-  // parseable COPY statement (e.g. pg_dump --inserts), two entries for one table.
-  // `toc_location` names the file holding the TOC ("dump.custom",
-  // "dir/toc.dat", "dump.tar: toc.dat").
-  Status Init(ArchiveToc toc, std::string toc_location, const std::function<bool(const TocEntry&)>& has_data);
+  // The TOC is read in two steps. Visitor() is handed to ReadArchiveToc: it
+  // sees each entry as it is parsed, reads its SQL (DumpSchema), counts it,
+  // and keeps only the entries that have data (by `has_data`), as
+  // data_entries_, without their SQL. Errors: a TABLE DATA entry without a
+  // parseable COPY statement (e.g. pg_dump --inserts), two entries for one
+  // table, a bad ENCODING entry. `toc_location` names the file holding the
+  // TOC ("dump.custom", "dir/toc.dat", "dump.tar: toc.dat").
+  TocVisitor Visitor(std::string toc_location, std::function<bool(const TocEntry&)> has_data);
+  // Then Init takes the parsed TOC (its data entries): fills facts, selects
+  // the tables (tables_), and gives them their types and keys.
+  Status Init(ArchiveToc toc);
 
   // Subclasses build the jobs once the TOC is known.
   void StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<Status()> finish);
@@ -74,6 +82,11 @@ class ArchiveBase : public ArchiveReader {
   std::deque<TableInfo> tables_;
   std::vector<DataEntry> data_entries_;
   std::map<int64_t, size_t> by_dump_id_;  // dump id -> index into data_entries_
+  // While the TOC is read: what its SQL says, the tables of its data
+  // entries (selected by Init), and the tables seen.
+  DumpSchema schema_;
+  std::vector<TableInfo> pending_tables_;
+  std::set<std::pair<std::string, std::string>> seen_tables_;
   SourceInfo info_;
   ArchiveFacts facts_;
   std::vector<ForeignKey> foreign_keys_;  // set when opened, then constant

@@ -14,7 +14,8 @@ constexpr int kMaxPlausibleMinor = 20;
 
 class TocParser {
  public:
-  TocParser(ByteSource& src, const std::string& name) : src_(src), name_(name) {}
+  TocParser(ByteSource& src, const std::string& name, const TocVisitor& visit)
+      : src_(src), name_(name), visit_(visit) {}
 
   Result<ArchiveToc> Parse() {
     ArchiveToc toc;
@@ -87,7 +88,13 @@ class TocParser {
         return Status(st.code(),
                       st.message() + " (TOC entry " + std::to_string(i + 1) + " of " + std::to_string(count) + ")");
       }
-      toc.entries.push_back(std::move(e));
+      bool keep = true;
+      if (visit_) {
+        auto kept = visit_(e);
+        if (!kept.ok()) return kept.status();
+        keep = *kept;
+      }
+      if (keep) toc.entries.push_back(std::move(e));
     }
     auto digest = sha_.Finish();
     toc.sha256 = HexEncode(digest.data(), digest.size());
@@ -205,6 +212,7 @@ class TocParser {
 
   ByteSource& src_;
   std::string name_;
+  const TocVisitor& visit_;
   int int_size_ = 4, off_size_ = 8;
   uint64_t pos_ = 0;
   Sha256 sha_;
@@ -221,6 +229,8 @@ bool DecodeArchiveInt(const uint8_t* bytes, int int_size, int64_t* out) {
   return true;
 }
 
-Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name) { return TocParser(src, name).Parse(); }
+Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name, const TocVisitor& visit) {
+  return TocParser(src, name, visit).Parse();
+}
 
 }  // namespace vouch

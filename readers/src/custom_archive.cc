@@ -115,7 +115,7 @@ class CustomArchive final : public ArchiveBase {
 
   Status Open() {
     auto src = MakeFileRangeSource(*file_, 0, 64 << 10);
-    auto toc = ReadArchiveToc(*src, location_);
+    auto toc = ReadArchiveToc(*src, location_, Visitor(location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
     if (!toc.ok()) return toc.status();
     if (toc->header.format != 1) {
       return Corrupt(location_ + ": byte offset 10: format code " + std::to_string(toc->header.format) +
@@ -124,8 +124,7 @@ class CustomArchive final : public ArchiveBase {
     toc_end_ = src->RawOffset();
     compression_ = CompressionOfHeader(toc->header);
     int_size_ = toc->header.int_size;
-    VOUCH_RETURN_IF_ERROR(
-        Init(std::move(toc).value(), location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
+    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));
     facts_.archive_bytes = file_->size();
     const bool sequential = std::any_of(data_entries_.begin(), data_entries_.end(),
                                         [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });

@@ -44,7 +44,8 @@ class DirectoryArchive final : public ArchiveBase {
     auto toc_file = OpenRandomAccessFile(toc_path);
     if (!toc_file.ok()) return toc_file.status();
     auto src = MakeFileRangeSource(**toc_file, 0, 64 << 10);
-    auto toc = ReadArchiveToc(*src, toc_path);
+    auto toc = ReadArchiveToc(*src, toc_path,
+                              Visitor(toc_path, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
     if (!toc.ok()) return toc.status();
     if (src->RawOffset() != (*toc_file)->size()) {
       return Corrupt(toc_path + ": byte offset " + std::to_string(src->RawOffset()) + ": " +
@@ -52,8 +53,7 @@ class DirectoryArchive final : public ArchiveBase {
     }
     if (toc->header.format == 1)
       return Corrupt(toc_path + ": byte offset 10: format code 1 (custom) in a directory archive");
-    VOUCH_RETURN_IF_ERROR(
-        Init(std::move(toc).value(), toc_path, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
+    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));
     facts_.archive_bytes = (*toc_file)->size();
 
     // What the directory holds, and what the TOC names.

@@ -43,7 +43,8 @@ class TarArchive final : public ArchiveBase {
                      ", not toc.dat: not a pg_dump tar archive, or a damaged one");
     }
     const std::string toc_name = location_ + ": toc.dat";
-    auto toc = ReadArchiveToc(tar_->Data(), toc_name);
+    auto toc = ReadArchiveToc(tar_->Data(), toc_name,
+                              Visitor(toc_name, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
     if (!toc.ok()) return toc.status();
     auto rest = ReadToEnd(tar_->Data());
     if (!rest.ok()) return rest.status();
@@ -55,8 +56,7 @@ class TarArchive final : public ArchiveBase {
       return Corrupt(toc_name + ": the header says the data is compressed (" + toc->header.compression +
                      "), which the tar format never is");
     }
-    VOUCH_RETURN_IF_ERROR(
-        Init(std::move(toc).value(), toc_name, [](const TocEntry& e) { return e.filename && !e.filename->empty(); }));
+    VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));
     facts_.archive_bytes = file_->size();
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,15 @@ struct ArchiveToc {
 // wrap (8-byte fields are untrusted). False when the sign byte is invalid.
 bool DecodeArchiveInt(const uint8_t* bytes, int int_size, int64_t* out);
 
+// Sees each entry as soon as it is parsed, and says whether it is kept in
+// ArchiveToc::entries (it may take what it needs from the entry first): a
+// reader of 100,000 tables keeps only the entries with data, not every
+// entry and its SQL. An error stops the parse.
+using TocVisitor = std::function<Result<bool>(TocEntry& entry)>;
+
 // Reads header and TOC from the start of `src`; leaves `src` positioned at
-// the first data block (custom format). `name` is used in messages.
-Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name);
+// the first data block (custom format). `name` is used in messages. Without
+// a visitor every entry is kept.
+Result<ArchiveToc> ReadArchiveToc(ByteSource& src, const std::string& name, const TocVisitor& visit = {});
 
 }  // namespace vouch
