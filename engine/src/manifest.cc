@@ -178,7 +178,11 @@ std::string ManifestJson(const DigestReport& report, const std::string& vouch_ve
   return out;
 }
 
-Result<DigestReport> ParseManifest(const std::string& text, const std::string& location) {
+namespace {
+
+// `Input`: the whole text, or a stream (a file read as it is parsed).
+template <typename Input>
+Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& location) {
   // Tables are checked and kept as they are parsed, and dropped from the
   // document, so a manifest of 100,000 tables never sits in memory as JSON.
   DigestReport r;
@@ -206,7 +210,7 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     }
     return true;
   };
-  json j = json::parse(text, cb, /*allow_exceptions=*/false);
+  json j = json::parse(std::forward<Input>(input), cb, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Corrupt(location + ": manifest is not valid JSON");
   try {
     if (j.value("format", "") != "vouch-manifest") return Unsupported(location + ": not a vouch manifest");
@@ -228,7 +232,7 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
     r.source.location = location;
     r.source.compression = src.value("compression", "none");
     const json props = src.value("properties", json::object());
-    for (const auto& [k, v] : props.items()) r.source.properties[k] = v.get<std::string>();
+    for (const auto& [k, v] : props.items()) r.source.properties[k] = v.template get<std::string>();
     r.source.properties["original_location"] = src.value("location", "");
     if (version == 1) r.source.properties["manifest_version"] = "1";
     r.ComputeFinalHash();
@@ -242,12 +246,17 @@ Result<DigestReport> ParseManifest(const std::string& text, const std::string& l
   }
 }
 
+}  // namespace
+
+Result<DigestReport> ParseManifest(const std::string& text, const std::string& location) {
+  return ParseManifestFrom(text, location);
+}
+
 Result<DigestReport> LoadManifest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open manifest");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseManifest(ss.str(), path);
+  // Parsed as it is read: the file's text is never held whole.
+  return ParseManifestFrom(in, path);
 }
 
 bool LooksLikeManifest(std::string_view head) {
