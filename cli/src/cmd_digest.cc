@@ -28,7 +28,7 @@ Command AddDigest(CLI::App& app) {
   AddListOption(cmd, o->list);
   cmd->add_option("-o,--output", o->output, "also write the JSON manifest to FILE");
   cmd->add_option("--chunk-size", o->chunk_size, "bytes of rows per chunk, e.g. 64K, 4M (1K..256M)");
-  cmd->add_option("--buckets", o->digest.buckets, "key buckets per table (power of two)")
+  cmd->add_option("--buckets", o->digest.buckets, "the most buckets a table gets (power of two; one per 64 rows up to it; default 4096)")
       ->check([](const std::string& s) {
         unsigned long v = std::stoul(s);
         return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string()
