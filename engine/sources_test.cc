@@ -116,7 +116,8 @@ TEST(MemorySources, DrillFindsTheGapTheRestoreLeft) {
   for (const auto& f : same->outcome().findings) ADD_FAILURE() << f.subject << ": " << f.detail;
 }
 
-TEST(MemorySources, DrillNamesTheOrphansOfAForeignKey) {
+// public.child (v) REFERENCES public.parent (id).
+ForeignKey ChildVReferencesParentId() {
   ForeignKey fk;
   fk.name = "child_v_fkey";
   fk.schema = "public";
@@ -125,6 +126,11 @@ TEST(MemorySources, DrillNamesTheOrphansOfAForeignKey) {
   fk.ref_schema = "public";
   fk.ref_table = "parent";
   fk.ref_columns = {"id"};
+  return fk;
+}
+
+TEST(MemorySources, DrillNamesTheOrphansOfAForeignKey) {
+  ForeignKey fk = ChildVReferencesParentId();
   auto source = MemorySource("source", {Table("parent", "1\tp\n2\tq\n"), Table("child", "10\t1\n11\t2\n")}, {fk});
   // The restore lost parent 2 and its constraint: child 11 is an orphan.
   auto restored = MemorySource("restored", {Table("parent", "1\tp\n"), Table("child", "10\t1\n11\t2\n")});
@@ -184,14 +190,7 @@ TEST(MemorySources, DrillOrphansAreTheSameSpilledAsInMemory) {
   }
   std::sort(expected_samples.begin(), expected_samples.end());
   ASSERT_GT(expected_samples.size(), 1000u);
-  ForeignKey fk;
-  fk.name = "child_v_fkey";
-  fk.schema = "public";
-  fk.table = "child";
-  fk.columns = {"v"};
-  fk.ref_schema = "public";
-  fk.ref_table = "parent";
-  fk.ref_columns = {"id"};
+  ForeignKey fk = ChildVReferencesParentId();
   ForeignKey declared = fk;  // a second key, sharing the budget
   declared.name.clear();
   declared.table = "child2";

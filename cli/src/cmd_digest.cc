@@ -54,9 +54,7 @@ Command AddDigest(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
             if (o->format == "json") {
-              manifest([](std::string_view piece) {
-                std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-              });
+              manifest(StdoutSink());
             } else {
               std::cout << DigestText(*report, o->list);
             }

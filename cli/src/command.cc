@@ -86,6 +86,10 @@ bool WriteFile(const std::string& path, const Producer& produce) {
   return ok;
 }
 
+Sink StdoutSink() {
+  return [](std::string_view piece) { std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size())); };
+}
+
 bool WriteFile(const std::string& path, const std::string& text) {
   return WriteFile(path, [&](const Sink& sink) { sink(text); });
 }

@@ -41,6 +41,8 @@ bool WriteFile(const std::string& path, const std::string& text);
 using Sink = std::function<void(std::string_view)>;
 using Producer = std::function<void(const Sink&)>;
 bool WriteFile(const std::string& path, const Producer& produce);
+// A sink that writes to standard output.
+Sink StdoutSink();
 
 // --list all|problems|auto on `cmd`, into `list`: how much of the per-table
 // list its text and Markdown reports show (TableList, render/kit.h). JSON

@@ -36,11 +36,16 @@ uint32_t TableDigest::BucketsFor(uint64_t rows, uint32_t max_buckets) {
 
 TableDigest::TableDigest(uint32_t max_buckets) : max_buckets_(ValidCount(max_buckets) ? max_buckets : kDefaultBuckets) {}
 
+void TableDigest::SetResolution(uint32_t buckets) {
+  resolution_ = buckets;
+  shift_ = 64 - static_cast<uint32_t>(std::countr_zero(buckets));
+}
+
 void TableDigest::Spread(uint32_t buckets) {
   std::vector<U128> sums(buckets);
   for (const U128& h : sums_) sums[BucketOf(h, buckets)] += h;
   sums_ = std::move(sums);
-  resolution_ = buckets;
+  SetResolution(buckets);
 }
 
 void TableDigest::Coarsen(uint32_t buckets) {
@@ -50,7 +55,7 @@ void TableDigest::Coarsen(uint32_t buckets) {
   }
   if (buckets >= resolution_) return;
   sums_ = SumsAt(buckets);
-  resolution_ = buckets;
+  SetResolution(buckets);
 }
 
 std::vector<U128> TableDigest::SumsAt(uint32_t buckets) const {
@@ -142,7 +147,7 @@ Result<TableDigest> TableDigest::FromParts(uint64_t rows, const U128& sum, std::
   d.rows_ = rows;
   d.sum_ = sum;
   d.sums_ = std::move(buckets);
-  d.resolution_ = n;
+  d.SetResolution(n);
   d.Finish();  // a version-1 digest is folded down to its version-2 size
   return d;
 }

@@ -117,6 +117,13 @@ std::vector<std::string> ParseTextArray(const char* v) {
   return out;
 }
 
+// SQLSTATE 53200 (out_of_memory in shared memory): for a lock, the server's
+// lock table is full.
+bool OutOfSharedMemory(const PGresult* r) {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return state != nullptr && std::string_view(state) == "53200";
+}
+
 struct Conn {
   PGconn* pg = nullptr;
   int table = -1;        // table being copied, -1 when idle
@@ -387,8 +394,7 @@ class LiveReader final : public TableStreamReader {
       sql += " IN ACCESS SHARE MODE";
       PGresult* r = PQexec(pg, sql.c_str());
       const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-      const bool out_of_locks = !ok && state != nullptr && std::string(state) == "53200";
+      const bool out_of_locks = !ok && OutOfSharedMemory(r);
       std::string err = Trim(PQerrorMessage(pg));
       PQclear(r);
       if (out_of_locks) return OutOfLocks("after locking about " + std::to_string(first) + " of them");
@@ -482,8 +488,7 @@ class LiveReader final : public TableStreamReader {
       PGresult* r = PQgetResult(c.pg);
       ExecStatusType st = PQresultStatus(r);
       if (st != PGRES_COPY_OUT) {
-        const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        const bool out_of_locks = state != nullptr && std::string(state) == "53200";
+        const bool out_of_locks = OutOfSharedMemory(r);
         std::string err = Trim(PQerrorMessage(c.pg));
         PQclear(r);
         if (out_of_locks) {

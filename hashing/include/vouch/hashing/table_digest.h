@@ -57,7 +57,7 @@ class TableDigest {
     ++rows_;
     sum_ += h;
     if (resolution_ != 0) {
-      sums_[BucketOf(h, resolution_)] += h;
+      sums_[shift_ == 64 ? 0 : h.hi >> shift_] += h;  // BucketOf(h, resolution_)
     } else {
       sums_.push_back(h);  // a row hash, while collecting
       if (sums_.size() > max_buckets_) Spread(max_buckets_);
@@ -108,6 +108,7 @@ class TableDigest {
   friend bool operator==(const TableDigest& a, const TableDigest& b);
 
  private:
+  void SetResolution(uint32_t buckets);
   // Turns collected row hashes into bucket sums at `buckets`.
   void Spread(uint32_t buckets);
   // Folds bucket sums down to `buckets` (≤ the current resolution).
@@ -121,6 +122,7 @@ class TableDigest {
   // 0 while collecting (sums_ holds the row hashes), else the number of
   // buckets in sums_.
   uint32_t resolution_ = 0;
+  uint32_t shift_ = 64;  // 64 - log2(resolution_): the row loop's BucketOf
   std::vector<U128> sums_;
 };
 
