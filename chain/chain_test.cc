@@ -1026,6 +1026,61 @@ TEST(ChainContinuity, MatchesReferenceOnRandomChains) {
   }
 }
 
+// Held to a memory limit of two pages, a chain spanning a hundred pages in
+// shuffled chunks, as parallel workers deliver them (duplicates, breaks,
+// failures, two merged partials, each spilling), gives exactly the
+// unlimited result.
+TEST(ChainContinuity, SpilledPagesGiveTheUnlimitedResult) {
+  std::mt19937_64 rng(11);
+  std::vector<ChainLink> links;
+  uint64_t prev = 7;
+  for (int64_t seq = 0; seq < 100 * 65536; seq += 1 + static_cast<int64_t>(rng() % 600)) {
+    uint64_t h = rng();
+    links.push_back({seq, h, rng() % 500 == 0 ? rng() : prev, rng() % 700 != 0});
+    if (rng() % 300 == 0) links.push_back({seq, rng(), prev, true});  // duplicate
+    prev = h;
+  }
+  std::vector<std::pair<size_t, size_t>> chunks;  // [from, to) of `links`
+  for (size_t i = 0; i < links.size(); i += 500) chunks.emplace_back(i, std::min(i + 500, links.size()));
+  std::shuffle(chunks.begin(), chunks.end(), rng);
+  auto run = [&](size_t limit) {
+    ChainContinuity a(true, 7), b(true, 7);
+    a.SetMemoryLimit(limit);
+    b.SetMemoryLimit(limit);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      for (size_t i = chunks[c].first; i < chunks[c].second; ++i) (c % 3 ? a : b).Add(links[i]);
+    }
+    a.NoteHead(links.front().seq, "x");
+    a.Merge(std::move(b));
+    EXPECT_TRUE(a.spill_status().ok()) << a.spill_status().message();
+    return std::pair(a.Finish(), a.pages_spilled());
+  };
+  auto [unlimited, none] = run(0);
+  auto [limited, spilled] = run(2 * ChainContinuity::PageBytes());
+  EXPECT_EQ(none, 0u);
+  EXPECT_GT(spilled, 100u);
+  EXPECT_GT(unlimited.continuity_breaks, 0u);
+  EXPECT_GT(unlimited.duplicates, 0u);
+  EXPECT_EQ(limited.entries, unlimited.entries);
+  EXPECT_EQ(limited.min_seq, unlimited.min_seq);
+  EXPECT_EQ(limited.max_seq, unlimited.max_seq);
+  EXPECT_EQ(limited.link_failures, unlimited.link_failures);
+  EXPECT_EQ(limited.first_link_failures, unlimited.first_link_failures);
+  EXPECT_EQ(limited.continuity_breaks, unlimited.continuity_breaks);
+  EXPECT_EQ(limited.first_breaks, unlimited.first_breaks);
+  EXPECT_EQ(limited.duplicates, unlimited.duplicates);
+  EXPECT_EQ(limited.first_duplicates, unlimited.first_duplicates);
+}
+
+TEST(ChainContinuity, AnUnwritableSpillDirectoryIsAnError) {
+  ChainContinuity c;
+  c.SetMemoryLimit(1, "/nonexistent/vouch-spill");
+  for (int64_t p = 0; p < 4; ++p) c.Add({p * 65536, 1, 2, true});
+  EXPECT_EQ(c.spill_status().code(), StatusCode::kIoError);
+  EXPECT_NE(c.spill_status().message().find("/nonexistent/vouch-spill"), std::string::npos);
+  EXPECT_EQ(c.Finish().entries, 4u);  // kept in memory
+}
+
 SeqGapTracker::Result ReferenceGaps(const std::multiset<int64_t>& values, const GapOptions& o) {
   SeqGapTracker::Result r;
   std::set<int64_t> d(values.begin(), values.end());

@@ -209,8 +209,8 @@ Command AddDrill(CLI::App& app) {
       ->check(Counting(0));
   drill->add_option("--max-samples", df.max_samples, "sample keys listed per finding (default 10)")->check(Counting(0));
   drill->add_option("--memory-limit", df.memory_limit,
-                    "memory for the foreign keys' key sets, e.g. 64MB, 1G (default 256MB); beyond it they spill "
-                    "to sorted runs in a temporary directory under $TMPDIR");
+                    "memory for the foreign keys' key sets and the audit chains, e.g. 64MB, 1G (default "
+                    "256MB); beyond it they spill to temporary files under $TMPDIR");
   drill->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
       ->check(CLI::Range(1, 1024));
   drill->add_option("--format", o->format, "report format: text, markdown, json or junit")

@@ -66,6 +66,7 @@ class ChainRowCheck final : public RowCheck {
       }
       c.verifier = std::make_unique<LinkVerifier>(std::move(v).value());
       c.continuity = std::make_unique<ChainContinuity>(c.verifier->HasGenesis(), c.verifier->GenesisFingerprint());
+      c.continuity->SetMemoryLimit(options_.memory_limit / chains_.size(), options_.temp_dir);
       if (!plan) plan = std::make_unique<ChainPlan>();
       plan->chain = ci;
     }
@@ -115,6 +116,7 @@ class ChainRowCheck final : public RowCheck {
     for (auto& c : chains_) {
       if (c->continuity) {
         c->check.result = c->continuity->Finish();
+        if (!c->continuity->spill_status().ok()) return c->continuity->spill_status();
         c->check.gaps = c->gaps.Finish(SequenceGapOptions(options_, c->window));
       }
       out.chains.push_back(c->check);

@@ -2,10 +2,12 @@
 // continuity checked order-free, the head hash, and the gaps of the chain's
 // sequence, suspicious inside the recovery window.
 //
-// Memory: not held to CheckOptions::memory_limit. ChainContinuity keeps two
-// 64-bit fingerprints per sequence value in the chain's span (about 16 bytes
-// a row, in 1 MiB pages) and the gap tracker one bit per value: per-row
-// state, unlike the orphan check's key sets, which spill (spill_set.h).
+// Memory: ChainContinuity keeps two 64-bit fingerprints per sequence value in
+// the chain's span (about 16 bytes a row, in 1 MiB pages). The chains share
+// half of CheckOptions::memory_limit (the orphan check's key sets the other
+// half, row_check.cc); beyond it the least recently touched pages go to a
+// temporary file under CheckOptions::temp_dir and come back when touched.
+// The gap tracker keeps one bit per value (125 MB for a billion values).
 #pragma once
 
 #include <memory>

@@ -73,9 +73,13 @@ bool Row::InWindow() const {
 
 std::vector<std::unique_ptr<RowCheck>> MakeRowChecks(const CheckOptions& options) {
   std::vector<std::unique_ptr<RowCheck>> checks;
-  checks.push_back(MakeChainCheck(options));
+  // memory_limit is shared: with audit chains to check, their pages get
+  // half of it and the orphan check's key sets the other half.
+  CheckOptions chain_share = options, orphan_share = options;
+  if (!options.chains.empty()) chain_share.memory_limit = orphan_share.memory_limit = options.memory_limit / 2;
+  checks.push_back(MakeChainCheck(chain_share));
   checks.push_back(MakeGapCheck(options));
-  checks.push_back(MakeOrphanCheck(options));
+  checks.push_back(MakeOrphanCheck(orphan_share));
   checks.push_back(MakeTemporalCheck(options));
   return checks;
 }

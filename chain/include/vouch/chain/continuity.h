@@ -8,6 +8,9 @@
 // consecutive values allocated on first touch (ChainContinuity: ~1 MiB per
 // page, SeqGapTracker: 8 KiB), never to the rows' text. Sparse values (1 and
 // 10^12) cost two pages; Finish skips untouched ranges. Negative values work.
+// ChainContinuity can be held to a memory limit (SetMemoryLimit): the least
+// recently touched pages then go to a temporary file and come back when
+// touched again, so a billion-link chain needs disk, not 16 GB of RAM.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "vouch/chain/link_verifier.h"
+#include "vouch/status.h"
 
 namespace vouch {
 
@@ -46,6 +50,16 @@ class ChainContinuity {
   // largest seq of each chunk; the largest seq offered wins (equal seqs: the
   // smaller text, again for order independence).
   void NoteHead(int64_t seq, std::string_view stored_hash);
+  // Keeps at most `bytes` of pages in memory (never fewer than two pages);
+  // the least recently touched others are written to a file made under
+  // `temp_dir` (empty: $TMPDIR, else /tmp) and unlinked at once, so that it
+  // disappears with the process whatever happens. 0: no limit (default).
+  void SetMemoryLimit(size_t bytes, std::string temp_dir = {});
+  // The first error writing or reading that file; Finish's result is only
+  // valid while this is ok.
+  const Status& spill_status() const;
+  uint64_t pages_spilled() const;  // page writes to the file so far
+  static size_t PageBytes();       // memory one page of 65,536 seqs takes
 
   static constexpr size_t kMaxListed = 20;
   struct Result {
@@ -66,19 +80,30 @@ class ChainContinuity {
     // timestamp rendering), not tampering.
     bool all_links_fail() const { return entries > 0 && link_failures == entries; }
   };
-  // Walks the pages in seq order; the object is unchanged.
+  // Walks the pages in seq order (spilled ones read back one at a time); the
+  // object is unchanged.
   Result Finish() const;
 
  private:
   struct Page;
+  struct Spill;
   Page& PageFor(int64_t seq);
+  // The page `index` for writing: resident, read back from the file, or new.
+  Page& Touch(int64_t index);
+  // Writes the least recently touched pages but `keep` to the file until
+  // the limit holds (or the file fails: spill_status()).
+  void EvictBeyondLimit(int64_t keep);
+  // A copy of page `index` as it stands (resident or spilled), or null.
+  const Page* View(int64_t index, std::unique_ptr<Page>& buffer) const;
+  std::vector<int64_t> PageIndexes() const;  // resident and spilled, ascending
 
   bool has_genesis_;
   uint64_t genesis_fp_;
   uint64_t entries_ = 0, link_failures_ = 0, duplicates_ = 0;
-  std::map<int64_t, std::unique_ptr<Page>> pages_;  // page index (seq >> 16) → page
+  std::map<int64_t, std::unique_ptr<Page>> pages_;  // page index (seq >> 16) → resident page
   int64_t last_index_ = 0;                          // PageFor's cache
   Page* last_page_ = nullptr;
+  std::unique_ptr<Spill> spill_;                    // with a memory limit only
   bool has_head_ = false;
   int64_t head_seq_ = 0;
   std::string head_hash_;
