@@ -302,62 +302,74 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   report.expected = std::move(e).value();
   report.actual = std::move(a).value();
 
-  std::map<TableKey, const TableResult*> exp, act;
-  for (const auto& t : report.expected.tables) exp[{t.schema, t.name}] = &t;
-  for (const auto& t : report.actual.tables) act[{t.schema, t.name}] = &t;
+  // Both sides' tables are sorted by (schema, name): one merge walk pairs
+  // them (no map of 100,000 names on each side).
+  auto by_name = [](const TableResult& p, const TableResult& q) {
+    return std::tie(p.schema, p.name) < std::tie(q.schema, q.name);
+  };
+  for (auto* side : {&report.expected.tables, &report.actual.tables}) {
+    if (!std::is_sorted(side->begin(), side->end(), by_name)) std::sort(side->begin(), side->end(), by_name);
+  }
+  const auto& exp = report.expected.tables;
+  const auto& act = report.actual.tables;
+  report.tables.reserve(std::max(exp.size(), act.size()));
   std::map<TableKey, Collected> want_e, want_a;
-  for (const auto& [key, x] : exp) {
+  auto only_one_side = [&](const TableResult& x, bool expected) {
     TableComparison c;
-    c.schema = key.first;
-    c.name = key.second;
+    c.schema = x.schema;
+    c.name = x.name;
+    c.status = expected ? TableStatus::kMissing : TableStatus::kExtra;
+    (expected ? c.expected_rows : c.actual_rows) = x.digest.rows();
+    (expected ? c.expected_hash : c.actual_hash) = x.digest.ContentHashHex();
+    (expected ? c.expected_columns : c.actual_columns) = x.columns;
+    if (expected) c.key_columns = x.key_columns;
+    report.tables.push_back(std::move(c));
+  };
+  size_t i = 0, j = 0;
+  while (i < exp.size() || j < act.size()) {
+    if (j == act.size() || (i < exp.size() && by_name(exp[i], act[j]))) {
+      only_one_side(exp[i++], true);
+      continue;
+    }
+    if (i == exp.size() || by_name(act[j], exp[i])) {
+      only_one_side(act[j++], false);
+      continue;
+    }
+    const TableResult* x = &exp[i++];
+    const TableResult* y = &act[j++];
+    TableComparison c;
+    c.schema = x->schema;
+    c.name = x->name;
     c.expected_rows = x->digest.rows();
     c.expected_hash = x->digest.ContentHashHex();
-    c.expected_columns = x->columns;
-    c.key_columns = x->key_columns;
-    auto it = act.find(key);
-    if (it == act.end()) {
-      c.status = TableStatus::kMissing;
+    c.actual_rows = y->digest.rows();
+    c.actual_hash = y->digest.ContentHashHex();
+    c.key_columns = x->key_columns.empty() ? y->key_columns : x->key_columns;
+    c.columns_differ = x->columns != y->columns;
+    if (x->digest == y->digest && !c.columns_differ) {
+      c.status = TableStatus::kMatch;
       report.tables.push_back(std::move(c));
       continue;
     }
-    const TableResult* y = it->second;
-    c.actual_rows = y->digest.rows();
-    c.actual_hash = y->digest.ContentHashHex();
+    // Column lists are kept only where they explain something: a table
+    // that differs (most of 100,000 tables match).
+    c.expected_columns = x->columns;
     c.actual_columns = y->columns;
-    if (c.key_columns.empty()) c.key_columns = y->key_columns;
-    c.columns_differ = c.expected_columns != c.actual_columns;
-    if (x->digest == y->digest && !c.columns_differ) {
-      c.status = TableStatus::kMatch;
+    c.status = TableStatus::kMismatch;
+    auto diff = x->digest.DifferingBuckets(y->digest);
+    c.differing_buckets = diff.size();
+    if (c.columns_differ) {
+      c.not_located_reason = "the column lists differ";
     } else {
-      c.status = TableStatus::kMismatch;
-      auto diff = x->digest.DifferingBuckets(y->digest);
-      c.differing_buckets = diff.size();
-      if (c.columns_differ) {
-        c.not_located_reason = "the column lists differ";
-      } else {
-        // Two digests of different sizes compare at the coarser resolution.
-        Collected col;
-        col.bucket_count = x->digest.CommonBuckets(y->digest);
-        col.buckets.insert(diff.begin(), diff.end());
-        want_e[key] = col;
-        want_a[key] = col;
-      }
+      // Two digests of different sizes compare at the coarser resolution.
+      Collected col;
+      col.bucket_count = x->digest.CommonBuckets(y->digest);
+      col.buckets.insert(diff.begin(), diff.end());
+      want_e[{c.schema, c.name}] = col;
+      want_a[{c.schema, c.name}] = std::move(col);
     }
     report.tables.push_back(std::move(c));
   }
-  for (const auto& [key, y] : act) {
-    if (exp.count(key)) continue;
-    TableComparison c;
-    c.schema = key.first;
-    c.name = key.second;
-    c.status = TableStatus::kExtra;
-    c.actual_rows = y->digest.rows();
-    c.actual_hash = y->digest.ContentHashHex();
-    c.actual_columns = y->columns;
-    report.tables.push_back(std::move(c));
-  }
-  std::sort(report.tables.begin(), report.tables.end(),
-            [](const auto& p, const auto& q) { return std::tie(p.schema, p.name) < std::tie(q.schema, q.name); });
 
   report.partitions = CompareRollups(report);
   std::string reason;

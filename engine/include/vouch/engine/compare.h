@@ -34,6 +34,8 @@ struct TableComparison {
   uint64_t expected_rows = 0, actual_rows = 0;
   std::string expected_hash, actual_hash;  // content hashes
   bool columns_differ = false;
+  // Canonical column lists; empty for a MATCH (kept only where they explain
+  // a difference).
   std::vector<std::string> expected_columns, actual_columns;
   std::vector<std::string> key_columns;
   size_t differing_buckets = 0;
