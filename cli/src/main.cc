@@ -2,6 +2,8 @@
 // parses the arguments and runs the chosen one. Exit codes (docs/design.md):
 // 0 verified without findings, 1 findings, 2 usage/configuration error,
 // 3 could not verify.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
@@ -10,6 +12,11 @@
 #include "command.h"
 
 int main(int argc, char** argv) {
+  // Blocks of 256 KB and more (chunk buffers, libpq's catalog results) are
+  // mapped on their own and returned when freed. glibc's default threshold
+  // rises after such a free, and the freed catalog results of 100,000 tables
+  // then stay as heap holes in the peak RSS (about 40 MB of compare's).
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
   CLI::App app{"vouch: integrity verification for PostgreSQL backups and restores", "vouch"};
   app.set_version_flag("--version", std::string("vouch ") + VOUCH_VERSION);
   app.require_subcommand(1);

@@ -196,7 +196,8 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
-  const auto& tables = reader.tables();
+  // The reader is done: its tables' names and columns move into the results.
+  std::deque<TableInfo> tables = reader.ReleaseTables();
   if (!options.filter.empty()) {
     std::vector<std::pair<std::string, std::string>> seen;
     for (const auto& t : tables) {
@@ -208,11 +209,20 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
       return InvalidArgument(reader.source_info().location + ": pattern '" + unmatched.front() + "' matches no table");
     }
   }
+  report.tables.reserve(tables.size());
   for (size_t i = 0; i < tables.size(); ++i) {
     if (!options.filter.empty() && !options.filter.Selects(tables[i])) continue;
-    TableResult r{tables[i].schema,       tables[i].name, {}, digests.Take(static_cast<uint32_t>(i)), tables[i].key_columns,
-                  {},                     tables[i].partition_ancestors};
-    for (uint32_t k : tables[i].canonical_order) r.columns.push_back(tables[i].columns[k]);
+    TableInfo& t = tables[i];
+    TableResult r{std::move(t.schema),
+                  std::move(t.name),
+                  {},
+                  digests.Take(static_cast<uint32_t>(i)),
+                  std::move(t.key_columns),
+                  {},
+                  std::move(t.partition_ancestors)};
+    r.columns.reserve(t.canonical_order.size());
+    for (uint32_t k : t.canonical_order) r.columns.push_back(std::move(t.columns[k]));
+    t = TableInfo();  // what is left of it (column order, time columns) is not needed again
     auto bad = unhashable.find(static_cast<uint32_t>(i));
     if (bad != unhashable.end()) {
       r.not_hashed = bad->second;

@@ -140,6 +140,7 @@ class MemoryReader final : public TableStreamReader {
     return true;
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
+  std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &fks_; }
 

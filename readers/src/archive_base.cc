@@ -91,17 +91,14 @@ Result<std::vector<BlobsTocLine>> ReadBlobsToc(ByteSource& src, const std::strin
   return lines;
 }
 
-std::string ArchiveBase::EntryName(const TocEntry& e) const {
-  std::string what = e.desc;
-  if (e.namespace_ && !e.namespace_->empty())
-    what += " " + QualifiedTableName(*e.namespace_, e.tag);
-  else if (!e.tag.empty())
-    what += " " + e.tag;
-  return "TOC entry " + std::to_string(e.dump_id) + " (" + what + ")";
-}
-
-std::string ArchiveBase::InToc(const TocEntry& e) const {
-  return toc_location_ + ": byte offset " + std::to_string(e.toc_offset) + ": " + EntryName(e);
+std::string ArchiveBase::NameEntry(const std::string& desc, const std::optional<std::string>& namespace_,
+                                   const std::string& tag, int64_t dump_id) const {
+  std::string what = desc;
+  if (namespace_ && !namespace_->empty())
+    what += " " + QualifiedTableName(*namespace_, tag);
+  else if (!tag.empty())
+    what += " " + tag;
+  return "TOC entry " + std::to_string(dump_id) + " (" + what + ")";
 }
 
 TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(const TocEntry&)> has_data) {
@@ -162,16 +159,11 @@ TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(con
     }
     // Kept: named (desc, namespace, tag) and located (offset, file); its SQL
     // was read above.
-    e.defn.reset();
-    e.drop_stmt.reset();
-    e.copy_stmt.reset();
-    e.tablespace.reset();
-    e.tableam.reset();
-    e.owner.reset();
-    std::vector<std::string>().swap(e.dependencies);
-    by_dump_id_[e.dump_id] = data_entries_.size();
+    kept_.push_back({e.toc_offset, e.dump_id, std::move(e.desc), std::move(e.tag), std::move(e.namespace_),
+                     std::move(e.filename), e.offset_flag, e.offset});
+    by_dump_id_[kept_.back().dump_id] = data_entries_.size();
     data_entries_.push_back(d);
-    return true;
+    return false;
   };
 }
 
@@ -213,7 +205,7 @@ Status ArchiveBase::Init(ArchiveToc toc) {
     }
     if (!d.selected) all_selected_ = false;
   }
-  std::vector<TableInfo>().swap(pending_tables_);
+  std::deque<TableInfo>().swap(pending_tables_);
   // DDL can come after the data entries in the TOC (constraints are
   // post-data), so the tables learn their types and keys only now.
   for (TableInfo& t : tables_) {

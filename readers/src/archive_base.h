@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@ class ArchiveBase : public ArchiveReader {
  public:
   Result<bool> NextChunk(RowChunk& chunk, size_t target) override;
   const std::deque<TableInfo>& tables() const override { return tables_; }
+  std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   ArchiveFacts facts() const override {
@@ -34,7 +36,7 @@ class ArchiveBase : public ArchiveReader {
   // What a TOC entry with data holds.
   enum class DataKind { kTable, kLargeObjects, kOther };
   struct DataEntry {
-    size_t toc_index;  // into toc_.entries (which holds only the data entries once Init returns)
+    size_t toc_index;  // into kept_
     DataKind kind;
     int table = -1;        // index into tables_ (kTable, when selected)
     bool selected = true;  // false: skipped by the table selection
@@ -63,10 +65,28 @@ class ArchiveBase : public ArchiveReader {
   // the jobs use the subclass's members, which die before the base's.
   void StopFeeder() { feeder_.reset(); }
 
-  // "TOC entry 3379 (TABLE DATA public.t)" for messages.
-  std::string EntryName(const TocEntry& e) const;
+  // What is kept of a TOC entry with data once the TOC is read: its name and
+  // where its data lies, not its SQL (a TocEntry is four times the size).
+  struct KeptEntry {
+    uint64_t toc_offset = 0;
+    int64_t dump_id = 0;
+    std::string desc, tag;
+    std::optional<std::string> namespace_, filename;
+    int offset_flag = 0;
+    uint64_t offset = 0;
+  };
+
+  // "TOC entry 3379 (TABLE DATA public.t)" for messages (a TocEntry or a
+  // KeptEntry).
+  template <typename Entry>
+  std::string EntryName(const Entry& e) const {
+    return NameEntry(e.desc, e.namespace_, e.tag, e.dump_id);
+  }
   // "dump.custom: byte offset 1234: TOC entry 3379 (TABLE DATA public.t)".
-  std::string InToc(const TocEntry& e) const;
+  template <typename Entry>
+  std::string InToc(const Entry& e) const {
+    return toc_location_ + ": byte offset " + std::to_string(e.toc_offset) + ": " + EntryName(e);
+  }
   // True when every data entry is selected: structural checks that need every
   // block read (coverage of the file) only run then.
   bool ReadsEverything() const { return all_selected_; }
@@ -78,20 +98,24 @@ class ArchiveBase : public ArchiveReader {
   const std::string location_;
   std::string toc_location_;
   const ArchiveOptions options_;
-  ArchiveToc toc_;
+  ArchiveToc toc_;  // header and TOC hash (its entries are not kept: kept_)
   std::deque<TableInfo> tables_;
   std::vector<DataEntry> data_entries_;
+  // Deques, not vectors: 100,000 entries grow without a doubling copy.
+  std::deque<KeptEntry> kept_;  // per data entry, at DataEntry::toc_index
   std::map<int64_t, size_t> by_dump_id_;  // dump id -> index into data_entries_
   // While the TOC is read: what its SQL says, the tables of its data
   // entries (selected by Init), and the tables seen.
   DumpSchema schema_;
-  std::vector<TableInfo> pending_tables_;
+  std::deque<TableInfo> pending_tables_;
   std::set<std::pair<std::string, std::string>> seen_tables_;
   SourceInfo info_;
   ArchiveFacts facts_;
   std::vector<ForeignKey> foreign_keys_;  // set when opened, then constant
 
  private:
+  std::string NameEntry(const std::string& desc, const std::optional<std::string>& namespace_, const std::string& tag,
+                        int64_t dump_id) const;
   std::unique_ptr<ChunkFeeder> feeder_;
   mutable std::mutex facts_mu_;  // facts_ and info_.properties, written by the read jobs
   bool all_selected_ = true;

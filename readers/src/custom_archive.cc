@@ -127,7 +127,7 @@ class CustomArchive final : public ArchiveBase {
     VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));
     facts_.archive_bytes = file_->size();
     const bool sequential = std::any_of(data_entries_.begin(), data_entries_.end(),
-                                        [&](const DataEntry& d) { return toc_.entries[d.toc_index].offset_flag == 1; });
+                                        [&](const DataEntry& d) { return kept_[d.toc_index].offset_flag == 1; });
     info_.properties["data_offsets"] = sequential ? "not set (written to a pipe)" : "set";
     if (sequential) {
       StartFeeder({[this](ChunkFeeder& f) { return WalkBlocks(f); }}, nullptr);
@@ -136,7 +136,7 @@ class CustomArchive final : public ArchiveBase {
     // Every block starts inside the data area; the largest are read first.
     std::vector<uint64_t> starts;
     for (const DataEntry& d : data_entries_) {
-      const TocEntry& e = toc_.entries[d.toc_index];
+      const KeptEntry& e = kept_[d.toc_index];
       if (e.offset < toc_end_ || e.offset >= file_->size()) {
         return Corrupt(InToc(e) + ": its data offset " + std::to_string(e.offset) +
                        " lies outside the data area (byte offsets " + std::to_string(toc_end_) + " to " +
@@ -148,7 +148,7 @@ class CustomArchive final : public ArchiveBase {
     std::vector<std::pair<uint64_t, size_t>> order;  // (estimated block size, data entry)
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];
-      uint64_t off = toc_.entries[d.toc_index].offset;
+      uint64_t off = kept_[d.toc_index].offset;
       if (d.kind == DataKind::kTable && d.selected) tables_[static_cast<size_t>(d.table)].data_location = Where(d, off);
       if (!d.selected) continue;
       auto next = std::upper_bound(starts.begin(), starts.end(), off);
@@ -165,7 +165,7 @@ class CustomArchive final : public ArchiveBase {
 
  private:
   std::string Where(const DataEntry& d, uint64_t offset) const {
-    return location_ + ": data block of " + EntryName(toc_.entries[d.toc_index]) + " at byte offset " +
+    return location_ + ": data block of " + EntryName(kept_[d.toc_index]) + " at byte offset " +
            std::to_string(offset);
   }
 
@@ -225,7 +225,7 @@ class CustomArchive final : public ArchiveBase {
   // ahead no more than it needs.
   Status ReadBlockAt(ChunkFeeder& f, size_t i, uint64_t size) {
     const DataEntry& d = data_entries_[i];
-    const TocEntry& e = toc_.entries[d.toc_index];
+    const KeptEntry& e = kept_[d.toc_index];
     auto src = MakeFileRangeSource(*file_, e.offset, static_cast<size_t>(std::clamp<uint64_t>(size + 64, 4096, 1 << 20)));
     uint8_t type = 0;
     int64_t id = 0;
@@ -286,7 +286,7 @@ class CustomArchive final : public ArchiveBase {
       const DataEntry& d = data_entries_[it->second];
       if (seen[it->second]) {
         return Corrupt(location_ + ": byte offset " + std::to_string(at) + ": a second data block for " +
-                       EntryName(toc_.entries[d.toc_index]));
+                       EntryName(kept_[d.toc_index]));
       }
       seen[it->second] = true;
       VOUCH_RETURN_IF_ERROR(CheckBlockType(d, type, at));
@@ -295,7 +295,7 @@ class CustomArchive final : public ArchiveBase {
     }
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       if (!seen[i]) {
-        return Truncated(location_ + ": " + EntryName(toc_.entries[data_entries_[i].toc_index]) +
+        return Truncated(location_ + ": " + EntryName(kept_[data_entries_[i].toc_index]) +
                          " has no data block: the blocks end at byte offset " + std::to_string(src->RawOffset()) +
                          " (truncated?)");
       }

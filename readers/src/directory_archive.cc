@@ -83,7 +83,7 @@ class DirectoryArchive final : public ArchiveBase {
     std::vector<std::pair<uint64_t, ChunkFeeder::Job>> jobs;
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];
-      const TocEntry& e = toc_.entries[d.toc_index];
+      const KeptEntry& e = kept_[d.toc_index];
       std::string file;
       if (!resolve(*e.filename, &file)) continue;
       if (d.kind == DataKind::kLargeObjects) {

@@ -15,6 +15,8 @@
 namespace vouch {
 namespace {
 
+constexpr size_t kFirstChunkBytes = size_t{64} << 10;  // a chunk buffer's first size
+
 // pg_dump's settings plus the three it leaves to the environment.
 const char* const kSessionSetup =
     "SELECT pg_catalog.set_config('search_path', '', false);"
@@ -174,6 +176,7 @@ class LiveReader final : public TableStreamReader {
     return r;
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
+  std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   bool yields_one_shard() const override { return shard_count_ > 1; }
@@ -278,11 +281,6 @@ class LiveReader final : public TableStreamReader {
     return r;
   }
 
-  struct Column {
-    std::string name;
-    bool copied = true, not_null = false, time = false;
-  };
-
   Status Discover(PGconn* pg, const std::vector<std::string>& only) {
     auto tables = Query(pg, kDiscoverTables, "list tables");
     if (!tables.ok()) return tables.status();
@@ -297,14 +295,20 @@ class LiveReader final : public TableStreamReader {
       PQclear(*columns);
       return keys.status();
     }
-    // Columns by table oid, each table's in attnum order (the query's order).
-    std::unordered_map<int64_t, std::map<int, Column>> cols;
-    for (int i = 0; i < PQntuples(*columns); ++i) {
-      Column c{PQgetvalue(*columns, i, 2), PQgetvalue(*columns, i, 3)[0] != 't', PQgetvalue(*columns, i, 4)[0] == 't',
-               PQgetvalue(*columns, i, 5)[0] == 't'};
-      cols[std::atoll(PQgetvalue(*columns, i, 0))].emplace(std::atoi(PQgetvalue(*columns, i, 1)), std::move(c));
+    // Each table's columns are a run of rows of the result (ordered by table
+    // oid, then attnum): they are read from it where needed, not copied into
+    // a map per table (100,000 tables would cost tens of MB).
+    const PGresult* cr = *columns;
+    std::unordered_map<int64_t, std::pair<int, int>> col_rows;  // table oid → [first, last) rows
+    for (int i = 0; i < PQntuples(cr); ++i) {
+      auto [it, fresh] = col_rows.try_emplace(std::atoll(PQgetvalue(cr, i, 0)), i, i + 1);
+      if (!fresh) it->second.second = i + 1;
     }
-    PQclear(*columns);
+    auto column_rows = [&](int64_t oid) {
+      auto it = col_rows.find(oid);
+      return it == col_rows.end() ? std::pair(0, 0) : it->second;
+    };
+    auto copied_col = [&](int i) { return PQgetvalue(cr, i, 3)[0] != 't'; };
     // The key: the primary key, else the first unique index whose columns are
     // all NOT NULL (the query lists the primary key first).
     std::unordered_map<int64_t, std::vector<std::string>> key_of;
@@ -312,7 +316,7 @@ class LiveReader final : public TableStreamReader {
       const int64_t oid = std::atoll(PQgetvalue(*keys, i, 0));
       if (key_of.count(oid)) continue;
       const bool primary = PQgetvalue(*keys, i, 2)[0] == 't';
-      const auto& tc = cols[oid];
+      const auto [first, last] = column_rows(oid);
       std::vector<std::string> names;
       bool usable = true;
       // int2vector prints as attnums separated by spaces: "1 3".
@@ -322,12 +326,13 @@ class LiveReader final : public TableStreamReader {
         const long attnum = std::strtol(p, &end, 10);
         if (end == p) break;
         p = end;
-        auto c = tc.find(static_cast<int>(attnum));
-        if (c == tc.end() || !(primary || c->second.not_null)) {
+        int row = first;
+        while (row < last && std::atol(PQgetvalue(cr, row, 1)) != attnum) ++row;
+        if (row == last || !(primary || PQgetvalue(cr, row, 4)[0] == 't')) {
           usable = false;
           break;
         }
-        names.push_back(c->second.name);
+        names.emplace_back(PQgetvalue(cr, row, 2));
       }
       if (usable && !names.empty()) key_of.emplace(oid, std::move(names));
     }
@@ -335,6 +340,7 @@ class LiveReader final : public TableStreamReader {
     auto parents = Query(pg, kDiscoverPartitionParents, "list partitions");
     if (!parents.ok()) {
       PQclear(*tables);
+      PQclear(*columns);
       return parents.status();
     }
     struct Parent {
@@ -364,10 +370,12 @@ class LiveReader final : public TableStreamReader {
       // COPY will list the columns in canonical (byte) order, so that is the
       // order the rows arrive in.
       std::vector<std::string> copied;
-      for (const auto& [attnum, c] : cols[oid]) {
-        if (!c.copied) continue;
-        copied.push_back(c.name);
-        if (c.time) t.time_columns.push_back(c.name);
+      const auto [first, last] = column_rows(oid);
+      copied.reserve(static_cast<size_t>(last - first));
+      for (int row = first; row < last; ++row) {
+        if (!copied_col(row)) continue;
+        copied.emplace_back(PQgetvalue(cr, row, 2));
+        if (PQgetvalue(cr, row, 5)[0] == 't') t.time_columns.emplace_back(PQgetvalue(cr, row, 2));
       }
       std::sort(copied.begin(), copied.end());
       t.SetColumns(std::move(copied));
@@ -376,6 +384,7 @@ class LiveReader final : public TableStreamReader {
       table_bytes_.push_back(static_cast<uint64_t>(std::atoll(PQgetvalue(*tables, i, 3))));
     }
     PQclear(*tables);
+    PQclear(*columns);
     return Status::Ok();
   }
 
@@ -505,7 +514,7 @@ class LiveReader final : public TableStreamReader {
       int n = PQgetCopyData(c.pg, &row, /*async=*/1);
       if (n > 0) {
         if (chunk.data.size() < chunk.size + static_cast<size_t>(n)) {
-          chunk.data.resize(std::max(chunk.size + static_cast<size_t>(n), std::max(target, chunk.data.size() * 2)));
+          chunk.data.resize(std::max(chunk.size + static_cast<size_t>(n), std::min(target, chunk.data.size() * 2)));
         }
         std::memcpy(chunk.data.data() + chunk.size, row, static_cast<size_t>(n));
         chunk.size += static_cast<size_t>(n);
@@ -529,7 +538,9 @@ class LiveReader final : public TableStreamReader {
   }
 
   Result<bool> Fill(RowChunk& chunk, size_t target) {
-    if (chunk.data.size() < target) chunk.data.resize(target);
+    // Buffers start small and grow while a table goes on (Drain): with
+    // 100,000 small tables the chunks in flight stay small.
+    if (chunk.data.size() < std::min(target, kFirstChunkBytes)) chunk.data.resize(std::min(target, kFirstChunkBytes));
     while (true) {
       for (size_t k = 0; k < conns_.size(); ++k) {
         Conn& c = conns_[(rr_ + k) % conns_.size()];

@@ -34,6 +34,7 @@ class PlainDumpReader final : public TableStreamReader {
     return r;
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
+  std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
 
  private:

@@ -60,7 +60,7 @@ class TarArchive final : public ArchiveBase {
     facts_.archive_bytes = file_->size();
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];
-      const std::string& name = *toc_.entries[d.toc_index].filename;
+      const std::string& name = *kept_[d.toc_index].filename;
       if (d.kind == DataKind::kLargeObjects) continue;  // its file name has no member; blobs.toc does
       by_member_[name] = i;
       if (d.kind == DataKind::kTable && d.selected) {
@@ -123,7 +123,7 @@ class TarArchive final : public ArchiveBase {
     if (f.stopping()) return Status::Ok();
     for (const auto& [name, i] : by_member_) {
       if (!seen.count(name)) {
-        return Corrupt(location_ + ": " + EntryName(toc_.entries[data_entries_[i].toc_index]) + ": its member " + name +
+        return Corrupt(location_ + ": " + EntryName(kept_[data_entries_[i].toc_index]) + ": its member " + name +
                        " is missing from the archive");
       }
     }
