@@ -17,7 +17,27 @@ void PutStr(std::string& out, const std::string& s) {
 
 }  // namespace
 
-std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
+std::string LargeObjectsInput(std::vector<FinalLargeObjectEntry> objects) {
+  std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.oid < b.oid; });
+  std::string in = "vouch.large_objects.v1\n";
+  for (const auto& o : objects) {
+    for (int i = 3; i >= 0; --i) in.push_back(static_cast<char>(o.oid >> (8 * i)));
+    PutStr(in, o.owner);
+    auto b = o.hash.BigEndianBytes();
+    in.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  return in;
+}
+
+FinalLargeObjects LargeObjectsDigest(std::vector<FinalLargeObjectEntry> objects) {
+  FinalLargeObjects out;
+  out.count = objects.size();
+  out.digest = Sha256Of(LargeObjectsInput(std::move(objects)));
+  return out;
+}
+
+std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                           const FinalLargeObjects& large_objects) {
   std::sort(tables.begin(), tables.end(),
             [](const auto& a, const auto& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
   std::sort(chains.begin(), chains.end(),
@@ -38,11 +58,19 @@ std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<Fina
     PutStr(in, c.head_hash);
     PutU64(in, c.length);
   }
+  // Only a source with large objects has this record: one without keeps the
+  // final hash it had before large objects were digested.
+  if (large_objects.count > 0) {
+    in.push_back('L');
+    PutU64(in, large_objects.count);
+    in.append(reinterpret_cast<const char*>(large_objects.digest.data()), large_objects.digest.size());
+  }
   return in;
 }
 
-Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
-  return Sha256Of(FinalHashInput(std::move(tables), std::move(chains)));
+Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                                 const FinalLargeObjects& large_objects) {
+  return Sha256Of(FinalHashInput(std::move(tables), std::move(chains), large_objects));
 }
 
 }  // namespace vouch
