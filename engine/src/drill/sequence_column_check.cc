@@ -26,12 +26,11 @@ class SequenceColumnCheck final : public RowCheck {
   Result<std::unique_ptr<CheckPlan>> Plan(const TableLayout& layout) override {
     const auto* seqs = reader_ ? reader_->sequences() : nullptr;
     if (seqs == nullptr) return std::unique_ptr<CheckPlan>();
-    // A plain dump defines its sequences as it goes (all of them before its
-    // first row): the map is rebuilt when it grew.
-    size_t feeds = 0;
-    for (const SequenceInfo& s : *seqs) feeds += s.feeds.size() + (s.owned_by.column.empty() ? 0 : 1);
-    if (feeds != feeds_seen_) {
-      feeds_seen_ = feeds;
+    // A plain dump defines its sequences as it goes, all of them (and the
+    // columns they feed: pre-data) before its first row: the map is rebuilt
+    // only when their number changed, not per table.
+    if (seqs->size() != sequences_seen_) {
+      sequences_seen_ = seqs->size();
       by_table_.clear();
       for (const SequenceInfo& s : *seqs) {
         auto add = [&](const ColumnName& c) {
@@ -102,7 +101,7 @@ class SequenceColumnCheck final : public RowCheck {
 
  private:
   const TableStreamReader* reader_ = nullptr;
-  size_t feeds_seen_ = static_cast<size_t>(-1);
+  size_t sequences_seen_ = static_cast<size_t>(-1);
   std::map<RelationName, std::vector<std::pair<std::string, RelationName>>> by_table_;
   std::vector<FedColumn> columns_;
 };
