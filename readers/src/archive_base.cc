@@ -116,13 +116,23 @@ TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(con
       if (Status st = AddDdl(schema_, dump_sequences_, *e.defn); !st.ok()) return Corrupt(InToc(e) + ": " + st.message());
     }
     if ((e.desc == "BLOB" || e.desc == "BLOB METADATA") && e.defn) {
-      // pg_dump 15 writes one BLOB entry per object, 17 on one BLOB METADATA
-      // entry per group of objects of one owner: lo_create lines either way.
+      // pg_dump 15 writes one BLOB entry per object, its lo_create line;
+      // 17 on one BLOB METADATA entry per group of objects of one owner, a
+      // line per OID (pg_restore turns each into lo_create).
+      const bool oid_lines = e.desc == "BLOB METADATA";
       std::string_view d = *e.defn;
       while (!d.empty()) {
         size_t nl = d.find('\n');
+        std::string_view line = d.substr(0, nl);
         uint32_t oid = 0;
-        if (ParseLoCreate(d.substr(0, nl), &oid)) LargeObject(oid).owner = e.owner.value_or("");
+        bool found = ParseLoCreate(line, &oid);
+        if (!found && oid_lines && !line.empty() && line.size() <= 10 &&
+            std::all_of(line.begin(), line.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          const uint64_t v = std::stoull(std::string(line));
+          found = v <= UINT32_MAX;
+          oid = static_cast<uint32_t>(v);
+        }
+        if (found) LargeObject(oid).owner = e.owner.value_or("");
         if (nl == std::string_view::npos) break;
         d.remove_prefix(nl + 1);
       }
