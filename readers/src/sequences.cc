@@ -205,17 +205,6 @@ SequenceInfo& DumpSequences::Get(const RelationName& name) {
   return seqs_[it->second];
 }
 
-std::vector<std::pair<std::string, RelationName>> DumpSequences::FeedsOf(const std::string& schema,
-                                                                         const std::string& table) const {
-  std::vector<std::pair<std::string, RelationName>> out;
-  for (const SequenceInfo& s : seqs_) {
-    for (const ColumnName& c : s.feeds) {
-      if (c.schema == schema && c.table == table) out.emplace_back(c.column, RelationName{s.schema, s.name});
-    }
-  }
-  return out;
-}
-
 std::vector<SequenceInfo> DumpSequences::Take() {
   index_.clear();
   return std::move(seqs_);

@@ -99,9 +99,6 @@ class DumpSequences {
   Result<bool> AddLine(std::string_view line);
   // The sequences seen so far (definition, state or both), unsorted.
   const std::vector<SequenceInfo>& sequences() const { return seqs_; }
-  // The sequences whose values a column of schema.table takes, so far.
-  std::vector<std::pair<std::string, RelationName>> FeedsOf(const std::string& schema,
-                                                            const std::string& table) const;
   bool empty() const { return seqs_.empty(); }
   std::vector<SequenceInfo> Take();
 
