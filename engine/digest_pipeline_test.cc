@@ -135,7 +135,7 @@ TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
   EXPECT_EQ(nlohmann::json::parse(text).dump(2) + "\n", text);
   // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1.
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j["tables"][0]["bucket_count"], 8);
   EXPECT_EQ(j["tables"][1]["bucket_count"], 1);
   EXPECT_LT(j["tables"][1].dump().size(), 512u);
@@ -171,9 +171,9 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
   EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
 
-  auto v3 = v1;
-  v3["version"] = 3;
-  auto refused = ParseManifest(v3.dump(2), "new.json");
+  auto v4 = v1;
+  v4["version"] = 4;
+  auto refused = ParseManifest(v4.dump(2), "new.json");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("vouch digest SOURCE -o FILE"), std::string::npos)
@@ -181,6 +181,44 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   // Version 1 with buckets that do not add up is still rejected.
   v1["tables"][0]["buckets"] = std::string(32 * 4096, '0');
   EXPECT_EQ(ParseManifest(v1.dump(2), "old.json").status().code(), StatusCode::kCorrupt);
+}
+
+// Version 3 carries sequences (state and definition fingerprint) and large
+// objects; both read back, the large objects inside the final hash (an
+// edited object is rejected), the sequences outside it.
+TEST(Manifest, SequencesAndLargeObjectsRoundTrip) {
+  auto r = DigestDump(Dump(Rows(10, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  const std::string tables_only = r->FinalHashHex();
+  SequenceInfo s;
+  s.schema = "public";
+  s.name = "a_id_seq";
+  s.has_definition = s.has_state = s.is_called = true;
+  s.last_value = 10;
+  s.owned_by = {"public", "a", "id"};
+  r->sequences = std::vector<SequenceInfo>{s};
+  LargeObjectInfo lo{16400, "vouch", true, 5, U128{1, 2}};
+  r->large_objects = std::vector<LargeObjectInfo>{lo};
+  r->ComputeFinalHash();
+  EXPECT_NE(r->FinalHashHex(), tables_only);
+  const std::string text = ManifestJson(*r, "test");
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["sequences"][0]["definition"], s.DefinitionFingerprint());
+  EXPECT_EQ(j["sequences"][0]["definition"].get<std::string>().size(), 32u);
+  EXPECT_LT(j["sequences"][0].dump().size(), 256u);
+  auto back = ParseManifest(text, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  ASSERT_TRUE(back->sequences && back->sequences->size() == 1);
+  EXPECT_EQ((*back->sequences)[0].DefinitionFingerprint(), s.DefinitionFingerprint());
+  EXPECT_EQ((*back->sequences)[0].last_value, 10);
+  ASSERT_TRUE(back->large_objects && back->large_objects->size() == 1);
+  EXPECT_EQ((*back->large_objects)[0].hash, lo.hash);
+  // A sequence's state is in no hash; a large object is.
+  j["sequences"][0]["last_value"] = 99;
+  EXPECT_TRUE(ParseManifest(j.dump(2), "m.json").ok());
+  j["large_objects"]["objects"][0]["owner"] = "mallory";
+  EXPECT_EQ(ParseManifest(j.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
 }
 
 }  // namespace

@@ -254,6 +254,38 @@ TEST(FinalHash, KnownAnswerFromSha256sum) {
   EXPECT_EQ(HexEncode(h.data(), h.size()), "e1f978b9e3f178b5c4826f418f29d9c888ff4d583b49e0a99982c0e3fc97d029");
 }
 
+// The large-objects pseudo-table (docs/digest-format.md "Large objects"):
+// the expected digests were computed with Python's hashlib over bytes built
+// from the definition (struct.pack('>I', oid) + owner length and bytes +
+// H as 16 bytes big-endian, after "vouch.large_objects.v1\n"; then the final
+// hash's "L" record: u64 count and that digest), not from vouch's output.
+TEST(FinalHash, LargeObjectsKnownAnswer) {
+  U128 h1, h2, sum;
+  ASSERT_TRUE(U128::FromHex("00112233445566778899aabbccddeeff", &h1));
+  ASSERT_TRUE(U128::FromHex("000000000000000000000000000000ff", &h2));
+  ASSERT_TRUE(U128::FromHex("00000000000000000000000000000005", &sum));
+  // Given out of OID order: the digest sorts them.
+  std::vector<FinalLargeObjectEntry> objects{{16403, "vouch", h1}, {7, "", h2}};
+  const std::string in = LargeObjectsInput(objects);
+  EXPECT_EQ(in.substr(0, 23), "vouch.large_objects.v1\n");
+  EXPECT_EQ(in.size(), 23u + (4 + 4 + 0 + 16) + (4 + 4 + 5 + 16));
+  const FinalLargeObjects lo = LargeObjectsDigest(objects);
+  EXPECT_EQ(lo.count, 2u);
+  EXPECT_EQ(HexEncode(lo.digest.data(), lo.digest.size()),
+            "bf26ca0b440ae7db2a5eee2e9a65b0e44c50484efa372d7a74b3de1c7151eab8");
+  std::vector<FinalTableEntry> tables{{"public", "t", 3, sum}};
+  auto with = FinalValidationHash(tables, {}, lo);
+  EXPECT_EQ(HexEncode(with.data(), with.size()), "524bf062c8f860d915afa4c8b31513a4b164bd8c52881f5ca51450b86dcde9b2");
+  // Without large objects the final hash is the one it always was.
+  auto without = FinalValidationHash(tables, {}, LargeObjectsDigest({}));
+  EXPECT_EQ(HexEncode(without.data(), without.size()),
+            "869e9f7cf1ebe899941bbe52f502a0b96d1a7365d8a5048dfd8d7ff90e118866");
+  EXPECT_EQ(without, FinalValidationHash(tables, {}));
+  // Owner and content each count.
+  objects[0].owner = "other";
+  EXPECT_NE(LargeObjectsDigest(objects).digest, lo.digest);
+}
+
 TEST(FinalHash, IndependentOfTableOrder) {
   std::vector<FinalTableEntry> t{
       {"public", "b", 1, U128{1, 2}}, {"public", "a", 3, U128{4, 5}}, {"other", "z", 0, U128{}}};

@@ -32,7 +32,7 @@ class ArchivePg : public testing::PreparedTest<ArchivePg> {
     db_ = testing::CreateDrillDatabase("vouch_arch", 0.003, 11, /*tricky=*/true);
     dir_ = testing::MakeTempDir("vouch_arch");
     vouch_ = testing::BinPath("VOUCH_BIN");
-    // Large objects are read and counted, not digested.
+    // Large objects: digested (tests/sequences_pg_test.cc); here also summed by verify-archive.
     PsqlScalar(db_, "SELECT lo_from_bytea(0, '\\x0102030405'::bytea)");
     PsqlScalar(db_, "SELECT lo_from_bytea(0, convert_to(repeat('large object ', 5000), 'UTF8'))");
     const std::string d = " -d " + db_ + " ";

@@ -91,7 +91,7 @@ TEST_F(Cli, TableSelectionFollowsPgDumpPatterns) {
   EXPECT_EQ(typo.out, "");
 }
 
-TEST_F(Cli, LargeObjectsAreNamedNotSilentlySkipped) {
+TEST_F(Cli, LargeObjectsAreDigestedNotSilentlySkipped) {
   std::string db = testing::CreateDatabase("vouch_lo");
   ASSERT_EQ(RunCommand("psql -X -q -d " + db +
                        " -c \"CREATE TABLE t (id int); INSERT INTO t VALUES (1); "
@@ -101,9 +101,14 @@ TEST_F(Cli, LargeObjectsAreNamedNotSilentlySkipped) {
   ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fp -d " + db + " -f lo.sql").exit_code, 0);
   auto r = Vouch("digest lo.sql -q");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Note: the dump holds 2 large objects; they are not part of any table digest"),
-            std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("Large objects: 2 (10 bytes), digest "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(part of FINAL_VALIDATION_HASH)"), std::string::npos) << r.out;
+  // The same from the database itself.
+  auto live = Vouch("digest " + testing::DatabaseUri(db) + " -q");
+  EXPECT_EQ(live.exit_code, 0) << live.err;
+  const size_t at = r.out.find("FINAL_VALIDATION_HASH: ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(live.out.find(r.out.substr(at, 87)), std::string::npos) << live.out << r.out;
   testing::DropDatabase(db);
 }
 

@@ -9,6 +9,7 @@
 
 #include "render/kit.h"
 #include "vouch/engine/partitions.h"
+#include "vouch/hashing/hex.h"
 
 namespace vouch::cli {
 
@@ -43,9 +44,17 @@ std::string TablesText(const DigestReport& r, TableList list) {
   }
   std::string out = fmt::format("{} tables, {} rows\n", r.tables.size(), GroupThousands(total));
   for (const auto* t : not_hashed) out += fmt::format("Not hashed: {}: {}\n", t->QualifiedName(), t->not_hashed);
-  auto lo = r.source.properties.find("large_objects_not_digested");
+  if (r.large_objects && !r.large_objects->empty()) {
+    const FinalLargeObjects d = r.LargeObjects();
+    uint64_t bytes = 0;
+    for (const auto& o : *r.large_objects) bytes += o.bytes;
+    out += fmt::format("Large objects: {} ({} bytes), digest {} (part of FINAL_VALIDATION_HASH)\n",
+                       GroupThousands(d.count), GroupThousands(bytes), HexEncode(d.digest.data(), d.digest.size()));
+  }
+  auto lo = r.source.properties.find("large_objects_without_data");
   if (lo != r.source.properties.end()) {
-    out += fmt::format("Note: the dump holds {} large objects; they are not part of any table digest\n", lo->second);
+    out += fmt::format("Note: the dump defines {} large objects without their data (--schema-only?); they are not "
+                       "digested\n", lo->second);
   }
   if (!r.Complete()) {
     out += fmt::format("FINAL_VALIDATION_HASH: not computed ({} tables could not be hashed)\n", not_hashed.size());
@@ -346,6 +355,30 @@ std::string CompareText(const CompareReport& r, TableList list) {
     key_list("changed", t.changed_keys, t.changed);
   }
   out += RollupComparisonText(r);
+  // Sequences that differ (or are ahead: a note) and large objects.
+  for (const auto& q : r.sequences) {
+    if (!q.Failed() && q.state != SequenceState::kAhead) continue;
+    std::string what = q.missing ? "missing" : q.extra ? "extra" : "";
+    if (q.definition_differs) what = fmt::format("definition {} → {}", q.expected_definition, q.actual_definition);
+    if (q.state == SequenceState::kBehind || q.state == SequenceState::kAhead) {
+      what += fmt::format("{}{} by {} (last_value {} expected, {} actual){}", what.empty() ? "" : "; ",
+                          SequenceStateName(q.state), GroupThousands(q.distance), q.expected_last, q.actual_last,
+                          q.state == SequenceState::kAhead ? ": a note" : "");
+    }
+    out += fmt::format("\nSequence {} {}: {}\n", q.QualifiedName(), q.Failed() ? "❌" : "ℹ️", what);
+  }
+  const LargeObjectsComparison& lo = r.large_objects;
+  if (lo.compared && !lo.Passed()) {
+    auto oids = [](const std::vector<std::string>& v, uint64_t n) {
+      return fmt::format("{}{}", fmt::join(v, ", "), n > v.size() ? fmt::format(", ... {} more", n - v.size()) : "");
+    };
+    out += fmt::format("\nLarge objects ❌: {} expected, {} actual", GroupThousands(lo.expected_count),
+                       GroupThousands(lo.actual_count));
+    if (lo.missing) out += fmt::format("; missing {}", oids(lo.missing_oids, lo.missing));
+    if (lo.extra) out += fmt::format("; extra {}", oids(lo.extra_oids, lo.extra));
+    if (lo.changed) out += fmt::format("; changed {}", oids(lo.changed_oids, lo.changed));
+    out += "\n";
+  }
   return out;
 }
 
@@ -379,6 +412,39 @@ nlohmann::ordered_json TableComparisonJson(const TableComparison& t) {
   return j;
 }
 
+nlohmann::ordered_json SequencesJson(const CompareReport& c) {
+  using J = nlohmann::ordered_json;
+  J list = J::array();
+  for (const auto& s : c.sequences) {
+    J o = {{"schema", s.schema}, {"name", s.name}};
+    o["status"] = s.missing ? "missing" : s.extra ? "extra" : SequenceStateName(s.state);
+    o["failed"] = s.Failed();
+    o["definition_differs"] = s.definition_differs;
+    if (s.definition_differs) o["definition"] = {{"source", s.expected_definition}, {"restored", s.actual_definition}};
+    if (!s.missing && !s.extra && s.state != SequenceState::kNotCompared) {
+      o["last_value"] = {{"source", s.expected_last}, {"restored", s.actual_last}};
+      o["is_called"] = {{"source", s.expected_called}, {"restored", s.actual_called}};
+      o["distance"] = s.distance;
+    }
+    list.push_back(std::move(o));
+  }
+  return {{"compared", c.sequences_compared}, {"not_compared", c.sequences_not_compared}, {"sequences", list}};
+}
+
+nlohmann::ordered_json LargeObjectsJson(const LargeObjectsComparison& lo) {
+  return {{"compared", lo.compared},
+          {"not_compared", lo.not_compared},
+          {"source", {{"count", lo.expected_count}, {"digest", lo.expected_digest}}},
+          {"restored", {{"count", lo.actual_count}, {"digest", lo.actual_digest}}},
+          {"passed", lo.Passed()},
+          {"missing", lo.missing},
+          {"extra", lo.extra},
+          {"changed", lo.changed},
+          {"missing_oids", lo.missing_oids},
+          {"extra_oids", lo.extra_oids},
+          {"changed_oids", lo.changed_oids}};
+}
+
 std::string CompareJson(const CompareReport& r) {
   nlohmann::ordered_json tables = nlohmann::ordered_json::array();
   for (const auto& t : r.tables) tables.push_back(TableComparisonJson(t));
@@ -387,6 +453,11 @@ std::string CompareJson(const CompareReport& r) {
       {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
       {"match", r.outcome().Verified()},
       {"tables", tables}};
+  // Present when a side has sequences or large objects to compare.
+  if (!r.sequences.empty()) j["sequences"] = SequencesJson(r);
+  if (r.large_objects.expected_count > 0 || r.large_objects.actual_count > 0) {
+    j["large_objects"] = LargeObjectsJson(r.large_objects);
+  }
   if (!r.partitions.empty()) {
     nlohmann::ordered_json parts = nlohmann::ordered_json::array();
     for (const auto& p : r.partitions) {

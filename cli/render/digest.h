@@ -35,6 +35,9 @@ std::string CompareJson(const CompareReport& report);
 // names, status, row counts, both content hashes and the key; for a mismatch
 // the column lists (when they differ) and the located keys.
 nlohmann::ordered_json TableComparisonJson(const TableComparison& t);
+// A compare's sequences and large objects (compare and drill JSON).
+nlohmann::ordered_json SequencesJson(const CompareReport& c);
+nlohmann::ordered_json LargeObjectsJson(const LargeObjectsComparison& lo);
 // Archive metadata, the verdict with the totals and the final hash, the
 // tables (as `list` says, like DigestText), foreign keys and checksum lines.
 std::string ArchiveText(const ArchiveVerification& v, TableList list = TableList::kAuto);

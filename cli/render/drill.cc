@@ -296,6 +296,47 @@ std::string ObjectiveDetail(const DrillReport& r, DrillSubject subject) {
   return out;
 }
 
+std::string SequenceDetail(const SequenceComparison& s) {
+  if (s.missing) return "missing from the restored copy";
+  if (s.extra) return "not in the source";
+  std::string out;
+  if (s.definition_differs) out = fmt::format("definition {} → {}", s.expected_definition, s.actual_definition);
+  if (s.state == SequenceState::kBehind) {
+    out += fmt::format("{}behind the source by {}: last_value {}{} in the source, {}{} restored", out.empty() ? "" : "; ",
+                       GroupThousands(s.distance), s.expected_last, s.expected_called ? "" : " (not called)",
+                       s.actual_last, s.actual_called ? "" : " (not called)");
+  } else if (s.state == SequenceState::kAhead) {
+    out += fmt::format("{}ahead of the source by {} (a note)", out.empty() ? "" : "; ", GroupThousands(s.distance));
+  }
+  return out;
+}
+
+std::string SequenceColumnDetail(const SequenceColumnCheck& k) {
+  const std::string side = k.restored ? "restored copy" : "source";
+  if (k.exhausted) {
+    return fmt::format("in the {}: the sequence has no next value (at its bound, no CYCLE); {} holds up to {}", side,
+                       k.column.column.Qualified(), k.column.max);
+  }
+  return fmt::format("in the {}: nextval() gives {}, but {} already holds {}: the next insert collides", side, k.next,
+                     k.column.column.Qualified(), k.column.max);
+}
+
+std::string LargeObjectsDetail(const LargeObjectsComparison& c) {
+  std::string out = fmt::format("{} in the source, {} restored", GroupThousands(c.expected_count),
+                                GroupThousands(c.actual_count));
+  auto list = [&](const char* what, uint64_t n, const std::vector<std::string>& oids) {
+    if (n == 0) return;
+    std::string s;
+    for (const auto& o : oids) s += (s.empty() ? "" : ", ") + o;
+    if (n > oids.size()) s += fmt::format(", … {} more", GroupThousands(n - oids.size()));
+    out += fmt::format("; {} {}: {}", GroupThousands(n), what, s);
+  };
+  list("missing", c.missing, c.missing_oids);
+  list("extra", c.extra, c.extra_oids);
+  list("changed", c.changed, c.changed_oids);
+  return out;
+}
+
 std::string FinalHashDetail(const DrillReport& r) {
   if (!r.compare.expected.Complete() || !r.compare.actual.Complete())
     return "not every table could be hashed, so there is no final hash";
@@ -609,6 +650,38 @@ void TextOrphans(const DrillReport& r, std::string& out) {
   if (!side.fk_note.empty()) out += fmt::format("  Note: {}\n", side.fk_note);
 }
 
+// Sequences (those that fail or are ahead; a count of the rest) and large
+// objects.
+void TextSequences(const DrillReport& r, std::string& out) {
+  const CompareReport& c = r.compare;
+  if (!c.sequences.empty() || !c.sequences_not_compared.empty()) {
+    out += "\nSequences\n";
+    if (!c.sequences_compared) out += fmt::format("  not compared: {}\n", c.sequences_not_compared);
+    size_t fine = 0;
+    for (const auto& s : c.sequences) {
+      if (s.Failed() || s.state == SequenceState::kAhead) {
+        out += fmt::format("  {} {}: {}\n", s.Failed() ? "❌" : "ℹ️", s.QualifiedName(), SequenceDetail(s));
+      } else {
+        ++fine;
+      }
+    }
+    if (c.sequences_compared) out += fmt::format("  ✅ {} the same as the source\n", Count(fine, "sequence"));
+    for (const auto& k : r.sequence_columns) {
+      if (!k.Passed()) {
+        out += fmt::format("  ❌ {} behind {}: {}\n", QualifiedTableName(k.column.sequence.schema, k.column.sequence.name),
+                           k.column.column.Qualified(), SequenceColumnDetail(k));
+      }
+    }
+  }
+  const LargeObjectsComparison& lo = c.large_objects;
+  if (lo.compared && (lo.expected_count > 0 || lo.actual_count > 0)) {
+    out += "\nLarge Objects\n";
+    out += fmt::format("  {} {}\n", Mark(lo.Passed()), LargeObjectsDetail(lo));
+  } else if (!lo.compared && !lo.not_compared.empty()) {
+    out += fmt::format("\nLarge Objects\n  not compared: {}\n", lo.not_compared);
+  }
+}
+
 }  // namespace
 
 std::string FormatDurationUs(int64_t us) {
@@ -638,6 +711,18 @@ std::string DrillCheckDetail(const DrillReport& r, const DrillCheck& c) {
     case DrillSubject::kRpo:
     case DrillSubject::kRto: return ObjectiveDetail(r, c.subject);
     case DrillSubject::kFinalHash: return FinalHashDetail(r);
+    case DrillSubject::kSequence: return SequenceDetail(r.compare.sequences.at(c.index));
+    case DrillSubject::kSequences: {
+      size_t ahead = 0;
+      for (const auto& s : r.compare.sequences) ahead += s.state == SequenceState::kAhead;
+      return fmt::format("{}: none missing, extra, redefined or behind{}", Count(r.compare.sequences.size(), "sequence"),
+                         ahead ? fmt::format(" ({} ahead of the source: a note)", ahead) : "");
+    }
+    case DrillSubject::kSequenceColumn: return SequenceColumnDetail(r.sequence_columns.at(c.index));
+    case DrillSubject::kSequenceColumns:
+      return fmt::format("{}: every sequence gives a value above its column's largest",
+                         Count(r.sequence_columns.size(), "fed column"));
+    case DrillSubject::kLargeObjects: return LargeObjectsDetail(r.compare.large_objects);
   }
   return {};
 }
@@ -694,6 +779,7 @@ std::string DrillText(const DrillReport& r, TableList list) {
   }
   TextTemporal(r, list, out);
   TextOrphans(r, out);
+  TextSequences(r, out);
   return out;
 }
 
@@ -1033,6 +1119,38 @@ void MdOrphans(const DrillReport& r, std::string& out) {
   if (side.ran && !side.fk_note.empty()) out += fmt::format("\nNote: {}\n", MdText(side.fk_note));
 }
 
+// Sequences that fail or are ahead, and large objects.
+void MdSequences(const DrillReport& r, std::string& out) {
+  const CompareReport& c = r.compare;
+  if (!c.sequences.empty() || !c.sequences_not_compared.empty()) {
+    out += "\n### Sequences\n";
+    if (!c.sequences_compared) out += fmt::format("Not compared: {}\n", MdText(c.sequences_not_compared));
+    size_t fine = 0;
+    for (const auto& s : c.sequences) {
+      if (s.Failed() || s.state == SequenceState::kAhead) {
+        out += fmt::format("- **{}**: {} {}\n", MdText(s.QualifiedName()), s.Failed() ? "❌" : "ℹ️",
+                           MdText(SequenceDetail(s)));
+      } else {
+        ++fine;
+      }
+    }
+    for (const auto& k : r.sequence_columns) {
+      if (!k.Passed()) {
+        out += fmt::format("- **{} behind {}**: ❌ {}\n",
+                           MdText(QualifiedTableName(k.column.sequence.schema, k.column.sequence.name)),
+                           MdText(k.column.column.Qualified()), MdText(SequenceColumnDetail(k)));
+      }
+    }
+    if (c.sequences_compared) out += fmt::format("- {} the same as the source ✅\n", Count(fine, "sequence"));
+  }
+  const LargeObjectsComparison& lo = c.large_objects;
+  if (lo.compared && (lo.expected_count > 0 || lo.actual_count > 0)) {
+    out += fmt::format("\n### Large Objects\n- {} {}\n", Mark(lo.Passed()), MdText(LargeObjectsDetail(lo)));
+  } else if (!lo.compared && !lo.not_compared.empty()) {
+    out += fmt::format("\n### Large Objects\nNot compared: {}\n", MdText(lo.not_compared));
+  }
+}
+
 // The final hashes and the list of checks with their details.
 void MdFinal(const DrillReport& r, TableList list, std::string& out) {
   out += "\n### Final Validation Hash\n```\n";
@@ -1070,6 +1188,7 @@ std::string DrillMarkdown(const DrillReport& r, TableList list) {
   MdTemporal(r, list, out);
   MdGaps(r, out);
   MdOrphans(r, out);
+  MdSequences(r, out);
   MdFinal(r, list, out);
   return out;
 }
@@ -1204,6 +1323,25 @@ Json ObjectiveJson(const std::optional<int64_t>& v, const std::optional<int64_t>
 
 }  // namespace
 
+namespace {
+
+Json DrillSequencesJson(const DrillReport& r) {
+  Json j = SequencesJson(r.compare);
+  Json cols = Json::array();
+  for (const auto& k : r.sequence_columns) {
+    cols.push_back({{"side", k.restored ? "restored" : "source"},
+                    {"sequence", QualifiedTableName(k.column.sequence.schema, k.column.sequence.name)},
+                    {"column", k.column.column.Qualified()},
+                    {"column_max", k.column.max},
+                    {"next_value", k.has_state && !k.exhausted ? Json(k.next) : Json(nullptr)},
+                    {"passed", k.Passed()}});
+  }
+  j["behind_column_checks"] = cols;
+  return j;
+}
+
+}  // namespace
+
 std::string DrillJson(const DrillReport& r) {
   const SourceChecks& side = Shown(r);
   Json tables = Json::array();
@@ -1253,6 +1391,8 @@ std::string DrillJson(const DrillReport& r) {
             {"rpo", ObjectiveJson(r.rpo_us, r.rpo_target_us)},
             {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
             {"checks", checks}};
+  j["sequences"] = DrillSequencesJson(r);
+  j["large_objects"] = LargeObjectsJson(r.compare.large_objects);
   // The row checks per kind, both sides, also at the top level for easy access.
   for (const char* kind : {"chains", "gaps", "orphans", "temporal"}) {
     j[kind] = {{"source", j["checks_run"]["source"][kind]}, {"restored", j["checks_run"]["restored"][kind]}};

@@ -1,5 +1,7 @@
 #include "vouch/engine/compare.h"
 
+#include "objects_compare.h"
+
 #include <algorithm>
 #include <map>
 #include <thread>
@@ -271,6 +273,29 @@ Outcome CompareReport::outcome() const {
           {FindingKind::kTableDiffers, QualifiedTableName(t.schema, t.name), TableStatusName(t.status)});
     }
   }
+  for (const auto& s : sequences) {
+    if (!s.Failed()) continue;
+    std::string detail = s.missing ? "missing" : s.extra ? "extra" : "";
+    if (s.definition_differs) detail = "definition: " + s.expected_definition + " → " + s.actual_definition;
+    if (s.state == SequenceState::kBehind) {
+      detail += std::string(detail.empty() ? "" : "; ") + "behind by " + std::to_string(s.distance) + " (last_value " +
+                std::to_string(s.expected_last) + " → " + std::to_string(s.actual_last) + ")";
+    }
+    o.findings.push_back({FindingKind::kSequenceDiffers, s.QualifiedName(), detail});
+  }
+  if (large_objects.compared && !large_objects.Passed()) {
+    auto list = [](const std::vector<std::string>& v, uint64_t n) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      if (n > v.size()) out += ", ...";
+      return out;
+    };
+    std::string detail;
+    if (large_objects.missing) detail += "missing " + list(large_objects.missing_oids, large_objects.missing);
+    if (large_objects.extra) detail += std::string(detail.empty() ? "" : "; ") + "extra " + list(large_objects.extra_oids, large_objects.extra);
+    if (large_objects.changed) detail += std::string(detail.empty() ? "" : "; ") + "changed " + list(large_objects.changed_oids, large_objects.changed);
+    o.findings.push_back({FindingKind::kLargeObjectDiffers, "large objects", detail});
+  }
   return o;
 }
 
@@ -301,6 +326,8 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   if (!a.ok()) return a.status();
   report.expected = std::move(e).value();
   report.actual = std::move(a).value();
+  CompareSequences(report);
+  CompareLargeObjects(report, options.max_keys);
 
   // Both sides' tables are sorted by (schema, name): one merge walk pairs
   // them (no map of 100,000 names on each side).

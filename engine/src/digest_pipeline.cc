@@ -162,7 +162,15 @@ Sha256Digest DigestReport::FinalHashWith(std::vector<FinalChainEntry> chains) co
   std::vector<FinalTableEntry> entries;
   entries.reserve(tables.size());
   for (const auto& t : tables) entries.push_back({t.schema, t.name, t.digest.rows(), t.digest.sum()});
-  return FinalValidationHash(std::move(entries), std::move(chains));
+  return FinalValidationHash(std::move(entries), std::move(chains), LargeObjects());
+}
+
+FinalLargeObjects DigestReport::LargeObjects() const {
+  if (!large_objects || large_objects->empty()) return {};
+  std::vector<FinalLargeObjectEntry> entries;
+  entries.reserve(large_objects->size());
+  for (const auto& lo : *large_objects) entries.push_back({lo.oid, lo.owner, lo.hash});
+  return LargeObjectsDigest(std::move(entries));
 }
 
 namespace {
@@ -234,6 +242,24 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   std::sort(report.tables.begin(), report.tables.end(), [](const TableResult& a, const TableResult& b) {
     return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
   });
+  // Sequences and large objects belong to the whole source, not to a
+  // selection of its tables or a shard of its rows.
+  if (options.filter.empty() && options.shard_count == 0) {
+    if (const auto* seqs = reader.sequences()) {
+      report.sequences = *seqs;
+      SortSequences(*report.sequences);
+    }
+    if (const auto* los = reader.large_objects()) {
+      // A dump without the objects' data (--schema-only) cannot digest them.
+      const auto without = std::count_if(los->begin(), los->end(), [](const LargeObjectInfo& lo) { return !lo.has_content; });
+      if (without > 0) {
+        report.source.properties["large_objects_without_data"] = std::to_string(without);
+      } else {
+        report.large_objects = *los;
+        SortLargeObjects(*report.large_objects);
+      }
+    }
+  }
   report.ComputeFinalHash();
   return report;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "drill/row_check.h"
 #include "vouch/engine/source.h"
@@ -39,6 +40,79 @@ void ContentChecks(DrillReport& r) {
                                       {"missing", t.missing},
                                       {"extra", t.extra},
                                       {"changed", t.changed}})});
+  }
+}
+
+// Sequences: each one compared (behind, redefined, missing or extra fails;
+// ahead is a note), then each side's sequences against the columns they
+// feed; large objects. One passing line stands for all when none fails.
+void SequenceChecks(DrillReport& r) {
+  const CompareReport& c = r.compare;
+  if (c.sequences_compared) {
+    size_t failed = 0;
+    for (size_t i = 0; i < c.sequences.size(); ++i) {
+      const SequenceComparison& s = c.sequences[i];
+      if (!s.Failed()) continue;
+      ++failed;
+      r.checks.push_back({"Sequences", s.QualifiedName(), false, DrillSubject::kSequence, i,
+                          drill::Facts({{"missing", s.missing},
+                                        {"extra", s.extra},
+                                        {"definition_differs", s.definition_differs},
+                                        {"behind", s.state == SequenceState::kBehind},
+                                        {"distance", s.distance}})});
+    }
+    if (failed == 0 && !c.sequences.empty()) {
+      r.checks.push_back({"Sequences", "sequences", true, DrillSubject::kSequences, 0,
+                          drill::Facts({{"sequences", c.sequences.size()}})});
+    }
+  }
+  auto side = [&](const DigestReport& d, const SourceChecks& checks, bool restored) {
+    if (!d.sequences) return;
+    std::map<RelationName, const SequenceInfo*> by_name;
+    for (const SequenceInfo& s : *d.sequences) by_name[{s.schema, s.name}] = &s;
+    for (const FedColumn& f : checks.fed_columns) {
+      if (!f.found || f.values == 0) continue;
+      SequenceColumnCheck k;
+      k.restored = restored;
+      k.column = f;
+      auto it = by_name.find(f.sequence);
+      if (it != by_name.end() && it->second->has_state) {
+        const SequenceInfo& s = *it->second;
+        // A descending sequence feeds values below its column's: only
+        // ascending ones (or of unknown direction) are checked.
+        if (s.has_definition && s.increment < 0) continue;
+        k.has_state = true;
+        k.exhausted = !s.NextValue(&k.next);
+      }
+      r.sequence_columns.push_back(std::move(k));
+    }
+  };
+  side(c.expected, r.source_checks, false);
+  side(c.actual, r.restored_checks, true);
+  size_t failed = 0;
+  for (size_t i = 0; i < r.sequence_columns.size(); ++i) {
+    const SequenceColumnCheck& k = r.sequence_columns[i];
+    if (k.Passed()) continue;
+    ++failed;
+    r.checks.push_back({"Sequences",
+                        QualifiedTableName(k.column.sequence.schema, k.column.sequence.name) + " behind " +
+                            k.column.column.Qualified() + (k.restored ? " (restored)" : " (source)"),
+                        false, DrillSubject::kSequenceColumn, i,
+                        "next=" + std::to_string(k.next) + " column_max=" + std::to_string(k.column.max) +
+                            " exhausted=" + std::to_string(k.exhausted)});
+  }
+  if (failed == 0 && !r.sequence_columns.empty()) {
+    r.checks.push_back({"Sequences", "sequences ahead of their columns", true, DrillSubject::kSequenceColumns, 0,
+                        drill::Facts({{"columns", r.sequence_columns.size()}})});
+  }
+  const LargeObjectsComparison& lo = c.large_objects;
+  if (lo.compared && (lo.expected_count > 0 || lo.actual_count > 0)) {
+    r.checks.push_back({"Large Objects", "large objects", lo.Passed(), DrillSubject::kLargeObjects, 0,
+                        drill::Facts({{"expected", lo.expected_count},
+                                      {"actual", lo.actual_count},
+                                      {"missing", lo.missing},
+                                      {"extra", lo.extra},
+                                      {"changed", lo.changed}})});
   }
 }
 
@@ -141,6 +215,7 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   if (options.drill_start_us && options.drill_end_us) r.rto_us = *options.drill_end_us - *options.drill_start_us;
   ContentChecks(r);
   restored_obs.Judge(r.restored_checks, r.source_checks, r.checks);
+  SequenceChecks(r);
   ObjectiveChecks(r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

@@ -106,6 +106,77 @@ Status CheckRollups(const json& j, const DigestReport& r, const std::string& loc
   return Status::Ok();
 }
 
+// Sequences: name, state and the definition's fingerprint (at most about
+// 256 bytes an object whatever the definition).
+json SequencesJson(const std::vector<SequenceInfo>& seqs) {
+  json out = json::array();
+  for (const SequenceInfo& s : seqs) {
+    json o = {{"schema", s.schema}, {"name", s.name}};
+    if (s.has_state) {
+      o["last_value"] = s.last_value;
+      o["is_called"] = s.is_called;
+    }
+    if (s.has_definition) o["definition"] = s.DefinitionFingerprint();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<SequenceInfo>> SequencesFromJson(const json& j, const std::string& location) {
+  std::vector<SequenceInfo> out;
+  for (const json& o : j) {
+    SequenceInfo s;
+    s.schema = o.at("schema").get<std::string>();
+    s.name = o.at("name").get<std::string>();
+    if (o.contains("last_value")) {
+      s.has_state = true;
+      s.last_value = o.at("last_value").get<int64_t>();
+      s.is_called = o.at("is_called").get<bool>();
+    }
+    if (o.contains("definition")) {
+      s.has_definition = true;
+      s.fingerprint = o.at("definition").get<std::string>();
+      if (s.fingerprint.size() != 32) return Corrupt(location + ": sequence " + s.QualifiedName() + ": bad definition");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Large objects: each one's oid, owner, size and content hash, and their
+// digest (the large-objects pseudo-table's, which final_validation_hash
+// covers).
+json LargeObjectsJson(const DigestReport& r) {
+  const FinalLargeObjects d = r.LargeObjects();
+  json objects = json::array();
+  uint64_t bytes = 0;
+  for (const LargeObjectInfo& lo : *r.large_objects) {
+    objects.push_back({{"oid", lo.oid}, {"owner", lo.owner}, {"hash", lo.hash.Hex()}, {"bytes", lo.bytes}});
+    bytes += lo.bytes;
+  }
+  return {{"count", d.count},
+          {"bytes", bytes},
+          {"digest", d.count ? HexEncode(d.digest.data(), d.digest.size()) : ""},
+          {"objects", objects}};
+}
+
+Result<std::vector<LargeObjectInfo>> LargeObjectsFromJson(const json& j, const std::string& location) {
+  std::vector<LargeObjectInfo> out;
+  for (const json& o : j.at("objects")) {
+    LargeObjectInfo lo;
+    lo.oid = o.at("oid").get<uint32_t>();
+    lo.owner = o.at("owner").get<std::string>();
+    lo.has_content = true;
+    lo.bytes = o.value("bytes", uint64_t{0});
+    if (!U128::FromHex(o.at("hash").get<std::string>(), &lo.hash)) {
+      return Corrupt(location + ": large object " + std::to_string(lo.oid) + ": bad hash");
+    }
+    out.push_back(std::move(lo));
+  }
+  SortLargeObjects(out);
+  return out;
+}
+
 }  // namespace
 
 void WriteManifest(const DigestReport& report, const std::string& vouch_version,
@@ -143,6 +214,8 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
     rollups.push_back(std::move(o));
   }
   if (!rollups.empty()) j["partitioned"] = rollups;
+  if (report.sequences) j["sequences"] = SequencesJson(*report.sequences);
+  if (report.large_objects) j["large_objects"] = LargeObjectsJson(report);
   // The document as nlohmann would print it whole, with the tables written
   // one at a time where its empty list stands: memory for one table, not for
   // every table's text.
@@ -215,8 +288,8 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
   try {
     if (j.value("format", "") != "vouch-manifest") return Unsupported(location + ": not a vouch manifest");
     const int version = j.at("version").get<int>();
-    if (version != 1 && version != kManifestVersion) {
-      return Unsupported(location + ": manifest version " + std::to_string(version) + " (this vouch reads versions 1 and " +
+    if (version < 1 || version > kManifestVersion) {
+      return Unsupported(location + ": manifest version " + std::to_string(version) + " (this vouch reads versions 1 to " +
                          std::to_string(kManifestVersion) + "; write a new one with 'vouch digest SOURCE -o FILE')");
     }
     const int expected_digest = version == 1 ? 1 : TableDigest::kFormatVersion;
@@ -235,6 +308,16 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
     for (const auto& [k, v] : props.items()) r.source.properties[k] = v.template get<std::string>();
     r.source.properties["original_location"] = src.value("location", "");
     if (version == 1) r.source.properties["manifest_version"] = "1";
+    if (version >= 3 && j.contains("sequences")) {
+      auto seqs = SequencesFromJson(j.at("sequences"), location);
+      if (!seqs.ok()) return seqs.status();
+      r.sequences = std::move(seqs).value();
+    }
+    if (version >= 3 && j.contains("large_objects")) {
+      auto los = LargeObjectsFromJson(j.at("large_objects"), location);
+      if (!los.ok()) return los.status();
+      r.large_objects = std::move(los).value();
+    }
     r.ComputeFinalHash();
     if (r.FinalHashHex() != j.at("final_validation_hash").get<std::string>()) {
       return Corrupt(location + ": final_validation_hash does not match the tables (edited manifest?)");

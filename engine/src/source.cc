@@ -198,6 +198,9 @@ Result<DigestReport> DigestSource(Source& src, const DigestOptions& options) {
       auto unmatched = options.filter.UnmatchedIncludes(seen);
       if (!unmatched.empty()) return InvalidArgument(source + ": pattern '" + unmatched.front() + "' matches no table");
       std::erase_if(m.tables, [&](const TableResult& t) { return !options.filter.Selects(t.schema, t.name); });
+      // As for every other source: a selection of tables has neither.
+      m.sequences.reset();
+      m.large_objects.reset();
       m.ComputeFinalHash();
     }
     return m;

@@ -23,7 +23,7 @@ TEST(Finding, ExitCodeIsOneForFindingsThreeForUnverifiedElseZero) {
 
 TEST(Finding, EveryKindHasItsOwnName) {
   std::set<std::string> names;
-  for (int k = 0; k <= static_cast<int>(FindingKind::kCheckFailed); ++k) {
+  for (int k = 0; k <= static_cast<int>(FindingKind::kLargeObjectDiffers); ++k) {
     std::string name(FindingKindName(static_cast<FindingKind>(k)));
     EXPECT_NE(name, "unknown") << k;
     EXPECT_TRUE(names.insert(name).second) << name;

@@ -6,41 +6,50 @@
 namespace vouch {
 namespace {
 
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutStr(std::string& out, std::string_view s) {
+  uint32_t n = static_cast<uint32_t>(s.size());
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  out += s;
+}
+
 // Writes the canonical input to `out` (a string or an incremental SHA-256),
 // so that hashing 100,000 tables does not first build their input whole.
 template <typename Out>
-void WriteFinalInput(Out& out, std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
-  auto put_u64 = [&](uint64_t v) {
-    char b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * (7 - i)));
-    out.Update(std::string_view(b, 8));
-  };
-  auto put_str = [&](std::string_view s) {
-    uint32_t n = static_cast<uint32_t>(s.size());
-    char b[4];
-    for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(n >> (8 * (3 - i)));
-    out.Update(std::string_view(b, 4));
-    out.Update(s);
-  };
+void WriteFinalInput(Out& out, std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                     const FinalLargeObjects& large_objects) {
+  std::string b;  // one record at a time
   std::sort(tables.begin(), tables.end(),
-            [](const auto& a, const auto& b) { return std::tie(a.schema, a.name) < std::tie(b.schema, b.name); });
+            [](const auto& x, const auto& y) { return std::tie(x.schema, x.name) < std::tie(y.schema, y.name); });
   std::sort(chains.begin(), chains.end(),
-            [](const auto& a, const auto& b) { return std::tie(a.schema, a.table) < std::tie(b.schema, b.table); });
+            [](const auto& x, const auto& y) { return std::tie(x.schema, x.table) < std::tie(y.schema, y.table); });
   out.Update(std::string_view("vouch.final.v1\n"));
   for (const auto& t : tables) {
-    out.Update(std::string_view("T"));
-    put_str(t.schema);
-    put_str(t.name);
-    put_u64(t.rows);
-    auto b = t.sum.BigEndianBytes();
-    out.Update(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+    b.assign(1, 'T');
+    PutStr(b, t.schema);
+    PutStr(b, t.name);
+    PutU64(b, t.rows);
+    auto sum = t.sum.BigEndianBytes();
+    b.append(reinterpret_cast<const char*>(sum.data()), sum.size());
+    out.Update(b);
   }
   for (const auto& c : chains) {
-    out.Update(std::string_view("C"));
-    put_str(c.schema);
-    put_str(c.table);
-    put_str(c.head_hash);
-    put_u64(c.length);
+    b.assign(1, 'C');
+    PutStr(b, c.schema);
+    PutStr(b, c.table);
+    PutStr(b, c.head_hash);
+    PutU64(b, c.length);
+    out.Update(b);
+  }
+  // Only a source with large objects has this record: one without keeps the
+  // final hash it had before large objects were digested.
+  if (large_objects.count > 0) {
+    b.assign(1, 'L');
+    PutU64(b, large_objects.count);
+    b.append(reinterpret_cast<const char*>(large_objects.digest.data()), large_objects.digest.size());
+    out.Update(b);
   }
 }
 
@@ -68,15 +77,36 @@ struct StringOut {
 
 }  // namespace
 
-std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
+std::string LargeObjectsInput(std::vector<FinalLargeObjectEntry> objects) {
+  std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.oid < b.oid; });
+  std::string in = "vouch.large_objects.v1\n";
+  for (const auto& o : objects) {
+    for (int i = 3; i >= 0; --i) in.push_back(static_cast<char>(o.oid >> (8 * i)));
+    PutStr(in, o.owner);
+    auto b = o.hash.BigEndianBytes();
+    in.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  return in;
+}
+
+FinalLargeObjects LargeObjectsDigest(std::vector<FinalLargeObjectEntry> objects) {
+  FinalLargeObjects out;
+  out.count = objects.size();
+  out.digest = Sha256Of(LargeObjectsInput(std::move(objects)));
+  return out;
+}
+
+std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                           const FinalLargeObjects& large_objects) {
   StringOut out;
-  WriteFinalInput(out, std::move(tables), std::move(chains));
+  WriteFinalInput(out, std::move(tables), std::move(chains), large_objects);
   return std::move(out.s);
 }
 
-Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains) {
+Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                                 const FinalLargeObjects& large_objects) {
   BufferedSha sha;
-  WriteFinalInput(sha, std::move(tables), std::move(chains));
+  WriteFinalInput(sha, std::move(tables), std::move(chains), large_objects);
   return sha.Finish();
 }
 

@@ -23,15 +23,19 @@ std::string CreatedText(const ArchiveHeader& h) {
   return buf;
 }
 
-// Feeds a TOC entry's SQL text to the schema line by line.
-void AddDdl(DumpSchema& schema, const std::string& text) {
+// Feeds a TOC entry's SQL text to the schema and the sequences line by line.
+Status AddDdl(DumpSchema& schema, DumpSequences& sequences, const std::string& text) {
   std::string_view s(text);
   while (!s.empty()) {
     size_t nl = s.find('\n');
-    schema.AddLine(s.substr(0, nl));
+    std::string_view line = s.substr(0, nl);
+    auto seq = sequences.AddLine(line);
+    if (!seq.ok()) return seq.status();
+    if (!*seq) schema.AddLine(line);
     if (nl == std::string_view::npos) break;
     s.remove_prefix(nl + 1);
   }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -105,7 +109,31 @@ TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(con
   toc_location_ = std::move(toc_location);
   return [this, has_data = std::move(has_data)](TocEntry& e) -> Result<bool> {
     ++facts_.entries_by_desc[e.desc];
-    if (e.defn) AddDdl(schema_, *e.defn);
+    if (e.defn) {
+      if (Status st = AddDdl(schema_, dump_sequences_, *e.defn); !st.ok()) return Corrupt(InToc(e) + ": " + st.message());
+    }
+    if ((e.desc == "BLOB" || e.desc == "BLOB METADATA") && e.defn) {
+      // pg_dump 15 writes one BLOB entry per object, its lo_create line;
+      // 17 on one BLOB METADATA entry per group of objects of one owner, a
+      // line per OID (pg_restore turns each into lo_create).
+      const bool oid_lines = e.desc == "BLOB METADATA";
+      std::string_view d = *e.defn;
+      while (!d.empty()) {
+        size_t nl = d.find('\n');
+        std::string_view line = d.substr(0, nl);
+        uint32_t oid = 0;
+        bool found = ParseLoCreate(line, &oid);
+        if (!found && oid_lines && !line.empty() && line.size() <= 10 &&
+            std::all_of(line.begin(), line.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          const uint64_t v = std::stoull(std::string(line));
+          found = v <= UINT32_MAX;
+          oid = static_cast<uint32_t>(v);
+        }
+        if (found) LargeObject(oid).owner = e.owner.value_or("");
+        if (nl == std::string_view::npos) break;
+        d.remove_prefix(nl + 1);
+      }
+    }
     if (e.desc == "ENCODING" && e.defn) {
       // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
       // else is a damaged entry, not an encoding to refuse.
@@ -213,6 +241,9 @@ Status ArchiveBase::Init(ArchiveToc toc) {
     schema_.SetTimeColumns(&t);
     if (const auto* key = schema_.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
   }
+  sequences_ = dump_sequences_.Take();
+  SortSequences(sequences_);
+  large_objects_read_ = !filtered;
   facts_.foreign_keys = schema_.foreign_keys();
   foreign_keys_ = facts_.foreign_keys;
   schema_ = DumpSchema();
@@ -225,9 +256,8 @@ void ArchiveBase::StartFeeder(std::vector<ChunkFeeder::Job> jobs, std::function<
   auto done = [this, finish = std::move(finish)]() -> Status {
     if (finish) VOUCH_RETURN_IF_ERROR(finish());
     std::lock_guard<std::mutex> lock(facts_mu_);
-    if (facts_.large_objects > 0) {
-      info_.properties["large_objects_not_digested"] = std::to_string(facts_.large_objects);
-    }
+    SortLargeObjects(large_objects_);
+    lo_index_.clear();
     return Status::Ok();
   };
   feeder_ = std::make_unique<ChunkFeeder>(options_.jobs, options_.max_row_bytes, std::move(jobs), std::move(done));
@@ -242,8 +272,21 @@ Status ArchiveBase::ReadLargeObject(uint64_t oid, ByteSource& data) {
   std::lock_guard<std::mutex> lock(facts_mu_);
   ++facts_.large_objects;
   facts_.large_object_bytes += *bytes;
-  facts_.large_object_sum += h.Finish();
+  const U128 hash = h.Finish();
+  facts_.large_object_sum += hash;
+  if (oid > UINT32_MAX) return Corrupt(location_ + ": large object " + std::to_string(oid) + ": not an OID");
+  LargeObjectInfo& lo = LargeObject(static_cast<uint32_t>(oid));
+  if (lo.has_content) return Corrupt(location_ + ": the data of large object " + std::to_string(oid) + " appears twice");
+  lo.has_content = true;
+  lo.bytes = *bytes;
+  lo.hash = hash;
   return Status::Ok();
+}
+
+LargeObjectInfo& ArchiveBase::LargeObject(uint32_t oid) {
+  auto [it, fresh] = lo_index_.emplace(oid, large_objects_.size());
+  if (fresh) large_objects_.push_back(LargeObjectInfo{oid, {}, false, 0, {}});
+  return large_objects_[it->second];
 }
 
 void ArchiveBase::CountDataFile(uint64_t bytes) {

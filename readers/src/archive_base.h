@@ -17,6 +17,7 @@
 #include "vouch/readers/archive_reader.h"
 #include "vouch/readers/archive_toc.h"
 #include "vouch/readers/dump_schema.h"
+#include "vouch/readers/sequences.h"
 
 namespace vouch {
 
@@ -27,6 +28,10 @@ class ArchiveBase : public ArchiveReader {
   std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
+  const std::vector<SequenceInfo>* sequences() const override { return &sequences_; }
+  const std::vector<LargeObjectInfo>* large_objects() const override {
+    return large_objects_read_ ? &large_objects_ : nullptr;
+  }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
     return facts_;
@@ -112,10 +117,21 @@ class ArchiveBase : public ArchiveReader {
   SourceInfo info_;
   ArchiveFacts facts_;
   std::vector<ForeignKey> foreign_keys_;  // set when opened, then constant
+  // The sequences of the TOC's SEQUENCE, SEQUENCE OWNED BY, DEFAULT and
+  // SEQUENCE SET entries (set by Init, then constant).
+  DumpSequences dump_sequences_;
+  std::vector<SequenceInfo> sequences_;
+  // Large objects: their owners from the BLOB / BLOB METADATA entries, their
+  // content hashes as the read jobs meet them (under facts_mu_); sorted by
+  // oid once every job ended. Not read when a table selection was given.
+  std::vector<LargeObjectInfo> large_objects_;
+  std::map<uint32_t, size_t> lo_index_;
+  bool large_objects_read_ = true;
 
  private:
   std::string NameEntry(const std::string& desc, const std::optional<std::string>& namespace_, const std::string& tag,
                         int64_t dump_id) const;
+  LargeObjectInfo& LargeObject(uint32_t oid);
   std::unique_ptr<ChunkFeeder> feeder_;
   mutable std::mutex facts_mu_;  // facts_ and info_.properties, written by the read jobs
   bool all_selected_ = true;

@@ -103,9 +103,9 @@ class DirectoryArchive final : public ArchiveBase {
       if (problems.size() > 10) msg += "; and " + std::to_string(problems.size() - 10) + " more";
       return Corrupt(msg);
     }
-    if (!large_objects_.empty() && ReadsEverything()) {
+    if (!blob_files_.empty() && ReadsEverything()) {
       uint64_t size = 0;
-      for (const auto& lo : large_objects_) size += fs::file_size(dir_ + "/" + lo.second, ec);
+      for (const auto& lo : blob_files_) size += fs::file_size(dir_ + "/" + lo.second, ec);
       jobs.emplace_back(size, [this](ChunkFeeder& f) { return ReadLargeObjects(f); });
     }
     std::stable_sort(jobs.begin(), jobs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -126,7 +126,7 @@ class DirectoryArchive final : public ArchiveBase {
     if (!lines.ok()) return lines.status();
     for (const auto& line : *lines) {
       std::string file;
-      if (resolve(line.file, &file)) large_objects_.emplace_back(line.oid, file);
+      if (resolve(line.file, &file)) blob_files_.emplace_back(line.oid, file);
     }
     return Status::Ok();
   }
@@ -142,7 +142,7 @@ class DirectoryArchive final : public ArchiveBase {
   }
 
   Status ReadLargeObjects(ChunkFeeder& f) {
-    for (const auto& [oid, name] : large_objects_) {
+    for (const auto& [oid, name] : blob_files_) {
       if (f.stopping()) return Status::Ok();
       const std::string path = dir_ + "/" + name;
       auto file = OpenRandomAccessFile(path);
@@ -155,7 +155,7 @@ class DirectoryArchive final : public ArchiveBase {
   }
 
   const std::string dir_;
-  std::vector<std::pair<std::string, std::string>> large_objects_;  // (oid, file)
+  std::vector<std::pair<std::string, std::string>> blob_files_;  // (oid, file)
 };
 
 }  // namespace

@@ -12,10 +12,52 @@
 #include <cstring>
 #include <vector>
 
+#include "vouch/hashing/large_object_hash.h"
+#include "vouch/readers/sequences.h"
+
 namespace vouch {
 namespace {
 
 constexpr size_t kFirstChunkBytes = size_t{64} << 10;  // a chunk buffer's first size
+
+// Every sequence's definition and the column it is OWNED BY (serial) or is
+// the identity of, the way pg_dump selects them (no system schema, no
+// extension member).
+const char* const kDiscoverSequences =
+    "SELECT n.nspname, c.relname, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, "
+    "s.seqmin, s.seqmax, s.seqcache, s.seqcycle, COALESCE(tn.nspname, ''), COALESCE(t.relname, ''), "
+    "COALESCE(a.attname, '') "
+    "FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid "
+    "  AND d.objsubid = 0 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjsubid > 0 "
+    "  AND d.deptype IN ('a', 'i') "
+    "LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid "
+    "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
+    "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
+    "  AND c.oid NOT IN (SELECT e.objid FROM pg_catalog.pg_depend e "
+    "    WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.deptype = 'e') "
+    "ORDER BY 1, 2";
+
+// Columns whose default calls nextval() on a sequence.
+const char* const kDiscoverSequenceDefaults =
+    "SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname "
+    "FROM pg_catalog.pg_attrdef ad "
+    "JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = ad.oid "
+    "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S' "
+    "JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace "
+    "JOIN pg_catalog.pg_class t ON t.oid = ad.adrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+    "WHERE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) LIKE '%nextval(%'";
+
+const char* const kDiscoverLargeObjects =
+    "SELECT m.oid::pg_catalog.int8, pg_catalog.pg_get_userbyid(m.lomowner) "
+    "FROM pg_catalog.pg_largeobject_metadata m ORDER BY 1";
+
+constexpr int kSequencesPerQuery = 500;
+constexpr int kLargeObjectPiece = 1 << 20;
 
 // pg_dump's settings plus the three it leaves to the environment.
 const char* const kSessionSetup =
@@ -158,6 +200,14 @@ class LiveReader final : public TableStreamReader {
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     VOUCH_RETURN_IF_ERROR(LockTables(leader));
     VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
+    // Sequences and large objects belong to the whole database: a read of
+    // some tables or of one shard does not report them.
+    const bool whole = opt.only_tables.empty() && (opt.filter == nullptr || opt.filter->empty()) && shard_count_ <= 1;
+    if (whole) {
+      VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
+      VOUCH_RETURN_IF_ERROR(ReadLargeObjects(leader));
+      whole_ = true;
+    }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
@@ -180,8 +230,121 @@ class LiveReader final : public TableStreamReader {
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   bool yields_one_shard() const override { return shard_count_ > 1; }
+  const std::vector<SequenceInfo>* sequences() const override { return whole_ ? &sequences_ : nullptr; }
+  const std::vector<LargeObjectInfo>* large_objects() const override { return whole_ ? &large_objects_ : nullptr; }
 
  private:
+  static int64_t Int(PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
+
+  // Definitions from pg_sequence, states from each sequence relation itself
+  // (SELECT last_value, is_called: not transactional, read as they are now),
+  // a few hundred sequences per query.
+  Status DiscoverSequences(PGconn* pg) {
+    auto defs = Query(pg, kDiscoverSequences, "list sequences");
+    if (!defs.ok()) return defs.status();
+    std::map<RelationName, size_t> index;
+    for (int i = 0; i < PQntuples(*defs); ++i) {
+      SequenceInfo s;
+      s.schema = PQgetvalue(*defs, i, 0);
+      s.name = PQgetvalue(*defs, i, 1);
+      s.has_definition = true;
+      s.type = PQgetvalue(*defs, i, 2);
+      s.start = Int(*defs, i, 3);
+      s.increment = Int(*defs, i, 4);
+      s.min_value = Int(*defs, i, 5);
+      s.max_value = Int(*defs, i, 6);
+      s.cache = Int(*defs, i, 7);
+      s.cycle = PQgetvalue(*defs, i, 8)[0] == 't';
+      s.owned_by = {PQgetvalue(*defs, i, 9), PQgetvalue(*defs, i, 10), PQgetvalue(*defs, i, 11)};
+      if (s.owned_by.column.empty()) s.owned_by = {};
+      index[{s.schema, s.name}] = sequences_.size();
+      sequences_.push_back(std::move(s));
+    }
+    PQclear(*defs);
+    auto feeds = Query(pg, kDiscoverSequenceDefaults, "list column defaults");
+    if (!feeds.ok()) return feeds.status();
+    for (int i = 0; i < PQntuples(*feeds); ++i) {
+      auto it = index.find({PQgetvalue(*feeds, i, 0), PQgetvalue(*feeds, i, 1)});
+      if (it == index.end()) continue;
+      sequences_[it->second].feeds.push_back({PQgetvalue(*feeds, i, 2), PQgetvalue(*feeds, i, 3), PQgetvalue(*feeds, i, 4)});
+    }
+    PQclear(*feeds);
+    for (size_t at = 0; at < sequences_.size(); at += kSequencesPerQuery) {
+      const size_t end = std::min(sequences_.size(), at + kSequencesPerQuery);
+      std::string sql;
+      for (size_t k = at; k < end; ++k) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        char* schema = PQescapeIdentifier(pg, sequences_[k].schema.data(), sequences_[k].schema.size());
+        char* name = PQescapeIdentifier(pg, sequences_[k].name.data(), sequences_[k].name.size());
+        if (schema == nullptr || name == nullptr) {
+          PQfreemem(schema);
+          PQfreemem(name);
+          return ConnectionError(Where() + ": cannot quote sequence " + sequences_[k].QualifiedName());
+        }
+        sql += "SELECT " + std::to_string(k) + ", last_value, is_called FROM " + schema + "." + name;
+        PQfreemem(schema);
+        PQfreemem(name);
+      }
+      auto states = Query(pg, sql.c_str(), "read the sequences' states (SELECT on each sequence is needed)");
+      if (!states.ok()) return states.status();
+      for (int i = 0; i < PQntuples(*states); ++i) {
+        SequenceInfo& s = sequences_[static_cast<size_t>(Int(*states, i, 0))];
+        s.has_state = true;
+        s.last_value = Int(*states, i, 1);
+        s.is_called = PQgetvalue(*states, i, 2)[0] == 't';
+      }
+      PQclear(*states);
+    }
+    SortSequences(sequences_);
+    return Status::Ok();
+  }
+
+  // Every large object's owner, and its content read with lo_get in the
+  // snapshot (1 MB at a time: an object can be up to 4 TB) and hashed.
+  Status ReadLargeObjects(PGconn* pg) {
+    auto list = Query(pg, kDiscoverLargeObjects, "list large objects");
+    if (!list.ok()) return list.status();
+    for (int i = 0; i < PQntuples(*list); ++i) {
+      large_objects_.push_back(LargeObjectInfo{static_cast<uint32_t>(Int(*list, i, 0)), PQgetvalue(*list, i, 1), false, 0, {}});
+    }
+    PQclear(*list);
+    for (LargeObjectInfo& lo : large_objects_) {
+      LargeObjectHasher h(lo.oid);
+      const std::string oid = std::to_string(lo.oid), piece = std::to_string(kLargeObjectPiece);
+      int64_t offset = 0;
+      while (true) {
+        const std::string at = std::to_string(offset);
+        const char* params[] = {oid.c_str(), at.c_str(), piece.c_str()};
+        PGresult* r = PQexecParams(pg,
+                                   "SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, "
+                                   "$3::pg_catalog.int4)",
+                                   3, nullptr, params, nullptr, nullptr, /*resultFormat=*/1);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+          const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+          const bool denied = state != nullptr && std::strcmp(state, "42501") == 0;
+          std::string err = Trim(PQerrorMessage(pg));
+          PQclear(r);
+          if (denied) {
+            return ConnectionError(Where() + ": cannot read large object " + oid + ": " + err +
+                                   ": reading large objects needs the SELECT privilege on each (GRANT SELECT ON "
+                                   "LARGE OBJECT " + oid + " TO the role vouch connects as), ownership of them, or "
+                                   "a superuser");
+          }
+          return ConnectionError(Where() + ": cannot read large object " + oid + ": " + err);
+        }
+        const int len = PQgetlength(r, 0, 0);
+        h.Update(PQgetvalue(r, 0, 0), static_cast<size_t>(len));
+        PQclear(r);
+        offset += len;
+        if (len < kLargeObjectPiece) break;
+      }
+      lo.has_content = true;
+      lo.bytes = static_cast<uint64_t>(offset);
+      lo.hash = h.Finish();
+    }
+    return Status::Ok();
+  }
+
   std::string Where() const { return info_.location; }
 
   Status DiscoverForeignKeys(PGconn* pg) {
@@ -597,6 +760,9 @@ class LiveReader final : public TableStreamReader {
   size_t rr_ = 0;
   Status failed_;
   const TableFilter* filter_ = nullptr;
+  bool whole_ = false;  // the whole database is read: its sequences and large objects too
+  std::vector<SequenceInfo> sequences_;
+  std::vector<LargeObjectInfo> large_objects_;
 };
 
 }  // namespace

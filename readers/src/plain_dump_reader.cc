@@ -6,7 +6,9 @@
 
 #include "vouch/io_buffer.h"
 #include "vouch/readers/byte_scan.h"
+#include "vouch/hashing/large_object_hash.h"
 #include "vouch/readers/dump_schema.h"
+#include "vouch/readers/sequences.h"
 
 namespace vouch {
 namespace {
@@ -36,6 +38,8 @@ class PlainDumpReader final : public TableStreamReader {
   const std::deque<TableInfo>& tables() const override { return tables_; }
   std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
   const SourceInfo& source_info() const override { return info_; }
+  const std::vector<SequenceInfo>* sequences() const override { return &sequences_.sequences(); }
+  const std::vector<LargeObjectInfo>* large_objects() const override { return &large_objects_; }
 
  private:
   Result<bool> ReadNext(RowChunk& chunk, size_t target) {
@@ -137,9 +141,13 @@ class PlainDumpReader final : public TableStreamReader {
       }
       return false;
     }
+    auto seq = sequences_.AddLine(line);
+    if (!seq.ok()) return Corrupt(Where(off) + ": " + seq.status().message());
+    if (*seq) return false;
     if (schema_.AddLine(line)) return false;
-    if (StartsWith(line, "SELECT pg_catalog.lo_create(")) {
-      info_.properties["large_objects_not_digested"] = std::to_string(++large_objects_);
+    if (StartsWith(line, "SELECT pg_catalog.lo_unlink(")) return false;  // --clean
+    if (StartsWith(line, "SELECT pg_catalog.lo") || StartsWith(line, "ALTER LARGE OBJECT ")) {
+      VOUCH_RETURN_IF_ERROR(LargeObjectLine(line, off));
       return false;
     }
     if (!expect_data_) return false;
@@ -179,8 +187,60 @@ class PlainDumpReader final : public TableStreamReader {
     return false;
   }
 
+  LargeObjectInfo& LargeObject(uint32_t oid) {
+    auto [it, fresh] = lo_index_.emplace(oid, large_objects_.size());
+    if (fresh) large_objects_.push_back(LargeObjectInfo{oid, {}, false, 0, {}});
+    return large_objects_[it->second];
+  }
+
+  // The statements pg_dump writes for large objects: lo_create and ALTER
+  // LARGE OBJECT ... OWNER TO (their definitions), then lo_open, lowrite...,
+  // lo_close (their data), each object's bytes hashed as they come.
+  Status LargeObjectLine(std::string_view line, uint64_t off) {
+    uint32_t oid = 0;
+    std::string owner;
+    std::string_view hex;
+    if (ParseLoCreate(line, &oid)) {
+      LargeObject(oid);
+    } else if (ParseLoOwner(line, &oid, &owner)) {
+      LargeObject(oid).owner = std::move(owner);
+    } else if (ParseLoOpen(line, &oid)) {
+      if (lo_hasher_) return Corrupt(Where(off) + ": lo_open of large object " + std::to_string(oid) +
+                                     " before lo_close of large object " + std::to_string(lo_open_));
+      lo_open_ = oid;
+      lo_bytes_ = 0;
+      lo_hasher_ = std::make_unique<LargeObjectHasher>(oid);
+    } else if (ParseLowrite(line, &hex)) {
+      if (!lo_hasher_) return Corrupt(Where(off) + ": lowrite outside lo_open ... lo_close");
+      lo_buf_.clear();
+      if (!DecodeHex(hex, &lo_buf_)) {
+        return Corrupt(Where(off) + ": large object " + std::to_string(lo_open_) + ": lowrite data is not hex");
+      }
+      lo_hasher_->Update(lo_buf_.data(), lo_buf_.size());
+      lo_bytes_ += lo_buf_.size();
+    } else if (IsLoClose(line)) {
+      if (!lo_hasher_) return Corrupt(Where(off) + ": lo_close without lo_open");
+      LargeObjectInfo& lo = LargeObject(lo_open_);
+      if (lo.has_content) {
+        return Corrupt(Where(off) + ": the data of large object " + std::to_string(lo_open_) + " appears twice");
+      }
+      lo.has_content = true;
+      lo.bytes = lo_bytes_;
+      lo.hash = lo_hasher_->Finish();
+      lo_hasher_.reset();
+    } else {
+      return Corrupt(Where(off) + ": a large object statement vouch cannot read: " +
+                     std::string(line.substr(0, 120)));
+    }
+    return Status::Ok();
+  }
+
   Result<bool> Finish() {
     if (!seen_header_) return Unsupported(info_.location + ": empty or not a pg_dump plain-format dump");
+    if (lo_hasher_) {
+      return Truncated(Where(base_ + end_) + ": large object " + std::to_string(lo_open_) + " has no lo_close");
+    }
+    SortLargeObjects(large_objects_);
     if (!seen_footer_) {
       return Truncated(Where(base_ + end_) +
                        ": dump ends without its '-- PostgreSQL database dump complete' footer (truncated?)");
@@ -264,7 +324,13 @@ class PlainDumpReader final : public TableStreamReader {
   std::string data_header_;
   DumpSchema schema_;
   int current_ = -1;  // table whose COPY block is being read
-  uint64_t large_objects_ = 0;
+  DumpSequences sequences_;
+  std::vector<LargeObjectInfo> large_objects_;
+  std::map<uint32_t, size_t> lo_index_;
+  std::unique_ptr<LargeObjectHasher> lo_hasher_;  // between lo_open and lo_close
+  uint32_t lo_open_ = 0;
+  uint64_t lo_bytes_ = 0;
+  std::string lo_buf_;
   Status failed_;
 };
 

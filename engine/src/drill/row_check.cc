@@ -5,6 +5,7 @@
 #include "drill/chain_check.h"
 #include "drill/gap_check.h"
 #include "drill/orphan_check.h"
+#include "drill/sequence_column_check.h"
 #include "drill/temporal_check.h"
 #include "vouch/base/civil_time.h"
 #include "vouch/base/copy_text.h"
@@ -81,6 +82,7 @@ std::vector<std::unique_ptr<RowCheck>> MakeRowChecks(const CheckOptions& options
   checks.push_back(MakeGapCheck(options));
   checks.push_back(MakeOrphanCheck(orphan_share));
   checks.push_back(MakeTemporalCheck(options));
+  checks.push_back(MakeSequenceColumnCheck(options));
   return checks;
 }
 

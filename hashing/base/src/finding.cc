@@ -25,6 +25,8 @@ std::string_view FindingKindName(FindingKind kind) {
     case FindingKind::kChain: return "chain";
     case FindingKind::kTableDiffers: return "table";
     case FindingKind::kCheckFailed: return "check";
+    case FindingKind::kSequenceDiffers: return "sequence";
+    case FindingKind::kLargeObjectDiffers: return "large-object";
   }
   return "unknown";
 }

@@ -75,13 +75,54 @@ struct RollupComparison {
   std::string QualifiedName() const;
 };
 
+// A sequence on both sides. Its state is compared by order, never for
+// equality (sequences are not transactional: a restore from WAL may be up to
+// 32 values ahead): behind the expected side fails, ahead is a note with the
+// distance. Its definition is compared exactly.
+enum class SequenceState : uint8_t { kNotCompared, kEqual, kAhead, kBehind };
+const char* SequenceStateName(SequenceState s);
+
+struct SequenceComparison {
+  std::string schema, name;
+  bool missing = false, extra = false;  // only on the expected / the actual side
+  // DefinitionText(), or a manifest's fingerprint; empty when a side does
+  // not define it (a --data-only dump): then not compared.
+  std::string expected_definition, actual_definition;
+  bool definition_differs = false;
+  SequenceState state = SequenceState::kNotCompared;
+  int64_t expected_last = 0, actual_last = 0;
+  bool expected_called = false, actual_called = false;
+  uint64_t distance = 0;  // how far ahead or behind, in values
+  bool Failed() const { return missing || extra || definition_differs || state == SequenceState::kBehind; }
+  std::string QualifiedName() const;
+};
+
+// The large-objects pseudo-table on both sides, object by object.
+struct LargeObjectsComparison {
+  bool compared = false;
+  std::string not_compared;  // why not, when a side does not tell its large objects
+  uint64_t expected_count = 0, actual_count = 0;
+  std::string expected_digest, actual_digest;  // 64 hex, empty without any
+  uint64_t missing = 0, extra = 0, changed = 0;
+  // At most max_keys each: OIDs; changed ones say what ("16400 (content)",
+  // "16401 (owner alice → bob)").
+  std::vector<std::string> missing_oids, extra_oids, changed_oids;
+  bool Passed() const { return missing == 0 && extra == 0 && changed == 0; }
+};
+
 struct CompareReport {
   DigestReport expected;
   DigestReport actual;
   std::vector<TableComparison> tables;  // sorted by (schema, name)
   // The partitioned tables' roll-ups (sorted; empty without partitions).
   std::vector<RollupComparison> partitions;
-  // A finding for every table that differs (TableDiffers, its status).
+  // Sequences (sorted) when both sides tell theirs; else why not.
+  bool sequences_compared = false;
+  std::string sequences_not_compared;
+  std::vector<SequenceComparison> sequences;
+  LargeObjectsComparison large_objects;
+  // A finding for every table that differs (TableDiffers, its status), every
+  // sequence that fails (SequenceDiffers) and large objects that differ.
   Outcome outcome() const;
 };
 

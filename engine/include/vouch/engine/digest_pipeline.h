@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
+#include "vouch/readers/sequences.h"
 #include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
@@ -65,6 +67,12 @@ struct DigestReport {
   SourceInfo source;
   std::vector<TableResult> tables;  // sorted by (schema, name)
   Sha256Digest final_hash{};
+  // The source's sequences (sorted; never in any hash) and large objects
+  // (sorted by oid; in final_hash when there are any), or nullopt when the
+  // source does not tell them: a table selection, a shard, a manifest of
+  // version 1 or 2.
+  std::optional<std::vector<SequenceInfo>> sequences;
+  std::optional<std::vector<LargeObjectInfo>> large_objects;
   // Run statistics (not part of any digest).
   uint64_t bytes_read = 0;
   double seconds = 0;
@@ -79,8 +87,11 @@ struct DigestReport {
   Outcome outcome() const;
   // Recomputes final_hash from the tables (after loading or merging).
   void ComputeFinalHash();
-  // The final hash over the tables plus audit-chain heads (vouch drill).
+  // The final hash over the tables plus audit-chain heads (vouch drill),
+  // and the large objects when there are any.
   Sha256Digest FinalHashWith(std::vector<FinalChainEntry> chains) const;
+  // The large-objects pseudo-table's count and digest (count 0 without any).
+  FinalLargeObjects LargeObjects() const;
 };
 
 // Reads `reader` to its end and digests every table. An error from the reader

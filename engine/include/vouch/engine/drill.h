@@ -37,12 +37,28 @@ enum class DrillSubject : uint8_t {
   kRpo,               // rpo_us against rpo_target_us
   kRto,               // rto_us against rto_target_us
   kFinalHash,         // source_final_hash against restored_final_hash
+  kSequence,          // compare.sequences[index]: missing, extra, redefined or behind
+  kSequences,         // every sequence of compare.sequences passed
+  kSequenceColumn,    // sequence_columns[index]: the sequence behind its column
+  kSequenceColumns,   // every one of sequence_columns passed
+  kLargeObjects,      // compare.large_objects
+};
+
+// "Sequence behind its column" on one side: the sequence's next value
+// against the largest value of a column it feeds.
+struct SequenceColumnCheck {
+  bool restored = false;  // which side: the restored copy, else the source
+  FedColumn column;       // its largest value (SourceChecks::fed_columns)
+  bool has_state = false;  // the side tells the sequence's state
+  bool exhausted = false;  // no next value (at its bound, no CYCLE)
+  int64_t next = 0;        // the value nextval() gives next
+  bool Passed() const { return !has_state || column.values == 0 || (!exhausted && next > column.max); }
 };
 
 // One line of the verdict: a check with its outcome (text ✅/❌, JUnit test case).
 struct DrillCheck {
   std::string section;  // "Row Counts", "Data Integrity", "Audit Chain", "Sequence Gaps", "Referential Integrity",
-                        // "Temporal", "RPO", "RTO", "Final Validation Hash"
+                        // "Temporal", "Sequences", "Large Objects", "RPO", "RTO", "Final Validation Hash"
   std::string name;     // e.g. "public.tasks content", "orphans public.tasks(session_id) → public.sessions(id)"
   bool passed = false;
   DrillSubject subject = DrillSubject::kContent;
@@ -61,6 +77,8 @@ struct DrillReport {
   std::optional<std::pair<int64_t, int64_t>> recovery_window;
   int64_t now_us = 0;
   double seconds = 0;
+  // Every fed column checked against its sequence, both sides.
+  std::vector<SequenceColumnCheck> sequence_columns;
   std::vector<DrillCheck> checks;  // every check, in report order
   // A finding (CheckFailed, named after the check, with its facts) for every
   // failed check; a drill without a single check is one too.

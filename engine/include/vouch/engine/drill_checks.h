@@ -108,6 +108,16 @@ struct OrphanCheck {
   bool Passed() const { return not_checked.empty() && orphans == 0; }
 };
 
+// A column a sequence feeds (OWNED BY, or a default calling nextval() on
+// it), and the largest integer value it holds in the rows read.
+struct FedColumn {
+  ColumnName column;
+  RelationName sequence;
+  bool found = false;   // the table's rows were read
+  uint64_t values = 0;  // integer (non-NULL) values seen
+  int64_t max = 0;      // valid when values > 0
+};
+
 struct SourceChecks {
   bool ran = false;  // false for a manifest (digests, no rows)
   std::string not_run_reason;
@@ -116,6 +126,7 @@ struct SourceChecks {
   std::vector<GapCheck> gaps;
   std::vector<OrphanCheck> orphans;
   std::string fk_note;  // e.g. a plain dump names its FKs only after the data
+  std::vector<FedColumn> fed_columns;
   // Latest record time over all tables, if any.
   std::optional<int64_t> LatestRecord() const;
 };

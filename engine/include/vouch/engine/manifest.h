@@ -14,9 +14,11 @@ namespace vouch {
 
 struct DigestReport;  // vouch/engine/digest_pipeline.h
 
-// Version 2: table digests sized by their rows (docs/digest-format.md).
-// Version 1 manifests are still read (their digests folded down to size).
-constexpr int kManifestVersion = 2;
+// Version 3: sequences (state and definition fingerprint) and large
+// objects (docs/digest-format.md). Version 2: table digests sized by their
+// rows. Versions 1 and 2 are still read (1's digests folded down to size;
+// neither tells sequences or large objects).
+constexpr int kManifestVersion = 3;
 
 // Writes the manifest piece by piece to `sink` (one table's text at a time).
 void WriteManifest(const DigestReport& report, const std::string& vouch_version,

@@ -28,8 +28,31 @@ struct FinalChainEntry {
   uint64_t length = 0;
 };
 
+// One large object of the large-objects pseudo-table.
+struct FinalLargeObjectEntry {
+  uint32_t oid = 0;
+  std::string owner;
+  U128 hash;  // H(large object), vouch/hashing/large_object_hash.h
+};
+
+// The large-objects pseudo-table of a source: how many, and the SHA-256 of
+// their canonical bytes (LargeObjectsInput). count 0: the source has none,
+// and the final hash is exactly that of its tables and chains.
+struct FinalLargeObjects {
+  uint64_t count = 0;
+  Sha256Digest digest{};
+};
+
+// "vouch.large_objects.v1\n", then per object in OID order: oid (u32 BE),
+// owner (u32 BE length, bytes), H(large object) (16 bytes BE). Exposed for
+// known-answer tests (docs/digest-format.md "Large objects").
+std::string LargeObjectsInput(std::vector<FinalLargeObjectEntry> objects);
+FinalLargeObjects LargeObjectsDigest(std::vector<FinalLargeObjectEntry> objects);
+
 // The exact bytes that are hashed (exposed for known-answer tests).
-std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains);
-Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains);
+std::string FinalHashInput(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                           const FinalLargeObjects& large_objects = {});
+Sha256Digest FinalValidationHash(std::vector<FinalTableEntry> tables, std::vector<FinalChainEntry> chains,
+                                 const FinalLargeObjects& large_objects = {});
 
 }  // namespace vouch

@@ -104,6 +104,9 @@ bool ForEachRow(const RowChunk& chunk, Fn&& fn) {
 }
 
 // Facts about the source for the manifest: kind, compression, versions.
+struct SequenceInfo;     // vouch/readers/sequences.h
+struct LargeObjectInfo;  // vouch/readers/sequences.h
+
 struct SourceInfo {
   std::string kind;                               // "plain dump", "manifest", ...
   std::string location;                           // path or connection description (never a password)
@@ -135,6 +138,13 @@ class TableStreamReader {
   // reader with LiveOptions::shard_count > 1); otherwise the pipeline selects
   // a shard's rows by their hash.
   virtual bool yields_one_shard() const { return false; }
+  // The source's sequences (definitions and states) and large objects
+  // (vouch/readers/sequences.h), complete once NextChunk returned false;
+  // sequences() may grow while the rows are read (a plain dump defines them
+  // as it goes). Null when the source cannot tell: a read limited to some
+  // tables, a shard.
+  virtual const std::vector<SequenceInfo>* sequences() const { return nullptr; }
+  virtual const std::vector<LargeObjectInfo>* large_objects() const { return nullptr; }
 };
 
 }  // namespace vouch

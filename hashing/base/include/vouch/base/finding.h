@@ -39,6 +39,10 @@ enum class FindingKind : uint8_t {
   // A failed check of a drill or of the nightly backup checks; the subject
   // names the check.
   kCheckFailed,  // "check"
+  // Compare: a sequence missing, extra, behind or redefined; large objects
+  // missing, extra or changed (the subject names them).
+  kSequenceDiffers,     // "sequence"
+  kLargeObjectDiffers,  // "large-object"
 };
 
 // The stable name of a kind ("wal-missing"), as JSON and Prometheus print it.
