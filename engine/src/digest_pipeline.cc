@@ -196,6 +196,7 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
+  if (const SchemaCatalog* s = reader.schema(); s != nullptr && options.filter.empty()) report.schema = *s;
   const auto& tables = reader.tables();
   if (!options.filter.empty()) {
     std::vector<std::pair<std::string, std::string>> seen;

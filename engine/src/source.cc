@@ -32,6 +32,7 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.filter = &options.filter;
     live.shard_index = options.shard_index;
     live.shard_count = std::max<uint32_t>(1, options.shard_count);
+    live.schema = options.schema && only_tables.empty() && options.filter.empty();
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();

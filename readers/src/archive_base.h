@@ -16,6 +16,7 @@
 #include "vouch/readers/archive_reader.h"
 #include "vouch/readers/archive_toc.h"
 #include "vouch/readers/dump_schema.h"
+#include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
 
@@ -25,6 +26,7 @@ class ArchiveBase : public ArchiveReader {
   const std::deque<TableInfo>& tables() const override { return tables_; }
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
+  const SchemaCatalog* schema() const override { return &schema_objects_; }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
     return facts_;
@@ -85,6 +87,8 @@ class ArchiveBase : public ArchiveReader {
   // While the TOC is read: what its SQL says, the tables of its data
   // entries (selected by Init), and the tables seen.
   DumpSchema schema_;
+  DumpSchemaCollector schema_collector_;
+  SchemaCatalog schema_objects_;  // set by Init
   std::vector<TableInfo> pending_tables_;
   std::set<std::pair<std::string, std::string>> seen_tables_;
   SourceInfo info_;

@@ -1,5 +1,7 @@
 #include "vouch/readers/live_reader.h"
 
+#include "live_schema.h"
+
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -156,6 +158,10 @@ class LiveReader final : public TableStreamReader {
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     VOUCH_RETURN_IF_ERROR(LockTables(leader));
     VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
+    if (opt.schema) {
+      VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
+      has_schema_ = true;
+    }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
@@ -177,6 +183,7 @@ class LiveReader final : public TableStreamReader {
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   bool yields_one_shard() const override { return shard_count_ > 1; }
+  const SchemaCatalog* schema() const override { return has_schema_ ? &schema_ : nullptr; }
 
  private:
   std::string Where() const { return info_.location; }
@@ -580,6 +587,8 @@ class LiveReader final : public TableStreamReader {
   // max_locks_per_transaction, max_connections, max_prepared_transactions
   std::array<std::string, 3> lock_settings_;
   std::vector<ForeignKey> foreign_keys_;
+  SchemaCatalog schema_;
+  bool has_schema_ = false;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
+#include "vouch/readers/schema_catalog.h"
 #include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
@@ -44,6 +46,10 @@ struct DigestOptions {
   uint32_t shard_index = 0, shard_count = 0;
   // Sees every selected row in the same pass (drill checks); not owned.
   RowObserver* observer = nullptr;
+  // Read a database's schema objects and cluster-wide objects too (a dump's
+  // come from its DDL whatever this says). Without a table selection only:
+  // with one, DigestReport::schema stays empty.
+  bool schema = true;
 };
 
 struct TableResult {
@@ -65,6 +71,10 @@ struct DigestReport {
   SourceInfo source;
   std::vector<TableResult> tables;  // sorted by (schema, name)
   Sha256Digest final_hash{};
+  // The schema objects (vouch/readers/schema_catalog.h); none for a source
+  // that has no schema reader, or with a table selection. Not part of
+  // final_hash: SCHEMA_VALIDATION_HASH (vouch/engine/schema_compare.h).
+  std::optional<SchemaCatalog> schema;
   // Run statistics (not part of any digest).
   uint64_t bytes_read = 0;
   double seconds = 0;

@@ -24,6 +24,8 @@ struct LiveOptions {
   // (hashtext(ROW(key columns)::text) & 2^31-1) % count == index, computed by
   // the server (all columns for a table without a key). count 1 = all rows.
   uint32_t shard_index = 0, shard_count = 1;
+  // Also read the schema objects and cluster-wide objects (schema()).
+  bool schema = false;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or

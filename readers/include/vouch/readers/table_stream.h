@@ -18,6 +18,8 @@
 
 namespace vouch {
 
+struct SchemaCatalog;  // vouch/readers/schema_catalog.h
+
 // schema.name with each part double-quoted where SQL needs it.
 std::string QualifiedTableName(const std::string& schema, const std::string& name);
 
@@ -130,6 +132,10 @@ class TableStreamReader {
   // reader with LiveOptions::shard_count > 1); otherwise the pipeline selects
   // a shard's rows by their hash.
   virtual bool yields_one_shard() const { return false; }
+  // The source's schema objects (and, for a database, its cluster-wide
+  // objects), or null when the reader does not read them. Complete once
+  // NextChunk returned false (a plain dump's DDL runs to its end).
+  virtual const SchemaCatalog* schema() const { return nullptr; }
 };
 
 }  // namespace vouch
