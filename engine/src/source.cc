@@ -198,6 +198,7 @@ Result<DigestReport> DigestSource(Source& src, const DigestOptions& options) {
       auto unmatched = options.filter.UnmatchedIncludes(seen);
       if (!unmatched.empty()) return InvalidArgument(source + ": pattern '" + unmatched.front() + "' matches no table");
       std::erase_if(m.tables, [&](const TableResult& t) { return !options.filter.Selects(t.schema, t.name); });
+      m.schema.reset();  // a table selection has no schema comparison
       m.ComputeFinalHash();
     }
     return m;

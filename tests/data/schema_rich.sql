@@ -42,8 +42,8 @@ CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-0
 CREATE TABLE app.events_2025_h1 PARTITION OF app.events_2025 FOR VALUES FROM ('2025-01-01') TO ('2025-07-01');
 CREATE TABLE app.events_2025_rest PARTITION OF app.events_2025 DEFAULT;
 CREATE INDEX events_kind ON app.events (kind);
-ALTER TABLE app.events ADD CONSTRAINT events_customer_fk FOREIGN KEY (id) REFERENCES app.orders(id);
 CREATE TABLE app.base (id integer NOT NULL, label text CHECK (label <> ''), extra int);
+ALTER TABLE app.base ADD CONSTRAINT base_customer_fk FOREIGN KEY (extra) REFERENCES app.customers(id);
 CREATE TABLE app.child (flag boolean, id integer NOT NULL, label text, extra int, more text) INHERITS (app.base);
 CREATE TABLE "Mixed Case"."Odd Table" ("Weird Col" text, "x""y" int PRIMARY KEY);
 CREATE VIEW app.big_orders AS SELECT o.id, c.name, o.amount FROM app.orders o JOIN app.customers c ON c.id = o.customer_id WHERE o.amount > 100;
@@ -83,4 +83,5 @@ INSERT INTO app.customers (name, email, score) VALUES ('ann', 'ann@x', 10), ('bo
 INSERT INTO app.orders VALUES (1, 1, 50, '[2024-01-01,2024-01-02)', 'first'), (2, 2, 150, '[2024-01-01,2024-01-02)', 'second');
 INSERT INTO app.events VALUES (1, '2024-03-01', 'a'), (2, '2025-03-01', 'a'), (1, '2025-04-01', 'b');
 INSERT INTO app.child (flag, id, label, extra, more) VALUES (true, 7, 'c', 1, 'm');
+INSERT INTO app.base (id, label, extra) VALUES (9, 'b', 2);
 REFRESH MATERIALIZED VIEW app.order_totals;

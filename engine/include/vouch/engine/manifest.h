@@ -15,8 +15,10 @@ namespace vouch {
 struct DigestReport;  // vouch/engine/digest_pipeline.h
 
 // Version 2: table digests sized by their rows (docs/digest-format.md).
-// Version 1 manifests are still read (their digests folded down to size).
-constexpr int kManifestVersion = 2;
+// Version 3: also the schema objects' fingerprints ("schema").
+// Versions 1 and 2 are still read (version 1's digests folded down to size;
+// neither has a schema).
+constexpr int kManifestVersion = 3;
 
 // Writes the manifest piece by piece to `sink` (one table's text at a time).
 void WriteManifest(const DigestReport& report, const std::string& vouch_version,
