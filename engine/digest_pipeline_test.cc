@@ -9,6 +9,7 @@
 #include <random>
 
 #include "vouch/engine/manifest.h"
+#include "vouch/engine/schema_compare.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/plain_dump_reader.h"
 
@@ -127,7 +128,7 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
 }
 
 // The manifest is written a table at a time; the result is the document
-// nlohmann would print whole.
+// nlohmann would print whole (schema objects aside: one compact line each).
 TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
@@ -135,7 +136,7 @@ TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
   EXPECT_EQ(nlohmann::json::parse(text).dump(2) + "\n", text);
   // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1.
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j["tables"][0]["bucket_count"], 8);
   EXPECT_EQ(j["tables"][1]["bucket_count"], 1);
   EXPECT_LT(j["tables"][1].dump().size(), 512u);
@@ -148,6 +149,7 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
   auto v1 = nlohmann::json::parse(ManifestJson(*r, "test"));
+  v1.erase("schema");  // version 1 had none
   v1["version"] = 1;
   v1["digest"]["table_digest_version"] = 1;
   const std::vector<std::vector<std::string>> rows = {Rows(1000, 3), Rows(10, 5)};
@@ -171,9 +173,9 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
   EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
 
-  auto v3 = v1;
-  v3["version"] = 3;
-  auto refused = ParseManifest(v3.dump(2), "new.json");
+  auto v4 = v1;
+  v4["version"] = 4;
+  auto refused = ParseManifest(v4.dump(2), "new.json");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("vouch digest SOURCE -o FILE"), std::string::npos)
@@ -181,6 +183,59 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   // Version 1 with buckets that do not add up is still rejected.
   v1["tables"][0]["buckets"] = std::string(32 * 4096, '0');
   EXPECT_EQ(ParseManifest(v1.dump(2), "old.json").status().code(), StatusCode::kCorrupt);
+}
+
+// Schema objects are written one compact line each; they read back as they
+// were, and an edited fingerprint or an object out of order is rejected.
+TEST(Manifest, SchemaObjectsRoundTripAndEditsAreRejected) {
+  auto r = DigestDump(Dump(Rows(10, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  SchemaCatalog c;
+  c.origin = "database";
+  c.has_database_objects = c.has_cluster_objects = c.has_database_settings = true;
+  for (const char* name : {"INDEX public.a_idx", "ROLE alice", "TABLE public.a"}) {
+    SchemaObject o;
+    o.name = name;
+    o.exact = FingerprintOf(std::string(name) + " exact");
+    o.flags = SchemaObject::kHasExact;
+    if (o.name != "TABLE public.a") {
+      o.text = FingerprintOf(name);
+      o.flags |= SchemaObject::kHasText;
+    }
+    if (o.name == "ROLE alice") o.flags |= SchemaObject::kCluster;
+    c.objects.push_back(o);
+  }
+  r->schema = c;
+  const std::string text = ManifestJson(*r, "test");
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["schema"]["objects"].size(), 3u);
+  EXPECT_EQ(j["schema"]["schema_validation_hash"], SchemaValidationHash(&c, true, true));
+  auto back = ParseManifest(text, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE(back->schema.has_value());
+  ASSERT_EQ(back->schema->objects.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(back->schema->objects[i].name, c.objects[i].name);
+    EXPECT_EQ(back->schema->objects[i].flags, c.objects[i].flags);
+    EXPECT_EQ(back->schema->objects[i].text, c.objects[i].text);
+    EXPECT_EQ(back->schema->objects[i].exact, c.objects[i].exact);
+  }
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  auto edited = j;
+  std::string hex = edited["schema"]["objects"][0][3];
+  hex[0] = hex[0] == '0' ? '1' : '0';
+  edited["schema"]["objects"][0][3] = hex;
+  EXPECT_EQ(ParseManifest(edited.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+  auto swapped = j;
+  std::swap(swapped["schema"]["objects"][0], swapped["schema"]["objects"][1]);
+  EXPECT_EQ(ParseManifest(swapped.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+  // A version 2 manifest has no schema: read without one.
+  auto v2 = j;
+  v2.erase("schema");
+  v2["version"] = 2;
+  auto old = ParseManifest(v2.dump(2), "v2.json");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_FALSE(old->schema.has_value());
 }
 
 }  // namespace

@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "render/drill.h"
 #include "support/pg_test_env.h"
 #include "vouch/engine/drill.h"
+#include "vouch/engine/manifest.h"
+#include "vouch/engine/source.h"
 
 namespace vouch {
 namespace {
@@ -235,6 +238,47 @@ TEST_F(SchemaPg, CliExitsOneAndNamesTheObject) {
     EXPECT_EQ(f.exit_code, 1) << format << ": " << f.err;
     EXPECT_NE(f.out.find("INDEX app.orders_amount_partial"), std::string::npos) << format << ": " << f.out;
   }
+  testing::DropDatabase(db);
+}
+
+TEST_F(SchemaPg, LastNightsManifestCatchesADroppedIndex) {
+  DigestOptions o;
+  o.jobs = 2;
+  auto digest = DigestSource(testing::DatabaseUri(src_), o);
+  ASSERT_TRUE(digest.ok()) << digest.status().message();
+  ASSERT_TRUE(digest->schema.has_value());
+  const std::string text = ManifestJson(*digest, "test");
+  {
+    std::ofstream out(dir_ + "/src.manifest.json", std::ios::binary);
+    out << text;
+  }
+  // Read back: the same objects and fingerprints.
+  auto loaded = ParseManifest(text, "src.manifest.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_TRUE(loaded->schema.has_value());
+  ASSERT_EQ(loaded->schema->objects.size(), digest->schema->objects.size());
+  for (size_t i = 0; i < loaded->schema->objects.size(); ++i) {
+    EXPECT_EQ(loaded->schema->objects[i].name, digest->schema->objects[i].name);
+    EXPECT_EQ(loaded->schema->objects[i].exact, digest->schema->objects[i].exact);
+    EXPECT_EQ(loaded->schema->objects[i].text, digest->schema->objects[i].text);
+  }
+  // A changed fingerprint is an edited manifest.
+  std::string edited = text;
+  const size_t at = edited.find("\"INDEX app.orders_amount_partial\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t hex = edited.find('"', edited.find(',', edited.find(',', at) + 1) + 1) + 1;
+  edited[hex] = edited[hex] == '0' ? '1' : '0';
+  EXPECT_FALSE(ParseManifest(edited, "edited.json").ok());
+  // Today's copy lost an index: last night's manifest names it, exactly.
+  std::string db = Defect("DROP INDEX app.orders_amount_partial");
+  DrillReport r = Drill(dir_ + "/src.manifest.json", testing::DatabaseUri(db));
+  EXPECT_TRUE(r.schema.exact);
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "INDEX app.orders_amount_partial", SchemaDiffKind::kMissing)) << Failures(r);
+  EXPECT_EQ(r.schema.differences.size(), 1u) << Failures(r);
+  DrillReport clean = Drill(dir_ + "/src.manifest.json", testing::DatabaseUri(restored_));
+  EXPECT_TRUE(clean.schema.differences.empty()) << Failures(clean);
+  EXPECT_EQ(clean.source_schema_hash, clean.restored_schema_hash);
   testing::DropDatabase(db);
 }
 

@@ -112,6 +112,10 @@ std::string SourceDescription(const SourceInfo& source) {
   return out;
 }
 
+std::string DigestSchemaText(const DigestReport& r) {
+  return fmt::format("Source: {} ({})\n", r.source.location, SourceDescription(r.source)) + SchemaHashLine(r);
+}
+
 std::string DigestText(const DigestReport& r, TableList list) {
   std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source),
                                 r.source.compression);

@@ -33,6 +33,7 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.shard_index = options.shard_index;
     live.shard_count = std::max<uint32_t>(1, options.shard_count);
     live.schema = options.schema && only_tables.empty() && options.filter.empty();
+    live.schema_only = live.schema && options.schema_only;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();

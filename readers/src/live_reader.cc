@@ -161,6 +161,10 @@ class LiveReader final : public TableStreamReader {
     if (opt.schema) {
       VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
       has_schema_ = true;
+      if (opt.schema_only) {
+        tables_.clear();
+        table_bytes_.clear();
+      }
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {

@@ -50,6 +50,8 @@ struct DigestOptions {
   // come from its DDL whatever this says). Without a table selection only:
   // with one, DigestReport::schema stays empty.
   bool schema = true;
+  // A database's schema objects only, no rows (vouch digest --schema-only).
+  bool schema_only = false;
 };
 
 struct TableResult {
