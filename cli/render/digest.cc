@@ -34,6 +34,7 @@ std::string RollupsText(const DigestReport& r) {
 // or as `list` says only those not hashed.
 // "SCHEMA_VALIDATION_HASH: <hex> (N schema objects, ...)", or why there is none.
 std::string SchemaHashLine(const DigestReport& r) {
+  if (r.schema_not_selected) return "SCHEMA_VALIDATION_HASH: not computed (a table selection is in effect)\n";
   if (!r.schema || !r.schema->has_database_objects) {
     return "SCHEMA_VALIDATION_HASH: schema not in this source\n";
   }

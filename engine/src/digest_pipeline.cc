@@ -196,7 +196,11 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
-  if (const SchemaCatalog* s = reader.schema(); s != nullptr && options.filter.empty()) report.schema = *s;
+  if (!options.filter.empty()) {
+    report.schema_not_selected = true;
+  } else if (const SchemaCatalog* s = reader.schema()) {
+    report.schema = *s;
+  }
   const auto& tables = reader.tables();
   if (!options.filter.empty()) {
     std::vector<std::pair<std::string, std::string>> seen;

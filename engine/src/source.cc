@@ -200,6 +200,7 @@ Result<DigestReport> DigestSource(Source& src, const DigestOptions& options) {
       if (!unmatched.empty()) return InvalidArgument(source + ": pattern '" + unmatched.front() + "' matches no table");
       std::erase_if(m.tables, [&](const TableResult& t) { return !options.filter.Selects(t.schema, t.name); });
       m.schema.reset();  // a table selection has no schema comparison
+      m.schema_not_selected = true;
       m.ComputeFinalHash();
     }
     return m;

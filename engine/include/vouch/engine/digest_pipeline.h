@@ -77,6 +77,9 @@ struct DigestReport {
   // that has no schema reader, or with a table selection. Not part of
   // final_hash: SCHEMA_VALIDATION_HASH (vouch/engine/schema_compare.h).
   std::optional<SchemaCatalog> schema;
+  // True when `schema` is empty because a table selection was in effect
+  // (not written to manifests).
+  bool schema_not_selected = false;
   // Run statistics (not part of any digest).
   uint64_t bytes_read = 0;
   double seconds = 0;

@@ -79,7 +79,8 @@ struct SchemaCatalog {
 class DumpSchemaCollector {
  public:
   void AddEntry(std::string_view desc, std::string_view namespace_, std::string_view tag, std::string_view defn);
-  // Whether any entry was DDL (false for a --data-only dump).
+  // The objects seen (has_database_objects false when no entry was DDL: a
+  // --data-only dump), and the collector emptied.
   SchemaCatalog Finish();
 
  private:
