@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <thread>
 #include <unordered_map>
 #include <cstring>
 #include <vector>
@@ -139,6 +140,7 @@ struct Conn {
 class LiveReader final : public TableStreamReader {
  public:
   ~LiveReader() override {
+    JoinSchema().message();
     for (Conn& c : conns_) PQfinish(c.pg);
   }
 
@@ -158,13 +160,19 @@ class LiveReader final : public TableStreamReader {
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
     VOUCH_RETURN_IF_ERROR(LockTables(leader));
     VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
-    if (opt.schema) {
+    if (opt.schema && opt.schema_only) {
       VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
       has_schema_ = true;
-      if (opt.schema_only) {
-        tables_.clear();
-        table_bytes_.clear();
-      }
+      tables_.clear();
+      table_bytes_.clear();
+    } else if (opt.schema) {
+      // The schema objects are read on a connection of their own in the same
+      // snapshot, while the rows are read: their catalog queries cost no
+      // wall-clock time of the digest. Joined when the last table ends.
+      VOUCH_RETURN_IF_ERROR(Connect(conninfo, &schema_pg_));
+      auto st = BeginSnapshot(schema_pg_, false, *snapshot);
+      if (!st.ok()) return st.status();
+      schema_thread_ = std::thread([this, where = Where()] { schema_status_ = ReadLiveSchema(schema_pg_, where, &schema_); });
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
@@ -212,6 +220,16 @@ class LiveReader final : public TableStreamReader {
     }
     PQclear(r);
     return Status::Ok();
+  }
+
+  // Waits for the schema objects' read (if one runs) and closes its connection.
+  Status JoinSchema() {
+    if (!schema_thread_.joinable()) return Status::Ok();
+    schema_thread_.join();
+    PQfinish(schema_pg_);
+    schema_pg_ = nullptr;
+    has_schema_ = schema_status_.ok();
+    return schema_status_;
   }
 
   Status Connect(const std::string& conninfo, PGconn** out) {
@@ -563,6 +581,7 @@ class LiveReader final : public TableStreamReader {
       bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.table >= 0; });
       if (!any_active) {
         for (Conn& c : conns_) Exec(c.pg, "COMMIT").message();
+        VOUCH_RETURN_IF_ERROR(JoinSchema());
         return false;
       }
       VOUCH_RETURN_IF_ERROR(WaitForData());
@@ -593,6 +612,9 @@ class LiveReader final : public TableStreamReader {
   std::vector<ForeignKey> foreign_keys_;
   SchemaCatalog schema_;
   bool has_schema_ = false;
+  PGconn* schema_pg_ = nullptr;  // the schema read's connection, while it runs
+  std::thread schema_thread_;
+  Status schema_status_;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;

@@ -231,7 +231,9 @@ void DumpSchemaCollector::AddTableBody(const std::string& table, std::string_vie
       std::string cname;
       if (!sqlident::Read(line, &pos, &cname)) continue;
       std::string_view def = TrimLeft(line.substr(pos));
-      Add("CONSTRAINT " + table + "." + cname, def, true, table);
+      // PostgreSQL 18 names NOT NULL constraints; they are the columns' NOT
+      // NULL here, as on the database side.
+      if (!StartsWith(def, "NOT NULL")) Add("CONSTRAINT " + table + "." + cname, def, true, table);
       continue;
     }
     size_t pos = 0;
@@ -264,7 +266,9 @@ void DumpSchemaCollector::AddConstraint(std::string_view defn) {
   std::string cname;
   if (!sqlident::Read(st, &pos, &cname)) return;
   const std::string table = Join(parts);
-  Add("CONSTRAINT " + table + "." + cname, TrimLeft(st.substr(pos)), true, table);
+  std::string_view def = TrimLeft(st.substr(pos));
+  if (StartsWith(def, "NOT NULL")) return;  // PostgreSQL 18's named NOT NULL: the column's NOT NULL
+  Add("CONSTRAINT " + table + "." + cname, def, true, table);
 }
 
 void DumpSchemaCollector::AddEntry(std::string_view desc, std::string_view ns, std::string_view tag,
