@@ -11,6 +11,8 @@
 # Rows of the report (vouch/baseline, median of REPS, alternating):
 #   live digest            vs pg_dump -Fc -Z0 (uncompressed: per-table cost,
 #                          not gzip)                             target ≤ 0.5×
+#   schema digest          vs pg_dump --schema-only (vouch digest
+#                          --schema-only: schema objects, no rows) target ≤ 0.5×
 #   digest of the dump     vs pg_restore -f /dev/null            target ≤ 1.0× + 1 s
 #   peak RSS of digest, compare (live vs dump) and drill (live vs a restored
 #   copy)                                                        target ≤ 256 MB
@@ -80,6 +82,8 @@ run_case() {  # NAME DB TABLES
   measure "live digest" "pg_dump -Fc -Z0 -f $work/$db.dump $db" "$VOUCH digest -q $uri -o $work/$db.json"
   line "live digest vs pg_dump -Fc -Z0" "$(awk -v b="$B" -v v="$VS" 'BEGIN {printf "vouch %.2f s, pg_dump %.2f s: %.2fx  %s (target <= 0.5x)", v, b, v / b, (v / b <= 0.5 ? "PASS" : "FAIL")}')"
   rss_check "live digest" "$VRSS"
+  measure "schema digest" "pg_dump --schema-only -f /dev/null $db" "$VOUCH digest -q --schema-only $uri"
+  line "schema digest vs pg_dump --schema-only" "$(awk -v b="$B" -v v="$VS" 'BEGIN {printf "vouch %.2f s, pg_dump %.2f s: %.2fx  %s (target <= 0.5x)", v, b, v / b, (v / b <= 0.5 ? "PASS" : "FAIL")}')"
   measure "dump digest" "pg_restore -f /dev/null $work/$db.dump" "$VOUCH digest -q $work/$db.dump"
   line "digest of its dump vs pg_restore -f /dev/null" "$(awk -v b="$B" -v v="$VS" 'BEGIN {printf "vouch %.2f s, pg_restore %.2f s: %.2fx  %s (target <= 1.0x + 1 s)", v, b, v / b, (v <= b + 1 ? "PASS" : "FAIL")}')"
   rss_check "dump digest" "$VRSS"

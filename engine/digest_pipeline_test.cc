@@ -9,6 +9,7 @@
 #include <random>
 
 #include "vouch/engine/manifest.h"
+#include "vouch/engine/schema_compare.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/plain_dump_reader.h"
 
@@ -127,7 +128,7 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
 }
 
 // The manifest is written a table at a time; the result is the document
-// nlohmann would print whole.
+// nlohmann would print whole (schema objects aside: one compact line each).
 TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
@@ -148,6 +149,7 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
   auto v1 = nlohmann::json::parse(ManifestJson(*r, "test"));
+  v1.erase("schema");  // version 1 had none
   v1["version"] = 1;
   v1["digest"]["table_digest_version"] = 1;
   const std::vector<std::vector<std::string>> rows = {Rows(1000, 3), Rows(10, 5)};
@@ -219,6 +221,87 @@ TEST(Manifest, SequencesAndLargeObjectsRoundTrip) {
   EXPECT_TRUE(ParseManifest(j.dump(2), "m.json").ok());
   j["large_objects"]["objects"][0]["owner"] = "mallory";
   EXPECT_EQ(ParseManifest(j.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+}
+
+// A manifest with large objects (none, as most databases have) and schema
+// objects: each list stays under its own key (both are "objects"), and the
+// whole reads back.
+TEST(Manifest, LargeObjectsAndSchemaObjectsKeepTheirOwnLists) {
+  auto r = DigestDump(Dump(Rows(10, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  r->large_objects = std::vector<LargeObjectInfo>{};
+  SchemaCatalog c;
+  c.origin = "database";
+  c.has_database_objects = true;
+  SchemaObject o;
+  o.name = "TABLE public.a";
+  o.exact = FingerprintOf("a");
+  o.flags = SchemaObject::kHasExact;
+  c.objects.push_back(o);
+  r->schema = c;
+  const std::string text = ManifestJson(*r, "test");
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["large_objects"]["objects"].size(), 0u);
+  ASSERT_EQ(j["schema"]["objects"].size(), 1u);
+  EXPECT_EQ(j["schema"]["objects"][0][0], "TABLE public.a");
+  auto back = ParseManifest(text, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  ASSERT_TRUE(back->schema.has_value());
+  EXPECT_EQ(back->schema->objects.size(), 1u);
+}
+
+// Schema objects are written one compact line each; they read back as they
+// were, and an edited fingerprint or an object out of order is rejected.
+TEST(Manifest, SchemaObjectsRoundTripAndEditsAreRejected) {
+  auto r = DigestDump(Dump(Rows(10, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  SchemaCatalog c;
+  c.origin = "database";
+  c.has_database_objects = c.has_cluster_objects = c.has_database_settings = true;
+  for (const char* name : {"INDEX public.a_idx", "ROLE alice", "TABLE public.a"}) {
+    SchemaObject o;
+    o.name = name;
+    o.exact = FingerprintOf(std::string(name) + " exact");
+    o.flags = SchemaObject::kHasExact;
+    if (o.name != "TABLE public.a") {
+      o.text = FingerprintOf(name);
+      o.flags |= SchemaObject::kHasText;
+    }
+    if (o.name == "ROLE alice") o.flags |= SchemaObject::kCluster;
+    c.objects.push_back(o);
+  }
+  r->schema = c;
+  const std::string text = ManifestJson(*r, "test");
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["schema"]["objects"].size(), 3u);
+  EXPECT_EQ(j["schema"]["schema_validation_hash"], SchemaValidationHash(&c, true, true));
+  auto back = ParseManifest(text, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE(back->schema.has_value());
+  ASSERT_EQ(back->schema->objects.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(back->schema->objects[i].name, c.objects[i].name);
+    EXPECT_EQ(back->schema->objects[i].flags, c.objects[i].flags);
+    EXPECT_EQ(back->schema->objects[i].text, c.objects[i].text);
+    EXPECT_EQ(back->schema->objects[i].exact, c.objects[i].exact);
+  }
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  auto edited = j;
+  std::string hex = edited["schema"]["objects"][0][3];
+  hex[0] = hex[0] == '0' ? '1' : '0';
+  edited["schema"]["objects"][0][3] = hex;
+  EXPECT_EQ(ParseManifest(edited.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+  auto swapped = j;
+  std::swap(swapped["schema"]["objects"][0], swapped["schema"]["objects"][1]);
+  EXPECT_EQ(ParseManifest(swapped.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+  // A version 2 manifest has no schema: read without one.
+  auto v2 = j;
+  v2.erase("schema");
+  v2["version"] = 2;
+  auto old = ParseManifest(v2.dump(2), "v2.json");
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_FALSE(old->schema.has_value());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "render/kit.h"
 #include "vouch/engine/partitions.h"
 #include "vouch/hashing/hex.h"
+#include "vouch/engine/schema_compare.h"
 
 namespace vouch::cli {
 
@@ -32,6 +33,18 @@ std::string RollupsText(const DigestReport& r) {
 // The totals, the tables that could not be hashed and the final hash, then
 // the per-table rows and content hashes (a DR report's layout): every table,
 // or as `list` says only those not hashed.
+// "SCHEMA_VALIDATION_HASH: <hex> (N schema objects, ...)", or why there is none.
+std::string SchemaHashLine(const DigestReport& r) {
+  if (r.schema_not_selected) return "SCHEMA_VALIDATION_HASH: not computed (a table selection is in effect)\n";
+  if (!r.schema || !r.schema->has_database_objects) {
+    return "SCHEMA_VALIDATION_HASH: schema not in this source\n";
+  }
+  const SchemaCatalog& s = *r.schema;
+  return fmt::format("SCHEMA_VALIDATION_HASH: {} ({} schema objects, {})\n",
+                     SchemaValidationHash(&s, s.has_cluster_objects, s.has_database_settings), s.objects.size(),
+                     s.has_cluster_objects ? "with cluster-wide objects" : "no cluster-wide objects");
+}
+
 std::string TablesText(const DigestReport& r, TableList list) {
   uint64_t total = 0;
   std::vector<const TableResult*> not_hashed;
@@ -109,11 +122,16 @@ std::string SourceDescription(const SourceInfo& source) {
   return out;
 }
 
+std::string DigestSchemaText(const DigestReport& r) {
+  return fmt::format("Source: {} ({})\n", r.source.location, SourceDescription(r.source)) + SchemaHashLine(r);
+}
+
 std::string DigestText(const DigestReport& r, TableList list) {
   std::string out = fmt::format("Source: {} ({}, compression {})\n", r.source.location, SourceDescription(r.source),
                                 r.source.compression);
   auto ver = r.source.properties.find("pg_dump_version");
   if (ver != r.source.properties.end()) out += fmt::format("pg_dump version: {}\n", ver->second);
+  out += SchemaHashLine(r);
   return out + "\n" + TablesText(r, list);
 }
 

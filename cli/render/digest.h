@@ -23,6 +23,8 @@ std::string SourceDescription(const SourceInfo& source);
 // report's layout): every table, or as `list` says only those not hashed and
 // a line saying how many were left out.
 std::string DigestText(const DigestReport& report, TableList list = TableList::kAuto);
+// vouch digest --schema-only: the source and its SCHEMA_VALIDATION_HASH line.
+std::string DigestSchemaText(const DigestReport& report);
 // The verdict, the counts per status, the rows and both final hashes first;
 // then the per-table MATCH/MISMATCH table (every table, or as `list` says
 // only those that differ) and the differing keys.

@@ -336,6 +336,39 @@ std::string LargeObjectsDetail(const LargeObjectsComparison& c) {
   list("changed", c.changed, c.changed_oids);
   return out;
 }
+// The differing objects of one kind, named: "missing INDEX public.t_idx;
+// changed VIEW public.v" (at most 10 of each, then a count).
+std::string SchemaKindDetail(const DrillReport& r, const SchemaKindComparison& k) {
+  const std::string presence = k.by_presence ? " (by presence: a dump does not print this kind as a database does)" : "";
+  if (k.missing + k.extra + k.changed == 0) {
+    return fmt::format("{} compared, all match{}", Count(k.compared, "object"), presence);
+  }
+  std::string out;
+  for (SchemaDiffKind what : {SchemaDiffKind::kMissing, SchemaDiffKind::kExtra, SchemaDiffKind::kChanged}) {
+    std::vector<std::string> names;
+    size_t total = 0;
+    for (const auto& d : r.schema.differences) {
+      if (d.kind != what || std::string_view(d.name).substr(0, d.name.find(' ')) != k.kind) continue;
+      if (++total <= 10) names.push_back(d.name);
+    }
+    if (total == 0) continue;
+    if (!out.empty()) out += "; ";
+    out += fmt::format("{} {}", SchemaDiffKindName(what), fmt::join(names, ", "));
+    if (total > names.size()) out += fmt::format(" … and {} more", total - names.size());
+  }
+  const char* where = "";
+  if (k.missing > 0 && k.extra == 0 && k.changed == 0) where = " (in the source, not in the restored copy)";
+  return out + where + presence;
+}
+
+std::string SchemaHashDetail(const DrillReport& r) {
+  return fmt::format("source {}, restored {}{}", r.source_schema_hash.empty() ? "none" : r.source_schema_hash,
+                     r.restored_schema_hash.empty() ? "none" : r.restored_schema_hash,
+                     r.schema_hash_with_cluster ? " (with cluster-wide objects)" : " (database objects only)");
+}
+
+// The schema hash line of a side: the hash, or why there is none.
+std::string SchemaHashText(const std::string& hash) { return hash.empty() ? "schema not in this source" : hash; }
 
 std::string FinalHashDetail(const DrillReport& r) {
   if (!r.compare.expected.Complete() || !r.compare.actual.Complete())
@@ -723,9 +756,49 @@ std::string DrillCheckDetail(const DrillReport& r, const DrillCheck& c) {
       return fmt::format("{}: every sequence gives a value above its column's largest",
                          Count(r.sequence_columns.size(), "fed column"));
     case DrillSubject::kLargeObjects: return LargeObjectsDetail(r.compare.large_objects);
+    case DrillSubject::kSchemaKind: return SchemaKindDetail(r, r.schema.kinds.at(c.index));
+    case DrillSubject::kSchemaHash: return SchemaHashDetail(r);
   }
   return {};
 }
+
+namespace {
+
+// The notes that say what the schema comparison covered.
+std::vector<std::string> SchemaNotes(const DrillReport& r) {
+  std::vector<std::string> notes;
+  const SchemaComparison& s = r.schema;
+  if (!s.compared) {
+    notes.push_back("Schema objects not compared: " + s.not_compared);
+    return notes;
+  }
+  notes.push_back(s.exact ? "Compared by each object's full catalog definition (two databases)"
+                          : "Compared by the text a dump and a database both print, where the kind has one");
+  auto presence = s.PresenceKinds();
+  if (!presence.empty()) {
+    notes.push_back(fmt::format("Compared by presence only (a dump does not print them as the catalogs do): {}",
+                                fmt::join(presence, ", ")));
+  }
+  if (!s.cluster_compared) notes.push_back("Not compared: " + s.cluster_not_compared);
+  if (s.child_objects_not_in_dump > 0) {
+    notes.push_back(fmt::format(
+        "{} of a child table (partition or inheritance child) on one side only: pg_dump leaves out what a table "
+        "inherits, so these are not differences against a dump",
+        Count(s.child_objects_not_in_dump, "column, constraint or trigger", "columns, constraints or triggers")));
+  }
+  return notes;
+}
+
+void TextSchema(const DrillReport& r, std::string& out) {
+  out += "\nSchema Objects\n";
+  for (const auto& k : r.schema.kinds) {
+    const bool ok = k.missing + k.extra + k.changed == 0;
+    out += fmt::format("  {} {}: {}\n", ok ? "✅" : "❌", k.kind, SchemaKindDetail(r, k));
+  }
+  for (const auto& n : SchemaNotes(r)) out += "  Note: " + n + "\n";
+}
+
+}  // namespace
 
 std::string DrillVerdict(const DrillReport& r) {
   size_t failed = FailedChecks(r);
@@ -759,6 +832,12 @@ std::string DrillText(const DrillReport& r, TableList list) {
   out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
                      same ? "✅ MATCH" : "❌ MISMATCH");
+  if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
+    const bool schema_same = r.source_schema_hash == r.restored_schema_hash;
+    out += fmt::format("SCHEMA_VALIDATION_HASH source:   {}\n", SchemaHashText(r.source_schema_hash));
+    out += fmt::format("SCHEMA_VALIDATION_HASH restored: {}  {}\n", SchemaHashText(r.restored_schema_hash),
+                       schema_same ? "✅ MATCH" : "❌ MISMATCH");
+  }
   if (FailedChecks(r) > 0) out += "Failed checks:\n";
   for (const auto& c : r.checks) {
     if (c.passed) continue;
@@ -780,6 +859,7 @@ std::string DrillText(const DrillReport& r, TableList list) {
   TextTemporal(r, list, out);
   TextOrphans(r, out);
   TextSequences(r, out);
+  TextSchema(r, out);
   return out;
 }
 
@@ -934,6 +1014,12 @@ void MdSummary(const DrillReport& r, std::string& out) {
   out += fmt::format("- **Final Validation Hash**: {} {}\n",
                      r.restored_final_hash.empty() ? std::string("not computed") : MdCode(r.restored_final_hash),
                      same ? "✅ MATCH" : "❌ MISMATCH");
+  if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
+    out += fmt::format("- **Schema Validation Hash**: {} {}\n",
+                       r.restored_schema_hash.empty() ? MdText("schema not in this source")
+                                                      : MdCode(r.restored_schema_hash),
+                       r.source_schema_hash == r.restored_schema_hash ? "✅ MATCH" : "❌ MISMATCH");
+  }
   if (FailedChecks(r) > 0) out += "- **Failed Checks**:\n";
   for (const auto& c : r.checks) {
     if (c.passed) continue;
@@ -1151,6 +1237,30 @@ void MdSequences(const DrillReport& r, std::string& out) {
   }
 }
 
+void MdSchema(const DrillReport& r, std::string& out) {
+  out += "\n### Schema Objects\n";
+  if (!r.schema.kinds.empty()) {
+    out += "| Kind | Compared | Missing | Extra | Changed | Result |\n";
+    out += "|------|----------|---------|-------|---------|--------|\n";
+    for (const auto& k : r.schema.kinds) {
+      const bool ok = k.missing + k.extra + k.changed == 0;
+      out += fmt::format("| {}{} | {} | {} | {} | {} | {} |\n", MdText(k.kind), k.by_presence ? " (by presence)" : "",
+                         k.compared, k.missing, k.extra, k.changed, ok ? "✅ PASS" : "❌ FAIL");
+    }
+  }
+  size_t listed = 0;
+  for (const auto& d : r.schema.differences) {
+    if (listed++ == 0) out += "\n";
+    if (listed > 50) {
+      out += fmt::format("- … and {} more\n", r.schema.differences.size() - 50);
+      break;
+    }
+    out += fmt::format("- {} {}\n", SchemaDiffKindName(d.kind), MdCode(d.name));
+  }
+  out += "\n";
+  for (const auto& n : SchemaNotes(r)) out += "_" + MdText(n) + "._\n";
+}
+
 // The final hashes and the list of checks with their details.
 void MdFinal(const DrillReport& r, TableList list, std::string& out) {
   out += "\n### Final Validation Hash\n```\n";
@@ -1189,6 +1299,7 @@ std::string DrillMarkdown(const DrillReport& r, TableList list) {
   MdGaps(r, out);
   MdOrphans(r, out);
   MdSequences(r, out);
+  MdSchema(r, out);
   MdFinal(r, list, out);
   return out;
 }
@@ -1340,6 +1451,31 @@ Json DrillSequencesJson(const DrillReport& r) {
   return j;
 }
 
+Json SchemaJson(const DrillReport& r) {
+  const SchemaComparison& s = r.schema;
+  Json kinds = Json::array();
+  for (const auto& k : s.kinds) {
+    kinds.push_back({{"kind", k.kind},
+                     {"compared", k.compared},
+                     {"by_presence", k.by_presence},
+                     {"cluster", k.cluster},
+                     {"missing", k.missing},
+                     {"extra", k.extra},
+                     {"changed", k.changed}});
+  }
+  Json diffs = Json::array();
+  for (const auto& d : s.differences) diffs.push_back({{"object", d.name}, {"status", SchemaDiffKindName(d.kind)}});
+  return {{"compared", s.compared},
+          {"not_compared", s.compared ? Json(nullptr) : Json(s.not_compared)},
+          {"exact", s.exact},
+          {"cluster_compared", s.cluster_compared},
+          {"cluster_not_compared", s.cluster_compared || !s.compared ? Json(nullptr) : Json(s.cluster_not_compared)},
+          {"presence_kinds", s.PresenceKinds()},
+          {"child_objects_not_in_dump", s.child_objects_not_in_dump},
+          {"kinds", kinds},
+          {"differences", diffs}};
+}
+
 }  // namespace
 
 std::string DrillJson(const DrillReport& r) {
@@ -1385,6 +1521,12 @@ std::string DrillJson(const DrillReport& r) {
              {{"source", r.source_final_hash},
               {"restored", r.restored_final_hash},
               {"match", !r.source_final_hash.empty() && r.source_final_hash == r.restored_final_hash}}},
+            {"schema_validation_hash",
+             {{"source", r.source_schema_hash.empty() ? Json(nullptr) : Json(r.source_schema_hash)},
+              {"restored", r.restored_schema_hash.empty() ? Json(nullptr) : Json(r.restored_schema_hash)},
+              {"with_cluster_objects", r.schema_hash_with_cluster},
+              {"match", r.source_schema_hash == r.restored_schema_hash}}},
+            {"schema_objects", SchemaJson(r)},
             {"checks_run", {{"source", SideJson(r.source_checks)}, {"restored", SideJson(r.restored_checks)}}},
             {"latest_record", {{"source", OptTime(r.source_latest_us)}, {"restored", OptTime(r.restored_latest_us)}}},
             {"recovery_window", window},
@@ -1453,6 +1595,8 @@ std::string DrillJUnit(const DrillReport& r) {
   prop("restored", r.restored);
   prop("source_final_validation_hash", r.source_final_hash);
   prop("restored_final_validation_hash", r.restored_final_hash);
+  prop("source_schema_validation_hash", r.source_schema_hash);
+  prop("restored_schema_validation_hash", r.restored_schema_hash);
   prop("verdict", DrillVerdict(r));
   out += "  </properties>\n";
   for (const auto& c : r.checks) {

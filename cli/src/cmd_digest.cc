@@ -6,12 +6,14 @@
 #include "command.h"
 #include "render/digest.h"
 #include "vouch/engine/manifest.h"
+#include "vouch/readers/live_reader.h"
 
 namespace vouch::cli {
 
 Command AddDigest(CLI::App& app) {
   struct Options {
-    std::string source, format = "text", output, chunk_size = "4M";
+    std::string source, format = "text", output, chunk_size = "4M", globals;
+    bool schema_only = false;
     DigestOptions digest;
     Selection selection;
     bool quiet = false;
@@ -34,6 +36,12 @@ Command AddDigest(CLI::App& app) {
         return (v >= 1 && v <= (1u << 20) && (v & (v - 1)) == 0) ? std::string()
                                                                  : std::string("must be a power of two <= 1048576");
       });
+  cmd->add_option("--globals", o->globals,
+                  "SOURCE's cluster-wide objects (roles, memberships, tablespaces, ALTER ROLE ... SET) when it is a "
+                  "dump: its pg_dumpall --globals-only file, fingerprinted with the schema objects");
+  cmd->add_flag("--schema-only", o->schema_only,
+                "a database's schema objects and cluster-wide objects only: their count and SCHEMA_VALIDATION_HASH, "
+                "no rows read (no manifest)");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   cmd->add_option("--shard", o->selection.shard,
                   "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by "
@@ -46,8 +54,34 @@ Command AddDigest(CLI::App& app) {
               return Fail(InvalidArgument("--chunk-size " + o->chunk_size + ": expected 1K..256M"));
             }
             o->digest.chunk_size = *size;
+            if (!o->globals.empty() && LooksLikeConninfo(o->source)) {
+              return Fail(InvalidArgument("--globals " + o->globals +
+                                          ": a globals file is for a dump; a database's roles are read from its "
+                                          "catalogs"));
+            }
+            if (o->schema_only) {
+              if (!LooksLikeConninfo(o->source)) {
+                return Fail(InvalidArgument(o->source +
+                                            ": --schema-only reads a database's catalogs; a dump's schema objects "
+                                            "come with its digest"));
+              }
+              if (!o->output.empty() || o->format != "text" || !o->digest.filter.empty()) {
+                return Fail(InvalidArgument("--schema-only prints the schema hash only: no -o, --format json or "
+                                            "table selection"));
+              }
+              o->digest.schema_only = true;
+            }
             auto report = DigestSource(o->source, o->digest);
             if (!report.ok()) return Fail(report.status());
+            if (!o->globals.empty()) {
+              auto globals = ParseGlobalsFile(o->globals);
+              if (!globals.ok()) return Fail(globals.status());
+              if (!report->schema) {
+                report->schema.emplace();
+                report->schema->origin = "dump";
+              }
+              report->schema->MergeCluster(*globals);
+            }
             // The manifest is written a table at a time, never held whole.
             auto manifest = [&](const Sink& sink) { WriteManifest(*report, VOUCH_VERSION, sink); };
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
@@ -55,6 +89,8 @@ Command AddDigest(CLI::App& app) {
             }
             if (o->format == "json") {
               manifest(StdoutSink());
+            } else if (o->schema_only) {
+              std::cout << DigestSchemaText(*report);
             } else {
               std::cout << DigestText(*report, o->list);
             }

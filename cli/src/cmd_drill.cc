@@ -162,6 +162,7 @@ Status BuildDrillTimes(const DrillFlags& f, DrillOptions& d) {
 Command AddDrill(CLI::App& app) {
   struct Options {
     std::string source, restored, format = "text", output;
+    std::string globals, restored_globals;
     DrillFlags flags;
     CompareOptions compare;
     Selection selection;
@@ -205,6 +206,11 @@ Command AddDrill(CLI::App& app) {
   drill->add_option("--drill-start", df.drill_start, "when the outage/drill began (RTO start)");
   drill->add_option("--drill-end", df.drill_end,
                     "when service was restored (RTO end; default: --now, else when vouch drill starts)");
+  drill->add_option("--globals", o->globals,
+                    "SOURCE's cluster-wide objects (roles, memberships, tablespaces, ALTER ROLE ... SET) when it is "
+                    "a dump: its pg_dumpall --globals-only file; compared with RESTORED's roles");
+  drill->add_option("--restored-globals", o->restored_globals,
+                    "RESTORED's pg_dumpall --globals-only file when RESTORED is a dump");
   drill->add_option("--max-keys", o->compare.max_keys, "differing keys listed per kind and table (default 20)")
       ->check(Counting(0));
   drill->add_option("--max-samples", df.max_samples, "sample keys listed per finding (default 10)")->check(Counting(0));
@@ -227,6 +233,8 @@ Command AddDrill(CLI::App& app) {
             Status built = BuildDrillOptions(df.chains, df.chain_configs, df.gap_columns, df.fks, df.time_columns, d);
             if (!built.ok()) return Fail(built);
             d.compare = o->compare;
+            d.source_globals = o->globals;
+            d.restored_globals = o->restored_globals;
             CheckOptions& c = d.checks;
             c.gap_threshold = df.gap_threshold;
             c.catalog_fks = !df.no_catalog_fks;

@@ -204,6 +204,11 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
+  if (!options.filter.empty()) {
+    report.schema_not_selected = true;
+  } else if (const SchemaCatalog* s = reader.schema()) {
+    report.schema = *s;
+  }
   // The reader is done: its tables' names and columns move into the results.
   std::deque<TableInfo> tables = reader.ReleaseTables();
   if (!options.filter.empty()) {

@@ -116,6 +116,44 @@ void SequenceChecks(DrillReport& r) {
   }
 }
 
+// One check per kind of schema object compared, and the schema hash.
+void SchemaChecks(DrillReport& r) {
+  if (!r.schema.compared) return;
+  for (size_t i = 0; i < r.schema.kinds.size(); ++i) {
+    const SchemaKindComparison& k = r.schema.kinds[i];
+    r.checks.push_back({"Schema Objects", k.kind, k.missing + k.extra + k.changed == 0, DrillSubject::kSchemaKind, i,
+                        drill::Facts({{"compared", k.compared},
+                                      {"missing", k.missing},
+                                      {"extra", k.extra},
+                                      {"changed", k.changed},
+                                      {"by_presence", k.by_presence}})});
+  }
+}
+
+void SchemaHashCheck(DrillReport& r) {
+  if (!r.schema.compared) return;
+  const bool same = r.source_schema_hash == r.restored_schema_hash;
+  r.checks.push_back({"Schema Validation Hash", "SCHEMA_VALIDATION_HASH", same, DrillSubject::kSchemaHash, 0,
+                      drill::Facts({{"equal", same}, {"cluster", r.schema_hash_with_cluster}})});
+}
+
+// Adds a dump side's cluster-wide objects from its globals file.
+Status AttachGlobals(const std::string& path, Source& side, DigestReport& d) {
+  if (path.empty()) return Status::Ok();
+  if (side.kind() == SourceKind::kDatabase) {
+    return InvalidArgument(path + ": a globals file is for a dump; the database " + side.spec() +
+                           " has its roles in its catalogs");
+  }
+  auto globals = ParseGlobalsFile(path);
+  if (!globals.ok()) return globals.status();
+  if (!d.schema) {
+    d.schema.emplace();
+    d.schema->origin = "dump";
+  }
+  d.schema->MergeCluster(*globals);
+  return Status::Ok();
+}
+
 void ObjectiveChecks(DrillReport& r) {
   auto objective = [&](const char* name, DrillSubject subject, const std::optional<int64_t>& v,
                        const std::optional<int64_t>& target) {
@@ -185,6 +223,21 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   auto compared = Compare(source_side, restored_side, cmp);
   if (!compared.ok()) return compared.status();
   r.compare = std::move(compared).value();
+  VOUCH_RETURN_IF_ERROR(AttachGlobals(options.source_globals, source_side, r.compare.expected));
+  VOUCH_RETURN_IF_ERROR(AttachGlobals(options.restored_globals, restored_side, r.compare.actual));
+  {
+    const SchemaCatalog* e = r.compare.expected.schema ? &*r.compare.expected.schema : nullptr;
+    const SchemaCatalog* a = r.compare.actual.schema ? &*r.compare.actual.schema : nullptr;
+    r.schema = CompareSchemas(e, a);
+    if (!options.compare.digest.filter.empty()) {
+      r.schema = SchemaComparison();
+      r.schema.not_compared = "a table selection (-t/-n/-T/-N) is in effect";
+    }
+    r.schema_hash_with_cluster = e && a && e->has_cluster_objects && a->has_cluster_objects;
+    const bool db_settings = e && a && e->has_database_settings && a->has_database_settings;
+    r.source_schema_hash = SchemaValidationHash(e, r.schema_hash_with_cluster, db_settings);
+    r.restored_schema_hash = SchemaValidationHash(a, r.schema_hash_with_cluster, db_settings);
+  }
   r.source = r.compare.expected.source.location.empty() ? source : r.compare.expected.source.location;
   r.restored = r.compare.actual.source.location.empty() ? restored : r.compare.actual.source.location;
 
@@ -216,7 +269,9 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   ContentChecks(r);
   restored_obs.Judge(r.restored_checks, r.source_checks, r.checks);
   SequenceChecks(r);
+  SchemaChecks(r);
   ObjectiveChecks(r);
+  SchemaHashCheck(r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

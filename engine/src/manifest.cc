@@ -8,6 +8,7 @@
 
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/partitions.h"
+#include "vouch/engine/schema_compare.h"
 #include "vouch/hashing/hex.h"
 
 namespace vouch {
@@ -85,6 +86,47 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
     return Corrupt(where + ": content_hash does not match rows and sum (edited manifest?)");
   }
   return tr;
+}
+
+std::string FingerprintHex(const SchemaFingerprint& f) { return HexEncode(f.data(), f.size()); }
+
+// One schema object: [name, flags, text fingerprint or "", exact or ""].
+json SchemaObjectJson(const SchemaObject& o) {
+  return json::array({o.name, o.flags, o.Has(SchemaObject::kHasText) ? FingerprintHex(o.text) : "",
+                      o.Has(SchemaObject::kHasExact) ? FingerprintHex(o.exact) : ""});
+}
+
+Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& location) {
+  if (!a.is_array() || a.size() != 4) return Corrupt(location + ": malformed schema object");
+  SchemaObject o;
+  o.name = a.at(0).get<std::string>();
+  o.flags = a.at(1).get<uint8_t>();
+  auto fingerprint = [&](const json& v, SchemaObject::Flags flag, SchemaFingerprint* f) -> Status {
+    const std::string& hex = v.get_ref<const std::string&>();
+    if (!o.Has(flag)) return hex.empty() ? Status::Ok() : Corrupt(location + ": schema object " + o.name + ": unexpected fingerprint");
+    auto raw = HexDecode(hex);
+    if (!raw || raw->size() != f->size()) return Corrupt(location + ": schema object " + o.name + ": invalid fingerprint");
+    std::copy(raw->begin(), raw->end(), f->begin());
+    return Status::Ok();
+  };
+  VOUCH_RETURN_IF_ERROR(fingerprint(a.at(2), SchemaObject::kHasText, &o.text));
+  VOUCH_RETURN_IF_ERROR(fingerprint(a.at(3), SchemaObject::kHasExact, &o.exact));
+  return o;
+}
+
+// SHA-256 over every object's four fields, so that an edit to any is seen.
+std::string SchemaObjectsSha256(const SchemaCatalog& c) {
+  Sha256 h;
+  for (const auto& o : c.objects) {
+    h.Update(o.name);
+    const uint8_t flags = o.flags;
+    h.Update(std::string_view("\0", 1));
+    h.Update(&flags, 1);
+    h.Update(o.text.data(), o.text.size());
+    h.Update(o.exact.data(), o.exact.size());
+  }
+  auto d = h.Finish();
+  return HexEncode(d.data(), d.size());
 }
 
 // The roll-ups a manifest lists must be those its tables add up to (they
@@ -216,13 +258,42 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
   if (!rollups.empty()) j["partitioned"] = rollups;
   if (report.sequences) j["sequences"] = SequencesJson(*report.sequences);
   if (report.large_objects) j["large_objects"] = LargeObjectsJson(report);
+  const SchemaCatalog* schema = report.schema ? &*report.schema : nullptr;
+  if (schema != nullptr) {
+    j["schema"] = {{"origin", schema->origin},
+                   {"database_objects", schema->has_database_objects},
+                   {"cluster_objects", schema->has_cluster_objects},
+                   {"database_settings", schema->has_database_settings},
+                   {"schema_validation_hash",
+                    SchemaValidationHash(schema, schema->has_cluster_objects, schema->has_database_settings)},
+                   {"objects_sha256", SchemaObjectsSha256(*schema)},
+                   {"objects", json::array()}};
+  }
   // The document as nlohmann would print it whole, with the tables written
   // one at a time where its empty list stands: memory for one table, not for
   // every table's text.
   const std::string frame = j.dump(2);
   const std::string_view placeholder = "\"tables\": []";
   const size_t at = frame.find(placeholder);
-  sink(std::string_view(frame).substr(0, at));
+  size_t from = 0;
+  if (schema != nullptr) {
+    // The schema objects, one line each, where their empty list stands
+    // ("schema" sorts before "tables").
+    // ("large_objects" has an "objects" list of its own, and sorts first).
+    const std::string_view objects = "\"objects\": []";
+    const size_t o = frame.find(objects, frame.find("\"schema\": {"));
+    sink(std::string_view(frame).substr(0, o));
+    sink("\"objects\": [");
+    std::string item;
+    for (size_t i = 0; i < schema->objects.size(); ++i) {
+      item = i > 0 ? ",\n      " : "\n      ";
+      item += SchemaObjectJson(schema->objects[i]).dump();
+      sink(item);
+    }
+    sink(schema->objects.empty() ? "]" : "\n    ]");
+    from = o + objects.size();
+  }
+  sink(std::string_view(frame).substr(from, at - from));
   if (report.tables.empty()) {
     sink(placeholder);
   } else {
@@ -261,10 +332,28 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
   DigestReport r;
   Status table_error;
   uint8_t digest_version = 0;  // from "digest", which precedes "tables" (keys are sorted)
-  bool in_tables = false;
+  bool in_tables = false, in_schema = false, in_objects = false;
+  SchemaCatalog schema;
   json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-    if (depth == 1 && event == json::parse_event_t::key) {
+    if (depth == 2 && in_schema && event == json::parse_event_t::key) {
+      in_objects = parsed == "objects";
+    } else if (depth == 3 && in_objects && event == json::parse_event_t::array_end) {
+      if (!table_error.ok()) return false;
+      try {
+        auto o = SchemaObjectFromJson(parsed, location);
+        if (!o.ok()) {
+          table_error = o.status();
+        } else {
+          schema.objects.push_back(std::move(o).value());
+        }
+      } catch (const json::exception& e) {
+        table_error = Corrupt(location + ": malformed schema object: " + e.what());
+      }
+      return false;  // not kept in the document
+    } else if (depth == 1 && event == json::parse_event_t::key) {
       in_tables = parsed == "tables";
+      in_schema = parsed == "schema";
+      in_objects = false;
     } else if (depth == 1 && event == json::parse_event_t::object_end && parsed.contains("table_digest_version")) {
       digest_version = parsed.value("table_digest_version", uint8_t{0});
     } else if (depth == 2 && in_tables && event == json::parse_event_t::object_end) {
@@ -323,6 +412,25 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
       return Corrupt(location + ": final_validation_hash does not match the tables (edited manifest?)");
     }
     VOUCH_RETURN_IF_ERROR(CheckRollups(j, r, location));
+    if (j.contains("schema")) {
+      if (version < 3) return Corrupt(location + ": a version " + std::to_string(version) + " manifest with a schema");
+      const json& s = j.at("schema");
+      schema.origin = s.at("origin").get<std::string>();
+      schema.has_database_objects = s.at("database_objects").get<bool>();
+      schema.has_cluster_objects = s.at("cluster_objects").get<bool>();
+      schema.has_database_settings = s.at("database_settings").get<bool>();
+      for (size_t i = 1; i < schema.objects.size(); ++i) {
+        if (!(schema.objects[i - 1].name < schema.objects[i].name)) {
+          return Corrupt(location + ": schema objects out of order at " + schema.objects[i].name);
+        }
+      }
+      if (SchemaObjectsSha256(schema) != s.at("objects_sha256").get<std::string>() ||
+          SchemaValidationHash(&schema, schema.has_cluster_objects, schema.has_database_settings) !=
+              s.at("schema_validation_hash").get<std::string>()) {
+        return Corrupt(location + ": schema objects do not match their hashes (edited manifest?)");
+      }
+      r.schema = std::move(schema);
+    }
     return r;
   } catch (const json::exception& e) {
     return Corrupt(location + ": malformed manifest: " + e.what());

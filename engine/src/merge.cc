@@ -119,6 +119,15 @@ Result<DigestReport> MergeShards(std::vector<std::pair<std::string, DigestReport
       if (!from.not_hashed.empty() && into.not_hashed.empty()) into.not_hashed = from.not_hashed;
       into.digest.Merge(from.digest);
     }
+    // The shards' schema is kept only when every shard saw the same one.
+    auto same_objects = [](const SchemaCatalog& a, const SchemaCatalog& b) {
+      return a.objects.size() == b.objects.size() &&
+             std::equal(a.objects.begin(), a.objects.end(), b.objects.begin(),
+                        [](const SchemaObject& x, const SchemaObject& y) {
+                          return x.name == y.name && x.flags == y.flags && x.text == y.text && x.exact == y.exact;
+                        });
+    };
+    if (merged.schema && (!p.schema || !same_objects(*merged.schema, *p.schema))) merged.schema.reset();
   }
   merged.ComputeFinalHash();
   return merged;

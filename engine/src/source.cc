@@ -32,6 +32,8 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.filter = &options.filter;
     live.shard_index = options.shard_index;
     live.shard_count = std::max<uint32_t>(1, options.shard_count);
+    live.schema = options.schema && only_tables.empty() && options.filter.empty();
+    live.schema_only = live.schema && options.schema_only;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();
@@ -201,6 +203,8 @@ Result<DigestReport> DigestSource(Source& src, const DigestOptions& options) {
       // As for every other source: a selection of tables has neither.
       m.sequences.reset();
       m.large_objects.reset();
+      m.schema.reset();  // a table selection has no schema comparison
+      m.schema_not_selected = true;
       m.ComputeFinalHash();
     }
     return m;

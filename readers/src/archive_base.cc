@@ -134,6 +134,7 @@ TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(con
         d.remove_prefix(nl + 1);
       }
     }
+    schema_collector_.AddEntry(e.desc, e.namespace_.value_or(""), e.tag, e.defn ? std::string_view(*e.defn) : "");
     if (e.desc == "ENCODING" && e.defn) {
       // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
       // else is a damaged entry, not an encoding to refuse.
@@ -247,6 +248,7 @@ Status ArchiveBase::Init(ArchiveToc toc) {
   facts_.foreign_keys = schema_.foreign_keys();
   foreign_keys_ = facts_.foreign_keys;
   schema_ = DumpSchema();
+  schema_objects_ = schema_collector_.Finish();
   seen_tables_.clear();
   return Status::Ok();
 }

@@ -18,6 +18,7 @@
 #include "vouch/readers/archive_toc.h"
 #include "vouch/readers/dump_schema.h"
 #include "vouch/readers/sequences.h"
+#include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
 
@@ -32,6 +33,7 @@ class ArchiveBase : public ArchiveReader {
   const std::vector<LargeObjectInfo>* large_objects() const override {
     return large_objects_read_ ? &large_objects_ : nullptr;
   }
+  const SchemaCatalog* schema() const override { return &schema_objects_; }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
     return facts_;
@@ -113,6 +115,8 @@ class ArchiveBase : public ArchiveReader {
   // entries (selected by Init), and the tables seen.
   DumpSchema schema_;
   std::deque<TableInfo> pending_tables_;
+  DumpSchemaCollector schema_collector_;
+  SchemaCatalog schema_objects_;  // set by Init
   std::set<std::pair<std::string, std::string>> seen_tables_;
   SourceInfo info_;
   ArchiveFacts facts_;

@@ -1,5 +1,7 @@
 #include "vouch/readers/live_reader.h"
 
+#include "live_schema.h"
+
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <thread>
 #include <unordered_map>
 #include <cstring>
 #include <vector>
@@ -181,6 +184,7 @@ struct Conn {
 class LiveReader final : public TableStreamReader {
  public:
   ~LiveReader() override {
+    JoinSchema().message();
     for (Conn& c : conns_) PQfinish(c.pg);
   }
 
@@ -203,10 +207,24 @@ class LiveReader final : public TableStreamReader {
     // Sequences and large objects belong to the whole database: a read of
     // some tables or of one shard does not report them.
     const bool whole = opt.only_tables.empty() && (opt.filter == nullptr || opt.filter->empty()) && shard_count_ <= 1;
-    if (whole) {
+    if (whole && !(opt.schema && opt.schema_only)) {
       VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
       VOUCH_RETURN_IF_ERROR(ReadLargeObjects(leader));
       whole_ = true;
+    }
+    if (opt.schema && opt.schema_only) {
+      VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
+      has_schema_ = true;
+      tables_.clear();
+      table_bytes_.clear();
+    } else if (opt.schema) {
+      // The schema objects are read on a connection of their own in the same
+      // snapshot, while the rows are read: their catalog queries cost no
+      // wall-clock time of the digest. Joined when the last table ends.
+      VOUCH_RETURN_IF_ERROR(Connect(conninfo, &schema_pg_));
+      auto st = BeginSnapshot(schema_pg_, false, *snapshot);
+      if (!st.ok()) return st.status();
+      schema_thread_ = std::thread([this, where = Where()] { schema_status_ = ReadLiveSchema(schema_pg_, where, &schema_); });
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
@@ -232,6 +250,7 @@ class LiveReader final : public TableStreamReader {
   bool yields_one_shard() const override { return shard_count_ > 1; }
   const std::vector<SequenceInfo>* sequences() const override { return whole_ ? &sequences_ : nullptr; }
   const std::vector<LargeObjectInfo>* large_objects() const override { return whole_ ? &large_objects_ : nullptr; }
+  const SchemaCatalog* schema() const override { return has_schema_ ? &schema_ : nullptr; }
 
  private:
   static int64_t Int(PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }
@@ -367,6 +386,16 @@ class LiveReader final : public TableStreamReader {
     }
     PQclear(r);
     return Status::Ok();
+  }
+
+  // Waits for the schema objects' read (if one runs) and closes its connection.
+  Status JoinSchema() {
+    if (!schema_thread_.joinable()) return Status::Ok();
+    schema_thread_.join();
+    PQfinish(schema_pg_);
+    schema_pg_ = nullptr;
+    has_schema_ = schema_status_.ok();
+    return schema_status_;
   }
 
   Status Connect(const std::string& conninfo, PGconn** out) {
@@ -726,6 +755,7 @@ class LiveReader final : public TableStreamReader {
       bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.table >= 0; });
       if (!any_active) {
         for (Conn& c : conns_) Exec(c.pg, "COMMIT").message();
+        VOUCH_RETURN_IF_ERROR(JoinSchema());
         return false;
       }
       VOUCH_RETURN_IF_ERROR(WaitForData());
@@ -754,6 +784,11 @@ class LiveReader final : public TableStreamReader {
   // max_locks_per_transaction, max_connections, max_prepared_transactions
   std::array<std::string, 3> lock_settings_;
   std::vector<ForeignKey> foreign_keys_;
+  SchemaCatalog schema_;
+  bool has_schema_ = false;
+  PGconn* schema_pg_ = nullptr;  // the schema read's connection, while it runs
+  std::thread schema_thread_;
+  Status schema_status_;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;

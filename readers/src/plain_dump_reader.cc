@@ -9,6 +9,7 @@
 #include "vouch/hashing/large_object_hash.h"
 #include "vouch/readers/dump_schema.h"
 #include "vouch/readers/sequences.h"
+#include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
 namespace {
@@ -40,8 +41,56 @@ class PlainDumpReader final : public TableStreamReader {
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<SequenceInfo>* sequences() const override { return &sequences_.sequences(); }
   const std::vector<LargeObjectInfo>* large_objects() const override { return &large_objects_; }
+  const SchemaCatalog* schema() const override { return finished_ ? &schema_objects_ : nullptr; }
 
  private:
+  // A plain dump prints each TOC entry under "-- Name: N; Type: T; Schema:
+  // S; Owner: O": the lines up to the next such header are its SQL, given
+  // to the schema collector (every line, "--" ones too: a function body can
+  // hold them; the comment lines that close the entry are trimmed).
+  void StartEntry(std::string_view header) {
+    FlushEntry();
+    auto field = [&](std::string_view key, std::string_view next) -> std::string_view {
+      size_t at = header.find(key);
+      if (at == std::string_view::npos) return {};
+      at += key.size();
+      size_t end = next.empty() ? std::string_view::npos : header.find(next, at);
+      return header.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+    };
+    entry_desc_ = std::string(field("; Type: ", "; Schema: "));
+    entry_tag_ = std::string(field("-- Name: ", "; Type: "));
+    entry_ns_ = std::string(field("; Schema: ", "; Owner: "));
+    if (entry_ns_ == "-") entry_ns_.clear();
+    entry_text_.clear();
+    entry_started_ = false;
+    collecting_ = !entry_desc_.empty() && entry_desc_ != "TABLE DATA" && entry_desc_ != "SEQUENCE SET" &&
+                  entry_desc_ != "BLOB" && entry_desc_ != "BLOBS" && entry_desc_ != "COMMENT";
+  }
+  void FlushEntry() {
+    if (!collecting_) return;
+    collecting_ = false;
+    std::string_view text(entry_text_);
+    // The "--" and empty lines that open the next entry's header.
+    while (true) {
+      while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+      size_t nl = text.rfind('\n');
+      std::string_view last = text.substr(nl == std::string_view::npos ? 0 : nl + 1);
+      if (last != "--" || text.empty()) break;
+      text.remove_suffix(last.size());
+    }
+    schema_collector_.AddEntry(entry_desc_, entry_ns_, entry_tag_, std::string(text) + "\n");
+    entry_text_.clear();
+  }
+  void CollectLine(std::string_view line) {
+    if (!collecting_) return;
+    if (!entry_started_) {
+      if (line.empty() || line == "--") return;
+      entry_started_ = true;
+    }
+    entry_text_.append(line);
+    entry_text_.push_back('\n');
+  }
+
   Result<bool> ReadNext(RowChunk& chunk, size_t target) {
     while (true) {
       if (current_ < 0) {
@@ -118,6 +167,13 @@ class PlainDumpReader final : public TableStreamReader {
       }
       if (line.empty() || line == "--") return false;
       return Unsupported(Where(off) + ": not a pg_dump plain-format dump (no '-- PostgreSQL database dump' header)");
+    }
+    if (StartsWith(line, "-- Name: ") || StartsWith(line, "-- Data for Name: ")) {
+      StartEntry(line);
+    } else if (StartsWith(line, "-- PostgreSQL database dump complete")) {
+      FlushEntry();
+    } else {
+      CollectLine(line);
     }
     if (StartsWith(line, "--")) {
       if (StartsWith(line, "-- PostgreSQL database dump complete")) seen_footer_ = true;
@@ -245,6 +301,9 @@ class PlainDumpReader final : public TableStreamReader {
       return Truncated(Where(base_ + end_) +
                        ": dump ends without its '-- PostgreSQL database dump complete' footer (truncated?)");
     }
+    FlushEntry();
+    schema_objects_ = schema_collector_.Finish();
+    finished_ = true;
     // Constraints follow the data in a plain dump: keys are known only now.
     for (TableInfo& t : tables_) {
       if (const auto* key = schema_.PrimaryKey(t.schema, t.name)) t.key_columns = *key;
@@ -323,6 +382,11 @@ class PlainDumpReader final : public TableStreamReader {
   bool seen_header_ = false, seen_footer_ = false, expect_data_ = false;
   std::string data_header_;
   DumpSchema schema_;
+  DumpSchemaCollector schema_collector_;
+  SchemaCatalog schema_objects_;
+  bool finished_ = false;
+  std::string entry_desc_, entry_ns_, entry_tag_, entry_text_;
+  bool collecting_ = false, entry_started_ = false;
   int current_ = -1;  // table whose COPY block is being read
   DumpSequences sequences_;
   std::vector<LargeObjectInfo> large_objects_;

@@ -16,6 +16,7 @@
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
 #include "vouch/readers/sequences.h"
+#include "vouch/readers/schema_catalog.h"
 #include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
@@ -46,6 +47,12 @@ struct DigestOptions {
   uint32_t shard_index = 0, shard_count = 0;
   // Sees every selected row in the same pass (drill checks); not owned.
   RowObserver* observer = nullptr;
+  // Read a database's schema objects and cluster-wide objects too (a dump's
+  // come from its DDL whatever this says). Without a table selection only:
+  // with one, DigestReport::schema stays empty.
+  bool schema = true;
+  // A database's schema objects only, no rows (vouch digest --schema-only).
+  bool schema_only = false;
 };
 
 struct TableResult {
@@ -73,6 +80,13 @@ struct DigestReport {
   // version 1 or 2.
   std::optional<std::vector<SequenceInfo>> sequences;
   std::optional<std::vector<LargeObjectInfo>> large_objects;
+  // The schema objects (vouch/readers/schema_catalog.h); none for a source
+  // that has no schema reader, or with a table selection. Not part of
+  // final_hash: SCHEMA_VALIDATION_HASH (vouch/engine/schema_compare.h).
+  std::optional<SchemaCatalog> schema;
+  // True when `schema` is empty because a table selection was in effect
+  // (not written to manifests).
+  bool schema_not_selected = false;
   // Run statistics (not part of any digest).
   uint64_t bytes_read = 0;
   double seconds = 0;

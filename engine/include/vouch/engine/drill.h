@@ -13,6 +13,7 @@
 
 #include "vouch/engine/compare.h"
 #include "vouch/engine/drill_checks.h"
+#include "vouch/engine/schema_compare.h"
 
 namespace vouch {
 
@@ -21,6 +22,10 @@ struct DrillOptions {
   CheckOptions checks;
   std::optional<int64_t> rpo_target_us, rto_target_us;
   std::optional<int64_t> drill_start_us, drill_end_us;  // for RTO
+  // pg_dumpall --globals-only files holding a dump side's cluster-wide
+  // objects (roles, memberships, tablespaces, settings); "" = none. An error
+  // for a database side, whose catalogs hold them.
+  std::string source_globals, restored_globals;
 };
 
 // Which result a check's line stands for. The engine says what was found;
@@ -42,6 +47,8 @@ enum class DrillSubject : uint8_t {
   kSequenceColumn,    // sequence_columns[index]: the sequence behind its column
   kSequenceColumns,   // every one of sequence_columns passed
   kLargeObjects,      // compare.large_objects
+  kSchemaKind,        // schema.kinds[index]: the schema objects of one kind
+  kSchemaHash,        // source_schema_hash against restored_schema_hash
 };
 
 // "Sequence behind its column" on one side: the sequence's next value
@@ -71,6 +78,12 @@ struct DrillReport {
   CompareReport compare;         // both digests + per-table comparison
   SourceChecks source_checks, restored_checks;
   std::string source_final_hash, restored_final_hash;  // 64 hex: tables + chain heads
+  // Schema objects (empty `schema.kinds` when not compared: schema.not_compared).
+  SchemaComparison schema;
+  // SCHEMA_VALIDATION_HASH per side (64 hex; "" for a side without a schema),
+  // over the cluster-wide objects too when both sides have them.
+  std::string source_schema_hash, restored_schema_hash;
+  bool schema_hash_with_cluster = false;
   std::optional<int64_t> source_latest_us, restored_latest_us;
   std::optional<int64_t> rpo_us, rto_us;
   std::optional<int64_t> rpo_target_us, rto_target_us;

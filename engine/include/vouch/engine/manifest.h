@@ -14,10 +14,11 @@ namespace vouch {
 
 struct DigestReport;  // vouch/engine/digest_pipeline.h
 
-// Version 3: sequences (state and definition fingerprint) and large
-// objects (docs/digest-format.md). Version 2: table digests sized by their
-// rows. Versions 1 and 2 are still read (1's digests folded down to size;
-// neither tells sequences or large objects).
+// Version 3: sequences (state and definition fingerprint), large objects
+// and the schema objects' fingerprints ("schema"; docs/digest-format.md).
+// Version 2: table digests sized by their rows. Versions 1 and 2 are still
+// read (1's digests folded down to size; neither tells sequences, large
+// objects or a schema).
 constexpr int kManifestVersion = 3;
 
 // Writes the manifest piece by piece to `sink` (one table's text at a time).

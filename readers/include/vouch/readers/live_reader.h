@@ -24,6 +24,11 @@ struct LiveOptions {
   // (hashtext(ROW(key columns)::text) & 2^31-1) % count == index, computed by
   // the server (all columns for a table without a key). count 1 = all rows.
   uint32_t shard_index = 0, shard_count = 1;
+  // Also read the schema objects and cluster-wide objects (schema()).
+  bool schema = false;
+  // Read only those (with `schema`): no table's rows (the tables are still
+  // locked, as pg_dump --schema-only locks them).
+  bool schema_only = false;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or

@@ -18,6 +18,8 @@
 
 namespace vouch {
 
+struct SchemaCatalog;  // vouch/readers/schema_catalog.h
+
 // schema.name with each part double-quoted where SQL needs it.
 std::string QualifiedTableName(const std::string& schema, const std::string& name);
 
@@ -145,6 +147,10 @@ class TableStreamReader {
   // tables, a shard.
   virtual const std::vector<SequenceInfo>* sequences() const { return nullptr; }
   virtual const std::vector<LargeObjectInfo>* large_objects() const { return nullptr; }
+  // The source's schema objects (and, for a database, its cluster-wide
+  // objects), or null when the reader does not read them. Complete once
+  // NextChunk returned false (a plain dump's DDL runs to its end).
+  virtual const SchemaCatalog* schema() const { return nullptr; }
 };
 
 }  // namespace vouch

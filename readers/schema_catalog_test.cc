@@ -1,0 +1,114 @@
+// DumpSchemaCollector and the pg_dumpall globals parser on DDL as pg_dump and
+// pg_dumpall 15 print it (texts copied from their output).
+#include "vouch/readers/schema_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace vouch {
+namespace {
+
+const SchemaObject* Find(const SchemaCatalog& c, const std::string& name) {
+  auto it = std::find_if(c.objects.begin(), c.objects.end(), [&](const SchemaObject& o) { return o.name == name; });
+  return it == c.objects.end() ? nullptr : &*it;
+}
+
+TEST(DumpSchemaCollector, TextsAreThoseTheCatalogFunctionsPrint) {
+  DumpSchemaCollector c;
+  c.AddEntry("FUNCTION", "app", "touch()",
+             "CREATE FUNCTION app.touch() RETURNS trigger\n    LANGUAGE plpgsql\n    AS $_$\nBEGIN\n  NEW.x := 1;  -- $$\n"
+             "  RETURN NEW;\nEND\n$_$;\n");
+  c.AddEntry("FUNCTION", "app", "std_body(integer)",
+             "CREATE FUNCTION app.std_body(x integer) RETURNS integer\n    LANGUAGE sql\n    BEGIN ATOMIC\n SELECT (x * "
+             "2);\nEND;\n");
+  c.AddEntry("VIEW", "app", "checked",
+             "CREATE VIEW app.checked AS\n SELECT customers.id\n   FROM app.customers\n  WHERE (customers.score > "
+             "(0)::numeric)\n  WITH CASCADED CHECK OPTION;\n");
+  c.AddEntry("TRIGGER", "app", "customers customers_touch2",
+             "CREATE TRIGGER customers_touch2 BEFORE UPDATE ON app.customers FOR EACH ROW EXECUTE FUNCTION "
+             "app.touch();\n\nALTER TABLE app.customers DISABLE TRIGGER customers_touch2;\n");
+  c.AddEntry("CONSTRAINT", "Mixed Case", "Odd Table Odd Table_pkey",
+             "ALTER TABLE ONLY \"Mixed Case\".\"Odd Table\"\n    ADD CONSTRAINT \"Odd Table_pkey\" PRIMARY KEY "
+             "(\"x\"\"y\");\n");
+  c.AddEntry("TABLE", "app", "child",
+             "CREATE TABLE app.child (\n    id integer,\n    \"Label\" text,\n    CONSTRAINT c_check CHECK ((id > "
+             "0))\n)\nINHERITS (app.base);\n");
+  c.AddEntry("TYPE", "app", "mood", "CREATE TYPE app.mood AS ENUM (\n    'sad',\n    'it''s ok'\n);\n");
+  c.AddEntry("ACL", "app", "FUNCTION \"Odd F\"(a integer)", "GRANT ALL ON FUNCTION ...;\n");
+  SchemaCatalog s = c.Finish();
+  EXPECT_TRUE(s.has_database_objects);
+  const SchemaObject* f = Find(s, "FUNCTION app.touch()");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->text, FingerprintOf("body:\nBEGIN\n  NEW.x := 1;  -- $$\n  RETURN NEW;\nEND\n"));
+  const SchemaObject* sb = Find(s, "FUNCTION app.std_body(integer)");
+  ASSERT_NE(sb, nullptr);
+  EXPECT_EQ(sb->text, FingerprintOf("sqlbody:BEGIN ATOMIC\n SELECT (x * 2);\nEND"));
+  const SchemaObject* v = Find(s, "VIEW app.checked");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->text, FingerprintOf(" SELECT customers.id\n   FROM app.customers\n  WHERE (customers.score > (0)::numeric)"));
+  const SchemaObject* t = Find(s, "TRIGGER app.customers.customers_touch2");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->text, FingerprintOf("CREATE TRIGGER customers_touch2 BEFORE UPDATE ON app.customers FOR EACH ROW "
+                                   "EXECUTE FUNCTION app.touch()\nenabled=D"));
+  const SchemaObject* k = Find(s, "CONSTRAINT Mixed Case.Odd Table.Odd Table_pkey");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->text, FingerprintOf("PRIMARY KEY (\"x\"\"y\")"));
+  ASSERT_NE(Find(s, "COLUMN app.child.Label"), nullptr);
+  EXPECT_TRUE(Find(s, "COLUMN app.child.Label")->Has(SchemaObject::kOfChildTable));
+  const SchemaObject* cc = Find(s, "CONSTRAINT app.child.c_check");
+  ASSERT_NE(cc, nullptr);
+  EXPECT_EQ(cc->text, FingerprintOf("CHECK ((id > 0))"));
+  const SchemaObject* e = Find(s, "TYPE app.mood");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->text, FingerprintOf("enum:sad\nit's ok"));
+  EXPECT_NE(Find(s, "ACL FUNCTION app.Odd F(a integer)"), nullptr);
+}
+
+TEST(DumpSchemaCollector, DataOnlyDumpHasNoSchema) {
+  DumpSchemaCollector c;
+  c.AddEntry("TABLE DATA", "public", "t", "");
+  c.AddEntry("SEQUENCE SET", "public", "s", "SELECT pg_catalog.setval('public.s', 1, false);\n");
+  EXPECT_FALSE(c.Finish().has_database_objects);
+}
+
+TEST(Globals, RolesWithoutPasswordsMembershipsTablespacesSettings) {
+  const std::string text =
+      "--\n-- PostgreSQL database cluster dump\n--\n\n\\restrict abc\nSET default_transaction_read_only = off;\n"
+      "CREATE ROLE alice;\n"
+      "ALTER ROLE alice WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS "
+      "CONNECTION LIMIT 5 PASSWORD 'SCRAM-SHA-256$4096:secret' VALID UNTIL '2030-01-01 00:00:00+00';\n"
+      "CREATE ROLE \"Ops Team\";\n"
+      "ALTER ROLE \"Ops Team\" WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS;\n"
+      "ALTER ROLE alice SET search_path TO 'app', 'public';\n"
+      "GRANT \"Ops Team\" TO alice WITH ADMIN OPTION GRANTED BY postgres;\n"
+      "CREATE TABLESPACE fast OWNER alice LOCATION '/srv/fast';\n"
+      "GRANT ALL ON TABLESPACE fast TO alice;\n\\unrestrict abc\n--\n-- PostgreSQL database cluster dump complete\n--\n";
+  auto g = ParseGlobalsText(text, "globals.sql");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_TRUE(g->has_cluster_objects);
+  const SchemaObject* alice = Find(*g, "ROLE alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_EQ(alice->text, FingerprintOf("NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS "
+                                       "CONNECTION LIMIT 5"));
+  EXPECT_NE(Find(*g, "ROLE Ops Team"), nullptr);
+  const SchemaObject* m = Find(*g, "MEMBERSHIP Ops Team alice");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->text, FingerprintOf("admin=true"));
+  const SchemaObject* ts = Find(*g, "TABLESPACE fast");
+  ASSERT_NE(ts, nullptr);
+  EXPECT_EQ(ts->text, FingerprintOf("owner=alice"));
+  EXPECT_NE(Find(*g, "SETTING ROLE alice search_path"), nullptr);
+  EXPECT_EQ(g->objects.size(), 5u);
+  for (const auto& o : g->objects) EXPECT_TRUE(o.Has(SchemaObject::kCluster)) << o.name;
+
+  auto not_globals = ParseGlobalsText("--\n-- PostgreSQL database dump\n--\n", "db.sql");
+  EXPECT_FALSE(not_globals.ok());
+  EXPECT_NE(not_globals.status().message().find("db.sql: line 2"), std::string::npos)
+      << not_globals.status().message();
+  EXPECT_FALSE(ParseGlobalsText("", "empty.sql").ok());
+  EXPECT_FALSE(ParseGlobalsFile("/nonexistent/globals.sql").ok());
+}
+
+}  // namespace
+}  // namespace vouch

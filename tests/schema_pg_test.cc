@@ -1,0 +1,342 @@
+// Schema objects (issue 18): a database with many kinds of objects
+// (tests/data/schema_rich.sql) against its own pg_dump -Fc | pg_restore copy,
+// its custom dump and its plain dump shows no difference and one
+// SCHEMA_VALIDATION_HASH; each defect applied to a copy of the restored
+// database fails the drill with the object named; a pg_restore that failed
+// one index build is reported with the index named while the rows match.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include "render/drill.h"
+#include "support/pg_test_env.h"
+#include "vouch/engine/drill.h"
+#include "vouch/engine/manifest.h"
+#include "vouch/engine/source.h"
+
+namespace vouch {
+namespace {
+
+using testing::PsqlScalar;
+using testing::RunCommand;
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+class SchemaPg : public testing::PreparedTest<SchemaPg> {
+ protected:
+  friend class testing::PreparedTest<SchemaPg>;
+  static void Prepare() {
+    const char* root = std::getenv("VOUCH_SOURCE_DIR");
+    ASSERT_NE(root, nullptr) << "VOUCH_SOURCE_DIR is not set: run the tests through ctest";
+    src_ = testing::CreateDatabase("vouch_schema_src");
+    auto load = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + src_ + " -f " + std::string(root) +
+                           "/tests/data/schema_rich.sql");
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+    restored_ = testing::CreateDatabase("vouch_schema_restored");
+    auto r = RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + restored_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    dir_ = testing::MakeTempDir("vouch_schema");
+    auto d = RunCommand("pg_dump -Fc -d " + src_ + " -f " + dir_ + "/src.custom && pg_dump -Fp -d " + src_ +
+                        " -f " + dir_ + "/src.sql && pg_dump -Fc --data-only -d " + src_ + " -f " + dir_ +
+                        "/data.custom");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+  }
+  static void TearDownTestSuite() {
+    testing::DropDatabase(src_);
+    testing::DropDatabase(restored_);
+    RunCommand("rm -rf " + dir_);
+  }
+  // A copy of the restored database with `sql` applied.
+  static std::string Defect(const std::string& sql) {
+    std::string db = testing::CreateDatabase("vouch_schema_defect");
+    auto copy = RunCommand("dropdb " + db + " && createdb -T " + restored_ + " " + db);
+    EXPECT_EQ(copy.exit_code, 0) << copy.err;
+    auto apply = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " + ShellQuote(sql));
+    EXPECT_EQ(apply.exit_code, 0) << apply.err;
+    return db;
+  }
+  static DrillOptions Options() {
+    DrillOptions o;
+    o.compare.digest.jobs = 2;
+    return o;
+  }
+  static DrillReport Drill(const std::string& source, const std::string& restored, const DrillOptions& o = Options()) {
+    auto r = RunDrill(source, restored, o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(r).value() : DrillReport{};
+  }
+  static std::string Failures(const DrillReport& r) {
+    std::string out;
+    for (const auto& c : r.checks) {
+      if (!c.passed) out += c.section + " / " + c.name + ": " + cli::DrillCheckDetail(r, c) + "\n";
+    }
+    return out;
+  }
+  // The failed Schema Objects checks' details, one line each.
+  static std::vector<std::string> SchemaFailures(const DrillReport& r) {
+    std::vector<std::string> out;
+    for (const auto& c : r.checks) {
+      if (!c.passed && c.section == "Schema Objects") out.push_back(c.name + ": " + cli::DrillCheckDetail(r, c));
+    }
+    return out;
+  }
+  static bool Differs(const DrillReport& r, const std::string& object, SchemaDiffKind kind) {
+    return std::any_of(r.schema.differences.begin(), r.schema.differences.end(),
+                       [&](const SchemaDifference& d) { return d.name == object && d.kind == kind; });
+  }
+  // Every check of the drill passed and the schema was compared.
+  static void ExpectClean(const DrillReport& r, bool exact) {
+    EXPECT_TRUE(r.outcome().Verified()) << Failures(r);
+    EXPECT_TRUE(r.schema.compared) << r.schema.not_compared;
+    EXPECT_EQ(r.schema.exact, exact);
+    EXPECT_TRUE(r.schema.differences.empty());
+    EXPECT_EQ(r.source_schema_hash.size(), 64u);
+    EXPECT_EQ(r.source_schema_hash, r.restored_schema_hash);
+    // The kinds of the rich schema were all seen.
+    for (const char* kind : {"ACL", "COLUMN", "CONSTRAINT", "DOMAIN", "EXTENSION", "FUNCTION", "INDEX", "MATVIEW",
+                             "POLICY", "PROCEDURE", "RLS", "TABLE", "TRIGGER", "TYPE", "VIEW"}) {
+      EXPECT_TRUE(std::any_of(r.schema.kinds.begin(), r.schema.kinds.end(),
+                              [&](const SchemaKindComparison& k) { return k.kind == kind && k.compared > 0; }))
+          << kind;
+    }
+  }
+  // The restored copy with `sql` applied fails the drill against the source,
+  // on the schema only, and names `object` as `kind`.
+  // The schema hash differs too unless the object's kind is in the hash by
+  // presence only (`in_hash_by_text` false: an ACL).
+  static void ExpectDefect(const std::string& sql, const std::string& object, SchemaDiffKind kind,
+                           bool in_hash_by_text = true) {
+    std::string db = Defect(sql);
+    DrillReport r = Drill(testing::DatabaseUri(src_), testing::DatabaseUri(db));
+    EXPECT_FALSE(r.outcome().Verified());
+    EXPECT_TRUE(Differs(r, object, kind)) << Failures(r);
+    bool named = false;
+    for (const auto& line : SchemaFailures(r)) named = named || line.find(object) != std::string::npos;
+    EXPECT_TRUE(named) << Failures(r);
+    for (const auto& t : r.compare.tables) EXPECT_EQ(t.status, TableStatus::kMatch) << t.QualifiedName();
+    if (in_hash_by_text) {
+      EXPECT_NE(r.source_schema_hash, r.restored_schema_hash);
+    }
+    EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
+    testing::DropDatabase(db);
+  }
+  static std::string src_, restored_, dir_;
+};
+std::string SchemaPg::src_, SchemaPg::restored_, SchemaPg::dir_;
+
+TEST_F(SchemaPg, RestoredCopyMatchesExactly) {
+  ExpectClean(Drill(testing::DatabaseUri(src_), testing::DatabaseUri(restored_)), /*exact=*/true);
+}
+
+TEST_F(SchemaPg, CustomDumpAgainstTheRestoredCopyHasNoFalseDifference) {
+  DrillReport r = Drill(dir_ + "/src.custom", testing::DatabaseUri(restored_));
+  ExpectClean(r, /*exact=*/false);
+  // Kinds whose dump text no catalog function reproduces are said to be
+  // compared by presence; the others compared by text.
+  auto presence = r.schema.PresenceKinds();
+  EXPECT_NE(std::find(presence.begin(), presence.end(), "COLUMN"), presence.end());
+  EXPECT_EQ(std::find(presence.begin(), presence.end(), "INDEX"), presence.end());
+  EXPECT_EQ(std::find(presence.begin(), presence.end(), "VIEW"), presence.end());
+  EXPECT_FALSE(r.schema.cluster_compared);
+}
+
+TEST_F(SchemaPg, PlainDumpAgainstTheRestoredCopyHasNoFalseDifference) {
+  DrillReport plain = Drill(dir_ + "/src.sql", testing::DatabaseUri(restored_));
+  ExpectClean(plain, /*exact=*/false);
+  DrillReport custom = Drill(dir_ + "/src.custom", testing::DatabaseUri(restored_));
+  EXPECT_EQ(plain.source_schema_hash, custom.source_schema_hash);
+  // A database and its full dump: the same hash (database objects only, the
+  // dump having no roles).
+  DrillReport live = Drill(testing::DatabaseUri(src_), dir_ + "/src.custom");
+  ExpectClean(live, /*exact=*/false);
+}
+
+TEST_F(SchemaPg, DataOnlyDumpSaysSchemaNotInThisSource) {
+  DrillReport r = Drill(dir_ + "/data.custom", testing::DatabaseUri(restored_));
+  EXPECT_FALSE(r.schema.compared);
+  EXPECT_NE(r.schema.not_compared.find("schema not in this source"), std::string::npos) << r.schema.not_compared;
+  EXPECT_TRUE(r.source_schema_hash.empty());
+  EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
+  EXPECT_TRUE(r.outcome().Verified()) << Failures(r);
+  EXPECT_NE(cli::DrillText(r).find("SCHEMA_VALIDATION_HASH source:   schema not in this source"),
+            std::string::npos);
+}
+
+TEST_F(SchemaPg, DroppedPrimaryKey) {
+  ExpectDefect("ALTER TABLE app.orders DROP CONSTRAINT orders_pkey", "CONSTRAINT app.orders.orders_pkey",
+               SchemaDiffKind::kMissing);
+}
+
+TEST_F(SchemaPg, MissingIndex) {
+  ExpectDefect("DROP INDEX app.orders_amount_partial", "INDEX app.orders_amount_partial", SchemaDiffKind::kMissing);
+}
+
+TEST_F(SchemaPg, ForeignKeyLeftNotValid) {
+  ExpectDefect(
+      "ALTER TABLE app.base DROP CONSTRAINT base_customer_fk; ALTER TABLE app.base ADD CONSTRAINT base_customer_fk "
+      "FOREIGN KEY (extra) REFERENCES app.customers(id) NOT VALID",
+      "CONSTRAINT app.base.base_customer_fk", SchemaDiffKind::kChanged);
+}
+
+TEST_F(SchemaPg, ViewDefinitionChanged) {
+  ExpectDefect(
+      "CREATE OR REPLACE VIEW app.big_orders AS SELECT o.id, c.name, o.amount FROM app.orders o JOIN app.customers c "
+      "ON c.id = o.customer_id WHERE o.amount > 200",
+      "VIEW app.big_orders", SchemaDiffKind::kChanged);
+}
+
+TEST_F(SchemaPg, FunctionBodyChanged) {
+  ExpectDefect("CREATE OR REPLACE FUNCTION app.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'",
+               "FUNCTION app.noop()", SchemaDiffKind::kChanged);
+}
+
+TEST_F(SchemaPg, TriggerDisabled) {
+  ExpectDefect("ALTER TABLE app.customers DISABLE TRIGGER customers_touch", "TRIGGER app.customers.customers_touch",
+               SchemaDiffKind::kChanged);
+}
+
+TEST_F(SchemaPg, GrantMissing) {
+  ExpectDefect("REVOKE INSERT ON app.customers FROM vouch_schema_reader", "ACL TABLE app.customers",
+               SchemaDiffKind::kChanged, /*in_hash_by_text=*/false);
+  ExpectDefect("REVOKE ALL ON app.big_orders FROM vouch_schema_reader", "ACL TABLE app.big_orders",
+               SchemaDiffKind::kMissing);
+}
+
+TEST_F(SchemaPg, ExtensionMissing) {
+  ExpectDefect("DROP EXTENSION pg_trgm CASCADE", "EXTENSION pg_trgm", SchemaDiffKind::kMissing);
+}
+
+TEST_F(SchemaPg, IndexMissingAgainstTheDump) {
+  // By text against a dump too.
+  std::string db = Defect("DROP INDEX app.customers_lower_name");
+  DrillReport r = Drill(dir_ + "/src.custom", testing::DatabaseUri(db));
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "INDEX app.customers_lower_name", SchemaDiffKind::kMissing)) << Failures(r);
+  testing::DropDatabase(db);
+}
+
+TEST_F(SchemaPg, CliExitsOneAndNamesTheObject) {
+  std::string db = Defect("DROP INDEX app.orders_amount_partial");
+  auto run = RunCommand(testing::BinPath("VOUCH_BIN") + " drill " + testing::DatabaseUri(src_) + " " +
+                        testing::DatabaseUri(db));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("missing INDEX app.orders_amount_partial"), std::string::npos) << run.out;
+  for (const char* format : {"json", "markdown", "junit"}) {
+    auto f = RunCommand(testing::BinPath("VOUCH_BIN") + " drill --format " + format + " " +
+                        testing::DatabaseUri(src_) + " " + testing::DatabaseUri(db));
+    EXPECT_EQ(f.exit_code, 1) << format << ": " << f.err;
+    EXPECT_NE(f.out.find("INDEX app.orders_amount_partial"), std::string::npos) << format << ": " << f.out;
+  }
+  testing::DropDatabase(db);
+}
+
+TEST_F(SchemaPg, LastNightsManifestCatchesADroppedIndex) {
+  DigestOptions o;
+  o.jobs = 2;
+  auto digest = DigestSource(testing::DatabaseUri(src_), o);
+  ASSERT_TRUE(digest.ok()) << digest.status().message();
+  ASSERT_TRUE(digest->schema.has_value());
+  const std::string text = ManifestJson(*digest, "test");
+  {
+    std::ofstream out(dir_ + "/src.manifest.json", std::ios::binary);
+    out << text;
+  }
+  // Read back: the same objects and fingerprints.
+  auto loaded = ParseManifest(text, "src.manifest.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_TRUE(loaded->schema.has_value());
+  ASSERT_EQ(loaded->schema->objects.size(), digest->schema->objects.size());
+  for (size_t i = 0; i < loaded->schema->objects.size(); ++i) {
+    EXPECT_EQ(loaded->schema->objects[i].name, digest->schema->objects[i].name);
+    EXPECT_EQ(loaded->schema->objects[i].exact, digest->schema->objects[i].exact);
+    EXPECT_EQ(loaded->schema->objects[i].text, digest->schema->objects[i].text);
+  }
+  // A changed fingerprint is an edited manifest.
+  std::string edited = text;
+  const size_t at = edited.find("\"INDEX app.orders_amount_partial\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t hex = edited.find('"', edited.find(',', edited.find(',', at) + 1) + 1) + 1;
+  edited[hex] = edited[hex] == '0' ? '1' : '0';
+  EXPECT_FALSE(ParseManifest(edited, "edited.json").ok());
+  // Today's copy lost an index: last night's manifest names it, exactly.
+  std::string db = Defect("DROP INDEX app.orders_amount_partial");
+  DrillReport r = Drill(dir_ + "/src.manifest.json", testing::DatabaseUri(db));
+  EXPECT_TRUE(r.schema.exact);
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "INDEX app.orders_amount_partial", SchemaDiffKind::kMissing)) << Failures(r);
+  EXPECT_EQ(r.schema.differences.size(), 1u) << Failures(r);
+  DrillReport clean = Drill(dir_ + "/src.manifest.json", testing::DatabaseUri(restored_));
+  EXPECT_TRUE(clean.schema.differences.empty()) << Failures(clean);
+  EXPECT_EQ(clean.source_schema_hash, clean.restored_schema_hash);
+  testing::DropDatabase(db);
+}
+
+TEST_F(SchemaPg, RoleAndMembershipMissing) {
+  // The source's cluster-wide objects come from its pg_dumpall
+  // --globals-only file, taken while the role and the membership existed.
+  const std::string role = "vouch_schema_gone_" + std::to_string(::getpid());
+  const std::string member = "vouch_schema_member_" + std::to_string(::getpid());
+  auto make = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + src_ + " -c " +
+                         ShellQuote("CREATE ROLE " + role + "; CREATE ROLE " + member + "; GRANT vouch_schema_reader TO " +
+                                    member) +
+                         " && pg_dumpall --globals-only -f " + dir_ + "/globals.sql && psql -X -q -v ON_ERROR_STOP=1 -d " +
+                         src_ + " -c " + ShellQuote("DROP ROLE " + role + "; REVOKE vouch_schema_reader FROM " + member));
+  ASSERT_EQ(make.exit_code, 0) << make.err;
+  DrillOptions o = Options();
+  o.source_globals = dir_ + "/globals.sql";
+  DrillReport r = Drill(dir_ + "/src.custom", testing::DatabaseUri(restored_), o);
+  RunCommand("psql -X -q -d " + src_ + " -c " + ShellQuote("DROP ROLE " + member));
+  EXPECT_TRUE(r.schema.cluster_compared) << r.schema.cluster_not_compared;
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "ROLE " + role, SchemaDiffKind::kMissing)) << Failures(r);
+  EXPECT_TRUE(Differs(r, "MEMBERSHIP vouch_schema_reader " + member, SchemaDiffKind::kMissing)) << Failures(r);
+  // The roles that are still there compare equal by their attributes.
+  EXPECT_FALSE(Differs(r, "ROLE vouch_schema_reader", SchemaDiffKind::kChanged)) << Failures(r);
+  // A globals file is for a dump, not a database.
+  DrillOptions bad = Options();
+  bad.restored_globals = dir_ + "/globals.sql";
+  auto err = RunDrill(dir_ + "/src.custom", testing::DatabaseUri(restored_), bad);
+  EXPECT_FALSE(err.ok());
+}
+
+TEST_F(SchemaPg, RestoreThatFailedOneIndexBuildNamesTheIndex) {
+  // An index over a function that calls another one without its schema:
+  // pg_restore runs with an empty search_path, so that index's build fails
+  // and, without --exit-on-error, the restore goes on.
+  std::string db = testing::CreateDatabase("vouch_schema_idxsrc");
+  auto load = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " + ShellQuote(
+      "CREATE FUNCTION public.suffix() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;"
+      "CREATE FUNCTION public.tagged(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT t || suffix() $$;"
+      "CREATE TABLE public.items (id int PRIMARY KEY, name text);"
+      "INSERT INTO public.items SELECT g, 'n' || g FROM generate_series(1, 100) g;"
+      "CREATE INDEX items_tagged ON public.items (public.tagged(name));"
+      "CREATE INDEX items_name ON public.items (name);"));
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  std::string copy = testing::CreateDatabase("vouch_schema_idxcopy");
+  auto restore = RunCommand("pg_dump -Fc -d " + db + " | pg_restore -d " + copy);
+  EXPECT_NE(restore.exit_code, 0) << "the restore was expected to fail one index build";
+  EXPECT_NE(restore.err.find("items_tagged"), std::string::npos) << restore.err;
+  DrillReport r = Drill(testing::DatabaseUri(db), testing::DatabaseUri(copy));
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "INDEX public.items_tagged", SchemaDiffKind::kMissing)) << Failures(r);
+  EXPECT_EQ(r.schema.differences.size(), 1u) << Failures(r);
+  ASSERT_EQ(r.compare.tables.size(), 1u);
+  EXPECT_EQ(r.compare.tables[0].status, TableStatus::kMatch);
+  EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
+  testing::DropDatabase(db);
+  testing::DropDatabase(copy);
+}
+
+}  // namespace
+}  // namespace vouch
