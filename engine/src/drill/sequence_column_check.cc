@@ -1,13 +1,16 @@
 #include "drill/sequence_column_check.h"
 
 #include <charconv>
+#include <deque>
 #include <map>
 
 namespace vouch::drill {
 namespace {
 
 struct ColumnPlan final : CheckPlan {
-  std::vector<std::pair<size_t, size_t>> columns;  // (COPY index, index into columns_)
+  // (COPY index, its entry in columns_): a pointer, as Fold runs while Plan
+  // adds the next table's entries.
+  std::vector<std::pair<size_t, FedColumn*>> columns;
 };
 
 struct ColumnPartial final : CheckPartial {
@@ -56,8 +59,8 @@ class SequenceColumnCheck final : public RowCheck {
       f.column = {t.schema, t.name, col};
       f.sequence = seq;
       f.found = true;
-      plan->columns.emplace_back(*i, columns_.size());
       columns_.push_back(std::move(f));
+      plan->columns.emplace_back(*i, &columns_.back());
     }
     if (plan->columns.empty()) return std::unique_ptr<CheckPlan>();
     return std::unique_ptr<CheckPlan>(std::move(plan));
@@ -84,7 +87,7 @@ class SequenceColumnCheck final : public RowCheck {
     const auto& plan = static_cast<const ColumnPlan&>(p);
     auto& part = static_cast<ColumnPartial&>(in);
     for (size_t k = 0; k < plan.columns.size(); ++k) {
-      FedColumn& f = columns_[plan.columns[k].second];
+      FedColumn& f = *plan.columns[k].second;
       if (part.values[k] == 0) continue;
       f.max = f.values == 0 ? part.max[k] : std::max(f.max, part.max[k]);
       f.values += part.values[k];
@@ -92,7 +95,7 @@ class SequenceColumnCheck final : public RowCheck {
   }
 
   Status Finish(const FinishContext&, SourceChecks& out) override {
-    out.fed_columns = columns_;
+    out.fed_columns.assign(columns_.begin(), columns_.end());
     return Status::Ok();
   }
 
@@ -103,7 +106,9 @@ class SequenceColumnCheck final : public RowCheck {
   const TableStreamReader* reader_ = nullptr;
   size_t sequences_seen_ = static_cast<size_t>(-1);
   std::map<RelationName, std::vector<std::pair<std::string, RelationName>>> by_table_;
-  std::vector<FedColumn> columns_;
+  // A deque: appending (Plan, the input stage) never moves the entries that
+  // Fold (the fold stage, at the same time) writes through its plan.
+  std::deque<FedColumn> columns_;
 };
 
 }  // namespace
