@@ -167,7 +167,7 @@ Layout CustomLayout(const std::string& bytes) {
   auto toc = ReadArchiveToc(*src, "x");
   EXPECT_TRUE(toc.ok()) << toc.status().message();
   if (!toc.ok()) return l;
-  l.toc_end = src->RawOffset();
+  l.toc_end = toc->size;
   for (const auto& e : toc->entries) {
     if (e.offset_flag == 2) l.blocks.push_back(e.offset);
   }

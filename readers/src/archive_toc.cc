@@ -1,5 +1,8 @@
 #include "vouch/readers/archive_toc.h"
 
+#include <algorithm>
+#include <memory>
+
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/sha256.h"
 
@@ -96,41 +99,56 @@ class TocParser {
       }
       if (keep) toc.entries.push_back(std::move(e));
     }
+    FlushHash();
     auto digest = sha_.Finish();
     toc.sha256 = HexEncode(digest.data(), digest.size());
+    toc.size = pos_;
     return toc;
   }
 
  private:
   std::string Where() const { return name_ + ": byte offset " + std::to_string(pos_); }
 
-  Status Byte(uint8_t* out) {
-    char c;
-    auto r = src_.Read(&c, 1);
+  // The parser reads ahead into buf_ (a TOC is read one small field at a
+  // time: 100,000 tables make millions of them) and hashes what it consumed
+  // in runs, not byte by byte. It may read past the TOC: ArchiveToc::size
+  // says where the TOC ends.
+  Status Fill() {
+    FlushHash();
+    auto r = src_.Read(buf_, kBuffer);
     if (!r.ok()) return r.status();
     if (*r == 0) return Truncated(Where() + ": archive ends inside its header or TOC");
+    bpos_ = hash_from_ = 0;
+    bend_ = *r;
+    return Status::Ok();
+  }
+
+  void FlushHash() {
+    if (hashing_ && bpos_ > hash_from_) sha_.Update(buf_ + hash_from_, bpos_ - hash_from_);
+    hash_from_ = bpos_;
+  }
+
+  void SetHashing(bool on) {
+    FlushHash();
+    hashing_ = on;
+  }
+
+  Status Byte(uint8_t* out) {
+    if (bpos_ == bend_) VOUCH_RETURN_IF_ERROR(Fill());
+    *out = static_cast<uint8_t>(buf_[bpos_++]);
     ++pos_;
-    if (hashing_) sha_.Update(&c, 1);
-    *out = static_cast<uint8_t>(c);
     return Status::Ok();
   }
 
   Status Bytes(int64_t n, std::string* out) {
     out->clear();
-    char buf[65536];
     while (n > 0) {  // grows only as bytes actually arrive
-      size_t want = static_cast<size_t>(std::min<int64_t>(n, sizeof buf));
-      size_t got = 0;
-      while (got < want) {
-        auto r = src_.Read(buf + got, want - got);
-        if (!r.ok()) return r.status();
-        if (*r == 0) return Truncated(Where() + ": archive ends inside its header or TOC");
-        got += *r;
-      }
-      out->append(buf, got);
-      if (hashing_) sha_.Update(buf, got);
-      pos_ += got;
-      n -= static_cast<int64_t>(got);
+      if (bpos_ == bend_) VOUCH_RETURN_IF_ERROR(Fill());
+      const size_t k = static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(bend_ - bpos_)));
+      out->append(buf_ + bpos_, k);
+      bpos_ += k;
+      pos_ += k;
+      n -= static_cast<int64_t>(k);
     }
     return Status::Ok();
   }
@@ -194,7 +212,7 @@ class TocParser {
       e->dependencies.push_back(*s);
     }
     if (h.format == 1) {  // custom: the data block's offset, left out of the TOC hash
-      hashing_ = false;
+      SetHashing(false);
       uint8_t flag = 0, x = 0;
       VOUCH_RETURN_IF_ERROR(Byte(&flag));
       if (flag < 1 || flag > 3) return Corrupt(Where() + ": invalid data offset flag " + std::to_string(flag));
@@ -203,7 +221,7 @@ class TocParser {
         VOUCH_RETURN_IF_ERROR(Byte(&x));
         e->offset |= static_cast<uint64_t>(x) << (8 * i);
       }
-      hashing_ = true;
+      SetHashing(true);
     } else {  // directory and tar: the data file name
       VOUCH_RETURN_IF_ERROR(Str(&e->filename));
     }
@@ -217,6 +235,10 @@ class TocParser {
   uint64_t pos_ = 0;
   Sha256 sha_;
   bool hashing_ = true;
+  static constexpr size_t kBuffer = 64 << 10;
+  std::unique_ptr<char[]> buf_holder_ = std::make_unique<char[]>(kBuffer);
+  char* const buf_ = buf_holder_.get();
+  size_t bpos_ = 0, bend_ = 0, hash_from_ = 0;  // buf_[hash_from_, bpos_) is consumed, not yet hashed
 };
 
 }  // namespace

@@ -46,7 +46,7 @@ Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std
 class ChunkedPayload final : public ByteSource {
  public:
   ChunkedPayload(ByteSource& src, int int_size, uint64_t file_size, std::string where)
-      : src_(src), int_size_(int_size), file_size_(file_size), where_(std::move(where)) {}
+      : src_(src), int_size_(int_size), file_size_(file_size), where_(std::move(where)), at_(src.RawOffset()) {}
 
   // Fills dst across as many chunks as fit (uncompressed archives write one
   // chunk per row: returning one chunk per call would make every row a call).
@@ -61,34 +61,47 @@ class ChunkedPayload final : public ByteSource {
       auto r = src_.Read(dst + total, want);
       if (!r.ok()) return r.status();
       if (*r == 0) {
-        return Truncated(where_ + ": the file ends at byte offset " + std::to_string(src_.RawOffset()) +
-                         " inside a data chunk");
+        return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at_) + " inside a data chunk");
       }
       total += *r;
       left_ -= *r;
+      at_ += *r;
     }
     return total;
   }
   std::string Describe() const override { return where_; }
-  uint64_t RawOffset() const override { return src_.RawOffset(); }
+  uint64_t RawOffset() const override { return at_; }
 
  private:
-  // Reads the next chunk's length; a zero length ends the stream.
+  // Reads the next chunk's length; a zero length ends the stream. The
+  // offset is counted here (at_), not asked of the source: this runs once
+  // per row of an uncompressed archive.
   Status NextChunk() {
-    uint64_t at = src_.RawOffset();
-    int64_t len = 0;
-    bool eof = false;
-    VOUCH_RETURN_IF_ERROR(ReadInt(src_, int_size_, &len, &eof, where_));
-    if (eof) {
+    const uint64_t at = at_;
+    uint8_t b[9] = {};
+    const size_t header = static_cast<size_t>(int_size_) + 1;
+    auto got = ReadUpTo(src_, reinterpret_cast<char*>(b), header);
+    if (!got.ok()) return got.status();
+    if (*got == 0) {
       return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at) +
                        " before the block's end-of-data marker (truncated)");
+    }
+    if (*got != header) {
+      return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at + *got) +
+                       " inside a block header");
+    }
+    at_ += header;
+    int64_t len = 0;
+    if (!DecodeArchiveInt(b, int_size_, &len)) {
+      return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " +
+                     std::to_string(b[0]));
     }
     if (len < 0) return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": negative chunk length");
     if (len == 0) {
       done_ = true;
       return Status::Ok();
     }
-    uint64_t room = file_size_ - std::min(file_size_, src_.RawOffset());
+    uint64_t room = file_size_ - std::min(file_size_, at_);
     if (static_cast<uint64_t>(len) > room) {
       return Truncated(where_ + ": byte offset " + std::to_string(at) + ": a chunk of " + std::to_string(len) +
                        " bytes runs past the end of the file (" + std::to_string(file_size_) +
@@ -102,6 +115,7 @@ class ChunkedPayload final : public ByteSource {
   const int int_size_;
   const uint64_t file_size_;
   const std::string where_;
+  uint64_t at_;  // the source's offset (src_.RawOffset()), counted
   uint64_t left_ = 0;
   bool done_ = false;
 };
@@ -121,7 +135,7 @@ class CustomArchive final : public ArchiveBase {
       return Corrupt(location_ + ": byte offset 10: format code " + std::to_string(toc->header.format) +
                      " in a file that starts like a custom archive");
     }
-    toc_end_ = src->RawOffset();
+    toc_end_ = toc->size;
     compression_ = CompressionOfHeader(toc->header);
     int_size_ = toc->header.int_size;
     VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));

@@ -50,6 +50,8 @@ struct ArchiveToc {
   // (which a custom archive written to a file rewrites at the end): any
   // change to what the TOC says changes it.
   std::string sha256;
+  // Bytes of the header and TOC: where a custom archive's data blocks start.
+  uint64_t size = 0;
 };
 
 // Decodes pg_dump's ReadInt layout: bytes[0] the sign (0 or 1), then
