@@ -32,16 +32,29 @@ namespace {
 
 constexpr size_t kInFlightBytes = size_t{96} << 20;
 
-struct Slot {
+// One chunk of rows and what hashing it gave.
+struct Part {
   RowChunk chunk;
   std::vector<U128> hashes;
-  CanonicalScratch scratch;
   Status error;
   bool unhashable = false;  // error is a row vouch cannot hash, not damage
   std::unique_ptr<RowObserver::Partial> observed;
   // In the table's last chunk: how many chunks of the table were read in all.
   uint32_t table_chunks = 0;
 };
+
+// What travels through the pipeline: one chunk, or the chunks of several
+// small tables (a table of a few rows must not pay a pipeline hand-off of
+// its own: 100,000 of them would cost more than their rows).
+struct Slot {
+  std::vector<Part> parts;
+  size_t used = 0;  // parts[0, used) hold this trip's chunks
+  CanonicalScratch scratch;
+};
+
+// Small tables share a slot up to these limits (parts, bytes of rows).
+constexpr size_t kMaxPartsPerSlot = 16;
+constexpr size_t kSmallTables = 32 << 10;
 
 // The digests of one run: tables being read hold a digest at full resolution
 // (or their row hashes); a table whose chunks have all been folded is
@@ -117,7 +130,8 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
 // Canonicalizes and hashes every row of the chunk into slot.hashes.
 // With shard_count > 1, keeps only the rows of shard `shard_index` (by their
 // hash: a partition of the multiset, equal rows together).
-void HashChunk(Slot& s, const std::string& location, uint32_t shard_index, uint32_t shard_count) {
+void HashChunk(Part& s, CanonicalScratch& scratch, const std::string& location, uint32_t shard_index,
+               uint32_t shard_count) {
   s.hashes.clear();
   s.error = Status::Ok();
   s.unhashable = false;
@@ -125,7 +139,7 @@ void HashChunk(Slot& s, const std::string& location, uint32_t shard_index, uint3
   ForEachRow(s.chunk, [&](std::string_view row) {
     std::string_view c;
     size_t fields = 0;
-    auto outcome = canon.Canonicalize(row, s.scratch, &c, &fields);
+    auto outcome = canon.Canonicalize(row, scratch, &c, &fields);
     if (outcome != RowCanonicalizer::kOk) {
       s.error = RowError(outcome, *s.chunk.table, fields,
                          s.chunk.offset + static_cast<uint64_t>(row.data() - s.chunk.data.data()), location);
@@ -310,64 +324,96 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   // Limits TBB's worker pool as well as this arena, so --jobs N means N threads.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
   tbb::task_arena arena(jobs);
+  // Reads one chunk into `p`; false at the end of the source or on an error
+  // (then `failed` is set).
+  bool source_done = false;  // input stage only
+  auto read_part = [&](Part& p, size_t target) -> bool {
+    auto more = reader.NextChunk(p.chunk, target);
+    if (!more.ok() || !*more) {
+      source_done = true;  // NextChunk is not called again after its end
+      if (!more.ok()) {
+        reader_failed = true;
+        fail(more.status());
+      }
+      return false;
+    }
+    bytes += p.chunk.size;
+    const uint32_t ti = p.chunk.table_index;
+    if (chunks_read.size() <= ti) chunks_read.resize(ti + 1, 0);
+    ++chunks_read[ti];
+    p.table_chunks = p.chunk.last_of_table ? chunks_read[ti] : 0;
+    if (!options.filter.empty() && !options.filter.Selects(*p.chunk.table)) {
+      p.chunk.size = 0;  // read, not hashed
+    }
+    if (options.observer != nullptr && p.chunk.size > 0) {
+      if (observed_tables.size() <= ti) observed_tables.resize(ti + 1, false);
+      if (!observed_tables[ti]) {
+        observed_tables[ti] = true;
+        Status st = options.observer->BeginTable(*p.chunk.table, ti);
+        if (!st.ok()) {
+          reader_failed = true;
+          fail(st);
+          return false;
+        }
+      }
+    }
+    return true;
+  };
   arena.execute([&] {
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void, Slot*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Slot* {
           Slot* s = nullptr;
-          if (failed || !free_slots.try_pop(s)) {
+          if (failed || source_done || !free_slots.try_pop(s)) {
             fc.stop();
             return nullptr;
           }
-          auto more = reader.NextChunk(s->chunk, chunk_size);
-          if (!more.ok() || !*more) {
-            if (!more.ok()) {
-              reader_failed = true;
-              fail(more.status());
+          // The first chunk as usual; more while they are whole small tables.
+          // Each part holds a buffer of its own: the parts' buffers stay
+          // within half a chunk, so that the buffers in flight grow by half
+          // at most.
+          s->used = 0;
+          size_t held = 0, capacity = 0;
+          while (true) {
+            if (s->parts.size() == s->used) s->parts.emplace_back();
+            Part& p = s->parts[s->used];
+            if (!read_part(p, chunk_size)) break;
+            ++s->used;
+            held += p.chunk.size;
+            capacity += p.chunk.data.size();
+            if (!p.chunk.last_of_table || held >= kSmallTables || capacity >= chunk_size / 2 ||
+                s->used == kMaxPartsPerSlot) {
+              break;
             }
+          }
+          if (s->used == 0 || failed) {
             free_slots.push(s);
             fc.stop();
             return nullptr;
           }
-          bytes += s->chunk.size;
-          const uint32_t ti = s->chunk.table_index;
-          if (chunks_read.size() <= ti) chunks_read.resize(ti + 1, 0);
-          ++chunks_read[ti];
-          s->table_chunks = s->chunk.last_of_table ? chunks_read[ti] : 0;
-          if (!options.filter.empty() && !options.filter.Selects(*s->chunk.table)) {
-            s->chunk.size = 0;  // read, not hashed
-          }
-          if (options.observer != nullptr && s->chunk.size > 0) {
-            const uint32_t t = s->chunk.table_index;
-            if (observed_tables.size() <= t) observed_tables.resize(t + 1, false);
-            if (!observed_tables[t]) {
-              observed_tables[t] = true;
-              Status st = options.observer->BeginTable(*s->chunk.table, t);
-              if (!st.ok()) {
-                reader_failed = true;
-                fail(st);
-                free_slots.push(s);
-                fc.stop();
-                return nullptr;
-              }
+          return s;
+        }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
+          for (size_t i = 0; i < s->used; ++i) {
+            Part& p = s->parts[i];
+            HashChunk(p, s->scratch, location, options.shard_index, shard_count);
+            p.observed.reset();
+            if (options.observer != nullptr && p.error.ok() && p.chunk.size > 0) {
+              p.observed = options.observer->Scan(p.chunk);
             }
           }
           return s;
-        }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
-          HashChunk(*s, location, options.shard_index, shard_count);
-          s->observed.reset();
-          if (options.observer != nullptr && s->error.ok() && s->chunk.size > 0) {
-            s->observed = options.observer->Scan(s->chunk);
-          }
-          return s;
         }) & tbb::make_filter<Slot*, void>(tbb::filter_mode::serial_out_of_order, [&](Slot* s) {
-          if (s->unhashable && options.skip_unhashable_tables) {
-            unhashable.emplace(s->chunk.table_index, s->error.message());
-          } else if (!s->error.ok()) {
-            fail(s->error);
-          } else {
-            digests.Fold(s->chunk.table_index, s->hashes, s->table_chunks);
-            if (s->observed) options.observer->Fold(s->chunk.table_index, std::move(s->observed));
+          for (size_t i = 0; i < s->used; ++i) {
+            Part& p = s->parts[i];
+            if (p.unhashable && options.skip_unhashable_tables) {
+              unhashable.emplace(p.chunk.table_index, p.error.message());
+            } else if (!p.error.ok()) {
+              fail(p.error);
+              break;
+            } else {
+              digests.Fold(p.chunk.table_index, p.hashes, p.table_chunks);
+              if (p.observed) options.observer->Fold(p.chunk.table_index, std::move(p.observed));
+            }
           }
           free_slots.push(s);
         }));
