@@ -117,9 +117,9 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
   EXPECT_EQ(back->source.properties.at("server_version"), "15.20");
 
   std::string edited = json;
-  size_t pos = edited.find("\"rows\": 1000");
+  size_t pos = edited.find("\"rows\":1000");
   ASSERT_NE(pos, std::string::npos);
-  edited.replace(pos, 12, "\"rows\": 1001");
+  edited.replace(pos, 11, "\"rows\":1001");
   auto bad = ParseManifest(edited, "m.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt);
@@ -127,19 +127,48 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
   EXPECT_FALSE(ParseManifest("[]", "m.json").ok());
 }
 
-// The manifest is written a table at a time; the result is the document
-// nlohmann would print whole (schema objects aside: one compact line each).
-TEST(Manifest, StreamedTextIsTheWholeDocumentsDump) {
+// The manifest is written a table at a time: the document nlohmann would
+// print whole, but for the schema objects and the tables, one compact line
+// each (version 4).
+TEST(Manifest, StreamedTextIsTheWholeDocumentWithOneLinePerTable) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
   std::string text = ManifestJson(*r, "test");
-  EXPECT_EQ(nlohmann::json::parse(text).dump(2) + "\n", text);
-  // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1.
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["version"], 3);
+  EXPECT_EQ(j["version"], 4);
+  const std::string line0 = "\n    " + j["tables"][0].dump() + ",\n";
+  const std::string line1 = "\n    " + j["tables"][1].dump() + "\n  ]";
+  EXPECT_NE(text.find(line0), std::string::npos) << text;
+  EXPECT_NE(text.find(line1), std::string::npos) << text;
+  auto framed = j;
+  framed["tables"] = nlohmann::json::array();
+  const std::string frame = framed.dump(2);
+  const size_t at = text.find("\"tables\": [\n");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(text.substr(0, at), frame.substr(0, frame.find("\"tables\": []")));
+  // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1,
+  // and a single bucket (the sum itself) is not written.
   EXPECT_EQ(j["tables"][0]["bucket_count"], 8);
+  EXPECT_EQ(j["tables"][0]["buckets"].get<std::string>().size(), 8u * 32);
   EXPECT_EQ(j["tables"][1]["bucket_count"], 1);
-  EXPECT_LT(j["tables"][1].dump().size(), 512u);
+  EXPECT_FALSE(j["tables"][1].contains("buckets"));
+  EXPECT_LT(j["tables"][1].dump().size(), 256u);
+}
+
+// Version 3 wrote a table's single bucket; such a manifest still loads, and a
+// listed bucket that is not the sum is rejected.
+TEST(Manifest, VersionThreeSingleBucketIsReadAndChecked) {
+  auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
+  ASSERT_TRUE(r.ok());
+  auto v3 = nlohmann::json::parse(ManifestJson(*r, "test"));
+  v3["version"] = 3;
+  v3["tables"][1]["buckets"] = v3["tables"][1]["sum"];
+  auto back = ParseManifest(v3.dump(2), "v3.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
+  EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  v3["tables"][1]["buckets"] = std::string(32, '0');
+  EXPECT_EQ(ParseManifest(v3.dump(2), "v3.json").status().code(), StatusCode::kCorrupt);
 }
 
 // A version-1 manifest (every table 4096 buckets) is still read: its digests
@@ -173,9 +202,9 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
   EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
 
-  auto v4 = v1;
-  v4["version"] = 4;
-  auto refused = ParseManifest(v4.dump(2), "new.json");
+  auto v5 = v1;
+  v5["version"] = 5;
+  auto refused = ParseManifest(v5.dump(2), "new.json");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("vouch digest SOURCE -o FILE"), std::string::npos)

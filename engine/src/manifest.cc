@@ -41,8 +41,9 @@ json TableJson(const TableResult& t) {
           {"rows", t.digest.rows()},
           {"sum", t.digest.sum().Hex()},
           {"content_hash", t.digest.ContentHashHex()},
-          {"bucket_count", t.digest.bucket_count()},
-          {"buckets", BucketsHex(t.digest)}};
+          {"bucket_count", t.digest.bucket_count()}};
+  // A single bucket is the sum itself: version 4 leaves it out.
+  if (t.digest.bucket_count() > 1) j["buckets"] = BucketsHex(t.digest);
   // Optional (absent for a table that is no partition), so older manifests load.
   if (!t.partition_ancestors.empty()) {
     json ancestors = json::array();
@@ -64,9 +65,12 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
                  {}};
   std::string where = location + ": table " + tr.QualifiedName();
   uint64_t n = t.at("bucket_count").get<uint64_t>();
-  const std::string& hex = t.at("buckets").get_ref<const std::string&>();
   U128 sum;
   if (!U128::FromHex(t.at("sum").get<std::string>(), &sum)) return Corrupt(where + ": invalid sum");
+  // Version 4 leaves out a single bucket (it is the sum); earlier versions
+  // list it.
+  const std::string one = n == 1 && !t.contains("buckets") ? sum.Hex() : std::string();
+  const std::string& hex = one.empty() ? t.at("buckets").get_ref<const std::string&>() : one;
   if (n == 0 || n > TableDigest::kMaxBuckets || hex.size() != 32ull * n) {
     return Corrupt(where + ": bucket list has the wrong length");
   }
@@ -298,16 +302,12 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
     sink(placeholder);
   } else {
     sink("\"tables\": [\n");
+    // One line per table, as the schema objects: a table of a few rows
+    // costs its fields, not their indentation.
     std::string item;
     for (size_t i = 0; i < report.tables.size(); ++i) {
-      item.clear();
-      if (i > 0) item += ",\n";
-      const std::string text = TableJson(report.tables[i]).dump(2);
-      item += "    ";
-      for (char c : text) {
-        item += c;
-        if (c == '\n') item += "    ";
-      }
+      item = i > 0 ? ",\n    " : "    ";
+      item += TableJson(report.tables[i]).dump();
       sink(item);
     }
     sink("\n  ]");

@@ -19,7 +19,7 @@ struct DigestReport;  // vouch/engine/digest_pipeline.h
 // Version 2: table digests sized by their rows. Versions 1 and 2 are still
 // read (1's digests folded down to size; neither tells sequences, large
 // objects or a schema).
-constexpr int kManifestVersion = 3;
+constexpr int kManifestVersion = 4;
 
 // Writes the manifest piece by piece to `sink` (one table's text at a time).
 void WriteManifest(const DigestReport& report, const std::string& vouch_version,
