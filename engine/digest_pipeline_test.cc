@@ -288,7 +288,7 @@ TEST(Manifest, SchemaObjectsRoundTripAndEditsAreRejected) {
   SchemaCatalog c;
   c.origin = "database";
   c.has_database_objects = c.has_cluster_objects = c.has_database_settings = true;
-  for (const char* name : {"INDEX public.a_idx", "ROLE alice", "TABLE public.a"}) {
+  for (const char* name : {"CONSTRAINT public.a.a_pkey", "INDEX public.a_idx", "ROLE alice", "TABLE public.a"}) {
     SchemaObject o;
     o.name = name;
     o.exact = FingerprintOf(std::string(name) + " exact");
@@ -297,29 +297,36 @@ TEST(Manifest, SchemaObjectsRoundTripAndEditsAreRejected) {
       o.text = FingerprintOf(name);
       o.flags |= SchemaObject::kHasText;
     }
+    if (o.name == "CONSTRAINT public.a.a_pkey") o.exact = o.text;  // written "="
     if (o.name == "ROLE alice") o.flags |= SchemaObject::kCluster;
     c.objects.push_back(o);
   }
   r->schema = c;
   const std::string text = ManifestJson(*r, "test");
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["schema"]["objects"].size(), 3u);
+  EXPECT_EQ(j["schema"]["objects"].size(), 4u);
+  EXPECT_EQ(j["schema"]["objects"][0][3], "=");
+  EXPECT_EQ(j["schema"]["objects"][1][3].get<std::string>().size(), 32u);
   EXPECT_EQ(j["schema"]["schema_validation_hash"], SchemaValidationHash(&c, true, true));
   auto back = ParseManifest(text, "m.json");
   ASSERT_TRUE(back.ok()) << back.status().message();
   ASSERT_TRUE(back->schema.has_value());
-  ASSERT_EQ(back->schema->objects.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
+  ASSERT_EQ(back->schema->objects.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(back->schema->objects[i].name, c.objects[i].name);
     EXPECT_EQ(back->schema->objects[i].flags, c.objects[i].flags);
     EXPECT_EQ(back->schema->objects[i].text, c.objects[i].text);
     EXPECT_EQ(back->schema->objects[i].exact, c.objects[i].exact);
   }
   EXPECT_EQ(back->FinalHashHex(), r->FinalHashHex());
+  // "=" stands for a text fingerprint only where there is one.
+  auto no_text = j;
+  no_text["schema"]["objects"][3][3] = "=";
+  EXPECT_EQ(ParseManifest(no_text.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
   auto edited = j;
-  std::string hex = edited["schema"]["objects"][0][3];
+  std::string hex = edited["schema"]["objects"][1][3];
   hex[0] = hex[0] == '0' ? '1' : '0';
-  edited["schema"]["objects"][0][3] = hex;
+  edited["schema"]["objects"][1][3] = hex;
   EXPECT_EQ(ParseManifest(edited.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
   auto swapped = j;
   std::swap(swapped["schema"]["objects"][0], swapped["schema"]["objects"][1]);

@@ -94,10 +94,13 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
 
 std::string FingerprintHex(const SchemaFingerprint& f) { return HexEncode(f.data(), f.size()); }
 
-// One schema object: [name, flags, text fingerprint or "", exact or ""].
+// One schema object: [name, flags, text fingerprint or "", exact or ""];
+// an exact fingerprint equal to the text one is written "=" (version 4: a
+// constraint's or an index's definition is all the catalogs say of it).
 json SchemaObjectJson(const SchemaObject& o) {
-  return json::array({o.name, o.flags, o.Has(SchemaObject::kHasText) ? FingerprintHex(o.text) : "",
-                      o.Has(SchemaObject::kHasExact) ? FingerprintHex(o.exact) : ""});
+  const bool text = o.Has(SchemaObject::kHasText), exact = o.Has(SchemaObject::kHasExact);
+  return json::array({o.name, o.flags, text ? FingerprintHex(o.text) : "",
+                      !exact ? "" : text && o.exact == o.text ? "=" : FingerprintHex(o.exact)});
 }
 
 Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& location) {
@@ -114,6 +117,11 @@ Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& loca
     return Status::Ok();
   };
   VOUCH_RETURN_IF_ERROR(fingerprint(a.at(2), SchemaObject::kHasText, &o.text));
+  if (o.Has(SchemaObject::kHasText) && o.Has(SchemaObject::kHasExact) && a.at(3).is_string() &&
+      a.at(3).get_ref<const std::string&>() == "=") {
+    o.exact = o.text;
+    return o;
+  }
   VOUCH_RETURN_IF_ERROR(fingerprint(a.at(3), SchemaObject::kHasExact, &o.exact));
   return o;
 }
