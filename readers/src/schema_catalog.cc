@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -24,16 +25,17 @@ void SchemaCatalog::Finish() {
   // replaces a view's placeholder body comes after the view).
   std::stable_sort(objects.begin(), objects.end(),
                    [](const SchemaObject& a, const SchemaObject& b) { return a.name < b.name; });
-  std::vector<SchemaObject> out;
-  out.reserve(objects.size());
-  for (auto& o : objects) {
-    if (!out.empty() && out.back().name == o.name) {
-      out.back() = std::move(o);
+  // Equal names folded in place (a second list would double the peak).
+  size_t w = 0;
+  for (size_t r = 0; r < objects.size(); ++r) {
+    if (w > 0 && objects[w - 1].name == objects[r].name) {
+      objects[w - 1] = std::move(objects[r]);
     } else {
-      out.push_back(std::move(o));
+      if (w != r) objects[w] = std::move(objects[r]);
+      ++w;
     }
   }
-  objects = std::move(out);
+  objects.resize(w);
 }
 
 void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
@@ -208,8 +210,12 @@ void DumpSchemaCollector::Add(std::string name, std::string_view text, bool has_
     o.text = FingerprintOf(text);
     o.flags |= SchemaObject::kHasText;
   }
+  // Every caller names an object of a table "KIND table.rest": the table is
+  // kept as its length there.
+  const size_t at = o.name.find(' ') + 1;
+  const bool of_table = !table.empty() && table.size() <= UINT16_MAX && o.name.compare(at, table.size(), table) == 0;
   objects_.push_back(std::move(o));
-  object_table_.push_back(table);
+  object_table_.push_back(of_table ? static_cast<uint16_t>(table.size()) : 0);
 }
 
 // "CREATE TABLE name (\n    col type ...,\n    CONSTRAINT c CHECK (...)\n)..."
@@ -471,13 +477,17 @@ SchemaCatalog DumpSchemaCollector::Finish() {
     Add("RLS " + t, std::string("enabled=") + (on ? "true" : "false") + " forced=" + (forced ? "true" : "false"),
         true);
   }
-  std::set<std::string> children(child_tables_.begin(), child_tables_.end());
-  for (size_t i = 0; i < objects_.size(); ++i) {
-    if (!object_table_[i].empty() && children.count(object_table_[i])) {
-      objects_[i].flags |= SchemaObject::kOfChildTable;
+  std::set<std::string, std::less<>> children(child_tables_.begin(), child_tables_.end());
+  c.objects.reserve(objects_.size());
+  for (size_t i = 0; !objects_.empty(); ++i) {  // the deque gives its blocks back as it empties
+    SchemaObject& o = objects_.front();
+    if (object_table_[i] != 0 &&
+        children.count(std::string_view(o.name).substr(o.name.find(' ') + 1, object_table_[i])) > 0) {
+      o.flags |= SchemaObject::kOfChildTable;
     }
+    c.objects.push_back(std::move(o));
+    objects_.pop_front();
   }
-  c.objects = std::move(objects_);
   c.Finish();
   *this = DumpSchemaCollector();
   return c;

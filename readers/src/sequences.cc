@@ -206,8 +206,9 @@ SequenceInfo& DumpSequences::Get(const RelationName& name) {
 }
 
 std::vector<SequenceInfo> DumpSequences::Take() {
-  index_.clear();
-  return std::move(seqs_);
+  std::vector<SequenceInfo> out = std::move(seqs_);
+  *this = DumpSequences();  // and the integer columns of every table, 16 MB at 100,000 tables
+  return out;
 }
 
 Status DumpSequences::Clause(std::string_view body) {
