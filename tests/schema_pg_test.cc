@@ -213,6 +213,35 @@ TEST_F(SchemaPg, GrantMissing) {
                SchemaDiffKind::kMissing);
 }
 
+// A setting of the restored database that the source lacks, made with
+// ALTER DATABASE and with ALTER ROLE ... IN DATABASE, is named.
+TEST_F(SchemaPg, DatabaseAndRoleInDatabaseSettings) {
+  ExpectDefect(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '8MB'); END $$",
+      "SETTING DATABASE work_mem", SchemaDiffKind::kExtra);
+  ExpectDefect(
+      "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I SET statement_timeout = %L', current_user, "
+      "current_database(), '5min'); END $$",
+      "SETTING DATABASE ROLE vouch statement_timeout", SchemaDiffKind::kExtra);
+}
+
+// pg_dump --create writes both kinds of settings; a drill of that dump
+// against a database without them names them missing.
+TEST_F(SchemaPg, SettingsOfACreateDumpAreRead) {
+  std::string db = Defect(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '8MB'); "
+      "EXECUTE format('ALTER ROLE %I IN DATABASE %I SET statement_timeout = %L', current_user, current_database(), "
+      "'5min'); END $$");
+  const std::string dump = dir_ + "/create.custom";
+  auto d = RunCommand("pg_dump -Fc --create -d " + db + " -f " + dump);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  DrillReport r = Drill(dump, testing::DatabaseUri(restored_));
+  EXPECT_FALSE(r.outcome().Verified());
+  EXPECT_TRUE(Differs(r, "SETTING DATABASE work_mem", SchemaDiffKind::kMissing)) << Failures(r);
+  EXPECT_TRUE(Differs(r, "SETTING DATABASE ROLE vouch statement_timeout", SchemaDiffKind::kMissing)) << Failures(r);
+  testing::DropDatabase(db);
+}
+
 TEST_F(SchemaPg, ExtensionMissing) {
   ExpectDefect("DROP EXTENSION pg_trgm CASCADE", "EXTENSION pg_trgm", SchemaDiffKind::kMissing);
 }

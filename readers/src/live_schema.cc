@@ -205,7 +205,13 @@ const char* const kSchemaObjects =
     "UNION ALL SELECT 'SETTING DATABASE ' || pg_catalog.split_part(cfg, '=', 1), NULL, cfg, 8 "
     "FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) cfg "
     "WHERE s.setrole = 0 AND s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
-    "pg_catalog.current_database())";
+    "pg_catalog.current_database()) "
+    // ALTER ROLE r IN DATABASE d SET: settings of this database too (pg_dump
+    // --create writes them with ALTER DATABASE's).
+    "UNION ALL SELECT 'SETTING DATABASE ROLE ' || r.rolname || ' ' || pg_catalog.split_part(cfg, '=', 1), NULL, cfg, 8 "
+    "FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole, "
+    "pg_catalog.unnest(s.setconfig) cfg WHERE s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE "
+    "datname = pg_catalog.current_database())";
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

@@ -457,6 +457,22 @@ void DumpSchemaCollector::AddEntry(std::string_view desc, std::string_view ns, s
       Add("SETTING DATABASE " + param, {}, false);
       objects_.back().flags |= SchemaObject::kCluster;
     }
+    // "ALTER ROLE r IN DATABASE d SET name TO value;" per role setting.
+    at = 0;
+    while ((at = rest.find("ALTER ROLE ", at)) != std::string_view::npos) {
+      size_t pos = at + 11;
+      std::string role, db, param;
+      at = pos;
+      if (!sqlident::Read(rest, &pos, &role)) continue;
+      if (rest.compare(pos, 13, " IN DATABASE ") != 0) continue;
+      pos += 13;
+      if (!sqlident::Read(rest, &pos, &db)) continue;
+      if (rest.compare(pos, 5, " SET ") != 0) continue;
+      pos += 5;
+      if (!sqlident::Read(rest, &pos, &param)) continue;
+      Add("SETTING DATABASE ROLE " + role + " " + param, {}, false);
+      objects_.back().flags |= SchemaObject::kCluster;
+    }
   } else if (desc == "DATABASE") {
     database_settings_seen_ = true;
   }
