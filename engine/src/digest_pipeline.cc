@@ -220,8 +220,9 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   report.bytes_read = bytes;
   if (!options.filter.empty()) {
     report.schema_not_selected = true;
-  } else if (const SchemaCatalog* s = reader.schema()) {
-    report.schema = *s;
+  } else {
+    SchemaCatalog schema;
+    if (reader.ReleaseSchema(&schema)) report.schema = std::move(schema);
   }
   // The reader is done: its tables' names and columns move into the results.
   std::deque<TableInfo> tables = reader.ReleaseTables();
@@ -237,9 +238,12 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
     }
   }
   report.tables.reserve(tables.size());
-  for (size_t i = 0; i < tables.size(); ++i) {
-    if (!options.filter.empty() && !options.filter.Selects(tables[i])) continue;
-    TableInfo& t = tables[i];
+  // Taken from the front, so that the deque gives its blocks back while the
+  // results grow (both whole at once would hold every table twice).
+  for (size_t i = 0; !tables.empty(); ++i) {
+    TableInfo t = std::move(tables.front());
+    tables.pop_front();
+    if (!options.filter.empty() && !options.filter.Selects(t)) continue;
     TableResult r{std::move(t.schema),
                   std::move(t.name),
                   {},
@@ -249,7 +253,6 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
                   std::move(t.partition_ancestors)};
     r.columns.reserve(t.canonical_order.size());
     for (uint32_t k : t.canonical_order) r.columns.push_back(std::move(t.columns[k]));
-    t = TableInfo();  // what is left of it (column order, time columns) is not needed again
     auto bad = unhashable.find(static_cast<uint32_t>(i));
     if (bad != unhashable.end()) {
       r.not_hashed = bad->second;

@@ -34,6 +34,10 @@ class ArchiveBase : public ArchiveReader {
     return large_objects_read_ ? &large_objects_ : nullptr;
   }
   const SchemaCatalog* schema() const override { return &schema_objects_; }
+  bool ReleaseSchema(SchemaCatalog* out) override {
+    *out = std::move(schema_objects_);
+    return true;
+  }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
     return facts_;

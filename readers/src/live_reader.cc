@@ -251,6 +251,11 @@ class LiveReader final : public TableStreamReader {
   const std::vector<SequenceInfo>* sequences() const override { return whole_ ? &sequences_ : nullptr; }
   const std::vector<LargeObjectInfo>* large_objects() const override { return whole_ ? &large_objects_ : nullptr; }
   const SchemaCatalog* schema() const override { return has_schema_ ? &schema_ : nullptr; }
+  bool ReleaseSchema(SchemaCatalog* out) override {
+    if (!has_schema_) return false;
+    *out = std::move(schema_);
+    return true;
+  }
 
  private:
   static int64_t Int(PGresult* r, int row, int col) { return std::strtoll(PQgetvalue(r, row, col), nullptr, 10); }

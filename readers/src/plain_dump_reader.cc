@@ -42,6 +42,11 @@ class PlainDumpReader final : public TableStreamReader {
   const std::vector<SequenceInfo>* sequences() const override { return &sequences_.sequences(); }
   const std::vector<LargeObjectInfo>* large_objects() const override { return &large_objects_; }
   const SchemaCatalog* schema() const override { return finished_ ? &schema_objects_ : nullptr; }
+  bool ReleaseSchema(SchemaCatalog* out) override {
+    if (!finished_) return false;
+    *out = std::move(schema_objects_);
+    return true;
+  }
 
  private:
   // A plain dump prints each TOC entry under "-- Name: N; Type: T; Schema:

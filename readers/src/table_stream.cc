@@ -6,6 +6,7 @@
 
 #include "vouch/readers/byte_scan.h"
 #include "vouch/readers/canonical_row.h"
+#include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
 namespace {
@@ -117,6 +118,13 @@ RowCanonicalizer::Outcome RowCanonicalizer::Canonicalize(std::string_view row, C
   }
   *out = s.row;
   return kOk;
+}
+
+bool TableStreamReader::ReleaseSchema(SchemaCatalog* out) {
+  const SchemaCatalog* s = schema();
+  if (s == nullptr) return false;
+  *out = *s;
+  return true;
 }
 
 }  // namespace vouch

@@ -151,6 +151,11 @@ class TableStreamReader {
   // objects), or null when the reader does not read them. Complete once
   // NextChunk returned false (a plain dump's DDL runs to its end).
   virtual const SchemaCatalog* schema() const { return nullptr; }
+  // Hands the schema objects over into *out once the reader is done, as
+  // ReleaseTables() does the tables (400,000 objects at 100,000 tables are
+  // not copied); false when schema() is null. schema() is empty afterwards.
+  // The default copies.
+  virtual bool ReleaseSchema(SchemaCatalog* out);
 };
 
 }  // namespace vouch
