@@ -30,8 +30,8 @@ Command AddCompare(CLI::App& app) {
   return {cmd, [o]() -> int {
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             // compare judges rows, sequences and large objects; the schema
-            // objects are drill's (their catalogs of 100,000 tables would
-            // cost memory for nothing here).
+            // objects are drill's (a database's catalogs or an archive's DDL
+            // of 100,000 tables would cost memory for nothing here).
             o->compare.digest.schema = false;
             auto report = Compare(o->expected, o->actual, o->compare);
             if (!report.ok()) return Fail(report.status());

@@ -45,6 +45,7 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     archive.jobs = options.jobs > 0 ? options.jobs : tbb::info::default_concurrency();
     archive.only_tables = only_tables;
     archive.filter = &options.filter;
+    archive.schema = options.schema;
     auto reader = OpenArchive(source, archive);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();

@@ -134,7 +134,9 @@ TocVisitor ArchiveBase::Visitor(std::string toc_location, std::function<bool(con
         d.remove_prefix(nl + 1);
       }
     }
-    schema_collector_.AddEntry(e.desc, e.namespace_.value_or(""), e.tag, e.defn ? std::string_view(*e.defn) : "");
+    if (options_.schema) {
+      schema_collector_.AddEntry(e.desc, e.namespace_.value_or(""), e.tag, e.defn ? std::string_view(*e.defn) : "");
+    }
     if (e.desc == "ENCODING" && e.defn) {
       // pg_dump writes exactly "SET client_encoding = 'NAME';\n": anything
       // else is a damaged entry, not an encoding to refuse.

@@ -33,8 +33,9 @@ class ArchiveBase : public ArchiveReader {
   const std::vector<LargeObjectInfo>* large_objects() const override {
     return large_objects_read_ ? &large_objects_ : nullptr;
   }
-  const SchemaCatalog* schema() const override { return &schema_objects_; }
+  const SchemaCatalog* schema() const override { return options_.schema ? &schema_objects_ : nullptr; }
   bool ReleaseSchema(SchemaCatalog* out) override {
+    if (!options_.schema) return false;
     *out = std::move(schema_objects_);
     return true;
   }

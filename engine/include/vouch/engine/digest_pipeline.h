@@ -47,8 +47,9 @@ struct DigestOptions {
   uint32_t shard_index = 0, shard_count = 0;
   // Sees every selected row in the same pass (drill checks); not owned.
   RowObserver* observer = nullptr;
-  // Read a database's schema objects and cluster-wide objects too (a dump's
-  // come from its DDL whatever this says). Without a table selection only:
+  // Read the schema objects too: a database's (and its cluster-wide
+  // objects) from its catalogs, an archive's from its DDL (a plain dump's
+  // come with its DDL whatever this says). Without a table selection only:
   // with one, DigestReport::schema stays empty.
   bool schema = true;
   // A database's schema objects only, no rows (vouch digest --schema-only).
