@@ -65,6 +65,45 @@ TEST(DumpSchemaCollector, TextsAreThoseTheCatalogFunctionsPrint) {
   EXPECT_NE(Find(s, "ACL FUNCTION app.Odd F(a integer)"), nullptr);
 }
 
+// pg_dump appends a materialized view's and an index's column settings
+// (SET COMPRESSION, SET STORAGE, SET STATISTICS) to the same entry, on the
+// line after the statement: they are no part of the pg_get_*def text.
+TEST(DumpSchemaCollector, ColumnSettingsAfterTheStatementAreNotItsText) {
+  DumpSchemaCollector c;
+  c.AddEntry("MATERIALIZED VIEW", "public", "compressmv",
+             "CREATE MATERIALIZED VIEW public.compressmv AS\n SELECT cmdata1.f1 AS x\n   FROM public.cmdata1\n  WITH NO "
+             "DATA;\nALTER TABLE ONLY public.compressmv ALTER COLUMN x SET COMPRESSION lz4;\n");
+  c.AddEntry("INDEX", "public", "st_idx",
+             "CREATE INDEX st_idx ON public.st USING btree (a, ((a + 1)));\nALTER INDEX public.st_idx ALTER COLUMN 2 SET "
+             "STATISTICS 1000;\n");
+  SchemaCatalog s = c.Finish();
+  const SchemaObject* mv = Find(s, "MATVIEW public.compressmv");
+  ASSERT_NE(mv, nullptr);
+  EXPECT_EQ(mv->text, FingerprintOf(" SELECT cmdata1.f1 AS x\n   FROM public.cmdata1"));
+  const SchemaObject* i = Find(s, "INDEX public.st_idx");
+  ASSERT_NE(i, nullptr);
+  EXPECT_EQ(i->text, FingerprintOf("CREATE INDEX st_idx ON public.st USING btree (a, ((a + 1)))"));
+}
+
+// A typed table's columns come from its type; pg_dump lists those with
+// options only. The database side flags every column of a typed table as a
+// child table's, so the dump's must be flagged too (else the schema hashes
+// of a database and its dump differ).
+TEST(DumpSchemaCollector, TypedTableColumnsAreFlaggedAsInherited) {
+  DumpSchemaCollector c;
+  c.AddEntry("TABLE", "public", "persons3",
+             "CREATE TABLE public.persons3 OF public.person_type (\n    id NOT NULL,\n    name DEFAULT ''::text NOT "
+             "NULL\n);\n");
+  c.AddEntry("TABLE", "public", "plain", "CREATE TABLE public.plain (\n    id integer NOT NULL\n);\n");
+  SchemaCatalog s = c.Finish();
+  for (const char* col : {"COLUMN public.persons3.id", "COLUMN public.persons3.name"}) {
+    ASSERT_NE(Find(s, col), nullptr) << col;
+    EXPECT_TRUE(Find(s, col)->Has(SchemaObject::kOfChildTable)) << col;
+  }
+  ASSERT_NE(Find(s, "COLUMN public.plain.id"), nullptr);
+  EXPECT_FALSE(Find(s, "COLUMN public.plain.id")->Has(SchemaObject::kOfChildTable));
+}
+
 TEST(DumpSchemaCollector, DataOnlyDumpHasNoSchema) {
   DumpSchemaCollector c;
   c.AddEntry("TABLE DATA", "public", "t", "");
