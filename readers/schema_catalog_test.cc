@@ -111,6 +111,29 @@ TEST(DumpSchemaCollector, DataOnlyDumpHasNoSchema) {
   EXPECT_FALSE(c.Finish().has_database_objects);
 }
 
+// A dump made with --create holds its database's settings; its globals file
+// holds the roles. Merging the globals keeps the dump's settings (they were
+// lost, and a drill against a database with --restored-globals reported
+// every ALTER DATABASE ... SET of PostgreSQL's regression database missing).
+TEST(Globals, MergingKeepsTheDumpsOwnDatabaseSettings) {
+  DumpSchemaCollector c;
+  c.AddEntry("DATABASE", "", "regression", "CREATE DATABASE regression WITH TEMPLATE = template0;\n");
+  c.AddEntry("DATABASE PROPERTIES", "", "regression",
+             "ALTER DATABASE regression SET lc_messages TO 'C';\nALTER DATABASE regression SET bytea_output TO 'hex';\n");
+  c.AddEntry("TABLE", "public", "t", "CREATE TABLE public.t (\n    id integer\n);\n");
+  SchemaCatalog dump = c.Finish();
+  ASSERT_NE(Find(dump, "SETTING DATABASE lc_messages"), nullptr);
+  auto g = ParseGlobalsText("--\n-- PostgreSQL database cluster dump\n--\n\nCREATE ROLE alice;\n", "globals.sql");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  dump.MergeCluster(*g);
+  EXPECT_TRUE(dump.has_cluster_objects);
+  EXPECT_TRUE(dump.has_database_settings);
+  EXPECT_NE(Find(dump, "ROLE alice"), nullptr);
+  EXPECT_NE(Find(dump, "SETTING DATABASE lc_messages"), nullptr);
+  EXPECT_NE(Find(dump, "SETTING DATABASE bytea_output"), nullptr);
+  EXPECT_NE(Find(dump, "TABLE public.t"), nullptr);
+}
+
 TEST(Globals, RolesWithoutPasswordsMembershipsTablespacesSettings) {
   const std::string text =
       "--\n-- PostgreSQL database cluster dump\n--\n\n\\restrict abc\nSET default_transaction_read_only = off;\n"

@@ -37,9 +37,15 @@ void SchemaCatalog::Finish() {
 }
 
 void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
-  std::erase_if(objects, [](const SchemaObject& o) { return o.Has(SchemaObject::kCluster); });
+  // A dump's own database settings (its DATABASE PROPERTIES entry's ALTER
+  // DATABASE ... SET, with --create) stay: they are the database's, and a
+  // globals file has none.
+  auto from_globals = [](const SchemaObject& o) {
+    return o.Has(SchemaObject::kCluster) && o.name.rfind("SETTING DATABASE ", 0) != 0;
+  };
+  std::erase_if(objects, from_globals);
   for (const auto& o : globals.objects) {
-    if (o.Has(SchemaObject::kCluster)) objects.push_back(o);
+    if (from_globals(o)) objects.push_back(o);
   }
   has_cluster_objects = globals.has_cluster_objects;
   Finish();

@@ -69,7 +69,8 @@ struct SchemaCatalog {
 
   // Sorts by name and keeps the first of equal names.
   void Finish();
-  // Adds the cluster-wide objects of `globals` (replacing any held).
+  // Adds the cluster-wide objects of `globals` (replacing any held), but
+  // for the database's own settings ("SETTING DATABASE name"), which stay.
   void MergeCluster(const SchemaCatalog& globals);
 };
 
