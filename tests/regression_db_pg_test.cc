@@ -221,6 +221,13 @@ TEST_F(RegressionDb, RestoredCopyHasNoSchemaDifference) {
     ASSERT_NE(k, r.schema.kinds.end()) << kind;
     EXPECT_GE(k->compared, n) << kind;
   }
+  // pg_restore gives the inheritance children whose parents gained columns
+  // after them another column order (the inherited columns first: the tables
+  // PostgreSQL's own dump and restore test adjusts, AdjustDump.pm): a note,
+  // not a difference.
+  EXPECT_NE(std::find(r.schema.column_order_differs.begin(), r.schema.column_order_differs.end(), "public.b_star"),
+            r.schema.column_order_differs.end());
+  EXPECT_NE(cli::DrillText(r).find("columns in another order than the source's"), std::string::npos);
   EXPECT_TRUE(r.compare.sequences_compared);
   EXPECT_GT(r.compare.sequences.size(), 10u);
   EXPECT_TRUE(r.compare.large_objects.compared);

@@ -27,8 +27,12 @@ namespace {
 // the order of its items.
 #define VOUCH_ACL_TEXT(acl) "(SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(" acl ") x)"
 
+// A row of kSchemaObjects that is a table's column order, not an object.
+constexpr int kColumnOrderRow = 16;
+
 // Each row: name, text (NULL: compared by presence across source kinds),
-// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide).
+// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide;
+// kColumnOrderRow: "schema.table" and its column names in attnum order).
 // The texts are only hashed, never kept.
 const char* const kSchemaObjects =
     // Tables, views, materialized views.
@@ -56,6 +60,13 @@ const char* const kSchemaObjects =
     "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
     "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
+    // Each table's column names in its own order (SchemaCatalog::column_orders).
+    "UNION ALL SELECT n.nspname || '.' || c.relname, NULL, pg_catalog.string_agg(a.attname::text, E'\\n' ORDER BY "
+    "a.attnum), 16 "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
+    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "GROUP BY n.nspname, c.relname "
     // Constraints of tables and domains. Not the foreign keys the server
     // derives from a partitioned table's (conparentid: on each partition of
     // the referencing table, and per partition of a referenced partitioned
@@ -252,6 +263,13 @@ Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) 
     }
     const int n = PQntuples(r);
     for (int i = 0; i < n; ++i) {
+      const int flags = std::atoi(PQgetvalue(r, i, 3));
+      if (flags == kColumnOrderRow) {
+        out->column_orders.emplace_back(
+            PQgetvalue(r, i, 0),
+            FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2)))));
+        continue;
+      }
       SchemaObject o;
       o.name = PQgetvalue(r, i, 0);
       if (!PQgetisnull(r, i, 1)) {
@@ -260,7 +278,7 @@ Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) 
       }
       o.exact = FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2))));
       o.flags |= SchemaObject::kHasExact;
-      o.flags |= static_cast<uint8_t>(std::atoi(PQgetvalue(r, i, 3)));
+      o.flags |= static_cast<uint8_t>(flags);
       out->objects.push_back(std::move(o));
     }
     PQclear(r);

@@ -34,6 +34,7 @@ void SchemaCatalog::Finish() {
     }
   }
   objects = std::move(out);
+  std::sort(column_orders.begin(), column_orders.end());
 }
 
 void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
