@@ -13,7 +13,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-update=0
+src_added=0
 if ! grep -qsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
     /etc/apt/sources.list.d/*.list; then
   for f in /etc/apt/sources.list.d/*.sources; do
@@ -28,7 +28,7 @@ if ! grep -qsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sour
   if grep -qs '^deb ' /etc/apt/sources.list; then
     sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $SUDO tee /etc/apt/sources.list.d/vouch-src.list >/dev/null
   fi
-  update=1
+  src_added=1
 fi
 PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -40,14 +40,15 @@ PKGS=(
   time jq gnuplot-nox debootstrap xxd dpkg-dev
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+updated=0
+update() { [ "$updated" -eq 1 ] || { $SUDO apt-get update -qq; updated=1; }; }
 missing=()
 for p in "${PKGS[@]}"; do
   installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -ne 0 ]; then
   echo "install-deps: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  update=0
+  update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if ! installed postgresql-server-dev-15; then
@@ -55,9 +56,10 @@ if ! installed postgresql-server-dev-15; then
   # release replaces it), else the newest 15.x.
   server=$(dpkg-query -W -f='${Version}' postgresql-15)
   echo "install-deps: installing postgresql-server-dev-15 (server $server)" >&2
-  [ "$update" -eq 0 ] || { $SUDO apt-get update -qq; update=0; }
+  update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "postgresql-server-dev-15=$server" >/dev/null 2>&1 ||
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql-server-dev-15 >/dev/null
 fi
-[ "$update" -eq 0 ] || $SUDO apt-get update -qq
+# The new deb-src entries' lists, for apt-get source.
+[ "$src_added" -eq 0 ] || update
