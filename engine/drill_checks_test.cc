@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "drill/gap_check.h"
+#include "drill/orphan_check.h"
 #include "drill/temporal_check.h"
 #include "vouch/base/copy_text.h"
 
@@ -169,7 +170,7 @@ TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
        "10\t2025-02-02 00:00:00+00\n");
   // late: no row inside the window, so its short gap stays unsuspicious.
   Feed(observer, late, 1, "1\t2025-01-01 00:00:00+00\n3\t2025-01-02 00:00:00+00\n");
-  auto checks = observer.Finish(nullptr, DigestOptions());
+  auto checks = observer.Finish(nullptr, DigestOptions(), nullptr);
   ASSERT_TRUE(checks.ok()) << checks.status().message();
   ASSERT_EQ(checks->gaps.size(), 2u);
   const GapCheck& e = checks->gaps[0];
@@ -208,7 +209,7 @@ TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
     rows += std::to_string(l.seq) + "\tab\tcd\t" + l.ts + " 00:00:00+00\tal\tinsert\t{}\t" + std::to_string(l.n) + "\n";
   }
   Feed(observer, audit, 0, rows);
-  auto checks = observer.Finish(nullptr, DigestOptions());
+  auto checks = observer.Finish(nullptr, DigestOptions(), nullptr);
   ASSERT_TRUE(checks.ok()) << checks.status().message();
   ASSERT_EQ(checks->chains.size(), 1u);
   const ChainCheck& c = checks->chains[0];
@@ -253,7 +254,7 @@ class OneCheck {
     for (auto& [part, rows] : parts) check_.Fold(*plan_, *part, rows);
     SourceChecks out;
     const DigestOptions digest;
-    EXPECT_TRUE(check_.Finish({nullptr, digest}, out).ok());
+    EXPECT_TRUE(check_.Finish({nullptr, digest, nullptr}, out).ok());
     return out;
   }
 
@@ -335,6 +336,91 @@ TEST(DrillCheckClasses, TemporalCheckOnItsOwn) {
   EXPECT_EQ(record->nulls, 1u);
   EXPECT_EQ(FormatTimestamp(record->max_us), "2025-09-30 00:00:00");
   EXPECT_EQ(out.LatestRecord(), record->max_us);
+}
+
+// Foreign keys of partitioned tables (found on PostgreSQL's regression
+// database): the rows of a partitioned child or parent are its leaves'; a
+// child with no rows, or a parent whose leaves have none or that has no
+// partition, is checked (nothing to orphan), not "not in the source".
+TEST(DrillCheckClasses, OrphanCheckReadsPartitionedTablesThroughTheirLeavesAndTablesWithoutRows) {
+  CheckOptions o;
+  o.catalog_fks = false;
+  auto fk = [](std::string name, std::string child, std::string col, std::string parent) {
+    ForeignKey k;
+    k.name = std::move(name);
+    k.schema = k.ref_schema = "public";
+    k.table = std::move(child);
+    k.columns = {std::move(col)};
+    k.ref_table = std::move(parent);
+    k.ref_columns = {"id"};
+    return k;
+  };
+  o.declared_fks = {fk("visits_fk", "visits", "region", "regions"), fk("empty_fk", "empty", "x", "regions"),
+                    fk("bare_fk", "empty", "x", "bare"), fk("nobody_fk", "nobody", "x", "regions")};
+  auto made = drill::MakeOrphanCheck(o);
+  drill::RowCheck& check = *made;
+  NoRowsReader reader;
+  ASSERT_TRUE(check.Begin(reader).ok());
+  auto planner = drill::LayoutPlanner::Make(o);
+  ASSERT_TRUE(planner.ok());
+  auto leaf = [](std::string name, std::string parent, std::vector<std::string> cols) {
+    TableInfo t = MakeTable(std::move(name), std::move(cols), {});
+    t.partition_ancestors = {{"public", std::move(parent)}};
+    return t;
+  };
+  // The pass: only tables with rows are planned and scanned.
+  const std::vector<std::pair<TableInfo, std::vector<std::string>>> read = {
+      {leaf("regions_2", "regions", {"id"}), {"10", "11"}},
+      {leaf("regions_3", "regions", {"id"}), {"20"}},
+      {leaf("visits_a", "visits", {"region", "note"}), {"10\ta", "20\tb", "99\tc", "\\N\td"}},
+  };
+  for (const auto& [table, rows] : read) {
+    auto layout = planner->Layout(table);
+    ASSERT_TRUE(layout.ok());
+    auto plan = check.Plan(*layout);
+    ASSERT_TRUE(plan.ok());
+    ASSERT_NE(plan->get(), nullptr) << table.name;
+    auto part = check.NewPartial(**plan);
+    std::vector<std::string_view> fields;
+    for (const auto& r : rows) {
+      SplitCopyRow(r, fields);
+      check.Scan(**plan, drill::Row(*layout, r, 0, fields), *part);
+    }
+    check.Fold(**plan, *part, rows.size());
+  }
+  // The digest also holds a table with no rows and a partitioned table with
+  // no partition (its schema object).
+  DigestReport report;
+  for (const auto& [table, rows] : read) {
+    TableResult t;
+    t.schema = table.schema;
+    t.name = table.name;
+    t.columns = table.columns;
+    t.partition_ancestors = table.partition_ancestors;
+    report.tables.push_back(t);
+  }
+  TableResult empty;
+  empty.schema = "public";
+  empty.name = "empty";
+  empty.columns = {"x"};
+  report.tables.push_back(empty);
+  report.schema.emplace();
+  report.schema->objects.push_back({"TABLE public.bare", {}, {}, 0});
+  SourceChecks out;
+  const DigestOptions digest;
+  ASSERT_TRUE(check.Finish({nullptr, digest, &report}, out).ok());
+  ASSERT_EQ(out.orphans.size(), 4u);
+  const OrphanCheck& visits = out.orphans[0];
+  EXPECT_TRUE(visits.not_checked.empty()) << visits.not_checked;
+  EXPECT_EQ(visits.child_rows, 4u);
+  EXPECT_EQ(visits.null_refs, 1u);
+  EXPECT_EQ(visits.parent_keys, 3u);
+  EXPECT_EQ(visits.orphans, 1u);
+  for (size_t i : {1, 2}) {
+    EXPECT_TRUE(out.orphans[i].Passed()) << out.orphans[i].Name() << ": " << out.orphans[i].not_checked;
+    EXPECT_EQ(out.orphans[i].child_rows, 0u);
+  }
+  EXPECT_EQ(out.orphans[3].not_checked, "the source has no table public.nobody");
 }
 
 }  // namespace

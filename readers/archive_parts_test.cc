@@ -113,6 +113,25 @@ TEST(DumpSchema, TimestamptzColumnsThroughDomainsArraysRangesAndParents) {
   EXPECT_TRUE(plain.tz_kinds.empty());
 }
 
+// information_schema.time_stamp is a domain over timestamp(2) with time zone
+// that no dump defines: a timestamp column as on the database side
+// (PostgreSQL's regression database has one; a dump's temporal statistics
+// lacked the column a database's had).
+TEST(DumpSchema, InformationSchemaTimeStampIsATimestamptzColumn) {
+  DumpSchema s;
+  Feed(s,
+       "CREATE TABLE public.tab_core_types (\n    \"timestamp\" timestamp without time zone,\n"
+       "    time_stamp information_schema.time_stamp,\n    n information_schema.cardinal_number\n);\n");
+  TableInfo t;
+  t.schema = "public";
+  t.name = "tab_core_types";
+  t.SetColumns({"timestamp", "time_stamp", "n"});
+  s.SetTzKinds(&t);
+  EXPECT_EQ(t.tz_kinds, (std::vector<TzKind>{TzKind::kNone, TzKind::kScalar, TzKind::kCheckOnly}));
+  s.SetTimeColumns(&t);
+  EXPECT_EQ(t.time_columns, (std::vector<std::string>{"timestamp", "time_stamp"}));
+}
+
 TEST(DumpSchema, CopyStatements) {
   TableInfo t;
   ASSERT_TRUE(ParseCopyStatement("COPY \"S\".\"a \"\"b\" (\"X\", y) FROM stdin;", &t));

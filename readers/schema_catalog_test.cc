@@ -65,11 +65,73 @@ TEST(DumpSchemaCollector, TextsAreThoseTheCatalogFunctionsPrint) {
   EXPECT_NE(Find(s, "ACL FUNCTION app.Odd F(a integer)"), nullptr);
 }
 
+// pg_dump appends a materialized view's and an index's column settings
+// (SET COMPRESSION, SET STORAGE, SET STATISTICS) to the same entry, on the
+// line after the statement: they are no part of the pg_get_*def text.
+TEST(DumpSchemaCollector, ColumnSettingsAfterTheStatementAreNotItsText) {
+  DumpSchemaCollector c;
+  c.AddEntry("MATERIALIZED VIEW", "public", "compressmv",
+             "CREATE MATERIALIZED VIEW public.compressmv AS\n SELECT cmdata1.f1 AS x\n   FROM public.cmdata1\n  WITH NO "
+             "DATA;\nALTER TABLE ONLY public.compressmv ALTER COLUMN x SET COMPRESSION lz4;\n");
+  c.AddEntry("INDEX", "public", "st_idx",
+             "CREATE INDEX st_idx ON public.st USING btree (a, ((a + 1)));\nALTER INDEX public.st_idx ALTER COLUMN 2 SET "
+             "STATISTICS 1000;\n");
+  SchemaCatalog s = c.Finish();
+  const SchemaObject* mv = Find(s, "MATVIEW public.compressmv");
+  ASSERT_NE(mv, nullptr);
+  EXPECT_EQ(mv->text, FingerprintOf(" SELECT cmdata1.f1 AS x\n   FROM public.cmdata1"));
+  const SchemaObject* i = Find(s, "INDEX public.st_idx");
+  ASSERT_NE(i, nullptr);
+  EXPECT_EQ(i->text, FingerprintOf("CREATE INDEX st_idx ON public.st USING btree (a, ((a + 1)))"));
+}
+
+// A typed table's columns come from its type; pg_dump lists those with
+// options only. The database side flags every column of a typed table as a
+// child table's, so the dump's must be flagged too (else the schema hashes
+// of a database and its dump differ).
+TEST(DumpSchemaCollector, TypedTableColumnsAreFlaggedAsInherited) {
+  DumpSchemaCollector c;
+  c.AddEntry("TABLE", "public", "persons3",
+             "CREATE TABLE public.persons3 OF public.person_type (\n    id NOT NULL,\n    name DEFAULT ''::text NOT "
+             "NULL\n);\n");
+  c.AddEntry("TABLE", "public", "plain", "CREATE TABLE public.plain (\n    id integer NOT NULL\n);\n");
+  SchemaCatalog s = c.Finish();
+  for (const char* col : {"COLUMN public.persons3.id", "COLUMN public.persons3.name"}) {
+    ASSERT_NE(Find(s, col), nullptr) << col;
+    EXPECT_TRUE(Find(s, col)->Has(SchemaObject::kOfChildTable)) << col;
+  }
+  ASSERT_NE(Find(s, "COLUMN public.plain.id"), nullptr);
+  EXPECT_FALSE(Find(s, "COLUMN public.plain.id")->Has(SchemaObject::kOfChildTable));
+}
+
 TEST(DumpSchemaCollector, DataOnlyDumpHasNoSchema) {
   DumpSchemaCollector c;
   c.AddEntry("TABLE DATA", "public", "t", "");
   c.AddEntry("SEQUENCE SET", "public", "s", "SELECT pg_catalog.setval('public.s', 1, false);\n");
   EXPECT_FALSE(c.Finish().has_database_objects);
+}
+
+// A dump made with --create holds its database's settings; its globals file
+// holds the roles. Merging the globals keeps the dump's settings (they were
+// lost, and a drill against a database with --restored-globals reported
+// every ALTER DATABASE ... SET of PostgreSQL's regression database missing).
+TEST(Globals, MergingKeepsTheDumpsOwnDatabaseSettings) {
+  DumpSchemaCollector c;
+  c.AddEntry("DATABASE", "", "regression", "CREATE DATABASE regression WITH TEMPLATE = template0;\n");
+  c.AddEntry("DATABASE PROPERTIES", "", "regression",
+             "ALTER DATABASE regression SET lc_messages TO 'C';\nALTER DATABASE regression SET bytea_output TO 'hex';\n");
+  c.AddEntry("TABLE", "public", "t", "CREATE TABLE public.t (\n    id integer\n);\n");
+  SchemaCatalog dump = c.Finish();
+  ASSERT_NE(Find(dump, "SETTING DATABASE lc_messages"), nullptr);
+  auto g = ParseGlobalsText("--\n-- PostgreSQL database cluster dump\n--\n\nCREATE ROLE alice;\n", "globals.sql");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  dump.MergeCluster(*g);
+  EXPECT_TRUE(dump.has_cluster_objects);
+  EXPECT_TRUE(dump.has_database_settings);
+  EXPECT_NE(Find(dump, "ROLE alice"), nullptr);
+  EXPECT_NE(Find(dump, "SETTING DATABASE lc_messages"), nullptr);
+  EXPECT_NE(Find(dump, "SETTING DATABASE bytea_output"), nullptr);
+  EXPECT_NE(Find(dump, "TABLE public.t"), nullptr);
 }
 
 TEST(Globals, RolesWithoutPasswordsMembershipsTablespacesSettings) {

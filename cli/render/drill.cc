@@ -786,6 +786,16 @@ std::vector<std::string> SchemaNotes(const DrillReport& r) {
         "inherits, so these are not differences against a dump",
         Count(s.child_objects_not_in_dump, "column, constraint or trigger", "columns, constraints or triggers")));
   }
+  if (!s.column_order_differs.empty()) {
+    constexpr size_t kNamed = 10;
+    const size_t n = s.column_order_differs.size();
+    std::vector<std::string> named(s.column_order_differs.begin(),
+                                   s.column_order_differs.begin() + static_cast<std::ptrdiff_t>(std::min(n, kNamed)));
+    notes.push_back(fmt::format(
+        "{} columns in another order than the source's (columns compare by name: not a difference): {}{}",
+        Count(n, "table lists its", "tables list their"), fmt::join(named, ", "),
+        n > kNamed ? fmt::format(" and {} more", n - kNamed) : std::string()));
+  }
   return notes;
 }
 
@@ -1472,6 +1482,7 @@ Json SchemaJson(const DrillReport& r) {
           {"cluster_not_compared", s.cluster_compared || !s.compared ? Json(nullptr) : Json(s.cluster_not_compared)},
           {"presence_kinds", s.PresenceKinds()},
           {"child_objects_not_in_dump", s.child_objects_not_in_dump},
+          {"column_order_differs", s.column_order_differs},
           {"kinds", kinds},
           {"differences", diffs}};
 }

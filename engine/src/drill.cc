@@ -241,18 +241,18 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.source = r.compare.expected.source.location.empty() ? source : r.compare.expected.source.location;
   r.restored = r.compare.actual.source.location.empty() ? restored : r.compare.actual.source.location;
 
-  auto side = [&](DrillObserver& obs, Source& src) -> Result<SourceChecks> {
+  auto side = [&](DrillObserver& obs, Source& src, const DigestReport& digest) -> Result<SourceChecks> {
     if (src.kind() == SourceKind::kManifest) {
       SourceChecks none;
       none.not_run_reason = "a manifest holds digests, not rows";
       return none;
     }
-    return obs.Finish(&src, cmp.digest);
+    return obs.Finish(&src, cmp.digest, &digest);
   };
-  auto sc = side(source_obs, source_side);
+  auto sc = side(source_obs, source_side, r.compare.expected);
   if (!sc.ok()) return sc.status();
   r.source_checks = std::move(sc).value();
-  auto rc = side(restored_obs, restored_side);
+  auto rc = side(restored_obs, restored_side, r.compare.actual);
   if (!rc.ok()) return rc.status();
   r.restored_checks = std::move(rc).value();
 

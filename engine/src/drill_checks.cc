@@ -211,10 +211,10 @@ void DrillObserver::Fold(uint32_t index, std::unique_ptr<Partial> partial) {
   }
 }
 
-Result<SourceChecks> DrillObserver::Finish(Source* source, const DigestOptions& digest) {
+Result<SourceChecks> DrillObserver::Finish(Source* source, const DigestOptions& digest, const DigestReport* report) {
   SourceChecks out;
   out.ran = true;
-  const drill::FinishContext context{source, digest};
+  const drill::FinishContext context{source, digest, report};
   for (auto& check : state_->checks) {
     if (Status s = check->Finish(context, out); !s.ok()) return s;
   }

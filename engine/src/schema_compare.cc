@@ -103,6 +103,20 @@ SchemaComparison CompareSchemas(const SchemaCatalog* expected, const SchemaCatal
     }
   }
   for (auto& [name, k] : kinds) r.kinds.push_back(std::move(k));
+  // Both sorted by table.
+  const auto& eo = expected->column_orders;
+  const auto& ao = actual->column_orders;
+  for (size_t x = 0, y = 0; x < eo.size() && y < ao.size();) {
+    if (eo[x].first < ao[y].first) {
+      ++x;
+    } else if (ao[y].first < eo[x].first) {
+      ++y;
+    } else {
+      if (eo[x].second != ao[y].second) r.column_order_differs.push_back(eo[x].first);
+      ++x;
+      ++y;
+    }
+  }
   return r;
 }
 

@@ -19,13 +19,20 @@ namespace {
 #define VOUCH_NOT_INTERNAL(expr)                                                                           \
   "AND " expr " NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'" \
   "::pg_catalog.regclass AND d.deptype = 'i') "
+// Where pg_dump dumps grants: the user schemas, and pg_catalog, whose
+// objects' grants it dumps where they differ from their initial ones.
+#define VOUCH_ACL_NS(n) " (" n ".nspname = 'pg_catalog' OR" VOUCH_USER_NS(n) ") "
 #define VOUCH_HAS_PARENT(expr) " " expr " IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i) "
 // An ACL's items as sorted text, to tell an ACL from its default whatever
 // the order of its items.
 #define VOUCH_ACL_TEXT(acl) "(SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(" acl ") x)"
 
+// A row of kSchemaObjects that is a table's column order, not an object.
+constexpr int kColumnOrderRow = 16;
+
 // Each row: name, text (NULL: compared by presence across source kinds),
-// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide).
+// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide;
+// kColumnOrderRow: "schema.table" and its column names in attnum order).
 // The texts are only hashed, never kept.
 const char* const kSchemaObjects =
     // Tables, views, materialized views.
@@ -53,7 +60,19 @@ const char* const kSchemaObjects =
     "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
     "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
-    // Constraints of tables and domains.
+    // Each table's column names in its own order (SchemaCatalog::column_orders).
+    "UNION ALL SELECT n.nspname || '.' || c.relname, NULL, pg_catalog.string_agg(a.attname::text, E'\\n' ORDER BY "
+    "a.attnum), 16 "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
+    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "GROUP BY n.nspname, c.relname "
+    // Constraints of tables and domains. Not the foreign keys the server
+    // derives from a partitioned table's (conparentid: on each partition of
+    // the referencing table, and per partition of a referenced partitioned
+    // table): pg_dump leaves them out, the server makes them again with
+    // names of its choosing when the parent key is created, and they cannot
+    // be dropped or renamed on their own.
     "UNION ALL SELECT 'CONSTRAINT ' || n.nspname || '.' || COALESCE(c.relname, ty.typname) || '.' || co.conname, "
     "  pg_catalog.pg_get_constraintdef(co.oid), pg_catalog.pg_get_constraintdef(co.oid), "
     "  CASE WHEN COALESCE(c.oid" VOUCH_HAS_PARENT("") ", false) OR NOT co.conislocal THEN 4 ELSE 0 END "
@@ -61,7 +80,8 @@ const char* const kSchemaObjects =
     "LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid AND co.conrelid <> 0 "
     "LEFT JOIN pg_catalog.pg_type ty ON ty.oid = co.contypid AND co.contypid <> 0 "
     "JOIN pg_catalog.pg_namespace n ON n.oid = COALESCE(c.relnamespace, ty.typnamespace) "
-    "WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (c.oid IS NOT NULL OR ty.oid IS NOT NULL) AND" VOUCH_USER_NS("n")
+    "WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (c.oid IS NOT NULL OR ty.oid IS NOT NULL) "
+    "AND NOT (co.contype = 'f' AND co.conparentid <> 0) AND" VOUCH_USER_NS("n")
     "AND" VOUCH_NOT_EXT("COALESCE(c.oid, 0)", "pg_class") "AND" VOUCH_NOT_EXT("COALESCE(ty.oid, 0)", "pg_type")
     // Indexes that are not a constraint's (pg_dump prints those as the constraint).
     "UNION ALL SELECT 'INDEX ' || n.nspname || '.' || ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid), "
@@ -107,7 +127,8 @@ const char* const kSchemaObjects =
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND" VOUCH_USER_NS("n")
     // Types: enums (their labels compare across source kinds), composite,
-    // range and base types, domains.
+    // range and base types, domains, and shell types (CREATE TYPE t; left
+    // undefined, which pg_dump dumps too).
     "UNION ALL SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || n.nspname || '.' || t.typname, "
     "  CASE WHEN t.typtype = 'e' THEN 'enum:' || COALESCE(e.labels, '') END, "
     "  t.typtype::text || ' base=' || CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) "
@@ -124,7 +145,8 @@ const char* const kSchemaObjects =
     "  ON k.oid = a.attrelid WHERE k.relkind = 'c' AND a.attnum > 0 AND NOT a.attisdropped GROUP BY a.attrelid) ca "
     "  ON ca.attrelid = t.typrelid "
     "LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid "
-    "WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r') AND t.typisdefined AND (t.typtype <> 'c' OR tc.relkind = 'c') "
+    "WHERE (t.typtype IN ('b', 'c', 'd', 'e', 'r') AND t.typisdefined OR t.typtype = 'p' AND NOT t.typisdefined) "
+    "AND (t.typtype <> 'c' OR tc.relkind = 'c') "
     "AND t.oid NOT IN (SELECT a.typarray FROM pg_catalog.pg_type a) AND" VOUCH_USER_NS("n")
     "AND" VOUCH_NOT_EXT("t.oid", "pg_type")
     // Schemas, extensions, collations.
@@ -139,13 +161,13 @@ const char* const kSchemaObjects =
     "FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace "
     "WHERE co.oid >= 16384 AND" VOUCH_USER_NS("n") "AND" VOUCH_NOT_EXT("co.oid", "pg_collation")
     // Grants: every ACL that differs from the object's initial one, as
-    // pg_dump dumps them.
+    // pg_dump dumps them (pg_catalog's objects' too).
     "UNION ALL SELECT 'ACL ' || CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || n.nspname || '.' || "
     "c.relname, NULL, " VOUCH_ACL_TEXT("c.relacl") ", 0 "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass "
     "  AND ip.objsubid = 0 "
-    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relacl IS NOT NULL AND" VOUCH_USER_NS("n")
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND c.relacl IS NOT NULL AND" VOUCH_ACL_NS("n")
     "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
     "AND " VOUCH_ACL_TEXT("c.relacl") " IS DISTINCT FROM " VOUCH_ACL_TEXT(
         "COALESCE(ip.initprivs, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", "
@@ -156,28 +178,28 @@ const char* const kSchemaObjects =
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass "
     "  AND ip.objsubid = a.attnum "
-    "WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
+    "WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_ACL_NS("n")
     "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
     "AND " VOUCH_ACL_TEXT("a.attacl") " IS DISTINCT FROM " VOUCH_ACL_TEXT("ip.initprivs") " "
     "UNION ALL SELECT 'ACL ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || n.nspname || '.' || "
     "p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, " VOUCH_ACL_TEXT("p.proacl") ", 0 "
     "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
     "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = p.oid AND ip.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
-    "WHERE p.proacl IS NOT NULL AND" VOUCH_USER_NS("n") "AND" VOUCH_NOT_EXT("p.oid", "pg_proc") VOUCH_NOT_INTERNAL("p.oid")
+    "WHERE p.proacl IS NOT NULL AND" VOUCH_ACL_NS("n") "AND" VOUCH_NOT_EXT("p.oid", "pg_proc") VOUCH_NOT_INTERNAL("p.oid")
     "AND " VOUCH_ACL_TEXT("p.proacl") " IS DISTINCT FROM " VOUCH_ACL_TEXT(
         "COALESCE(ip.initprivs, pg_catalog.acldefault('f', p.proowner))") " "
     "UNION ALL SELECT 'ACL SCHEMA ' || n.nspname, NULL, " VOUCH_ACL_TEXT("n.nspacl") ", 0 "
     "FROM pg_catalog.pg_namespace n "
     "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = n.oid AND ip.classoid = "
     "'pg_catalog.pg_namespace'::pg_catalog.regclass "
-    "WHERE n.nspacl IS NOT NULL AND" VOUCH_USER_NS("n") "AND" VOUCH_NOT_EXT("n.oid", "pg_namespace")
+    "WHERE n.nspacl IS NOT NULL AND" VOUCH_ACL_NS("n") "AND" VOUCH_NOT_EXT("n.oid", "pg_namespace")
     "AND " VOUCH_ACL_TEXT("n.nspacl") " IS DISTINCT FROM " VOUCH_ACL_TEXT(
         "COALESCE(ip.initprivs, pg_catalog.acldefault('n', n.nspowner))") " "
     "UNION ALL SELECT 'ACL ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || n.nspname || '.' || "
     "t.typname, NULL, " VOUCH_ACL_TEXT("t.typacl") ", 0 "
     "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
     "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = t.oid AND ip.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass "
-    "WHERE t.typacl IS NOT NULL AND" VOUCH_USER_NS("n") "AND" VOUCH_NOT_EXT("t.oid", "pg_type")
+    "WHERE t.typacl IS NOT NULL AND" VOUCH_ACL_NS("n") "AND" VOUCH_NOT_EXT("t.oid", "pg_type")
     "AND " VOUCH_ACL_TEXT("t.typacl") " IS DISTINCT FROM " VOUCH_ACL_TEXT(
         "COALESCE(ip.initprivs, pg_catalog.acldefault('T', t.typowner))") " "
     // Cluster-wide: roles (attributes as pg_dumpall prints them, never a
@@ -251,6 +273,13 @@ Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) 
     }
     const int n = PQntuples(r);
     for (int i = 0; i < n; ++i) {
+      const int flags = std::atoi(PQgetvalue(r, i, 3));
+      if (flags == kColumnOrderRow) {
+        out->column_orders.emplace_back(
+            PQgetvalue(r, i, 0),
+            FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2)))));
+        continue;
+      }
       SchemaObject o;
       o.name = PQgetvalue(r, i, 0);
       if (!PQgetisnull(r, i, 1)) {
@@ -259,7 +288,7 @@ Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) 
       }
       o.exact = FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2))));
       o.flags |= SchemaObject::kHasExact;
-      o.flags |= static_cast<uint8_t>(std::atoi(PQgetvalue(r, i, 3)));
+      o.flags |= static_cast<uint8_t>(flags);
       out->objects.push_back(std::move(o));
     }
     PQclear(r);

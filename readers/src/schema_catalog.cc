@@ -36,12 +36,19 @@ void SchemaCatalog::Finish() {
     }
   }
   objects.resize(w);
+  std::sort(column_orders.begin(), column_orders.end());
 }
 
 void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
-  std::erase_if(objects, [](const SchemaObject& o) { return o.Has(SchemaObject::kCluster); });
+  // A dump's own database settings (its DATABASE PROPERTIES entry's ALTER
+  // DATABASE ... SET, with --create) stay: they are the database's, and a
+  // globals file has none.
+  auto from_globals = [](const SchemaObject& o) {
+    return o.Has(SchemaObject::kCluster) && o.name.rfind("SETTING DATABASE ", 0) != 0;
+  };
+  std::erase_if(objects, from_globals);
   for (const auto& o : globals.objects) {
-    if (o.Has(SchemaObject::kCluster)) objects.push_back(o);
+    if (from_globals(o)) objects.push_back(o);
   }
   has_cluster_objects = globals.has_cluster_objects;
   Finish();
@@ -107,8 +114,12 @@ std::string_view TrimLeft(std::string_view s) {
 }
 
 // The first statement of a TOC entry's text: up to the first ";\n" that ends
-// a line followed by an empty line or the end (pg_dump ends each statement
-// so; a plain dump adds its OWNER statements after an empty line).
+// a line followed by an empty line, the end, or a line that starts with
+// "ALTER " (pg_dump ends each statement so; a plain dump adds its OWNER
+// statements after an empty line, and pg_dump appends the column settings of
+// a table, materialized view or index, ALTER TABLE ONLY t ALTER COLUMN c SET
+// COMPRESSION / STORAGE / STATISTICS / (options), on the next line; the
+// server's pg_get_*def texts indent their own lines).
 std::string_view FirstStatement(std::string_view s) {
   s = TrimLeft(s);
   size_t from = 0;
@@ -118,7 +129,7 @@ std::string_view FirstStatement(std::string_view s) {
       while (!s.empty() && (s.back() == '\n' || s.back() == ';')) s.remove_suffix(1);
       return s;
     }
-    if (end + 2 >= s.size() || s[end + 2] == '\n') return s.substr(0, end);
+    if (end + 2 >= s.size() || s[end + 2] == '\n' || StartsWith(s.substr(end + 2), "ALTER ")) return s.substr(0, end);
     from = end + 2;
   }
 }
@@ -224,6 +235,10 @@ void DumpSchemaCollector::AddTableBody(const std::string& table, std::string_vie
   size_t open = st.find(" (\n");
   size_t first_nl = st.find('\n');
   if (open == std::string_view::npos || first_nl == std::string_view::npos || open + 2 != first_nl) return;
+  // A typed table's columns ("CREATE TABLE t OF type (\n    c WITH OPTIONS
+  // ...") come from its type and are listed only when they have options:
+  // they are flagged as a child table's are, as on the database side.
+  const bool typed = FindOutsideQuotes(st.substr(0, first_nl), " OF ") != std::string_view::npos;
   std::string_view rest = st.substr(open + 3);
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
@@ -244,7 +259,10 @@ void DumpSchemaCollector::AddTableBody(const std::string& table, std::string_vie
     }
     size_t pos = 0;
     std::string col;
-    if (sqlident::Read(line, &pos, &col)) Add("COLUMN " + table + "." + col, {}, false, table);
+    if (sqlident::Read(line, &pos, &col)) {
+      Add("COLUMN " + table + "." + col, {}, false, table);
+      if (typed) objects_.back().flags |= SchemaObject::kOfChildTable;
+    }
   }
   // "INHERITS (parent)" after the body: the table has a parent.
   if (st.find("\nINHERITS (") != std::string_view::npos) child_tables_.push_back(table);

@@ -243,7 +243,11 @@ Status DumpSequences::Clause(std::string_view body) {
     }
     return Status::Ok();
   }
-  if (b == "NO MINVALUE" || b == "NO MAXVALUE" || b == "NO CYCLE") return Status::Ok();
+  // An identity sequence's persistence where it differs from its table's:
+  // not part of the definition (CREATE UNLOGGED SEQUENCE is read alike).
+  if (b == "NO MINVALUE" || b == "NO MAXVALUE" || b == "NO CYCLE" || b == "LOGGED" || b == "UNLOGGED") {
+    return Status::Ok();
+  }
   if (b == "CYCLE") {
     pending_.cycle = true;
     return Status::Ok();

@@ -79,6 +79,30 @@ GRANT EXECUTE ON FUNCTION app.add(integer, integer) TO vouch_schema_reader;
 REVOKE EXECUTE ON FUNCTION app.touch() FROM PUBLIC;
 GRANT USAGE ON TYPE app.mood TO vouch_schema_reader;
 GRANT SELECT ON app.big_orders TO vouch_schema_reader;
+-- Objects of PostgreSQL's regression database that vouch once reported
+-- falsely (tests/regression_db_pg_test.cc): a shell type; a grant on a system
+-- catalog's column (pg_dump dumps those); a typed table, whose dump lists only
+-- the columns with options; column settings pg_dump appends to a
+-- materialized view's and an index's statement; foreign keys to a
+-- partitioned table that lost a partition, whose derived keys the restore
+-- names anew; an identity sequence unlogged unlike its table.
+CREATE TYPE app.shell;
+GRANT SELECT (prosrc) ON pg_catalog.pg_proc TO vouch_schema_reader;
+CREATE TYPE app.person AS (id integer, name text);
+CREATE TABLE app.people OF app.person (id WITH OPTIONS PRIMARY KEY, name WITH OPTIONS DEFAULT '');
+CREATE MATERIALIZED VIEW app.order_notes AS SELECT id, note FROM app.orders WITH NO DATA;
+ALTER MATERIALIZED VIEW app.order_notes ALTER COLUMN note SET STATISTICS 50;
+CREATE INDEX orders_note_length ON app.orders ((length(note)));
+ALTER INDEX app.orders_note_length ALTER COLUMN 1 SET STATISTICS 500;
+CREATE TABLE app.regions (id integer PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE app.regions_1 PARTITION OF app.regions FOR VALUES FROM (0) TO (10);
+CREATE TABLE app.regions_2 PARTITION OF app.regions FOR VALUES FROM (10) TO (20);
+CREATE TABLE app.regions_3 PARTITION OF app.regions FOR VALUES FROM (20) TO (30);
+CREATE TABLE app.visits (region integer REFERENCES app.regions);
+ALTER TABLE app.regions DETACH PARTITION app.regions_1;
+DROP TABLE app.regions_1;
+CREATE TABLE app.tally (n integer GENERATED ALWAYS AS IDENTITY);
+ALTER SEQUENCE app.tally_n_seq SET UNLOGGED;
 INSERT INTO app.customers (name, email, score) VALUES ('ann', 'ann@x', 10), ('bob', 'bob@x', 20);
 INSERT INTO app.orders VALUES (1, 1, 50, '[2024-01-01,2024-01-02)', 'first'), (2, 2, 150, '[2024-01-01,2024-01-02)', 'second');
 INSERT INTO app.events VALUES (1, '2024-03-01', 'a'), (2, '2025-03-01', 'a'), (1, '2025-04-01', 'b');

@@ -23,6 +23,9 @@ struct Key {
   std::unique_ptr<SpillSet> parents;   // parent key hashes, a set
   std::unique_ptr<SpillSet> children;  // non-NULL child reference hashes, a multiset
   bool child_seen = false, parent_seen = false;
+  // The tables whose rows were the child's: the child itself, or the leaves
+  // under a partitioned child (read again for samples).
+  std::vector<std::string> child_tables;
   std::unordered_set<uint64_t> orphan_hashes;  // after Compare
 };
 
@@ -99,7 +102,7 @@ Status OrphanSampler::BeginTable(const TableInfo& t, uint32_t index) {
   }
   for (size_t i = 0; i < keys_.size(); ++i) {
     const ForeignKey& fk = keys_[i]->check.fk;
-    if (!SameTable(t, fk.schema, fk.table)) continue;
+    if (!OfTable(t, fk.schema, fk.table)) continue;
     std::vector<size_t> cols;
     for (const auto& c : fk.columns) {
       if (auto k = ColumnIndex(t, c)) cols.push_back(*k);
@@ -135,6 +138,34 @@ std::unique_ptr<RowObserver::Partial> OrphanSampler::Scan(const RowChunk& chunk)
     return true;
   });
   return found;
+}
+
+enum class Held { kYes, kNo, kLacksColumn };
+
+// Whether the source's digest holds schema.table although none of its rows
+// was read, with `cols`: a table with no rows, a partitioned table whose
+// leaves have none, or one with no partition at all (then only its schema
+// object says it is there, and not its columns).
+Held HeldWithoutRows(const DigestReport* report, const std::string& schema, const std::string& table,
+                     const std::vector<std::string>& cols) {
+  if (report == nullptr) return Held::kNo;
+  for (const TableResult& t : report->tables) {
+    const bool leaf_under = std::any_of(t.partition_ancestors.begin(), t.partition_ancestors.end(),
+                                        [&](const RelationName& a) { return a.schema == schema && a.name == table; });
+    if (!leaf_under && !(t.schema == schema && t.name == table)) continue;
+    for (const auto& c : cols) {
+      if (std::find(t.columns.begin(), t.columns.end(), c) == t.columns.end()) return Held::kLacksColumn;
+    }
+    return Held::kYes;
+  }
+  if (report->schema) {
+    const std::string name = "TABLE " + schema + "." + table;
+    const auto& objects = report->schema->objects;
+    auto it = std::lower_bound(objects.begin(), objects.end(), name,
+                               [](const SchemaObject& o, const std::string& n) { return o.name < n; });
+    if (it != objects.end() && it->name == name) return Held::kYes;
+  }
+  return Held::kNo;
 }
 
 class OrphanRowCheck final : public RowCheck {
@@ -176,7 +207,9 @@ class OrphanRowCheck final : public RowCheck {
       Key& k = *keys_[ki];
       const ForeignKey& fk = k.check.fk;
       for (bool parent : {false, true}) {
-        if (!SameTable(t, parent ? fk.ref_schema : fk.schema, parent ? fk.ref_table : fk.table)) continue;
+        // A partitioned table's rows (parent keys or child references) are
+        // its leaves'.
+        if (!OfTable(t, parent ? fk.ref_schema : fk.schema, parent ? fk.ref_table : fk.table)) continue;
         std::vector<size_t> cols;
         for (const auto& c : parent ? fk.ref_columns : fk.columns) {
           auto i = ColumnIndex(t, c);
@@ -193,6 +226,7 @@ class OrphanRowCheck final : public RowCheck {
         }
         if (cols.empty()) continue;
         (parent ? k.parent_seen : k.child_seen) = true;
+        if (!parent) k.child_tables.push_back(t.QualifiedName());
         if (!plan) plan = std::make_unique<OrphanPlan>();
         plan->needs_fields = true;
         (parent ? plan->parents : plan->children).emplace_back(ki, std::move(cols));
@@ -239,7 +273,7 @@ class OrphanRowCheck final : public RowCheck {
   Status Finish(const FinishContext& context, SourceChecks& out) override {
     out.fk_note = note_;
     if (!spill_status_.ok()) return spill_status_.WithContext("orphan check");
-    for (auto& k : keys_) VOUCH_RETURN_IF_ERROR(Compare(*k, context.digest));
+    for (auto& k : keys_) VOUCH_RETURN_IF_ERROR(Compare(*k, context));
     // The key sets are done with: their memory and spill directory go now.
     for (auto& k : keys_) {
       k->parents.reset();
@@ -270,16 +304,32 @@ class OrphanRowCheck final : public RowCheck {
 
   // Counts the key's orphans (child references with no parent key), or says
   // why it was not checked: both sorted sets merged, in memory or from their
-  // spilled runs alike.
-  Status Compare(Key& k, const DigestOptions& digest) {
+  // spilled runs alike. A side none of whose rows was read may still be
+  // there without rows: a table with none, or a partitioned table with none
+  // in its leaves (or no partition at all).
+  Status Compare(Key& k, const FinishContext& context) {
+    const DigestOptions& digest = context.digest;
     OrphanCheck& c = k.check;
     for (bool parent : {false, true}) {
       const std::string& schema = parent ? c.fk.ref_schema : c.fk.schema;
       const std::string& table = parent ? c.fk.ref_table : c.fk.table;
       if (!c.not_checked.empty() || (parent ? k.parent_seen : k.child_seen)) continue;
-      c.not_checked = (!digest.filter.empty() && !digest.filter.Selects(schema, table)
-                           ? "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)"
-                           : "the source has no table " + QualifiedTableName(schema, table));
+      if (!digest.filter.empty() && !digest.filter.Selects(schema, table)) {
+        c.not_checked = "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)";
+        continue;
+      }
+      const std::vector<std::string>& cols = parent ? c.fk.ref_columns : c.fk.columns;
+      switch (HeldWithoutRows(context.report, schema, table, cols)) {
+        case Held::kYes: break;
+        case Held::kNo: c.not_checked = "the source has no table " + QualifiedTableName(schema, table); break;
+        case Held::kLacksColumn:
+          if (c.declared) {
+            return InvalidArgument("--fk: " + QualifiedTableName(schema, table) + " has no column among " +
+                                   ColumnsList(cols));
+          }
+          c.not_checked = QualifiedTableName(schema, table) + " has no column among " + ColumnsList(cols);
+          break;
+      }
     }
     if (!c.not_checked.empty()) return Status::Ok();
     c.child_rows = k.children->appended() + c.null_refs;
@@ -299,8 +349,9 @@ class OrphanRowCheck final : public RowCheck {
     for (auto& k : keys_) {
       if (k->check.orphans == 0) continue;
       with_orphans.push_back(k.get());
-      std::string name = QualifiedTableName(k->check.fk.schema, k->check.fk.table);
-      if (std::find(child_tables.begin(), child_tables.end(), name) == child_tables.end()) child_tables.push_back(name);
+      for (const auto& name : k->child_tables) {
+        if (std::find(child_tables.begin(), child_tables.end(), name) == child_tables.end()) child_tables.push_back(name);
+      }
     }
     if (with_orphans.empty() || context.source == nullptr) return Status::Ok();
     OrphanSampler sampler(with_orphans, options_.max_samples);

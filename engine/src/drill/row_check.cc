@@ -97,6 +97,12 @@ bool SameTable(const TableInfo& t, const std::string& schema, const std::string&
   return t.schema == schema && t.name == name;
 }
 
+bool OfTable(const TableInfo& t, const std::string& schema, const std::string& name) {
+  return SameTable(t, schema, name) ||
+         std::any_of(t.partition_ancestors.begin(), t.partition_ancestors.end(),
+                     [&](const RelationName& a) { return a.schema == schema && a.name == name; });
+}
+
 std::string ColumnsList(const std::vector<std::string>& cols) {
   std::string s;
   for (const auto& c : cols) s += (s.empty() ? "" : ", ") + c;

@@ -88,10 +88,13 @@ struct CheckPartial {
 };
 
 // What Finish may need beyond the check's own state: the source, to read it
-// again (orphan samples), and how it was read.
+// again (orphan samples), how it was read, and what the pass found.
 struct FinishContext {
   Source* source;  // to read again (orphan samples); null: none
   const DigestOptions& digest;
+  // The pass's digest of the source: its tables (those with no rows too, of
+  // which no row was seen) and schema objects. Null: not known.
+  const DigestReport* report;
 };
 
 class RowCheck {
@@ -128,6 +131,9 @@ std::vector<std::unique_ptr<RowCheck>> MakeRowChecks(const CheckOptions& options
 
 std::optional<size_t> ColumnIndex(const TableInfo& t, const std::string& name);
 bool SameTable(const TableInfo& t, const std::string& schema, const std::string& name);
+// `t` is schema.name, or a leaf partition under that partitioned table (whose
+// rows are its leaves').
+bool OfTable(const TableInfo& t, const std::string& schema, const std::string& name);
 std::string ColumnsList(const std::vector<std::string>& cols);
 
 // A key (or reference) of a row: its fields joined by '\t', hashed. Any NULL

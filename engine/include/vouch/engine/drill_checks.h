@@ -143,8 +143,10 @@ class DrillObserver final : public RowObserver {
   void Fold(uint32_t table_index, std::unique_ptr<Partial> partial) override;
 
   // After the pass. Reads `source` again (only the child tables with
-  // orphans) to name sample keys; null: no samples.
-  Result<SourceChecks> Finish(Source* source, const DigestOptions& digest);
+  // orphans) to name sample keys; null: no samples. `report` is the pass's
+  // digest of the source (null: not known): the tables it holds that gave
+  // no rows.
+  Result<SourceChecks> Finish(Source* source, const DigestOptions& digest, const DigestReport* report);
   // The report's lines of every check, judged on both sides' results.
   void Judge(const SourceChecks& restored, const SourceChecks& source, std::vector<DrillCheck>& out) const;
 

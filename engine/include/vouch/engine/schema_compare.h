@@ -47,6 +47,11 @@ struct SchemaComparison {
   std::vector<SchemaKindComparison> kinds;      // sorted by kind
   std::vector<SchemaDifference> differences;    // sorted by name
   size_t child_objects_not_in_dump = 0;         // see the header comment
+  // Two databases: the tables of both that list their columns in another
+  // order than the source's (sorted). A note, not a difference: columns
+  // compare by name (a restore puts an inheritance child's inherited columns
+  // first).
+  std::vector<std::string> column_order_differs;
   // Kinds (of `kinds`) compared by presence only, for the report.
   std::vector<std::string> PresenceKinds() const;
 };

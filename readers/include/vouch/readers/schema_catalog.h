@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vouch/status.h"
@@ -67,10 +68,17 @@ struct SchemaCatalog {
   // The database's own ALTER DATABASE ... SET settings ("SETTING DATABASE
   // name"): a database's catalogs; a dump only when made with --create.
   bool has_database_settings = false;
+  // A database's tables ("schema.table", sorted), each with a fingerprint of
+  // its column names in the table's own order (attnum); empty for a dump or
+  // a manifest. Not objects: columns compare by name, and a table that lists
+  // them in another order (a restore puts an inheritance child's inherited
+  // columns first) is a note, never a difference.
+  std::vector<std::pair<std::string, SchemaFingerprint>> column_orders;
 
   // Sorts by name and keeps the first of equal names.
   void Finish();
-  // Adds the cluster-wide objects of `globals` (replacing any held).
+  // Adds the cluster-wide objects of `globals` (replacing any held), but
+  // for the database's own settings ("SETTING DATABASE name"), which stay.
   void MergeCluster(const SchemaCatalog& globals);
 };
 
