@@ -330,8 +330,8 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   // Reads one chunk into `p`; false at the end of the source or on an error
   // (then `failed` is set).
   bool source_done = false;  // input stage only
-  auto read_part = [&](Part& p, size_t target) -> bool {
-    auto more = reader.NextChunk(p.chunk, target);
+  auto read_part = [&](Part& p) -> bool {
+    auto more = reader.NextChunk(p.chunk, chunk_size);
     if (!more.ok() || !*more) {
       source_done = true;  // NextChunk is not called again after its end
       if (!more.ok()) {
@@ -380,7 +380,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
           while (true) {
             if (s->parts.size() == s->used) s->parts.emplace_back();
             Part& p = s->parts[s->used];
-            if (!read_part(p, chunk_size)) break;
+            if (!read_part(p)) break;
             ++s->used;
             held += p.chunk.size;
             capacity += p.chunk.data.size();

@@ -8,12 +8,10 @@
 namespace vouch {
 namespace {
 
-bool IsDatabaseSetting(const SchemaObject& o) { return o.name.rfind("SETTING DATABASE ", 0) == 0; }
-
 // Whether `o` takes part given what both sides hold.
 bool Included(const SchemaObject& o, bool cluster, bool database_settings) {
   if (!o.Has(SchemaObject::kCluster)) return true;
-  return IsDatabaseSetting(o) ? database_settings : cluster;
+  return o.IsDatabaseSetting() ? database_settings : cluster;
 }
 
 std::string Missing(const char* side) { return std::string("schema not in this source (the ") + side + ")"; }

@@ -27,9 +27,9 @@ Status ReadExact(ByteSource& src, char* dst, size_t n, bool* eof, const std::str
   return Status::Ok();
 }
 
-// pg_dump's ReadInt (DecodeArchiveInt) from a stream.
-Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std::string& where) {
-  uint64_t at = src.RawOffset();
+// pg_dump's ReadInt (DecodeArchiveInt) from a stream whose offset is `at`
+// (for messages: a caller that counts its offset need not ask the source).
+Status ReadIntAt(ByteSource& src, uint64_t at, int int_size, int64_t* out, bool* eof, const std::string& where) {
   uint8_t b[9] = {};
   VOUCH_RETURN_IF_ERROR(ReadExact(src, reinterpret_cast<char*>(b), static_cast<size_t>(int_size) + 1, eof, where));
   if (*eof) return Status::Ok();
@@ -38,6 +38,10 @@ Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std
                    std::to_string(b[0]));
   }
   return Status::Ok();
+}
+
+Status ReadInt(ByteSource& src, int int_size, int64_t* out, bool* eof, const std::string& where) {
+  return ReadIntAt(src, src.RawOffset(), int_size, out, eof, where);
 }
 
 // The bytes of one stream of a data block: chunks {Int len; bytes} up to a
@@ -78,24 +82,14 @@ class ChunkedPayload final : public ByteSource {
   // per row of an uncompressed archive.
   Status NextChunk() {
     const uint64_t at = at_;
-    uint8_t b[9] = {};
-    const size_t header = static_cast<size_t>(int_size_) + 1;
-    auto got = ReadUpTo(src_, reinterpret_cast<char*>(b), header);
-    if (!got.ok()) return got.status();
-    if (*got == 0) {
+    int64_t len = 0;
+    bool eof = false;
+    VOUCH_RETURN_IF_ERROR(ReadIntAt(src_, at, int_size_, &len, &eof, where_));
+    if (eof) {
       return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at) +
                        " before the block's end-of-data marker (truncated)");
     }
-    if (*got != header) {
-      return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at + *got) +
-                       " inside a block header");
-    }
-    at_ += header;
-    int64_t len = 0;
-    if (!DecodeArchiveInt(b, int_size_, &len)) {
-      return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " +
-                     std::to_string(b[0]));
-    }
+    at_ += static_cast<uint64_t>(int_size_) + 1;
     if (len < 0) return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": negative chunk length");
     if (len == 0) {
       done_ = true;

@@ -44,7 +44,7 @@ void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
   // DATABASE ... SET, with --create) stay: they are the database's, and a
   // globals file has none.
   auto from_globals = [](const SchemaObject& o) {
-    return o.Has(SchemaObject::kCluster) && o.name.rfind("SETTING DATABASE ", 0) != 0;
+    return o.Has(SchemaObject::kCluster) && !o.IsDatabaseSetting();
   };
   std::erase_if(objects, from_globals);
   for (const auto& o : globals.objects) {

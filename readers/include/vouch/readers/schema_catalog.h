@@ -56,6 +56,10 @@ struct SchemaObject {
   // "INDEX" of "INDEX public.t_pkey", "ACL" of "ACL TABLE public.t".
   std::string_view Kind() const { return std::string_view(name).substr(0, name.find(' ')); }
   bool Has(Flags f) const { return (flags & f) != 0; }
+  // A setting of the database itself ("SETTING DATABASE name", "SETTING
+  // DATABASE ROLE r name"): in its catalogs and a --create dump, never in a
+  // globals file.
+  bool IsDatabaseSetting() const { return name.rfind("SETTING DATABASE ", 0) == 0; }
 };
 
 struct SchemaCatalog {
