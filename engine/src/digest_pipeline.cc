@@ -218,9 +218,10 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
+  report.rows_only = options.rows_only;
   if (!options.filter.empty()) {
     report.schema_not_selected = true;
-  } else if (const SchemaCatalog* s = reader.schema()) {
+  } else if (const SchemaCatalog* s = reader.schema(); s != nullptr && !options.rows_only) {
     report.schema = *s;
   }
   // The reader is done: its tables' names and columns move into the results.
@@ -263,7 +264,9 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   });
   // Sequences and large objects belong to the whole source, not to a
   // selection of its tables or a shard of its rows.
-  if (options.filter.empty() && options.shard_count == 0) {
+  if (options.filter.empty() && options.shard_count == 0 && options.rows_only) {
+    if (const auto* los = reader.large_objects()) report.large_objects_left_out = los->size();
+  } else if (options.filter.empty() && options.shard_count == 0) {
     if (const auto* seqs = reader.sequences()) {
       report.sequences = *seqs;
       SortSequences(*report.sequences);

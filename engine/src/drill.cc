@@ -207,6 +207,14 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.recovery_window = checks.recovery_window;
   r.rpo_target_us = options.rpo_target_us;
   r.rto_target_us = options.rto_target_us;
+  r.rows_only = options.compare.digest.rows_only;
+  if (r.rows_only) {
+    if (!options.source_globals.empty() || !options.restored_globals.empty()) {
+      return InvalidArgument("--globals and --restored-globals give cluster-wide schema objects, which --rows-only "
+                             "does not compare");
+    }
+    checks.sequence_columns = false;  // no sequence is compared
+  }
   // Each side also checks the other's foreign keys (a restore that lost a
   // constraint is checked against the source's).
   CheckOptions source_checks = checks, restored_checks = checks;
@@ -229,7 +237,10 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
     const SchemaCatalog* e = r.compare.expected.schema ? &*r.compare.expected.schema : nullptr;
     const SchemaCatalog* a = r.compare.actual.schema ? &*r.compare.actual.schema : nullptr;
     r.schema = CompareSchemas(e, a);
-    if (!options.compare.digest.filter.empty()) {
+    if (r.rows_only) {
+      r.schema = SchemaComparison();
+      r.schema.not_compared = "--rows-only";
+    } else if (!options.compare.digest.filter.empty()) {
       r.schema = SchemaComparison();
       r.schema.not_compared = "a table selection (-t/-n/-T/-N) is in effect";
     }

@@ -208,8 +208,11 @@ class LiveReader final : public TableStreamReader {
     // some tables or of one shard does not report them.
     const bool whole = opt.only_tables.empty() && (opt.filter == nullptr || opt.filter->empty()) && shard_count_ <= 1;
     if (whole && !(opt.schema && opt.schema_only)) {
-      VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
-      VOUCH_RETURN_IF_ERROR(ReadLargeObjects(leader));
+      if (!opt.rows_only) {
+        VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
+        sequences_read_ = true;
+      }
+      VOUCH_RETURN_IF_ERROR(ReadLargeObjects(leader, /*content=*/!opt.rows_only));
       whole_ = true;
     }
     if (opt.schema && opt.schema_only) {
@@ -248,7 +251,7 @@ class LiveReader final : public TableStreamReader {
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   bool yields_one_shard() const override { return shard_count_ > 1; }
-  const std::vector<SequenceInfo>* sequences() const override { return whole_ ? &sequences_ : nullptr; }
+  const std::vector<SequenceInfo>* sequences() const override { return sequences_read_ ? &sequences_ : nullptr; }
   const std::vector<LargeObjectInfo>* large_objects() const override { return whole_ ? &large_objects_ : nullptr; }
   const SchemaCatalog* schema() const override { return has_schema_ ? &schema_ : nullptr; }
 
@@ -318,15 +321,17 @@ class LiveReader final : public TableStreamReader {
     return Status::Ok();
   }
 
-  // Every large object's owner, and its content read with lo_get in the
-  // snapshot (1 MB at a time: an object can be up to 4 TB) and hashed.
-  Status ReadLargeObjects(PGconn* pg) {
+  // Every large object's owner, and with `content` its content read with
+  // lo_get in the snapshot (1 MB at a time: an object can be up to 4 TB) and
+  // hashed; without, the objects are listed only (has_content false).
+  Status ReadLargeObjects(PGconn* pg, bool content) {
     auto list = Query(pg, kDiscoverLargeObjects, "list large objects");
     if (!list.ok()) return list.status();
     for (int i = 0; i < PQntuples(*list); ++i) {
       large_objects_.push_back(LargeObjectInfo{static_cast<uint32_t>(Int(*list, i, 0)), PQgetvalue(*list, i, 1), false, 0, {}});
     }
     PQclear(*list);
+    if (!content) return Status::Ok();
     for (LargeObjectInfo& lo : large_objects_) {
       LargeObjectHasher h(lo.oid);
       const std::string oid = std::to_string(lo.oid), piece = std::to_string(kLargeObjectPiece);
@@ -796,6 +801,7 @@ class LiveReader final : public TableStreamReader {
   Status failed_;
   const TableFilter* filter_ = nullptr;
   bool whole_ = false;  // the whole database is read: its sequences and large objects too
+  bool sequences_read_ = false;  // whole_, and not rows only
   std::vector<SequenceInfo> sequences_;
   std::vector<LargeObjectInfo> large_objects_;
 };
