@@ -68,8 +68,9 @@ bench_machine() { echo "$(nproc) cores;$(grep -m1 'model name' /proc/cpuinfo | c
 # bench_report NAME BASELINE_CMD VOUCH_CMD BYTES [TARGET [faster]]: runs both
 # REPS times, alternating (the baseline first on even repetitions, vouch first
 # on odd ones); prints min/median, the ratio of the medians (the verdict's)
-# and the median of the REPS pairs' ratios. With "faster", the target is
-# baseline/vouch >= TARGET, else vouch/baseline <= TARGET.
+# and the median of the REPS pairs' ratios (BENCH_VERBOSE=1: each pair on
+# stderr). With "faster", the target is baseline/vouch >= TARGET, else
+# vouch/baseline <= TARGET.
 bench_report() {
   local name=$1 bcmd=$2 vcmd=$3 bytes=$4 target=${5:-} mode=${6:-} bt="" vt="" pr="" b v bmin bmed vmin vmed pmed
   for ((r = 0; r < REPS; r++)); do
@@ -81,6 +82,7 @@ bench_report() {
     bt+="$b"$'\n'
     vt+="$v"$'\n'
     pr+="$(awk -v b="$b" -v v="$v" 'BEGIN{printf "%.4f", v / b}')"$'\n'
+    [ -z "${BENCH_VERBOSE:-}" ] || echo "  $name: repetition $((r + 1)): baseline $b s, vouch $v s, load $(cut -d' ' -f1 /proc/loadavg)" >&2
   done
   read -r bmin bmed <<<"$(printf '%s' "$bt" | bench_stats)"
   read -r vmin vmed <<<"$(printf '%s' "$vt" | bench_stats)"
