@@ -264,6 +264,7 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   });
   // Sequences and large objects belong to the whole source, not to a
   // selection of its tables or a shard of its rows.
+  // Rows only: none of them, but how many large objects the final hash leaves out.
   if (options.filter.empty() && options.shard_count == 0 && options.rows_only) {
     if (const auto* los = reader.large_objects()) report.large_objects_left_out = los->size();
   } else if (options.filter.empty() && options.shard_count == 0) {
