@@ -66,23 +66,34 @@ bench_stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[1], (NR % 2
 bench_machine() { echo "$(nproc) cores;$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; }
 
 # bench_report NAME BASELINE_CMD VOUCH_CMD BYTES [TARGET [faster]]: runs both
-# REPS times, alternating; prints min/median and the median ratio. With
-# "faster", the target is baseline/vouch >= TARGET, else vouch/baseline <= TARGET.
+# REPS times, alternating (the baseline first on even repetitions, vouch first
+# on odd ones); prints min/median, the ratio of the medians (the verdict's)
+# and the median of the REPS pairs' ratios (BENCH_VERBOSE=1: each pair on
+# stderr). With "faster", the target is baseline/vouch >= TARGET, else
+# vouch/baseline <= TARGET.
 bench_report() {
-  local name=$1 bcmd=$2 vcmd=$3 bytes=$4 target=${5:-} mode=${6:-} bt="" vt="" bmin bmed vmin vmed
+  local name=$1 bcmd=$2 vcmd=$3 bytes=$4 target=${5:-} mode=${6:-} bt="" vt="" pr="" b v bmin bmed vmin vmed pmed
   for ((r = 0; r < REPS; r++)); do
-    bt+="$(bench_time "$bcmd")"$'\n'
-    vt+="$(bench_time "$vcmd")"$'\n'
+    if ((r % 2 == 0)); then
+      b=$(bench_time "$bcmd"); v=$(bench_time "$vcmd")
+    else
+      v=$(bench_time "$vcmd"); b=$(bench_time "$bcmd")
+    fi
+    bt+="$b"$'\n'
+    vt+="$v"$'\n'
+    pr+="$(awk -v b="$b" -v v="$v" 'BEGIN{printf "%.4f", v / b}')"$'\n'
+    [ -z "${BENCH_VERBOSE:-}" ] || echo "  $name: repetition $((r + 1)): baseline $b s, vouch $v s, load $(cut -d' ' -f1 /proc/loadavg)" >&2
   done
   read -r bmin bmed <<<"$(printf '%s' "$bt" | bench_stats)"
   read -r vmin vmed <<<"$(printf '%s' "$vt" | bench_stats)"
-  awk -v n="$name" -v bmin="$bmin" -v bmed="$bmed" -v vmin="$vmin" -v vmed="$vmed" -v raw="$bytes" -v t="$target" -v m="$mode" 'BEGIN {
+  read -r _ pmed <<<"$(printf '%s' "$pr" | bench_stats)"
+  awk -v n="$name" -v bmin="$bmin" -v bmed="$bmed" -v vmin="$vmin" -v vmed="$vmed" -v raw="$bytes" -v t="$target" -v m="$mode" -v p="$pmed" 'BEGIN {
     r = vmed / bmed
     if (t == "") verdict = "(no target; for reference)"
     else if (m == "faster") verdict = (1 / r >= t ? "PASS" : "FAIL") " (target: vouch >= " t "x faster)"
     else verdict = (r <= t ? "PASS" : "FAIL") " (target <= " t ")"
-    printf "%-22s baseline min %.3f s median %.3f s | vouch min %.3f s median %.3f s (%.0f MB/s) | vouch/baseline %.2f  %s\n",
-      n, bmin, bmed, vmin, vmed, raw / vmed / 1e6, r, verdict }'
+    printf "%-22s baseline min %.3f s median %.3f s | vouch min %.3f s median %.3f s (%.0f MB/s) | vouch/baseline %.3f (pairs: median %.3f)  %s\n",
+      n, bmin, bmed, vmin, vmed, raw / vmed / 1e6, r, p, verdict }'
 }
 
 # bench_version_backups SCALE V: for PostgreSQL major V (Debian 12's 15, or 17

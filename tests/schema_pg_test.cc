@@ -246,6 +246,66 @@ TEST_F(SchemaPg, ExtensionMissing) {
   ExpectDefect("DROP EXTENSION pg_trgm CASCADE", "EXTENSION pg_trgm", SchemaDiffKind::kMissing);
 }
 
+// --rows-only: schema defects are not compared, and said so; the rows still are.
+TEST_F(SchemaPg, RowsOnlyLeavesSchemaDefectsNotComparedAndStillJudgesRows) {
+  std::string db = Defect(
+      "DROP INDEX app.orders_amount_partial; ALTER TABLE app.customers DISABLE TRIGGER customers_touch; SELECT "
+      "setval('app.customers_id_seq', 1)");
+  DrillReport full = Drill(testing::DatabaseUri(src_), testing::DatabaseUri(db));
+  EXPECT_FALSE(full.outcome().Verified());
+  EXPECT_TRUE(Differs(full, "INDEX app.orders_amount_partial", SchemaDiffKind::kMissing)) << Failures(full);
+  EXPECT_TRUE(full.compare.sequences_compared);
+
+  DrillOptions o = Options();
+  o.compare.digest.rows_only = true;
+  DrillReport r = Drill(testing::DatabaseUri(src_), testing::DatabaseUri(db), o);
+  EXPECT_TRUE(r.outcome().Verified()) << Failures(r);
+  EXPECT_TRUE(r.rows_only);
+  EXPECT_FALSE(r.schema.compared);
+  EXPECT_EQ(r.schema.not_compared, "--rows-only");
+  EXPECT_TRUE(r.schema.differences.empty());
+  EXPECT_TRUE(r.source_schema_hash.empty());
+  EXPECT_TRUE(r.restored_schema_hash.empty());
+  EXPECT_FALSE(r.compare.expected.schema.has_value());
+  EXPECT_FALSE(r.compare.sequences_compared);
+  EXPECT_EQ(r.compare.sequences_not_compared, "--rows-only");
+  EXPECT_TRUE(r.sequence_columns.empty());
+  EXPECT_FALSE(r.compare.large_objects.compared);
+  EXPECT_EQ(r.compare.large_objects.not_compared, "--rows-only");
+  ASSERT_TRUE(r.compare.expected.large_objects_left_out.has_value());
+  EXPECT_EQ(*r.compare.expected.large_objects_left_out, 0u);
+  for (const auto& c : r.checks) {
+    EXPECT_TRUE(c.section != "Schema Objects" && c.section != "Schema Validation Hash" && c.section != "Sequences" &&
+                c.section != "Large Objects")
+        << c.section << " / " << c.name;
+  }
+  // Without large objects, the rows-only final hash is the full drill's.
+  EXPECT_EQ(r.source_final_hash, full.source_final_hash);
+  EXPECT_EQ(r.source_final_hash, r.restored_final_hash);
+  const std::string text = cli::DrillText(r);
+  EXPECT_NE(text.find("Schema objects not compared: --rows-only"), std::string::npos) << text;
+  EXPECT_NE(text.find("neither side has large objects, so it is the hash a read of everything gives"),
+            std::string::npos)
+      << text;
+
+  // A changed row still fails, named by its key.
+  auto id = PsqlScalar(db, "SELECT min(id) FROM app.orders");
+  auto apply = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " +
+                          ShellQuote("UPDATE app.orders SET note = 'changed' WHERE id = " + id));
+  ASSERT_EQ(apply.exit_code, 0) << apply.err;
+  DrillReport rows = Drill(testing::DatabaseUri(src_), testing::DatabaseUri(db), o);
+  EXPECT_FALSE(rows.outcome().Verified());
+  bool named = false;
+  for (const auto& t : rows.compare.tables) {
+    if (t.QualifiedName() != "app.orders") continue;
+    EXPECT_EQ(t.status, TableStatus::kMismatch);
+    named = std::find(t.changed_keys.begin(), t.changed_keys.end(), "id=" + id) != t.changed_keys.end();
+  }
+  EXPECT_TRUE(named) << Failures(rows);
+  EXPECT_TRUE(SchemaFailures(rows).empty()) << Failures(rows);
+  testing::DropDatabase(db);
+}
+
 TEST_F(SchemaPg, IndexMissingAgainstTheDump) {
   // By text against a dump too.
   std::string db = Defect("DROP INDEX app.customers_lower_name");

@@ -27,6 +27,7 @@ class SequencesPg : public testing::PreparedTest<SequencesPg> {
     src_ = testing::CreateDatabase("vouch_seq_src");
     auto r = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + src_ + " <<'SQL'\n"
                         "CREATE TABLE orders (id serial PRIMARY KEY, item text);\n"
+                        "CREATE INDEX orders_item ON orders (item);\n"
                         "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind text);\n"
                         "CREATE SEQUENCE ticket_seq INCREMENT 5 MINVALUE 10 MAXVALUE 100000 CYCLE;\n"
                         "CREATE TABLE tickets (no bigint DEFAULT nextval('ticket_seq') PRIMARY KEY, note text);\n"
@@ -76,6 +77,14 @@ class SequencesPg : public testing::PreparedTest<SequencesPg> {
   static std::string FinalHash(const std::string& out) {
     size_t pos = out.find("FINAL_VALIDATION_HASH: ");
     return pos == std::string::npos ? "" : out.substr(pos + 23, 64);
+  }
+  // A drill's text report's final hash of one side ("source" or "restored").
+  static std::string DrillHash(const std::string& out, const std::string& side) {
+    const std::string head = "FINAL_VALIDATION_HASH " + side + ":";
+    size_t pos = out.find(head);
+    if (pos == std::string::npos) return "";
+    pos = out.find_first_not_of(' ', pos + head.size());
+    return out.substr(pos, 64);
   }
   static std::string Uri(const std::string& db) { return testing::DatabaseUri(db); }
 
@@ -249,6 +258,135 @@ TEST_F(SequencesPg, DeletedAndRewrittenLargeObjectsAreNamed) {
   testing::DropDatabase(db);
 }
 
+// --rows-only: a sequence reset behind the source, a dropped index and a
+// deleted large object are not failures but said not compared, and the
+// final hash is the tables' alone; without it each fails.
+TEST_F(SequencesPg, RowsOnlyReportsSequencesLargeObjectsAndSchemaAsNotCompared) {
+  const std::string last = PsqlScalar(restored_, "SELECT max(oid) FROM pg_largeobject_metadata");
+  std::string db = Defect("SELECT setval('orders_id_seq', 1); DROP INDEX orders_item; SELECT lo_unlink(" + last + ");");
+  auto full = Drill(Uri(src_), Uri(db));
+  EXPECT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_NE(full.out.find("public.orders_id_seq: behind the source by 499"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("missing INDEX public.orders_item"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("1 missing: " + last), std::string::npos) << full.out;
+
+  auto r = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Overall Result: ✅ PASS — all "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("checks passed (--rows-only: sequences, large objects and schema objects not compared)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nSequences\n  not compared: --rows-only\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nLarge Objects\n  not compared: --rows-only (3 in the source, 2 in the restored copy, left "
+                       "out of FINAL_VALIDATION_HASH)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Schema objects not compared: --rows-only"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SCHEMA_VALIDATION_HASH: not computed (--rows-only)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FINAL_VALIDATION_HASH covers the rows and audit chains only (--rows-only): it leaves out the "
+                       "large objects (3 in the source, 2 in the restored copy)"),
+            std::string::npos)
+      << r.out;
+  // Nothing it did not read passes.
+  for (const char* said : {"SCHEMA_VALIDATION_HASH source", "the same as the source", "orders_id_seq", "orders_item",
+                           "✅ 3 large objects"}) {
+    EXPECT_EQ(r.out.find(said), std::string::npos) << said << "\n" << r.out;
+  }
+  // The final hash is the tables' alone: a digest of every table by name
+  // (a selection has no large objects), not the database's (which has them).
+  const std::string hash = DrillHash(r.out, "source");
+  ASSERT_EQ(hash.size(), 64u) << r.out;
+  EXPECT_EQ(DrillHash(r.out, "restored"), hash) << r.out;
+  auto tables = Vouch("digest " + Uri(src_) + " -t 'public.*' -q");
+  ASSERT_EQ(tables.exit_code, 0) << tables.err;
+  EXPECT_EQ(FinalHash(tables.out), hash) << tables.out;
+  auto whole = Vouch("digest " + Uri(src_) + " -q");
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_NE(FinalHash(whole.out), hash) << whole.out;
+
+  auto j = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q --format json");
+  EXPECT_EQ(j.exit_code, 0) << j.out << j.err;
+  auto json = nlohmann::json::parse(j.out);
+  EXPECT_EQ(json["rows_only"], true);
+  EXPECT_EQ(json["passed"], true);
+  EXPECT_EQ(json["sequences"]["compared"], false);
+  EXPECT_EQ(json["sequences"]["not_compared"], "--rows-only");
+  EXPECT_EQ(json["large_objects"]["compared"], false);
+  EXPECT_EQ(json["large_objects"]["left_out"]["source"], 3);
+  EXPECT_EQ(json["large_objects"]["left_out"]["restored"], 2);
+  EXPECT_EQ(json["schema_objects"]["compared"], false);
+  EXPECT_EQ(json["schema_objects"]["not_compared"], "--rows-only");
+  EXPECT_TRUE(json["schema_validation_hash"]["match"].is_null()) << j.out;
+  for (const auto& c : json["checks"]) {
+    const std::string section = c["section"];
+    EXPECT_TRUE(section != "Sequences" && section != "Large Objects" && section != "Schema Objects" &&
+                section != "Schema Validation Hash")
+        << section;
+  }
+  auto junit = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q --format junit");
+  EXPECT_EQ(junit.exit_code, 0) << junit.out << junit.err;
+  EXPECT_NE(junit.out.find("failures=\"0\" errors=\"0\" skipped=\"4\""), std::string::npos) << junit.out;
+  EXPECT_NE(junit.out.find("<testcase classname=\"vouch.drill.Sequences\" name=\"sequences\">\n    <skipped "
+                           "message=\"not compared: --rows-only\"/>"),
+            std::string::npos)
+      << junit.out;
+  auto md = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q --format markdown");
+  EXPECT_EQ(md.exit_code, 0) << md.out << md.err;
+  EXPECT_NE(md.out.find("### Sequences\nNot compared: --rows-only"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("- **Schema Validation Hash**: not computed (`--rows-only`)"), std::string::npos) << md.out;
+
+  // Cluster-wide objects are schema objects: not with --rows-only.
+  auto globals = Vouch("drill " + dumps_[0] + " " + Uri(db) + " --rows-only --globals " + dumps_[3] + " -q");
+  EXPECT_EQ(globals.exit_code, 2) << globals.out << globals.err;
+  EXPECT_NE(globals.err.find("--globals: cluster-wide objects are schema objects"), std::string::npos) << globals.err;
+  testing::DropDatabase(db);
+}
+
+TEST_F(SequencesPg, RowsOnlyStillFailsOnRows) {
+  std::string db = Defect("UPDATE orders SET item = 'changed' WHERE id = 7; SELECT setval('orders_id_seq', 1);");
+  auto r = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("❌ FAIL — 2 of "), std::string::npos) << r.out;  // the table's content and the final hash
+  EXPECT_NE(r.out.find("Data Integrity · public.orders content"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("changed  id=7"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("orders_id_seq"), std::string::npos) << r.out;
+  // compare: the same rows judged, the sequence not.
+  auto c = Vouch("compare " + Uri(src_) + " " + Uri(db) + " --rows-only -q");
+  EXPECT_EQ(c.exit_code, 1) << c.out << c.err;
+  EXPECT_NE(c.out.find("changed  id=7"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("Rows only (--rows-only): sequences and large objects not compared"), std::string::npos)
+      << c.out;
+  EXPECT_EQ(c.out.find("Sequence public.orders_id_seq"), std::string::npos) << c.out;
+  auto cfull = Vouch("compare " + Uri(src_) + " " + Uri(db) + " -q");
+  EXPECT_EQ(cfull.exit_code, 1) << cfull.out << cfull.err;
+  EXPECT_NE(cfull.out.find("Sequence public.orders_id_seq ❌: behind by 499"), std::string::npos) << cfull.out;
+  testing::DropDatabase(db);
+}
+
+// Every kind of source read rows only gives the same final hash: a dump's
+// large objects and a manifest's are left out as a database's are.
+TEST_F(SequencesPg, RowsOnlyAgainstDumpsAndManifests) {
+  const std::string last = PsqlScalar(restored_, "SELECT max(oid) FROM pg_largeobject_metadata");
+  std::string db = Defect("SELECT setval('orders_id_seq', 1); DROP INDEX orders_item; SELECT lo_unlink(" + last + ");");
+  const std::string manifest = dir_ + "/rows_only_src.json";
+  ASSERT_EQ(Vouch("digest " + Uri(src_) + " -o " + manifest + " -q").exit_code, 0);
+  auto live = Vouch("drill " + Uri(src_) + " " + Uri(db) + " --rows-only -q");
+  ASSERT_EQ(live.exit_code, 0) << live.out << live.err;
+  const std::string hash = DrillHash(live.out, "source");
+  for (const std::string& source : {manifest, dumps_[0], dumps_[1], dumps_[2], dumps_[3]}) {
+    auto full = Drill(source, Uri(db));
+    EXPECT_EQ(full.exit_code, 1) << source << "\n" << full.out << full.err;
+    auto r = Vouch("drill " + source + " " + Uri(db) + " --rows-only -q");
+    EXPECT_EQ(r.exit_code, 0) << source << "\n" << r.out << r.err;
+    EXPECT_EQ(DrillHash(r.out, "source"), hash) << source << "\n" << r.out;
+    EXPECT_EQ(DrillHash(r.out, "restored"), hash) << source << "\n" << r.out;
+    EXPECT_NE(r.out.find("(3 in the source, 2 in the restored copy"), std::string::npos) << source << "\n" << r.out;
+    auto c = Vouch("compare " + source + " " + Uri(db) + " --rows-only -q");
+    EXPECT_EQ(c.exit_code, 0) << source << "\n" << c.out << c.err;
+  }
+  testing::DropDatabase(db);
+}
+
 TEST_F(SequencesPg, LargeObjectsWithoutPrivilegeAreAClearError) {
   RunCommand("psql -X -q -d " + src_ + " -c 'DROP ROLE IF EXISTS vouch_seq_reader'");
   auto role = RunCommand("psql -X -q -v ON_ERROR_STOP=1 -d " + src_ +
@@ -259,6 +397,9 @@ TEST_F(SequencesPg, LargeObjectsWithoutPrivilegeAreAClearError) {
   auto r = Vouch("digest " + uri + " -q");
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("needs the SELECT privilege on each (GRANT SELECT ON LARGE OBJECT"), std::string::npos) << r.err;
+  // --rows-only lists the large objects without reading them.
+  auto rows = Vouch("compare " + uri + " " + uri + " --rows-only -q");
+  EXPECT_EQ(rows.exit_code, 0) << rows.out << rows.err;
   RunCommand("psql -X -q -d " + src_ + " -c 'DROP OWNED BY vouch_seq_reader' -c 'DROP ROLE vouch_seq_reader'");
 }
 

@@ -303,6 +303,25 @@ std::string TableStatusCounts(const std::vector<TableComparison>& tables) {
                      GroupThousands(n[static_cast<size_t>(TableStatus::kExtra)]));
 }
 
+std::string LargeObjectsLeftOut(const CompareReport& c, std::string_view expected, std::string_view actual) {
+  const auto& e = c.expected.large_objects_left_out;
+  const auto& a = c.actual.large_objects_left_out;
+  if (!e || !a) return "";
+  return fmt::format("{} in the {}, {} in the {}", GroupThousands(*e), expected, GroupThousands(*a), actual);
+}
+
+std::string RowsOnlyHashNote(const CompareReport& c, std::string_view expected, std::string_view actual) {
+  const auto& e = c.expected.large_objects_left_out;
+  const auto& a = c.actual.large_objects_left_out;
+  if (!e || !a) return "it leaves out the large objects, if there are any (a side does not tell them)";
+  if (*e == 0 && *a == 0) return "neither side has large objects, so it is the hash a read of everything gives";
+  return "it leaves out the large objects (" + LargeObjectsLeftOut(c, expected, actual) + ")";
+}
+
+nlohmann::ordered_json LargeObjectsLeftOutJson(const DigestReport& d) {
+  return d.large_objects_left_out ? nlohmann::ordered_json(*d.large_objects_left_out) : nlohmann::ordered_json(nullptr);
+}
+
 std::string CompareText(const CompareReport& r, TableList list) {
   std::string out =
       fmt::format("Expected: {} ({})\nActual:   {} ({})\n", r.expected.source.location,
@@ -322,6 +341,11 @@ std::string CompareText(const CompareReport& r, TableList list) {
   bool same = r.expected.final_hash == r.actual.final_hash;
   out += fmt::format("FINAL_VALIDATION_HASH expected: {}\nFINAL_VALIDATION_HASH actual:   {}  {}\n",
                      r.expected.FinalHashHex(), r.actual.FinalHashHex(), same ? "✅ MATCH" : "❌ MISMATCH");
+  if (r.expected.rows_only || r.actual.rows_only) {
+    out += "Rows only (--rows-only): sequences and large objects not compared\n";
+    out += fmt::format("FINAL_VALIDATION_HASH covers the tables only: {}\n",
+                       RowsOnlyHashNote(r, "expected source", "actual source"));
+  }
 
   // Every table, or only those that differ.
   const bool every = ListsEveryTable(list, r.tables.size());
@@ -471,6 +495,15 @@ std::string CompareJson(const CompareReport& r) {
       {"actual", {{"source", r.actual.source.location}, {"final_validation_hash", r.actual.FinalHashHex()}}},
       {"match", r.outcome().Verified()},
       {"tables", tables}};
+  if (r.expected.rows_only || r.actual.rows_only) {
+    // Said only when asked for: sequences and large objects not compared,
+    // and the final hashes over the tables alone.
+    j["rows_only"] = true;
+    j["expected"]["large_objects_left_out"] = LargeObjectsLeftOutJson(r.expected);
+    j["actual"]["large_objects_left_out"] = LargeObjectsLeftOutJson(r.actual);
+    j["sequences"] = SequencesJson(r);
+    j["large_objects"] = LargeObjectsJson(r.large_objects);
+  }
   // Present when a side has sequences or large objects to compare.
   if (!r.sequences.empty()) j["sequences"] = SequencesJson(r);
   if (r.large_objects.expected_count > 0 || r.large_objects.actual_count > 0) {

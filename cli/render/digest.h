@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "render/kit.h"
@@ -37,6 +38,15 @@ std::string CompareJson(const CompareReport& report);
 // names, status, row counts, both content hashes and the key; for a mismatch
 // the column lists (when they differ) and the located keys.
 nlohmann::ordered_json TableComparisonJson(const TableComparison& t);
+// With --rows-only (CompareReport's sides read rows only): what
+// FINAL_VALIDATION_HASH leaves out, from the large objects each side told,
+// its sides named `expected` and `actual` ("source", "restored copy").
+std::string RowsOnlyHashNote(const CompareReport& c, std::string_view expected, std::string_view actual);
+// With --rows-only: the large objects each side has, left out ("3 in the
+// source, 3 in the restored copy"), or "" when a side does not tell.
+std::string LargeObjectsLeftOut(const CompareReport& c, std::string_view expected, std::string_view actual);
+// A side's large objects left out by --rows-only (null when it does not tell).
+nlohmann::ordered_json LargeObjectsLeftOutJson(const DigestReport& d);
 // A compare's sequences and large objects (compare and drill JSON).
 nlohmann::ordered_json SequencesJson(const CompareReport& c);
 nlohmann::ordered_json LargeObjectsJson(const LargeObjectsComparison& lo);

@@ -683,6 +683,16 @@ void TextOrphans(const DrillReport& r, std::string& out) {
   if (!side.fk_note.empty()) out += fmt::format("  Note: {}\n", side.fk_note);
 }
 
+// After "not compared: --rows-only": the large objects left out.
+std::string LeftOutText(const DrillReport& r) {
+  if (!r.rows_only) return "";
+  const auto& e = r.compare.expected.large_objects_left_out;
+  const auto& a = r.compare.actual.large_objects_left_out;
+  if (!e || !a) return "";
+  if (*e == 0 && *a == 0) return " (neither side has any)";
+  return " (" + LargeObjectsLeftOut(r.compare, "source", "restored copy") + ", left out of FINAL_VALIDATION_HASH)";
+}
+
 // Sequences (those that fail or are ahead; a count of the rest) and large
 // objects.
 void TextSequences(const DrillReport& r, std::string& out) {
@@ -711,7 +721,7 @@ void TextSequences(const DrillReport& r, std::string& out) {
     out += "\nLarge Objects\n";
     out += fmt::format("  {} {}\n", Mark(lo.Passed()), LargeObjectsDetail(lo));
   } else if (!lo.compared && !lo.not_compared.empty()) {
-    out += fmt::format("\nLarge Objects\n  not compared: {}\n", lo.not_compared);
+    out += fmt::format("\nLarge Objects\n  not compared: {}{}\n", lo.not_compared, LeftOutText(r));
   }
 }
 
@@ -812,9 +822,11 @@ void TextSchema(const DrillReport& r, std::string& out) {
 
 std::string DrillVerdict(const DrillReport& r) {
   size_t failed = FailedChecks(r);
-  if (r.checks.empty()) return "❌ FAIL — no checks ran";
-  if (failed == 0) return fmt::format("✅ PASS — all {} checks passed", r.checks.size());
-  return fmt::format("❌ FAIL — {} of {} checks failed", failed, r.checks.size());
+  // A rows-only verdict says what it did not judge.
+  const std::string scope = r.rows_only ? " (--rows-only: sequences, large objects and schema objects not compared)" : "";
+  if (r.checks.empty()) return "❌ FAIL — no checks ran" + scope;
+  if (failed == 0) return fmt::format("✅ PASS — all {} checks passed{}", r.checks.size(), scope);
+  return fmt::format("❌ FAIL — {} of {} checks failed{}", failed, r.checks.size(), scope);
 }
 
 std::string DrillText(const DrillReport& r, TableList list) {
@@ -842,7 +854,11 @@ std::string DrillText(const DrillReport& r, TableList list) {
   out += fmt::format("FINAL_VALIDATION_HASH restored: {}  {}\n",
                      r.restored_final_hash.empty() ? "not computed" : r.restored_final_hash,
                      same ? "✅ MATCH" : "❌ MISMATCH");
-  if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
+  if (r.rows_only) {
+    out += fmt::format("FINAL_VALIDATION_HASH covers the rows and audit chains only (--rows-only): {}\n",
+                       RowsOnlyHashNote(r.compare, "source", "restored copy"));
+    out += "SCHEMA_VALIDATION_HASH: not computed (--rows-only)\n";
+  } else if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
     const bool schema_same = r.source_schema_hash == r.restored_schema_hash;
     out += fmt::format("SCHEMA_VALIDATION_HASH source:   {}\n", SchemaHashText(r.source_schema_hash));
     out += fmt::format("SCHEMA_VALIDATION_HASH restored: {}  {}\n", SchemaHashText(r.restored_schema_hash),
@@ -1024,7 +1040,11 @@ void MdSummary(const DrillReport& r, std::string& out) {
   out += fmt::format("- **Final Validation Hash**: {} {}\n",
                      r.restored_final_hash.empty() ? std::string("not computed") : MdCode(r.restored_final_hash),
                      same ? "✅ MATCH" : "❌ MISMATCH");
-  if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
+  if (r.rows_only) {
+    out += fmt::format("- **Final Validation Hash covers**: the rows and audit chains only (`--rows-only`): {}\n",
+                       MdText(RowsOnlyHashNote(r.compare, "source", "restored copy")));
+    out += "- **Schema Validation Hash**: not computed (`--rows-only`)\n";
+  } else if (r.schema.compared || !r.source_schema_hash.empty() || !r.restored_schema_hash.empty()) {
     out += fmt::format("- **Schema Validation Hash**: {} {}\n",
                        r.restored_schema_hash.empty() ? MdText("schema not in this source")
                                                       : MdCode(r.restored_schema_hash),
@@ -1243,7 +1263,7 @@ void MdSequences(const DrillReport& r, std::string& out) {
   if (lo.compared && (lo.expected_count > 0 || lo.actual_count > 0)) {
     out += fmt::format("\n### Large Objects\n- {} {}\n", Mark(lo.Passed()), MdText(LargeObjectsDetail(lo)));
   } else if (!lo.compared && !lo.not_compared.empty()) {
-    out += fmt::format("\n### Large Objects\nNot compared: {}\n", MdText(lo.not_compared));
+    out += fmt::format("\n### Large Objects\nNot compared: {}{}\n", MdText(lo.not_compared), MdText(LeftOutText(r)));
   }
 }
 
@@ -1546,6 +1566,17 @@ std::string DrillJson(const DrillReport& r) {
             {"checks", checks}};
   j["sequences"] = DrillSequencesJson(r);
   j["large_objects"] = LargeObjectsJson(r.compare.large_objects);
+  if (r.rows_only) {
+    // Said only when asked for: no sequence, large object or schema object
+    // compared, and the final hashes over the tables and chains alone.
+    j["rows_only"] = true;
+    j["final_validation_hash"]["covers"] =
+        "the rows and audit chains only (--rows-only): " + RowsOnlyHashNote(r.compare, "source", "restored copy");
+    j["schema_validation_hash"] = {{"source", nullptr}, {"restored", nullptr}, {"not_computed", "--rows-only"},
+                                   {"match", nullptr}};
+    j["large_objects"]["left_out"] = {{"source", LargeObjectsLeftOutJson(r.compare.expected)},
+                                      {"restored", LargeObjectsLeftOutJson(r.compare.actual)}};
+  }
   // The row checks per kind, both sides, also at the top level for easy access.
   for (const char* kind : {"chains", "gaps", "orphans", "temporal"}) {
     j[kind] = {{"source", j["checks_run"]["source"][kind]}, {"restored", j["checks_run"]["restored"][kind]}};
@@ -1593,11 +1624,17 @@ std::string DrillJUnit(const DrillReport& r) {
   size_t failed = FailedChecks(r);
   std::string ts = FormatTimestamp(r.now_us);
   if (ts.size() > 10) ts[10] = 'T';
+  // --rows-only: what was not compared is a skipped test case each, never a pass.
+  std::vector<std::pair<std::string, std::string>> skipped;
+  if (r.rows_only) {
+    skipped = {{"Sequences", "sequences"}, {"Large Objects", "large objects"}, {"Schema Objects", "schema objects"},
+               {"Schema Validation Hash", "SCHEMA_VALIDATION_HASH"}};
+  }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format(
-      "<testsuite name=\"vouch drill\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.3f}\" "
+      "<testsuite name=\"vouch drill\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\" "
       "timestamp=\"{}\">\n",
-      r.checks.size(), failed, r.seconds, ts);
+      r.checks.size() + skipped.size(), failed, skipped.size(), r.seconds, ts);
   out += "  <properties>\n";
   auto prop = [&](const char* name, const std::string& value) {
     out += fmt::format("    <property name=\"{}\" value=\"{}\"/>\n", name, Xml(value));
@@ -1609,6 +1646,7 @@ std::string DrillJUnit(const DrillReport& r) {
   prop("source_schema_validation_hash", r.source_schema_hash);
   prop("restored_schema_validation_hash", r.restored_schema_hash);
   prop("verdict", DrillVerdict(r));
+  if (r.rows_only) prop("rows_only", "true");
   out += "  </properties>\n";
   for (const auto& c : r.checks) {
     std::string open =
@@ -1621,6 +1659,11 @@ std::string DrillJUnit(const DrillReport& r) {
       out += fmt::format("    <failure message=\"{}\" type=\"{}\">{}</failure>\n", detail, Xml(c.section), detail);
       out += "  </testcase>\n";
     }
+  }
+  for (const auto& [section, name] : skipped) {
+    out += fmt::format("  <testcase classname=\"{}\" name=\"{}\">\n    <skipped message=\"not compared: "
+                       "--rows-only\"/>\n  </testcase>\n",
+                       Xml("vouch.drill." + section), Xml(name));
   }
   out += "</testsuite>\n";
   return out;

@@ -25,6 +25,10 @@ Command AddCompare(CLI::App& app) {
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   AddListOption(cmd, o->list);
   cmd->add_option("--max-keys", o->compare.max_keys, "keys listed per kind and table (default 20)");
+  cmd->add_flag("--rows-only", o->compare.digest.rows_only,
+                "compare the tables' rows only: no sequences or large objects (the report says they were not "
+                "compared). FINAL_VALIDATION_HASH then covers the tables alone: the large objects (a database's "
+                "are not read) are left out of it, and the report counts them");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(cmd);
   return {cmd, [o]() -> int {

@@ -218,9 +218,10 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   }
   report.jobs = jobs;
   report.bytes_read = bytes;
+  report.rows_only = options.rows_only;
   if (!options.filter.empty()) {
     report.schema_not_selected = true;
-  } else {
+  } else if (!options.rows_only) {
     SchemaCatalog schema;
     if (reader.ReleaseSchema(&schema)) report.schema = std::move(schema);
   }
@@ -266,7 +267,10 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
   });
   // Sequences and large objects belong to the whole source, not to a
   // selection of its tables or a shard of its rows.
-  if (options.filter.empty() && options.shard_count == 0) {
+  // Rows only: none of them, but how many large objects the final hash leaves out.
+  if (options.filter.empty() && options.shard_count == 0 && options.rows_only) {
+    if (const auto* los = reader.large_objects()) report.large_objects_left_out = los->size();
+  } else if (options.filter.empty() && options.shard_count == 0) {
     if (const auto* seqs = reader.sequences()) {
       report.sequences = *seqs;
       SortSequences(*report.sequences);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "drill/row_check.h"
 #include "vouch/engine/source.h"
@@ -183,9 +184,13 @@ Outcome DrillReport::outcome() const {
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  auto s = OpenSource(source, options.compare.digest);
-  if (!s.ok()) return s.status();
+  // Both opened at once, as Compare opens them: a database's catalog queries
+  // and an archive's TOC take a while.
+  Result<std::unique_ptr<Source>> s = Status(StatusCode::kIoError, "not run");
+  std::thread other([&] { s = OpenSource(source, options.compare.digest); });
   auto t = OpenSource(restored, options.compare.digest);
+  other.join();
+  if (!s.ok()) return s.status();
   if (!t.ok()) return t.status();
   return RunDrill(**s, **t, options, start);
 }
@@ -207,6 +212,14 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.recovery_window = checks.recovery_window;
   r.rpo_target_us = options.rpo_target_us;
   r.rto_target_us = options.rto_target_us;
+  r.rows_only = options.compare.digest.rows_only;
+  if (r.rows_only) {
+    if (!options.source_globals.empty() || !options.restored_globals.empty()) {
+      return InvalidArgument("--globals and --restored-globals give cluster-wide schema objects, which --rows-only "
+                             "does not compare");
+    }
+    checks.sequence_columns = false;  // no sequence is compared
+  }
   // Each side also checks the other's foreign keys (a restore that lost a
   // constraint is checked against the source's).
   CheckOptions source_checks = checks, restored_checks = checks;
@@ -229,7 +242,10 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
     const SchemaCatalog* e = r.compare.expected.schema ? &*r.compare.expected.schema : nullptr;
     const SchemaCatalog* a = r.compare.actual.schema ? &*r.compare.actual.schema : nullptr;
     r.schema = CompareSchemas(e, a);
-    if (!options.compare.digest.filter.empty()) {
+    if (r.rows_only) {
+      r.schema = SchemaComparison();
+      r.schema.not_compared = "--rows-only";
+    } else if (!options.compare.digest.filter.empty()) {
       r.schema = SchemaComparison();
       r.schema.not_compared = "a table selection (-t/-n/-T/-N) is in effect";
     }

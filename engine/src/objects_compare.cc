@@ -33,6 +33,10 @@ std::string SequenceComparison::QualifiedName() const { return QualifiedTableNam
 void CompareSequences(CompareReport& r) {
   const auto& e = r.expected.sequences;
   const auto& a = r.actual.sequences;
+  if (r.expected.rows_only || r.actual.rows_only) {
+    r.sequences_not_compared = "--rows-only";
+    return;
+  }
   if (!e || !a) {
     // Said only when the side that tells has some: a read of some tables
     // on both sides has nothing to say about them.
@@ -92,6 +96,10 @@ void CompareLargeObjects(CompareReport& r, size_t max_keys) {
   LargeObjectsComparison& c = r.large_objects;
   const auto& e = r.expected.large_objects;
   const auto& a = r.actual.large_objects;
+  if (r.expected.rows_only || r.actual.rows_only) {
+    c.not_compared = "--rows-only";
+    return;
+  }
   if (!e || !a) {
     if ((e && !e->empty()) || (a && !a->empty()))
       c.not_compared = std::string(!e ? Who(r.expected.source) : Who(r.actual.source)) +

@@ -32,8 +32,9 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.filter = &options.filter;
     live.shard_index = options.shard_index;
     live.shard_count = std::max<uint32_t>(1, options.shard_count);
-    live.schema = options.schema && only_tables.empty() && options.filter.empty();
+    live.schema = options.schema && !options.rows_only && only_tables.empty() && options.filter.empty();
     live.schema_only = live.schema && options.schema_only;
+    live.rows_only = options.rows_only;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();
@@ -206,6 +207,15 @@ Result<DigestReport> DigestSource(Source& src, const DigestOptions& options) {
       m.large_objects.reset();
       m.schema.reset();  // a table selection has no schema comparison
       m.schema_not_selected = true;
+      m.ComputeFinalHash();
+    }
+    if (options.rows_only) {
+      // The tables' digests alone, as a database or a dump read rows only.
+      if (m.large_objects) m.large_objects_left_out = m.large_objects->size();
+      m.sequences.reset();
+      m.large_objects.reset();
+      m.schema.reset();
+      m.rows_only = true;
       m.ComputeFinalHash();
     }
     return m;

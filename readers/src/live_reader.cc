@@ -184,7 +184,7 @@ struct Conn {
 class LiveReader final : public TableStreamReader {
  public:
   ~LiveReader() override {
-    JoinSchema().message();
+    JoinSideRead().message();
     for (Conn& c : conns_) PQfinish(c.pg);
   }
 
@@ -207,9 +207,15 @@ class LiveReader final : public TableStreamReader {
     // Sequences and large objects belong to the whole database: a read of
     // some tables or of one shard does not report them.
     const bool whole = opt.only_tables.empty() && (opt.filter == nullptr || opt.filter->empty()) && shard_count_ <= 1;
+    bool lo_content = false;
     if (whole && !(opt.schema && opt.schema_only)) {
-      VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
-      VOUCH_RETURN_IF_ERROR(ReadLargeObjects(leader));
+      if (!opt.rows_only) {
+        VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
+        sequences_read_ = true;
+      }
+      // Listed here; their content (not with rows_only) is read beside the rows.
+      VOUCH_RETURN_IF_ERROR(ListLargeObjects(leader));
+      lo_content = !opt.rows_only && !large_objects_.empty();
       whole_ = true;
     }
     if (opt.schema && opt.schema_only) {
@@ -217,14 +223,19 @@ class LiveReader final : public TableStreamReader {
       has_schema_ = true;
       tables_.clear();
       table_bytes_.clear();
-    } else if (opt.schema) {
-      // The schema objects are read on a connection of their own in the same
-      // snapshot, while the rows are read: their catalog queries cost no
-      // wall-clock time of the digest. Joined when the last table ends.
-      VOUCH_RETURN_IF_ERROR(Connect(conninfo, &schema_pg_));
-      auto st = BeginSnapshot(schema_pg_, false, *snapshot);
+    } else if (opt.schema || lo_content) {
+      // The large objects' content and the schema objects are read on a
+      // connection of their own in the same snapshot, while the rows are
+      // read: their queries cost no wall-clock time of the digest where the
+      // rows leave the server time. Joined when the last table ends.
+      VOUCH_RETURN_IF_ERROR(Connect(conninfo, &side_pg_));
+      auto st = BeginSnapshot(side_pg_, false, *snapshot);
       if (!st.ok()) return st.status();
-      schema_thread_ = std::thread([this, where = Where()] { schema_status_ = ReadLiveSchema(schema_pg_, where, &schema_); });
+      side_reads_schema_ = opt.schema;
+      side_thread_ = std::thread([this, where = Where(), lo_content] {
+        if (lo_content) side_status_ = ReadLargeObjectContent(side_pg_, where);
+        if (side_status_.ok() && side_reads_schema_) side_status_ = ReadLiveSchema(side_pg_, where, &schema_);
+      });
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
     for (int i = 1; i < jobs; ++i) {
@@ -248,7 +259,7 @@ class LiveReader final : public TableStreamReader {
   const SourceInfo& source_info() const override { return info_; }
   const std::vector<ForeignKey>* foreign_keys() const override { return &foreign_keys_; }
   bool yields_one_shard() const override { return shard_count_ > 1; }
-  const std::vector<SequenceInfo>* sequences() const override { return whole_ ? &sequences_ : nullptr; }
+  const std::vector<SequenceInfo>* sequences() const override { return sequences_read_ ? &sequences_ : nullptr; }
   const std::vector<LargeObjectInfo>* large_objects() const override { return whole_ ? &large_objects_ : nullptr; }
   const SchemaCatalog* schema() const override { return has_schema_ ? &schema_ : nullptr; }
   bool ReleaseSchema(SchemaCatalog* out) override {
@@ -323,15 +334,20 @@ class LiveReader final : public TableStreamReader {
     return Status::Ok();
   }
 
-  // Every large object's owner, and its content read with lo_get in the
-  // snapshot (1 MB at a time: an object can be up to 4 TB) and hashed.
-  Status ReadLargeObjects(PGconn* pg) {
+  // Every large object and its owner (has_content false until read).
+  Status ListLargeObjects(PGconn* pg) {
     auto list = Query(pg, kDiscoverLargeObjects, "list large objects");
     if (!list.ok()) return list.status();
     for (int i = 0; i < PQntuples(*list); ++i) {
       large_objects_.push_back(LargeObjectInfo{static_cast<uint32_t>(Int(*list, i, 0)), PQgetvalue(*list, i, 1), false, 0, {}});
     }
     PQclear(*list);
+    return Status::Ok();
+  }
+
+  // Each listed large object's content, read with lo_get in the snapshot
+  // (1 MB at a time: an object can be up to 4 TB) and hashed.
+  Status ReadLargeObjectContent(PGconn* pg, const std::string& where) {
     for (LargeObjectInfo& lo : large_objects_) {
       LargeObjectHasher h(lo.oid);
       const std::string oid = std::to_string(lo.oid), piece = std::to_string(kLargeObjectPiece);
@@ -349,12 +365,12 @@ class LiveReader final : public TableStreamReader {
           std::string err = Trim(PQerrorMessage(pg));
           PQclear(r);
           if (denied) {
-            return ConnectionError(Where() + ": cannot read large object " + oid + ": " + err +
+            return ConnectionError(where + ": cannot read large object " + oid + ": " + err +
                                    ": reading large objects needs the SELECT privilege on each (GRANT SELECT ON "
                                    "LARGE OBJECT " + oid + " TO the role vouch connects as), ownership of them, or "
                                    "a superuser");
           }
-          return ConnectionError(Where() + ": cannot read large object " + oid + ": " + err);
+          return ConnectionError(where + ": cannot read large object " + oid + ": " + err);
         }
         const int len = PQgetlength(r, 0, 0);
         h.Update(PQgetvalue(r, 0, 0), static_cast<size_t>(len));
@@ -393,14 +409,15 @@ class LiveReader final : public TableStreamReader {
     return Status::Ok();
   }
 
-  // Waits for the schema objects' read (if one runs) and closes its connection.
-  Status JoinSchema() {
-    if (!schema_thread_.joinable()) return Status::Ok();
-    schema_thread_.join();
-    PQfinish(schema_pg_);
-    schema_pg_ = nullptr;
-    has_schema_ = schema_status_.ok();
-    return schema_status_;
+  // Waits for the read beside the rows (large objects' content, schema
+  // objects), if one runs, and closes its connection.
+  Status JoinSideRead() {
+    if (!side_thread_.joinable()) return Status::Ok();
+    side_thread_.join();
+    PQfinish(side_pg_);
+    side_pg_ = nullptr;
+    has_schema_ = side_reads_schema_ && side_status_.ok();
+    return side_status_;
   }
 
   Status Connect(const std::string& conninfo, PGconn** out) {
@@ -760,7 +777,7 @@ class LiveReader final : public TableStreamReader {
       bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.table >= 0; });
       if (!any_active) {
         for (Conn& c : conns_) Exec(c.pg, "COMMIT").message();
-        VOUCH_RETURN_IF_ERROR(JoinSchema());
+        VOUCH_RETURN_IF_ERROR(JoinSideRead());
         return false;
       }
       VOUCH_RETURN_IF_ERROR(WaitForData());
@@ -791,9 +808,11 @@ class LiveReader final : public TableStreamReader {
   std::vector<ForeignKey> foreign_keys_;
   SchemaCatalog schema_;
   bool has_schema_ = false;
-  PGconn* schema_pg_ = nullptr;  // the schema read's connection, while it runs
-  std::thread schema_thread_;
-  Status schema_status_;
+  // The read beside the rows: its connection, while it runs, and what it reads.
+  PGconn* side_pg_ = nullptr;
+  std::thread side_thread_;
+  bool side_reads_schema_ = false;
+  Status side_status_;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
   size_t next_table_ = 0;
@@ -801,6 +820,7 @@ class LiveReader final : public TableStreamReader {
   Status failed_;
   const TableFilter* filter_ = nullptr;
   bool whole_ = false;  // the whole database is read: its sequences and large objects too
+  bool sequences_read_ = false;  // whole_, and not rows only
   std::vector<SequenceInfo> sequences_;
   std::vector<LargeObjectInfo> large_objects_;
 };

@@ -82,7 +82,7 @@ std::vector<std::unique_ptr<RowCheck>> MakeRowChecks(const CheckOptions& options
   checks.push_back(MakeGapCheck(options));
   checks.push_back(MakeOrphanCheck(orphan_share));
   checks.push_back(MakeTemporalCheck(options));
-  checks.push_back(MakeSequenceColumnCheck(options));
+  if (options.sequence_columns) checks.push_back(MakeSequenceColumnCheck(options));
   return checks;
 }
 

@@ -54,6 +54,12 @@ struct DigestOptions {
   bool schema = true;
   // A database's schema objects only, no rows (vouch digest --schema-only).
   bool schema_only = false;
+  // Rows only (drill and compare --rows-only): no sequences, large objects or
+  // schema objects in the report. A database does not read them (its large
+  // objects are listed, not read); a dump's come with its stream and are
+  // left out; a manifest's are dropped. FINAL_VALIDATION_HASH then covers
+  // the tables alone: a source's large objects are in it otherwise.
+  bool rows_only = false;
 };
 
 struct TableResult {
@@ -88,6 +94,13 @@ struct DigestReport {
   // True when `schema` is empty because a table selection was in effect
   // (not written to manifests).
   bool schema_not_selected = false;
+  // Read with DigestOptions::rows_only: no sequences, large objects or schema
+  // objects, and final_hash over the tables alone. `large_objects_left_out`
+  // counts the source's large objects when it tells them (listed by a
+  // database, in a dump's TOC or a manifest), so that a report can say
+  // whether the final hash is the one a full read gives (none left out).
+  bool rows_only = false;
+  std::optional<uint64_t> large_objects_left_out;
   // Run statistics (not part of any digest).
   uint64_t bytes_read = 0;
   double seconds = 0;

@@ -93,6 +93,12 @@ struct DrillReport {
   // Every fed column checked against its sequence, both sides.
   std::vector<SequenceColumnCheck> sequence_columns;
   std::vector<DrillCheck> checks;  // every check, in report order
+  // --rows-only (DigestOptions::rows_only): rows and audit chains only. No
+  // sequence, large object or schema object was compared (each says
+  // "--rows-only" where it says why not), no SCHEMA_VALIDATION_HASH, and
+  // the final hashes cover the tables and chain heads alone
+  // (compare.expected/actual.large_objects_left_out: what they leave out).
+  bool rows_only = false;
   // A finding (CheckFailed, named after the check, with its facts) for every
   // failed check; a drill without a single check is one too.
   Outcome outcome() const;

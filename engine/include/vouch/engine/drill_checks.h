@@ -47,6 +47,9 @@ struct CheckOptions {
   int64_t future_skew_us = 300'000'000;   // a timestamp later than now + skew is in the future
   std::optional<std::pair<int64_t, int64_t>> recovery_window;  // [from, to] µs
   size_t max_samples = 10;                                     // sample keys listed per finding
+  // Check each sequence against the largest value of the columns it feeds
+  // (off with --rows-only: no sequence is compared).
+  bool sequence_columns = true;
   // What the row checks may keep in memory (the orphan check's key sets,
   // 8 bytes a row); beyond it they spill to sorted runs in a directory made
   // under `temp_dir` and removed at the end. RunDrill reads both sides at

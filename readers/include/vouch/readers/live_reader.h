@@ -29,6 +29,10 @@ struct LiveOptions {
   // Read only those (with `schema`): no table's rows (the tables are still
   // locked, as pg_dump --schema-only locks them).
   bool schema_only = false;
+  // Rows only (drill and compare --rows-only): no sequences, and the large
+  // objects listed (oid and owner, so that a report can count them) but not
+  // read. Schema objects follow `schema`.
+  bool rows_only = false;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or
