@@ -211,6 +211,37 @@ TEST_F(DrillPg, OrphanAfterParentDeletedWithForeignKeyDropped) {
   EXPECT_EQ(RunCommand("rmdir " + small.checks.temp_dir).exit_code, 0) << "a spill directory was left behind";
 }
 
+// A foreign key to a generated column: no COPY holds the column's values,
+// so rows cannot show orphans. It is a note ("not checkable"), not a failed
+// check, from the database's catalog and from its dump's alike.
+TEST_F(DrillPg, ForeignKeyToAGeneratedColumnIsNotCheckableNotFailed) {
+  std::string db = Defect(
+      "CREATE TABLE gen_p (x int PRIMARY KEY, y int GENERATED ALWAYS AS (x * 2) STORED UNIQUE);"
+      "INSERT INTO gen_p VALUES (1), (2);"
+      "CREATE TABLE gen_c (id int PRIMARY KEY, r int REFERENCES gen_p (y));"
+      "INSERT INTO gen_c VALUES (1, 4), (2, NULL);");
+  const std::string dump = dir_ + "/gen.custom";
+  auto d = RunCommand("pg_dump -Fc -d " + db + " -f " + dump);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  for (const std::string& source : {testing::DatabaseUri(db), dump}) {
+    auto run = RunDrill(source, testing::DatabaseUri(db), Options());
+    ASSERT_TRUE(run.ok()) << run.status().message();
+    const DrillReport& r = *run;
+    EXPECT_TRUE(r.outcome().Verified()) << source << "\n" << Join(Failures(r));
+    auto it = std::find_if(r.restored_checks.orphans.begin(), r.restored_checks.orphans.end(),
+                           [](const OrphanCheck& o) { return o.fk.table == "gen_c"; });
+    ASSERT_NE(it, r.restored_checks.orphans.end()) << source;
+    EXPECT_TRUE(it->Passed()) << source;
+    EXPECT_FALSE(it->Checked()) << source;
+    EXPECT_TRUE(it->not_checked.empty()) << source << ": " << it->not_checked;
+    EXPECT_NE(it->not_checkable.find("public.gen_p do not hold y"), std::string::npos) << it->not_checkable;
+    const DrillCheck* c = Find(r, "orphans " + it->Name());
+    ASSERT_NE(c, nullptr) << it->Name();
+    EXPECT_EQ(Detail(r, c).rfind("not checkable: ", 0), 0u) << Detail(r, c);
+  }
+  testing::DropDatabase(db);
+}
+
 TEST_F(DrillPg, EditedAuditPayloadBreaksTheChainAtItsSeq) {
   DrillReport r = Drill(Defect("UPDATE audit_log SET payload = payload || ' ' WHERE seq = 100"));
   const DrillCheck* c = Find(r, "public.audit_log chain");

@@ -252,6 +252,7 @@ std::string GapDetail(const GapCheck& g) {
 
 std::string OrphanDetail(const OrphanCheck& f) {
   if (!f.not_checked.empty()) return "not checked: " + f.not_checked;
+  if (!f.not_checkable.empty()) return "not checkable: " + f.not_checkable;
   std::string out = fmt::format("{} orphaned of {} ({}, not orphans)", GroupThousands(f.orphans),
                                 Count(f.child_rows, "row"), Count(f.null_refs, "NULL reference"));
   if (!f.samples.empty()) out += fmt::format(": {}", fmt::join(f.samples, "; "));
@@ -668,6 +669,10 @@ void TextOrphans(const DrillReport& r, std::string& out) {
       out += fmt::format("  ❌ {}: not checked: {}\n", head, o.not_checked);
       continue;
     }
+    if (!o.not_checkable.empty()) {
+      out += fmt::format("  ℹ️ {}: not checkable: {}\n", head, o.not_checkable);
+      continue;
+    }
     out += fmt::format("  {} {}: {} ({}{}; {}, {}, {})\n", Mark(o.Passed()), head, Count(o.orphans, "violation"),
                        o.Name(), o.declared ? ", --fk" : "", Count(o.child_rows, "row"),
                        Count(o.null_refs, "NULL reference"), Count(o.parent_keys, "parent key"));
@@ -676,7 +681,7 @@ void TextOrphans(const DrillReport& r, std::string& out) {
       out += fmt::format("      ... and {} more\n", GroupThousands(o.orphans - o.samples.size()));
     }
     const OrphanCheck* src = FindOrphan(Other(r), o);
-    if (src != nullptr && src->not_checked.empty() && src->orphans > 0) {
+    if (src != nullptr && src->Checked() && src->orphans > 0) {
       out += fmt::format("      (the source has {} orphans here too)\n", GroupThousands(src->orphans));
     }
   }
@@ -1225,6 +1230,10 @@ void MdOrphans(const DrillReport& r, std::string& out) {
       out += fmt::format("- **{}**: ❌ not checked: {}\n", head, MdText(o.not_checked));
       continue;
     }
+    if (!o.not_checkable.empty()) {
+      out += fmt::format("- **{}**: ℹ️ not checkable: {}\n", head, MdText(o.not_checkable));
+      continue;
+    }
     out +=
         fmt::format("- **{}**: {} {} ({})\n", head, Count(o.orphans, "violation"), Mark(o.Passed()), MdCode(o.Name()));
     for (const auto& s : o.samples) out += fmt::format("  - {}\n", MdCode(s));
@@ -1411,8 +1420,9 @@ Json OrphanJson(const OrphanCheck& o) {
           {"references", QualifiedTableName(o.fk.ref_schema, o.fk.ref_table)},
           {"ref_columns", o.fk.ref_columns},
           {"declared", o.declared},
-          {"checked", o.not_checked.empty()},
+          {"checked", o.Checked()},
           {"not_checked", o.not_checked},
+          {"not_checkable", o.not_checkable},
           {"passed", o.Passed()},
           {"child_rows", o.child_rows},
           {"null_refs", o.null_refs},

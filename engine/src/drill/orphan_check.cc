@@ -168,6 +168,12 @@ Held HeldWithoutRows(const DigestReport* report, const std::string& schema, cons
   return Held::kNo;
 }
 
+// A key column the catalog names and the rows leave out: a generated
+// column, whose values COPY (and so every dump) leaves out.
+std::string NotInRows(const std::string& table, const std::string& columns) {
+  return "the rows of " + table + " do not hold " + columns + " (a generated column: no COPY holds its values)";
+}
+
 class OrphanRowCheck final : public RowCheck {
  public:
   explicit OrphanRowCheck(const CheckOptions& options) : options_(options) {}
@@ -218,7 +224,9 @@ class OrphanRowCheck final : public RowCheck {
               return InvalidArgument("--fk: " + t.QualifiedName() + " has no column " + c + " (" +
                                      ColumnsList(t.columns) + ")");
             }
-            k.check.not_checked = t.QualifiedName() + " has no column " + c;
+            // The catalog names the column, the rows do not hold it: its
+            // values are generated, never copied.
+            k.check.not_checkable = NotInRows(t.QualifiedName(), c);
             cols.clear();
             break;
           }
@@ -291,7 +299,7 @@ class OrphanRowCheck final : public RowCheck {
       out.push_back(
           {"Referential Integrity", "orphans " + f.Name() + (f.declared ? " (declared)" : ""), f.Passed(),
            DrillSubject::kOrphans, i,
-           Facts({{"checked", f.not_checked.empty()}, {"orphans", f.orphans}, {"child_rows", f.child_rows}})});
+           Facts({{"checked", f.Checked()}, {"orphans", f.orphans}, {"child_rows", f.child_rows}})});
     }
   }
 
@@ -313,7 +321,7 @@ class OrphanRowCheck final : public RowCheck {
     for (bool parent : {false, true}) {
       const std::string& schema = parent ? c.fk.ref_schema : c.fk.schema;
       const std::string& table = parent ? c.fk.ref_table : c.fk.table;
-      if (!c.not_checked.empty() || (parent ? k.parent_seen : k.child_seen)) continue;
+      if (!c.Checked() || (parent ? k.parent_seen : k.child_seen)) continue;
       if (!digest.filter.empty() && !digest.filter.Selects(schema, table)) {
         c.not_checked = "table " + QualifiedTableName(schema, table) + " is not selected (-t/-T/-n/-N)";
         continue;
@@ -327,11 +335,11 @@ class OrphanRowCheck final : public RowCheck {
             return InvalidArgument("--fk: " + QualifiedTableName(schema, table) + " has no column among " +
                                    ColumnsList(cols));
           }
-          c.not_checked = QualifiedTableName(schema, table) + " has no column among " + ColumnsList(cols);
+          c.not_checkable = NotInRows(QualifiedTableName(schema, table), ColumnsList(cols));
           break;
       }
     }
-    if (!c.not_checked.empty()) return Status::Ok();
+    if (!c.Checked()) return Status::Ok();
     c.child_rows = k.children->appended() + c.null_refs;
     Status s = ProbeAbsent(*k.parents, *k.children, &c.parent_keys, [&](uint64_t h, uint64_t count) {
       c.orphans += count;
