@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <tuple>
 
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/schema_compare.h"
@@ -129,15 +130,15 @@ TEST(Manifest, RoundTripsAndRejectsEdits) {
 
 // The manifest is written a table at a time: the document nlohmann would
 // print whole, but for the schema objects and the tables, one compact line
-// each (version 4).
+// each, not indented (version 5).
 TEST(Manifest, StreamedTextIsTheWholeDocumentWithOneLinePerTable) {
   auto r = DigestDump(Dump(Rows(1000, 3), Rows(10, 5)), 2, 4096);
   ASSERT_TRUE(r.ok());
   std::string text = ManifestJson(*r, "test");
   auto j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["version"], 4);
-  const std::string line0 = "\n    " + j["tables"][0].dump() + ",\n";
-  const std::string line1 = "\n    " + j["tables"][1].dump() + "\n  ]";
+  EXPECT_EQ(j["version"], 5);
+  const std::string line0 = "\n" + j["tables"][0].dump() + ",\n";
+  const std::string line1 = "\n" + j["tables"][1].dump() + "\n  ]";
   EXPECT_NE(text.find(line0), std::string::npos) << text;
   EXPECT_NE(text.find(line1), std::string::npos) << text;
   auto framed = j;
@@ -147,11 +148,14 @@ TEST(Manifest, StreamedTextIsTheWholeDocumentWithOneLinePerTable) {
   ASSERT_NE(at, std::string::npos);
   EXPECT_EQ(text.substr(0, at), frame.substr(0, frame.find("\"tables\": []")));
   // Each table's digest is sized by its rows: 1000 rows -> 8 buckets, 10 -> 1,
-  // and a single bucket (the sum itself) is not written.
+  // and a single bucket (the sum itself) is not written, nor its count.
   EXPECT_EQ(j["tables"][0]["bucket_count"], 8);
   EXPECT_EQ(j["tables"][0]["buckets"].get<std::string>().size(), 8u * 32);
-  EXPECT_EQ(j["tables"][1]["bucket_count"], 1);
+  EXPECT_FALSE(j["tables"][1].contains("bucket_count"));
   EXPECT_FALSE(j["tables"][1].contains("buckets"));
+  auto back = ParseManifest(text, "m.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
   EXPECT_LT(j["tables"][1].dump().size(), 256u);
 }
 
@@ -162,6 +166,7 @@ TEST(Manifest, VersionThreeSingleBucketIsReadAndChecked) {
   ASSERT_TRUE(r.ok());
   auto v3 = nlohmann::json::parse(ManifestJson(*r, "test"));
   v3["version"] = 3;
+  v3["tables"][1]["bucket_count"] = 1;
   v3["tables"][1]["buckets"] = v3["tables"][1]["sum"];
   auto back = ParseManifest(v3.dump(2), "v3.json");
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -202,9 +207,9 @@ TEST(Manifest, VersionOneIsReadAndLaterVersionsAreRefusedWithTheWayOut) {
   EXPECT_EQ(back->tables[0].digest, r->tables[0].digest);
   EXPECT_EQ(back->tables[1].digest, r->tables[1].digest);
 
-  auto v5 = v1;
-  v5["version"] = 5;
-  auto refused = ParseManifest(v5.dump(2), "new.json");
+  auto v6 = v1;
+  v6["version"] = 6;
+  auto refused = ParseManifest(v6.dump(2), "new.json");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("vouch digest SOURCE -o FILE"), std::string::npos)
@@ -331,6 +336,34 @@ TEST(Manifest, SchemaObjectsRoundTripAndEditsAreRejected) {
   auto swapped = j;
   std::swap(swapped["schema"]["objects"][0], swapped["schema"]["objects"][1]);
   EXPECT_EQ(ParseManifest(swapped.dump(2), "m.json").status().code(), StatusCode::kCorrupt);
+  // An object's fingerprint that an earlier object has in the same place is
+  // written as that object's index (version 5), and read back as it.
+  auto repeated = *r;
+  for (SchemaObject& o : repeated.schema->objects) {
+    if (o.Has(SchemaObject::kHasText)) o.text = c.objects[0].text;
+    o.exact = o.name == "CONSTRAINT public.a.a_pkey" ? o.text : c.objects[1].exact;
+  }
+  const std::string short_text = ManifestJson(repeated, "test");
+  auto s = nlohmann::json::parse(short_text);
+  EXPECT_EQ(s["schema"]["objects"][1][2], 0);  // a_pkey's text fingerprint
+  EXPECT_EQ(s["schema"]["objects"][1][3].get<std::string>().size(), 32u);
+  EXPECT_EQ(s["schema"]["objects"][2][3], 1);  // INDEX public.a_idx's exact one
+  EXPECT_EQ(s["schema"]["objects"][3][2], "");
+  EXPECT_EQ(s["schema"]["objects"][3][3], 1);
+  EXPECT_LT(short_text.size(), text.size());
+  auto again = ParseManifest(short_text, "m.json");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(again->schema->objects[i].text, repeated.schema->objects[i].text) << i;
+    EXPECT_EQ(again->schema->objects[i].exact, repeated.schema->objects[i].exact) << i;
+  }
+  // An index to itself or a later object, or in place of a fingerprint the
+  // object does not have, is rejected.
+  for (auto [obj, slot, k] : {std::tuple{1, 2, 1}, {2, 3, 3}, {3, 2, 0}}) {
+    auto bad = s;
+    bad["schema"]["objects"][obj][slot] = k;
+    EXPECT_EQ(ParseManifest(bad.dump(2), "m.json").status().code(), StatusCode::kCorrupt) << obj << " " << slot;
+  }
   // A version 2 manifest has no schema: read without one.
   auto v2 = j;
   v2.erase("schema");

@@ -114,7 +114,7 @@ TEST_F(SequencesPg, CleanRestorePassesAndEveryDumpGivesTheLiveFinalHash) {
   auto m = Vouch("digest " + Uri(src_) + " --format json -q");
   ASSERT_EQ(m.exit_code, 0) << m.err;
   auto j = nlohmann::json::parse(m.out);
-  EXPECT_EQ(j["version"], 4);
+  EXPECT_EQ(j["version"], 5);
   EXPECT_EQ(j["final_validation_hash"], hash);
   EXPECT_EQ(j["sequences"].size(), 4u);
   // The manifest read back gives the same hash and drills clean against the

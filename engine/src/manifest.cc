@@ -2,7 +2,9 @@
 
 #include <ctime>
 #include <fstream>
+#include <cstring>
 #include <map>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -35,19 +37,23 @@ std::string BucketsHex(const TableDigest& d) {
 
 json TableJson(const TableResult& t) {
   json j = {{"schema", t.schema},
-          {"name", t.name},
-          {"columns", t.columns},
-          {"key", t.key_columns},
-          {"rows", t.digest.rows()},
-          {"sum", t.digest.sum().Hex()},
-          {"content_hash", t.digest.ContentHashHex()},
-          {"bucket_count", t.digest.bucket_count()}};
-  // A single bucket is the sum itself: version 4 leaves it out.
-  if (t.digest.bucket_count() > 1) j["buckets"] = BucketsHex(t.digest);
-  // Optional (absent for a table that is no partition), so older manifests load.
+            {"name", t.name},
+            {"columns", t.columns},
+            {"key", t.key_columns},
+            {"rows", t.digest.rows()},
+            {"sum", t.digest.sum().Hex()},
+            {"content_hash", t.digest.ContentHashHex()}};
+  // A single bucket is the sum itself: version 4 leaves it out, version 5
+  // its count too.
+  if (t.digest.bucket_count() > 1) {
+    j["bucket_count"] = t.digest.bucket_count();
+    j["buckets"] = BucketsHex(t.digest);
+  }
+  // Optional (absent for a table that is no partition), so older manifests
+  // load; [schema, name] pairs from version 5 (objects before).
   if (!t.partition_ancestors.empty()) {
     json ancestors = json::array();
-    for (const auto& a : t.partition_ancestors) ancestors.push_back({{"schema", a.schema}, {"name", a.name}});
+    for (const auto& a : t.partition_ancestors) ancestors.push_back(json::array({a.schema, a.name}));
     j["partition_ancestors"] = ancestors;
   }
   return j;
@@ -64,7 +70,8 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
                  {},
                  {}};
   std::string where = location + ": table " + tr.QualifiedName();
-  uint64_t n = t.at("bucket_count").get<uint64_t>();
+  // Version 5 leaves out the count of a single bucket.
+  uint64_t n = t.contains("bucket_count") || t.contains("buckets") ? t.at("bucket_count").get<uint64_t>() : 1;
   U128 sum;
   if (!U128::FromHex(t.at("sum").get<std::string>(), &sum)) return Corrupt(where + ": invalid sum");
   // Version 4 leaves out a single bucket (it is the sum); earlier versions
@@ -84,7 +91,12 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
   if (!d.ok()) return d.status().WithContext(where);
   tr.digest = std::move(d).value();
   for (const json& a : t.value("partition_ancestors", json::array())) {
-    tr.partition_ancestors.push_back({a.at("schema").get<std::string>(), a.at("name").get<std::string>()});
+    if (a.is_array()) {
+      if (a.size() != 2) return Corrupt(where + ": malformed partition_ancestors");
+      tr.partition_ancestors.push_back({a.at(0).get<std::string>(), a.at(1).get<std::string>()});
+    } else {
+      tr.partition_ancestors.push_back({a.at("schema").get<std::string>(), a.at("name").get<std::string>()});
+    }
   }
   if (tr.digest.ContentHashHex() != t.at("content_hash").get<std::string>()) {
     return Corrupt(where + ": content_hash does not match rows and sum (edited manifest?)");
@@ -94,21 +106,63 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
 
 std::string FingerprintHex(const SchemaFingerprint& f) { return HexEncode(f.data(), f.size()); }
 
-// One schema object: [name, flags, text fingerprint or "", exact or ""];
-// an exact fingerprint equal to the text one is written "=" (version 4: a
-// constraint's or an index's definition is all the catalogs say of it).
-json SchemaObjectJson(const SchemaObject& o) {
-  const bool text = o.Has(SchemaObject::kHasText), exact = o.Has(SchemaObject::kHasExact);
-  return json::array({o.name, o.flags, text ? FingerprintHex(o.text) : "",
-                      !exact ? "" : text && o.exact == o.text ? "=" : FingerprintHex(o.exact)});
-}
+// The schema objects of a manifest as they are written: each fingerprint
+// that an earlier object has in the same place is written as that object's
+// index (version 5: every table's "id integer NOT NULL" column, every
+// partition's primary key). The fingerprints remembered are bounded, so the
+// writer's memory is whatever the number of objects.
+class SchemaObjectWriter {
+ public:
+  // [name, flags, text fingerprint, "" or index; exact, "", "=" or index].
+  json Next(const SchemaObject& o) {
+    const bool text = o.Has(SchemaObject::kHasText), exact = o.Has(SchemaObject::kHasExact);
+    json out = json::array({o.name, o.flags, text ? Slot(0, o.text) : json(""),
+                            !exact ? json("") : text && o.exact == o.text ? json("=") : Slot(1, o.exact)});
+    ++index_;
+    return out;
+  }
 
-Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& location) {
+ private:
+  struct Hash {
+    size_t operator()(const SchemaFingerprint& f) const {
+      size_t h;
+      std::memcpy(&h, f.data(), sizeof h);  // the first bytes of a SHA-256
+      return h;
+    }
+  };
+  static constexpr size_t kRemembered = 1 << 16;
+
+  json Slot(int slot, const SchemaFingerprint& f) {
+    auto& seen = seen_[slot];
+    auto [it, fresh] = seen.try_emplace(f, index_);
+    if (!fresh) return it->second;
+    if (seen.size() > kRemembered) {
+      seen.clear();
+      seen.emplace(f, index_);
+    }
+    return FingerprintHex(f);
+  }
+
+  uint64_t index_ = 0;
+  std::unordered_map<SchemaFingerprint, uint64_t, Hash> seen_[2];
+};
+
+// `earlier`: the objects read before this one, which an index refers to.
+Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& location,
+                                          const std::vector<SchemaObject>& earlier) {
   if (!a.is_array() || a.size() != 4) return Corrupt(location + ": malformed schema object");
   SchemaObject o;
   o.name = a.at(0).get<std::string>();
   o.flags = a.at(1).get<uint8_t>();
   auto fingerprint = [&](const json& v, SchemaObject::Flags flag, SchemaFingerprint* f) -> Status {
+    if (v.is_number_unsigned()) {  // the same as an earlier object's
+      const uint64_t k = v.get<uint64_t>();
+      if (!o.Has(flag) || k >= earlier.size() || !earlier[k].Has(flag)) {
+        return Corrupt(location + ": schema object " + o.name + ": invalid fingerprint reference");
+      }
+      *f = flag == SchemaObject::kHasText ? earlier[k].text : earlier[k].exact;
+      return Status::Ok();
+    }
     const std::string& hex = v.get_ref<const std::string&>();
     if (!o.Has(flag)) return hex.empty() ? Status::Ok() : Corrupt(location + ": schema object " + o.name + ": unexpected fingerprint");
     auto raw = HexDecode(hex);
@@ -296,10 +350,13 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
     const size_t o = frame.find(objects, frame.find("\"schema\": {"));
     sink(std::string_view(frame).substr(0, o));
     sink("\"objects\": [");
+    // One line each, not indented: a table's few objects cost their
+    // fields.
+    SchemaObjectWriter writer;
     std::string item;
     for (size_t i = 0; i < schema->objects.size(); ++i) {
-      item = i > 0 ? ",\n      " : "\n      ";
-      item += SchemaObjectJson(schema->objects[i]).dump();
+      item = i > 0 ? ",\n" : "\n";
+      item += writer.Next(schema->objects[i]).dump();
       sink(item);
     }
     sink(schema->objects.empty() ? "]" : "\n    ]");
@@ -314,7 +371,7 @@ void WriteManifest(const DigestReport& report, const std::string& vouch_version,
     // costs its fields, not their indentation.
     std::string item;
     for (size_t i = 0; i < report.tables.size(); ++i) {
-      item = i > 0 ? ",\n    " : "    ";
+      item = i > 0 ? ",\n" : "";
       item += TableJson(report.tables[i]).dump();
       sink(item);
     }
@@ -348,7 +405,7 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
     } else if (depth == 3 && in_objects && event == json::parse_event_t::array_end) {
       if (!table_error.ok()) return false;
       try {
-        auto o = SchemaObjectFromJson(parsed, location);
+        auto o = SchemaObjectFromJson(parsed, location, schema.objects);
         if (!o.ok()) {
           table_error = o.status();
         } else {
