@@ -243,6 +243,48 @@ TEST_F(ArchiveDamage, CustomArchives) {
   }
 }
 
+// A row the canonicalizer refuses, in an uncompressed custom archive with
+// data offsets and in one written to a pipe (no offsets): the message names
+// the data block (its TOC entry and byte offset), the table and the row,
+// which the reader words on demand (CustomArchive::DataLocation).
+TEST_F(ArchiveDamage, RowErrorNamesTheDataBlockAndTheTable) {
+  auto piped = RunCommand("pg_dump -Fc -Z0 -d " + db_ + " | cat > " + dir_ + "/z0pipe.custom");
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  for (const std::string name : {"z0.custom", "z0pipe.custom"}) {
+    SCOPED_TRACE(name);
+    std::string bytes = testing::ReadFileBytes(dir_ + "/" + name);
+    const Layout l = CustomLayout(bytes);
+    // The first data block follows the TOC: type (1 byte), then its dump id
+    // (a sign byte and 4 bytes, least significant first), then its chunks.
+    // Its first row's last byte made a tab: the row gets a field more than
+    // its COPY statement lists columns (or a backslash that escapes nothing),
+    // and no byte moves.
+    const size_t block = l.toc_end;
+    ASSERT_EQ(bytes[block], 1) << "not a data block";
+    int64_t id = 0;
+    for (int k = 0; k < 4; ++k) id |= static_cast<int64_t>(static_cast<uint8_t>(bytes[block + 2 + k])) << (8 * k);
+    auto src = MakeMemorySource(bytes);
+    auto toc = ReadArchiveToc(*src, "x");
+    ASSERT_TRUE(toc.ok()) << toc.status().message();
+    ASSERT_TRUE(std::any_of(toc->entries.begin(), toc->entries.end(),
+                            [&](const TocEntry& e) { return e.dump_id == id && e.desc == "TABLE DATA"; }))
+        << "the first data block is no table's";
+    const size_t row_end = bytes.find('\n', block + 10);
+    ASSERT_NE(row_end, std::string::npos);
+    bytes[row_end - 1] = '\t';
+    const std::string path = dir_ + "/rowerr_" + name;
+    WriteFile(path, bytes);
+    VerifyArchiveOptions opts;
+    opts.digest.jobs = 2;
+    auto v = VerifyArchive(path, opts);
+    const std::string m = !v.ok() ? v.status().message() : v->damage ? v->damage->detail : "";
+    ASSERT_FALSE(m.empty()) << "the damaged row was not reported";
+    EXPECT_EQ(m.rfind(path + ": data block of TOC entry " + std::to_string(id) + " (TABLE DATA ", 0), 0u) << m;
+    EXPECT_NE(m.find(") at byte offset " + std::to_string(block) + ": table "), std::string::npos) << m;
+    EXPECT_NE(m.find("row at uncompressed byte offset 0"), std::string::npos) << m;
+  }
+}
+
 // ustar member extents: (header offset, end of padded data).
 std::vector<std::pair<size_t, size_t>> TarMembers(const std::string& b) {
   std::vector<std::pair<size_t, size_t>> out;

@@ -103,10 +103,11 @@ class Digests {
   std::vector<std::optional<TableDigest>> done_;
 };
 
-// The error for a row the canonicalizer refused.
+// The error for a row the canonicalizer refused; `location`: where the
+// table's rows lie.
 Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t field, uint64_t offset,
                 const std::string& location) {
-  std::string where = (t.data_location.empty() ? location : t.data_location) + ": table " + t.QualifiedName() +
+  std::string where = location + ": table " + t.QualifiedName() +
                       ": row at uncompressed byte offset " + std::to_string(offset);
   switch (outcome) {
     case RowCanonicalizer::kFieldCount:
@@ -130,8 +131,8 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
 // Canonicalizes and hashes every row of the chunk into slot.hashes.
 // With shard_count > 1, keeps only the rows of shard `shard_index` (by their
 // hash: a partition of the multiset, equal rows together).
-void HashChunk(Part& s, CanonicalScratch& scratch, const std::string& location, uint32_t shard_index,
-               uint32_t shard_count) {
+void HashChunk(Part& s, CanonicalScratch& scratch, const TableStreamReader& reader, const std::string& location,
+               uint32_t shard_index, uint32_t shard_count) {
   s.hashes.clear();
   s.error = Status::Ok();
   s.unhashable = false;
@@ -141,8 +142,11 @@ void HashChunk(Part& s, CanonicalScratch& scratch, const std::string& location, 
     size_t fields = 0;
     auto outcome = canon.Canonicalize(row, scratch, &c, &fields);
     if (outcome != RowCanonicalizer::kOk) {
-      s.error = RowError(outcome, *s.chunk.table, fields,
-                         s.chunk.offset + static_cast<uint64_t>(row.data() - s.chunk.data.data()), location);
+      const TableInfo& t = *s.chunk.table;
+      std::string where = reader.DataLocation(s.chunk.table_index);
+      if (where.empty()) where = t.data_location.empty() ? location : t.data_location;
+      s.error = RowError(outcome, t, fields, s.chunk.offset + static_cast<uint64_t>(row.data() - s.chunk.data.data()),
+                         where);
       s.unhashable = outcome == RowCanonicalizer::kNonUtcUnknownType;
       return false;
     }
@@ -402,7 +406,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
         }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
           for (size_t i = 0; i < s->used; ++i) {
             Part& p = s->parts[i];
-            HashChunk(p, s->scratch, location, options.shard_index, shard_count);
+            HashChunk(p, s->scratch, reader, location, options.shard_index, shard_count);
             p.observed.reset();
             if (options.observer != nullptr && p.error.ok() && p.chunk.size > 0) {
               p.observed = options.observer->Scan(p.chunk);
@@ -426,6 +430,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
         }));
   });
   if (failed) return reader_failed ? first_error : CauseOfMalformedRow(reader, first_error, chunk_size);
+  // The chunks' buffers go back before the results are assembled (at
+  // 100,000 tables the results' list is a few tens of MB of its own).
+  slots.clear();
   auto report = AssembleReport(reader, options, digests, unhashable, jobs, bytes);
   if (!report.ok()) return report.status();
   report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

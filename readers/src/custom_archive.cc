@@ -121,6 +121,12 @@ class CustomArchive final : public ArchiveBase {
 
   ~CustomArchive() override { StopFeeder(); }
 
+  std::string DataLocation(uint32_t table_index) const override {
+    if (table_index >= table_entry_.size()) return {};
+    const size_t i = table_entry_[table_index];
+    return Where(data_entries_[i], block_at_[i]);
+  }
+
   Status Open() {
     auto src = MakeFileRangeSource(*file_, 0, 64 << 10);
     auto toc = ReadArchiveToc(*src, location_, Visitor(location_, [](const TocEntry& e) { return e.offset_flag != 3; }));
@@ -133,6 +139,13 @@ class CustomArchive final : public ArchiveBase {
     compression_ = CompressionOfHeader(toc->header);
     int_size_ = toc->header.int_size;
     VOUCH_RETURN_IF_ERROR(Init(std::move(toc).value()));
+    table_entry_.resize(tables_.size());
+    block_at_.resize(data_entries_.size());
+    for (size_t i = 0; i < data_entries_.size(); ++i) {
+      const DataEntry& d = data_entries_[i];
+      block_at_[i] = kept_[d.toc_index].offset;  // where the TOC says; a pipe's archive: where it is met
+      if (d.kind == DataKind::kTable && d.selected) table_entry_[static_cast<size_t>(d.table)] = i;
+    }
     facts_.archive_bytes = file_->size();
     const bool sequential = std::any_of(data_entries_.begin(), data_entries_.end(),
                                         [&](const DataEntry& d) { return kept_[d.toc_index].offset_flag == 1; });
@@ -157,7 +170,6 @@ class CustomArchive final : public ArchiveBase {
     for (size_t i = 0; i < data_entries_.size(); ++i) {
       const DataEntry& d = data_entries_[i];
       uint64_t off = kept_[d.toc_index].offset;
-      if (d.kind == DataKind::kTable && d.selected) tables_[static_cast<size_t>(d.table)].data_location = Where(d, off);
       if (!d.selected) continue;
       auto next = std::upper_bound(starts.begin(), starts.end(), off);
       order.emplace_back((next == starts.end() ? file_->size() : *next) - off, i);
@@ -298,7 +310,7 @@ class CustomArchive final : public ArchiveBase {
       }
       seen[it->second] = true;
       VOUCH_RETURN_IF_ERROR(CheckBlockType(d, type, at));
-      if (d.kind == DataKind::kTable && d.selected) tables_[static_cast<size_t>(d.table)].data_location = Where(d, at);
+      block_at_[it->second] = at;
       VOUCH_RETURN_IF_ERROR(ReadBlockBody(f, *src, d, at));
     }
     for (size_t i = 0; i < data_entries_.size(); ++i) {
@@ -315,6 +327,10 @@ class CustomArchive final : public ArchiveBase {
   uint64_t toc_end_ = 0;
   Compression compression_ = Compression::kNone;
   int int_size_ = 4;
+  // Per table (its index): its data entry; per data entry: its block's
+  // offset. DataLocation() words them on demand.
+  std::vector<size_t> table_entry_;
+  std::vector<uint64_t> block_at_;
   std::mutex mu_;
   std::vector<std::pair<uint64_t, uint64_t>> extents_;  // [begin, end) of each block read
 };
