@@ -27,28 +27,12 @@ namespace {
 // the order of its items.
 #define VOUCH_ACL_TEXT(acl) "(SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(" acl ") x)"
 
-// The columns, by name: name, NULL (compared by presence across source
-// kinds), exact text, flags (4: of a child table), then the table
-// ("schema.table"), its oid and the column's name, in the order of the tables' names
-// (bytes) and each table's own column order (attnum), from which the
-// client takes each table's column order (SchemaCatalog::column_orders) as
-// the rows go by: one scan of pg_attribute for both.
-const char* const kColumns =
-    "SELECT 'COLUMN ' || n.nspname || '.' || c.relname || '.' || a.attname, NULL, "
-    "  pg_catalog.format_type(a.atttypid, a.atttypmod) || ' collation=' || CASE WHEN a.attcollation <> t.typcollation "
-    "  THEN a.attcollation::pg_catalog.regcollation::text ELSE '' END || ' notnull=' || a.attnotnull || ' default=' "
-    "  || COALESCE(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') || ' generated=' || a.attgenerated::text "
-    "  || ' identity=' || a.attidentity::text, "
-    "  CASE WHEN" VOUCH_HAS_PARENT("c.oid") "OR NOT a.attislocal OR c.reloftype <> 0 THEN 4 ELSE 0 END, "
-    "  (n.nspname || '.' || c.relname) COLLATE \"C\", c.oid, a.attname "
-    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
-    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
-    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "ORDER BY 5, 6, a.attnum";
+// A row of kSchemaObjects that is a table's column order, not an object.
+constexpr int kColumnOrderRow = 16;
 
 // Each row: name, text (NULL: compared by presence across source kinds),
-// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide).
+// exact text, flags (SchemaObject::Flags: 4 of a child table, 8 cluster-wide;
+// kColumnOrderRow: "schema.table" and its column names in attnum order).
 // The texts are only hashed, never kept.
 const char* const kSchemaObjects =
     // Tables, views, materialized views.
@@ -64,6 +48,25 @@ const char* const kSchemaObjects =
     "LEFT JOIN (SELECT i.inhrelid, pg_catalog.string_agg(i.inhparent::pg_catalog.regclass::text, ',' ORDER BY "
     "i.inhseqno) AS parents FROM pg_catalog.pg_inherits i GROUP BY i.inhrelid) p ON p.inhrelid = c.oid "
     "WHERE c.relkind IN ('r', 'p', 'v', 'm') AND" VOUCH_USER_NS("n") "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
+    // Columns, by name.
+    "UNION ALL SELECT 'COLUMN ' || n.nspname || '.' || c.relname || '.' || a.attname, NULL, "
+    "  pg_catalog.format_type(a.atttypid, a.atttypmod) || ' collation=' || CASE WHEN a.attcollation <> t.typcollation "
+    "  THEN a.attcollation::pg_catalog.regcollation::text ELSE '' END || ' notnull=' || a.attnotnull || ' default=' "
+    "  || COALESCE(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '') || ' generated=' || a.attgenerated::text "
+    "  || ' identity=' || a.attidentity::text, "
+    "  CASE WHEN" VOUCH_HAS_PARENT("c.oid") "OR NOT a.attislocal OR c.reloftype <> 0 THEN 4 ELSE 0 END "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+    "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
+    "AND" VOUCH_NOT_EXT("c.oid", "pg_class")
+    // Each table's column names in its own order (SchemaCatalog::column_orders).
+    "UNION ALL SELECT n.nspname || '.' || c.relname, NULL, pg_catalog.string_agg(a.attname::text, E'\\n' ORDER BY "
+    "a.attnum), 16 "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
+    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "GROUP BY n.nspname, c.relname "
     // Constraints of tables and domains. Not the foreign keys the server
     // derives from a partitioned table's (conparentid: on each partition of
     // the referencing table, and per partition of a referenced partitioned
@@ -247,26 +250,20 @@ Status Exec(PGconn* pg, const std::string& sql, const std::string& where) {
   return Status::Ok();
 }
 
-// A schema object of a row: name, text (NULL: none), exact text, flags.
-SchemaObject ObjectOfRow(PGresult* r, int i) {
-  SchemaObject o;
-  o.name = PQgetvalue(r, i, 0);
-  if (!PQgetisnull(r, i, 1)) {
-    o.text = FingerprintOf(std::string_view(PQgetvalue(r, i, 1), static_cast<size_t>(PQgetlength(r, i, 1))));
-    o.flags |= SchemaObject::kHasText;
-  }
-  o.exact = FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2))));
-  o.flags |= SchemaObject::kHasExact;
-  o.flags |= static_cast<uint8_t>(std::atoi(PQgetvalue(r, i, 3)));
-  return o;
-}
+}  // namespace
 
-// Each row of `query`, fetched through a cursor 20,000 rows at a time: at
-// 100,000 tables the rows (columns, constraints) would be hundreds of MB as
-// one result; only their fingerprints are kept.
-template <typename Row>
-Status Cursor(PGconn* pg, const char* query, const std::string& where, Row&& row) {
-  VOUCH_RETURN_IF_ERROR(Exec(pg, std::string("DECLARE vouch_schema NO SCROLL CURSOR FOR ") + query, where));
+Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) {
+  out->origin = "database";
+  out->has_database_objects = true;
+  out->has_cluster_objects = true;
+  out->has_database_settings = true;
+  // A cursor: at 100,000 tables the rows (columns, constraints) would be
+  // hundreds of MB as one result; only their fingerprints are kept. Every
+  // row is fetched, so it is planned for all of them (a cursor's default,
+  // cursor_tuple_fraction 0.1, picks plans that start fast and run several
+  // times longer in all at 100,000 tables).
+  VOUCH_RETURN_IF_ERROR(Exec(pg, "SELECT pg_catalog.set_config('cursor_tuple_fraction', '1', true)", where));
+  VOUCH_RETURN_IF_ERROR(Exec(pg, std::string("DECLARE vouch_schema NO SCROLL CURSOR FOR ") + kSchemaObjects, where));
   while (true) {
     PGresult* r = PQexec(pg, "FETCH 20000 FROM vouch_schema");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -275,45 +272,29 @@ Status Cursor(PGconn* pg, const char* query, const std::string& where, Row&& row
       return ConnectionError(where + ": cannot read the schema objects: " + err);
     }
     const int n = PQntuples(r);
-    for (int i = 0; i < n; ++i) row(r, i);
+    for (int i = 0; i < n; ++i) {
+      const int flags = std::atoi(PQgetvalue(r, i, 3));
+      if (flags == kColumnOrderRow) {
+        out->column_orders.emplace_back(
+            PQgetvalue(r, i, 0),
+            FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2)))));
+        continue;
+      }
+      SchemaObject o;
+      o.name = PQgetvalue(r, i, 0);
+      if (!PQgetisnull(r, i, 1)) {
+        o.text = FingerprintOf(std::string_view(PQgetvalue(r, i, 1), static_cast<size_t>(PQgetlength(r, i, 1))));
+        o.flags |= SchemaObject::kHasText;
+      }
+      o.exact = FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2))));
+      o.flags |= SchemaObject::kHasExact;
+      o.flags |= static_cast<uint8_t>(flags);
+      out->objects.push_back(std::move(o));
+    }
     PQclear(r);
     if (n == 0) break;
   }
-  return Exec(pg, "CLOSE vouch_schema", where);
-}
-
-}  // namespace
-
-Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) {
-  out->origin = "database";
-  out->has_database_objects = true;
-  out->has_cluster_objects = true;
-  out->has_database_settings = true;
-  // Every row of the cursors is fetched, so they are planned for all of
-  // them (a cursor's default, cursor_tuple_fraction 0.1, picks plans that
-  // start fast and run several times longer in all at 100,000 tables).
-  VOUCH_RETURN_IF_ERROR(Exec(pg, "SELECT pg_catalog.set_config('cursor_tuple_fraction', '1', true)", where));
-  VOUCH_RETURN_IF_ERROR(
-      Cursor(pg, kSchemaObjects, where, [&](PGresult* r, int i) { out->objects.push_back(ObjectOfRow(r, i)); }));
-  // The columns, and each table's column order as its run of rows ends.
-  std::string table, oid, names;
-  auto end_table = [&] {
-    if (!table.empty()) out->column_orders.emplace_back(std::move(table), FingerprintOf(names));
-    table.clear();
-    names.clear();
-  };
-  VOUCH_RETURN_IF_ERROR(Cursor(pg, kColumns, where, [&](PGresult* r, int i) {
-    out->objects.push_back(ObjectOfRow(r, i));
-    if (table != PQgetvalue(r, i, 4) || oid != PQgetvalue(r, i, 5)) {
-      end_table();
-      table = PQgetvalue(r, i, 4);
-      oid = PQgetvalue(r, i, 5);
-    } else {
-      names += '\n';
-    }
-    names += PQgetvalue(r, i, 6);
-  }));
-  end_table();
+  VOUCH_RETURN_IF_ERROR(Exec(pg, "CLOSE vouch_schema", where));
   out->Finish();
   return Status::Ok();
 }
