@@ -201,14 +201,17 @@ class LiveReader final : public TableStreamReader {
       info_.properties["shard"] = std::to_string(shard_index_) + "/" + std::to_string(shard_count_);
       info_.properties["shard_method"] = "server: hashtext(ROW(key)::text) % N";
     }
-    VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables));
+    // A schema-only read locks the tables as pg_dump does, but needs none
+    // of the facts their rows are read with (columns, keys, foreign keys).
+    const bool schema_only = opt.schema && opt.schema_only;
+    VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables, /*row_facts=*/!schema_only));
     VOUCH_RETURN_IF_ERROR(LockTables(leader));
-    VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
+    if (!schema_only) VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
     // Sequences and large objects belong to the whole database: a read of
     // some tables or of one shard does not report them.
     const bool whole = opt.only_tables.empty() && (opt.filter == nullptr || opt.filter->empty()) && shard_count_ <= 1;
     bool lo_content = false;
-    if (whole && !(opt.schema && opt.schema_only)) {
+    if (whole && !schema_only) {
       if (!opt.rows_only) {
         VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
         sequences_read_ = true;
@@ -218,7 +221,7 @@ class LiveReader final : public TableStreamReader {
       lo_content = !opt.rows_only && !large_objects_.empty();
       whole_ = true;
     }
-    if (opt.schema && opt.schema_only) {
+    if (schema_only) {
       VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
       has_schema_ = true;
       tables_.clear();
@@ -495,15 +498,18 @@ class LiveReader final : public TableStreamReader {
     return r;
   }
 
-  Status Discover(PGconn* pg, const std::vector<std::string>& only) {
+  // The tables (and, with row_facts, their columns and keys: without, the
+  // same queries return no row).
+  Status Discover(PGconn* pg, const std::vector<std::string>& only, bool row_facts) {
     auto tables = Query(pg, kDiscoverTables, "list tables");
     if (!tables.ok()) return tables.status();
-    auto columns = Query(pg, kDiscoverColumns, "list columns");
+    const std::string none = row_facts ? "" : " LIMIT 0";
+    auto columns = Query(pg, (kDiscoverColumns + none).c_str(), "list columns");
     if (!columns.ok()) {
       PQclear(*tables);
       return columns.status();
     }
-    auto keys = Query(pg, kDiscoverKeys, "list keys");
+    auto keys = Query(pg, (kDiscoverKeys + none).c_str(), "list keys");
     if (!keys.ok()) {
       PQclear(*tables);
       PQclear(*columns);
