@@ -26,7 +26,8 @@
 #                                postgresql-VERSION (.dsc and its files; the
 #                                installed server's version where the mirror has
 #                                it, else the newest) into DIR, with the chroot's
-#                                apt and a deb-src entry for its suite
+#                                apt and a deb-src entry for its suite; exits 4
+#                                when the mirror does not give the package's files
 #
 # A wrapper runs its program in a private mount namespace (unshare -m) in which
 # the host's /tmp, /dev and the directories named in VOUCH_CHROOT_BIND
@@ -156,16 +157,18 @@ ensure() {
 
 # as_root LOG SCRIPT: SCRIPT run by /bin/sh as root inside the chroot, with
 # /proc and /dev mounted (apt, dpkg), in a private mount namespace; its output
-# appended to LOG, which is shown when it fails.
+# appended to LOG, which is shown when it fails. Returns SCRIPT's exit status.
 as_root() {
-  local log=$1 script=$2
+  local log=$1 script=$2 rc=0
   unshare -m --propagation unchanged -- /bin/bash -c '
       r=$1; script=$2
       '"$PRIVATE_MOUNTS"'
       mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 1
       chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
         /bin/sh -ec "$script"
-    ' _ "$root" "$script" >>"$log" 2>&1 || { tail -20 "$log" >&2; return 1; }
+    ' _ "$root" "$script" >>"$log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || tail -20 "$log" >&2
+  return "$rc"
 }
 
 # The installed server's package version, for its -dev and source packages.
@@ -205,13 +208,19 @@ source_package() {
   sed -n 's/^deb /deb-src /p' "$root/etc/apt/sources.list" >"$root/etc/apt/sources.list.d/vouch-src.list"
   [ -s "$root/etc/apt/sources.list.d/vouch-src.list" ] ||
     { echo "pgchroot: no deb entry in $root/etc/apt/sources.list to add a deb-src one for" >&2; return 1; }
+  local rc=0
   as_root "$log" "rm -rf /var/tmp/vouch-src && mkdir -p /var/tmp/vouch-src && cd /var/tmp/vouch-src
     apt-get update -qq
-    apt-get source -qq --download-only postgresql-$ver=$v || apt-get source -qq --download-only postgresql-$ver" || {
+    apt-get source -qq --download-only postgresql-$ver=$v || apt-get source -qq --download-only postgresql-$ver ||
+      exit 4" || rc=$?
+  if [ "$rc" -ne 0 ]; then
     rm -rf "$root/var/tmp/vouch-src"
+    # 4: apt-get source itself failed: the mirror does not give the
+    # package's files (a mirror or proxy that holds binary packages only).
+    [ "$rc" -eq 4 ] || rc=1
     echo "pgchroot: cannot download the source of postgresql-$ver with the $suite chroot's apt (log $log)" >&2
-    return 1
-  }
+    return "$rc"
+  fi
   mkdir -p "$dir"
   mv "$root/var/tmp/vouch-src"/* "$dir"/
   rm -rf "$root/var/tmp/vouch-src"
