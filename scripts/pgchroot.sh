@@ -11,6 +11,23 @@
 #                                pg_ctl, pg_basebackup, ...), that run it inside
 #                                the chroot
 #   pgchroot.sh uid VERSION      the numeric uid:gid of the chroot's postgres user
+#   pgchroot.sh regress VERSION  what PostgreSQL's regression suite needs beyond
+#                                the server (scripts/regress-db.sh): the server's
+#                                headers, unpacked once from postgresql-server-dev-
+#                                VERSION (the installed server's version where the
+#                                mirror has it, else the newest) with dpkg-deb -x,
+#                                without its dependencies (clang, llvm), and a
+#                                wrapper for the chroot's pg_regress (from
+#                                postgresql-client-VERSION) in the bindir; prints
+#                                the chroot's root directory, under which the
+#                                host finds the headers
+#   pgchroot.sh source VERSION DIR
+#                                download the Debian source package of
+#                                postgresql-VERSION (.dsc and its files; the
+#                                installed server's version where the mirror has
+#                                it, else the newest) into DIR, with the chroot's
+#                                apt and a deb-src entry for its suite; exits 4
+#                                when the mirror does not give the package's files
 #
 # A wrapper runs its program in a private mount namespace (unshare -m) in which
 # the host's /tmp, /dev and the directories named in VOUCH_CHROOT_BIND
@@ -26,7 +43,7 @@ set -euo pipefail
 
 cmd=${1:-}
 ver=${2:-}
-[ -n "$cmd" ] && [ -n "$ver" ] || { echo "usage: $0 bindir|uid VERSION" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$ver" ] || { echo "usage: $0 bindir|uid|regress|source VERSION [DIR]" >&2; exit 2; }
 case "$ver" in
   17) suite=trixie ;;
   18) suite=sid ;;
@@ -94,17 +111,12 @@ build() {
 # Bumped whenever the wrappers change, so that cached ones are written anew.
 WRAPPER_VERSION=2
 
-wrappers() {
-  local w=$top/bin
-  [ "$(cat "$w/.ok" 2>/dev/null)" = "$WRAPPER_VERSION" ] && return 0
-  rm -rf "$w.new"
-  mkdir -p "$w.new"
-  local p name
-  for p in "$root/usr/lib/postgresql/$ver/bin/"*; do
-    name=$(basename "$p")
-    cat >"$w.new/$name" <<WRAP
+# wrap FILE PROGRAM: FILE runs PROGRAM (a path inside the chroot) there.
+wrap() {
+  local file=$1 prog=$2
+  cat >"$file" <<WRAP
 #!/bin/bash
-# PostgreSQL $ver's $name, run inside $root (made by vouch's scripts/pgchroot.sh).
+# PostgreSQL $ver's $(basename "$prog"), run inside $root (made by vouch's scripts/pgchroot.sh).
 exec unshare -m --propagation unchanged -- /bin/bash -c '
   r=\$1; shift; cwd=\$1; shift
   $PRIVATE_MOUNTS
@@ -114,10 +126,20 @@ exec unshare -m --propagation unchanged -- /bin/bash -c '
     mkdir -p "\$r\$d" && mount --bind "\$d" "\$r\$d" || exit 97
   done
   exec chroot \${VOUCH_CHROOT_USER:+--userspec=\$VOUCH_CHROOT_USER --groups=\${VOUCH_CHROOT_USER#*:}} "\$r" \\
-    /bin/sh -c "cd \"\\\$0\" 2>/dev/null || cd /; exec \"\\\$@\"" "\$cwd" /usr/lib/postgresql/$ver/bin/$name "\$@"
+    /bin/sh -c "cd \"\\\$0\" 2>/dev/null || cd /; exec \"\\\$@\"" "\$cwd" $prog "\$@"
 ' _ "$root" "\$PWD" "\$@"
 WRAP
-    chmod 755 "$w.new/$name"
+  chmod 755 "$file"
+}
+
+wrappers() {
+  local w=$top/bin
+  [ "$(cat "$w/.ok" 2>/dev/null)" = "$WRAPPER_VERSION" ] && return 0
+  rm -rf "$w.new"
+  mkdir -p "$w.new"
+  local p
+  for p in "$root/usr/lib/postgresql/$ver/bin/"*; do
+    wrap "$w.new/$(basename "$p")" "/usr/lib/postgresql/$ver/bin/$(basename "$p")"
   done
   echo "$WRAPPER_VERSION" >"$w.new/.ok"
   rm -rf "$w"
@@ -133,11 +155,94 @@ ensure() {
   flock -u 9
 }
 
+# as_root LOG SCRIPT: SCRIPT run by /bin/sh as root inside the chroot, with
+# /proc and /dev mounted (apt, dpkg), in a private mount namespace; its output
+# appended to LOG, which is shown when it fails. Returns SCRIPT's exit status.
+as_root() {
+  local log=$1 script=$2 rc=0
+  unshare -m --propagation unchanged -- /bin/bash -c '
+      r=$1; script=$2
+      '"$PRIVATE_MOUNTS"'
+      mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" || exit 1
+      chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
+        /bin/sh -ec "$script"
+    ' _ "$root" "$script" >>"$log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || tail -20 "$log" >&2
+  return "$rc"
+}
+
+# The installed server's package version, for its -dev and source packages.
+server_version() {
+  chroot "$root" dpkg-query -W -f='${Version}' "postgresql-$ver"
+}
+
+regress() {
+  local log=$top/regress.log v
+  if [ ! -f "$top/.regress-ok" ]; then
+    v=$(server_version)
+    : >"$log"
+    echo "pgchroot: unpacking postgresql-server-dev-$ver into the $suite chroot, once; log $log" >&2
+    # The installed server's own headers where the mirror still has them,
+    # else the newest of the same major version (same ABI).
+    as_root "$log" "rm -rf /var/tmp/vouch-dev && mkdir -p /var/tmp/vouch-dev && cd /var/tmp/vouch-dev
+      apt-get update -qq
+      apt-get download -qq postgresql-server-dev-$ver=$v || apt-get download -qq postgresql-server-dev-$ver
+      dpkg-deb -x postgresql-server-dev-${ver}_*.deb /
+      cd / && rm -rf /var/tmp/vouch-dev" ||
+      { echo "pgchroot: cannot unpack postgresql-server-dev-$ver in the $suite chroot (log $log)" >&2; return 1; }
+    [ -f "$root/usr/include/postgresql/$ver/server/postgres.h" ] ||
+      { echo "pgchroot: postgresql-server-dev-$ver left no server headers in $root (log $log)" >&2; return 1; }
+    touch "$top/.regress-ok"
+  fi
+  local prog=/usr/lib/postgresql/$ver/lib/pgxs/src/test/regress/pg_regress
+  [ -x "$root$prog" ] || { echo "pgchroot: the $suite chroot has no $prog (postgresql-client-$ver)" >&2; return 1; }
+  # Written anew when wrappers() writes the bindir anew.
+  [ -x "$top/bin/pg_regress" ] || { wrap "$top/bin/pg_regress.new" "$prog" && mv "$top/bin/pg_regress.new" "$top/bin/pg_regress"; }
+}
+
+source_package() {
+  local dir=$1 log=$top/source.log v
+  v=$(server_version)
+  : >"$log"
+  # A deb-src entry for each deb entry of the chroot's suite.
+  sed -n 's/^deb /deb-src /p' "$root/etc/apt/sources.list" >"$root/etc/apt/sources.list.d/vouch-src.list"
+  [ -s "$root/etc/apt/sources.list.d/vouch-src.list" ] ||
+    { echo "pgchroot: no deb entry in $root/etc/apt/sources.list to add a deb-src one for" >&2; return 1; }
+  local rc=0
+  as_root "$log" "rm -rf /var/tmp/vouch-src && mkdir -p /var/tmp/vouch-src && cd /var/tmp/vouch-src
+    apt-get update -qq
+    apt-get source -qq --download-only postgresql-$ver=$v || apt-get source -qq --download-only postgresql-$ver ||
+      exit 4" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    rm -rf "$root/var/tmp/vouch-src"
+    # 4: apt-get source itself failed: the mirror does not give the
+    # package's files (a mirror or proxy that holds binary packages only).
+    [ "$rc" -eq 4 ] || rc=1
+    echo "pgchroot: cannot download the source of postgresql-$ver with the $suite chroot's apt (log $log)" >&2
+    return "$rc"
+  fi
+  mkdir -p "$dir"
+  mv "$root/var/tmp/vouch-src"/* "$dir"/
+  rm -rf "$root/var/tmp/vouch-src"
+}
+
 case "$cmd" in
   bindir) ensure; echo "$top/bin" ;;
+  regress)
+    ensure
+    exec 9>"$cache/.lock-pg$ver"
+    flock 9
+    regress
+    echo "$root" ;;
+  source)
+    [ -n "${3:-}" ] || { echo "usage: $0 source VERSION DIR" >&2; exit 2; }
+    ensure
+    exec 9>"$cache/.lock-pg$ver"
+    flock 9
+    source_package "$3" ;;
   uid)
     ensure
     awk -F: '$1 == "postgres" { print $3 ":" $4 }' "$root/etc/passwd" | grep . ||
       { echo "pgchroot: no postgres user in $root" >&2; exit 3; } ;;
-  *) echo "usage: $0 bindir|uid VERSION" >&2; exit 2 ;;
+  *) echo "usage: $0 bindir|uid|regress|source VERSION [DIR]" >&2; exit 2 ;;
 esac

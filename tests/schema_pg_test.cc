@@ -162,6 +162,21 @@ TEST_F(SchemaPg, PlainDumpAgainstTheRestoredCopyHasNoFalseDifference) {
   ExpectClean(live, /*exact=*/false);
 }
 
+TEST_F(SchemaPg, PolicyOfAPartitionIsComparedAgainstADump) {
+  // A partition's own policy is an object of the dump as of the database
+  // (no table inherits a policy): in the schema hash of both, and missing
+  // from a copy, named against the dump too.
+  std::string db = Defect("DROP POLICY events_2024_recent ON app.events_2024; DROP POLICY child_flagged ON app.child");
+  for (const std::string& source : {dir_ + "/src.custom", dir_ + "/src.sql"}) {
+    DrillReport r = Drill(source, testing::DatabaseUri(db));
+    EXPECT_FALSE(r.outcome().Verified());
+    EXPECT_TRUE(Differs(r, "POLICY app.events_2024.events_2024_recent", SchemaDiffKind::kMissing)) << Failures(r);
+    EXPECT_TRUE(Differs(r, "POLICY app.child.child_flagged", SchemaDiffKind::kMissing)) << Failures(r);
+    EXPECT_NE(r.source_schema_hash, r.restored_schema_hash);
+  }
+  testing::DropDatabase(db);
+}
+
 TEST_F(SchemaPg, DataOnlyDumpSaysSchemaNotInThisSource) {
   DrillReport r = Drill(dir_ + "/data.custom", testing::DatabaseUri(restored_));
   EXPECT_FALSE(r.schema.compared);

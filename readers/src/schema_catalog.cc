@@ -456,8 +456,10 @@ void DumpSchemaCollector::AddEntry(std::string_view desc, std::string_view ns, s
     size_t on = FindOutsideQuotes(st, " ON ", pos);
     pos = on + 4;
     if (on == std::string_view::npos || !sqlident::ReadQualified(st, &pos, &parts)) return;
-    const std::string table = Join(parts);
-    Add("POLICY " + table + "." + pname, st, true, table);
+    // Not an object of its table's for kOfChildTable: a partition or an
+    // inheritance child inherits no policy, so a dump holds its own ones
+    // (as a database's catalogs do).
+    Add("POLICY " + Join(parts) + "." + pname, st, true);
   } else if (desc == "ROW SECURITY") {
     rls_enabled_.push_back(qname);
   } else if (desc == "ACL") {

@@ -72,6 +72,9 @@ ALTER TABLE app.orders FORCE ROW LEVEL SECURITY;
 CREATE POLICY customers_own ON app.customers FOR SELECT TO vouch_schema_reader USING (name = current_user);
 CREATE POLICY orders_restrict ON app.orders AS RESTRICTIVE FOR UPDATE TO PUBLIC USING (amount > 0) WITH CHECK (amount < 1000);
 CREATE POLICY orders_all ON app.orders USING (true);
+-- A partition's and an inheritance child's own policies (never inherited).
+CREATE POLICY events_2024_recent ON app.events_2024 USING (at >= '2024-06-01');
+CREATE POLICY child_flagged ON app.child FOR SELECT USING (flag);
 GRANT USAGE ON SCHEMA app TO vouch_schema_reader;
 GRANT SELECT, INSERT ON app.customers TO vouch_schema_reader;
 GRANT SELECT (id, amount) ON app.orders TO vouch_schema_reader;
