@@ -14,6 +14,7 @@
 #include "support/pg_test_env.h"
 #include "vouch/engine/drill.h"
 #include "vouch/engine/manifest.h"
+#include "vouch/engine/schema_compare.h"
 #include "vouch/engine/source.h"
 
 namespace vouch {
@@ -343,6 +344,37 @@ TEST_F(SchemaPg, CliExitsOneAndNamesTheObject) {
     EXPECT_NE(f.out.find("INDEX app.orders_amount_partial"), std::string::npos) << format << ": " << f.out;
   }
   testing::DropDatabase(db);
+}
+
+// A --schema-only digest reads its objects in two halves, on two
+// connections in one snapshot with --jobs 2 or more, one after the other
+// with --jobs 1; either way it reads what a full digest reads in one query.
+TEST_F(SchemaPg, SchemaOnlyDigestReadsTheSameObjectsOnOneOrTwoConnections) {
+  DigestOptions full;
+  full.jobs = 2;
+  auto whole = DigestSource(testing::DatabaseUri(src_), full);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  ASSERT_TRUE(whole->schema.has_value());
+  ASSERT_GT(whole->schema->objects.size(), 50u);
+  for (int jobs : {1, 2}) {
+    DigestOptions o;
+    o.jobs = jobs;
+    o.schema_only = true;
+    auto d = DigestSource(testing::DatabaseUri(src_), o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    ASSERT_TRUE(d->schema.has_value());
+    const SchemaCatalog& a = *d->schema;
+    const SchemaCatalog& b = *whole->schema;
+    ASSERT_EQ(a.objects.size(), b.objects.size()) << "jobs " << jobs;
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+      EXPECT_EQ(a.objects[i].name, b.objects[i].name) << "jobs " << jobs;
+      EXPECT_EQ(a.objects[i].flags, b.objects[i].flags) << a.objects[i].name;
+      EXPECT_EQ(a.objects[i].text, b.objects[i].text) << a.objects[i].name;
+      EXPECT_EQ(a.objects[i].exact, b.objects[i].exact) << a.objects[i].name;
+    }
+    EXPECT_EQ(a.column_orders, b.column_orders) << "jobs " << jobs;
+    EXPECT_EQ(SchemaValidationHash(&a, true, true), SchemaValidationHash(&b, true, true)) << "jobs " << jobs;
+  }
 }
 
 TEST_F(SchemaPg, LastNightsManifestCatchesADroppedIndex) {

@@ -222,7 +222,20 @@ class LiveReader final : public TableStreamReader {
       whole_ = true;
     }
     if (schema_only) {
-      VOUCH_RETURN_IF_ERROR(ReadLiveSchema(leader, Where(), &schema_));
+      // With --jobs 2 or more, half of the schema objects are read on a
+      // second connection in the same snapshot meanwhile.
+      PGconn* second = nullptr;
+      if (opt.jobs > 1) {
+        VOUCH_RETURN_IF_ERROR(Connect(conninfo, &second));
+        auto snap = BeginSnapshot(second, false, *snapshot);
+        if (!snap.ok()) {
+          PQfinish(second);
+          return snap.status();
+        }
+      }
+      Status st = ReadLiveSchema(leader, second, Where(), &schema_);
+      PQfinish(second);
+      VOUCH_RETURN_IF_ERROR(st);
       has_schema_ = true;
       tables_.clear();
       table_bytes_.clear();
@@ -237,7 +250,7 @@ class LiveReader final : public TableStreamReader {
       side_reads_schema_ = opt.schema;
       side_thread_ = std::thread([this, where = Where(), lo_content] {
         if (lo_content) side_status_ = ReadLargeObjectContent(side_pg_, where);
-        if (side_status_.ok() && side_reads_schema_) side_status_ = ReadLiveSchema(side_pg_, where, &schema_);
+        if (side_status_.ok() && side_reads_schema_) side_status_ = ReadLiveSchema(side_pg_, nullptr, where, &schema_);
       });
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));

@@ -1,7 +1,9 @@
 #include "live_schema.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <string>
+#include <thread>
 
 namespace vouch {
 namespace {
@@ -71,14 +73,17 @@ const char* const kSchemaObjects = VOUCH_EXT_MEMBERS
     "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND" VOUCH_USER_NS("n")
-    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "GROUP BY n.nspname, c.relname "
+    "AND" VOUCH_NOT_EXT("c.oid", "pg_class") "GROUP BY n.nspname, c.relname";
+// The rest, the second of the two halves (run on a connection of its own
+// where there is one: ReadLiveSchema).
+const char* const kSchemaObjectsRest = VOUCH_EXT_MEMBERS
     // Constraints of tables and domains. Not the foreign keys the server
     // derives from a partitioned table's (conparentid: on each partition of
     // the referencing table, and per partition of a referenced partitioned
     // table): pg_dump leaves them out, the server makes them again with
     // names of its choosing when the parent key is created, and they cannot
     // be dropped or renamed on their own.
-    "UNION ALL SELECT 'CONSTRAINT ' || n.nspname || '.' || COALESCE(c.relname, ty.typname) || '.' || co.conname, "
+    "SELECT 'CONSTRAINT ' || n.nspname || '.' || COALESCE(c.relname, ty.typname) || '.' || co.conname, "
     "  pg_catalog.pg_get_constraintdef(co.oid), NULL, "
     "  CASE WHEN COALESCE(c.oid" VOUCH_HAS_PARENT("") ", false) OR NOT co.conislocal THEN 4 ELSE 0 END "
     "FROM pg_catalog.pg_constraint co "
@@ -257,18 +262,16 @@ Status Exec(PGconn* pg, const std::string& sql, const std::string& where) {
 
 }  // namespace
 
-Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) {
-  out->origin = "database";
-  out->has_database_objects = true;
-  out->has_cluster_objects = true;
-  out->has_database_settings = true;
-  // A cursor: at 100,000 tables the rows (columns, constraints) would be
-  // hundreds of MB as one result; only their fingerprints are kept. Every
-  // row is fetched, so it is planned for all of them (a cursor's default,
-  // cursor_tuple_fraction 0.1, picks plans that start fast and run several
-  // times longer in all at 100,000 tables).
+namespace {
+
+// The rows of `query` into *out, through a cursor: at 100,000 tables the
+// rows (columns, constraints) would be hundreds of MB as one result; only
+// their fingerprints are kept. Every row is fetched, so it is planned for
+// all of them (a cursor's default, cursor_tuple_fraction 0.1, picks plans
+// that start fast and run several times longer in all at 100,000 tables).
+Status ReadObjects(PGconn* pg, const char* query, const std::string& where, SchemaCatalog* out) {
   VOUCH_RETURN_IF_ERROR(Exec(pg, "SELECT pg_catalog.set_config('cursor_tuple_fraction', '1', true)", where));
-  VOUCH_RETURN_IF_ERROR(Exec(pg, std::string("DECLARE vouch_schema NO SCROLL CURSOR FOR ") + kSchemaObjects, where));
+  VOUCH_RETURN_IF_ERROR(Exec(pg, std::string("DECLARE vouch_schema NO SCROLL CURSOR FOR ") + query, where));
   while (true) {
     PGresult* r = PQexec(pg, "FETCH 20000 FROM vouch_schema");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -301,7 +304,35 @@ Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out) 
     PQclear(r);
     if (n == 0) break;
   }
-  VOUCH_RETURN_IF_ERROR(Exec(pg, "CLOSE vouch_schema", where));
+  return Exec(pg, "CLOSE vouch_schema", where);
+}
+
+}  // namespace
+
+Status ReadLiveSchema(PGconn* pg, PGconn* second, const std::string& where, SchemaCatalog* out) {
+  out->origin = "database";
+  out->has_database_objects = true;
+  out->has_cluster_objects = true;
+  out->has_database_settings = true;
+  // The two halves of the objects, one after the other, or at once on two
+  // connections (the server works out each half's definitions on a core of
+  // its own).
+  SchemaCatalog rest;
+  Status rest_status;
+  std::thread other;
+  if (second != nullptr) {
+    other = std::thread([&] { rest_status = ReadObjects(second, kSchemaObjectsRest, where, &rest); });
+  }
+  Status st = ReadObjects(pg, kSchemaObjects, where, out);
+  if (other.joinable()) {
+    other.join();
+  } else if (st.ok()) {
+    rest_status = ReadObjects(pg, kSchemaObjectsRest, where, &rest);
+  }
+  VOUCH_RETURN_IF_ERROR(st);
+  VOUCH_RETURN_IF_ERROR(rest_status);
+  out->objects.reserve(out->objects.size() + rest.objects.size());
+  std::move(rest.objects.begin(), rest.objects.end(), std::back_inserter(out->objects));
   out->Finish();
   return Status::Ok();
 }

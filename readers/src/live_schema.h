@@ -12,7 +12,8 @@
 namespace vouch {
 
 // Runs in `pg`'s open transaction (its snapshot) with search_path ''; `where`
-// names the database in errors.
-Status ReadLiveSchema(PGconn* pg, const std::string& where, SchemaCatalog* out);
+// names the database in errors. `second`, when not null: a connection in the
+// same snapshot (and search_path) that reads half of the objects meanwhile.
+Status ReadLiveSchema(PGconn* pg, PGconn* second, const std::string& where, SchemaCatalog* out);
 
 }  // namespace vouch
