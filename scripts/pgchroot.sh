@@ -211,8 +211,11 @@ source_package() {
   local rc=0
   as_root "$log" "rm -rf /var/tmp/vouch-src && mkdir -p /var/tmp/vouch-src && cd /var/tmp/vouch-src
     apt-get update -qq
-    apt-get source -qq --download-only postgresql-$ver=$v || apt-get source -qq --download-only postgresql-$ver ||
-      exit 4" || rc=$?
+    for x in $v \$(apt-cache showsrc postgresql-$ver | sed -n 's/^Version: //p' | sort -rV); do
+      apt-get source -qq --download-only postgresql-$ver=\$x && exit 0
+      rm -f ./*
+    done
+    exit 4" || rc=$?
   if [ "$rc" -ne 0 ]; then
     rm -rf "$root/var/tmp/vouch-src"
     # 4: apt-get source itself failed: the mirror does not give the

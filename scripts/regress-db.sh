@@ -86,6 +86,9 @@ fi
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# The servers' users read the suite's files here (and, in a chroot, through
+# a bind mount): readable whatever the umask.
+chmod a+rx "$cache"
 top=$cache/pg$major
 src=$top/src
 # One fetch and one compile at a time per cache (the PostgreSQL versions'
@@ -107,20 +110,31 @@ if [ ! -f "$top/unpacked" ]; then
     fi
   else
     version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
-    # The installed server's own source where the mirror still has it, else
-    # the newest of the same major version.
-    if ! (cd "$top/download" && apt-get source -qq --download-only "$pkg${version:+=$version}" >"$top/download.log" 2>&1); then
-      (cd "$top/download" && apt-get source -qq --download-only "$pkg" >>"$top/download.log" 2>&1) || {
-        cat "$top/download.log" >&2
-        echo "regress-db: cannot fetch the source of $pkg (apt-get source: are deb-src entries configured?" \
-          "scripts/install-deps.sh adds them)" >&2
-        exit 3
-      }
-    fi
+    # The installed server's own source where the mirror has it, else each
+    # version of the same major that the deb-src entries list, newest first
+    # (a mirror may serve the main suite's sources and not the security
+    # suite's, which the installed server can come from): the suite of
+    # another minor release of the same major version.
+    fetched=0
+    : >"$top/download.log"
+    for v in $version $(apt-cache showsrc "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | sort -rV | uniq); do
+      rm -f "$top"/download/*
+      if (cd "$top/download" && apt-get source -qq --download-only "$pkg=$v" >>"$top/download.log" 2>&1); then
+        fetched=1
+        break
+      fi
+    done
+    [ "$fetched" = 1 ] || {
+      cat "$top/download.log" >&2
+      echo "regress-db: cannot fetch the source of $pkg (apt-get source: are deb-src entries configured?" \
+        "scripts/install-deps.sh adds them)" >&2
+      exit 3
+    }
   fi
   dsc=$(ls "$top"/download/*.dsc 2>/dev/null | head -1 || true)
   [ -n "$dsc" ] || { cat "$top/download.log" >&2; echo "regress-db: apt-get source gave no .dsc for $pkg" >&2; exit 3; }
   dpkg-source -x "$dsc" "$src" >"$top/unpack.log" 2>&1 || { cat "$top/unpack.log" >&2; exit 3; }
+  chmod -R a+rX "$top"
   rm -rf "$top/download"
   echo "$(basename "$dsc" .dsc)" >"$top/unpacked"
   step "fetched and unpacked $(cat "$top/unpacked")"

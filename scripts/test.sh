@@ -52,8 +52,7 @@ if [ "${VOUCH_SKIP_SANITIZE:-0}" != "1" ]; then
   stage "ASan+UBSan build"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_WERROR=ON \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-    -DVOUCH_SANITIZE=address,undefined -DVOUCH_BUILD_TESTING=ON -DVOUCH_BENCH=OFF -DVOUCH_PG_VERSIONS=15 \
-    "-DVOUCH_PGSRC_CACHE=$PWD/build/pgsrc"
+    -DVOUCH_SANITIZE=address,undefined -DVOUCH_BUILD_TESTING=ON -DVOUCH_BENCH=OFF -DVOUCH_PG_VERSIONS=15
   cmake --build build-asan -j "$JOBS"
   stage "ASan+UBSan tests (PostgreSQL 15)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
