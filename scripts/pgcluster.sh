@@ -105,11 +105,20 @@ owner() {  # the user the server runs as
 
 # launch USER TOP DATA PORT: starts the server on DATA and writes DIR/env.
 launch() {
-  local user=$1 top=$2 data=$3 port=$4 major
+  local user=$1 top=$2 data=$3 port=$4 major tries=0
   major=$(tr -d '[:space:]' <"$data/PG_VERSION")
-  if ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 120 -l "$top/server.log" start >/dev/null; then
+  # Another cluster starting at the same moment (tests run in parallel) can
+  # take the port free_port found before this server binds it: then another
+  # port (a later "port =" line wins), a few times.
+  while ! as_user "$user" "$bindir/pg_ctl" -D "$data" -w -t 120 -l "$top/server.log" start >/dev/null 2>&1; do
+    if grep -q "Address already in use" "$top/server.log" && [ "$((tries += 1))" -lt 5 ]; then
+      port=$(free_port)
+      echo "port = $port" >>"$data/postgresql.conf"
+      : >"$top/server.log"
+      continue
+    fi
     cat "$top/server.log" >&2; echo "pgcluster: server did not start" >&2; exit 3
-  fi
+  done
   cat >"$dir/env" <<ENV
 PGHOST=127.0.0.1
 PGPORT=$port
