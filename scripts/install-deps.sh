@@ -32,7 +32,7 @@ if ! grep -qsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sour
 fi
 PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libxxhash-dev xxhash libssl-dev libpq-dev libtbb-dev libzstd-dev zlib1g-dev
+  libxxhash-dev xxhash libssl-dev libpq-dev libtbb-dev libzstd-dev zlib1g-dev libmimalloc-dev
   liblz4-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
