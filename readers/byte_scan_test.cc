@@ -30,6 +30,17 @@ size_t NaiveInvalidEscape(const std::string& s) {
   return s.size();
 }
 
+// The SIMD count sums its per-byte counters every 255 blocks of 16: a row of
+// nothing but matches, on each side of that boundary, must not wrap a counter.
+TEST(ByteScan, CountsLongRunsOfMatches) {
+  for (size_t n : {4079u, 4080u, 4081u, 4095u, 4096u, 8160u, 8161u, 70000u}) {
+    std::string s(n, '\t');
+    ASSERT_EQ(CountByte(s.data(), s.size(), '\t'), n) << n;
+    s[n / 2] = 'x';
+    ASSERT_EQ(CountByte(s.data(), s.size(), '\t'), n - 1) << n;
+  }
+}
+
 TEST(ByteScan, AgreesWithPlainLoops) {
   std::mt19937 rng(5);
   const char alphabet[] = "ab\t\n\\.";

@@ -1,5 +1,6 @@
 #include "vouch/readers/byte_scan.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -11,11 +12,19 @@ namespace vouch {
 size_t CountByte(const char* p, size_t n, char c) {
   size_t count = 0, i = 0;
 #if defined(__SSE2__)
+  // Matches are counted per byte lane (a match compares as -1, subtracted),
+  // and the lanes summed every 255 blocks, before one can overflow: no
+  // popcount, which without -mpopcnt is a library call per block.
   const __m128i needle = _mm_set1_epi8(c);
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    count +=
-        static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)))));
+  while (i + 16 <= n) {
+    const size_t blocks = std::min<size_t>((n - i) / 16, 255);
+    __m128i lanes = _mm_setzero_si128();
+    for (size_t b = 0; b < blocks; ++b, i += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, needle));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    count += static_cast<size_t>(_mm_cvtsi128_si32(sums)) + static_cast<size_t>(_mm_extract_epi16(sums, 4));
   }
 #endif
   for (; i < n; ++i) count += p[i] == c;

@@ -56,12 +56,28 @@ class ChunkedPayload final : public ByteSource {
   // chunk per row: returning one chunk per call would make every row a call).
   Result<size_t> Read(char* dst, size_t n) override {
     size_t total = 0;
+    const size_t head = static_cast<size_t>(int_size_) + 1;
     while (total < n && !done_) {
+      std::string_view ahead = src_.Buffered();
       if (left_ == 0) {
-        VOUCH_RETURN_IF_ERROR(NextChunk());
+        if (ahead.size() >= head) {  // the header in place, without a read
+          VOUCH_RETURN_IF_ERROR(ChunkLength(reinterpret_cast<const uint8_t*>(ahead.data())));
+          src_.Consume(head);
+        } else {
+          VOUCH_RETURN_IF_ERROR(NextChunk());
+        }
         continue;
       }
       size_t want = static_cast<size_t>(std::min<uint64_t>(n - total, left_));
+      if (!ahead.empty()) {
+        const size_t k = std::min(want, ahead.size());
+        std::memcpy(dst + total, ahead.data(), k);
+        src_.Consume(k);
+        total += k;
+        left_ -= k;
+        at_ += k;
+        continue;
+      }
       auto r = src_.Read(dst + total, want);
       if (!r.ok()) return r.status();
       if (*r == 0) {
@@ -81,13 +97,22 @@ class ChunkedPayload final : public ByteSource {
   // offset is counted here (at_), not asked of the source: this runs once
   // per row of an uncompressed archive.
   Status NextChunk() {
+    uint8_t b[9] = {};
+    bool eof = false;
+    VOUCH_RETURN_IF_ERROR(ReadExact(src_, reinterpret_cast<char*>(b), static_cast<size_t>(int_size_) + 1, &eof, where_));
+    if (eof) {
+      return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at_) +
+                       " before the block's end-of-data marker (truncated)");
+    }
+    return ChunkLength(b);
+  }
+  // Takes the chunk header `b` (int_size_ + 1 bytes, at at_) as read.
+  Status ChunkLength(const uint8_t* b) {
     const uint64_t at = at_;
     int64_t len = 0;
-    bool eof = false;
-    VOUCH_RETURN_IF_ERROR(ReadIntAt(src_, at, int_size_, &len, &eof, where_));
-    if (eof) {
-      return Truncated(where_ + ": the file ends at byte offset " + std::to_string(at) +
-                       " before the block's end-of-data marker (truncated)");
+    if (!DecodeArchiveInt(b, int_size_, &len)) {
+      return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": invalid integer sign byte " +
+                     std::to_string(b[0]));
     }
     at_ += static_cast<uint64_t>(int_size_) + 1;
     if (len < 0) return Corrupt(where_ + ": byte offset " + std::to_string(at) + ": negative chunk length");

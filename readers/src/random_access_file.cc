@@ -85,6 +85,8 @@ class FileRangeSource final : public ByteSource {
   }
   std::string Describe() const override { return file_.name(); }
   uint64_t RawOffset() const override { return next_ - (end_ - pos_); }
+  std::string_view Buffered() const override { return {buf_.data() + pos_, end_ - pos_}; }
+  void Consume(size_t k) override { pos_ += std::min(k, end_ - pos_); }
 
  private:
   const RandomAccessFile& file_;

@@ -22,6 +22,13 @@ class ByteSource {
   virtual std::string Describe() const = 0;
   // Bytes consumed so far from the underlying file (compressed offset).
   virtual uint64_t RawOffset() const = 0;
+  // The bytes this source has read ahead and not handed out yet (possibly
+  // none), for a caller that parses small records in place: an uncompressed
+  // custom archive has a chunk header per row, and two virtual reads a row
+  // cost more than the hashing. Consume(k) hands out the first k of them, as
+  // a Read of k bytes would. A source without a read-ahead buffer has none.
+  virtual std::string_view Buffered() const { return {}; }
+  virtual void Consume(size_t /*k*/) {}
 };
 
 // kZlib (a bare zlib stream, as in custom-format archives) is never detected
