@@ -70,11 +70,13 @@ const SourceChecks* Other(const DrillReport& r) {
   return r.restored_checks.ran && r.source_checks.ran ? &r.source_checks : nullptr;
 }
 
+// A binary search (the list is sorted by schema and name): the per-table
+// sections ask once per table, and at 100,000 tables a scan each time was
+// billions of comparisons.
 const TableTemporal* FindTemporal(const SourceChecks& c, const std::string& schema, const std::string& name) {
-  for (const auto& t : c.temporal) {
-    if (t.schema == schema && t.name == name) return &t;
-  }
-  return nullptr;
+  auto it = std::lower_bound(c.temporal.begin(), c.temporal.end(), std::tie(schema, name),
+                             [](const TableTemporal& t, const auto& key) { return std::tie(t.schema, t.name) < key; });
+  return it != c.temporal.end() && it->schema == schema && it->name == name ? &*it : nullptr;
 }
 
 const ChainCheck* FindChain(const SourceChecks* c, const ChainSpec& spec) {

@@ -64,15 +64,18 @@ class Digests {
  public:
   explicit Digests(uint32_t max_buckets) : max_buckets_(max_buckets) {}
 
-  // Fold stage: adds a chunk's row hashes to table `t`.
-  void Fold(uint32_t t, const std::vector<U128>& hashes, uint32_t table_chunks) {
+  // Fold stage: adds a chunk's row hashes to table `t`. True when that was
+  // the table's last chunk (the table is finished).
+  bool Fold(uint32_t t, const std::vector<U128>& hashes, uint32_t table_chunks) {
     if (done_.size() <= t) done_.resize(t + 1);
     auto it = open_.try_emplace(t, max_buckets_).first;
     Open& o = it->second;
     for (const U128& h : hashes) o.digest.AddRowHash(h);
     ++o.folded;
     if (table_chunks != 0) o.expected = table_chunks;
-    if (o.folded == o.expected) Close(it);
+    if (o.folded != o.expected) return false;
+    Close(it);
+    return true;
   }
 
   // The digest of table `t`, finished; empty when it had no rows.
@@ -422,8 +425,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
               fail(p.error);
               break;
             } else {
-              digests.Fold(p.chunk.table_index, p.hashes, p.table_chunks);
+              const bool finished = digests.Fold(p.chunk.table_index, p.hashes, p.table_chunks);
               if (p.observed) options.observer->Fold(p.chunk.table_index, std::move(p.observed));
+              if (finished && options.observer != nullptr) options.observer->EndTable(p.chunk.table_index);
             }
           }
           free_slots.push(s);

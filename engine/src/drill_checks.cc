@@ -211,6 +211,11 @@ void DrillObserver::Fold(uint32_t index, std::unique_ptr<Partial> partial) {
   }
 }
 
+void DrillObserver::EndTable(uint32_t index) {
+  std::unique_lock lock(state_->mu);
+  state_->tables.erase(index);
+}
+
 Result<SourceChecks> DrillObserver::Finish(Source* source, const DigestOptions& digest, const DigestReport* report) {
   SourceChecks out;
   out.ran = true;
@@ -218,6 +223,9 @@ Result<SourceChecks> DrillObserver::Finish(Source* source, const DigestOptions& 
   for (auto& check : state_->checks) {
     if (Status s = check->Finish(context, out); !s.ok()) return s;
   }
+  // Tables of a reader that does not mark their ends were kept to here.
+  std::unique_lock lock(state_->mu);
+  state_->tables.clear();
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <tuple>
 
 #include "vouch/base/civil_time.h"
@@ -28,16 +29,18 @@ struct Times {
   }
 };
 
-// Copied from the layout: the table itself is gone by Finish.
+// A table's result as it accumulates: what Finish needs of the layout is
+// copied (the table itself is gone by then), and its statistics.
 struct Table {
-  std::string schema, name, record_column;
-  std::vector<std::string> time_names;
-  uint64_t rows = 0;
-  std::vector<Times> times;  // per time_names
+  TableTemporal out;         // schema, name, record column, column names
+  std::vector<Times> times;  // per out.columns
 };
 
 struct TemporalPlan final : CheckPlan {
-  size_t table = 0;  // index into the check's tables_
+  // The table's entry in the check's tables_: a pointer, as Fold (the
+  // pipeline's last stage) runs while Plan (its first) adds the next
+  // table's entry.
+  Table* table = nullptr;
   const TableLayout* layout = nullptr;
 };
 
@@ -58,17 +61,17 @@ class TemporalRowCheck final : public RowCheck {
   }
 
   Result<std::unique_ptr<CheckPlan>> Plan(const TableLayout& layout) override {
-    auto table = std::make_unique<Table>();
-    table->schema = layout.table->schema;
-    table->name = layout.table->name;
-    if (layout.record >= 0) table->record_column = layout.time_names[static_cast<size_t>(layout.record)];
-    table->time_names = layout.time_names;
-    table->times.resize(layout.time_cols.size());
+    Table& table = tables_.emplace_back();
+    table.out.schema = layout.table->schema;
+    table.out.name = layout.table->name;
+    if (layout.record >= 0) table.out.record_column = layout.time_names[static_cast<size_t>(layout.record)];
+    table.out.columns.resize(layout.time_names.size());
+    for (size_t k = 0; k < layout.time_names.size(); ++k) table.out.columns[k].column = layout.time_names[k];
+    table.times.resize(layout.time_cols.size());
     auto plan = std::make_unique<TemporalPlan>();
-    plan->table = tables_.size();
+    plan->table = &table;
     plan->layout = &layout;
     plan->needs_fields = plan->scans = !layout.time_cols.empty();
-    tables_.push_back(std::move(table));
     return std::unique_ptr<CheckPlan>(std::move(plan));
   }
 
@@ -106,23 +109,21 @@ class TemporalRowCheck final : public RowCheck {
   }
 
   void Fold(const CheckPlan& p, CheckPartial& in, uint64_t rows) override {
-    Table& t = *tables_[static_cast<const TemporalPlan&>(p).table];
+    Table& t = *static_cast<const TemporalPlan&>(p).table;
     auto& part = static_cast<TemporalPartial&>(in);
-    t.rows += rows;
+    t.out.rows += rows;
     for (size_t k = 0; k < part.times.size(); ++k) t.times[k].Merge(part.times[k], max_samples_);
   }
 
+  // Hands the tables' results over, emptying tables_ as it goes (at 100,000
+  // tables the two lists are tens of MB each).
   Status Finish(const FinishContext&, SourceChecks& out) override {
-    for (const auto& acc : tables_) {
-      TableTemporal t;
-      t.schema = acc->schema;
-      t.name = acc->name;
-      t.rows = acc->rows;
-      t.record_column = acc->record_column;
-      for (size_t k = 0; k < acc->times.size(); ++k) {
-        const Times& a = acc->times[k];
-        TimeColumnStats c;
-        c.column = acc->time_names[k];
+    out.temporal.reserve(out.temporal.size() + tables_.size());
+    while (!tables_.empty()) {
+      Table& acc = tables_.front();
+      for (size_t k = 0; k < acc.times.size(); ++k) {
+        Times& a = acc.times[k];
+        TimeColumnStats& c = acc.out.columns[k];
         c.values = a.values;
         c.nulls = a.nulls;
         c.future = a.future;
@@ -132,10 +133,10 @@ class TemporalRowCheck final : public RowCheck {
           c.min_us = a.min;
           c.max_us = a.max;
         }
-        c.future_samples = a.future_samples;
-        t.columns.push_back(std::move(c));
+        c.future_samples = std::move(a.future_samples);
       }
-      out.temporal.push_back(std::move(t));
+      out.temporal.push_back(std::move(acc.out));
+      tables_.pop_front();
     }
     std::sort(out.temporal.begin(), out.temporal.end(), [](const TableTemporal& a, const TableTemporal& b) {
       return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
@@ -162,7 +163,7 @@ class TemporalRowCheck final : public RowCheck {
  private:
   size_t max_samples_;
   int64_t future_limit_;  // now + skew, µs
-  std::vector<std::unique_ptr<Table>> tables_;
+  std::deque<Table> tables_;  // a deque: entries stay where they are while Plan adds
 };
 
 }  // namespace

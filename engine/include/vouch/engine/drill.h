@@ -75,7 +75,8 @@ struct DrillCheck {
 
 struct DrillReport {
   std::string source, restored;  // locations (no passwords)
-  CompareReport compare;         // both digests + per-table comparison
+  CompareReport compare;         // both digests + per-table comparison (their schema
+                                 // objects released once compared: `schema` below)
   SourceChecks source_checks, restored_checks;
   std::string source_final_hash, restored_final_hash;  // 64 hex: tables + chain heads
   // Schema objects (empty `schema.kinds` when not compared: schema.not_compared).

@@ -148,6 +148,7 @@ class DrillObserver final : public RowObserver {
   Status BeginTable(const TableInfo& table, uint32_t table_index) override;
   std::unique_ptr<Partial> Scan(const RowChunk& chunk) const override;
   void Fold(uint32_t table_index, std::unique_ptr<Partial> partial) override;
+  void EndTable(uint32_t table_index) override;  // its layout and plans go
 
   // After the pass. Reads `source` again (only the child tables with
   // orphans) to name sample keys; null: no samples. `report` is the pass's

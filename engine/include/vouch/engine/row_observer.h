@@ -30,6 +30,12 @@ class RowObserver {
   virtual std::unique_ptr<Partial> Scan(const RowChunk& chunk) const = 0;
   // Serial, in any chunk order.
   virtual void Fold(uint32_t table_index, std::unique_ptr<Partial> partial) = 0;
+  // Serial (Fold's stage), once the table's last chunk was folded, when the
+  // reader marks its tables' ends (RowChunk::last_of_table): no chunk of it
+  // is scanned or folded any more, and what the observer keeps only to scan
+  // the table may go (at 100,000 tables, the difference between memory that
+  // follows the tables in flight and memory that follows all of them).
+  virtual void EndTable(uint32_t /*table_index*/) {}
 };
 
 }  // namespace vouch
