@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <deque>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "drill/gap_check.h"
@@ -181,6 +182,74 @@ TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
   EXPECT_EQ(l.table, "late");
   EXPECT_EQ(l.result.gaps, 1u);
   EXPECT_EQ(l.result.suspicious, 0u);
+}
+
+// The pipeline calls BeginTable from its first stage while its last stage
+// folds the chunks of earlier tables: the checks' per-table state must not
+// move while a fold uses it. The temporal check's fold indexed a vector that
+// BeginTable grew, a read of freed memory when the two met. That window is
+// too narrow for this test to hit on demand (it passed on the old code, under
+// valgrind too, whose scheduler runs one thread at a time); it runs the two
+// stages against each other for the sanitizer builds to watch.
+TEST(DrillObserverTemporal, FoldsWhileLaterTablesBegin) {
+  CheckOptions o;
+  o.catalog_fks = false;
+  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
+  DrillObserver observer(o);
+  NoRowsReader reader;
+  ASSERT_TRUE(observer.BeginSource(reader).ok());
+  constexpr uint32_t kTables = 20000;
+  std::deque<TableInfo> tables;
+  for (uint32_t i = 0; i < kTables; ++i) tables.push_back(MakeTable("t" + std::to_string(i), {"id", "at"}, {"at"}));
+  ASSERT_TRUE(observer.BeginTable(tables[0], 0).ok());
+  std::thread begin([&] {
+    for (uint32_t i = 1; i < kTables; ++i) ASSERT_TRUE(observer.BeginTable(tables[i], i).ok());
+  });
+  constexpr int kFolds = 20000;
+  for (int k = 0; k < kFolds; ++k) Feed(observer, tables[0], 0, "1\t2025-01-01 00:00:00+00\n");
+  begin.join();
+  auto checks = observer.Finish(nullptr, DigestOptions(), nullptr);
+  ASSERT_TRUE(checks.ok()) << checks.status().message();
+  ASSERT_EQ(checks->temporal.size(), kTables);
+  const TableTemporal* t0 = nullptr;
+  for (const auto& t : checks->temporal) {
+    if (t.name == "t0") t0 = &t;
+  }
+  ASSERT_NE(t0, nullptr);
+  EXPECT_EQ(t0->rows, static_cast<uint64_t>(kFolds));
+  ASSERT_EQ(t0->columns.size(), 1u);
+  EXPECT_EQ(t0->columns[0].values, static_cast<uint64_t>(kFolds));
+}
+
+// A table's scanning state goes at EndTable; what its checks accumulated
+// stays, and a stray chunk of it afterwards is ignored rather than scanned.
+TEST(DrillObserverTemporal, EndTableKeepsTheTablesResults) {
+  CheckOptions o;
+  o.catalog_fks = false;
+  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
+  DrillObserver observer(o);
+  NoRowsReader reader;
+  ASSERT_TRUE(observer.BeginSource(reader).ok());
+  TableInfo a = MakeTable("a", {"id", "at"}, {"at"});
+  TableInfo b = MakeTable("b", {"id", "at"}, {"at"});
+  ASSERT_TRUE(observer.BeginTable(a, 0).ok());
+  ASSERT_TRUE(observer.BeginTable(b, 1).ok());
+  Feed(observer, a, 0, "1\t2025-01-01 00:00:00+00\n2\t2026-01-01 00:00:00+00\n");
+  observer.EndTable(0);
+  RowChunk late;
+  late.table = &a;
+  late.table_index = 0;
+  EXPECT_EQ(observer.Scan(late), nullptr);
+  Feed(observer, b, 1, "1\t\\N\n");
+  observer.EndTable(1);
+  auto checks = observer.Finish(nullptr, DigestOptions(), nullptr);
+  ASSERT_TRUE(checks.ok()) << checks.status().message();
+  ASSERT_EQ(checks->temporal.size(), 2u);
+  EXPECT_EQ(checks->temporal[0].name, "a");
+  EXPECT_EQ(checks->temporal[0].rows, 2u);
+  EXPECT_EQ(checks->temporal[0].columns[0].future, 1u);
+  EXPECT_EQ(checks->temporal[0].columns[0].max_us, *ParseTimestampText("2026-01-01 00:00:00+00"));
+  EXPECT_EQ(checks->temporal[1].columns[0].nulls, 1u);
 }
 
 TEST(DrillObserverGaps, ChainAndGapColumnOfOneTableKeepTheirOwnWindows) {
