@@ -255,17 +255,17 @@ TEST_F(ArchiveDamage, RowErrorNamesTheDataBlockAndTheTable) {
     std::string bytes = testing::ReadFileBytes(dir_ + "/" + name);
     const Layout l = CustomLayout(bytes);
     // The first data block follows the TOC: type (1 byte), then its dump id
-    // (a sign byte and 4 bytes, least significant first), then its chunks.
+    // (pg_dump's integer: a sign byte and int_size bytes), then its chunks.
     // Its first row's last byte made a tab: the row gets a field more than
     // its COPY statement lists columns (or a backslash that escapes nothing),
     // and no byte moves.
-    const size_t block = l.toc_end;
-    ASSERT_EQ(bytes[block], 1) << "not a data block";
-    int64_t id = 0;
-    for (int k = 0; k < 4; ++k) id |= static_cast<int64_t>(static_cast<uint8_t>(bytes[block + 2 + k])) << (8 * k);
     auto src = MakeMemorySource(bytes);
     auto toc = ReadArchiveToc(*src, "x");
     ASSERT_TRUE(toc.ok()) << toc.status().message();
+    const size_t block = l.toc_end;
+    ASSERT_EQ(bytes[block], 1) << "not a data block";
+    int64_t id = 0;
+    ASSERT_TRUE(DecodeArchiveInt(reinterpret_cast<const uint8_t*>(bytes.data() + block + 1), toc->header.int_size, &id));
     ASSERT_TRUE(std::any_of(toc->entries.begin(), toc->entries.end(),
                             [&](const TocEntry& e) { return e.dump_id == id && e.desc == "TABLE DATA"; }))
         << "the first data block is no table's";
