@@ -11,12 +11,26 @@
 
 #include "command.h"
 
+#if defined(VOUCH_MIMALLOC)
+#include <mimalloc.h>
+#endif
+
 int main(int argc, char** argv) {
+#if defined(VOUCH_MIMALLOC)
+  // Freed pages go back to the system at once, not 25 ms later: a run over
+  // 100,000 tables frees one phase's records (the archive's table of
+  // contents, a side's table list) as the next phase allocates its own, and
+  // a delayed return keeps both resident. Drill of a 100,000-table database
+  // against its dump: 331 MB peak RSS with the delay, 287 MB without; the
+  // dump's digest 209 MB and 182 MB, in the same CPU time.
+  mi_option_set(mi_option_decommit_delay, 0);
+#else
   // Blocks of 256 KB and more (chunk buffers, libpq's catalog results) are
   // mapped on their own and returned when freed. glibc's default threshold
   // rises after such a free, and the freed catalog results of 100,000 tables
   // then stay as heap holes in the peak RSS (about 40 MB of compare's).
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
   CLI::App app{"vouch: integrity verification for PostgreSQL backups and restores", "vouch"};
   app.set_version_flag("--version", std::string("vouch ") + VOUCH_VERSION);
   app.require_subcommand(1);

@@ -328,6 +328,7 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   report.actual = std::move(a).value();
   CompareSequences(report);
   CompareLargeObjects(report, options.max_keys);
+  if (options.after_digests) VOUCH_RETURN_IF_ERROR(options.after_digests(report));
 
   // Both sides' tables are sorted by (schema, name): one merge walk pairs
   // them (no map of 100,000 names on each side).

@@ -236,14 +236,15 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   CompareOptions cmp = options.compare;
   cmp.expected_observer = &source_obs;
   cmp.actual_observer = &restored_obs;
-  auto compared = Compare(source_side, restored_side, cmp);
-  if (!compared.ok()) return compared.status();
-  r.compare = std::move(compared).value();
-  VOUCH_RETURN_IF_ERROR(AttachGlobals(options.source_globals, source_side, r.compare.expected));
-  VOUCH_RETURN_IF_ERROR(AttachGlobals(options.restored_globals, restored_side, r.compare.actual));
-  {
-    const SchemaCatalog* e = r.compare.expected.schema ? &*r.compare.expected.schema : nullptr;
-    const SchemaCatalog* a = r.compare.actual.schema ? &*r.compare.actual.schema : nullptr;
+  // The schema objects are compared and hashed as soon as both digests are
+  // in, and then go: at 100,000 tables the two catalogs are the largest
+  // thing a drill holds, and the tables' comparison and the row checks'
+  // results are yet to come.
+  cmp.after_digests = [&](CompareReport& c) -> Status {
+    VOUCH_RETURN_IF_ERROR(AttachGlobals(options.source_globals, source_side, c.expected));
+    VOUCH_RETURN_IF_ERROR(AttachGlobals(options.restored_globals, restored_side, c.actual));
+    const SchemaCatalog* e = c.expected.schema ? &*c.expected.schema : nullptr;
+    const SchemaCatalog* a = c.actual.schema ? &*c.actual.schema : nullptr;
     r.schema = CompareSchemas(e, a);
     if (r.rows_only) {
       r.schema = SchemaComparison();
@@ -256,12 +257,13 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
     const bool db_settings = e && a && e->has_database_settings && a->has_database_settings;
     r.source_schema_hash = SchemaValidationHash(e, r.schema_hash_with_cluster, db_settings);
     r.restored_schema_hash = SchemaValidationHash(a, r.schema_hash_with_cluster, db_settings);
-  }
-  // Compared and hashed: the objects themselves go (at 100,000 tables the
-  // two catalogs are the largest thing a drill holds, and the row checks'
-  // results are yet to come).
-  r.compare.expected.schema.reset();
-  r.compare.actual.schema.reset();
+    c.expected.schema.reset();
+    c.actual.schema.reset();
+    return Status::Ok();
+  };
+  auto compared = Compare(source_side, restored_side, cmp);
+  if (!compared.ok()) return compared.status();
+  r.compare = std::move(compared).value();
   r.source = r.compare.expected.source.location.empty() ? source : r.compare.expected.source.location;
   r.restored = r.compare.actual.source.location.empty() ? restored : r.compare.actual.source.location;
 

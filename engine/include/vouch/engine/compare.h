@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "vouch/engine/digest_pipeline.h"
 
 namespace vouch {
+
+struct CompareReport;
 
 struct CompareOptions {
   DigestOptions digest;
@@ -22,6 +25,11 @@ struct CompareOptions {
   // Observers of pass 1's rows on each side (drill checks); not owned.
   RowObserver* expected_observer = nullptr;
   RowObserver* actual_observer = nullptr;
+  // Called once both digests are in, before their tables are compared: a
+  // drill compares and hashes the schema objects there and drops them, so
+  // that the two catalogs and the tables' comparison are never held at once
+  // (at 100,000 tables, tens of MB each). An error ends the comparison.
+  std::function<Status(CompareReport&)> after_digests;
 };
 
 enum class TableStatus { kMatch, kMismatch, kMissing, kExtra };
