@@ -184,6 +184,14 @@ TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
   EXPECT_EQ(l.result.suspicious, 0u);
 }
 
+// The temporal check alone: no foreign keys, a fixed "now".
+CheckOptions TemporalOptions() {
+  CheckOptions o;
+  o.catalog_fks = false;
+  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
+  return o;
+}
+
 // The pipeline calls BeginTable from its first stage while its last stage
 // folds the chunks of earlier tables: the checks' per-table state must not
 // move while a fold uses it. The temporal check's fold indexed a vector that
@@ -192,10 +200,7 @@ TEST(DrillObserverGaps, GapColumnGapInsideRecoveryWindowIsSuspicious) {
 // valgrind too, whose scheduler runs one thread at a time); it runs the two
 // stages against each other for the sanitizer builds to watch.
 TEST(DrillObserverTemporal, FoldsWhileLaterTablesBegin) {
-  CheckOptions o;
-  o.catalog_fks = false;
-  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
-  DrillObserver observer(o);
+  DrillObserver observer(TemporalOptions());
   NoRowsReader reader;
   ASSERT_TRUE(observer.BeginSource(reader).ok());
   constexpr uint32_t kTables = 20000;
@@ -224,10 +229,7 @@ TEST(DrillObserverTemporal, FoldsWhileLaterTablesBegin) {
 // A table's scanning state goes at EndTable; what its checks accumulated
 // stays, and a stray chunk of it afterwards is ignored rather than scanned.
 TEST(DrillObserverTemporal, EndTableKeepsTheTablesResults) {
-  CheckOptions o;
-  o.catalog_fks = false;
-  o.now_us = *ParseTimestampText("2025-12-01 00:00:00+00");
-  DrillObserver observer(o);
+  DrillObserver observer(TemporalOptions());
   NoRowsReader reader;
   ASSERT_TRUE(observer.BeginSource(reader).ok());
   TableInfo a = MakeTable("a", {"id", "at"}, {"at"});
