@@ -283,6 +283,20 @@ std::string NullRecordDetail(const DrillReport& r) {
   return fmt::format("{}: {}", Count(t.nulls, "violation"), fmt::join(t.null_where, "; "));
 }
 
+// The table behind the RPO: "public.tasks (created_at): latest source record
+// T1, restored T2".
+std::string LagFacts(const TableLag& l) {
+  return fmt::format("latest source record {}, restored {}", FormatTimestamp(l.source_latest_us),
+                     l.restored_latest_us ? FormatTimestamp(*l.restored_latest_us) : std::string("none"));
+}
+
+std::string WorstLag(const DrillReport& r) {
+  if (r.table_lags.empty()) return "no table's lag measured";
+  const TableLag& w = r.table_lags.front();
+  if (w.lag_us == 0) return fmt::format("no table lost its latest records ({} with record times)", Count(r.table_lags.size(), "table"));
+  return fmt::format("{} ({}): {}", w.QualifiedName(), w.column, LagFacts(w));
+}
+
 std::string ObjectiveDetail(const DrillReport& r, DrillSubject subject) {
   const bool rpo = subject == DrillSubject::kRpo;
   const std::optional<int64_t>& v = rpo ? r.rpo_us : r.rto_us;
@@ -292,10 +306,7 @@ std::string ObjectiveDetail(const DrillReport& r, DrillSubject subject) {
                : "not measured: give --drill-start and --drill-end";
   std::string out =
       fmt::format("achieved {} (target ≤ {})", FormatDurationUs(*v), FormatDurationUs(target.value_or(0)));
-  if (rpo) {
-    out += fmt::format(": latest source record {}, latest restored {}", FormatTimestamp(*r.source_latest_us),
-                       FormatTimestamp(*r.restored_latest_us));
-  }
+  if (rpo) out += ": " + WorstLag(r);
   return out;
 }
 
@@ -653,6 +664,7 @@ void TextTemporal(const DrillReport& r, TableList list, std::string& out) {
     }
   };
   objective("RPO", r.rpo_us, r.rpo_target_us, "no record timestamps on both sides");
+  if (!r.table_lags.empty() && r.table_lags.front().lag_us > 0) TextInfo(out, "RPO Table", WorstLag(r));
   objective("RTO", r.rto_us, r.rto_target_us, "give --drill-start");
 }
 
@@ -932,6 +944,24 @@ std::string MdCode(const std::string& s) {
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
+// The tables that lost writes, worst first (at most 20; the JSON has all).
+void MdLags(const DrillReport& r, std::string& out) {
+  size_t lost = 0;
+  for (const TableLag& l : r.table_lags) lost += l.lag_us > 0;
+  if (lost < 2) return;
+  out += fmt::format("\n{} tables lost writes{}:\n\n| Table | Record time | Latest source record | Latest restored | Lag |\n"
+                     "|---|---|---|---|---|\n",
+                     lost, lost > 20 ? " (the 20 worst)" : "");
+  for (size_t i = 0; i < std::min<size_t>(lost, 20); ++i) {
+    const TableLag& l = r.table_lags[i];
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", MdCode(l.QualifiedName()), MdCode(l.column),
+                       FormatTimestamp(l.source_latest_us),
+                       l.restored_latest_us ? FormatTimestamp(*l.restored_latest_us) : std::string("none"),
+                       FormatDurationUs(l.lag_us));
+  }
+  out += "\n";
+}
+
 void MdObjectives(const DrillReport& r, std::string& out) {
   if (!r.rpo_us && !r.rto_us && !r.rpo_target_us && !r.rto_target_us) return;
   out += "\n## RTO/RPO Analysis\n";
@@ -941,10 +971,13 @@ void MdObjectives(const DrillReport& r, std::string& out) {
   if (r.rpo_us) {
     out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rpo_us),
                        r.rpo_target_us ? std::string(" ") + Mark(TargetMet(r.rpo_us, r.rpo_target_us)) : std::string());
-    out += fmt::format(
-        "- **Measurement**: Time gap between the latest record in the source ({}) and in the restored "
-        "copy ({})\n",
-        FormatTimestamp(*r.source_latest_us), FormatTimestamp(*r.restored_latest_us));
+    out += "- **Measurement**: The largest loss of any table: its latest record in the source minus its latest "
+           "record in the restored copy\n";
+    if (!r.table_lags.empty() && r.table_lags.front().lag_us > 0) {
+      const TableLag& w = r.table_lags.front();
+      out += fmt::format("- **Worst table**: {} ({}): {}\n", MdCode(w.QualifiedName()), MdCode(w.column), LagFacts(w));
+    }
+    MdLags(r, out);
   } else {
     out += std::string("- **Achieved**: not measured (no record timestamps on both sides)") +
            (r.rpo_target_us ? " ❌" : "") + "\n";
@@ -1474,6 +1507,25 @@ Json ObjectiveJson(const std::optional<int64_t>& v, const std::optional<int64_t>
   return j;
 }
 
+// The RPO objective, with the table behind it and every table's lag.
+Json RpoJson(const DrillReport& r) {
+  Json j = ObjectiveJson(r.rpo_us, r.rpo_target_us);
+  // The table behind a loss; null when no table lost a record.
+  const bool lost = !r.table_lags.empty() && r.table_lags.front().lag_us > 0;
+  j["table"] = lost ? Json(r.table_lags.front().QualifiedName()) : Json(nullptr);
+  Json tables = Json::array();
+  for (const TableLag& l : r.table_lags) {
+    tables.push_back({{"schema", l.schema},
+                      {"name", l.name},
+                      {"column", l.column},
+                      {"source_latest", TimeJson(l.source_latest_us)},
+                      {"restored_latest", OptTime(l.restored_latest_us)},
+                      {"lag_us", l.lag_us}});
+  }
+  j["tables"] = std::move(tables);
+  return j;
+}
+
 }  // namespace
 
 namespace {
@@ -1573,7 +1625,7 @@ std::string DrillJson(const DrillReport& r) {
             {"checks_run", {{"source", SideJson(r.source_checks)}, {"restored", SideJson(r.restored_checks)}}},
             {"latest_record", {{"source", OptTime(r.source_latest_us)}, {"restored", OptTime(r.restored_latest_us)}}},
             {"recovery_window", window},
-            {"rpo", ObjectiveJson(r.rpo_us, r.rpo_target_us)},
+            {"rpo", RpoJson(r)},
             {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
             {"checks", checks}};
   j["sequences"] = DrillSequencesJson(r);

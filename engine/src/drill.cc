@@ -164,6 +164,7 @@ void ObjectiveChecks(DrillReport& r) {
     if (!target) return;
     std::string facts =
         (v ? "us=" + std::to_string(*v) : std::string("measured=0")) + " target_us=" + std::to_string(*target);
+    if (subject == DrillSubject::kRpo && !r.table_lags.empty() && r.table_lags.front().lag_us > 0) facts += " table=" + r.table_lags.front().QualifiedName();
     r.checks.push_back({name, name, v && *v <= *target, subject, 0, std::move(facts)});
   };
   objective("RPO", DrillSubject::kRpo, r.rpo_us, r.rpo_target_us);
@@ -184,6 +185,38 @@ Outcome DrillReport::outcome() const {
   }
   return o;
 }
+
+namespace {
+
+// Each table's lag (TableLag): both sides' temporal results are sorted by
+// (schema, name), so one merge walk pairs them.
+std::vector<TableLag> TableLags(const SourceChecks& source, const SourceChecks& restored) {
+  std::vector<TableLag> lags;
+  auto by_name = [](const TableTemporal& a, const TableTemporal& b) {
+    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
+  };
+  auto r = restored.temporal.begin();
+  for (const TableTemporal& s : source.temporal) {
+    const TimeColumnStats* rec = s.record();
+    if (rec == nullptr || rec->values == 0) continue;
+    while (r != restored.temporal.end() && by_name(*r, s)) ++r;
+    TableLag lag{s.schema, s.name, s.record_column, rec->max_us, std::nullopt, rec->max_us - rec->min_us};
+    if (r != restored.temporal.end() && !by_name(s, *r)) {
+      for (const TimeColumnStats& c : r->columns) {
+        if (c.column != s.record_column || c.values == 0) continue;
+        lag.restored_latest_us = c.max_us;
+        lag.lag_us = std::max<int64_t>(0, rec->max_us - c.max_us);
+      }
+    }
+    lags.push_back(std::move(lag));
+  }
+  std::stable_sort(lags.begin(), lags.end(), [](const TableLag& a, const TableLag& b) { return a.lag_us > b.lag_us; });
+  return lags;
+}
+
+}  // namespace
+
+std::string TableLag::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 Result<DrillReport> RunDrill(const std::string& source, const std::string& restored, const DrillOptions& options) {
   auto start = std::chrono::steady_clock::now();
@@ -289,8 +322,10 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.restored_final_hash = FinalHash(r.compare.actual, r.restored_checks, chains);
   r.source_latest_us = r.source_checks.LatestRecord();
   r.restored_latest_us = r.restored_checks.LatestRecord();
-  if (r.source_latest_us && r.restored_latest_us)
-    r.rpo_us = std::max<int64_t>(0, *r.source_latest_us - *r.restored_latest_us);
+  if (r.source_checks.ran && r.restored_checks.ran) {
+    r.table_lags = TableLags(r.source_checks, r.restored_checks);
+    if (!r.table_lags.empty()) r.rpo_us = r.table_lags.front().lag_us;
+  }
   if (options.drill_start_us && options.drill_end_us) r.rto_us = *options.drill_end_us - *options.drill_start_us;
   ContentChecks(r);
   restored_obs.Judge(r.restored_checks, r.source_checks, r.checks);

@@ -62,6 +62,19 @@ struct SequenceColumnCheck {
   bool Passed() const { return !has_state || column.values == 0 || (!exhausted && next > column.max); }
 };
 
+// How much of one table's latest writes the restored copy lacks: the
+// source's latest record time minus the restored copy's, in the table's
+// record-time column (TableTemporal::record_column). A table whose restored
+// copy has no record times at all lost everything since its first record:
+// its lag is the source's latest minus its earliest.
+struct TableLag {
+  std::string schema, name, column;
+  int64_t source_latest_us = 0;
+  std::optional<int64_t> restored_latest_us;  // none: no record time restored
+  int64_t lag_us = 0;                         // ≥ 0
+  std::string QualifiedName() const;
+};
+
 // One line of the verdict: a check with its outcome (text ✅/❌, JUnit test case).
 struct DrillCheck {
   std::string section;  // "Row Counts", "Data Integrity", "Audit Chain", "Sequence Gaps", "Referential Integrity",
@@ -86,7 +99,14 @@ struct DrillReport {
   std::string source_schema_hash, restored_schema_hash;
   bool schema_hash_with_cluster = false;
   std::optional<int64_t> source_latest_us, restored_latest_us;
+  // RPO: the worst loss of any table, table_lags[0].lag_us (a restore that
+  // lost the last minutes of one table while another's latest record
+  // survived lost those minutes). source_latest_us and restored_latest_us
+  // are the latest record times over all tables, for the report.
   std::optional<int64_t> rpo_us, rto_us;
+  // Every table with record times on the source side, largest lag first
+  // (equal lags by name); empty unless both sides read rows.
+  std::vector<TableLag> table_lags;
   std::optional<int64_t> rpo_target_us, rto_target_us;
   std::optional<std::pair<int64_t, int64_t>> recovery_window;
   int64_t now_us = 0;
