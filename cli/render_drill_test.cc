@@ -21,15 +21,15 @@ DrillReport SampleReport() {
   agents.schema = "public";
   agents.name = "agents";
   agents.expected_rows = agents.actual_rows = 1247;
-  agents.expected_hash = agents.actual_hash = "7f8a9b2c4d5e6f1a8b9c2d3e4f5a6b7c";
+  agents.expected_hash = agents.actual_hash = ContentHash::FromHex("7f8a9b2c4d5e6f1a8b9c2d3e4f5a6b7c");
   TableComparison tasks;
   tasks.schema = "public";
   tasks.name = "tasks";
   tasks.status = TableStatus::kMismatch;
   tasks.expected_rows = 89432;
   tasks.actual_rows = 89431;
-  tasks.expected_hash = "9c8b7a6f5e4d3c2b1a9f8e7d6c5b4a39";
-  tasks.actual_hash = "0c8b7a6f5e4d3c2b1a9f8e7d6c5b4a39";
+  tasks.expected_hash = ContentHash::FromHex("9c8b7a6f5e4d3c2b1a9f8e7d6c5b4a39");
+  tasks.actual_hash = ContentHash::FromHex("0c8b7a6f5e4d3c2b1a9f8e7d6c5b4a39");
   tasks.key_columns = {"id"};
   tasks.rows_located = true;
   tasks.missing = 1;

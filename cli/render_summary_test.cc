@@ -27,10 +27,10 @@ CompareReport SampleCompare(size_t n) {
     t.schema = "public";
     t.name = TableName(i);
     t.expected_rows = t.actual_rows = 10;
-    t.expected_hash = t.actual_hash = std::string(32, 'a');
+    t.expected_hash = t.actual_hash = ContentHash::FromHex(std::string(32, 'a'));
     if (i == 1) {
       t.status = TableStatus::kMismatch;
-      t.actual_hash = std::string(32, 'b');
+      t.actual_hash = ContentHash::FromHex(std::string(32, 'b'));
       t.key_columns = {"id"};
       t.rows_located = true;
       t.changed = 1;
@@ -38,11 +38,11 @@ CompareReport SampleCompare(size_t n) {
     } else if (i == 2) {
       t.status = TableStatus::kMissing;
       t.actual_rows = 0;
-      t.actual_hash.clear();
+      t.actual_hash = ContentHash();
     } else if (i == 3) {
       t.status = TableStatus::kExtra;
       t.expected_rows = 0;
-      t.expected_hash.clear();
+      t.expected_hash = ContentHash();
     }
     r.tables.push_back(t);
   }

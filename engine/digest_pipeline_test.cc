@@ -9,6 +9,7 @@
 #include <random>
 #include <tuple>
 
+#include "vouch/engine/compare.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/schema_compare.h"
 #include "vouch/hashing/row_hash.h"
@@ -100,6 +101,22 @@ TEST(DigestPipeline, WrongFieldCountIsCorruptWithTableAndOffset) {
   EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
   EXPECT_NE(r.status().message().find("public.a"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("has 3 fields"), std::string::npos) << r.status().message();
+}
+
+TEST(ContentHash, HoldsTheDigestsBytesAndPrintsTheirHex) {
+  auto a = Rows(300, 3);
+  auto d = DigestDump(Dump(a, a), 1, 8192);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const TableDigest& t = d->tables[0].digest;
+  ContentHash h(t.ContentHash());
+  EXPECT_EQ(h.Hex(), t.ContentHashHex());
+  EXPECT_EQ(ContentHash::FromHex(t.ContentHashHex()), h);
+  EXPECT_FALSE(h.empty());
+  EXPECT_TRUE(ContentHash().empty());
+  EXPECT_EQ(ContentHash().Hex(), "");
+  EXPECT_NE(ContentHash(), h);
+  EXPECT_TRUE(ContentHash::FromHex("abc").empty());
+  EXPECT_TRUE(ContentHash::FromHex(std::string(32, 'g')).empty());
 }
 
 TEST(Manifest, RoundTripsAndRejectsEdits) {

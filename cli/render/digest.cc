@@ -366,7 +366,7 @@ std::string CompareText(const CompareReport& r, TableList list) {
     bool ok = t->status == TableStatus::kMatch;
     std::string exp = t->status == TableStatus::kExtra ? "-" : GroupThousands(t->expected_rows);
     std::string act = t->status == TableStatus::kMissing ? "-" : GroupThousands(t->actual_rows);
-    std::string hash = t->status == TableStatus::kMissing ? "-" : t->actual_hash;
+    std::string hash = t->status == TableStatus::kMissing ? "-" : t->actual_hash.Hex();
     out += fmt::format("| {:<{}} | {:>{}} | {:>{}} | {:<32} | {} {:<8} |\n", t->QualifiedName(), wname, exp, wrows,
                        act, wrows, hash, ok ? "✅" : "❌", TableStatusName(t->status));
   }
@@ -435,8 +435,8 @@ nlohmann::ordered_json TableComparisonJson(const TableComparison& t) {
       {"expected_rows", t.expected_rows},
       {"actual_rows", t.actual_rows},
       {"row_delta", static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows)},
-      {"expected_content_hash", t.expected_hash},
-      {"actual_content_hash", t.actual_hash},
+      {"expected_content_hash", t.expected_hash.Hex()},
+      {"actual_content_hash", t.actual_hash.Hex()},
       {"key", t.key_columns}};
   if (t.status == TableStatus::kMismatch) {
     j["columns_differ"] = t.columns_differ;

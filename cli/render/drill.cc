@@ -199,7 +199,7 @@ std::string ContentDetail(const TableComparison& t) {
   }
   std::string out =
       fmt::format("{} rows expected, {} restored", GroupThousands(t.expected_rows), GroupThousands(t.actual_rows));
-  if (t.status == TableStatus::kMatch) return out + fmt::format("; content hash {} matches", t.actual_hash);
+  if (t.status == TableStatus::kMatch) return out + fmt::format("; content hash {} matches", t.actual_hash.Hex());
   if (t.columns_differ) out += "; the column lists differ";
   if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
   if (t.rows_located) {
@@ -448,7 +448,7 @@ void TextChecksums(const DrillReport& r, TableList list, std::string& out) {
   out += fmt::format("| {:<{}} | {:<32} | Status\n", "Table", wname, "Content Hash");
   out += fmt::format("|{:-<{}}|{:-<34}|------------\n", "", wname + 2, "");
   for (const auto* t : shown) {
-    std::string hash = t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash;
+    std::string hash = (t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash).Hex();
     out += fmt::format("| {:<{}} | {:<32} | {} {}\n", t->QualifiedName(), wname, hash.empty() ? "-" : hash,
                        Mark(t->status == TableStatus::kMatch), TableStatusName(t->status));
   }
@@ -471,7 +471,7 @@ void TextChecksums(const DrillReport& r, TableList list, std::string& out) {
     out += fmt::format("\n{}: ❌ MISMATCH: {} in the source, {} restored", t.QualifiedName(),
                        Count(t.expected_rows, "row"), GroupThousands(t.actual_rows));
     if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
-    out += fmt::format("\n  content hash source {}, restored {}\n", t.expected_hash, t.actual_hash);
+    out += fmt::format("\n  content hash source {}, restored {}\n", t.expected_hash.Hex(), t.actual_hash.Hex());
     if (t.columns_differ) {
       out += fmt::format("  columns differ: ({}) in the source, ({}) restored\n", fmt::join(t.expected_columns, ", "),
                          fmt::join(t.actual_columns, ", "));
@@ -1138,7 +1138,7 @@ void MdChecksums(const DrillReport& r, TableList list, std::string& out) {
   out += "|-------|--------------|--------|\n";
   const std::vector<const TableComparison*> shown = ShownTables(r, list);
   for (const auto* t : shown) {
-    std::string hash = t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash;
+    std::string hash = (t->status == TableStatus::kMissing ? t->expected_hash : t->actual_hash).Hex();
     out += fmt::format("| {} | {} | {} {} |\n", MdText(t->QualifiedName()), hash.empty() ? "-" : MdText(hash),
                        Mark(t->status == TableStatus::kMatch), TableStatusName(t->status));
   }
@@ -1152,7 +1152,7 @@ void MdChecksums(const DrillReport& r, TableList list, std::string& out) {
       out += fmt::format("- **{}**: {} in the source, {} restored", MdText(t.QualifiedName()),
                          Count(t.expected_rows, "row"), GroupThousands(t.actual_rows));
       if (t.expected_rows != t.actual_rows) out += " (count " + SignedDelta(t.expected_rows, t.actual_rows) + ")";
-      out += fmt::format("; source hash {}\n", MdCode(t.expected_hash));
+      out += fmt::format("; source hash {}\n", MdCode(t.expected_hash.Hex()));
       if (t.columns_differ) {
         out += fmt::format("  - columns differ: {} in the source, {} restored\n",
                            MdCode(fmt::format("{}", fmt::join(t.expected_columns, ", "))),

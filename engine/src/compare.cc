@@ -11,6 +11,7 @@
 
 #include "vouch/engine/partitions.h"
 #include "vouch/engine/source.h"
+#include "vouch/hashing/hex.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/canonical_row.h"
 
@@ -263,6 +264,16 @@ const char* TableStatusName(TableStatus s) {
   return "?";
 }
 
+ContentHash ContentHash::FromHex(std::string_view hex) {
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != 16) return ContentHash();
+  std::array<uint8_t, 16> b;
+  std::copy(bytes->begin(), bytes->end(), b.begin());
+  return ContentHash(b);
+}
+
+std::string ContentHash::Hex() const { return set_ ? HexEncode(bytes_.data(), bytes_.size()) : std::string(); }
+
 std::string TableComparison::QualifiedName() const { return QualifiedTableName(schema, name); }
 
 Outcome CompareReport::outcome() const {
@@ -348,7 +359,7 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
     c.name = x.name;
     c.status = expected ? TableStatus::kMissing : TableStatus::kExtra;
     (expected ? c.expected_rows : c.actual_rows) = x.digest.rows();
-    (expected ? c.expected_hash : c.actual_hash) = x.digest.ContentHashHex();
+    (expected ? c.expected_hash : c.actual_hash) = ContentHash(x.digest.ContentHash());
     (expected ? c.expected_columns : c.actual_columns) = x.columns;
     if (expected) c.key_columns = x.key_columns;
     report.tables.push_back(std::move(c));
@@ -369,9 +380,9 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
     c.schema = x->schema;
     c.name = x->name;
     c.expected_rows = x->digest.rows();
-    c.expected_hash = x->digest.ContentHashHex();
+    c.expected_hash = ContentHash(x->digest.ContentHash());
     c.actual_rows = y->digest.rows();
-    c.actual_hash = y->digest.ContentHashHex();
+    c.actual_hash = ContentHash(y->digest.ContentHash());
     c.key_columns = x->key_columns.empty() ? y->key_columns : x->key_columns;
     c.columns_differ = x->columns != y->columns;
     if (x->digest == y->digest && !c.columns_differ) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "packed_columns.h"
+
 namespace vouch {
 namespace {
 
@@ -179,7 +181,7 @@ bool DumpSchema::AddLine(std::string_view line) {
     if (!ParseIdent(&body, &col) || body.empty() || body[0] != ' ') return true;
     TzKind k = KindOfType(body.substr(1));
     if (ddl_ == Ddl::kTable) {
-      table_cols_[ddl_name_][col] = k;
+      packed::Append(table_cols_[ddl_name_], col, static_cast<char>(k));
       std::string_view type = body.substr(1);
       bool scalar_time =
           (k == TzKind::kScalar) || (StartsWith(type, "timestamp") && type.find("[]") == std::string_view::npos);
@@ -296,9 +298,8 @@ void DumpSchema::AddConstraint(std::string_view s) {
 bool DumpSchema::FindColumnKind(const std::string& key, const std::string& col, TzKind* kind, int depth) const {
   auto t = table_cols_.find(key);
   if (t != table_cols_.end()) {
-    auto c = t->second.find(col);
-    if (c != t->second.end()) {
-      *kind = c->second;
+    if (auto k = packed::Find(t->second, col)) {
+      *kind = static_cast<TzKind>(*k);
       return true;
     }
   }

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "vouch/hashing/hex.h"
+#include "packed_columns.h"
 #include "vouch/hashing/sha256.h"
 
 namespace vouch {
@@ -267,8 +268,12 @@ Status DumpSequences::EndDefinition() {
   SequenceInfo& p = pending_;
   if (p.name.empty()) return InvalidArgument("an identity column's sequence without SEQUENCE NAME");
   if (block_ == Block::kIdentity && !saw_type_) {
-    auto it = int_columns_.find(identity_column_);
-    if (it != int_columns_.end()) p.type = it->second;
+    auto it = int_columns_.find(identity_column_.schema + '\0' + identity_column_.table);
+    if (it != int_columns_.end()) {
+      if (auto t = packed::Find(it->second, identity_column_.column)) {
+        p.type = *t == 's' ? "smallint" : *t == 'i' ? "integer" : "bigint";
+      }
+    }
   }
   if (!saw_min_) p.min_value = p.increment > 0 ? 1 : SequenceTypeMin(p.type);
   if (!saw_max_) p.max_value = p.increment > 0 ? SequenceTypeMax(p.type) : -1;
@@ -314,7 +319,7 @@ Result<bool> DumpSequences::AddLine(std::string_view line) {
     if (!StartsWith(body, "CONSTRAINT ") && Ident(&body, &col)) {
       for (std::string_view type : {std::string_view(" smallint"), std::string_view(" integer"), std::string_view(" bigint")}) {
         if (StartsWith(body, type) && (body.size() == type.size() || body[type.size()] == ' ' || body[type.size()] == ',')) {
-          int_columns_[{table_.schema, table_.name, col}] = std::string(type.substr(1));
+          packed::Append(int_columns_[table_.schema + '\0' + table_.name], col, type[1]);
         }
       }
       if (FindNextvalCall(body, &seq)) Get(seq).feeds.push_back({table_.schema, table_.name, col});

@@ -51,8 +51,10 @@ class DumpSchema {
   std::string ddl_name_, inherits_for_;
   std::string alter_table_;  // "schema\0name" of the last "ALTER TABLE [ONLY] x" line
   bool composite_has_tz_ = false, range_of_tz_ = false;
-  // Keyed "schema\0name".
-  std::map<std::string, std::map<std::string, TzKind>> table_cols_;
+  // Keyed "schema\0name". A table's own columns, packed in one string: each
+  // name, a NUL and its TzKind as one byte (one allocation per table: a map
+  // of columns per table held 22 MB at 100,000 tables).
+  std::map<std::string, std::string> table_cols_;
   std::map<std::string, std::vector<std::string>> parents_;
   std::map<std::string, std::string> partition_parent_;  // child -> parent it is attached to
   std::map<std::string, TzKind> type_kinds_;

@@ -117,8 +117,11 @@ class DumpSequences {
   std::vector<SequenceInfo> seqs_;
   std::map<RelationName, size_t> index_;
   // Integer columns of the tables read (an identity sequence takes its
-  // column's type: pg_dump writes no AS for it).
-  std::map<ColumnName, std::string> int_columns_;
+  // column's type: pg_dump writes no AS for it), per table "schema\0name":
+  // each column's name, a NUL and its type's initial ('s', 'i', 'b'), packed
+  // in one string (one allocation per table, not one per column: 100,000
+  // tables held 16 MB as a map of columns).
+  std::map<std::string, std::string> int_columns_;
 };
 
 // Plain-dump large object statements (pg_dump's text output):
