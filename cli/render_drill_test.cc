@@ -167,6 +167,24 @@ TEST(DrillOutput, JsonIsCompleteAndValid) {
   EXPECT_EQ(j["final_validation_hash"]["match"], false);
 }
 
+TEST(DrillOutput, AFailingIndexIsNamedInEveryFormat) {
+  DrillReport r = SampleReport();
+  IndexCheckResult x;
+  x.checked = 7;
+  x.failures.push_back({"public.idx_t_v", "public.idx_t", "item order invariant violated for index \"idx_t_v\""});
+  r.index_checks = x;
+  r.checks.push_back({"Index Integrity", "B-tree indexes (amcheck)", false, DrillSubject::kIndexes, 0, "checked=7 failed=1"});
+  const std::string want = "public.idx_t_v on public.idx_t: item order invariant violated";
+  std::string t = DrillText(r);
+  EXPECT_NE(t.find(want), std::string::npos) << t;
+  EXPECT_NE(DrillMarkdown(r).find(want), std::string::npos);
+  EXPECT_NE(DrillJUnit(r).find("B-tree indexes (amcheck)"), std::string::npos);
+  auto j = nlohmann::json::parse(DrillJson(r));
+  EXPECT_EQ(j["indexes"]["checked"], 7);
+  EXPECT_EQ(j["indexes"]["failures"][0]["index"], "public.idx_t_v");
+  EXPECT_EQ(j["passed"], false);
+}
+
 TEST(DrillOutput, Durations) {
   EXPECT_EQ(FormatDurationUs(3'500'000), "3.5 s");
   EXPECT_EQ(FormatDurationUs(12 * 60'000'000LL), "12 minutes");

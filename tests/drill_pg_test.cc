@@ -331,6 +331,59 @@ TEST_F(DrillPg, RpoIsTheWorstLossOfAnyTable) {
   EXPECT_NE(c->facts.find("table=public.tool_calls"), std::string::npos) << c->facts;
 }
 
+TEST_F(DrillPg, AmcheckPassesTheRestoredIndexesAndLeavesNoExtension) {
+  DrillOptions o = Options();
+  o.amcheck = true;
+  DrillReport r = Drill(restored_, o);
+  ASSERT_TRUE(r.index_checks.has_value());
+  // The reference: the B-tree indexes of the generated tables, by the server.
+  EXPECT_EQ(std::to_string(r.index_checks->checked),
+            PsqlScalar(restored_, "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a "
+                                  "ON a.oid = c.relam WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace"));
+  EXPECT_GT(r.index_checks->checked, 0u);
+  EXPECT_TRUE(r.index_checks->failures.empty());
+  const DrillCheck* c = Find(r, "B-tree indexes (amcheck)");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->passed) << Detail(r, c);
+  EXPECT_EQ(PsqlScalar(restored_, "SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'"), "0");
+}
+
+TEST_F(DrillPg, AmcheckNamesAnIndexOutOfOrder) {
+  // An index built under one ordering and read under another, as a text
+  // index built under one collation is after a restore onto another glibc:
+  // its comparison function is replaced after the index was built.
+  std::string db = Defect(
+      "CREATE FUNCTION public.vouch_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS "
+      "'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END'; "
+      "CREATE OPERATOR CLASS public.vouch_int_ops FOR TYPE int USING btree AS OPERATOR 1 <, OPERATOR 2 <=, "
+      "OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 public.vouch_cmp(int, int); "
+      "CREATE TABLE public.idx_t (v int); INSERT INTO public.idx_t SELECT generate_series(1, 2000); "
+      "CREATE INDEX idx_t_v ON public.idx_t (v public.vouch_int_ops); "
+      "CREATE OR REPLACE FUNCTION public.vouch_cmp(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS "
+      "'SELECT CASE WHEN $1 < $2 THEN 1 WHEN $1 > $2 THEN -1 ELSE 0 END'");
+  DrillOptions o = Options();
+  o.amcheck = true;
+  DrillReport r = Drill(db, o);
+  ASSERT_TRUE(r.index_checks.has_value());
+  ASSERT_EQ(r.index_checks->failures.size(), 1u);
+  EXPECT_EQ(r.index_checks->failures[0].index, "public.idx_t_v");
+  EXPECT_EQ(r.index_checks->failures[0].table, "public.idx_t");
+  const DrillCheck* c = Find(r, "B-tree indexes (amcheck)");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed);
+  EXPECT_NE(Detail(r, c).find("public.idx_t_v on public.idx_t: "), std::string::npos) << Detail(r, c);
+  testing::DropDatabase(db);
+}
+
+TEST_F(DrillPg, AmcheckNeedsADatabase) {
+  DrillOptions o = Options();
+  o.amcheck = true;
+  auto r = RunDrill(testing::DatabaseUri(src_), dir_ + "/src.custom", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--amcheck"), std::string::npos) << r.status().message();
+}
+
 TEST_F(DrillPg, TimestampMovedIntoTheFutureIsNamed) {
   DrillReport r = Drill(Defect("UPDATE tasks SET completed_at = now() + interval '1 year' WHERE id = 5"));
   const DrillCheck* c = Find(r, "future timestamps");

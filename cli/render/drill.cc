@@ -761,6 +761,18 @@ std::string FormatDurationUs(int64_t us) {
   return Unit(s / 86400, "day", "days");
 }
 
+// --amcheck: "12 B-tree indexes checked (bt_index_check with heapallindexed):
+// none fails", or the failing ones with amcheck's message.
+std::string IndexesDetail(const DrillReport& r) {
+  if (!r.index_checks) return "not run";
+  const IndexCheckResult& x = *r.index_checks;
+  std::string out = fmt::format("{} checked (bt_index_check with heapallindexed)", Count(x.checked, "B-tree index", "B-tree indexes"));
+  if (x.failures.empty()) return out + ": none fails";
+  out += fmt::format(": {} fail", x.failures.size());
+  for (const auto& f : x.failures) out += fmt::format("; {} on {}: {}", f.index, f.table, f.error);
+  return out;
+}
+
 std::string DrillCheckDetail(const DrillReport& r, const DrillCheck& c) {
   switch (c.subject) {
     case DrillSubject::kContent: return ContentDetail(r.compare.tables.at(c.index));
@@ -787,6 +799,7 @@ std::string DrillCheckDetail(const DrillReport& r, const DrillCheck& c) {
     case DrillSubject::kLargeObjects: return LargeObjectsDetail(r.compare.large_objects);
     case DrillSubject::kSchemaKind: return SchemaKindDetail(r, r.schema.kinds.at(c.index));
     case DrillSubject::kSchemaHash: return SchemaHashDetail(r);
+    case DrillSubject::kIndexes: return IndexesDetail(r);
   }
   return {};
 }
@@ -1628,6 +1641,11 @@ std::string DrillJson(const DrillReport& r) {
             {"rpo", RpoJson(r)},
             {"rto", ObjectiveJson(r.rto_us, r.rto_target_us)},
             {"checks", checks}};
+  if (r.index_checks) {
+    Json failures = Json::array();
+    for (const auto& f : r.index_checks->failures) failures.push_back({{"index", f.index}, {"table", f.table}, {"error", f.error}});
+    j["indexes"] = {{"checked", r.index_checks->checked}, {"failures", std::move(failures)}};
+  }
   j["sequences"] = DrillSequencesJson(r);
   j["large_objects"] = LargeObjectsJson(r.compare.large_objects);
   if (r.rows_only) {

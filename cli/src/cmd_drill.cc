@@ -167,6 +167,7 @@ Command AddDrill(CLI::App& app) {
     CompareOptions compare;
     Selection selection;
     bool quiet = false;
+    bool amcheck = false;
     TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
@@ -211,6 +212,9 @@ Command AddDrill(CLI::App& app) {
                     "a dump: its pg_dumpall --globals-only file; compared with RESTORED's roles");
   drill->add_option("--restored-globals", o->restored_globals,
                     "RESTORED's pg_dumpall --globals-only file when RESTORED is a dump");
+  drill->add_flag("--amcheck", o->amcheck,
+                  "check every B-tree index of the restored database with amcheck (bt_index_check, heapallindexed): "
+                  "COPY never reads an index; creates the amcheck extension when missing and drops it again");
   drill->add_flag("--rows-only", o->compare.digest.rows_only,
                   "compare rows and audit chains only: no sequences, large objects or schema objects (the report "
                   "says each was not compared; no SCHEMA_VALIDATION_HASH). FINAL_VALIDATION_HASH then covers the "
@@ -245,6 +249,7 @@ Command AddDrill(CLI::App& app) {
             d.compare = o->compare;
             d.source_globals = o->globals;
             d.restored_globals = o->restored_globals;
+            d.amcheck = o->amcheck;
             CheckOptions& c = d.checks;
             c.gap_threshold = df.gap_threshold;
             c.catalog_fks = !df.no_catalog_fks;

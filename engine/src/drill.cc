@@ -249,6 +249,10 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.rpo_target_us = options.rpo_target_us;
   r.rto_target_us = options.rto_target_us;
   r.rows_only = options.compare.digest.rows_only;
+  if (options.amcheck && restored_side.kind() != SourceKind::kDatabase) {
+    return InvalidArgument("--amcheck checks the indexes of a database: the restored side " + restored +
+                           " is not one");
+  }
   if (r.rows_only) {
     if (!options.source_globals.empty() || !options.restored_globals.empty()) {
       return InvalidArgument("--globals and --restored-globals give cluster-wide schema objects, which --rows-only "
@@ -333,6 +337,15 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   SchemaChecks(r);
   ObjectiveChecks(r);
   SchemaHashCheck(r);
+  if (options.amcheck) {
+    auto indexes = CheckBtreeIndexes(restored_side.spec());
+    if (!indexes.ok()) return indexes.status();
+    r.index_checks = std::move(indexes).value();
+    r.checks.push_back({"Index Integrity", "B-tree indexes (amcheck)", r.index_checks->failures.empty(),
+                        DrillSubject::kIndexes, 0,
+                        drill::Facts({{"checked", r.index_checks->checked},
+                                      {"failed", static_cast<uint64_t>(r.index_checks->failures.size())}})});
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

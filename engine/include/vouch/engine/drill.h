@@ -14,6 +14,7 @@
 #include "vouch/engine/compare.h"
 #include "vouch/engine/drill_checks.h"
 #include "vouch/engine/schema_compare.h"
+#include "vouch/readers/amcheck.h"
 
 namespace vouch {
 
@@ -26,6 +27,9 @@ struct DrillOptions {
   // objects (roles, memberships, tablespaces, settings); "" = none. An error
   // for a database side, whose catalogs hold them.
   std::string source_globals, restored_globals;
+  // --amcheck: bt_index_check on every B-tree index of the restored
+  // database (vouch/readers/amcheck.h), after the digests.
+  bool amcheck = false;
 };
 
 // Which result a check's line stands for. The engine says what was found;
@@ -49,6 +53,7 @@ enum class DrillSubject : uint8_t {
   kLargeObjects,      // compare.large_objects
   kSchemaKind,        // schema.kinds[index]: the schema objects of one kind
   kSchemaHash,        // source_schema_hash against restored_schema_hash
+  kIndexes,           // index_checks: every B-tree index of the restored database
 };
 
 // "Sequence behind its column" on one side: the sequence's next value
@@ -107,6 +112,8 @@ struct DrillReport {
   // Every table with record times on the source side, largest lag first
   // (equal lags by name); empty unless both sides read rows.
   std::vector<TableLag> table_lags;
+  // --amcheck: the restored database's B-tree indexes (nullopt: not run).
+  std::optional<IndexCheckResult> index_checks;
   std::optional<int64_t> rpo_target_us, rto_target_us;
   std::optional<std::pair<int64_t, int64_t>> recovery_window;
   int64_t now_us = 0;

@@ -1,0 +1,99 @@
+#include "vouch/readers/amcheck.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+namespace vouch {
+namespace {
+
+using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using Res = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The error of a failed result: its primary message, and its detail.
+std::string ErrorOf(PGconn* pg, PGresult* r) {
+  const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  if (primary == nullptr) return Trim(PQerrorMessage(pg));
+  std::string out = primary;
+  if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL)) out += std::string(" (") + detail + ")";
+  return out;
+}
+
+// Every valid, ready B-tree index outside the system schemas and temporary
+// tables: its OID, its name and its table's.
+constexpr const char* kIndexes =
+    "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
+    "pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
+    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+    "JOIN pg_catalog.pg_am am ON am.oid = c.relam JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
+    "WHERE am.amname = 'btree' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' "
+    "AND n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_)' "
+    "ORDER BY c.oid";
+
+}  // namespace
+
+Result<IndexCheckResult> CheckBtreeIndexes(const std::string& conninfo) {
+  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "vouch", nullptr};
+  Conn pg(PQconnectdbParams(keys, values, /*expand_dbname=*/1), &PQfinish);
+  if (PQstatus(pg.get()) != CONNECTION_OK) {
+    return ConnectionError("amcheck: cannot connect to the database: " + Trim(PQerrorMessage(pg.get())));
+  }
+  const std::string where = std::string("amcheck on ") + PQdb(pg.get());
+  auto exec = [&](const std::string& sql) -> Result<Res> {
+    Res r(PQexec(pg.get(), sql.c_str()), &PQclear);
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ConnectionError(where + ": " + ErrorOf(pg.get(), r.get()));
+    return r;
+  };
+  IndexCheckResult out;
+  auto ext = exec("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
+                  "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
+  if (!ext.ok()) return ext.status();
+  std::string schema;
+  if (PQntuples(ext->get()) == 0) {
+    auto created = exec("CREATE EXTENSION amcheck");
+    if (!created.ok()) {
+      return Unsupported(created.status().message() +
+                         ": --amcheck needs the amcheck extension (PostgreSQL's contrib; CREATE EXTENSION amcheck as "
+                         "a superuser)");
+    }
+    out.extension_created = true;
+    ext = exec("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
+               "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
+    if (!ext.ok()) return ext.status();
+    if (PQntuples(ext->get()) == 0) return ConnectionError(where + ": amcheck was created but is not listed");
+  }
+  schema = PQgetvalue(ext->get(), 0, 0);
+  Status st = Status::Ok();
+  {
+    auto indexes = exec(kIndexes);
+    if (!indexes.ok()) {
+      st = indexes.status();
+    } else {
+      const std::string call = "SELECT " + schema + ".bt_index_check($1::pg_catalog.oid::pg_catalog.regclass, true)";
+      for (int i = 0; i < PQntuples(indexes->get()); ++i) {
+        const char* oid = PQgetvalue(indexes->get(), i, 0);
+        Res r(PQexecParams(pg.get(), call.c_str(), 1, nullptr, &oid, nullptr, nullptr, 0), &PQclear);
+        ++out.checked;
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          out.failures.push_back({PQgetvalue(indexes->get(), i, 1), PQgetvalue(indexes->get(), i, 2), ErrorOf(pg.get(), r.get())});
+        }
+      }
+    }
+  }
+  if (out.extension_created) {
+    auto dropped = exec("DROP EXTENSION amcheck");
+    if (!dropped.ok() && st.ok()) st = dropped.status();
+  }
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace vouch
