@@ -83,6 +83,12 @@ Result<IndexCheckResult> CheckBtreeIndexes(const std::string& conninfo) {
         Res r(PQexecParams(pg.get(), call.c_str(), 1, nullptr, &oid, nullptr, nullptr, 0), &PQclear);
         ++out.checked;
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          // A lost connection is an error of the run, not a finding about
+          // this index (nor about every one after it).
+          if (PQstatus(pg.get()) != CONNECTION_OK) {
+            return ConnectionError(where + ": connection lost while checking " +
+                                   std::string(PQgetvalue(indexes->get(), i, 1)) + ": " + ErrorOf(pg.get(), r.get()));
+          }
           out.failures.push_back({PQgetvalue(indexes->get(), i, 1), PQgetvalue(indexes->get(), i, 2), ErrorOf(pg.get(), r.get())});
         }
       }
