@@ -173,7 +173,8 @@ TEST(DrillOutput, AFailingIndexIsNamedInEveryFormat) {
   x.checked = 7;
   x.failures.push_back({"public.idx_t_v", "public.idx_t", "item order invariant violated for index \"idx_t_v\""});
   r.index_checks = x;
-  r.checks.push_back({"Index Integrity", "B-tree indexes (amcheck)", false, DrillSubject::kIndexes, 0, "checked=7 failed=1"});
+  r.checks.push_back(
+      {"Index Integrity", "B-tree indexes (amcheck)", false, DrillSubject::kIndexes, 0, "checked=7 failed=1"});
   const std::string want = "public.idx_t_v on public.idx_t: item order invariant violated";
   std::string t = DrillText(r);
   EXPECT_NE(t.find(want), std::string::npos) << t;

@@ -285,16 +285,21 @@ std::string NullRecordDetail(const DrillReport& r) {
 
 // The table behind the RPO: "public.tasks (created_at): latest source record
 // T1, restored T2".
+std::string RestoredLatest(const TableLag& l) {
+  return l.restored_latest_us ? FormatTimestamp(*l.restored_latest_us) : std::string("none");
+}
+
 std::string LagFacts(const TableLag& l) {
-  return fmt::format("latest source record {}, restored {}", FormatTimestamp(l.source_latest_us),
-                     l.restored_latest_us ? FormatTimestamp(*l.restored_latest_us) : std::string("none"));
+  return fmt::format("latest source record {}, restored {}", FormatTimestamp(l.source_latest_us), RestoredLatest(l));
 }
 
 std::string WorstLag(const DrillReport& r) {
   if (r.table_lags.empty()) return "no table's lag measured";
-  const TableLag& w = r.table_lags.front();
-  if (w.lag_us == 0) return fmt::format("no table lost its latest records ({} with record times)", Count(r.table_lags.size(), "table"));
-  return fmt::format("{} ({}): {}", w.QualifiedName(), w.column, LagFacts(w));
+  const TableLag* w = r.WorstLoss();
+  if (w == nullptr) {
+    return fmt::format("no table lost its latest records ({} with record times)", Count(r.table_lags.size(), "table"));
+  }
+  return fmt::format("{} ({}): {}", w->QualifiedName(), w->column, LagFacts(*w));
 }
 
 std::string ObjectiveDetail(const DrillReport& r, DrillSubject subject) {
@@ -664,7 +669,7 @@ void TextTemporal(const DrillReport& r, TableList list, std::string& out) {
     }
   };
   objective("RPO", r.rpo_us, r.rpo_target_us, "no record timestamps on both sides");
-  if (!r.table_lags.empty() && r.table_lags.front().lag_us > 0) TextInfo(out, "RPO Table", WorstLag(r));
+  if (r.WorstLoss() != nullptr) TextInfo(out, "RPO Table", WorstLag(r));
   objective("RTO", r.rto_us, r.rto_target_us, "give --drill-start");
 }
 
@@ -766,7 +771,8 @@ std::string FormatDurationUs(int64_t us) {
 std::string IndexesDetail(const DrillReport& r) {
   if (!r.index_checks) return "not run";
   const IndexCheckResult& x = *r.index_checks;
-  std::string out = fmt::format("{} checked (bt_index_check with heapallindexed)", Count(x.checked, "B-tree index", "B-tree indexes"));
+  std::string out = fmt::format("{} checked (bt_index_check with heapallindexed)",
+                                Count(x.checked, "B-tree index", "B-tree indexes"));
   if (x.failures.empty()) return out + ": none fails";
   out += fmt::format(": {} fail", x.failures.size());
   for (const auto& f : x.failures) out += fmt::format("; {} on {}: {}", f.index, f.table, f.error);
@@ -962,15 +968,14 @@ void MdLags(const DrillReport& r, std::string& out) {
   size_t lost = 0;
   for (const TableLag& l : r.table_lags) lost += l.lag_us > 0;
   if (lost < 2) return;
-  out += fmt::format("\n{} tables lost writes{}:\n\n| Table | Record time | Latest source record | Latest restored | Lag |\n"
-                     "|---|---|---|---|---|\n",
-                     lost, lost > 20 ? " (the 20 worst)" : "");
+  out += fmt::format(
+      "\n{} tables lost writes{}:\n\n| Table | Record time | Latest source record | Latest restored | Lag |\n"
+      "|---|---|---|---|---|\n",
+      lost, lost > 20 ? " (the 20 worst)" : "");
   for (size_t i = 0; i < std::min<size_t>(lost, 20); ++i) {
     const TableLag& l = r.table_lags[i];
     out += fmt::format("| {} | {} | {} | {} | {} |\n", MdCode(l.QualifiedName()), MdCode(l.column),
-                       FormatTimestamp(l.source_latest_us),
-                       l.restored_latest_us ? FormatTimestamp(*l.restored_latest_us) : std::string("none"),
-                       FormatDurationUs(l.lag_us));
+                       FormatTimestamp(l.source_latest_us), RestoredLatest(l), FormatDurationUs(l.lag_us));
   }
   out += "\n";
 }
@@ -984,11 +989,12 @@ void MdObjectives(const DrillReport& r, std::string& out) {
   if (r.rpo_us) {
     out += fmt::format("- **Achieved**: {}{}\n", FormatDurationUs(*r.rpo_us),
                        r.rpo_target_us ? std::string(" ") + Mark(TargetMet(r.rpo_us, r.rpo_target_us)) : std::string());
-    out += "- **Measurement**: The largest loss of any table: its latest record in the source minus its latest "
-           "record in the restored copy\n";
-    if (!r.table_lags.empty() && r.table_lags.front().lag_us > 0) {
-      const TableLag& w = r.table_lags.front();
-      out += fmt::format("- **Worst table**: {} ({}): {}\n", MdCode(w.QualifiedName()), MdCode(w.column), LagFacts(w));
+    out +=
+        "- **Measurement**: The largest loss of any table: its latest record in the source minus its latest "
+        "record in the restored copy\n";
+    if (const TableLag* w = r.WorstLoss()) {
+      out +=
+          fmt::format("- **Worst table**: {} ({}): {}\n", MdCode(w->QualifiedName()), MdCode(w->column), LagFacts(*w));
     }
     MdLags(r, out);
   } else {
@@ -1523,9 +1529,8 @@ Json ObjectiveJson(const std::optional<int64_t>& v, const std::optional<int64_t>
 // The RPO objective, with the table behind it and every table's lag.
 Json RpoJson(const DrillReport& r) {
   Json j = ObjectiveJson(r.rpo_us, r.rpo_target_us);
-  // The table behind a loss; null when no table lost a record.
-  const bool lost = !r.table_lags.empty() && r.table_lags.front().lag_us > 0;
-  j["table"] = lost ? Json(r.table_lags.front().QualifiedName()) : Json(nullptr);
+  const TableLag* w = r.WorstLoss();
+  j["table"] = w != nullptr ? Json(w->QualifiedName()) : Json(nullptr);
   Json tables = Json::array();
   for (const TableLag& l : r.table_lags) {
     tables.push_back({{"schema", l.schema},
@@ -1643,7 +1648,8 @@ std::string DrillJson(const DrillReport& r) {
             {"checks", checks}};
   if (r.index_checks) {
     Json failures = Json::array();
-    for (const auto& f : r.index_checks->failures) failures.push_back({{"index", f.index}, {"table", f.table}, {"error", f.error}});
+    for (const auto& f : r.index_checks->failures)
+      failures.push_back({{"index", f.index}, {"table", f.table}, {"error", f.error}});
     j["indexes"] = {{"checked", r.index_checks->checked}, {"failures", std::move(failures)}};
   }
   j["sequences"] = DrillSequencesJson(r);

@@ -164,7 +164,9 @@ void ObjectiveChecks(DrillReport& r) {
     if (!target) return;
     std::string facts =
         (v ? "us=" + std::to_string(*v) : std::string("measured=0")) + " target_us=" + std::to_string(*target);
-    if (subject == DrillSubject::kRpo && !r.table_lags.empty() && r.table_lags.front().lag_us > 0) facts += " table=" + r.table_lags.front().QualifiedName();
+    if (const TableLag* w = subject == DrillSubject::kRpo ? r.WorstLoss() : nullptr) {
+      facts += " table=" + w->QualifiedName();
+    }
     r.checks.push_back({name, name, v && *v <= *target, subject, 0, std::move(facts)});
   };
   objective("RPO", DrillSubject::kRpo, r.rpo_us, r.rpo_target_us);
@@ -250,8 +252,7 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   r.rto_target_us = options.rto_target_us;
   r.rows_only = options.compare.digest.rows_only;
   if (options.amcheck && restored_side.kind() != SourceKind::kDatabase) {
-    return InvalidArgument("--amcheck checks the indexes of a database: the restored side " + restored +
-                           " is not one");
+    return InvalidArgument("--amcheck checks the indexes of a database: the restored side " + restored + " is not one");
   }
   if (r.rows_only) {
     if (!options.source_globals.empty() || !options.restored_globals.empty()) {

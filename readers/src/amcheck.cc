@@ -49,52 +49,53 @@ Result<IndexCheckResult> CheckBtreeIndexes(const std::string& conninfo) {
   auto exec = [&](const std::string& sql) -> Result<Res> {
     Res r(PQexec(pg.get(), sql.c_str()), &PQclear);
     const ExecStatusType st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return ConnectionError(where + ": " + ErrorOf(pg.get(), r.get()));
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+      return ConnectionError(where + ": " + ErrorOf(pg.get(), r.get()));
     return r;
   };
-  IndexCheckResult out;
-  auto ext = exec("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
-                  "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
+  // The schema amcheck lives in (quoted), or none.
+  auto amcheck_schema = [&]() -> Result<Res> {
+    return exec(
+        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
+  };
+  auto ext = amcheck_schema();
   if (!ext.ok()) return ext.status();
-  std::string schema;
-  if (PQntuples(ext->get()) == 0) {
+  const bool create = PQntuples(ext->get()) == 0;
+  if (create) {
     auto created = exec("CREATE EXTENSION amcheck");
     if (!created.ok()) {
       return Unsupported(created.status().message() +
                          ": --amcheck needs the amcheck extension (PostgreSQL's contrib; CREATE EXTENSION amcheck as "
                          "a superuser)");
     }
-    out.extension_created = true;
-    ext = exec("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
-               "ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
-    if (!ext.ok()) return ext.status();
-    if (PQntuples(ext->get()) == 0) return ConnectionError(where + ": amcheck was created but is not listed");
+    ext = amcheck_schema();
+    if (ext.ok() && PQntuples(ext->get()) == 0)
+      ext = ConnectionError(where + ": amcheck was created but is not listed");
   }
-  schema = PQgetvalue(ext->get(), 0, 0);
-  Status st = Status::Ok();
-  {
-    auto indexes = exec(kIndexes);
-    if (!indexes.ok()) {
-      st = indexes.status();
-    } else {
-      const std::string call = "SELECT " + schema + ".bt_index_check($1::pg_catalog.oid::pg_catalog.regclass, true)";
-      for (int i = 0; i < PQntuples(indexes->get()); ++i) {
-        const char* oid = PQgetvalue(indexes->get(), i, 0);
-        Res r(PQexecParams(pg.get(), call.c_str(), 1, nullptr, &oid, nullptr, nullptr, 0), &PQclear);
-        ++out.checked;
-        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-          // A lost connection is an error of the run, not a finding about
-          // this index (nor about every one after it).
-          if (PQstatus(pg.get()) != CONNECTION_OK) {
-            return ConnectionError(where + ": connection lost while checking " +
-                                   std::string(PQgetvalue(indexes->get(), i, 1)) + ": " + ErrorOf(pg.get(), r.get()));
-          }
-          out.failures.push_back({PQgetvalue(indexes->get(), i, 1), PQgetvalue(indexes->get(), i, 2), ErrorOf(pg.get(), r.get())});
-        }
+  IndexCheckResult out;
+  Status st = ext.ok() ? Status::Ok() : ext.status();
+  auto indexes = st.ok() ? exec(kIndexes) : Result<Res>(st);
+  if (st.ok() && !indexes.ok()) st = indexes.status();
+  if (st.ok()) {
+    const std::string call = "SELECT " + std::string(PQgetvalue(ext->get(), 0, 0)) +
+                             ".bt_index_check($1::pg_catalog.oid::pg_catalog.regclass, true)";
+    PGresult* list = indexes->get();
+    for (int i = 0; i < PQntuples(list); ++i) {
+      const char* oid = PQgetvalue(list, i, 0);
+      Res r(PQexecParams(pg.get(), call.c_str(), 1, nullptr, &oid, nullptr, nullptr, 0), &PQclear);
+      ++out.checked;
+      if (PQresultStatus(r.get()) == PGRES_TUPLES_OK) continue;
+      // A lost connection is an error of the run, not a finding about this
+      // index (nor about every one after it).
+      if (PQstatus(pg.get()) != CONNECTION_OK) {
+        return ConnectionError(where + ": connection lost while checking " + PQgetvalue(list, i, 1) + ": " +
+                               ErrorOf(pg.get(), r.get()));
       }
+      out.failures.push_back({PQgetvalue(list, i, 1), PQgetvalue(list, i, 2), ErrorOf(pg.get(), r.get())});
     }
   }
-  if (out.extension_created) {
+  if (create) {
     auto dropped = exec("DROP EXTENSION amcheck");
     if (!dropped.ok() && st.ok()) st = dropped.status();
   }

@@ -112,6 +112,11 @@ struct DrillReport {
   // Every table with record times on the source side, largest lag first
   // (equal lags by name); empty unless both sides read rows.
   std::vector<TableLag> table_lags;
+  // The table behind the RPO when it lost records (table_lags[0] with a lag
+  // above 0); null when no table lost one.
+  const TableLag* WorstLoss() const {
+    return !table_lags.empty() && table_lags.front().lag_us > 0 ? &table_lags.front() : nullptr;
+  }
   // --amcheck: the restored database's B-tree indexes (nullopt: not run).
   std::optional<IndexCheckResult> index_checks;
   std::optional<int64_t> rpo_target_us, rto_target_us;

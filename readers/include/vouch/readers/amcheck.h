@@ -21,7 +21,6 @@ struct IndexCheckFailure {
 struct IndexCheckResult {
   uint64_t checked = 0;  // B-tree indexes checked
   std::vector<IndexCheckFailure> failures;
-  bool extension_created = false;  // amcheck was not installed: created, then dropped again
 };
 
 // Runs bt_index_check(index, heapallindexed => true) on every valid B-tree
