@@ -12,11 +12,9 @@ SchemaCatalog Database(std::vector<std::pair<std::string, std::string>> tables) 
   c.origin = "database";
   c.has_database_objects = true;
   for (const auto& [table, columns] : tables) {
-    SchemaObject t;
-    t.name = "TABLE " + table;
+    SchemaObject& t = c.Add("TABLE " + table);
     t.exact = FingerprintOf("r p");
     t.flags = SchemaObject::kHasExact;
-    c.objects.push_back(t);
     c.column_orders.emplace_back(table, FingerprintOf(columns));
   }
   c.Finish();

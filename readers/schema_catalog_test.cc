@@ -115,6 +115,42 @@ TEST(DumpSchemaCollector, DataOnlyDumpHasNoSchema) {
 // holds the roles. Merging the globals keeps the dump's settings (they were
 // lost, and a drill against a database with --restored-globals reported
 // every ALTER DATABASE ... SET of PostgreSQL's regression database missing).
+// The names live in the catalog's arena: they outlive the catalog they were
+// read into when its objects move to another (a database's two halves, read
+// on two connections) or are merged from a globals file, and a copy shares
+// them. A name longer than an arena block gets a block of its own.
+TEST(SchemaCatalog, NamesOutliveTheCatalogTheyCameFrom) {
+  const std::string long_name = "TABLE public." + std::string(100000, 'x');
+  SchemaCatalog first;
+  first.Add("TABLE public.b");
+  {
+    SchemaCatalog second;
+    for (int i = 0; i < 5000; ++i) second.Add("COLUMN public.a.column_" + std::to_string(i));
+    second.Add(long_name);
+    first.Append(std::move(second));
+  }
+  {
+    SchemaCatalog globals;
+    globals.Add("ROLE alice").flags = SchemaObject::kCluster;
+    SchemaCatalog shared = globals;  // Append copies the names of a shared catalog
+    first.Append(std::move(shared));
+    first.MergeCluster(globals);
+  }
+  first.Add("TABLE public.a");
+  first.Finish();
+  ASSERT_EQ(first.objects.size(), 5000u + 4u);
+  EXPECT_EQ(first.objects[0].name, "COLUMN public.a.column_0");
+  EXPECT_EQ(first.objects[4999].name, "COLUMN public.a.column_999");
+  EXPECT_EQ(first.objects[5000].name, "ROLE alice");
+  EXPECT_EQ(first.objects[5001].name, "TABLE public.a");
+  EXPECT_EQ(first.objects[5002].name, "TABLE public.b");
+  EXPECT_EQ(first.objects[5003].name, long_name);
+  const SchemaCatalog copy = first;
+  first = SchemaCatalog();
+  EXPECT_EQ(copy.objects[5003].name, long_name);
+  EXPECT_NE(Find(copy, "COLUMN public.a.column_4999"), nullptr);
+}
+
 TEST(Globals, MergingKeepsTheDumpsOwnDatabaseSettings) {
   DumpSchemaCollector c;
   c.AddEntry("DATABASE", "", "regression", "CREATE DATABASE regression WITH TEMPLATE = template0;\n");

@@ -329,6 +329,8 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   DigestOptions de = options.digest, da = options.digest;
   de.observer = options.expected_observer;
   da.observer = options.actual_observer;
+  de.schema_sink = options.expected_schema_sink;
+  da.schema_sink = options.actual_schema_sink;
   Result<DigestReport> e = Status(StatusCode::kIoError, "not run");
   std::thread other([&] { e = DigestSource(expected, de); });
   auto a = DigestSource(actual, da);

@@ -307,6 +307,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   const size_t chunk_size = std::min(options.chunk_size, std::max<size_t>(kInFlightBytes / tokens, 64 << 10));
   const std::string location = reader.source_info().location;
   auto start = std::chrono::steady_clock::now();
+  if (options.schema_sink) reader.HandSchemaTo(options.schema_sink);
 
   std::vector<std::unique_ptr<Slot>> slots;
   tbb::concurrent_queue<Slot*> free_slots;

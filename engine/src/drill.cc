@@ -1,8 +1,11 @@
 #include "vouch/engine/drill.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "drill/row_check.h"
@@ -141,22 +144,87 @@ void SchemaHashCheck(DrillReport& r) {
                       drill::Facts({{"equal", same}, {"cluster", r.schema_hash_with_cluster}})});
 }
 
-// Adds a dump side's cluster-wide objects from its globals file.
-Status AttachGlobals(const std::string& path, Source& side, DigestReport& d) {
-  if (path.empty()) return Status::Ok();
+// A dump side's cluster-wide objects, from its globals file (none without
+// one).
+Result<std::optional<SchemaCatalog>> ReadGlobals(const std::string& path, const Source& side) {
+  if (path.empty()) return std::optional<SchemaCatalog>();
   if (side.kind() == SourceKind::kDatabase) {
     return InvalidArgument(path + ": a globals file is for a dump; the database " + side.spec() +
                            " has its roles in its catalogs");
   }
   auto globals = ParseGlobalsFile(path);
   if (!globals.ok()) return globals.status();
-  if (!d.schema) {
-    d.schema.emplace();
-    d.schema->origin = "dump";
-  }
-  d.schema->MergeCluster(*globals);
-  return Status::Ok();
+  return std::optional<SchemaCatalog>(std::move(globals).value());
 }
+
+// The two sides' schema objects, compared and hashed as soon as both are
+// read, and then let go: at 100,000 tables the two catalogs are the largest
+// thing a drill holds. A database and an archive hand theirs over while the
+// rows are still read (DigestOptions::schema_sink); a side that has them
+// only at its end (a plain dump, a manifest) gives them after the digests.
+class SchemaMeet {
+ public:
+  SchemaMeet(DrillReport& r, bool not_compared_for_filter, std::array<std::optional<SchemaCatalog>, 2> globals)
+      : r_(r), for_filter_(not_compared_for_filter), globals_(std::move(globals)) {}
+
+  TableStreamReader::SchemaSink Sink(int side) {
+    return [this, side](SchemaCatalog&& c) {
+      std::lock_guard lock(mu_);
+      if (compared_) return;  // not after Finish
+      held_[side] = std::move(c);
+      if (held_[0] && held_[1]) CompareHeld();
+    };
+  }
+
+  // After the digests: what the reports hold stands for what was not
+  // handed over.
+  void Finish(CompareReport& c) {
+    std::lock_guard lock(mu_);
+    DigestReport* reports[2] = {&c.expected, &c.actual};
+    for (int side = 0; side < 2; ++side) {
+      if (!compared_ && !held_[side] && reports[side]->schema) held_[side] = std::move(reports[side]->schema);
+      reports[side]->schema.reset();
+    }
+    if (!compared_) CompareHeld();
+  }
+
+ private:
+  void CompareHeld() {
+    for (int side = 0; side < 2; ++side) {
+      if (!globals_[side]) continue;
+      if (!held_[side]) {
+        held_[side].emplace();
+        held_[side]->origin = "dump";
+      }
+      held_[side]->MergeCluster(*globals_[side]);
+      globals_[side].reset();
+    }
+    const SchemaCatalog* e = held_[0] ? &*held_[0] : nullptr;
+    const SchemaCatalog* a = held_[1] ? &*held_[1] : nullptr;
+    r_.schema = CompareSchemas(e, a);
+    if (r_.rows_only) {
+      r_.schema = SchemaComparison();
+      r_.schema.not_compared = "--rows-only";
+    } else if (for_filter_) {
+      r_.schema = SchemaComparison();
+      r_.schema.not_compared = "a table selection (-t/-n/-T/-N) is in effect";
+    }
+    r_.schema_hash_with_cluster = e && a && e->has_cluster_objects && a->has_cluster_objects;
+    const bool db_settings = e && a && e->has_database_settings && a->has_database_settings;
+    r_.source_schema_hash = SchemaValidationHash(e, r_.schema_hash_with_cluster, db_settings);
+    r_.restored_schema_hash = SchemaValidationHash(a, r_.schema_hash_with_cluster, db_settings);
+    held_[0].reset();
+    held_[1].reset();
+    compared_ = true;
+  }
+
+  DrillReport& r_;
+  const bool for_filter_;
+  std::array<std::optional<SchemaCatalog>, 2> globals_;
+  std::mutex mu_;
+  std::array<std::optional<SchemaCatalog>, 2> held_;
+  bool compared_ = false;
+};
 
 void ObjectiveChecks(DrillReport& r) {
   auto objective = [&](const char* name, DrillSubject subject, const std::optional<int64_t>& v,
@@ -274,29 +342,16 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   CompareOptions cmp = options.compare;
   cmp.expected_observer = &source_obs;
   cmp.actual_observer = &restored_obs;
-  // The schema objects are compared and hashed as soon as both digests are
-  // in, and then go: at 100,000 tables the two catalogs are the largest
-  // thing a drill holds, and the tables' comparison and the row checks'
-  // results are yet to come.
+  auto source_globals = ReadGlobals(options.source_globals, source_side);
+  if (!source_globals.ok()) return source_globals.status();
+  auto restored_globals = ReadGlobals(options.restored_globals, restored_side);
+  if (!restored_globals.ok()) return restored_globals.status();
+  SchemaMeet meet(r, !options.compare.digest.filter.empty(),
+                  {std::move(source_globals).value(), std::move(restored_globals).value()});
+  cmp.expected_schema_sink = meet.Sink(0);
+  cmp.actual_schema_sink = meet.Sink(1);
   cmp.after_digests = [&](CompareReport& c) -> Status {
-    VOUCH_RETURN_IF_ERROR(AttachGlobals(options.source_globals, source_side, c.expected));
-    VOUCH_RETURN_IF_ERROR(AttachGlobals(options.restored_globals, restored_side, c.actual));
-    const SchemaCatalog* e = c.expected.schema ? &*c.expected.schema : nullptr;
-    const SchemaCatalog* a = c.actual.schema ? &*c.actual.schema : nullptr;
-    r.schema = CompareSchemas(e, a);
-    if (r.rows_only) {
-      r.schema = SchemaComparison();
-      r.schema.not_compared = "--rows-only";
-    } else if (!options.compare.digest.filter.empty()) {
-      r.schema = SchemaComparison();
-      r.schema.not_compared = "a table selection (-t/-n/-T/-N) is in effect";
-    }
-    r.schema_hash_with_cluster = e && a && e->has_cluster_objects && a->has_cluster_objects;
-    const bool db_settings = e && a && e->has_database_settings && a->has_database_settings;
-    r.source_schema_hash = SchemaValidationHash(e, r.schema_hash_with_cluster, db_settings);
-    r.restored_schema_hash = SchemaValidationHash(a, r.schema_hash_with_cluster, db_settings);
-    c.expected.schema.reset();
-    c.actual.schema.reset();
+    meet.Finish(c);
     return Status::Ok();
   };
   auto compared = Compare(source_side, restored_side, cmp);

@@ -148,25 +148,29 @@ class SchemaObjectWriter {
 };
 
 // `earlier`: the objects read before this one, which an index refers to.
+// The name is copied into `names`.
 Result<SchemaObject> SchemaObjectFromJson(const json& a, const std::string& location,
-                                          const std::vector<SchemaObject>& earlier) {
+                                          const std::vector<SchemaObject>& earlier, NameArena& names) {
   if (!a.is_array() || a.size() != 4) return Corrupt(location + ": malformed schema object");
   SchemaObject o;
-  o.name = a.at(0).get<std::string>();
+  o.name = names.Add(a.at(0).get_ref<const std::string&>());
   o.flags = a.at(1).get<uint8_t>();
   auto fingerprint = [&](const json& v, SchemaObject::Flags flag, SchemaFingerprint* f) -> Status {
     if (v.is_number_unsigned()) {  // the same as an earlier object's
       const uint64_t k = v.get<uint64_t>();
       if (!o.Has(flag) || k >= earlier.size() || !earlier[k].Has(flag)) {
-        return Corrupt(location + ": schema object " + o.name + ": invalid fingerprint reference");
+        return Corrupt(location + ": schema object " + std::string(o.name) + ": invalid fingerprint reference");
       }
       *f = flag == SchemaObject::kHasText ? earlier[k].text : earlier[k].exact;
       return Status::Ok();
     }
     const std::string& hex = v.get_ref<const std::string&>();
-    if (!o.Has(flag)) return hex.empty() ? Status::Ok() : Corrupt(location + ": schema object " + o.name + ": unexpected fingerprint");
+    if (!o.Has(flag))
+      return hex.empty() ? Status::Ok()
+                         : Corrupt(location + ": schema object " + std::string(o.name) + ": unexpected fingerprint");
     auto raw = HexDecode(hex);
-    if (!raw || raw->size() != f->size()) return Corrupt(location + ": schema object " + o.name + ": invalid fingerprint");
+    if (!raw || raw->size() != f->size())
+      return Corrupt(location + ": schema object " + std::string(o.name) + ": invalid fingerprint");
     std::copy(raw->begin(), raw->end(), f->begin());
     return Status::Ok();
   };
@@ -405,7 +409,7 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
     } else if (depth == 3 && in_objects && event == json::parse_event_t::array_end) {
       if (!table_error.ok()) return false;
       try {
-        auto o = SchemaObjectFromJson(parsed, location, schema.objects);
+        auto o = SchemaObjectFromJson(parsed, location, schema.objects, *schema.names);
         if (!o.ok()) {
           table_error = o.status();
         } else {
@@ -486,7 +490,7 @@ Result<DigestReport> ParseManifestFrom(Input&& input, const std::string& locatio
       schema.has_database_settings = s.at("database_settings").get<bool>();
       for (size_t i = 1; i < schema.objects.size(); ++i) {
         if (!(schema.objects[i - 1].name < schema.objects[i].name)) {
-          return Corrupt(location + ": schema objects out of order at " + schema.objects[i].name);
+          return Corrupt(location + ": schema objects out of order at " + std::string(schema.objects[i].name));
         }
       }
       if (SchemaObjectsSha256(schema) != s.at("objects_sha256").get<std::string>() ||

@@ -73,7 +73,7 @@ SchemaComparison CompareSchemas(const SchemaCatalog* expected, const SchemaCatal
     auto& k = kind_of(o);
     ++k.compared;
     ++(what == SchemaDiffKind::kMissing ? k.missing : k.extra);
-    r.differences.push_back({o.name, what});
+    r.differences.push_back({std::string(o.name), what});
   };
   while (i < e.size() || j < a.size()) {
     if (j == a.size() || (i < e.size() && e[i].name < a[j].name)) {
@@ -96,7 +96,7 @@ SchemaComparison CompareSchemas(const SchemaCatalog* expected, const SchemaCatal
       }
       if (!same) {
         ++k.changed;
-        r.differences.push_back({x.name, SchemaDiffKind::kChanged});
+        r.differences.push_back({std::string(x.name), SchemaDiffKind::kChanged});
       }
     }
   }

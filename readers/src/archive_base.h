@@ -33,11 +33,20 @@ class ArchiveBase : public ArchiveReader {
   const std::vector<LargeObjectInfo>* large_objects() const override {
     return large_objects_read_ ? &large_objects_ : nullptr;
   }
-  const SchemaCatalog* schema() const override { return options_.schema ? &schema_objects_ : nullptr; }
+  const SchemaCatalog* schema() const override {
+    return options_.schema && !schema_handed_ ? &schema_objects_ : nullptr;
+  }
   bool ReleaseSchema(SchemaCatalog* out) override {
-    if (!options_.schema) return false;
+    if (!options_.schema || schema_handed_) return false;
     *out = std::move(schema_objects_);
     return true;
+  }
+  // The table of contents, read by Init, gave every object.
+  void HandSchemaTo(SchemaSink sink) override {
+    if (!options_.schema || schema_handed_) return;
+    schema_handed_ = true;
+    sink(std::move(schema_objects_));
+    schema_objects_ = SchemaCatalog();
   }
   ArchiveFacts facts() const override {
     std::lock_guard<std::mutex> lock(facts_mu_);
@@ -122,6 +131,7 @@ class ArchiveBase : public ArchiveReader {
   std::deque<TableInfo> pending_tables_;
   DumpSchemaCollector schema_collector_;
   SchemaCatalog schema_objects_;  // set by Init
+  bool schema_handed_ = false;
   std::set<std::pair<std::string, std::string>> seen_tables_;
   SourceInfo info_;
   ArchiveFacts facts_;

@@ -1,20 +1,20 @@
 #include "vouch/readers/live_reader.h"
 
-#include "live_schema.h"
-
 #include <libpq-fe.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <cstring>
 #include <vector>
 
+#include "live_schema.h"
 #include "vouch/hashing/large_object_hash.h"
 #include "vouch/readers/sequences.h"
 
@@ -237,6 +237,7 @@ class LiveReader final : public TableStreamReader {
       PQfinish(second);
       VOUCH_RETURN_IF_ERROR(st);
       has_schema_ = true;
+      schema_read_ = true;
       tables_.clear();
       table_bytes_.clear();
     } else if (opt.schema || lo_content) {
@@ -251,6 +252,11 @@ class LiveReader final : public TableStreamReader {
       side_thread_ = std::thread([this, where = Where(), lo_content] {
         if (lo_content) side_status_ = ReadLargeObjectContent(side_pg_, where);
         if (side_status_.ok() && side_reads_schema_) side_status_ = ReadLiveSchema(side_pg_, nullptr, where, &schema_);
+        if (side_status_.ok() && side_reads_schema_) {
+          std::lock_guard lock(schema_mu_);
+          schema_read_ = true;
+          if (schema_sink_) HandOver();
+        }
       });
     }
     int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
@@ -282,6 +288,14 @@ class LiveReader final : public TableStreamReader {
     if (!has_schema_) return false;
     *out = std::move(schema_);
     return true;
+  }
+  void HandSchemaTo(SchemaSink sink) override {
+    std::lock_guard lock(schema_mu_);
+    if (schema_handed_) return;
+    schema_sink_ = std::move(sink);
+    if (!schema_read_) return;  // the read beside the rows hands them over when done
+    HandOver();
+    has_schema_ = false;
   }
 
  private:
@@ -425,6 +439,13 @@ class LiveReader final : public TableStreamReader {
     return Status::Ok();
   }
 
+  // Gives the schema objects to the sink (schema_mu_ held).
+  void HandOver() {
+    schema_handed_ = true;
+    schema_sink_(std::move(schema_));
+    schema_ = SchemaCatalog();
+  }
+
   // Waits for the read beside the rows (large objects' content, schema
   // objects), if one runs, and closes its connection.
   Status JoinSideRead() {
@@ -432,7 +453,7 @@ class LiveReader final : public TableStreamReader {
     side_thread_.join();
     PQfinish(side_pg_);
     side_pg_ = nullptr;
-    has_schema_ = side_reads_schema_ && side_status_.ok();
+    has_schema_ = side_reads_schema_ && side_status_.ok() && !schema_handed_;
     return side_status_;
   }
 
@@ -827,6 +848,12 @@ class LiveReader final : public TableStreamReader {
   std::vector<ForeignKey> foreign_keys_;
   SchemaCatalog schema_;
   bool has_schema_ = false;
+  // HandSchemaTo: the sink, and whether the objects are all read and have
+  // been handed to it (the read beside the rows may finish before or after
+  // the sink is given).
+  std::mutex schema_mu_;
+  SchemaSink schema_sink_;
+  bool schema_read_ = false, schema_handed_ = false;
   // The read beside the rows: its connection, while it runs, and what it reads.
   PGconn* side_pg_ = nullptr;
   std::thread side_thread_;

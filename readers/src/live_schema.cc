@@ -288,8 +288,7 @@ Status ReadObjects(PGconn* pg, const char* query, const std::string& where, Sche
             FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2)))));
         continue;
       }
-      SchemaObject o;
-      o.name = PQgetvalue(r, i, 0);
+      SchemaObject& o = out->Add(std::string_view(PQgetvalue(r, i, 0), static_cast<size_t>(PQgetlength(r, i, 0))));
       if (!PQgetisnull(r, i, 1)) {
         o.text = FingerprintOf(std::string_view(PQgetvalue(r, i, 1), static_cast<size_t>(PQgetlength(r, i, 1))));
         o.flags |= SchemaObject::kHasText;
@@ -299,7 +298,6 @@ Status ReadObjects(PGconn* pg, const char* query, const std::string& where, Sche
                     : FingerprintOf(std::string_view(PQgetvalue(r, i, 2), static_cast<size_t>(PQgetlength(r, i, 2))));
       o.flags |= SchemaObject::kHasExact;
       o.flags |= static_cast<uint8_t>(flags);
-      out->objects.push_back(std::move(o));
     }
     PQclear(r);
     if (n == 0) break;
@@ -331,8 +329,7 @@ Status ReadLiveSchema(PGconn* pg, PGconn* second, const std::string& where, Sche
   }
   VOUCH_RETURN_IF_ERROR(st);
   VOUCH_RETURN_IF_ERROR(rest_status);
-  out->objects.reserve(out->objects.size() + rest.objects.size());
-  std::move(rest.objects.begin(), rest.objects.end(), std::back_inserter(out->objects));
+  out->Append(std::move(rest));
   out->Finish();
   return Status::Ok();
 }

@@ -21,6 +21,54 @@ SchemaFingerprint FingerprintOf(std::string_view text) {
   return f;
 }
 
+std::string_view NameArena::Add(std::string_view s) {
+  constexpr size_t kBlock = 64 * 1024;
+  if (s.empty()) return {};
+  if (s.size() > capacity_ - used_) {
+    // A name longer than a block gets a block of its own size.
+    capacity_ = std::max(kBlock, s.size());
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(capacity_));
+    used_ = 0;
+  }
+  char* at = blocks_.back().get() + used_;
+  std::memcpy(at, s.data(), s.size());
+  used_ += s.size();
+  return {at, s.size()};
+}
+
+void NameArena::Adopt(NameArena&& other) {
+  // Before this arena's last block, which is the one still written to.
+  const auto at = blocks_.empty() ? blocks_.end() : blocks_.end() - 1;
+  blocks_.insert(at, std::make_move_iterator(other.blocks_.begin()), std::make_move_iterator(other.blocks_.end()));
+  if (blocks_.size() == other.blocks_.size()) {  // this one had none: write on in other's last block
+    used_ = other.used_;
+    capacity_ = other.capacity_;
+  }
+  other.blocks_.clear();
+  other.used_ = other.capacity_ = 0;
+}
+
+void SchemaCatalog::Append(SchemaCatalog&& other) {
+  if (!names) names = std::make_shared<NameArena>();
+  if (other.names && other.names != names) {
+    if (other.names.use_count() == 1) {
+      names->Adopt(std::move(*other.names));
+    } else {  // another catalog shares those names: copy them
+      for (SchemaObject& o : other.objects) o.name = names->Add(o.name);
+    }
+  }
+  objects.reserve(objects.size() + other.objects.size());
+  objects.insert(objects.end(), other.objects.begin(), other.objects.end());
+  other.objects.clear();
+}
+
+SchemaObject& SchemaCatalog::Add(std::string_view name) {
+  if (!names) names = std::make_shared<NameArena>();  // moved from
+  SchemaObject& o = objects.emplace_back();
+  o.name = names->Add(name);
+  return o;
+}
+
 void SchemaCatalog::Finish() {
   // Stable: of equal names the last added wins (a dump's RULE entry that
   // replaces a view's placeholder body comes after the view). Sorted as
@@ -57,7 +105,12 @@ void SchemaCatalog::Finish() {
     }
   }
   objects.resize(w);
+  // A vector that grew by doubling holds up to twice its objects, for as
+  // long as the catalog lives (a drill's whole read). The copy made here is
+  // brief, and comes before the rows are read.
+  if (objects.capacity() - objects.size() > objects.size() / 8) objects.shrink_to_fit();
   std::sort(column_orders.begin(), column_orders.end());
+  column_orders.shrink_to_fit();
 }
 
 void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
@@ -69,7 +122,11 @@ void SchemaCatalog::MergeCluster(const SchemaCatalog& globals) {
   };
   std::erase_if(objects, from_globals);
   for (const auto& o : globals.objects) {
-    if (from_globals(o)) objects.push_back(o);
+    if (!from_globals(o)) continue;
+    SchemaObject& copy = Add(o.name);  // into this catalog's names
+    copy.text = o.text;
+    copy.exact = o.exact;
+    copy.flags = o.flags;
   }
   has_cluster_objects = globals.has_cluster_objects;
   Finish();
@@ -235,9 +292,9 @@ std::optional<std::string> FunctionBody(std::string_view defn) {
 
 }  // namespace
 
-void DumpSchemaCollector::Add(std::string name, std::string_view text, bool has_text, const std::string& table) {
+void DumpSchemaCollector::Add(std::string_view name, std::string_view text, bool has_text, const std::string& table) {
   SchemaObject o;
-  o.name = std::move(name);
+  o.name = names_->Add(name);
   if (has_text) {
     o.text = FingerprintOf(text);
     o.flags |= SchemaObject::kHasText;
@@ -538,13 +595,13 @@ SchemaCatalog DumpSchemaCollector::Finish() {
   c.objects.reserve(objects_.size());
   for (size_t i = 0; !objects_.empty(); ++i) {  // the deque gives its blocks back as it empties
     SchemaObject& o = objects_.front();
-    if (object_table_[i] != 0 &&
-        children.count(std::string_view(o.name).substr(o.name.find(' ') + 1, object_table_[i])) > 0) {
+    if (object_table_[i] != 0 && children.count(o.name.substr(o.name.find(' ') + 1, object_table_[i])) > 0) {
       o.flags |= SchemaObject::kOfChildTable;
     }
     c.objects.push_back(std::move(o));
     objects_.pop_front();
   }
+  c.names = std::move(names_);  // the objects' names live there
   c.Finish();
   *this = DumpSchemaCollector();
   return c;
@@ -592,15 +649,13 @@ Result<SchemaCatalog> ParseGlobalsText(std::string_view text, const std::string&
   SchemaCatalog c;
   c.origin = "dump";
   bool header = false;
-  auto add = [&](std::string name, std::optional<std::string> t) {
-    SchemaObject o;
-    o.name = std::move(name);
+  auto add = [&](const std::string& name, std::optional<std::string> t) {
+    SchemaObject& o = c.Add(name);
     o.flags = SchemaObject::kCluster;
     if (t) {
       o.text = FingerprintOf(*t);
       o.flags |= SchemaObject::kHasText;
     }
-    c.objects.push_back(std::move(o));
   };
   size_t line_no = 0;
   while (!text.empty()) {

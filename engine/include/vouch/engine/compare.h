@@ -27,10 +27,15 @@ struct CompareOptions {
   // Observers of pass 1's rows on each side (drill checks); not owned.
   RowObserver* expected_observer = nullptr;
   RowObserver* actual_observer = nullptr;
+  // Each side's DigestOptions::schema_sink: a drill takes the schema
+  // objects as soon as a reader has them all, compares them once both are
+  // in, and lets them go while the rows are still read.
+  TableStreamReader::SchemaSink expected_schema_sink, actual_schema_sink;
   // Called once both digests are in, before their tables are compared: a
-  // drill compares and hashes the schema objects there and drops them, so
-  // that the two catalogs and the tables' comparison are never held at once
-  // (at 100,000 tables, tens of MB each). An error ends the comparison.
+  // drill compares the schema objects there that were not handed over
+  // before, and drops them, so that the two catalogs and the tables'
+  // comparison are never held at once (at 100,000 tables, tens of MB each).
+  // An error ends the comparison.
   std::function<Status(CompareReport&)> after_digests;
 };
 

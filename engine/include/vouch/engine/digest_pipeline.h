@@ -60,6 +60,12 @@ struct DigestOptions {
   // left out; a manifest's are dropped. FINAL_VALIDATION_HASH then covers
   // the tables alone: a source's large objects are in it otherwise.
   bool rows_only = false;
+  // Given the schema objects as soon as the reader has them all, on the
+  // reader's thread (TableStreamReader::HandSchemaTo), instead of
+  // DigestReport::schema: a drill compares them while the rows are read. A
+  // reader that has them only with its last row still puts them in the
+  // report.
+  TableStreamReader::SchemaSink schema_sink;
 };
 
 struct TableResult {

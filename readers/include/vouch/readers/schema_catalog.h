@@ -21,8 +21,9 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,21 @@ using SchemaFingerprint = std::array<uint8_t, 16>;
 // The first 16 bytes of SHA-256 over `text`.
 SchemaFingerprint FingerprintOf(std::string_view text);
 
+// The objects' names, copied once into blocks that never move: a name
+// costs its bytes and no allocation of its own. 100,000 tables make about
+// 570,000 objects, and a drill holds two catalogs while it reads the rows.
+class NameArena {
+ public:
+  // A copy of `s` that lives as long as the arena.
+  std::string_view Add(std::string_view s);
+  // Takes `other`'s blocks: the names in them stay where they are.
+  void Adopt(NameArena&& other);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = 0, capacity_ = 0;  // of the last block
+};
+
 struct SchemaObject {
   enum Flags : uint8_t {
     kHasText = 1,   // `text` is set
@@ -49,7 +65,9 @@ struct SchemaObject {
     kOfChildTable = 4,
     kCluster = 8,  // a cluster-wide object (role, membership, tablespace, setting)
   };
-  std::string name;
+  // In the arena of the catalog (or collector) that holds the object; a
+  // literal in tests.
+  std::string_view name;
   SchemaFingerprint text{}, exact{};
   uint8_t flags = 0;
 
@@ -65,6 +83,9 @@ struct SchemaObject {
 struct SchemaCatalog {
   // Sorted by name, names unique.
   std::vector<SchemaObject> objects;
+  // Where the objects' names are. A copy of the catalog shares it, so its
+  // objects stay valid; it only grows.
+  std::shared_ptr<NameArena> names = std::make_shared<NameArena>();
   // "database" (catalogs, exact fingerprints) or "dump" (DDL text).
   std::string origin;
   bool has_database_objects = false;  // false: a --data-only dump
@@ -79,6 +100,11 @@ struct SchemaCatalog {
   // columns first) is a note, never a difference.
   std::vector<std::pair<std::string, SchemaFingerprint>> column_orders;
 
+  // Appends an object named `name` (copied into `names`).
+  SchemaObject& Add(std::string_view name);
+  // Moves `other`'s objects (and their names) to the end of this one's;
+  // Finish() sorts them in.
+  void Append(SchemaCatalog&& other);
   // Sorts by name and keeps the first of equal names.
   void Finish();
   // Adds the cluster-wide objects of `globals` (replacing any held), but
@@ -97,13 +123,14 @@ class DumpSchemaCollector {
   SchemaCatalog Finish();
 
  private:
-  void Add(std::string name, std::string_view text, bool has_text, const std::string& table = {});
+  void Add(std::string_view name, std::string_view text, bool has_text, const std::string& table = {});
   void AddTableBody(const std::string& table, std::string_view defn);
   void AddConstraint(std::string_view defn);
 
   // A deque: 100,000 tables make 400,000 objects, which a growing vector
   // would hold twice while it moves them.
   std::deque<SchemaObject> objects_;
+  std::shared_ptr<NameArena> names_ = std::make_shared<NameArena>();
   // Per object: the length of the "schema.table" it belongs to, which its
   // name holds right after its kind ("COLUMN s.t.c"), or 0.
   std::vector<uint16_t> object_table_;

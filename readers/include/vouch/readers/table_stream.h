@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -162,6 +163,15 @@ class TableStreamReader {
   // not copied); false when schema() is null. schema() is empty afterwards.
   // The default copies.
   virtual bool ReleaseSchema(SchemaCatalog* out);
+  // Hands the schema objects to `sink` as soon as they are all read (at
+  // once when they already are), on whichever thread read them, instead of
+  // keeping them to the end: a drill compares both sides' objects, and lets
+  // them go, while the rows are still read. A reader that has its objects
+  // only at the end of the rows (a plain dump) keeps them (the default);
+  // so does one whose read of them fails. ReleaseSchema() and schema() have
+  // nothing once they were handed over.
+  using SchemaSink = std::function<void(SchemaCatalog&&)>;
+  virtual void HandSchemaTo(SchemaSink sink) { (void)sink; }
 };
 
 }  // namespace vouch
