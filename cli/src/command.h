@@ -26,6 +26,7 @@ Command AddVerifyArchive(CLI::App& app);
 Command AddMerge(CLI::App& app);
 Command AddDrill(CLI::App& app);
 Command AddVerifyBackup(CLI::App& app);
+Command AddRestoreTest(CLI::App& app);
 
 // Prints "vouch: error: MESSAGE" and returns the exit code of an error that
 // stopped the run (docs/design.md "Exit codes"): 2 for a usage or

@@ -1,0 +1,56 @@
+// vouch restore-test BACKUP: a pg_dump archive restored for real into a
+// scratch cluster, then proven against the archive with the drill.
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "render/restore.h"
+#include "vouch/base/civil_time.h"
+#include "vouch/restore/restore_test.h"
+
+namespace vouch::cli {
+
+Command AddRestoreTest(CLI::App& app) {
+  struct Options {
+    RestoreTestOptions test;
+    std::string rto_target, format = "text";
+    TableList list = TableList::kAuto;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "restore-test",
+      "Restore a pg_dump archive (custom, directory or tar) with the real pg_restore into a scratch cluster that "
+      "vouch starts and removes, then prove the restored database holds the archive (the drill's checks); each "
+      "phase timed, their sum the measured RTO");
+  cmd->add_option("BACKUP", o->test.backup, "custom-format file, directory-format directory or tar file")->required();
+  cmd->add_option("--pg-bin", o->test.pg_bin,
+                  "the server's bin directory: initdb, pg_ctl, postgres, pg_restore (default: the newest "
+                  "/usr/lib/postgresql/N/bin)");
+  cmd->add_option("--scratch", o->test.scratch_parent, "where the scratch cluster is made (default /tmp)");
+  cmd->add_option("--run-as", o->test.run_as, "as root: the user the scratch server runs as (default postgres)");
+  cmd->add_option("--keep", o->test.keep, "keep the scratch cluster in DIR (made; must not exist), server stopped");
+  cmd->add_option("--globals", o->test.globals,
+                  "the source cluster's roles (pg_dumpall --globals-only), run with psql before pg_restore and "
+                  "compared by the drill");
+  cmd->add_option("-j,--jobs", o->test.jobs, "pg_restore -j (a tar archive restores with one)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--rto-target", o->rto_target, "fail when the phases together take longer (90s, 15m, 2h)");
+  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  AddListOption(cmd, o->list);
+  return {cmd, [o]() -> int {
+            if (!o->rto_target.empty()) {
+              auto us = ParseDuration(o->rto_target);
+              if (!us) {
+                return Fail(InvalidArgument("--rto-target '" + o->rto_target +
+                                            "': expected a duration like 500ms, 90s, 15m, 2h, 1d"));
+              }
+              o->test.rto_target_us = *us;
+            }
+            auto r = RunRestoreTest(o->test);
+            if (!r.ok()) return Fail(r.status());
+            std::cout << (o->format == "json" ? RestoreTestJson(*r) : RestoreTestText(*r, o->list));
+            return r->Passed() ? 0 : 1;
+          }};
+}
+
+}  // namespace vouch::cli

@@ -1,0 +1,185 @@
+#include "vouch/restore/restore_test.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "process.h"
+#include "scratch_cluster.h"
+#include "vouch/readers/schema_catalog.h"
+
+namespace vouch {
+namespace {
+
+using restore::RunProcess;
+
+int64_t Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count();
+}
+
+// ";     dbname: shop" of pg_restore -l's header.
+std::string HeaderField(const std::string& listing, const std::string& field) {
+  size_t from = 0;
+  while (from < listing.size() && listing[from] == ';') {
+    size_t nl = listing.find('\n', from);
+    if (nl == std::string::npos) nl = listing.size();
+    std::string_view line(listing.data() + from + 1, nl - from - 1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line.starts_with(field + ": ")) return std::string(line.substr(field.size() + 2));
+    from = nl + 1;
+  }
+  return {};
+}
+
+// pg_restore's errors: each "pg_restore: error: ..." line with the lines
+// after it that are not pg_restore's own (its "Command was: ..." and the
+// statement).
+std::vector<std::string> RestoreErrors(const std::string& err) {
+  std::vector<std::string> out;
+  bool in_error = false;
+  size_t from = 0;
+  while (from < err.size()) {
+    size_t nl = err.find('\n', from);
+    if (nl == std::string::npos) nl = err.size();
+    const std::string line = err.substr(from, nl - from);
+    from = nl + 1;
+    if (line.rfind("pg_restore: error: ", 0) == 0) {
+      out.push_back(line.substr(19));
+      in_error = true;
+    } else if (line.rfind("pg_restore: ", 0) == 0) {
+      in_error = false;
+    } else if (in_error && !line.empty()) {
+      out.back() += "\n" + line;
+    }
+  }
+  return out;
+}
+
+// The source cluster's bootstrap superuser, as the globals file has it: the
+// first role it makes a superuser ("ALTER ROLE name WITH SUPERUSER ...").
+// The scratch cluster's is named the same, so that it is not a role the
+// source lacks. "postgres" without a file, or without a superuser in it.
+Result<std::string> SourceSuperuser(const std::string& globals) {
+  if (globals.empty()) return std::string("postgres");
+  std::ifstream in(globals);
+  if (!in) return IoError(globals + ": cannot read the globals file");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("ALTER ROLE ")) continue;
+    size_t pos = 11;
+    std::string name;
+    if (!sqlident::Read(line, &pos, &name)) continue;
+    if (line.compare(pos, 16, " WITH SUPERUSER ") == 0 || line.compare(pos, 16, " WITH SUPERUSER;") == 0) return name;
+  }
+  return std::string("postgres");
+}
+
+}  // namespace
+
+bool RestoreTestReport::Passed() const { return RestoreClean() && drill && drill->outcome().Verified() && RtoMet(); }
+
+Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
+  RestoreTestReport r;
+  r.backup = options.backup;
+  r.globals = options.globals;
+  r.rto_target_us = options.rto_target_us;
+  r.pg_bin = options.pg_bin.empty() ? restore::FindServerBinDir() : options.pg_bin;
+  if (r.pg_bin.empty()) {
+    return InvalidArgument("no PostgreSQL server found in /usr/lib/postgresql: name its bin directory with --pg-bin");
+  }
+  const std::string pg_restore = r.pg_bin + "/pg_restore";
+  if (access(pg_restore.c_str(), X_OK) != 0) return InvalidArgument(pg_restore + ": no such program");
+  if (!std::filesystem::exists(options.backup)) return IoError(options.backup + ": no such file or directory");
+  // pg_restore -l reads the archive's header and table of contents: its
+  // format, and the database's name.
+  auto listing = RunProcess({pg_restore, "-l", options.backup});
+  if (!listing.ok()) return listing.status();
+  if (listing->exit_code != 0) {
+    const auto errors = RestoreErrors(listing->err);
+    return InvalidArgument(options.backup +
+                           ": pg_restore cannot read it (a plain dump is restored with psql, not pg_restore): " +
+                           (errors.empty() ? listing->err : errors.front()));
+  }
+  r.database = HeaderField(listing->out, "dbname");
+  const std::string format = HeaderField(listing->out, "Format");
+  if (r.database.empty()) return Corrupt(options.backup + ": pg_restore -l names no database");
+
+  auto superuser = SourceSuperuser(options.globals);
+  if (!superuser.ok()) return superuser.status();
+  restore::ScratchOptions so;
+  so.superuser = *superuser;
+  so.bin_dir = r.pg_bin;
+  so.parent = options.scratch_parent;
+  so.keep = options.keep;
+  if (geteuid() == 0) {
+    auto as = restore::LookUpUser(options.run_as.empty() ? "postgres" : options.run_as);
+    if (!as.ok()) return InvalidArgument(as.status().message() + " (run as root: name one with --run-as)");
+    so.as = *as;
+  }
+  auto phase = [&](const char* name, std::chrono::steady_clock::time_point t) { r.phases.push_back({name, Since(t)}); };
+  auto t = std::chrono::steady_clock::now();
+  auto cluster = restore::ScratchCluster::Create(so);
+  if (!cluster.ok()) return cluster.status();
+  phase("initdb", t);
+  t = std::chrono::steady_clock::now();
+  VOUCH_RETURN_IF_ERROR((*cluster)->Start());
+  phase("server start", t);
+  r.server_version = (*cluster)->server_version();
+
+  if (!options.globals.empty()) {
+    t = std::chrono::steady_clock::now();
+    auto g =
+        RunProcess({r.pg_bin + "/psql", "-X", "-q", "-d", (*cluster)->Conninfo("postgres"), "-f", options.globals});
+    if (!g.ok()) return g.status();
+    phase("globals", t);
+    size_t from = 0;
+    while (from < g->err.size()) {
+      size_t nl = g->err.find('\n', from);
+      if (nl == std::string::npos) nl = g->err.size();
+      const std::string line = g->err.substr(from, nl - from);
+      from = nl + 1;
+      if (line.find("ERROR:") != std::string::npos &&
+          line.find("role \"" + so.superuser + "\" already exists") == std::string::npos) {
+        r.globals_errors.push_back(line);
+      }
+    }
+    if (g->exit_code != 0 && r.globals_errors.empty()) {
+      r.globals_errors.push_back("psql exited with " + std::to_string(g->exit_code) + ": " + g->err);
+    }
+  }
+
+  // --create: the database comes back under its own name, with its own
+  // encoding, locale and settings, as a real restore brings it.
+  t = std::chrono::steady_clock::now();
+  const int jobs = format == "TAR" ? 1 : std::max(1, options.jobs);  // a tar archive restores serially
+  auto restored = RunProcess(
+      {pg_restore, "--create", "-j", std::to_string(jobs), "-d", (*cluster)->Conninfo("postgres"), options.backup});
+  if (!restored.ok()) return restored.status();
+  phase("pg_restore", t);
+  r.pg_restore_exit = restored->exit_code;
+  r.pg_restore_errors = RestoreErrors(restored->err);
+  if (r.pg_restore_exit != 0 && r.pg_restore_errors.empty()) {
+    r.pg_restore_errors.push_back("pg_restore exited with " + std::to_string(r.pg_restore_exit) + ": " + restored->err);
+  }
+
+  t = std::chrono::steady_clock::now();
+  DrillOptions drill_options = options.drill;
+  if (!options.globals.empty()) drill_options.source_globals = options.globals;
+  auto drill = RunDrill(options.backup, (*cluster)->Conninfo(r.database), drill_options);
+  phase("verify", t);
+  if (drill.ok()) {
+    r.drill = std::move(drill).value();
+  } else if (r.RestoreClean()) {
+    return drill.status();  // the restore went through: why vouch could not check it is an error
+  }
+  // A restore that failed early (no database to read) is reported by its
+  // pg_restore errors.
+  for (const auto& p : r.phases) r.rto_us += p.us;
+  return r;
+}
+
+}  // namespace vouch
