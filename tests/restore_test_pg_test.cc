@@ -160,9 +160,10 @@ void SigtermWhen(const std::string& dir, const std::string& vouch, const std::fu
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
   EXPECT_TRUE(fs::is_empty(dir + "/scratch"));
-  // "[/]" matches "/" but not this command's own line.
-  auto procs = RunCommand("pgrep -a -f -- '" + dir + "[/]scratch' || true");
-  EXPECT_EQ(procs.out, "") << "processes left";
+  // "[/]" matches "/" but not this command's own line; pgrep exits 1 when
+  // nothing matches (2 and up: it could not look).
+  auto procs = RunCommand("pgrep -a -f -- '" + dir + "[/]scratch'");
+  EXPECT_EQ(procs.exit_code, 1) << "processes left: " << procs.out << procs.err;
 }
 
 // SIGTERM while pg_restore runs against the scratch server (pg_ctl's log
