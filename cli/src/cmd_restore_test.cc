@@ -6,6 +6,7 @@
 #include "command.h"
 #include "render/restore.h"
 #include "vouch/base/civil_time.h"
+#include "vouch/base/finding.h"
 #include "vouch/restore/restore_test.h"
 
 namespace vouch::cli {
@@ -49,7 +50,10 @@ Command AddRestoreTest(CLI::App& app) {
             auto r = RunRestoreTest(o->test);
             if (!r.ok()) return Fail(r.status());
             std::cout << (o->format == "json" ? RestoreTestJson(*r) : RestoreTestText(*r, o->list));
-            return r->Passed() ? 0 : 1;
+            // A failed restore or a missed RTO is a finding (1); else the
+            // drill's own exit code (3 when something could not be checked).
+            if (!r->RestoreClean() || !r->RtoMet() || !r->drill) return 1;
+            return ExitCode(r->drill->outcome());
           }};
 }
 
