@@ -62,11 +62,12 @@ std::string RestoreTest::db_, RestoreTest::dir_, RestoreTest::vouch_;
 
 // Each archive format restores to PASS once the source's roles are in: the
 // rows' and the schema objects' hashes (roles included) are the archive's,
-// every phase is timed, and the scratch cluster is gone.
+// a drill check asked for by its flag ran, every phase is timed, and the
+// scratch cluster is gone.
 TEST_F(RestoreTest, EveryFormatRestoresAndProvesWithTheGlobals) {
   for (const char* archive : {"db.custom", "db.tar", "db.dir"}) {
     SCOPED_TRACE(archive);
-    auto r = Vouch(std::string(archive) + " --globals globals.sql --format json");
+    auto r = Vouch(std::string(archive) + " --globals globals.sql --gap-column public.owned.id --format json");
     EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 4000) << r.err;
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << r.out;
@@ -85,6 +86,11 @@ TEST_F(RestoreTest, EveryFormatRestoresAndProvesWithTheGlobals) {
     const auto& d = j["drill"];
     ASSERT_TRUE(d.is_object());
     EXPECT_EQ(d["final_validation_hash"]["source"], d["final_validation_hash"]["restored"]);
+    // The drill's own check flags run in the same pass.
+    ASSERT_EQ(d["gaps"]["restored"].size(), 1u) << d["gaps"].dump();
+    EXPECT_EQ(d["gaps"]["restored"][0]["column"], "id");
+    EXPECT_TRUE(d["gaps"]["restored"][0]["found"].get<bool>());
+    EXPECT_EQ(d["gaps"]["restored"][0]["result"]["values"], 200000);
     EXPECT_TRUE(ScratchEmpty());
   }
 }
@@ -114,17 +120,21 @@ TEST_F(RestoreTest, AMissingRoleIsPgRestoresErrorAndFails) {
   EXPECT_NE(text.out.find("pg_restore: exit 1"), std::string::npos) << text.out.substr(0, 2000);
 }
 
-// What pg_restore cannot read is a usage error (exit 2) that says so, before
-// any cluster is made: a plain dump, a file that is not there.
+// What cannot be restored is refused before any cluster is made: a plain
+// dump (exit 2, pg_restore cannot read it), a bad drill flag (exit 2), a file
+// that is not there (exit 3).
 TEST_F(RestoreTest, APlainDumpOrNoFileIsRefusedBeforeAnyCluster) {
   auto plain = Vouch("db.sql");
   EXPECT_EQ(plain.exit_code, 2) << plain.out << plain.err;
   EXPECT_NE(plain.err.find("db.sql: pg_restore cannot read it (a plain dump is restored with psql"), std::string::npos)
       << plain.err;
+  auto flag = Vouch("db.custom --gap-column nonsense");
+  EXPECT_EQ(flag.exit_code, 2) << flag.out << flag.err;
+  EXPECT_NE(flag.err.find("--gap-column"), std::string::npos) << flag.err;
   auto none = Vouch("nothing.custom");
   EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
   EXPECT_NE(none.err.find("nothing.custom: no such file or directory"), std::string::npos) << none.err;
-  EXPECT_EQ(plain.out + none.out, "");
+  EXPECT_EQ(plain.out + flag.out + none.out, "");
   EXPECT_TRUE(ScratchEmpty());
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "command.h"
+#include "drill_flags.h"
 #include "render/restore.h"
 #include "vouch/base/civil_time.h"
 #include "vouch/base/finding.h"
@@ -14,6 +15,7 @@ namespace vouch::cli {
 Command AddRestoreTest(CLI::App& app) {
   struct Options {
     RestoreTestOptions test;
+    DrillFlags drill;
     std::string rto_target, format = "text";
     TableList list = TableList::kAuto;
   };
@@ -36,6 +38,7 @@ Command AddRestoreTest(CLI::App& app) {
   cmd->add_option("-j,--jobs", o->test.jobs, "pg_restore -j (a tar archive restores with one)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--rto-target", o->rto_target, "fail when the phases together take longer (90s, 15m, 2h)");
+  AddDrillCheckFlags(cmd, o->drill);
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
   AddListOption(cmd, o->list);
   return {cmd, [o]() -> int {
@@ -47,6 +50,7 @@ Command AddRestoreTest(CLI::App& app) {
               }
               o->test.rto_target_us = *us;
             }
+            if (Status st = ApplyDrillFlags(o->drill, o->test.drill); !st.ok()) return Fail(st);
             auto r = RunRestoreTest(o->test);
             if (!r.ok()) return Fail(r.status());
             std::cout << (o->format == "json" ? RestoreTestJson(*r) : RestoreTestText(*r, o->list));
