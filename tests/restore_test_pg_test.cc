@@ -113,11 +113,26 @@ TEST_F(RestoreTest, AMissingRoleIsPgRestoresErrorAndFails) {
   }
   EXPECT_TRUE(named) << j["pg_restore"].dump(2).substr(0, 4000);
   EXPECT_TRUE(ScratchEmpty());
-  // The text report says FAIL and shows the errors.
-  auto text = Vouch("db.custom");
+  // The text report says FAIL and shows the errors; JUnit, written beside
+  // it, fails the pg_restore test case with the error and holds the drill's
+  // suite too.
+  auto text = Vouch("db.custom --format junit -o report.xml");
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_NE(text.out.find("❌ FAIL"), std::string::npos);
   EXPECT_NE(text.out.find("pg_restore: exit 1"), std::string::npos) << text.out.substr(0, 2000);
+  const std::string xml = testing::ReadFileBytes(dir_ + "/report.xml");
+  const size_t pg_restore_case = xml.find("<testcase classname=\"vouch.restore-test\" name=\"pg_restore\">");
+  ASSERT_NE(pg_restore_case, std::string::npos) << xml.substr(0, 2000);
+  EXPECT_NE(xml.find("role &quot;vouch_rt_owner&quot; does not exist", pg_restore_case), std::string::npos);
+  EXPECT_NE(xml.find("<testsuite name=\"vouch drill\""), std::string::npos);
+  // Markdown: the measured recovery time as its own section, then the DR
+  // report.
+  auto md = Vouch("db.custom --format markdown");
+  EXPECT_EQ(md.exit_code, 1);
+  EXPECT_NE(md.out.find("## Recovery Time (measured)\n\n| Phase | Time |"), std::string::npos)
+      << md.out.substr(0, 2000);
+  EXPECT_NE(md.out.find("| pg_restore |"), std::string::npos);
+  EXPECT_NE(md.out.find("# DR Restore Validation Report"), std::string::npos);
 }
 
 // What cannot be restored is refused before any cluster is made: a plain

@@ -1678,36 +1678,6 @@ std::string DrillJson(const DrillReport& r) {
 // ---------------------------------------------------------------------------
 // JUnit.
 
-namespace {
-
-// Text for an XML attribute or element: the five special characters escaped,
-// and characters XML 1.0 cannot hold (controls other than TAB, LF, CR) shown
-// as \xNN.
-std::string Xml(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\t':
-      case '\n':
-      case '\r': out += static_cast<char>(ch); break;
-      default:
-        if (ch < 0x20 || ch == 0x7f)
-          out += fmt::format("\\x{:02x}", ch);
-        else
-          out += static_cast<char>(ch);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string DrillJUnit(const DrillReport& r) {
   size_t failed = FailedChecks(r);
   std::string ts = FormatTimestamp(r.now_us);

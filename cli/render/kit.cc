@@ -1,5 +1,7 @@
 #include "render/kit.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -69,6 +71,29 @@ void WriteGauge(std::ostream& o, std::string_view name, std::string_view help, s
                 std::string_view value) {
   o << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
     << name << "{" << labels << "} " << value << "\n";
+}
+
+std::string Xml(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\t':
+      case '\n':
+      case '\r': out += static_cast<char>(ch); break;
+      default:
+        if (ch < 0x20 || ch == 0x7f)
+          out += fmt::format("\\x{:02x}", ch);
+        else
+          out += static_cast<char>(ch);
+    }
+  }
+  return out;
 }
 
 }  // namespace vouch::cli

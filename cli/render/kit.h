@@ -35,6 +35,11 @@ const char* Mark(bool ok);
 // "1,234,567"
 std::string GroupThousands(uint64_t v);
 
+// Text for an XML attribute or element (JUnit): the five special characters
+// escaped, and characters XML 1.0 cannot hold (controls other than TAB, LF,
+// CR) shown as \xNN.
+std::string Xml(const std::string& s);
+
 // A size for people: "512 bytes", "1.5 KB", "20.0 MB", "3.2 GB" (binary units).
 std::string Bytes(uint64_t b);
 

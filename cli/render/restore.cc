@@ -70,4 +70,73 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   return j.dump(2) + "\n";
 }
 
+std::string RestoreTestMarkdown(const RestoreTestReport& r, TableList list) {
+  std::string out = "# Restore Test Report\n\n";
+  out += fmt::format("- **Backup:** `{}`\n", r.backup);
+  out += fmt::format("- **Verdict:** {}\n", r.Passed() ? "✅ PASS" : "❌ FAIL");
+  out += fmt::format("- **Server:** {} (`{}`), database `{}`\n\n", r.server_version, r.pg_bin, r.database);
+  out += "## Recovery Time (measured)\n\n| Phase | Time |\n|---|---:|\n";
+  for (const auto& p : r.phases) out += fmt::format("| {} | {} |\n", p.name, FormatDurationUs(p.us));
+  out += fmt::format("| **RTO (total)** | **{}** |\n\n", FormatDurationUs(r.rto_us));
+  if (r.rto_target_us) {
+    out += fmt::format("RTO target {}: {}\n\n", FormatDurationUs(*r.rto_target_us), r.RtoMet() ? "✅ met" : "❌ missed");
+  }
+  out += "## Restore Errors\n\n";
+  if (r.RestoreClean()) out += "None: the globals and pg_restore ran without an error.\n\n";
+  for (const auto* list_of : {&r.globals_errors, &r.pg_restore_errors}) {
+    for (const auto& e : *list_of) out += "```\n" + e + "\n```\n";
+  }
+  out += "\n";
+  out += r.drill ? DrillMarkdown(*r.drill, list) : std::string("Not verified: the restore left no database to read.\n");
+  return out;
+}
+
+std::string RestoreTestJUnit(const RestoreTestReport& r) {
+  std::vector<std::pair<std::string, std::string>> cases;  // name, failure ("" when passed)
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& e : v) out += (out.empty() ? "" : "\n") + e;
+    return out;
+  };
+  if (!r.globals.empty()) cases.push_back({"globals", join(r.globals_errors)});
+  cases.push_back({"pg_restore", r.pg_restore_exit == 0 && r.pg_restore_errors.empty()
+                                     ? std::string()
+                                     : fmt::format("exit {}: {}", r.pg_restore_exit, join(r.pg_restore_errors))});
+  if (r.rto_target_us) {
+    cases.push_back({"RTO", r.RtoMet() ? std::string()
+                                       : fmt::format("{} over the target {}", FormatDurationUs(r.rto_us),
+                                                     FormatDurationUs(*r.rto_target_us))});
+  }
+  if (!r.drill) cases.push_back({"verify", "the restore left no database to read"});
+  size_t failures = 0;
+  for (const auto& c : cases) failures += c.second.empty() ? 0 : 1;
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  out +=
+      fmt::format("<testsuite name=\"vouch restore-test\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
+                  cases.size(), failures, r.rto_us / 1e6);
+  out += fmt::format(
+      "  <properties>\n    <property name=\"backup\" value=\"{}\"/>\n    <property name=\"database\" "
+      "value=\"{}\"/>\n",
+      Xml(r.backup), Xml(r.database));
+  for (const auto& p : r.phases) {
+    out += fmt::format("    <property name=\"phase {}\" value=\"{:.3f} s\"/>\n", Xml(p.name), p.us / 1e6);
+  }
+  out += "  </properties>\n";
+  for (const auto& [name, failure] : cases) {
+    out += fmt::format("  <testcase classname=\"vouch.restore-test\" name=\"{}\"", Xml(name));
+    if (failure.empty()) {
+      out += "/>\n";
+    } else {
+      out += fmt::format(">\n    <failure message=\"{}\" type=\"restore\">{}</failure>\n  </testcase>\n",
+                         Xml(failure.substr(0, failure.find('\n'))), Xml(failure));
+    }
+  }
+  out += "</testsuite>\n";
+  if (r.drill) {
+    std::string drill = DrillJUnit(*r.drill);
+    out += drill.substr(drill.find("?>\n") + 3);  // without its XML declaration
+  }
+  return out + "</testsuites>\n";
+}
+
 }  // namespace vouch::cli

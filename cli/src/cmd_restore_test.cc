@@ -16,7 +16,7 @@ Command AddRestoreTest(CLI::App& app) {
   struct Options {
     RestoreTestOptions test;
     DrillFlags drill;
-    std::string rto_target, format = "text";
+    std::string rto_target, format = "text", output;
     TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
@@ -39,7 +39,9 @@ Command AddRestoreTest(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--rto-target", o->rto_target, "fail when the phases together take longer (90s, 15m, 2h)");
   AddDrillCheckFlags(cmd, o->drill);
-  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", o->format, "report format: text, markdown, json or junit")
+      ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
+  cmd->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   AddListOption(cmd, o->list);
   return {cmd, [o]() -> int {
             if (!o->rto_target.empty()) {
@@ -53,7 +55,17 @@ Command AddRestoreTest(CLI::App& app) {
             if (Status st = ApplyDrillFlags(o->drill, o->test.drill); !st.ok()) return Fail(st);
             auto r = RunRestoreTest(o->test);
             if (!r.ok()) return Fail(r.status());
-            std::cout << (o->format == "json" ? RestoreTestJson(*r) : RestoreTestText(*r, o->list));
+            const std::string& format = o->format;
+            const std::string rendered = format == "markdown" ? RestoreTestMarkdown(*r, o->list)
+                                         : format == "json"   ? RestoreTestJson(*r)
+                                         : format == "junit"  ? RestoreTestJUnit(*r)
+                                                              : RestoreTestText(*r, o->list);
+            if (!o->output.empty()) {
+              if (!WriteFile(o->output, rendered)) return Fail(IoError(o->output + ": cannot write the report"));
+              std::cout << (format == "text" ? rendered : RestoreTestText(*r, o->list));
+            } else {
+              std::cout << rendered;
+            }
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).
             if (!r->RestoreClean() || !r->RtoMet() || !r->drill) return 1;
