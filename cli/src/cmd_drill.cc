@@ -75,16 +75,11 @@ Command AddDrill(CLI::App& app) {
             if (Status st = ApplyDrillFlags(df, d); !st.ok()) return Fail(st);
             auto report = RunDrill(o->source, o->restored, d);
             if (!report.ok()) return Fail(report.status());
-            const std::string& format = o->format;
-            std::string rendered = format == "markdown" ? DrillMarkdown(*report, o->list)
-                                   : format == "json"   ? DrillJson(*report)
-                                   : format == "junit"  ? DrillJUnit(*report)
-                                                        : DrillText(*report, o->list);
-            if (!o->output.empty()) {
-              if (!WriteFile(o->output, rendered)) return Fail(IoError(o->output + ": cannot write the report"));
-              std::cout << (format == "text" ? rendered : DrillText(*report, o->list));
-            } else {
-              std::cout << rendered;
+            const DrillReport& rep = *report;
+            if (!EmitReport(o->format, o->output,
+                            {[&] { return DrillText(rep, o->list); }, [&] { return DrillMarkdown(rep, o->list); },
+                             [&] { return DrillJson(rep); }, [&] { return DrillJUnit(rep); }})) {
+              return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (!o->quiet) PrintRunStats({&report->compare.expected, &report->compare.actual});
             return ExitCode(report->outcome());

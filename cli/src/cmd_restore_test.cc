@@ -55,16 +55,12 @@ Command AddRestoreTest(CLI::App& app) {
             if (Status st = ApplyDrillFlags(o->drill, o->test.drill); !st.ok()) return Fail(st);
             auto r = RunRestoreTest(o->test);
             if (!r.ok()) return Fail(r.status());
-            const std::string& format = o->format;
-            const std::string rendered = format == "markdown" ? RestoreTestMarkdown(*r, o->list)
-                                         : format == "json"   ? RestoreTestJson(*r)
-                                         : format == "junit"  ? RestoreTestJUnit(*r)
-                                                              : RestoreTestText(*r, o->list);
-            if (!o->output.empty()) {
-              if (!WriteFile(o->output, rendered)) return Fail(IoError(o->output + ": cannot write the report"));
-              std::cout << (format == "text" ? rendered : RestoreTestText(*r, o->list));
-            } else {
-              std::cout << rendered;
+            const RestoreTestReport& rep = *r;
+            if (!EmitReport(
+                    o->format, o->output,
+                    {[&] { return RestoreTestText(rep, o->list); }, [&] { return RestoreTestMarkdown(rep, o->list); },
+                     [&] { return RestoreTestJson(rep); }, [&] { return RestoreTestJUnit(rep); }})) {
+              return Fail(IoError(o->output + ": cannot write the report"));
             }
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).

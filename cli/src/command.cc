@@ -161,4 +161,18 @@ void PrintRunStats(const std::vector<const DigestReport*>& sides) {
   }
 }
 
+bool EmitReport(const std::string& format, const std::string& output, const ReportRenderers& render) {
+  const std::string rendered = format == "markdown" ? render.markdown()
+                               : format == "json"   ? render.json()
+                               : format == "junit"  ? render.junit()
+                                                    : render.text();
+  if (output.empty()) {
+    std::cout << rendered;
+    return true;
+  }
+  if (!WriteFile(output, rendered)) return false;
+  std::cout << (format == "text" ? rendered : render.text());
+  return true;
+}
+
 }  // namespace vouch::cli

@@ -45,6 +45,14 @@ bool WriteFile(const std::string& path, const Producer& produce);
 // A sink that writes to standard output.
 Sink StdoutSink();
 
+// A report in one of four formats (drill, restore-test): `format`'s
+// rendering goes to `output` when one is named, and stdout then gets the
+// text; else to stdout. False when the file cannot be written.
+struct ReportRenderers {
+  std::function<std::string()> text, markdown, json, junit;
+};
+bool EmitReport(const std::string& format, const std::string& output, const ReportRenderers& render);
+
 // --list all|problems|auto on `cmd`, into `list`: how much of the per-table
 // list its text and Markdown reports show (TableList, render/kit.h). JSON
 // always holds every table.
