@@ -196,7 +196,21 @@ TEST_F(LivePg, HotStandbyGivesTheSameDigest) {
   ASSERT_EQ(wait.exit_code, 0) << "standby did not catch up";
   auto primary = Vouch("digest " + Uri(db_) + " -q --jobs 2 --format json");
   auto standby = Vouch("digest " + replica_uri + " -q --jobs 2 --format json");
+  // --at-lsn on the standby: replay paused for the read, resumed after.
+  auto at_lsn = Vouch("digest " + replica_uri + " -q --jobs 2 --format json --at-lsn");
+  const std::string pause_state =
+      RunCommand("psql -X -At -p " + rport + " -d " + db_ + " -c 'SELECT pg_get_wal_replay_pause_state()'").out;
+  // On the primary (wal_level = replica here) --at-lsn needs a logical slot.
+  auto on_primary = Vouch("digest " + Uri(db_) + " -q --at-lsn");
   RunCommand(source + "/scripts/pgcluster.sh stop " + rdir);
+  EXPECT_EQ(at_lsn.exit_code, 0) << at_lsn.err;
+  EXPECT_NE(at_lsn.out.find("\"at_lsn_method\": \"standby replay paused\""), std::string::npos)
+      << at_lsn.out.substr(0, 1500);
+  EXPECT_NE(at_lsn.out.find("\"at_lsn\": \""), std::string::npos);
+  EXPECT_EQ(pause_state, "not paused\n");
+  EXPECT_EQ(on_primary.exit_code, 2) << on_primary.err;
+  EXPECT_NE(on_primary.err.find("--at-lsn on a primary needs wal_level = logical (it is replica)"), std::string::npos)
+      << on_primary.err;
   ASSERT_EQ(standby.exit_code, 0) << standby.err;
   ASSERT_EQ(primary.exit_code, 0) << primary.err;
   auto final_of = [](const std::string& json) {
@@ -205,6 +219,7 @@ TEST_F(LivePg, HotStandbyGivesTheSameDigest) {
   };
   EXPECT_FALSE(final_of(primary.out).empty());
   EXPECT_EQ(final_of(standby.out), final_of(primary.out));
+  EXPECT_EQ(final_of(at_lsn.out), final_of(primary.out));
   EXPECT_NE(standby.out.find("\"in_recovery\": \"true\""), std::string::npos) << standby.out.substr(0, 1500);
   EXPECT_NE(standby.out.find("\"replay_lsn\""), std::string::npos);
   EXPECT_NE(primary.out.find("\"in_recovery\": \"false\""), std::string::npos);

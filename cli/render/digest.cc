@@ -119,6 +119,8 @@ std::string SourceDescription(const SourceInfo& source) {
   if (v != source.properties.end() && !v->second.empty()) {
     out += (out.empty() ? "" : ", ") + std::string("PostgreSQL ") + v->second.substr(0, v->second.find(' '));
   }
+  auto at = source.properties.find("at_lsn");
+  if (at != source.properties.end()) out += (out.empty() ? "" : ", ") + std::string("at LSN ") + at->second;
   return out;
 }
 

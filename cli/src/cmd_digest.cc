@@ -42,6 +42,10 @@ Command AddDigest(CLI::App& app) {
   cmd->add_flag("--schema-only", o->schema_only,
                 "a database's schema objects and cluster-wide objects only: their count and SCHEMA_VALIDATION_HASH, "
                 "no rows read (no manifest)");
+  cmd->add_flag("--at-lsn", o->digest.at_lsn,
+                "a database read at an exact WAL position, recorded in the manifest (at_lsn): on a primary "
+                "(wal_level = logical) a temporary logical slot's snapshot, one database; on a hot standby with "
+                "replay paused meanwhile. 'restore-test --target-manifest' restores to it");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   cmd->add_option("--shard", o->selection.shard,
                   "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by "
@@ -58,6 +62,9 @@ Command AddDigest(CLI::App& app) {
               return Fail(InvalidArgument("--globals " + o->globals +
                                           ": a globals file is for a dump; a database's roles are read from its "
                                           "catalogs"));
+            }
+            if (o->digest.at_lsn && !LooksLikeConninfo(o->source)) {
+              return Fail(InvalidArgument(o->source + ": --at-lsn reads a database; a dump has no WAL position"));
             }
             if (o->schema_only) {
               if (!LooksLikeConninfo(o->source)) {

@@ -35,6 +35,7 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.schema = options.schema && !options.rows_only && only_tables.empty() && options.filter.empty();
     live.schema_only = live.schema && options.schema_only;
     live.rows_only = options.rows_only;
+    live.at_lsn = options.at_lsn;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();

@@ -2,9 +2,11 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -185,14 +187,28 @@ class LiveReader final : public TableStreamReader {
  public:
   ~LiveReader() override {
     JoinSideRead().message();
+    if (resume_replay_ && !conns_.empty()) {
+      PQclear(PQexec(conns_.front().pg, "SELECT pg_catalog.pg_wal_replay_resume()"));
+    }
     for (Conn& c : conns_) PQfinish(c.pg);
+    PQfinish(repl_);
   }
 
   Status Open(const std::string& conninfo, const LiveOptions& opt) {
     PGconn* leader = nullptr;
     VOUCH_RETURN_IF_ERROR(Connect(conninfo, &leader));
     conns_.push_back(Conn{leader, -1, false, {}});
-    Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, "");
+    std::string slot_snapshot;  // --at-lsn on a primary: the slot's
+    if (opt.at_lsn) {
+      auto pinned = PinWalPosition(conninfo, leader);
+      if (!pinned.ok()) return pinned.status();
+      slot_snapshot = std::move(pinned).value();
+    }
+    Result<std::string> snapshot = BeginSnapshot(leader, /*export_snapshot=*/true, slot_snapshot);
+    // The slot's snapshot is the leader's now: the slot (temporary) goes
+    // with its connection.
+    PQfinish(repl_);
+    repl_ = nullptr;
     if (!snapshot.ok()) return snapshot.status();
     filter_ = opt.filter;
     shard_index_ = opt.shard_index;
@@ -488,14 +504,92 @@ class LiveReader final : public TableStreamReader {
     return s;
   }
 
-  // Opens the read-only snapshot transaction; the leader exports its
-  // snapshot, the workers import it.
-  Result<std::string> BeginSnapshot(PGconn* pg, bool export_snapshot, const std::string& snapshot) {
-    VOUCH_RETURN_IF_ERROR(Exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
-    if (!export_snapshot) {
-      VOUCH_RETURN_IF_ERROR(Exec(pg, "SET TRANSACTION SNAPSHOT '" + snapshot + "'"));
+  // --at-lsn: fixes the WAL position the snapshot will be read at, and
+  // records it as the source's "at_lsn". On a primary, a temporary logical
+  // replication slot is made on a replication connection (repl_, kept open
+  // until the leader has imported its snapshot): its exported snapshot sees
+  // exactly the transactions that committed before its consistent point, and
+  // that snapshot's name is returned. On a hot standby, replay is paused
+  // (and resumed when the reader goes, unless it was paused already), and
+  // the snapshot sees what was replayed up to pg_last_wal_replay_lsn();
+  // "" is returned (the leader takes its own snapshot).
+  Result<std::string> PinWalPosition(const std::string& conninfo, PGconn* leader) {
+    auto facts = Query(leader,
+                       "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('wal_level'), "
+                       "pg_catalog.current_setting('server_version_num')::int",
+                       "read the server's recovery state");
+    if (!facts.ok()) return facts.status();
+    const bool standby = std::string_view(PQgetvalue(*facts, 0, 0)) == "t";
+    const std::string wal_level = PQgetvalue(*facts, 0, 1);
+    const int version = std::atoi(PQgetvalue(*facts, 0, 2));
+    PQclear(*facts);
+    if (standby) {
+      if (version < 140000) {
+        return Unsupported(Where() +
+                           ": --at-lsn on a standby needs PostgreSQL 14 or later (pg_get_wal_replay_pause_state)");
+      }
+      auto state = Query(leader, "SELECT pg_catalog.pg_get_wal_replay_pause_state()", "read the replay pause state");
+      if (!state.ok()) return state.status();
+      const bool was_paused = std::string_view(PQgetvalue(*state, 0, 0)) != "not paused";
+      PQclear(*state);
+      if (!was_paused) {
+        VOUCH_RETURN_IF_ERROR(Exec(leader, "SELECT pg_catalog.pg_wal_replay_pause()"));
+        resume_replay_ = true;
+      }
+      // A pause is requested, then takes effect at the next record.
+      for (int i = 0;; ++i) {
+        auto s = Query(leader, "SELECT pg_catalog.pg_get_wal_replay_pause_state()", "read the replay pause state");
+        if (!s.ok()) return s.status();
+        const bool paused = std::string_view(PQgetvalue(*s, 0, 0)) == "paused";
+        PQclear(*s);
+        if (paused) break;
+        if (i == 6000) return IoError(Where() + ": WAL replay did not pause within 60 s");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      auto lsn = Query(leader, "SELECT pg_catalog.pg_last_wal_replay_lsn()::text", "read the replay LSN");
+      if (!lsn.ok()) return lsn.status();
+      info_.properties["at_lsn"] = PQgetvalue(*lsn, 0, 0);
+      PQclear(*lsn);
+      info_.properties["at_lsn_method"] = "standby replay paused";
       return std::string();
     }
+    if (wal_level != "logical") {
+      return InvalidArgument(Where() + ": --at-lsn on a primary needs wal_level = logical (it is " + wal_level +
+                             "): the LSN is a temporary logical replication slot's consistent point; or read a hot "
+                             "standby");
+    }
+    const char* keys[] = {"dbname", "replication", "fallback_application_name", nullptr};
+    const char* values[] = {conninfo.c_str(), "database", "vouch", nullptr};
+    repl_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (PQstatus(repl_) != CONNECTION_OK) {
+      return ConnectionError(Where() +
+                             ": --at-lsn cannot open a replication connection (the role needs REPLICATION, "
+                             "pg_hba.conf a line for it): " +
+                             Trim(PQerrorMessage(repl_)));
+    }
+    // The old syntax: PostgreSQL 10 to 18 all take it.
+    const std::string slot = "vouch_at_lsn_" + std::to_string(getpid()) + "_" + std::to_string(PQbackendPID(repl_));
+    PGresult* r =
+        PQexec(repl_, ("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput EXPORT_SNAPSHOT").c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQnfields(r) < 3) {
+      std::string err = PQerrorMessage(repl_);
+      PQclear(r);
+      return ConnectionError(Where() + ": --at-lsn cannot make a temporary logical replication slot: " + Trim(err));
+    }
+    info_.properties["at_lsn"] = PQgetvalue(r, 0, 1);
+    info_.properties["at_lsn_method"] = "logical slot consistent point (this database only)";
+    std::string snapshot = PQgetvalue(r, 0, 2);
+    PQclear(r);
+    return snapshot;
+  }
+
+  // Opens the read-only snapshot transaction; the leader exports its
+  // snapshot (importing `snapshot` first when one is given: --at-lsn's), the
+  // workers import it.
+  Result<std::string> BeginSnapshot(PGconn* pg, bool export_snapshot, const std::string& snapshot) {
+    VOUCH_RETURN_IF_ERROR(Exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+    if (!snapshot.empty()) VOUCH_RETURN_IF_ERROR(Exec(pg, "SET TRANSACTION SNAPSHOT '" + snapshot + "'"));
+    if (!export_snapshot) return std::string();
     PGresult* r = PQexec(pg,
                          "SELECT pg_catalog.pg_export_snapshot(), pg_catalog.current_setting('server_version'), "
                          "pg_catalog.pg_is_in_recovery(), "
@@ -856,6 +950,8 @@ class LiveReader final : public TableStreamReader {
   bool schema_read_ = false, schema_handed_ = false;
   // The read beside the rows: its connection, while it runs, and what it reads.
   PGconn* side_pg_ = nullptr;
+  PGconn* repl_ = nullptr;      // --at-lsn on a primary: the slot's connection, while the leader imports
+  bool resume_replay_ = false;  // --at-lsn paused a standby's replay
   std::thread side_thread_;
   bool side_reads_schema_ = false;
   Status side_status_;

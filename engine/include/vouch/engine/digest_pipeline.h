@@ -60,6 +60,9 @@ struct DigestOptions {
   // left out; a manifest's are dropped. FINAL_VALIDATION_HASH then covers
   // the tables alone: a source's large objects are in it otherwise.
   bool rows_only = false;
+  // A database read at an exact WAL position (LiveOptions::at_lsn); an
+  // error for any other source.
+  bool at_lsn = false;
   // Given the schema objects as soon as the reader has them all, on the
   // reader's thread (TableStreamReader::HandSchemaTo), instead of
   // DigestReport::schema: a drill compares them while the rows are read. A

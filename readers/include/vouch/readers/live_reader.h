@@ -33,6 +33,13 @@ struct LiveOptions {
   // objects listed (oid and owner, so that a report can count them) but not
   // read. Schema objects follow `schema`.
   bool rows_only = false;
+  // Read at an exact WAL position, recorded as the source's "at_lsn": on a
+  // primary (wal_level = logical) in the snapshot a temporary logical
+  // replication slot exports, its consistent point the LSN; on a hot
+  // standby with replay paused for the read, at pg_last_wal_replay_lsn().
+  // Restoring to that LSN with recovery_target_inclusive = off gives
+  // exactly these rows.
+  bool at_lsn = false;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or
