@@ -7,12 +7,49 @@
 #include "render/drill.h"
 
 namespace vouch::cli {
+namespace {
+
+std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_us) {
+  std::string out = "Recovery\n";
+  out += fmt::format("  WAL archive    {}\n", rec.wal_archive);
+  out += fmt::format("  target         {}\n", rec.target);
+  out += fmt::format("  from           {} (the backup's start)\n", rec.start_lsn);
+  if (!rec.end_lsn.empty()) out += fmt::format("  redo done at   {}\n", rec.end_lsn);
+  if (!rec.stop.empty()) out += fmt::format("  stopped        {}\n", rec.stop);
+  out += fmt::format("  WAL replayed   {:.1f} MB, {} segments staged ({} decompressed)\n",
+                     rec.replayed_bytes / 1048576.0, rec.segments_staged, rec.segments_decompressed);
+  if (!rec.last_commit.empty()) out += fmt::format("  last commit    {}\n", rec.last_commit);
+  if (rpo_us)
+    out += fmt::format("  RPO            {} (the source's read minus the last commit replayed)\n",
+                       FormatDurationUs(*rpo_us));
+  return out + "\n";
+}
+
+nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int64_t> rpo_us) {
+  return {{"wal_archive", rec.wal_archive},
+          {"target", rec.target},
+          {"start_lsn", rec.start_lsn},
+          {"end_lsn", rec.end_lsn},
+          {"stop", rec.stop},
+          {"last_commit", rec.last_commit},
+          {"replayed_bytes", rec.replayed_bytes},
+          {"segments_staged", rec.segments_staged},
+          {"segments_decompressed", rec.segments_decompressed},
+          {"rpo_seconds", rpo_us ? nlohmann::ordered_json(*rpo_us / 1e6) : nullptr},
+          {"failures", rec.failures}};
+}
+
+}  // namespace
 
 std::string RestoreTestText(const RestoreTestReport& r, TableList list) {
   std::string out = fmt::format("vouch restore-test {}\n", r.backup);
-  out += fmt::format("Verdict: {}\n",
-                     r.Passed() ? "✅ PASS — restored, and the restored database holds the archive" : "❌ FAIL");
+  out += fmt::format(
+      "Verdict: {}\n",
+      r.Passed() ? (r.recovery ? "✅ PASS — recovered to the target, and the restored database holds the expected data"
+                               : "✅ PASS — restored, and the restored database holds the archive")
+                 : "❌ FAIL");
   out += fmt::format("Server: {} ({}), database {}\n\n", r.server_version, r.pg_bin, r.database);
+  if (r.recovery) out += RecoveryText(*r.recovery, r.rpo_us);
   out += "Restore phases\n";
   for (const auto& p : r.phases) out += fmt::format("  {:<14} {:>12}\n", p.name, FormatDurationUs(p.us));
   out += fmt::format("  {:<14} {:>12}", "RTO (total)", FormatDurationUs(r.rto_us));
@@ -35,7 +72,13 @@ std::string RestoreTestText(const RestoreTestReport& r, TableList list) {
     out += fmt::format("globals: {} error(s)\n", r.globals_errors.size());
     errors(r.globals_errors);
   }
-  if (r.pg_restore_exit == 0 && r.pg_restore_errors.empty()) {
+  if (r.recovery) {
+    if (r.recovery->failures.empty()) out += "Recovery: no failure\n";
+    if (!r.recovery->failures.empty()) {
+      out += fmt::format("Recovery: {} failure(s)\n", r.recovery->failures.size());
+      errors(r.recovery->failures);
+    }
+  } else if (r.pg_restore_exit == 0 && r.pg_restore_errors.empty()) {
     out += "pg_restore: no error\n";
   } else {
     out += fmt::format("pg_restore: exit {}, {} error(s)\n", r.pg_restore_exit, r.pg_restore_errors.size());
@@ -54,6 +97,7 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   nlohmann::ordered_json j;
   j["tool"] = "vouch restore-test";
   j["backup"] = r.backup;
+  j["kind"] = r.kind;
   j["database"] = r.database;
   j["server_version"] = r.server_version;
   j["pg_bin"] = r.pg_bin;
@@ -65,7 +109,11 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   j["rto_target_seconds"] = r.rto_target_us ? nlohmann::ordered_json(*r.rto_target_us / 1e6) : nullptr;
   j["globals"] = {{"file", r.globals.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.globals)},
                   {"errors", r.globals_errors}};
-  j["pg_restore"] = {{"exit", r.pg_restore_exit}, {"errors", r.pg_restore_errors}};
+  if (r.recovery) {
+    j["recovery"] = RecoveryJson(*r.recovery, r.rpo_us);
+  } else {
+    j["pg_restore"] = {{"exit", r.pg_restore_exit}, {"errors", r.pg_restore_errors}};
+  }
   j["drill"] = r.drill ? nlohmann::ordered_json::parse(DrillJson(*r.drill)) : nullptr;
   return j.dump(2) + "\n";
 }
@@ -81,8 +129,14 @@ std::string RestoreTestMarkdown(const RestoreTestReport& r, TableList list) {
   if (r.rto_target_us) {
     out += fmt::format("RTO target {}: {}\n\n", FormatDurationUs(*r.rto_target_us), r.RtoMet() ? "✅ met" : "❌ missed");
   }
+  if (r.recovery) out += "## Recovery\n\n```\n" + RecoveryText(*r.recovery, r.rpo_us) + "```\n\n";
   out += "## Restore Errors\n\n";
-  if (r.RestoreClean()) out += "None: the globals and pg_restore ran without an error.\n\n";
+  if (r.RestoreClean())
+    out += r.recovery ? "None: recovery reached its target.\n\n"
+                      : "None: the globals and pg_restore ran without an error.\n\n";
+  if (r.recovery) {
+    for (const auto& e : r.recovery->failures) out += "```\n" + e + "\n```\n";
+  }
   for (const auto* list_of : {&r.globals_errors, &r.pg_restore_errors}) {
     for (const auto& e : *list_of) out += "```\n" + e + "\n```\n";
   }
@@ -99,9 +153,13 @@ std::string RestoreTestJUnit(const RestoreTestReport& r) {
     return out;
   };
   if (!r.globals.empty()) cases.push_back({"globals", join(r.globals_errors)});
-  cases.push_back({"pg_restore", r.pg_restore_exit == 0 && r.pg_restore_errors.empty()
-                                     ? std::string()
-                                     : fmt::format("exit {}: {}", r.pg_restore_exit, join(r.pg_restore_errors))});
+  if (r.recovery) {
+    cases.push_back({"recovery", join(r.recovery->failures)});
+  } else {
+    cases.push_back({"pg_restore", r.pg_restore_exit == 0 && r.pg_restore_errors.empty()
+                                       ? std::string()
+                                       : fmt::format("exit {}: {}", r.pg_restore_exit, join(r.pg_restore_errors))});
+  }
   if (r.rto_target_us) {
     cases.push_back({"RTO", r.RtoMet() ? std::string()
                                        : fmt::format("{} over the target {}", FormatDurationUs(r.rto_us),

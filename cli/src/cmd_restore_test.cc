@@ -16,16 +16,31 @@ Command AddRestoreTest(CLI::App& app) {
   struct Options {
     RestoreTestOptions test;
     DrillFlags drill;
-    std::string rto_target, format = "text", output;
+    std::string rto_target, format = "text", output, target, target_lsn, target_time;
     TableList list = TableList::kAuto;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "restore-test",
-      "Restore a pg_dump archive (custom, directory or tar) with the real pg_restore into a scratch cluster that "
-      "vouch starts and removes, then prove the restored database holds the archive (the drill's checks); each "
-      "phase timed, their sum the measured RTO");
-  cmd->add_option("BACKUP", o->test.backup, "custom-format file, directory-format directory or tar file")->required();
+      "Restore a backup for real into a scratch cluster that vouch starts and removes, then prove it (the drill's "
+      "checks); each phase timed, their sum the measured RTO. A pg_dump archive (custom, directory or tar) is "
+      "restored with pg_restore and proven against itself; a plain base backup is copied, recovered from "
+      "--wal-archive to the target, and proven against --expect");
+  cmd->add_option("BACKUP", o->test.backup,
+                  "pg_dump archive (custom file, directory, tar file) or plain base backup directory")
+      ->required();
+  cmd->add_option("--wal-archive", o->test.wal_archive,
+                  "base backup: the WAL archive (segments plain or .gz/.zst/.lz4) recovery reads");
+  cmd->add_option("--expect", o->test.expect,
+                  "base backup: the manifest (vouch digest -o) the restored database must match; its database is "
+                  "the one read");
+  cmd->add_option("--target-lsn", o->target_lsn, "base backup: recover to just before this LSN (X/X)");
+  cmd->add_option("--target-time", o->target_time, "base backup: recover to this time (as the server reads it)");
+  cmd->add_option("--target-manifest", o->test.target.manifest,
+                  "base backup: recover to the LSN of this manifest (vouch digest --at-lsn -o), exactly its data; "
+                  "also --expect unless one is given");
+  cmd->add_option("--target", o->target, "base backup: 'latest', the archive's end (the default)")
+      ->check(CLI::IsMember({"latest"}));
   cmd->add_option("--pg-bin", o->test.pg_bin,
                   "the server's bin directory: initdb, pg_ctl, postgres, pg_restore (default: the newest "
                   "/usr/lib/postgresql/N/bin)");
@@ -52,6 +67,14 @@ Command AddRestoreTest(CLI::App& app) {
               }
               o->test.rto_target_us = *us;
             }
+            const int targets = !o->target_lsn.empty() + !o->target_time.empty() + !o->test.target.manifest.empty() +
+                                !o->target.empty();
+            if (targets > 1) {
+              return Fail(InvalidArgument(
+                  "one recovery target at most: --target-lsn, --target-time, --target-manifest or --target latest"));
+            }
+            if (!o->target_lsn.empty()) o->test.target = {RecoveryTarget::kLsn, o->target_lsn, ""};
+            if (!o->target_time.empty()) o->test.target = {RecoveryTarget::kTime, o->target_time, ""};
             if (Status st = ApplyDrillFlags(o->drill, o->test.drill); !st.ok()) return Fail(st);
             auto r = RunRestoreTest(o->test);
             if (!r.ok()) return Fail(r.status());

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "base_backup.h"
 #include "process.h"
 #include "scratch_cluster.h"
 #include "vouch/readers/schema_catalog.h"
@@ -78,11 +79,34 @@ Result<std::string> SourceSuperuser(const std::string& globals) {
   return std::string("postgres");
 }
 
+// Where the scratch cluster goes, and who runs it (as root: --run-as, else
+// postgres; initdb and the server refuse root).
+Result<restore::ScratchOptions> ScratchBase(const RestoreTestOptions& options) {
+  restore::ScratchOptions so;
+  so.parent = options.scratch_parent;
+  so.keep = options.keep;
+  if (geteuid() == 0) {
+    auto as = restore::LookUpUser(options.run_as.empty() ? "postgres" : options.run_as);
+    if (!as.ok()) return InvalidArgument(as.status().message() + " (run as root: name one with --run-as)");
+    so.as = *as;
+  }
+  return so;
+}
+
 }  // namespace
 
 bool RestoreTestReport::Passed() const { return RestoreClean() && drill && drill->outcome().Verified() && RtoMet(); }
 
 Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
+  auto scratch = ScratchBase(options);
+  if (!scratch.ok()) return scratch.status();
+  if (restore::IsBaseBackupDir(options.backup)) return restore::RunBaseBackupTest(options, *scratch);
+  if (!options.wal_archive.empty() || !options.expect.empty() || !options.target.manifest.empty() ||
+      options.target.kind != RecoveryTarget::kLatest) {
+    return InvalidArgument(options.backup +
+                           ": --wal-archive, --expect and the recovery targets are for a base backup (a directory "
+                           "with backup_label); a pg_dump archive is proven against itself");
+  }
   RestoreTestReport r;
   r.backup = options.backup;
   r.globals = options.globals;
@@ -110,16 +134,9 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
 
   auto superuser = SourceSuperuser(options.globals);
   if (!superuser.ok()) return superuser.status();
-  restore::ScratchOptions so;
+  restore::ScratchOptions so = *scratch;
   so.superuser = *superuser;
   so.bin_dir = r.pg_bin;
-  so.parent = options.scratch_parent;
-  so.keep = options.keep;
-  if (geteuid() == 0) {
-    auto as = restore::LookUpUser(options.run_as.empty() ? "postgres" : options.run_as);
-    if (!as.ok()) return InvalidArgument(as.status().message() + " (run as root: name one with --run-as)");
-    so.as = *as;
-  }
   auto phase = [&](const char* name, std::chrono::steady_clock::time_point t) { r.phases.push_back({name, Since(t)}); };
   auto t = std::chrono::steady_clock::now();
   auto cluster = restore::ScratchCluster::Create(so);

@@ -153,7 +153,7 @@ std::string FindServerBinDir() {
   return found.back().string();
 }
 
-Result<std::unique_ptr<ScratchCluster>> ScratchCluster::Create(const ScratchOptions& options) {
+Result<std::unique_ptr<ScratchCluster>> ScratchCluster::CreateEmpty(const ScratchOptions& options) {
   for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
     if (access((options.bin_dir + "/" + tool).c_str(), X_OK) != 0) {
       return InvalidArgument(options.bin_dir + "/" + tool +
@@ -171,16 +171,22 @@ Result<std::unique_ptr<ScratchCluster>> ScratchCluster::Create(const ScratchOpti
     std::string tmpl = options.parent + "/vouch-restore-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr)
       return IoError(options.parent + ": cannot make a scratch directory: " + std::strerror(errno));
-    c->dir_ = tmpl;
+    c->dir_ = fs::absolute(tmpl).string();
   }
   if (options.as.set && chown(c->dir_.c_str(), options.as.uid, options.as.gid) != 0) {
     const std::string why = std::strerror(errno);
     fs::remove_all(c->dir_);
     return IoError(c->dir_ + ": cannot give it to the server's user: " + why);
   }
-  Arm(options, c->dir_ + "/data", c->dir_);
+  Arm(options, c->data_dir(), c->dir_);
+  return c;
+}
+
+Result<std::unique_ptr<ScratchCluster>> ScratchCluster::Create(const ScratchOptions& options) {
+  auto c = CreateEmpty(options);
+  if (!c.ok()) return c.status();
   auto r = RunProcess(
-      {options.bin_dir + "/initdb", "-D", c->dir_ + "/data", "-U", options.superuser, "-A", "trust", "--no-sync"},
+      {options.bin_dir + "/initdb", "-D", (*c)->data_dir(), "-U", options.superuser, "-A", "trust", "--no-sync"},
       options.as);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0)

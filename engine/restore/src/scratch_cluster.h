@@ -26,6 +26,9 @@ class ScratchCluster {
   // Makes the directory and runs initdb (the options' superuser, trust
   // authentication on the loopback only).
   static Result<std::unique_ptr<ScratchCluster>> Create(const ScratchOptions& options);
+  // Makes the directory only (cleaned up as above); the caller puts a data
+  // directory at data_dir() (a copied base backup), owned by options.as.
+  static Result<std::unique_ptr<ScratchCluster>> CreateEmpty(const ScratchOptions& options);
   ~ScratchCluster();
   ScratchCluster(const ScratchCluster&) = delete;
   ScratchCluster& operator=(const ScratchCluster&) = delete;
@@ -35,6 +38,8 @@ class ScratchCluster {
   // A libpq conninfo for `dbname` as the superuser.
   std::string Conninfo(const std::string& dbname) const;
   const std::string& dir() const { return dir_; }
+  std::string data_dir() const { return dir_ + "/data"; }
+  std::string server_log() const { return dir_ + "/server.log"; }
   // The server's "PostgreSQL 15.18 ..." version line (Start first).
   const std::string& server_version() const { return version_; }
 

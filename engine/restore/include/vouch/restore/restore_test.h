@@ -1,8 +1,14 @@
-// vouch restore-test: a pg_dump archive restored for real, with the real
-// pg_restore, into a scratch cluster that vouch starts and removes, then
-// proven against the archive itself with the drill (rows, schema objects,
-// sequences, large objects, and the drill checks that are asked for). Each
-// phase is timed; their sum is the measured RTO.
+// vouch restore-test: a backup restored for real into a scratch cluster that
+// vouch starts and removes, then proven with the drill (rows, schema
+// objects, sequences, large objects, and the drill checks that are asked
+// for). Each phase is timed; their sum is the measured RTO.
+//   - A pg_dump archive is restored with the real pg_restore and proven
+//     against the archive itself.
+//   - A plain base backup (pg_basebackup -Fp) is copied, never touched,
+//     its WAL taken from a WAL archive (plain or compressed segments) by
+//     restore_command, recovered by the server to a target (an LSN, a time,
+//     the LSN of a manifest read with digest --at-lsn, or the archive's
+//     end), and proven against an expected manifest.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +21,23 @@
 
 namespace vouch {
 
+// Where recovery of a base backup stops.
+struct RecoveryTarget {
+  enum Kind { kLatest, kLsn, kTime } kind = kLatest;
+  std::string value;     // "0/3000028" or a timestamp the server reads
+  std::string manifest;  // the manifest the LSN came from (--target-manifest), if any
+};
+
 struct RestoreTestOptions {
-  std::string backup;  // a pg_dump archive: custom, directory or tar
+  // A pg_dump archive (custom, directory or tar), or a plain base backup's
+  // directory (it has backup_label).
+  std::string backup;
+  // Base backups: the WAL archive restore_command reads (segments plain or
+  // .gz/.zst/.lz4), the recovery target, and the manifest the restored
+  // database is compared with (its "database" is the one read).
+  std::string wal_archive;
+  RecoveryTarget target;
+  std::string expect;
   // The server's bin directory (initdb, pg_ctl, postgres, pg_restore);
   // empty: the newest /usr/lib/postgresql/N/bin.
   std::string pg_bin;
@@ -37,12 +58,33 @@ struct RestoreTestOptions {
 };
 
 struct RestorePhase {
-  std::string name;  // "initdb", "server start", "globals", "pg_restore", "verify"
+  // "initdb", "server start", "globals", "pg_restore", "verify"; a base
+  // backup: "copy", "stage WAL", "server start" (to a consistent state),
+  // "WAL replay" (to the target), "verify".
+  std::string name;
   int64_t us = 0;
+};
+
+// A base backup's recovery, as the server reported it.
+struct RecoveryReport {
+  std::string wal_archive;
+  std::string target;       // "latest", "LSN 0/3000028 (from M.json)", "time ..."
+  std::string start_lsn;    // the backup's (backup_label)
+  std::string end_lsn;      // the last record replayed ("redo done at")
+  std::string stop;         // the server's "recovery stopping before ..." line, if any
+  std::string last_commit;  // pg_last_xact_replay_timestamp(), UTC
+  uint64_t replayed_bytes = 0;
+  uint64_t segments_staged = 0, segments_decompressed = 0;
+  // Each named failure: a segment missing, a target beyond the archive, a
+  // damaged segment, the server's FATAL lines. Any makes the test fail.
+  std::vector<std::string> failures;
 };
 
 struct RestoreTestReport {
   std::string backup;
+  std::string kind = "pg_dump archive";    // or "base backup"
+  std::optional<RecoveryReport> recovery;  // base backups
+  std::optional<int64_t> rpo_us;           // base backups: the manifest's snapshot time - last replayed commit
   std::string globals;         // the globals file run before pg_restore, if any
   std::string database;        // restored under the archive's own name (pg_restore --create)
   std::string server_version;  // "postgres (PostgreSQL) 15.18 ..."
@@ -61,7 +103,10 @@ struct RestoreTestReport {
   int64_t rto_us = 0;  // the phases' sum
   std::optional<int64_t> rto_target_us;
 
-  bool RestoreClean() const { return pg_restore_exit == 0 && pg_restore_errors.empty() && globals_errors.empty(); }
+  bool RestoreClean() const {
+    return pg_restore_exit == 0 && pg_restore_errors.empty() && globals_errors.empty() &&
+           (!recovery || recovery->failures.empty());
+  }
   bool RtoMet() const { return !rto_target_us || rto_us <= *rto_target_us; }
   bool Passed() const;
 };

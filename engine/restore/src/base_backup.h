@@ -1,0 +1,19 @@
+// restore-test of a plain base backup (internal): see restore_test.h.
+#pragma once
+
+#include <string>
+
+#include "scratch_cluster.h"
+#include "vouch/restore/restore_test.h"
+
+namespace vouch::restore {
+
+// A directory with backup_label and PG_VERSION: a plain base backup.
+bool IsBaseBackupDir(const std::string& path);
+
+// Restores the base backup in options.backup into a scratch directory made
+// with `base` (its parent, keep and user), to options.target, and proves it
+// against the expected manifest.
+Result<RestoreTestReport> RunBaseBackupTest(const RestoreTestOptions& options, const ScratchOptions& base);
+
+}  // namespace vouch::restore

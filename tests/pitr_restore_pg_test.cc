@@ -1,0 +1,282 @@
+// vouch restore-test of a base backup and its WAL archive (issue "Restore
+// and prove"), on a cluster of its own with wal_level = logical and WAL
+// archiving on: a base backup, then writes, then `vouch digest --at-lsn`
+// while commits keep landing before and after its LSN, then more writes and
+// a WAL switch. The restore to the manifest's LSN gives exactly its data; the
+// restore to the archive's end gives every commit; a missing segment, a
+// damaged one, a target beyond the archive, a damaged data page and the
+// wrong server binaries are named and never PASS; SIGTERM during recovery
+// leaves nothing behind.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/pg_test_env.h"
+
+namespace vouch {
+namespace {
+
+using testing::RunCommand;
+namespace fs = std::filesystem;
+
+class PitrRestore : public testing::PreparedTest<PitrRestore> {
+ protected:
+  friend class testing::PreparedTest<PitrRestore>;
+  static void Prepare() {
+    const std::string root = testing::BinPath("VOUCH_SOURCE_DIR");
+    pgcluster_ = root + "/scripts/pgcluster.sh";
+    vouch_ = testing::BinPath("VOUCH_BIN");
+    dir_ = testing::MakeTempDir("vouch_pitr");
+    ASSERT_EQ(RunCommand("chmod 755 " + dir_ + " && mkdir -m 755 " + dir_ + "/scratch").exit_code, 0);
+    auto start = RunCommand("PGCLUSTER_CONF='wal_level = logical' " + pgcluster_ + " start " + dir_ + "/src " +
+                            std::to_string(testing::TestPg().major));
+    ASSERT_EQ(start.exit_code, 0) << start.out << start.err;
+    archive_ = Env("PG_WAL_ARCHIVE");
+    uri_ = "postgresql://vouch@127.0.0.1:" + Env("PGPORT") + "/pitr";
+    ASSERT_EQ(Sql("postgres", "CREATE DATABASE pitr"), "");
+    ASSERT_EQ(Sql("pitr",
+                  "CREATE TABLE t (id bigserial PRIMARY KEY, v text, at timestamptz DEFAULT now()); INSERT INTO t (v) "
+                  "SELECT md5(g::text) FROM generate_series(1, 5000) g"),
+              "");
+    auto backup = RunCommand(In() + "pg_basebackup -D " + dir_ + "/base -X none -c fast");
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+    ASSERT_EQ(Sql("pitr", "INSERT INTO t (v) SELECT 'after backup' FROM generate_series(1, 2000)"), "");
+
+    // A writer commits one row at a time (with a pause between) while the
+    // digest reads at an LSN.
+    {
+      std::ofstream w(dir_ + "/writer.sql");
+      for (int i = 0; i < 3000; ++i) w << "INSERT INTO t (v) VALUES ('during'); SELECT pg_sleep(0.001);\n";
+    }
+    ASSERT_EQ(RunCommand(In() + "nohup sh -c 'psql -X -q -o /dev/null -d pitr -f " + dir_ + "/writer.sql; touch " +
+                         dir_ + "/writer.done' >/dev/null 2>&1 &")
+                  .exit_code,
+              0);
+    ASSERT_TRUE(WaitFor([] { return std::stol(Scalar("SELECT count(*) FROM t")) > 7100; }));
+    auto digest = RunCommand(vouch_ + " digest -q --at-lsn " + uri_ + " -o " + dir_ + "/at.json");
+    ASSERT_EQ(digest.exit_code, 0) << digest.err;
+    ASSERT_TRUE(WaitFor([] { return fs::exists(dir_ + "/writer.done"); }));
+    at_rows_ = ManifestRows(dir_ + "/at.json");
+    // A segment of its own for the last rows, so that the writes' segment
+    // is a middle one.
+    ASSERT_EQ(Sql("pitr", "INSERT INTO t (v) SELECT 'after digest' FROM generate_series(1, 1000)"), "");
+    Scalar("SELECT pg_switch_wal()");
+    ASSERT_EQ(Sql("pitr", "INSERT INTO t (v) SELECT 'last' FROM generate_series(1, 100)"), "");
+    auto final = RunCommand(vouch_ + " digest -q " + uri_ + " -o " + dir_ + "/final.json");
+    ASSERT_EQ(final.exit_code, 0) << final.err;
+    // Everything into the archive: the segment the switch ends.
+    const std::string last = Scalar("SELECT pg_walfile_name(pg_switch_wal())");
+    ASSERT_TRUE(WaitFor([&] { return Scalar("SELECT last_archived_wal FROM pg_stat_archiver") >= last; }));
+  }
+  static void TearDownTestSuite() {
+    if (dir_.empty()) return;
+    RunCommand(pgcluster_ + " stop " + dir_ + "/src; rm -rf " + dir_);
+  }
+
+  static std::string Env(const std::string& key) {
+    auto r = RunCommand("sed -n 's/^" + key + "=//p' " + dir_ + "/src/env");
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  static std::string In() { return "eval \"$(" + pgcluster_ + " env " + dir_ + "/src)\" && "; }
+  // "" when the statements ran, else psql's errors.
+  static std::string Sql(const std::string& db, const std::string& sql) {
+    auto r = RunCommand(In() + "psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c \"" + sql + "\"");
+    return r.exit_code == 0 ? "" : r.err;
+  }
+  static std::string Scalar(const std::string& sql) {
+    auto r = RunCommand(In() + "psql -X -At -d pitr -c \"" + sql + "\"");
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  static bool WaitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 1200; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  static int64_t ManifestRows(const std::string& path) {
+    auto j = nlohmann::json::parse(testing::ReadFileBytes(path), nullptr, false);
+    if (j.is_discarded()) return -1;
+    int64_t rows = 0;
+    for (const auto& t : j["tables"]) rows += t["rows"].get<int64_t>();
+    return rows;
+  }
+  static testing::CmdResult RestoreTest(const std::string& args) {
+    return RunCommand("cd " + dir_ + " && " + vouch_ + " restore-test --scratch " + dir_ + "/scratch " + args);
+  }
+  // A copy of the archive, for damaging.
+  static std::string CopyArchive(const std::string& name) {
+    const std::string to = dir_ + "/" + name;
+    EXPECT_EQ(RunCommand("cp -a " + archive_ + " " + to).exit_code, 0);
+    return to;
+  }
+  // The name of the segment after the backup's first (it holds the writes
+  // made after the backup).
+  static std::string MiddleSegment() {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(archive_)) {
+      const std::string n = e.path().filename().string();
+      if (n.size() == 24) names.push_back(n);
+    }
+    std::sort(names.begin(), names.end());
+    const std::string label = testing::ReadFileBytes(dir_ + "/base/backup_label");
+    const size_t at = label.find("(file ");
+    const std::string first = label.substr(at + 6, 24);
+    auto it = std::upper_bound(names.begin(), names.end(), first);
+    return it == names.end() ? "" : *it;
+  }
+
+  static std::string pgcluster_, vouch_, dir_, archive_, uri_;
+  static int64_t at_rows_;
+};
+std::string PitrRestore::pgcluster_, PitrRestore::vouch_, PitrRestore::dir_, PitrRestore::archive_, PitrRestore::uri_;
+int64_t PitrRestore::at_rows_ = 0;
+
+// The digest at an LSN saw some of the writer's commits and not others; the
+// restore to that LSN (recovery_target_inclusive off) holds exactly its rows.
+TEST_F(PitrRestore, TheRestoreToTheManifestsLsnHoldsExactlyItsData) {
+  EXPECT_GT(at_rows_, 7000) << "the digest saw none of the writer's commits";
+  EXPECT_LT(at_rows_, 10000) << "the digest saw all of the writer's commits";
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --target-manifest at.json --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 6000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_TRUE(j["passed"].get<bool>());
+  EXPECT_EQ(j["kind"], "base backup");
+  EXPECT_EQ(j["database"], "pitr");
+  const auto at = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/at.json"));
+  const std::string lsn = at["source"]["properties"]["at_lsn"];
+  EXPECT_NE(j["recovery"]["stop"].get<std::string>().find(lsn), std::string::npos) << j["recovery"].dump(2);
+  EXPECT_EQ(j["drill"]["final_validation_hash"]["restored"], at["final_validation_hash"]) << j["drill"].dump(2);
+  std::vector<std::string> phases;
+  for (const auto& p : j["phases"]) phases.push_back(p["name"]);
+  EXPECT_EQ(phases, (std::vector<std::string>{"copy", "stage WAL", "server start", "WAL replay", "verify"}));
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
+// To the archive's end, from compressed segments as well: every commit.
+TEST_F(PitrRestore, TheRestoreToTheArchivesEndHoldsEveryCommitFromCompressedSegmentsToo) {
+  const std::string archive = CopyArchive("archive_gz");
+  ASSERT_EQ(RunCommand("gzip " + archive + "/" + MiddleSegment()).exit_code, 0);
+  auto r = RestoreTest("base --wal-archive " + archive + " --expect final.json");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 6000) << r.err;
+  EXPECT_NE(r.out.find("✅ PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("(1 decompressed)"), std::string::npos) << r.out.substr(0, 2000);
+}
+
+// A segment missing in the middle is named before anything is copied.
+TEST_F(PitrRestore, AMissingSegmentIsNamed) {
+  const std::string archive = CopyArchive("archive_missing");
+  const std::string middle = MiddleSegment();
+  ASSERT_FALSE(middle.empty());
+  fs::remove(archive + "/" + middle);
+  auto r = RestoreTest("base --wal-archive " + archive + " --expect final.json");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("WAL segment " + middle + " is missing from " + archive), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
+// A damaged segment ends recovery early: named with the server's words.
+TEST_F(PitrRestore, ADamagedSegmentEndsRecoveryAndIsNamed) {
+  const std::string archive = CopyArchive("archive_damaged");
+  const std::string middle = MiddleSegment();
+  {
+    std::fstream f(archive + "/" + middle, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8192 * 40 + 100);
+    const std::string junk(300, '\xff');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto r = RestoreTest("base --wal-archive " + archive + " --expect final.json");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("recovery ended at LSN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in segment " + middle), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+}
+
+TEST_F(PitrRestore, ATargetBeyondTheArchiveIsNamed) {
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --target-lsn FF/0");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("recovery target FF/0 is beyond the archive"), std::string::npos) << r.out;
+}
+
+// A bit flipped in the table's file in a copy of the backup: the page
+// checksum (the cluster has them) or the digest catches it; never PASS.
+TEST_F(PitrRestore, ADamagedDataPageNeverPasses) {
+  const std::string copy = dir_ + "/base_damaged";
+  ASSERT_EQ(RunCommand("cp -a " + dir_ + "/base " + copy).exit_code, 0);
+  const std::string rel = Scalar("SELECT pg_relation_filepath('t')");
+  {
+    std::fstream f(copy + "/" + rel, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good()) << rel;
+    f.seekg(8192 * 3 + 4000);
+    char c = 0;
+    f.read(&c, 1);
+    c ^= 0x10;
+    f.seekp(8192 * 3 + 4000);
+    f.write(&c, 1);
+  }
+  auto r = RestoreTest("base_damaged --wal-archive " + archive_ + " --expect final.json");
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("PASS —"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
+TEST_F(PitrRestore, BinariesOfAnotherMajorVersionAreRefused) {
+  const std::string bin = dir_ + "/fake_bin";
+  fs::create_directories(bin);
+  {
+    std::ofstream p(bin + "/postgres");
+    p << "#!/bin/sh\necho 'postgres (PostgreSQL) 99.1'\n";
+  }
+  fs::permissions(bin + "/postgres", fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --pg-bin " + bin);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("PostgreSQL 99 binaries; the backup is PostgreSQL " + std::to_string(testing::TestPg().major)),
+            std::string::npos)
+      << r.err;
+}
+
+// SIGTERM while the scratch server recovers: no server, no directory.
+TEST_F(PitrRestore, SigtermDuringRecoveryLeavesNothing) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    const std::string scratch = dir_ + "/scratch", base = dir_ + "/base", expect = dir_ + "/final.json";
+    execl(vouch_.c_str(), vouch_.c_str(), "restore-test", "--scratch", scratch.c_str(), "--wal-archive",
+          archive_.c_str(), "--expect", expect.c_str(), base.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool seen = false;
+  for (int i = 0; i < 2400 && !seen; ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ + "/scratch", ec)) {
+      seen |= fs::exists(e.path() / "data" / "postmaster.pid") && fs::exists(e.path() / "server.log");
+    }
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(seen) << "the server was not seen starting";
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+  auto procs = RunCommand("pgrep -a -f -- '" + dir_ + "[/]scratch'");
+  EXPECT_EQ(procs.exit_code, 1) << "processes left: " << procs.out << procs.err;
+}
+
+}  // namespace
+}  // namespace vouch
