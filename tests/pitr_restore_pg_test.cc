@@ -48,6 +48,15 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
                   "CREATE TABLE t (id bigserial PRIMARY KEY, v text, at timestamptz DEFAULT now()); INSERT INTO t (v) "
                   "SELECT md5(g::text) FROM generate_series(1, 5000) g"),
               "");
+    // A database with an unlogged table, digested before the backup.
+    ASSERT_EQ(Sql("postgres", "CREATE DATABASE pitr_u"), "");
+    ASSERT_EQ(Sql("pitr_u",
+                  "CREATE UNLOGGED TABLE u AS SELECT g AS id FROM generate_series(1, 120) g; CREATE TABLE l AS SELECT "
+                  "g AS id FROM generate_series(1, 50) g"),
+              "");
+    auto digest_u = RunCommand(vouch_ + " digest -q postgresql://vouch@127.0.0.1:" + Env("PGPORT") + "/pitr_u -o " +
+                               dir_ + "/unlogged.json");
+    ASSERT_EQ(digest_u.exit_code, 0) << digest_u.err;
     auto backup = RunCommand(In() + "pg_basebackup -D " + dir_ + "/base -X none -c fast");
     ASSERT_EQ(backup.exit_code, 0) << backup.err;
     ASSERT_EQ(Sql("pitr", "INSERT INTO t (v) SELECT 'after backup' FROM generate_series(1, 2000)"), "");
@@ -202,6 +211,23 @@ TEST_F(PitrRestore, ADamagedSegmentEndsRecoveryAndIsNamed) {
   EXPECT_NE(r.out.find("recovery ended at LSN"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("in segment " + middle), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+}
+
+// An unlogged table comes back empty from a physical restore, by design:
+// expected empty, reported, never a false FAIL.
+TEST_F(PitrRestore, AnUnloggedTableIsExpectedEmptyNotAFailure) {
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --expect unlogged.json --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 6000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_TRUE(j["passed"].get<bool>());
+  EXPECT_EQ(j["recovery"]["unlogged_tables_expected_empty"],
+            nlohmann::json::array({"public.u (120 rows in the manifest)"}));
+  bool l_seen = false;
+  for (const auto& t : j["drill"]["tables"]) {
+    if (t["table"] == "public.l") l_seen = t["match"].get<bool>();
+  }
+  EXPECT_TRUE(l_seen) << j["drill"]["tables"].dump(2);
 }
 
 TEST_F(PitrRestore, ATargetBeyondTheArchiveIsNamed) {

@@ -19,6 +19,9 @@ std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_u
   out += fmt::format("  WAL replayed   {:.1f} MB, {} segments staged ({} decompressed)\n",
                      rec.replayed_bytes / 1048576.0, rec.segments_staged, rec.segments_decompressed);
   if (!rec.last_commit.empty()) out += fmt::format("  last commit    {}\n", rec.last_commit);
+  for (const auto& u : rec.unlogged) {
+    out += fmt::format("  unlogged       {}: empty after a physical restore, by design; expected empty\n", u);
+  }
   if (rpo_us)
     out += fmt::format("  RPO            {} (the source's read minus the last commit replayed)\n",
                        FormatDurationUs(*rpo_us));
@@ -35,6 +38,7 @@ nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int
           {"replayed_bytes", rec.replayed_bytes},
           {"segments_staged", rec.segments_staged},
           {"segments_decompressed", rec.segments_decompressed},
+          {"unlogged_tables_expected_empty", rec.unlogged},
           {"rpo_seconds", rpo_us ? nlohmann::ordered_json(*rpo_us / 1e6) : nullptr},
           {"failures", rec.failures}};
 }

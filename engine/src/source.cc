@@ -126,6 +126,14 @@ class ManifestSource final : public Source {
   DigestReport manifest_;
 };
 
+}  // namespace
+
+std::unique_ptr<Source> ManifestSourceOf(std::string spec, DigestReport manifest) {
+  return std::make_unique<ManifestSource>(std::move(spec), std::move(manifest));
+}
+
+namespace {
+
 // Yields each table's rows as one chunk.
 class MemoryReader final : public TableStreamReader {
  public:

@@ -49,6 +49,9 @@ class Source {
 // supported compression, or a saved vouch manifest (loaded and checked).
 Result<std::unique_ptr<Source>> OpenSource(const std::string& spec, const DigestOptions& options);
 
+// A manifest's digests already in memory (kind kManifest), under `spec`.
+std::unique_ptr<Source> ManifestSourceOf(std::string spec, DigestReport manifest);
+
 // A table held in memory: its description and its rows in COPY text, each
 // ending in '\n'.
 struct MemoryTable {

@@ -75,6 +75,9 @@ struct RecoveryReport {
   std::string last_commit;  // pg_last_xact_replay_timestamp(), UTC
   uint64_t replayed_bytes = 0;
   uint64_t segments_staged = 0, segments_decompressed = 0;
+  // Unlogged tables: a physical restore brings them back empty, by design,
+  // so they are expected empty ("public.t (120 rows in the manifest)").
+  std::vector<std::string> unlogged;
   // Each named failure: a segment missing, a target beyond the archive, a
   // damaged segment, the server's FATAL lines. Any makes the test fail.
   std::vector<std::string> failures;
