@@ -9,9 +9,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,6 +27,7 @@
 #include "vouch/readers/backup_label.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/pg_control.h"
+#include "vouch/readers/tar_reader.h"
 #include "vouch/readers/wal.h"
 
 namespace vouch::restore {
@@ -243,287 +246,492 @@ Status WaitForPromotion(const std::string& conninfo, RecoveryReport* rec, bool* 
   return Status::Ok();
 }
 
-}  // namespace
-
-bool IsBaseBackupDir(const std::string& path) {
-  std::error_code ec;
-  return fs::is_directory(path, ec) && fs::exists(fs::path(path) / "backup_label", ec) &&
-         fs::exists(fs::path(path) / "PG_VERSION", ec);
+// base.tar, base.tar.gz, ... in `dir`; "" when there is none.
+std::string FindTar(const fs::path& dir, const std::string& stem) {
+  for (const char* ext : {".tar", ".tar.gz", ".tar.zst", ".tar.lz4"}) {
+    std::error_code ec;
+    if (fs::is_regular_file(dir / (stem + ext), ec)) return (dir / (stem + ext)).string();
+  }
+  return {};
 }
 
-Result<RestoreTestReport> RunBaseBackupTest(const RestoreTestOptions& options, const ScratchOptions& base) {
-  RestoreTestReport r;
-  r.kind = "base backup";
-  r.backup = options.backup;
-  r.rto_target_us = options.rto_target_us;
-  RecoveryReport& rec = r.recovery.emplace();
-  rec.wal_archive = options.wal_archive;
-  const fs::path backup(options.backup);
-
-  // What the backup is: its version, segment size, start.
-  auto version_text = ReadSmallFile((backup / "PG_VERSION").string());
-  if (!version_text.ok()) return version_text.status();
-  const int major = std::atoi(version_text->c_str());
-  auto control_bytes = ReadSmallFile((backup / "global" / "pg_control").string());
-  if (!control_bytes.ok()) return control_bytes.status();
-  auto control = ParseControlFile(*control_bytes);
-  if (!control.ok())
-    return Status(control.status().code(), options.backup + "/global/pg_control: " + control.status().message());
-  const uint32_t segment_size = control->xlog_seg_size;
-  if (!IsValidWalSegmentSize(segment_size))
-    return Corrupt(options.backup + "/global/pg_control: no valid WAL segment size");
-  auto label_text = ReadSmallFile((backup / "backup_label").string());
-  if (!label_text.ok()) return label_text.status();
-  auto label = ParseBackupLabel(*label_text);
-  if (!label.ok()) return Status(label.status().code(), options.backup + "/backup_label: " + label.status().message());
-  if (!label->start_lsn || !label->start_tli) return Corrupt(options.backup + "/backup_label: no START WAL LOCATION");
-  if (label->incremental_from_lsn) {
-    return Unsupported(options.backup +
-                       ": an incremental backup restores only combined with its chain (pg_combinebackup)");
-  }
-  rec.start_lsn = FormatLsn(*label->start_lsn);
-
-  // The server: the backup's major version.
-  r.pg_bin = options.pg_bin.empty() ? "/usr/lib/postgresql/" + std::to_string(major) + "/bin" : options.pg_bin;
-  const int bin_major = BinaryMajor(r.pg_bin, &r.server_version);
-  if (bin_major == 0) {
-    return InvalidArgument(r.pg_bin + "/postgres: cannot run it; the backup needs PostgreSQL " + std::to_string(major) +
-                           "'s server (--pg-bin names its bin directory)");
-  }
-  if (bin_major != major) {
-    return InvalidArgument(r.pg_bin + " holds PostgreSQL " + std::to_string(bin_major) +
-                           " binaries; the backup is PostgreSQL " + std::to_string(major) +
-                           " (its PG_VERSION): a physical backup restores only with its own major version");
-  }
-
-  // What it is compared with, and the target.
-  if (options.wal_archive.empty())
-    return InvalidArgument("a base backup restores with its WAL: name the archive with --wal-archive DIR");
-  std::string expect = options.expect.empty() ? options.target.manifest : options.expect;
-  if (expect.empty()) {
-    return InvalidArgument(
-        "a base backup's restore is proven against a manifest of the source: give --expect M.json (vouch digest -o) "
-        "or --target-manifest M.json (vouch digest --at-lsn -o)");
-  }
-  auto expected = LoadManifest(expect);
-  if (!expected.ok()) return expected.status();
-  auto prop = [&](const char* key) {
-    auto it = expected->source.properties.find(key);
-    return it == expected->source.properties.end() ? std::string() : it->second;
-  };
-  r.database = prop("database");
-  if (r.database.empty()) return InvalidArgument(expect + ": names no database (not a digest of a database)");
-  RecoveryTarget target = options.target;
-  if (!target.manifest.empty()) {
-    Result<DigestReport> other = target.manifest == expect ? DigestReport() : LoadManifest(target.manifest);
-    if (!other.ok()) return other.status();
-    const DigestReport& m = target.manifest == expect ? *expected : *other;
-    auto it = m.source.properties.find("at_lsn");
-    if (it == m.source.properties.end()) {
-      return InvalidArgument(target.manifest + ": was not read at an exact WAL position (vouch digest --at-lsn)");
-    }
-    target.kind = RecoveryTarget::kLsn;
-    target.value = it->second;
-  }
-  std::optional<uint64_t> target_lsn;
-  switch (target.kind) {
-    case RecoveryTarget::kLatest: rec.target = "latest (the archive's end)"; break;
-    case RecoveryTarget::kLsn:
-      target_lsn = ParseLsn(target.value);
-      if (!target_lsn) return InvalidArgument("recovery target LSN '" + target.value + "': expected X/X");
-      rec.target = "LSN " + FormatLsn(*target_lsn) + (target.manifest.empty() ? "" : " (from " + target.manifest + ")");
-      break;
-    case RecoveryTarget::kTime: rec.target = "time " + target.value; break;
-  }
-
-  // The archive, by name only: every segment from the backup's start to the
-  // target (or the archive's end) must be there, before anything is copied.
-  auto archive = ListArchive(options.wal_archive, segment_size);
-  if (!archive.ok()) return archive.status();
-  const uint64_t first = *label->start_lsn / segment_size;
-  const uint32_t tli = *label->start_tli;
-  const std::string where = options.wal_archive;
-  if (target_lsn && (!archive->any || *target_lsn / segment_size > archive->max_segno)) {
-    rec.failures.push_back("recovery target " + FormatLsn(*target_lsn) + " is beyond the archive: " +
-                           (archive->any
-                                ? "its last segment is " + WalSegmentFileName(tli, archive->max_segno, segment_size)
-                                : std::string("it holds no segment")));
-    return r;
-  }
-  const uint64_t last = target_lsn ? *target_lsn / segment_size : archive->max_segno;
-  for (uint64_t s = first; s <= last; ++s) {
-    // The backup's own pg_wal (pg_basebackup -X) counts as well.
-    const std::string name = WalSegmentFileName(tli, s, segment_size);
-    if (HasSegment(*archive, s, tli) || fs::exists(backup / "pg_wal" / name)) continue;
-    rec.failures.push_back("WAL segment " + name + " is missing from " + where + ": recovery from " + rec.start_lsn +
-                           " to " + (target_lsn ? FormatLsn(*target_lsn) : "the archive's end") + " needs it");
-    return r;
-  }
-
-  // Free disk, before copying: the backup, and the segments decompressed.
-  uint64_t need = TreeBytes(options.backup);
-  for (const auto& [key, f] : archive->segments) {
-    if (key.first >= first && f.compressed) need += segment_size;
-  }
-  struct statvfs vfs {};
-  if (statvfs(base.parent.c_str(), &vfs) == 0 && base.keep.empty()) {
-    const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    if (free_bytes < need + (uint64_t{64} << 20)) {
-      return IoError(base.parent + ": not enough free disk for the restore: it needs " + std::to_string(need >> 20) +
-                     " MB (the backup and its WAL) and 64 MB more, " + std::to_string(free_bytes >> 20) +
-                     " MB are free");
-    }
-  }
-
-  ScratchOptions so = base;
-  so.bin_dir = r.pg_bin;
-  // The source's role the manifest was read as (a superuser, or one that
-  // may read every table), else "postgres".
-  so.superuser = "postgres";
-  if (std::string loc = prop("original_location");
-      loc.starts_with("postgresql://") && loc.find('@') != std::string::npos) {
-    so.superuser = loc.substr(13, loc.find('@') - 13);
-  }
-  auto phase = [&](const char* name, Clock::time_point t) { r.phases.push_back({name, Since(t)}); };
-  auto t = Clock::now();
-  auto cluster = ScratchCluster::CreateEmpty(so);
-  if (!cluster.ok()) return cluster.status();
-  ScratchCluster& c = **cluster;
-  const std::string data = c.data_dir();
+// Extracts a tar (compressed or not) into `into`: directories, regular files
+// and symbolic links, as pg_basebackup -Ft writes them. A member's name may
+// not climb out of `into`.
+Status ExtractTar(const std::string& path, const fs::path& into) {
+  auto src = OpenDecodedFile(path);
+  if (!src.ok()) return src.status();
+  TarReader tar(**src, path);
   std::error_code ec;
-  fs::copy(backup, data, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-  if (ec) return IoError(options.backup + ": cannot copy it to " + data + ": " + ec.message());
-  fs::permissions(data, fs::perms::owner_all, ec);
-  for (const char* stale : {"postmaster.pid", "postmaster.opts", "standby.signal"})
-    fs::remove(fs::path(data) / stale, ec);
-  VOUCH_RETURN_IF_ERROR(ChownTree(data, so.as));
-  phase("copy", t);
-
-  // The WAL the server asks for, in one directory: plain segments linked,
-  // compressed ones decompressed.
-  t = Clock::now();
-  const std::string stage = c.dir() + "/wal";
-  fs::create_directory(stage, ec);
-  if (ec) return IoError(stage + ": " + ec.message());
-  const fs::path archive_dir = fs::absolute(options.wal_archive);
-  for (const auto& [key, f] : archive->segments) {
-    if (key.first < first) continue;
-    const std::string base_name = f.file.substr(0, 24);
-    if (f.compressed) {
-      VOUCH_RETURN_IF_ERROR(Decompress((archive_dir / f.file).string(), stage + "/" + base_name));
-      ++rec.segments_decompressed;
-    } else if (!ReadableBy((archive_dir / f.file).string(), so.as)) {
-      // The server's user could not read it through a link: a copy.
-      fs::copy_file(archive_dir / f.file, fs::path(stage) / base_name, ec);
-      if (ec) return IoError((archive_dir / f.file).string() + ": " + ec.message());
-    } else {
-      fs::create_symlink(archive_dir / f.file, fs::path(stage) / base_name, ec);
-      if (ec) return IoError(stage + "/" + base_name + ": " + ec.message());
+  fs::create_directories(into, ec);
+  if (ec) return IoError(into.string() + ": " + ec.message());
+  std::string buf(1 << 20, '\0');
+  TarMember m;
+  for (;;) {
+    auto more = tar.Next(&m);
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::Ok();
+    std::string name = m.name;
+    while (name.starts_with("./")) name.erase(0, 2);
+    while (!name.empty() && name.back() == '/') name.pop_back();
+    if (name.empty()) continue;
+    const fs::path rel(name);
+    if (rel.is_absolute() || std::any_of(rel.begin(), rel.end(), [](const fs::path& p) { return p == ".."; })) {
+      return Corrupt(path + ": member '" + m.name + "' points outside the data directory");
     }
-    ++rec.segments_staged;
+    const fs::path to = into / rel;
+    if (m.type == '5') {
+      fs::create_directories(to, ec);
+      if (ec) return IoError(to.string() + ": " + ec.message());
+      fs::permissions(to, fs::perms::owner_all, ec);
+    } else if (m.type == '2') {
+      fs::create_symlink(m.link_target, to, ec);
+      if (ec) return IoError(to.string() + ": " + ec.message());
+    } else if (m.type == '0' || m.type == '\0') {
+      fs::create_directories(to.parent_path(), ec);
+      std::ofstream out(to, std::ios::binary);
+      if (!out) return IoError(to.string() + ": cannot write it");
+      for (;;) {
+        auto n = ReadUpTo(tar.Data(), buf.data(), buf.size());
+        if (!n.ok()) return n.status();
+        if (*n == 0) break;
+        out.write(buf.data(), static_cast<std::streamsize>(*n));
+      }
+      out.close();
+      if (!out) return IoError(to.string() + ": cannot write it (disk full?)");
+      fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, ec);
+    } else {
+      return Unsupported(path + ": member '" + m.name + "' of tar type '" + std::string(1, m.type) +
+                         "' is not what pg_basebackup writes");
+    }
   }
-  for (const auto& h : archive->histories) fs::copy_file(archive_dir / h, fs::path(stage) / h, ec);
-  VOUCH_RETURN_IF_ERROR(ChownTree(stage, so.as));
-  phase("stage WAL", t);
+}
 
-  {
+// A restore-test of one base backup, phase by phase.
+class BaseBackupTest {
+ public:
+  BaseBackupTest(const RestoreTestOptions& options, ScratchOptions base) : o_(options), so_(std::move(base)) {
+    r_.kind = "base backup";
+    r_.backup = options.backup;
+    r_.rto_target_us = options.rto_target_us;
+    rec_ = &r_.recovery.emplace();
+    rec_->wal_archive = options.wal_archive;
+    tar_ = FindTar(options.backup, "base");
+  }
+
+  Result<RestoreTestReport> Run() {
+    VOUCH_RETURN_IF_ERROR(LoadExpected());
+    if (tar_.empty()) {
+      // A plain backup is read where it is, and checked before it is copied.
+      VOUCH_RETURN_IF_ERROR(ReadFacts(o_.backup));
+      if (!Preflight()) return r_;
+      VOUCH_RETURN_IF_ERROR(MakeScratch());
+      VOUCH_RETURN_IF_ERROR(Timed("copy", [&] { return Copy(); }));
+    } else {
+      // A tar backup is extracted first: its facts are inside.
+      VOUCH_RETURN_IF_ERROR(MakeScratch());
+      VOUCH_RETURN_IF_ERROR(Timed("extract", [&] { return Extract(); }));
+      VOUCH_RETURN_IF_ERROR(ReadFacts(cluster_->data_dir()));
+      if (!Preflight()) return Finish();
+    }
+    VOUCH_RETURN_IF_ERROR(cluster_->SetBinDir(r_.pg_bin));
+    VOUCH_RETURN_IF_ERROR(Timed("stage WAL", [&] { return StageWal(); }));
+    VOUCH_RETURN_IF_ERROR(Configure());
+    VOUCH_RETURN_IF_ERROR(Recover());
+    if (promoted_) VOUCH_RETURN_IF_ERROR(Verify());
+    return Finish();
+  }
+
+ private:
+  RestoreTestReport Finish() {
+    r_.rto_us = 0;
+    for (const auto& p : r_.phases) r_.rto_us += p.us;
+    return std::move(r_);
+  }
+
+  Status Timed(const char* name, const std::function<Status()>& step) {
+    const auto t = Clock::now();
+    Status st = step();
+    r_.phases.push_back({name, Since(t)});
+    return st;
+  }
+
+  std::string Prop(const char* key) const {
+    auto it = expected_.source.properties.find(key);
+    return it == expected_.source.properties.end() ? std::string() : it->second;
+  }
+
+  // The manifest the restore is compared with, and the target.
+  Status LoadExpected() {
+    if (o_.wal_archive.empty()) {
+      return InvalidArgument("a base backup restores with its WAL: name the archive with --wal-archive DIR");
+    }
+    expect_ = o_.expect.empty() ? o_.target.manifest : o_.expect;
+    if (expect_.empty()) {
+      return InvalidArgument(
+          "a base backup's restore is proven against a manifest of the source: give --expect M.json (vouch digest "
+          "-o) or --target-manifest M.json (vouch digest --at-lsn -o)");
+    }
+    auto expected = LoadManifest(expect_);
+    if (!expected.ok()) return expected.status();
+    expected_ = std::move(expected).value();
+    r_.database = Prop("database");
+    if (r_.database.empty()) return InvalidArgument(expect_ + ": names no database (not a digest of a database)");
+    target_ = o_.target;
+    if (!target_.manifest.empty()) {
+      Result<DigestReport> other = target_.manifest == expect_ ? DigestReport() : LoadManifest(target_.manifest);
+      if (!other.ok()) return other.status();
+      const DigestReport& m = target_.manifest == expect_ ? expected_ : *other;
+      auto it = m.source.properties.find("at_lsn");
+      if (it == m.source.properties.end()) {
+        return InvalidArgument(target_.manifest + ": was not read at an exact WAL position (vouch digest --at-lsn)");
+      }
+      target_.kind = RecoveryTarget::kLsn;
+      target_.value = it->second;
+    }
+    switch (target_.kind) {
+      case RecoveryTarget::kLatest: rec_->target = "latest (the archive's end)"; break;
+      case RecoveryTarget::kLsn:
+        target_lsn_ = ParseLsn(target_.value);
+        if (!target_lsn_) return InvalidArgument("recovery target LSN '" + target_.value + "': expected X/X");
+        rec_->target =
+            "LSN " + FormatLsn(*target_lsn_) + (target_.manifest.empty() ? "" : " (from " + target_.manifest + ")");
+        break;
+      case RecoveryTarget::kTime: rec_->target = "time " + target_.value; break;
+    }
+    // The source's role the manifest was read as (a superuser, or one that
+    // may read every table), else "postgres".
+    so_.superuser = "postgres";
+    if (std::string loc = Prop("original_location");
+        loc.starts_with("postgresql://") && loc.find('@') != std::string::npos) {
+      so_.superuser = loc.substr(13, loc.find('@') - 13);
+    }
+    return Status::Ok();
+  }
+
+  // What the backup in data directory `dir` is: its version (and the
+  // server binaries of that version), segment size and start.
+  Status ReadFacts(const std::string& dir) {
+    const fs::path d(dir);
+    auto version_text = ReadSmallFile((d / "PG_VERSION").string());
+    if (!version_text.ok()) return version_text.status();
+    const int major = std::atoi(version_text->c_str());
+    auto control_bytes = ReadSmallFile((d / "global" / "pg_control").string());
+    if (!control_bytes.ok()) return control_bytes.status();
+    auto control = ParseControlFile(*control_bytes);
+    if (!control.ok())
+      return Status(control.status().code(), dir + "/global/pg_control: " + control.status().message());
+    segment_size_ = control->xlog_seg_size;
+    if (!IsValidWalSegmentSize(segment_size_)) return Corrupt(dir + "/global/pg_control: no valid WAL segment size");
+    auto label_text = ReadSmallFile((d / "backup_label").string());
+    if (!label_text.ok()) return label_text.status();
+    auto label = ParseBackupLabel(*label_text);
+    if (!label.ok()) return Status(label.status().code(), dir + "/backup_label: " + label.status().message());
+    if (!label->start_lsn || !label->start_tli) return Corrupt(dir + "/backup_label: no START WAL LOCATION");
+    if (label->incremental_from_lsn) {
+      return Unsupported(o_.backup +
+                         ": an incremental backup restores only combined with its chain (pg_combinebackup)");
+    }
+    start_lsn_ = *label->start_lsn;
+    tli_ = *label->start_tli;
+    rec_->start_lsn = FormatLsn(start_lsn_);
+    own_wal_ = (d / "pg_wal").string();
+
+    r_.pg_bin = o_.pg_bin.empty() ? "/usr/lib/postgresql/" + std::to_string(major) + "/bin" : o_.pg_bin;
+    const int bin_major = BinaryMajor(r_.pg_bin, &r_.server_version);
+    if (bin_major == 0) {
+      return InvalidArgument(r_.pg_bin + "/postgres: cannot run it; the backup needs PostgreSQL " +
+                             std::to_string(major) + "'s server (--pg-bin names its bin directory)");
+    }
+    if (bin_major != major) {
+      return InvalidArgument(r_.pg_bin + " holds PostgreSQL " + std::to_string(bin_major) +
+                             " binaries; the backup is PostgreSQL " + std::to_string(major) +
+                             " (its PG_VERSION): a physical backup restores only with its own major version");
+    }
+    return Status::Ok();
+  }
+
+  // The archive by name only: every segment from the backup's start to the
+  // target (or the archive's end) must be there. False (a failure in the
+  // report) when one is not, or when the target is beyond the archive.
+  bool Preflight() {
+    auto archive = ListArchive(o_.wal_archive, segment_size_);
+    if (!archive.ok()) {
+      rec_->failures.push_back(archive.status().message());
+      return false;
+    }
+    archive_ = std::move(archive).value();
+    const uint64_t first = start_lsn_ / segment_size_;
+    if (target_lsn_ && (!archive_.any || *target_lsn_ / segment_size_ > archive_.max_segno)) {
+      rec_->failures.push_back(
+          "recovery target " + FormatLsn(*target_lsn_) + " is beyond the archive: " +
+          (archive_.any ? "its last segment is " + WalSegmentFileName(tli_, archive_.max_segno, segment_size_)
+                        : std::string("it holds no segment")));
+      return false;
+    }
+    const uint64_t last = target_lsn_ ? *target_lsn_ / segment_size_ : archive_.max_segno;
+    for (uint64_t s = first; s <= last; ++s) {
+      // The backup's own pg_wal (pg_basebackup -X) counts as well.
+      const std::string name = WalSegmentFileName(tli_, s, segment_size_);
+      std::error_code ec;
+      if (HasSegment(archive_, s, tli_) || fs::exists(fs::path(own_wal_) / name, ec)) continue;
+      rec_->failures.push_back("WAL segment " + name + " is missing from " + o_.wal_archive + ": recovery from " +
+                               rec_->start_lsn + " to " +
+                               (target_lsn_ ? FormatLsn(*target_lsn_) : "the archive's end") + " needs it");
+      return false;
+    }
+    return true;
+  }
+
+  // The scratch directory, after a check that its disk holds the backup
+  // (a compressed tar counted twice) and the segments decompressed.
+  Status MakeScratch() {
+    uint64_t need = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(o_.backup, ec)) {
+      if (e.is_directory(ec)) need += TreeBytes(e.path().string());
+      if (!e.is_regular_file(ec)) continue;
+      const std::string n = e.path().filename().string();
+      need += e.file_size(ec) * (n.ends_with(".gz") || n.ends_with(".zst") || n.ends_with(".lz4") ? 2 : 1);
+    }
+    for (const auto& e : fs::directory_iterator(o_.wal_archive, ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.size() > 24 && ParseWalFileName(n) && !ParseWalFileName(n)->compression.empty()) need += 16u << 20;
+    }
+    struct statvfs vfs {};
+    const std::string parent = so_.keep.empty() ? so_.parent : fs::absolute(so_.keep).parent_path().string();
+    if (statvfs(parent.c_str(), &vfs) == 0) {
+      const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+      if (free_bytes < need + (uint64_t{64} << 20)) {
+        return IoError(parent + ": not enough free disk for the restore: it needs " + std::to_string(need >> 20) +
+                       " MB (the backup and its WAL) and 64 MB more, " + std::to_string(free_bytes >> 20) +
+                       " MB are free");
+      }
+    }
+    auto cluster = ScratchCluster::CreateEmpty(so_);
+    if (!cluster.ok()) return cluster.status();
+    cluster_ = std::move(cluster).value();
+    return Status::Ok();
+  }
+
+  Status Copy() {
+    const std::string data = cluster_->data_dir();
+    std::error_code ec;
+    fs::copy(o_.backup, data, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) return IoError(o_.backup + ": cannot copy it to " + data + ": " + ec.message());
+    // A tablespace's link points at the backup's copy of it: copied too, so
+    // that the server never writes there.
+    for (const auto& e : fs::directory_iterator(fs::path(data) / "pg_tblspc", ec)) {
+      if (!e.is_symlink(ec)) continue;
+      const fs::path target = fs::read_symlink(e.path(), ec);
+      const fs::path copy = fs::path(cluster_->dir()) / "tblspc" / e.path().filename();
+      fs::create_directories(copy, ec);
+      fs::copy(target, copy, fs::copy_options::recursive, ec);
+      if (ec) return IoError(target.string() + ": cannot copy the tablespace: " + ec.message());
+      fs::remove(e.path(), ec);
+      fs::create_symlink(copy, e.path(), ec);
+      if (ec) return IoError(e.path().string() + ": " + ec.message());
+      VOUCH_RETURN_IF_ERROR(ChownTree(copy.string(), so_.as));
+    }
+    return Prepared();
+  }
+
+  // base.tar into the data directory, pg_wal.tar into its pg_wal, and each
+  // tablespace's OID.tar beside it, with tablespace_map pointed there.
+  Status Extract() {
+    const std::string data = cluster_->data_dir();
+    VOUCH_RETURN_IF_ERROR(ExtractTar(tar_, data));
+    if (std::string wal = FindTar(o_.backup, "pg_wal"); !wal.empty()) {
+      VOUCH_RETURN_IF_ERROR(ExtractTar(wal, fs::path(data) / "pg_wal"));
+    }
+    std::error_code ec;
+    std::string map;
+    for (const auto& e : fs::directory_iterator(o_.backup, ec)) {
+      const std::string n = e.path().filename().string();
+      const size_t dot = n.find('.');
+      if (dot == 0 || dot == std::string::npos || n.find_first_not_of("0123456789") != dot) continue;
+      const std::string oid = n.substr(0, dot);
+      if (FindTar(o_.backup, oid) != e.path().string()) continue;
+      const fs::path into = fs::path(cluster_->dir()) / "tblspc" / oid;
+      VOUCH_RETURN_IF_ERROR(ExtractTar(e.path().string(), into));
+      VOUCH_RETURN_IF_ERROR(ChownTree(into.string(), so_.as));
+      map += oid + " " + into.string() + "\n";
+    }
+    if (!map.empty()) {
+      std::ofstream out(data + "/tablespace_map", std::ios::trunc);
+      out << map;
+      if (!out) return IoError(data + "/tablespace_map: cannot write it");
+    }
+    return Prepared();
+  }
+
+  // The copied data directory made the server's: no stale pid file or
+  // standby signal, mode 0700, owned by its user.
+  Status Prepared() {
+    const std::string data = cluster_->data_dir();
+    std::error_code ec;
+    fs::permissions(data, fs::perms::owner_all, ec);
+    for (const char* stale : {"postmaster.pid", "postmaster.opts", "standby.signal"}) {
+      fs::remove(fs::path(data) / stale, ec);
+    }
+    return ChownTree(data, so_.as);
+  }
+
+  // The WAL the server asks for, in one directory: plain segments linked
+  // (copied when the server's user could not read them there), compressed
+  // ones decompressed.
+  Status StageWal() {
+    stage_ = cluster_->dir() + "/wal";
+    std::error_code ec;
+    fs::create_directory(stage_, ec);
+    if (ec) return IoError(stage_ + ": " + ec.message());
+    const fs::path archive_dir = fs::absolute(o_.wal_archive);
+    for (const auto& [key, f] : archive_.segments) {
+      if (key.first < start_lsn_ / segment_size_) continue;
+      const fs::path from = archive_dir / f.file, to = fs::path(stage_) / f.file.substr(0, 24);
+      if (f.compressed) {
+        VOUCH_RETURN_IF_ERROR(Decompress(from.string(), to.string()));
+        ++rec_->segments_decompressed;
+      } else if (!ReadableBy(from.string(), so_.as)) {
+        fs::copy_file(from, to, ec);
+      } else {
+        fs::create_symlink(from, to, ec);
+      }
+      if (ec) return IoError(to.string() + ": " + ec.message());
+      ++rec_->segments_staged;
+    }
+    for (const auto& h : archive_.histories) fs::copy_file(archive_dir / h, fs::path(stage_) / h, ec);
+    return ChownTree(stage_, so_.as);
+  }
+
+  Status Configure() {
+    const std::string data = cluster_->data_dir();
     std::ofstream conf(data + "/postgresql.auto.conf", std::ios::app);
     conf << "\n# vouch restore-test\n"
-         << "restore_command = " << ConfQuote("cp \"" + stage + "/%f\" \"%p\"") << "\n"
+         << "restore_command = " << ConfQuote("cp \"" + stage_ + "/%f\" \"%p\"") << "\n"
          << "recovery_target_timeline = 'latest'\n"
          << "recovery_target_action = 'promote'\n"
          << "archive_mode = off\nhot_standby = on\n"
          // The source's pg_hba.conf is not this host's: trust on the scratch
          // server's socket and loopback only.
-         << "hba_file = " << ConfQuote(c.dir() + "/pg_hba.conf") << "\n";
-    std::ofstream hba(c.dir() + "/pg_hba.conf");
-    hba << "local all all trust\nhost all all 127.0.0.1/32 trust\n";
-    if (target.kind == RecoveryTarget::kLsn) {
+         << "hba_file = " << ConfQuote(cluster_->dir() + "/pg_hba.conf") << "\n";
+    if (target_.kind == RecoveryTarget::kLsn) {
       // Off: the record that starts at the target is not replayed, so the
       // restored data is exactly what a snapshot taken at that LSN saw.
-      conf << "recovery_target_lsn = " << ConfQuote(FormatLsn(*target_lsn)) << "\nrecovery_target_inclusive = off\n";
-    } else if (target.kind == RecoveryTarget::kTime) {
-      conf << "recovery_target_time = " << ConfQuote(target.value) << "\n";
+      conf << "recovery_target_lsn = " << ConfQuote(FormatLsn(*target_lsn_)) << "\nrecovery_target_inclusive = off\n";
+    } else if (target_.kind == RecoveryTarget::kTime) {
+      conf << "recovery_target_time = " << ConfQuote(target_.value) << "\n";
     }
+    std::ofstream hba(cluster_->dir() + "/pg_hba.conf");
+    hba << "local all all trust\nhost all all 127.0.0.1/32 trust\n";
     std::ofstream signal(data + "/recovery.signal");
-    if (!conf || !signal) return IoError(data + ": cannot write the recovery settings");
+    if (!conf || !signal || !hba) return IoError(data + ": cannot write the recovery settings");
+    conf.close();
+    signal.close();
+    return ChownTree(data, so_.as);
   }
-  VOUCH_RETURN_IF_ERROR(ChownTree(data, so.as));
 
-  auto name_failures = [&] {
-    LogFacts log = ReadLog(c.server_log());
-    for (auto& f : log.fatal) rec.failures.push_back("server: " + f);
-    if (!log.wal_damage.empty() && !log.fatal.empty()) rec.failures.push_back("WAL: " + log.wal_damage);
-    if (rec.failures.empty()) rec.failures.push_back("the server stopped during recovery; see " + c.server_log());
-  };
-  t = Clock::now();
-  Status started = c.Start();
-  phase("server start", t);
-  r.server_version = c.server_version().empty() ? r.server_version : c.server_version();
-  if (!started.ok()) {
-    name_failures();
-    for (const auto& p : r.phases) r.rto_us += p.us;
-    return r;
+  // The server's FATAL lines (or that it stopped) as failures.
+  void NameServerFailures() {
+    LogFacts log = ReadLog(cluster_->server_log());
+    for (auto& f : log.fatal) rec_->failures.push_back("server: " + f);
+    if (!log.wal_damage.empty() && !log.fatal.empty()) rec_->failures.push_back("WAL: " + log.wal_damage);
+    if (rec_->failures.empty())
+      rec_->failures.push_back("the server stopped during recovery; see " + cluster_->server_log());
   }
-  t = Clock::now();
-  bool promoted = false;
-  VOUCH_RETURN_IF_ERROR(WaitForPromotion(c.Conninfo("postgres"), &rec, &promoted));
-  phase("WAL replay", t);
-  LogFacts log = ReadLog(c.server_log());
-  rec.end_lsn = log.redo_done;
-  rec.stop = log.stop;
-  if (auto end = ParseLsn(log.redo_done); end && *end > *label->start_lsn)
-    rec.replayed_bytes = *end - *label->start_lsn;
-  if (!promoted) {
-    name_failures();
-    if (target_lsn && !log.redo_done.empty()) {
-      rec.failures.push_back("recovery ended at LSN " + log.redo_done + " before the target " + FormatLsn(*target_lsn));
+
+  // Starts the server (it answers once consistent), waits until it has
+  // promoted, and reads how recovery went from its log.
+  Status Recover() {
+    Status started = Timed("server start", [&] { return cluster_->Start(); });
+    if (!cluster_->server_version().empty()) r_.server_version = cluster_->server_version();
+    if (!started.ok()) {
+      NameServerFailures();
+      return Status::Ok();
     }
-  } else if (target.kind == RecoveryTarget::kLatest) {
-    // Recovery to the archive's end ends at the first segment it cannot
-    // read: one the archive holds after it means that one is damaged.
+    VOUCH_RETURN_IF_ERROR(
+        Timed("WAL replay", [&] { return WaitForPromotion(cluster_->Conninfo("postgres"), rec_, &promoted_); }));
+    LogFacts log = ReadLog(cluster_->server_log());
+    rec_->end_lsn = log.redo_done;
+    rec_->stop = log.stop;
     auto end = ParseLsn(log.redo_done);
-    if (end && *end / segment_size < archive->max_segno) {
-      rec.failures.push_back("recovery ended at LSN " + log.redo_done + " in segment " +
-                             WalSegmentFileName(tli, *end / segment_size, segment_size) +
-                             ", but the archive holds WAL to " +
-                             WalSegmentFileName(tli, archive->max_segno, segment_size) +
-                             (!log.copy_error.empty()  ? ": " + log.copy_error
-                              : log.wal_damage.empty() ? std::string(": a segment after it is damaged")
-                                                       : ": " + log.wal_damage));
+    if (end && *end > start_lsn_) rec_->replayed_bytes = *end - start_lsn_;
+    if (!promoted_) {
+      NameServerFailures();
+      if (target_lsn_ && end) {
+        rec_->failures.push_back("recovery ended at LSN " + log.redo_done + " before the target " +
+                                 FormatLsn(*target_lsn_));
+      }
+    } else if (target_.kind == RecoveryTarget::kLatest && end && *end / segment_size_ < archive_.max_segno) {
+      // Recovery to the archive's end stops at the first segment it cannot
+      // read: one the archive holds after it means that one is damaged.
+      rec_->failures.push_back("recovery ended at LSN " + log.redo_done + " in segment " +
+                               WalSegmentFileName(tli_, *end / segment_size_, segment_size_) +
+                               ", but the archive holds WAL to " +
+                               WalSegmentFileName(tli_, archive_.max_segno, segment_size_) +
+                               (!log.copy_error.empty()  ? ": " + log.copy_error
+                                : log.wal_damage.empty() ? std::string(": a segment after it is damaged")
+                                                         : ": " + log.wal_damage));
     }
+    return Status::Ok();
   }
 
-  if (promoted) {
-    t = Clock::now();
-    const std::string source_time_text = prop("snapshot_time");
+  // The drill of the expected manifest against the promoted database.
+  Status Verify() {
+    const std::string source_time = Prop("snapshot_time");
+    const auto t = Clock::now();
+    const std::string conninfo = cluster_->Conninfo(r_.database);
     // Unlogged tables come back empty from any physical restore: expected so.
-    const auto unlogged = UnloggedTables(c.Conninfo(r.database));
-    for (TableResult& table : expected->tables) {
+    const auto unlogged = UnloggedTables(conninfo);
+    for (TableResult& table : expected_.tables) {
       if (!unlogged.count({table.schema, table.name})) continue;
-      rec.unlogged.push_back(table.QualifiedName() + " (" + std::to_string(table.digest.rows()) +
-                             " rows in the manifest)");
+      rec_->unlogged.push_back(table.QualifiedName() + " (" + std::to_string(table.digest.rows()) +
+                               " rows in the manifest)");
       TableDigest empty(table.digest.max_buckets());
       empty.Finish();
       table.digest = empty;
     }
-    if (!rec.unlogged.empty()) expected->ComputeFinalHash();
-    auto source = ManifestSourceOf(expect, std::move(expected).value());
-    auto restored = OpenSource(c.Conninfo(r.database), options.drill.compare.digest);
-    Result<DrillReport> drill = restored.ok() ? RunDrill(*source, **restored, options.drill) : restored.status();
-    phase("verify", t);
-    if (drill.ok()) {
-      r.drill = std::move(drill).value();
-    } else if (r.RestoreClean()) {
-      return drill.status();
-    }
+    if (!rec_->unlogged.empty()) expected_.ComputeFinalHash();
+    auto source = ManifestSourceOf(expect_, std::move(expected_));
+    auto restored = OpenSource(conninfo, o_.drill.compare.digest);
+    Result<DrillReport> drill = restored.ok() ? RunDrill(*source, **restored, o_.drill) : restored.status();
+    r_.phases.push_back({"verify", Since(t)});
+    if (!drill.ok() && r_.RestoreClean()) return drill.status();
+    if (drill.ok()) r_.drill = std::move(drill).value();
     // The real RPO: the source's read minus the last commit replayed.
-    auto source_time = ParseTimestampText(source_time_text);
-    auto replayed = ParseTimestampText(rec.last_commit);
-    if (source_time && replayed) r.rpo_us = std::max<int64_t>(0, *source_time - *replayed);
+    auto source_us = ParseTimestampText(source_time);
+    auto replayed_us = ParseTimestampText(rec_->last_commit);
+    if (source_us && replayed_us) r_.rpo_us = std::max<int64_t>(0, *source_us - *replayed_us);
+    return Status::Ok();
   }
-  for (const auto& p : r.phases) r.rto_us += p.us;
-  return r;
+
+  const RestoreTestOptions& o_;
+  ScratchOptions so_;
+  RestoreTestReport r_;
+  RecoveryReport* rec_ = nullptr;
+  std::string tar_;  // base.tar[.gz|.zst|.lz4], or "" for a plain backup
+  std::string expect_, stage_, own_wal_;
+  DigestReport expected_;
+  RecoveryTarget target_;
+  std::optional<uint64_t> target_lsn_;
+  uint32_t segment_size_ = 0, tli_ = 0;
+  uint64_t start_lsn_ = 0;
+  Archive archive_;
+  std::unique_ptr<ScratchCluster> cluster_;
+  bool promoted_ = false;
+};
+
+}  // namespace
+
+bool IsBaseBackup(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return false;
+  const fs::path d(path);
+  return (fs::exists(d / "backup_label", ec) && fs::exists(d / "PG_VERSION", ec)) || !FindTar(d, "base").empty();
+}
+
+Result<RestoreTestReport> RunBaseBackupTest(const RestoreTestOptions& options, const ScratchOptions& base) {
+  return BaseBackupTest(options, base).Run();
 }
 
 }  // namespace vouch::restore

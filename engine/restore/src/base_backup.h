@@ -8,8 +8,9 @@
 
 namespace vouch::restore {
 
-// A directory with backup_label and PG_VERSION: a plain base backup.
-bool IsBaseBackupDir(const std::string& path);
+// A plain base backup (a directory with backup_label and PG_VERSION) or a
+// tar one (a directory with base.tar, optionally .gz/.zst/.lz4).
+bool IsBaseBackup(const std::string& path);
 
 // Restores the base backup in options.backup into a scratch directory made
 // with `base` (its parent, keep and user), to options.target, and proves it

@@ -100,7 +100,7 @@ bool RestoreTestReport::Passed() const { return RestoreClean() && drill && drill
 Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   auto scratch = ScratchBase(options);
   if (!scratch.ok()) return scratch.status();
-  if (restore::IsBaseBackupDir(options.backup)) return restore::RunBaseBackupTest(options, *scratch);
+  if (restore::IsBaseBackup(options.backup)) return restore::RunBaseBackupTest(options, *scratch);
   if (!options.wal_archive.empty() || !options.expect.empty() || !options.target.manifest.empty() ||
       options.target.kind != RecoveryTarget::kLatest) {
     return InvalidArgument(options.backup +

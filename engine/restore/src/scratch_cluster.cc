@@ -80,7 +80,15 @@ void OnSignal(int sig) {
   _exit(128 + sig);
 }
 
+// Prepares what the handler runs, and installs it (once; a second call,
+// with the server's binaries known, only changes what it runs). The signals
+// are blocked meanwhile, so that the handler never sees a half-made command.
 void Arm(const ScratchOptions& o, const std::string& data, const std::string& dir) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old);
   cleanup.stop = {o.bin_dir + "/pg_ctl", "stop", "-D", data, "-m", "immediate", "-w"};
   cleanup.remove.clear();
   if (o.keep.empty()) cleanup.remove = {"/bin/rm", "-rf", dir};
@@ -91,12 +99,15 @@ void Arm(const ScratchOptions& o, const std::string& data, const std::string& di
   for (auto& a : cleanup.remove) cleanup.remove_argv.push_back(a.data());
   cleanup.remove_argv.push_back(nullptr);
   cleanup.as = o.as;
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &previous_int);
-  sigaction(SIGTERM, &sa, &previous_term);
-  cleanup.armed = true;
+  if (!cleanup.armed) {
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &previous_int);
+    sigaction(SIGTERM, &sa, &previous_term);
+    cleanup.armed = true;
+  }
+  sigprocmask(SIG_SETMASK, &old, nullptr);
 }
 
 void Disarm() {
@@ -153,13 +164,24 @@ std::string FindServerBinDir() {
   return found.back().string();
 }
 
-Result<std::unique_ptr<ScratchCluster>> ScratchCluster::CreateEmpty(const ScratchOptions& options) {
+Status CheckBinDir(const std::string& bin_dir) {
   for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
-    if (access((options.bin_dir + "/" + tool).c_str(), X_OK) != 0) {
-      return InvalidArgument(options.bin_dir + "/" + tool +
-                             ": no such program (--pg-bin names the server's bin directory)");
+    if (access((bin_dir + "/" + tool).c_str(), X_OK) != 0) {
+      return InvalidArgument(bin_dir + "/" + tool + ": no such program (--pg-bin names the server's bin directory)");
     }
   }
+  return Status::Ok();
+}
+
+Status ScratchCluster::SetBinDir(const std::string& bin_dir) {
+  VOUCH_RETURN_IF_ERROR(CheckBinDir(bin_dir));
+  options_.bin_dir = bin_dir;
+  Arm(options_, data_dir(), dir_);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ScratchCluster>> ScratchCluster::CreateEmpty(const ScratchOptions& options) {
+  if (!options.bin_dir.empty()) VOUCH_RETURN_IF_ERROR(CheckBinDir(options.bin_dir));
   std::unique_ptr<ScratchCluster> c(new ScratchCluster(options));
   if (!options.keep.empty()) {
     if (mkdir(options.keep.c_str(), 0700) != 0) {

@@ -28,11 +28,15 @@ class ScratchCluster {
   static Result<std::unique_ptr<ScratchCluster>> Create(const ScratchOptions& options);
   // Makes the directory only (cleaned up as above); the caller puts a data
   // directory at data_dir() (a copied base backup), owned by options.as.
+  // options.bin_dir may be empty until SetBinDir.
   static Result<std::unique_ptr<ScratchCluster>> CreateEmpty(const ScratchOptions& options);
   ~ScratchCluster();
   ScratchCluster(const ScratchCluster&) = delete;
   ScratchCluster& operator=(const ScratchCluster&) = delete;
 
+  // The server binaries to run it with (once a copied backup's version is
+  // known): initdb, pg_ctl and postgres must be there.
+  Status SetBinDir(const std::string& bin_dir);
   // Starts the server and waits until it accepts connections.
   Status Start();
   // A libpq conninfo for `dbname` as the superuser.
