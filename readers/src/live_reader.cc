@@ -231,6 +231,13 @@ class LiveReader final : public TableStreamReader {
       if (!opt.rows_only) {
         VOUCH_RETURN_IF_ERROR(DiscoverSequences(leader));
         sequences_read_ = true;
+        if (!repl_slot_lsn_.empty()) {
+          // A sequence's state is read outside any snapshot (sequences are
+          // not transactional): on a primary it is already past the slot's
+          // LSN, so it is not recorded as the state there.
+          for (SequenceInfo& seq : sequences_) seq.has_state = false;
+          info_.properties["sequence_state"] = "not recorded: read after at_lsn, outside the snapshot";
+        }
       }
       // Listed here; their content (not with rows_only) is read beside the rows.
       VOUCH_RETURN_IF_ERROR(ListLargeObjects(leader));
@@ -577,6 +584,7 @@ class LiveReader final : public TableStreamReader {
       return ConnectionError(Where() + ": --at-lsn cannot make a temporary logical replication slot: " + Trim(err));
     }
     info_.properties["at_lsn"] = PQgetvalue(r, 0, 1);
+    repl_slot_lsn_ = PQgetvalue(r, 0, 1);
     info_.properties["at_lsn_method"] = "logical slot consistent point (this database only)";
     std::string snapshot = PQgetvalue(r, 0, 2);
     PQclear(r);
@@ -951,7 +959,9 @@ class LiveReader final : public TableStreamReader {
   // The read beside the rows: its connection, while it runs, and what it reads.
   PGconn* side_pg_ = nullptr;
   PGconn* repl_ = nullptr;      // --at-lsn on a primary: the slot's connection, while the leader imports
-  bool resume_replay_ = false;  // --at-lsn paused a standby's replay
+  bool resume_replay_ = false;
+  std::string
+      repl_slot_lsn_;  // --at-lsn on a primary: the slot's consistent point  // --at-lsn paused a standby's replay
   std::thread side_thread_;
   bool side_reads_schema_ = false;
   Status side_status_;
