@@ -304,6 +304,52 @@ TEST_F(PitrRestore, BinariesOfAnotherMajorVersionAreRefused) {
       << r.err;
 }
 
+// verify-backup --recovery-window: the oldest of the retained backups (the
+// plain one) with its WAL through the archive's newest segment, and the
+// server's archiver statistics.
+TEST_F(PitrRestore, TheRecoveryWindowIsProvenFromTheOldestBackupToTheNewestSegment) {
+  ASSERT_EQ(RunCommand("mkdir -p " + dir_ + "/backups && ln -sfn " + dir_ + "/base " + dir_ + "/backups/a && ln -sfn " +
+                       dir_ + "/base_tar " + dir_ + "/backups/b")
+                .exit_code,
+            0);
+  const std::string source = " --source " + uri_;
+  auto r = RunCommand(vouch_ + " verify-backup -q --format json --recovery-window " + dir_ + "/backups --wal-archive " +
+                      archive_ + source + " --max-age 1h");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 4000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["backups"].size(), 2u);
+  EXPECT_EQ(j["backups"][0]["dir"], dir_ + "/backups/a");
+  std::string newest;
+  for (const auto& e : fs::directory_iterator(archive_)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() == 24) newest = std::max(newest, n);
+  }
+  EXPECT_EQ(j["window"]["newest_segment"], newest);
+  EXPECT_EQ(j["archiver"]["failed_count"], 0);
+
+  // The archiver's last segment older than --max-age.
+  auto stale = RunCommand(vouch_ + " verify-backup -q --recovery-window " + dir_ + "/backups --wal-archive " +
+                          archive_ + source + " --max-age 1ms");
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_NE(stale.out.find("❌ archiver: " + Scalar("SELECT last_archived_wal FROM pg_stat_archiver") +
+                           ": the last archived segment is"),
+            std::string::npos)
+      << stale.out;
+
+  // A segment removed from the middle of the window is named.
+  const std::string archive = CopyArchive("archive_window");
+  fs::remove(archive + "/" + MiddleSegment());
+  auto gap = RunCommand(vouch_ + " verify-backup -q --format json --recovery-window " + dir_ +
+                        "/backups --wal-archive " + archive);
+  EXPECT_EQ(gap.exit_code, 1) << gap.out << gap.err;
+  auto g = nlohmann::json::parse(gap.out, nullptr, false);
+  ASSERT_FALSE(g.is_discarded()) << gap.out;
+  bool named = false;
+  for (const auto& f : g["oldest"]["findings"]) named |= f["kind"] == "wal-missing" && f["path"] == MiddleSegment();
+  EXPECT_TRUE(named) << g["oldest"]["findings"].dump(2);
+}
+
 // SIGTERM while the scratch server recovers: no server, no directory.
 TEST_F(PitrRestore, SigtermDuringRecoveryLeavesNothing) {
   const pid_t pid = fork();

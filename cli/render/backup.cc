@@ -345,4 +345,66 @@ std::string BackupChainJson(const BackupChainVerification& c) {
   return JsonDocument(j);
 }
 
+std::string RecoveryWindowText(const RecoveryWindow& w) {
+  std::ostringstream o;
+  o << "Recovery window of " << w.backups_dir << ": " << FormatLsn(w.start_lsn) << " (the oldest backup's start) to "
+    << FormatLsn(w.end_lsn) << " (the end of " << w.newest_segment << ", the archive's newest segment)\n";
+  o << w.backups.size() << " retained base backup(s), oldest first:\n";
+  for (const auto& b : w.backups) {
+    o << "  " << b.dir << "  start " << FormatLsn(b.start_lsn) << " timeline " << b.timeline << "\n";
+  }
+  for (const auto& n : w.not_backups) o << "  not a backup: " << n << "\n";
+  o << "\nThe oldest, with WAL through the newest segment:\n" << BackupText(w.oldest);
+  if (w.archiver) {
+    const ArchiverStatus& a = *w.archiver;
+    o << "\nArchiver (pg_stat_archiver): " << GroupThousands(static_cast<uint64_t>(a.archived_count)) << " archived, "
+      << GroupThousands(static_cast<uint64_t>(a.failed_count)) << " failed; last archived "
+      << (a.last_archived_wal.empty() ? std::string("none") : a.last_archived_wal + " at " + a.last_archived_time)
+      << "; last failed "
+      << (a.last_failed_wal.empty() ? std::string("none") : a.last_failed_wal + " at " + a.last_failed_time) << "\n";
+  }
+  for (const auto& f : w.findings) {
+    o << "  ❌ " << FindingKindName(f.kind) << ": " << f.subject << ": " << f.detail << "\n";
+  }
+  o << "\n";
+  switch (ExitCode(w.outcome())) {
+    case 0: o << "✅ RECOVERY WINDOW VERIFIED: a point-in-time restore to any LSN inside it has its WAL\n"; break;
+    case 3:
+      o << "⚠️ RECOVERY WINDOW NOT FULLY VERIFIED: no findings, but a check asked for could not be made\n";
+      break;
+    default: o << "❌ RECOVERY WINDOW NOT VERIFIED\n"; break;
+  }
+  return o.str();
+}
+
+std::string RecoveryWindowJson(const RecoveryWindow& w) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["verified"] = w.outcome().Verified();
+  j["backups_dir"] = w.backups_dir;
+  j["window"] = {
+      {"start_lsn", FormatLsn(w.start_lsn)}, {"end_lsn", FormatLsn(w.end_lsn)}, {"newest_segment", w.newest_segment}};
+  ordered_json backups = ordered_json::array();
+  for (const auto& b : w.backups) {
+    backups.push_back({{"dir", b.dir}, {"start_lsn", FormatLsn(b.start_lsn)}, {"timeline", b.timeline}});
+  }
+  j["backups"] = backups;
+  j["not_backups"] = w.not_backups;
+  j["oldest"] = ordered_json::parse(BackupJson(w.oldest));
+  if (w.archiver) {
+    const ArchiverStatus& a = *w.archiver;
+    j["archiver"] = {{"archived_count", a.archived_count},
+                     {"failed_count", a.failed_count},
+                     {"last_archived_wal", a.last_archived_wal},
+                     {"last_archived_time", a.last_archived_time},
+                     {"last_failed_wal", a.last_failed_wal},
+                     {"last_failed_time", a.last_failed_time},
+                     {"last_archived_age_seconds", a.last_archived_age_s}};
+  } else {
+    j["archiver"] = nullptr;
+  }
+  j["findings"] = FindingsJson(w.findings);
+  return JsonDocument(j);
+}
+
 }  // namespace vouch::cli

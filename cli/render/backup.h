@@ -31,4 +31,10 @@ std::optional<double> PreviousBackupSuccess(std::string_view textfile, const std
 std::string BackupChainText(const BackupChainVerification& c);
 std::string BackupChainJson(const BackupChainVerification& c);
 
+// The window (oldest retained backup's start to the newest segment), the
+// retained backups, the oldest one's BackupText, the archiver's state, and
+// the verdict.
+std::string RecoveryWindowText(const RecoveryWindow& w);
+std::string RecoveryWindowJson(const RecoveryWindow& w);
+
 }  // namespace vouch::cli

@@ -20,7 +20,7 @@ namespace {
 
 struct BackupFlags {
   std::vector<std::string> dirs;
-  std::string newest_in, max_age = "24h", format = "text", until, output;
+  std::string newest_in, max_age = "24h", format = "text", until, output, recovery_window, source;
   VerifyBackupOptions backup;
   NightlyOptions nightly;
   bool no_wal = false, no_decompress = false, quiet = false;
@@ -51,6 +51,25 @@ int RunNightly(BackupFlags& o) {
                      : o.format == "prometheus" ? NightlyPrometheus(*r)
                                                 : NightlyText(*r);
   if (int rc = Emit(o, text); rc != 0) return rc;
+  return ExitCode(r->outcome());
+}
+
+// --recovery-window: the oldest retained backup through the newest segment.
+int RunRecoveryWindow(BackupFlags& o) {
+  if (!o.dirs.empty() || !o.newest_in.empty()) {
+    return Fail(InvalidArgument("--recovery-window takes the directory of backups itself, not DIR or --newest-in"));
+  }
+  if (o.format == "prometheus") return Fail(InvalidArgument("--recovery-window: --format text or json"));
+  auto age = ParseDuration(o.max_age);
+  if (!age) return Fail(InvalidArgument("--max-age '" + o.max_age + "': expected a duration like 24h or 90m"));
+  RecoveryWindowOptions w;
+  w.wal_archives = o.backup.wal_archives;
+  w.source = o.source;
+  w.max_age_s = static_cast<double>(*age) / 1e6;
+  w.backup = o.backup;
+  auto r = VerifyRecoveryWindow(o.recovery_window, w);
+  if (!r.ok()) return Fail(r.status());
+  if (int rc = Emit(o, o.format == "json" ? RecoveryWindowJson(*r) : RecoveryWindowText(*r)); rc != 0) return rc;
   return ExitCode(r->outcome());
 }
 
@@ -109,7 +128,15 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_option("--ignore", o->backup.ignore, "a relative path to leave out of the checks (repeatable)");
   vbackup->add_option("--newest-in", o->newest_in,
                       "nightly checks instead: the newest backup (file or directory) in this directory");
-  vbackup->add_option("--max-age", o->max_age, "with --newest-in: the newest backup must be younger (default 24h)");
+  vbackup->add_option("--max-age", o->max_age,
+                      "with --newest-in: the newest backup must be younger; with --recovery-window --source: the "
+                      "last archived segment (default 24h)");
+  vbackup->add_option("--recovery-window", o->recovery_window,
+                      "prove the WAL archive (--wal-archive) continuous from the oldest base backup in this "
+                      "directory to the archive's newest segment: the window a point-in-time restore can use");
+  vbackup->add_option("--source", o->source,
+                      "with --recovery-window: a database whose pg_stat_archiver must show no failure since the last "
+                      "success and a last archived segment younger than --max-age");
   vbackup->add_option("--expect", o->nightly.expected,
                       "with --newest-in: a file pattern the backup must contain (repeatable)");
   vbackup
@@ -125,6 +152,8 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
 
   return {vbackup, [o]() -> int {
+            if (!o->recovery_window.empty()) return RunRecoveryWindow(*o);
+            if (!o->source.empty()) return Fail(InvalidArgument("--source is for --recovery-window"));
             if (!o->newest_in.empty()) return RunNightly(*o);
             if (o->dirs.empty()) return Fail(InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
             if (!o->until.empty()) o->backup.until_lsn = o->until;

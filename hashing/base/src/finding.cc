@@ -23,6 +23,7 @@ std::string_view FindingKindName(FindingKind kind) {
     case FindingKind::kIncremental: return "incremental";
     case FindingKind::kLabel: return "label";
     case FindingKind::kChain: return "chain";
+    case FindingKind::kArchiver: return "archiver";
     case FindingKind::kTableDiffers: return "table";
     case FindingKind::kCheckFailed: return "check";
     case FindingKind::kSequenceDiffers: return "sequence";

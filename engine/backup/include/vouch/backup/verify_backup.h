@@ -175,4 +175,49 @@ struct BackupChainVerification {
 Result<BackupChainVerification> VerifyBackupChain(const std::vector<std::string>& dirs,
                                                   const VerifyBackupOptions& options);
 
+// The recovery window (verify-backup --recovery-window): the span inside
+// which a point-in-time restore can succeed, from the oldest retained base
+// backup's start to the WAL archive's newest segment. Proven by verifying
+// the oldest backup with its WAL required through that segment (every
+// segment there, valid headers, timelines followed by their history files),
+// and optionally by the server's own archiver statistics.
+struct RecoveryWindowOptions {
+  std::vector<std::string> wal_archives;  // required
+  // A database (conninfo) whose pg_stat_archiver is read: no failure since
+  // the last success, and a last archived segment younger than max_age_s.
+  std::string source;
+  double max_age_s = 3600;
+  VerifyBackupOptions backup;  // for the oldest backup (jobs, page checksums, ...)
+};
+
+struct RetainedBackup {
+  std::string dir;
+  uint64_t start_lsn = 0;
+  uint32_t timeline = 0;
+};
+
+struct ArchiverStatus {
+  int64_t archived_count = 0, failed_count = 0;
+  std::string last_archived_wal, last_archived_time, last_failed_wal, last_failed_time;
+  double last_archived_age_s = -1;  // -1: nothing archived yet
+};
+
+struct RecoveryWindow {
+  std::string backups_dir;
+  std::vector<RetainedBackup> backups;  // oldest start first
+  // Entries of backups_dir that are not base backups, with why.
+  std::vector<std::string> not_backups;
+  std::string newest_segment;           // the archive's, by (segment, timeline)
+  uint64_t start_lsn = 0, end_lsn = 0;  // the window: the oldest start, the newest segment's end
+  BackupVerification oldest;            // verified with WAL through the newest segment
+  std::optional<ArchiverStatus> archiver;
+  std::vector<Finding> findings;  // kind "archiver"
+
+  Outcome outcome() const;
+};
+
+// Errors: no base backup in `backups_dir`, no WAL archive or no segment in
+// it, and what VerifyBackup returns for the oldest backup.
+Result<RecoveryWindow> VerifyRecoveryWindow(const std::string& backups_dir, const RecoveryWindowOptions& options);
+
 }  // namespace vouch

@@ -34,6 +34,7 @@ enum class FindingKind : uint8_t {
   kIncremental,   // "incremental": an INCREMENTAL.* file whose header is wrong
   kLabel,         // "label": backup_label that does not parse
   kChain,         // "chain": backups that do not make a chain pg_combinebackup would combine
+  kArchiver,      // "archiver": pg_stat_archiver says archiving fails, or its last segment is too old
   // Tables (compare, drill): a table whose content differs between the sides.
   kTableDiffers,  // "table"
   // A failed check of a drill or of the nightly backup checks; the subject
