@@ -25,14 +25,16 @@ std::string ErrorOf(PGconn* pg, PGresult* r) {
 }
 
 // Every valid, ready B-tree index outside the system schemas and temporary
-// tables: its OID, its name and its table's.
+// tables: its OID, its name and its table's. Not a partitioned table's own
+// index (relkind 'I'): it holds no entries, and amcheck refuses it; each
+// partition's index is checked.
 constexpr const char* kIndexes =
     "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), "
     "pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.relname) "
     "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
     "JOIN pg_catalog.pg_am am ON am.oid = c.relam JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
-    "WHERE am.amname = 'btree' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' "
+    "WHERE am.amname = 'btree' AND c.relkind = 'i' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' "
     "AND n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_)' "
     "ORDER BY c.oid";
 
