@@ -922,6 +922,9 @@ std::string DrillText(const DrillReport& r, TableList list) {
   }
   TextTemporal(r, list, out);
   TextOrphans(r, out);
+  if (r.index_checks) {
+    out += fmt::format("\nIndex Integrity\n  {} {}\n", Mark(r.index_checks->failures.empty()), IndexesDetail(r));
+  }
   TextSequences(r, out);
   TextSchema(r, out);
   return out;
@@ -1391,6 +1394,10 @@ std::string DrillMarkdown(const DrillReport& r, TableList list) {
   MdTemporal(r, list, out);
   MdGaps(r, out);
   MdOrphans(r, out);
+  if (r.index_checks) {
+    out +=
+        fmt::format("\n### Index Integrity\n{} {}\n", Mark(r.index_checks->failures.empty()), MdText(IndexesDetail(r)));
+  }
   MdSequences(r, out);
   MdSchema(r, out);
   MdFinal(r, list, out);
