@@ -7,9 +7,12 @@
 // damaged one, a target beyond the archive, a damaged data page and the
 // wrong server binaries are named and never PASS; SIGTERM during recovery
 // leaves nothing behind.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +152,17 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
     return name;
   }
 
+  static int FreePort() {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+  }
   // The drill's failed checks in a restore-test's JSON report, for messages.
   static std::string FailedChecks(const nlohmann::json& j) {
     std::string out;
@@ -348,6 +362,37 @@ TEST_F(PitrRestore, TheRecoveryWindowIsProvenFromTheOldestBackupToTheNewestSegme
   bool named = false;
   for (const auto& f : g["oldest"]["findings"]) named |= f["kind"] == "wal-missing" && f["path"] == MiddleSegment();
   EXPECT_TRUE(named) << g["oldest"]["findings"].dump(2);
+}
+
+// A page of an index overwritten in the restored copy (kept with --keep,
+// started again): the amcheck step of a drill on it names the index.
+TEST_F(PitrRestore, AnIndexPageOverwrittenInTheRestoredCopyIsCaughtByAmcheck) {
+  const std::string kept = dir_ + "/kept";
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --keep " + kept);
+  ASSERT_EQ(r.exit_code, 0) << r.out.substr(0, 4000) << r.err;
+  EXPECT_NE(r.out.find("Index Integrity\n  ✅"), std::string::npos) << r.out;
+  // A physical copy keeps the source's file names.
+  const std::string rel = Scalar("SELECT pg_relation_filepath('t_pkey')");
+  {
+    std::fstream f(kept + "/data/" + rel, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good()) << rel;
+    std::string page(8192, '\0');
+    f.seekg(8192);
+    f.read(page.data(), 8192);
+    f.seekp(8192 * 2);
+    f.write(page.data(), 8192);
+  }
+  const int port = FreePort();
+  const std::string as = geteuid() == 0 ? "runuser -u postgres -- " : "";
+  const std::string pg_ctl = as + testing::TestPg().bindir + "/pg_ctl -D " + kept + "/data -l " + kept + "/again.log";
+  auto start = RunCommand(pg_ctl + " -w start -o '-p " + std::to_string(port) + " -k " + kept +
+                          " -c listen_addresses=127.0.0.1'");
+  ASSERT_EQ(start.exit_code, 0) << start.out << start.err << testing::ReadFileBytes(kept + "/again.log");
+  auto drill = RunCommand(vouch_ + " drill " + dir_ + "/final.json 'host=127.0.0.1 port=" + std::to_string(port) +
+                          " user=vouch dbname=pitr' --amcheck");
+  RunCommand(pg_ctl + " -w -m fast stop; rm -rf " + kept);
+  EXPECT_EQ(drill.exit_code, 1) << drill.out << drill.err;
+  EXPECT_NE(drill.out.find("public.t_pkey on public.t: "), std::string::npos) << drill.out;
 }
 
 // SIGTERM while the scratch server recovers: no server, no directory.
