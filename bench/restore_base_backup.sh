@@ -9,6 +9,7 @@
 # pg_ctl start and a wait until recovery has ended, `vouch digest` of the
 # restored database, pg_ctl stop and rm. Target: restore-test ≤ 1.1× that sum
 # (orchestration costs under 10%). Then one run of restore-test's own phases.
+# restore-test runs with --no-amcheck: the steps by hand check no index.
 #   bench/restore_base_backup.sh [SCALE=1.0] [REPS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ SH
 bytes=$(du -sb "$work/base" | cut -f1)
 echo "restore-test of a base backup: scale $SCALE, backup $(awk -v r="$bytes" 'BEGIN{printf "%.0f MB", r/1e6}'), $(ls "$PG_WAL_ARCHIVE" | wc -l) archived WAL files; $(bench_machine); load average $(cut -d' ' -f1-3 /proc/loadavg) before"
 bench_report "restore-test (base backup) vs by hand" "bash $work/by_hand.sh" \
-  "$VOUCH restore-test $work/base --wal-archive $PG_WAL_ARCHIVE --expect $work/expect.json --scratch $work/scratch" "$bytes" 1.1
+  "$VOUCH restore-test $work/base --wal-archive $PG_WAL_ARCHIVE --expect $work/expect.json --scratch $work/scratch --no-amcheck" "$bytes" 1.1
 echo "restore-test phases (one more run):"
-$VOUCH restore-test "$work/base" --wal-archive "$PG_WAL_ARCHIVE" --expect "$work/expect.json" --scratch "$work/scratch" |
+$VOUCH restore-test "$work/base" --wal-archive "$PG_WAL_ARCHIVE" --expect "$work/expect.json" --scratch "$work/scratch" --no-amcheck |
   sed -n '/^Recovery$/,/RTO (total)/p'
