@@ -64,9 +64,9 @@ if [ "${VOUCH_SKIP_FUZZ:-0}" != "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_WERROR=ON \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DVOUCH_FUZZ=ON -DVOUCH_BUILD_TESTING=OFF -DVOUCH_BENCH=OFF
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy
   stage "libFuzzer: the parsers on mutated real dumps, ${VOUCH_FUZZ_SECONDS:-20} s each"
-  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats; do
+  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy; do
     corpus=$(mktemp -d)
     seeds=readers/fuzz/corpus/${target#fuzz_}
     [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/

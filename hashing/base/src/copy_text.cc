@@ -54,6 +54,36 @@ void AppendCopyUnescaped(std::string_view field, std::string& out) {
   }
 }
 
+void AppendCopyEscaped(std::string_view field, std::string& out) {
+  const char* p = field.data();
+  const size_t n = field.size();
+  size_t start = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    char esc = 0;
+    if (c < 0x20) {
+      switch (c) {
+        case '\b': esc = 'b'; break;
+        case '\f': esc = 'f'; break;
+        case '\n': esc = 'n'; break;
+        case '\r': esc = 'r'; break;
+        case '\t': esc = 't'; break;
+        case '\v': esc = 'v'; break;
+        default: continue;
+      }
+    } else if (c == '\\') {
+      esc = '\\';
+    } else {
+      continue;
+    }
+    out.append(p + start, i - start);
+    out.push_back('\\');
+    out.push_back(esc);
+    start = i + 1;
+  }
+  out.append(p + start, n - start);
+}
+
 void CopyUnescape(std::string_view field, std::string& out) {
   out.clear();
   AppendCopyUnescaped(field, out);

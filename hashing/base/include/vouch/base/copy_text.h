@@ -24,6 +24,11 @@ void CopyUnescape(std::string_view field, std::string& out);
 // The same, appending to `out`.
 void AppendCopyUnescaped(std::string_view field, std::string& out);
 
+// Appends `field` as COPY TO writes it (CopyAttributeOutText, tab
+// delimiter): a backslash doubled, \b \f \n \r \t \v for those control
+// bytes, every other byte as it is.
+void AppendCopyEscaped(std::string_view field, std::string& out);
+
 // Splits a row (without its '\n') into its raw, still escaped fields, which
 // view `row`. `fields` is cleared first; its capacity is reused. A tab after
 // an odd run of backslashes is data, not a separator (COPY FROM accepts
