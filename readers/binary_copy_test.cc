@@ -92,6 +92,30 @@ TEST(BinaryCopy, SameRowsHoweverTheStreamIsSplit) {
   }
 }
 
+// Framed on the reading thread, converted in a chunk elsewhere: the same rows.
+TEST(BinaryCopy, TuplesKeptThenConvertedInTheirChunk) {
+  const std::string s = Stream();
+  std::vector<BinaryColumn> cols = {{BinaryKind::kInt4}, {BinaryKind::kText}};
+  BinaryCopyDecoder dec(cols, /*keep_tuples=*/true);
+  std::string tuples;
+  ASSERT_TRUE(dec.Feed(s, tuples).ok());
+  ASSERT_TRUE(dec.Finish().ok());
+  RowChunk chunk;
+  chunk.data.resize(tuples.size());
+  std::memcpy(chunk.data.data(), tuples.data(), tuples.size());
+  chunk.size = tuples.size();
+  chunk.binary_columns = &cols;
+  std::string scratch;
+  ASSERT_TRUE(ConvertBinaryChunk(chunk, scratch).ok());
+  EXPECT_EQ(std::string(chunk.data.data(), chunk.size), "-7\ta\\tb\\\\c\n42\t\\N\n");
+  EXPECT_EQ(chunk.binary_columns, nullptr);
+  // A chunk cut inside a tuple is refused.
+  chunk.size = tuples.size() - 1;
+  std::memcpy(chunk.data.data(), tuples.data(), tuples.size());
+  chunk.binary_columns = &cols;
+  EXPECT_FALSE(ConvertBinaryChunk(chunk, scratch).ok());
+}
+
 TEST(BinaryCopy, DamageIsNamed) {
   std::string s = Stream();
   {
@@ -101,6 +125,14 @@ TEST(BinaryCopy, DamageIsNamed) {
     Status st = dec.Finish();
     EXPECT_FALSE(st.ok());
     EXPECT_NE(st.message().find("without its trailer"), std::string::npos) << st.message();
+  }
+  {
+    BinaryCopyDecoder dec({{BinaryKind::kText}, {BinaryKind::kInt8}});  // int4 and text on the wire
+    std::string out;
+    Status st = dec.Feed(s, out);
+    EXPECT_NE(st.message().find("row 1, column 2: binary COPY: int8 value of 5 bytes"), std::string::npos)
+        << st.message();
+    EXPECT_EQ(out, "") << "a row that fails leaves no part of itself";  // found by the fuzz target
   }
   {
     BinaryCopyDecoder dec({{BinaryKind::kInt8}, {BinaryKind::kText}});  // int4 on the wire

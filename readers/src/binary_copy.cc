@@ -782,7 +782,8 @@ Status BinaryValueText(const BinaryColumn& column, const char* v, int32_t len, s
   return AppendScalar(column.kind, v, len, out);
 }
 
-BinaryCopyDecoder::BinaryCopyDecoder(std::vector<BinaryColumn> columns) : columns_(std::move(columns)) {}
+BinaryCopyDecoder::BinaryCopyDecoder(std::vector<BinaryColumn> columns, bool keep_tuples)
+    : columns_(std::move(columns)), keep_tuples_(keep_tuples) {}
 BinaryCopyDecoder::~BinaryCopyDecoder() = default;
 
 Status BinaryCopyDecoder::Feed(std::string_view bytes, std::string& out) {
@@ -851,7 +852,11 @@ Status BinaryCopyDecoder::Parse(const char* p, size_t n, size_t* used, std::stri
       q += static_cast<size_t>(len);
     }
     if (!whole) break;
-    VOUCH_RETURN_IF_ERROR(ConvertRow(p + at + 2, out));
+    if (keep_tuples_) {
+      out.append(p + at, q - at);
+    } else {
+      VOUCH_RETURN_IF_ERROR(ConvertRow(p + at + 2, out));
+    }
     ++rows_;
     at = q;
   }
@@ -860,6 +865,7 @@ Status BinaryCopyDecoder::Parse(const char* p, size_t n, size_t* used, std::stri
 }
 
 Status BinaryCopyDecoder::ConvertRow(const char* p, std::string& out) {
+  const size_t row_start = out.size();  // a row that fails leaves nothing behind
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (c > 0) out.push_back('\t');
     const int32_t len = I32(p);
@@ -896,10 +902,31 @@ Status BinaryCopyDecoder::ConvertRow(const char* p, std::string& out) {
         st = AppendScalar(col.kind, p, len, out);
         break;
     }
-    if (!st.ok()) return st.WithContext("row " + std::to_string(rows_ + 1) + ", column " + std::to_string(c + 1));
+    if (!st.ok()) {
+      out.resize(row_start);
+      return st.WithContext("row " + std::to_string(rows_ + 1) + ", column " + std::to_string(c + 1));
+    }
     p += len;
   }
   out.push_back('\n');
+  return Status::Ok();
+}
+
+Status ConvertBinaryChunk(RowChunk& chunk, std::string& scratch) {
+  if (chunk.binary_columns == nullptr) return Status::Ok();
+  // The tuples were framed by the reader's decoder: a field count that
+  // matches and lengths within the chunk. A decoder without a header reads
+  // them as they are.
+  BinaryCopyDecoder dec(*chunk.binary_columns);
+  dec.header_done_ = true;
+  scratch.clear();
+  size_t used = 0;
+  VOUCH_RETURN_IF_ERROR(dec.Parse(chunk.data.data(), chunk.size, &used, scratch));
+  if (used != chunk.size) return Bad("a chunk ends inside a tuple");
+  if (chunk.data.size() < scratch.size()) chunk.data.resize(scratch.size());
+  std::memcpy(chunk.data.data(), scratch.data(), scratch.size());
+  chunk.size = scratch.size();
+  chunk.binary_columns = nullptr;
   return Status::Ok();
 }
 

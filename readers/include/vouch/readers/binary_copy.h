@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -65,7 +66,10 @@ struct BinaryColumn {
 // COPY text rows. Not thread-safe; its buffers are reused from row to row.
 class BinaryCopyDecoder {
  public:
-  explicit BinaryCopyDecoder(std::vector<BinaryColumn> columns);
+  // With `keep_tuples`, Feed appends the whole tuples as they came (field
+  // count and fields, framing checked) instead of converting them, for
+  // ConvertBinaryChunk to convert elsewhere.
+  explicit BinaryCopyDecoder(std::vector<BinaryColumn> columns, bool keep_tuples = false);
   ~BinaryCopyDecoder();
   BinaryCopyDecoder(const BinaryCopyDecoder&) = delete;
   BinaryCopyDecoder& operator=(const BinaryCopyDecoder&) = delete;
@@ -78,15 +82,22 @@ class BinaryCopyDecoder {
   uint64_t rows() const { return rows_; }
 
  private:
+  friend Status ConvertBinaryChunk(RowChunk& chunk, std::string& scratch);
   Status Parse(const char* p, size_t n, size_t* used, std::string& out);
   Status ConvertRow(const char* p, std::string& out);
 
   std::vector<BinaryColumn> columns_;
+  bool keep_tuples_ = false;
   std::string pending_;  // bytes of an incomplete header or tuple
   std::string scratch_, scratch2_;
   bool header_done_ = false, ended_ = false;
   uint64_t rows_ = 0;
 };
+
+// Converts a chunk of whole binary tuples (RowChunk::binary_columns) into
+// COPY text rows in place; `scratch` is reused between calls. Does nothing
+// to a chunk of text rows.
+Status ConvertBinaryChunk(RowChunk& chunk, std::string& scratch);
 
 // The text output of one value of `column` (binary form [v, v + len)),
 // unescaped, appended to `out`; for tests and the fuzz target.

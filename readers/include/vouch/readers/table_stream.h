@@ -63,6 +63,10 @@ struct TableInfo {
   // archive's data file or block), for messages; row offsets count from its
   // first uncompressed byte. Empty: the source's location.
   std::string data_location;
+  // How a live source read the rows, for the report: COPY format "binary" or
+  // "text" (with the column that kept it from binary), and the TID ranges a
+  // large table was split into. Empty for other sources.
+  std::string read_as;
 
   std::string QualifiedName() const;  // schema.name, quoted where needed
   void SetColumns(std::vector<std::string> cols);
@@ -78,6 +82,8 @@ struct ForeignKey {
   std::string options;  // what follows the referenced columns: ON DELETE ..., NOT VALID, ...
 };
 
+struct BinaryColumn;  // vouch/readers/binary_copy.h
+
 struct RowChunk {
   const TableInfo* table = nullptr;
   uint32_t table_index = 0;
@@ -89,6 +95,12 @@ struct RowChunk {
   // early); such a chunk may hold no rows. A reader that never says so is
   // still correct, only its tables' state is released at the end.
   bool last_of_table = false;
+  // Non-null: `data` holds whole binary COPY tuples of a live table, with
+  // these converters, and `size` counts their bytes; ConvertBinaryChunk
+  // (vouch/readers/binary_copy.h) turns them into the COPY text rows above.
+  // The reader leaves that to its caller so that it runs on every core (the
+  // digest pipeline's parallel stage) rather than on the reading thread.
+  const std::vector<BinaryColumn>* binary_columns = nullptr;
 };
 
 // Calls fn(row) for every row of the chunk in order, the row without its
