@@ -13,6 +13,7 @@ Command AddCompare(CLI::App& app) {
     std::string expected, actual, format = "text";
     CompareOptions compare;
     Selection selection;
+    LiveReadFlags live;
     bool quiet = false;
     TableList list = TableList::kAuto;
   };
@@ -31,8 +32,10 @@ Command AddCompare(CLI::App& app) {
                 "are not read) are left out of it, and the report counts them");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(cmd);
+  o->live.Add(cmd);
   return {cmd, [o]() -> int {
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
+            if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             // compare judges rows, sequences and large objects; the schema
             // objects are drill's (a database's catalogs or an archive's DDL
             // of 100,000 tables would cost memory for nothing here).

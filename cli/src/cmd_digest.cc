@@ -16,6 +16,7 @@ Command AddDigest(CLI::App& app) {
     bool schema_only = false;
     DigestOptions digest;
     Selection selection;
+    LiveReadFlags live;
     bool quiet = false;
     TableList list = TableList::kAuto;
   };
@@ -51,8 +52,10 @@ Command AddDigest(CLI::App& app) {
                   "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by "
                   "the server for a database; add the N manifests with 'vouch merge'");
   o->selection.Add(cmd);
+  o->live.Add(cmd);
   return {cmd, [o]() -> int {
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
+            if (Status st = o->live.Apply(o->digest); !st.ok()) return Fail(st);
             auto size = ParseSize(o->chunk_size);
             if (!size || *size < 1024 || *size > (size_t{256} << 20)) {
               return Fail(InvalidArgument("--chunk-size " + o->chunk_size + ": expected 1K..256M"));

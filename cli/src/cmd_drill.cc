@@ -17,6 +17,7 @@ Command AddDrill(CLI::App& app) {
     DrillFlags flags;
     CompareOptions compare;
     Selection selection;
+    LiveReadFlags live;
     bool quiet = false;
     bool amcheck = false;
     TableList list = TableList::kAuto;
@@ -58,9 +59,11 @@ Command AddDrill(CLI::App& app) {
   drill->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   drill->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(drill);
+  o->live.Add(drill);
 
   return {drill, [o]() -> int {
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
+            if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (o->compare.digest.rows_only && (!o->globals.empty() || !o->restored_globals.empty())) {
               return Fail(InvalidArgument(std::string(o->globals.empty() ? "--restored-globals" : "--globals") +
                                           ": cluster-wide objects are schema objects, which --rows-only does not "

@@ -155,6 +155,27 @@ Status Selection::Apply(DigestOptions& opt) const {
   return Status::Ok();
 }
 
+void LiveReadFlags::Add(CLI::App* cmd) {
+  cmd->add_option("--copy-format", copy_format,
+                  "how a database's tables travel: auto (binary COPY, converted to the same text on the client, for "
+                  "each table whose every column type vouch converts; text for the others), text, or binary (an error "
+                  "naming any table that cannot be read so)")
+      ->check(CLI::IsMember({"auto", "text", "binary"}));
+  cmd->add_option("--split-over", split_over,
+                  "read a database table larger than SIZE in TID ranges by several connections at once "
+                  "(PostgreSQL 14+; default 256M; 0: never)");
+}
+
+Status LiveReadFlags::Apply(DigestOptions& opt) const {
+  opt.copy_format = copy_format == "text"     ? CopyFormat::kText
+                    : copy_format == "binary" ? CopyFormat::kBinary
+                                              : CopyFormat::kAuto;
+  auto bytes = split_over == "0" ? std::optional<size_t>(0) : ParseSize(split_over);
+  if (!bytes) return InvalidArgument("--split-over: not a size: " + split_over + " (e.g. 256M, 1G, 0)");
+  opt.split_bytes = *bytes;
+  return Status::Ok();
+}
+
 void PrintRunStats(const std::vector<const DigestReport*>& sides) {
   for (const auto* side : sides) {
     if (side->jobs > 0) std::cerr << RunStats(*side);

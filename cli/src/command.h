@@ -74,6 +74,14 @@ struct Selection {
   Status Apply(DigestOptions& opt) const;
 };
 
+// How databases are read: --copy-format and --split-over.
+struct LiveReadFlags {
+  std::string copy_format = "auto";
+  std::string split_over = "256M";
+  void Add(CLI::App* cmd);
+  Status Apply(DigestOptions& opt) const;
+};
+
 // The run statistics of each side that was read (not of a manifest), on
 // stderr.
 void PrintRunStats(const std::vector<const DigestReport*>& sides);

@@ -1,7 +1,5 @@
 #include "vouch/engine/compare.h"
 
-#include "objects_compare.h"
-
 #include <algorithm>
 #include <map>
 #include <thread>
@@ -9,10 +7,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "objects_compare.h"
 #include "vouch/engine/partitions.h"
 #include "vouch/engine/source.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/row_hash.h"
+#include "vouch/readers/binary_copy.h"
 #include "vouch/readers/canonical_row.h"
 
 namespace vouch {
@@ -38,11 +38,13 @@ Status CollectRows(Source& source, const DigestOptions& options, std::map<TableK
   TableStreamReader& reader = **opened;
   RowChunk chunk;
   CanonicalScratch scratch;
+  std::string converted;
   size_t held = 0;
   while (true) {
     auto more = reader.NextChunk(chunk, options.chunk_size);
     if (!more.ok()) return more.status();
     if (!*more) break;
+    VOUCH_RETURN_IF_ERROR(ConvertBinaryChunk(chunk, converted));
     auto it = wanted.find({chunk.table->schema, chunk.table->name});
     if (it == wanted.end()) continue;
     Collected& c = it->second;

@@ -23,6 +23,7 @@
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/row_hash.h"
 #include "vouch/readers/archive_reader.h"
+#include "vouch/readers/binary_copy.h"
 #include "vouch/readers/canonical_row.h"
 #include "vouch/readers/live_reader.h"
 #include "vouch/readers/plain_dump_reader.h"
@@ -50,6 +51,7 @@ struct Slot {
   std::vector<Part> parts;
   size_t used = 0;  // parts[0, used) hold this trip's chunks
   CanonicalScratch scratch;
+  std::string converted;  // a live reader's binary rows as text (ConvertBinaryChunk)
 };
 
 // Small tables share a slot up to these limits (parts, bytes of rows).
@@ -258,7 +260,8 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
                   digests.Take(static_cast<uint32_t>(i)),
                   std::move(t.key_columns),
                   {},
-                  std::move(t.partition_ancestors)};
+                  std::move(t.partition_ancestors),
+                  std::move(t.read_as)};
     r.columns.reserve(t.canonical_order.size());
     for (uint32_t k : t.canonical_order) r.columns.push_back(std::move(t.columns[k]));
     auto bad = unhashable.find(static_cast<uint32_t>(i));
@@ -410,6 +413,15 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
         }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
           for (size_t i = 0; i < s->used; ++i) {
             Part& p = s->parts[i];
+            if (p.chunk.binary_columns != nullptr) {
+              p.error = ConvertBinaryChunk(p.chunk, s->converted)
+                            .WithContext(location + ": table " + p.chunk.table->QualifiedName());
+              if (!p.error.ok()) {
+                p.unhashable = false;
+                p.observed.reset();
+                continue;
+              }
+            }
             HashChunk(p, s->scratch, reader, location, options.shard_index, shard_count);
             p.observed.reset();
             if (options.observer != nullptr && p.error.ok() && p.chunk.size > 0) {

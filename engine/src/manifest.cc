@@ -56,6 +56,7 @@ json TableJson(const TableResult& t) {
     for (const auto& a : t.partition_ancestors) ancestors.push_back(json::array({a.schema, a.name}));
     j["partition_ancestors"] = ancestors;
   }
+  if (!t.read_as.empty()) j["read_as"] = t.read_as;
   return j;
 }
 
@@ -68,7 +69,8 @@ Result<TableResult> TableFromJson(const json& t, const std::string& location, ui
                  TableDigest(),
                  t.value("key", std::vector<std::string>{}),
                  {},
-                 {}};
+                 {},
+                 t.value("read_as", std::string())};
   std::string where = location + ": table " + tr.QualifiedName();
   // Version 5 leaves out the count of a single bucket.
   uint64_t n = t.contains("bucket_count") || t.contains("buckets") ? t.at("bucket_count").get<uint64_t>() : 1;

@@ -36,6 +36,8 @@ Result<OpenedSource> OpenOnce(const std::string& source, const DigestOptions& op
     live.schema_only = live.schema && options.schema_only;
     live.rows_only = options.rows_only;
     live.at_lsn = options.at_lsn;
+    live.copy_format = options.copy_format;
+    live.split_bytes = options.split_bytes;
     auto reader = OpenLiveReader(source, live);
     if (!reader.ok()) return reader.status();
     opened.reader = std::move(reader).value();

@@ -12,12 +12,14 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "live_schema.h"
 #include "vouch/hashing/large_object_hash.h"
+#include "vouch/readers/binary_copy.h"
 #include "vouch/readers/sequences.h"
 
 namespace vouch {
@@ -81,9 +83,13 @@ const char* const kSessionSetup =
 // an extension. Their size for scheduling (largest first) is the planner's
 // page count of the table and its TOAST table, as pg_dump uses: asking the
 // file system for every table's size (pg_relation_size) costs a stat() each.
+// The heap's pages decide whether a table is read in TID ranges: a table
+// never vacuumed nor analyzed (reltuples -1 from PostgreSQL 14, as right
+// after a restore) has no page count yet, so its file is asked.
 const char* const kDiscoverTables =
     "SELECT n.nspname, c.relname, c.oid::bigint, "
-    "  (c.relpages::bigint + COALESCE(t.relpages, 0)) * 8192 AS bytes "
+    "  (c.relpages::bigint + COALESCE(t.relpages, 0)) * 8192 AS bytes, "
+    "  CASE WHEN c.reltuples < 0 THEN pg_catalog.pg_relation_size(c.oid) / 8192 ELSE c.relpages::bigint END "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
@@ -94,13 +100,22 @@ const char* const kDiscoverTables =
 
 // Every column of those tables (not dropped), in attnum order per table:
 // whether COPY lists it (generated columns it does not), whether it is NOT
-// NULL, and whether it holds a timestamp or timestamptz (or a domain over one).
+// NULL, whether it holds a timestamp or timestamptz (or a domain over one),
+// and what its binary form is: the type under any domains, its type class
+// (an enum sends its label), and for an array the element type its values
+// carry with that type's own base type and class.
 const char* const kDiscoverColumns =
+    "WITH RECURSIVE b(oid, base) AS ("
+    "  SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.typtype <> 'd' "
+    "  UNION ALL SELECT t.oid, b.base FROM pg_catalog.pg_type t JOIN b ON t.typbasetype = b.oid "
+    "  WHERE t.typtype = 'd') "
     "SELECT a.attrelid::bigint, a.attnum, a.attname::text, a.attgenerated <> '', a.attnotnull, "
-    "  (CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE a.atttypid END) "
-    "      IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) "
+    "  bt.oid IN ('pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype), "
+    "  bt.oid, bt.typtype, COALESCE(et.oid, 0), COALESCE(ebt.oid, 0), COALESCE(ebt.typtype, '') "
     "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-    "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+    "JOIN b ON b.oid = a.atttypid JOIN pg_catalog.pg_type bt ON bt.oid = b.base "
+    "LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND et.typarray = bt.oid "
+    "LEFT JOIN b eb ON eb.oid = et.oid LEFT JOIN pg_catalog.pg_type ebt ON ebt.oid = eb.base "
     "WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped "
     "ORDER BY a.attrelid, a.attnum";
 
@@ -173,14 +188,26 @@ bool OutOfSharedMemory(const PGresult* r) {
   return state != nullptr && std::string_view(state) == "53200";
 }
 
+// What one COPY reads: a whole table, or one TID range of a large one.
+struct Piece {
+  uint32_t table = 0;
+  bool ranged = false;
+  uint32_t first_block = 0, end_block = 0;  // ranged: [first, end); end 0 = to the table's end
+};
+
 struct Conn {
   PGconn* pg = nullptr;
-  int table = -1;        // table being copied, -1 when idle
+  int piece = -1;        // piece being copied, -1 when idle
+  int table = -1;        // its table
   bool copying = false;  // COPY OUT established
-  // Tables whose COPY was sent after `table`'s in the same query string: small
+  // Pieces whose COPY was sent after `piece`'s in the same query string: small
   // tables go in batches, so that the server goes from one COPY to the next
   // without waiting for a round trip.
   std::deque<int> queued;
+  // A binary COPY's converter to text, and the rows it converted from the
+  // last message.
+  std::unique_ptr<BinaryCopyDecoder> decoder;
+  std::string text;
 };
 
 class LiveReader final : public TableStreamReader {
@@ -197,7 +224,7 @@ class LiveReader final : public TableStreamReader {
   Status Open(const std::string& conninfo, const LiveOptions& opt) {
     PGconn* leader = nullptr;
     VOUCH_RETURN_IF_ERROR(Connect(conninfo, &leader));
-    conns_.push_back(Conn{leader, -1, false, {}});
+    conns_.emplace_back().pg = leader;
     std::string slot_snapshot;  // --at-lsn on a primary: the slot's
     if (opt.at_lsn) {
       auto pinned = PinWalPosition(conninfo, leader);
@@ -220,7 +247,9 @@ class LiveReader final : public TableStreamReader {
     // A schema-only read locks the tables as pg_dump does, but needs none
     // of the facts their rows are read with (columns, keys, foreign keys).
     const bool schema_only = opt.schema && opt.schema_only;
+    copy_format_ = opt.copy_format;
     VOUCH_RETURN_IF_ERROR(Discover(leader, opt.only_tables, /*row_facts=*/!schema_only));
+    if (!schema_only) VOUCH_RETURN_IF_ERROR(ChooseCopyFormats(leader));
     VOUCH_RETURN_IF_ERROR(LockTables(leader));
     if (!schema_only) VOUCH_RETURN_IF_ERROR(DiscoverForeignKeys(leader));
     // Sequences and large objects belong to the whole database: a read of
@@ -263,6 +292,8 @@ class LiveReader final : public TableStreamReader {
       schema_read_ = true;
       tables_.clear();
       table_bytes_.clear();
+      heap_pages_.clear();
+      plans_.clear();
     } else if (opt.schema || lo_content) {
       // The large objects' content and the schema objects are read on a
       // connection of their own in the same snapshot, while the rows are
@@ -282,11 +313,12 @@ class LiveReader final : public TableStreamReader {
         }
       });
     }
-    int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(tables_.size())));
+    PlanPieces(opt);
+    int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(pieces_.size())));
     for (int i = 1; i < jobs; ++i) {
       PGconn* w = nullptr;
       VOUCH_RETURN_IF_ERROR(Connect(conninfo, &w));
-      conns_.push_back(Conn{w, -1, false, {}});
+      conns_.emplace_back().pg = w;
       auto st = BeginSnapshot(w, false, *snapshot);
       if (!st.ok()) return st.status();
     }
@@ -606,7 +638,8 @@ class LiveReader final : public TableStreamReader {
                          "to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
                          "pg_catalog.current_database(), pg_catalog.current_setting('max_locks_per_transaction'), "
                          "pg_catalog.current_setting('max_connections'), "
-                         "pg_catalog.current_setting('max_prepared_transactions')");
+                         "pg_catalog.current_setting('max_prepared_transactions'), "
+                         "pg_catalog.current_setting('server_version_num')::int");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string err = PQerrorMessage(pg);
       PQclear(r);
@@ -619,6 +652,7 @@ class LiveReader final : public TableStreamReader {
     info_.properties["snapshot_time"] = PQgetvalue(r, 0, 4);
     info_.properties["database"] = PQgetvalue(r, 0, 5);
     lock_settings_ = {PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 8)};
+    server_version_num_ = std::atoi(PQgetvalue(r, 0, 9));
     PQclear(r);
     return snap;
   }
@@ -725,23 +759,147 @@ class LiveReader final : public TableStreamReader {
       if (filter_ && !filter_->Selects(t)) continue;
       // COPY will list the columns in canonical (byte) order, so that is the
       // order the rows arrive in.
-      std::vector<std::string> copied;
+      std::vector<int> copied_rows;
       const auto [first, last] = column_rows(oid);
-      copied.reserve(static_cast<size_t>(last - first));
+      copied_rows.reserve(static_cast<size_t>(last - first));
       for (int row = first; row < last; ++row) {
         if (!copied_col(row)) continue;
-        copied.emplace_back(PQgetvalue(cr, row, 2));
+        copied_rows.push_back(row);
         if (PQgetvalue(cr, row, 5)[0] == 't') t.time_columns.emplace_back(PQgetvalue(cr, row, 2));
       }
-      std::sort(copied.begin(), copied.end());
+      std::sort(copied_rows.begin(), copied_rows.end(),
+                [&](int a, int b) { return std::strcmp(PQgetvalue(cr, a, 2), PQgetvalue(cr, b, 2)) < 0; });
+      std::vector<std::string> copied;
+      copied.reserve(copied_rows.size());
+      BinaryPlan plan;
+      for (int row : copied_rows) {
+        copied.emplace_back(PQgetvalue(cr, row, 2));
+        if (plan.unsupported_type != 0) continue;
+        uint32_t unsupported = 0;
+        if (auto col = BinaryColumnOf(cr, row, &unsupported)) {
+          plan.columns.push_back(*col);
+        } else {
+          plan.unsupported_type = unsupported;
+          plan.unsupported_column = copied.back();
+          plan.columns.clear();
+        }
+      }
       t.SetColumns(std::move(copied));
+      plans_.push_back(std::move(plan));
       if (auto k = key_of.find(oid); k != key_of.end()) t.key_columns = k->second;
       tables_.push_back(std::move(t));
       table_bytes_.push_back(static_cast<uint64_t>(std::atoll(PQgetvalue(*tables, i, 3))));
+      heap_pages_.push_back(static_cast<uint64_t>(std::atoll(PQgetvalue(*tables, i, 4))));
     }
     PQclear(*tables);
     PQclear(*columns);
     return Status::Ok();
+  }
+
+  // The binary form of column `row` of kDiscoverColumns' result, or none
+  // (its type, or its element type, in *unsupported).
+  std::optional<BinaryColumn> BinaryColumnOf(const PGresult* cr, int row, uint32_t* unsupported) const {
+    auto oid = [&](int col) { return static_cast<uint32_t>(std::strtoul(PQgetvalue(cr, row, col), nullptr, 10)); };
+    auto kind_of = [&](uint32_t type, char typtype) -> std::optional<BinaryKind> {
+      if (typtype == 'e') return BinaryKind::kText;  // an enum sends its label
+      return BinaryKindOfType(type, server_version_num_);
+    };
+    const uint32_t element = oid(8);
+    if (element == 0) {
+      auto k = kind_of(oid(6), PQgetvalue(cr, row, 7)[0]);
+      if (!k) *unsupported = oid(6);
+      if (!k) return std::nullopt;
+      return BinaryColumn{*k, BinaryKind::kText, 0};
+    }
+    auto k = kind_of(oid(9), PQgetvalue(cr, row, 10)[0]);
+    if (!k || *k == BinaryKind::kArray) {
+      *unsupported = oid(6);
+      return std::nullopt;
+    }
+    return BinaryColumn{BinaryKind::kArray, *k, element};
+  }
+
+  // Each table's COPY format (--copy-format): binary where every column has
+  // a converter (auto), else text; with `binary`, a table that cannot be
+  // read so is an error naming its column and type.
+  Status ChooseCopyFormats(PGconn* pg) {
+    std::vector<uint32_t> unsupported;
+    for (const BinaryPlan& p : plans_) {
+      if (p.unsupported_type != 0) unsupported.push_back(p.unsupported_type);
+    }
+    std::sort(unsupported.begin(), unsupported.end());
+    unsupported.erase(std::unique(unsupported.begin(), unsupported.end()), unsupported.end());
+    std::unordered_map<uint32_t, std::string> type_names;
+    if (!unsupported.empty() && copy_format_ != CopyFormat::kText) {
+      std::string list;
+      for (uint32_t o : unsupported) list += (list.empty() ? "" : ",") + std::to_string(o);
+      auto r = Query(
+          pg,
+          ("SELECT oid, pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid IN (" + list + ")").c_str(),
+          "name column types");
+      if (!r.ok()) return r.status();
+      for (int i = 0; i < PQntuples(*r); ++i) {
+        type_names[static_cast<uint32_t>(std::strtoul(PQgetvalue(*r, i, 0), nullptr, 10))] = PQgetvalue(*r, i, 1);
+      }
+      PQclear(*r);
+    }
+    size_t binary = 0, text = 0;
+    for (size_t i = 0; i < tables_.size(); ++i) {
+      BinaryPlan& p = plans_[i];
+      TableInfo& t = tables_[i];
+      p.binary = copy_format_ != CopyFormat::kText && p.unsupported_type == 0;
+      if (!p.binary && copy_format_ == CopyFormat::kBinary) {
+        return InvalidArgument(Where() + ": table " + t.QualifiedName() + " cannot be read with binary COPY: column " +
+                               p.unsupported_column + " has type " + type_names[p.unsupported_type] +
+                               ", which vouch has no converter for (--copy-format auto reads it as text)");
+      }
+      if (p.binary) {
+        t.read_as = "binary";
+        ++binary;
+      } else {
+        t.read_as = copy_format_ == CopyFormat::kText
+                        ? "text"
+                        : "text (column " + p.unsupported_column + ": " + type_names[p.unsupported_type] + ")";
+        ++text;
+        p.columns.clear();
+      }
+    }
+    info_.properties["copy_format"] = "binary: " + std::to_string(binary) + " tables, text: " + std::to_string(text) +
+                                      " tables (--copy-format " +
+                                      (copy_format_ == CopyFormat::kAuto   ? "auto"
+                                       : copy_format_ == CopyFormat::kText ? "text"
+                                                                           : "binary") +
+                                      ")";
+    return Status::Ok();
+  }
+
+  // The COPYs to run: a table each, but a table whose heap is larger than
+  // split_bytes (PostgreSQL 14+, read by more than one connection, not a
+  // shard) in TID ranges of about 64 MB, at most four per connection, the
+  // last open-ended so that pages added since the planner counted them are
+  // read too.
+  void PlanPieces(const LiveOptions& opt) {
+    constexpr uint64_t kRangeBytes = uint64_t{64} << 20;
+    const bool can_split = opt.split_bytes > 0 && opt.jobs > 1 && server_version_num_ >= 140000 && shard_count_ <= 1;
+    remaining_pieces_.assign(tables_.size(), 0);
+    for (size_t i = 0; i < tables_.size(); ++i) {
+      const uint64_t pages = heap_pages_[i];
+      const uint64_t heap = pages * 8192;
+      uint64_t n = 1;
+      if (can_split && heap > opt.split_bytes && !tables_[i].columns.empty()) {
+        n = std::clamp<uint64_t>(heap / kRangeBytes, 2, 4 * static_cast<uint64_t>(opt.jobs));
+      }
+      if (n == 1) {
+        pieces_.push_back(Piece{static_cast<uint32_t>(i), false, 0, 0});
+      } else {
+        for (uint64_t k = 0; k < n; ++k) {
+          pieces_.push_back(Piece{static_cast<uint32_t>(i), true, static_cast<uint32_t>(pages * k / n),
+                                  k + 1 == n ? 0 : static_cast<uint32_t>(pages * (k + 1) / n)});
+        }
+        tables_[i].read_as += ", " + std::to_string(n) + " TID ranges";
+      }
+      remaining_pieces_[i] = static_cast<uint32_t>(n);
+    }
   }
 
   // Locks every table to be read (ACCESS SHARE, as pg_dump does) before any
@@ -788,7 +946,9 @@ class LiveReader final : public TableStreamReader {
   }
 
   // COPY with the columns in canonical order, so rows arrive canonical.
-  std::string CopyQuery(const TableInfo& t) const {
+  std::string CopyQuery(const Piece& piece) const {
+    const TableInfo& t = tables_[piece.table];
+    const char* to = plans_[piece.table].binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT";
     std::string cols;
     for (const std::string& c : t.columns) {
       if (!cols.empty()) cols += ", ";
@@ -804,35 +964,44 @@ class LiveReader final : public TableStreamReader {
       }
       return "COPY (SELECT " + cols + " FROM ONLY " + table + " WHERE (pg_catalog.hashtext(ROW(" + key +
              ")::text)::bigint & 2147483647) % " + std::to_string(shard_count_) + " = " + std::to_string(shard_index_) +
-             ") TO STDOUT";
+             to;
+    }
+    if (piece.ranged) {
+      std::string where = "ctid >= '(" + std::to_string(piece.first_block) + ",0)'::pg_catalog.tid";
+      if (piece.end_block != 0) where += " AND ctid < '(" + std::to_string(piece.end_block) + ",0)'::pg_catalog.tid";
+      return "COPY (SELECT " + cols + " FROM ONLY " + table + " WHERE " + where + to;
     }
     std::string q = "COPY " + table;
     if (!t.columns.empty()) q += " (" + cols + ")";
-    return q + " TO STDOUT";
+    return q + (to + 1);
   }
 
-  // Sends the next batch of COPY statements on `c`: one large table, or as
-  // many small ones (up to kBatchTables, kBatchBytes by the planner's size)
-  // in one query string, answered one COPY after the other.
-  Status StartNextTable(Conn& c) {
+  // Sends the next batch of COPY statements on `c`: one large table or TID
+  // range, or as many small tables (up to kBatchTables, kBatchBytes by the
+  // planner's size) in one query string, answered one COPY after the other.
+  Status StartNextPiece(Conn& c) {
     constexpr size_t kBatchTables = 64;
     constexpr uint64_t kBatchBytes = 1 << 20;
     c.copying = false;
+    c.decoder.reset();
     if (!c.queued.empty()) {  // the batch's next COPY is already on its way
-      c.table = c.queued.front();
+      c.piece = c.queued.front();
+      c.table = static_cast<int>(pieces_[static_cast<size_t>(c.piece)].table);
       c.queued.pop_front();
       return Status::Ok();
     }
-    c.table = -1;
-    if (next_table_ >= tables_.size()) return Status::Ok();
-    c.table = static_cast<int>(next_table_++);
-    std::string sql = CopyQuery(tables_[static_cast<size_t>(c.table)]);
-    uint64_t bytes = table_bytes_[static_cast<size_t>(c.table)];
-    while (next_table_ < tables_.size() && c.queued.size() + 1 < kBatchTables &&
-           bytes + table_bytes_[next_table_] <= kBatchBytes) {
-      bytes += table_bytes_[next_table_];
-      sql += ";" + CopyQuery(tables_[next_table_]);
-      c.queued.push_back(static_cast<int>(next_table_++));
+    c.piece = c.table = -1;
+    if (next_piece_ >= pieces_.size()) return Status::Ok();
+    c.piece = static_cast<int>(next_piece_++);
+    const Piece& first = pieces_[static_cast<size_t>(c.piece)];
+    c.table = static_cast<int>(first.table);
+    std::string sql = CopyQuery(first);
+    uint64_t bytes = table_bytes_[first.table];
+    while (!first.ranged && next_piece_ < pieces_.size() && !pieces_[next_piece_].ranged &&
+           c.queued.size() + 1 < kBatchTables && bytes + table_bytes_[pieces_[next_piece_].table] <= kBatchBytes) {
+      bytes += table_bytes_[pieces_[next_piece_].table];
+      sql += ";" + CopyQuery(pieces_[next_piece_]);
+      c.queued.push_back(static_cast<int>(next_piece_++));
     }
     if (!PQsendQuery(c.pg, sql.c_str())) {
       return ConnectionError(Where() + ": table " + tables_[static_cast<size_t>(c.table)].QualifiedName() + ": " +
@@ -846,7 +1015,8 @@ class LiveReader final : public TableStreamReader {
   }
 
   // Moves whatever rows `c` has ready into `chunk` (rows of c's table only).
-  // Returns true when c's table ended.
+  // Returns true when c's piece ended; the chunk is then the table's last
+  // when no other piece of it is left.
   Result<bool> Drain(Conn& c, RowChunk& chunk, size_t target) {
     if (!c.copying) {
       if (PQisBusy(c.pg)) return false;
@@ -858,22 +1028,37 @@ class LiveReader final : public TableStreamReader {
         PQclear(r);
         if (out_of_locks) {
           return OutOfLocks("at table " + tables_[static_cast<size_t>(c.table)].QualifiedName() + ", " +
-                            std::to_string(next_table_) + " tables started");
+                            std::to_string(next_piece_) + " COPYs started");
         }
         return TableError(c, "COPY failed: " + err);
       }
       PQclear(r);
       c.copying = true;
+      const BinaryPlan& plan = plans_[static_cast<size_t>(c.table)];
+      // Binary rows are framed here and converted by the pipeline's
+      // parallel stage (RowChunk::binary_columns).
+      if (plan.binary) c.decoder = std::make_unique<BinaryCopyDecoder>(plan.columns, /*keep_tuples=*/true);
     }
     while (chunk.size < target) {
       char* row = nullptr;
       int n = PQgetCopyData(c.pg, &row, /*async=*/1);
       if (n > 0) {
-        if (chunk.data.size() < chunk.size + static_cast<size_t>(n)) {
-          chunk.data.resize(std::max(chunk.size + static_cast<size_t>(n), std::min(target, chunk.data.size() * 2)));
+        std::string_view rows(row, static_cast<size_t>(n));
+        if (c.decoder) {  // binary: the message's whole tuples
+          c.text.clear();
+          Status st = c.decoder->Feed(rows, c.text);
+          if (!st.ok()) {
+            PQfreemem(row);
+            return TableError(c, st.message());
+          }
+          rows = c.text;
+          chunk.binary_columns = &plans_[static_cast<size_t>(c.table)].columns;
         }
-        std::memcpy(chunk.data.data() + chunk.size, row, static_cast<size_t>(n));
-        chunk.size += static_cast<size_t>(n);
+        if (chunk.data.size() < chunk.size + rows.size()) {
+          chunk.data.resize(std::max(chunk.size + rows.size(), std::min(target, chunk.data.size() * 2)));
+        }
+        std::memcpy(chunk.data.data() + chunk.size, rows.data(), rows.size());
+        chunk.size += rows.size();
         PQfreemem(row);
         continue;
       }
@@ -883,9 +1068,13 @@ class LiveReader final : public TableStreamReader {
         ExecStatusType st = PQresultStatus(r);
         PQclear(r);
         if (st != PGRES_COMMAND_OK) return TableError(c, "COPY ended with an error: " + Trim(PQerrorMessage(c.pg)));
+        if (c.decoder) {
+          if (Status fin = c.decoder->Finish(); !fin.ok()) return TableError(c, fin.message());
+        }
         if (c.queued.empty()) {  // the query string's last COPY: read to its end
           while ((r = PQgetResult(c.pg)) != nullptr) PQclear(r);
         }
+        chunk.last_of_table = --remaining_pieces_[static_cast<size_t>(c.table)] == 0;
         return true;
       }
       return TableError(c, "connection lost during COPY: " + Trim(PQerrorMessage(c.pg)));
@@ -900,23 +1089,24 @@ class LiveReader final : public TableStreamReader {
     while (true) {
       for (size_t k = 0; k < conns_.size(); ++k) {
         Conn& c = conns_[(rr_ + k) % conns_.size()];
-        if (c.table < 0) VOUCH_RETURN_IF_ERROR(StartNextTable(c));
-        if (c.table < 0) continue;
+        if (c.piece < 0) VOUCH_RETURN_IF_ERROR(StartNextPiece(c));
+        if (c.piece < 0) continue;
         chunk.size = 0;
         chunk.table = &tables_[static_cast<size_t>(c.table)];
         chunk.table_index = static_cast<uint32_t>(c.table);
         chunk.offset = 0;
+        chunk.last_of_table = false;
+        chunk.binary_columns = nullptr;
         auto ended = Drain(c, chunk, target);
         if (!ended.ok()) return ended.status();
-        chunk.last_of_table = *ended;
-        if (*ended) VOUCH_RETURN_IF_ERROR(StartNextTable(c));
+        if (*ended) VOUCH_RETURN_IF_ERROR(StartNextPiece(c));
         if (chunk.size > 0 || chunk.last_of_table) {
           rr_ = (rr_ + k + 1) % conns_.size();
           return true;
         }
       }
       // Decided after draining: a table that just ended may have been the last.
-      bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.table >= 0; });
+      bool any_active = std::any_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.piece >= 0; });
       if (!any_active) {
         for (Conn& c : conns_) Exec(c.pg, "COMMIT").message();
         VOUCH_RETURN_IF_ERROR(JoinSideRead());
@@ -929,13 +1119,13 @@ class LiveReader final : public TableStreamReader {
   Status WaitForData() {
     std::vector<pollfd> fds;
     for (Conn& c : conns_) {
-      if (c.table >= 0) fds.push_back(pollfd{PQsocket(c.pg), POLLIN, 0});
+      if (c.piece >= 0) fds.push_back(pollfd{PQsocket(c.pg), POLLIN, 0});
     }
     if (poll(fds.data(), fds.size(), 60000) < 0 && errno != EINTR) {
       return ConnectionError(Where() + ": poll failed: " + std::strerror(errno));
     }
     for (Conn& c : conns_) {
-      if (c.table >= 0 && !PQconsumeInput(c.pg)) {
+      if (c.piece >= 0 && !PQconsumeInput(c.pg)) {
         return TableError(c, "connection lost: " + Trim(PQerrorMessage(c.pg)));
       }
     }
@@ -945,6 +1135,19 @@ class LiveReader final : public TableStreamReader {
   SourceInfo info_{"database", "", "none", {}};
   std::deque<TableInfo> tables_;
   std::vector<uint64_t> table_bytes_;  // the planner's estimate, per table
+  std::vector<uint64_t> heap_pages_;   // the planner's page count of each table's heap
+  // Per table: its binary COPY converters, or why it has none.
+  struct BinaryPlan {
+    std::vector<BinaryColumn> columns;
+    uint32_t unsupported_type = 0;  // a column's type without a converter
+    std::string unsupported_column;
+    bool binary = false;  // read with binary COPY
+  };
+  std::vector<BinaryPlan> plans_;
+  CopyFormat copy_format_ = CopyFormat::kAuto;
+  int server_version_num_ = 0;
+  std::vector<Piece> pieces_;
+  std::vector<uint32_t> remaining_pieces_;  // per table: pieces not yet ended
   // max_locks_per_transaction, max_connections, max_prepared_transactions
   std::array<std::string, 3> lock_settings_;
   std::vector<ForeignKey> foreign_keys_;
@@ -967,7 +1170,7 @@ class LiveReader final : public TableStreamReader {
   Status side_status_;
   uint32_t shard_index_ = 0, shard_count_ = 1;
   std::vector<Conn> conns_;
-  size_t next_table_ = 0;
+  size_t next_piece_ = 0;
   size_t rr_ = 0;
   Status failed_;
   const TableFilter* filter_ = nullptr;

@@ -15,8 +15,9 @@
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
 #include "vouch/hashing/table_digest.h"
-#include "vouch/readers/sequences.h"
+#include "vouch/readers/live_reader.h"
 #include "vouch/readers/schema_catalog.h"
+#include "vouch/readers/sequences.h"
 #include "vouch/readers/table_filter.h"
 #include "vouch/readers/table_stream.h"
 #include "vouch/status.h"
@@ -63,6 +64,9 @@ struct DigestOptions {
   // A database read at an exact WAL position (LiveOptions::at_lsn); an
   // error for any other source.
   bool at_lsn = false;
+  // How a database's tables are read (LiveOptions::copy_format, split_bytes).
+  CopyFormat copy_format = CopyFormat::kAuto;
+  uint64_t split_bytes = uint64_t{256} << 20;
   // Given the schema objects as soon as the reader has them all, on the
   // reader's thread (TableStreamReader::HandSchemaTo), instead of
   // DigestReport::schema: a drill compares them while the rows are read. A
@@ -83,6 +87,9 @@ struct TableResult {
   // For a leaf partition: the partitioned tables above it, its parent first,
   // its partition root last (TableInfo::partition_ancestors).
   std::vector<RelationName> partition_ancestors;
+  // How a database's rows were read (TableInfo::read_as); empty otherwise.
+  // Reported, never part of any hash.
+  std::string read_as;
   std::string QualifiedName() const;
 };
 

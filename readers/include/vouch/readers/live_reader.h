@@ -16,6 +16,15 @@
 
 namespace vouch {
 
+// How a live table's rows travel (--copy-format): binary COPY, converted to
+// the canonical text on the client (vouch/readers/binary_copy.h), costs the
+// server far less than its text output functions.
+enum class CopyFormat {
+  kAuto,    // binary for each table whose every column has a converter, else text
+  kText,    // text for every table
+  kBinary,  // binary for every table; a table that cannot be read so is an error (exit 2)
+};
+
 struct LiveOptions {
   int jobs = 1;                          // connections
   std::vector<std::string> only_tables;  // "schema.name" (quoted as needed); empty = all
@@ -40,6 +49,12 @@ struct LiveOptions {
   // Restoring to that LSN with recovery_target_inclusive = off gives
   // exactly these rows.
   bool at_lsn = false;
+  CopyFormat copy_format = CopyFormat::kAuto;
+  // A table whose heap is larger than this (the planner's page count) is read
+  // in TID ranges (ctid >= '(a,0)' AND ctid < '(b,0)', a TID range scan on
+  // PostgreSQL 14+) by several connections at once, in the same snapshot: one
+  // big table no longer reads at one connection's pace. 0: never.
+  uint64_t split_bytes = uint64_t{256} << 20;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or
