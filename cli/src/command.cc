@@ -162,8 +162,9 @@ void LiveReadFlags::Add(CLI::App* cmd) {
                   "naming any table that cannot be read so)")
       ->check(CLI::IsMember({"auto", "text", "binary"}));
   cmd->add_option("--split-over", split_over,
-                  "read a database table larger than SIZE in TID ranges by several connections at once "
-                  "(PostgreSQL 14+; default 256M; 0: never)");
+                  "read a database table larger than SIZE (256M, 1G) in TID ranges by several connections at "
+                  "once (PostgreSQL 14+): less wall time where the server has idle cores, but more of its CPU; "
+                  "default 0: never");
 }
 
 Status LiveReadFlags::Apply(DigestOptions& opt) const {

@@ -77,7 +77,7 @@ struct Selection {
 // How databases are read: --copy-format and --split-over.
 struct LiveReadFlags {
   std::string copy_format = "auto";
-  std::string split_over = "256M";
+  std::string split_over = "0";
   void Add(CLI::App* cmd);
   Status Apply(DigestOptions& opt) const;
 };

@@ -66,7 +66,7 @@ struct DigestOptions {
   bool at_lsn = false;
   // How a database's tables are read (LiveOptions::copy_format, split_bytes).
   CopyFormat copy_format = CopyFormat::kAuto;
-  uint64_t split_bytes = uint64_t{256} << 20;
+  uint64_t split_bytes = 0;
   // Given the schema objects as soon as the reader has them all, on the
   // reader's thread (TableStreamReader::HandSchemaTo), instead of
   // DigestReport::schema: a drill compares them while the rows are read. A

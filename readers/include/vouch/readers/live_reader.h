@@ -53,8 +53,12 @@ struct LiveOptions {
   // A table whose heap is larger than this (the planner's page count) is read
   // in TID ranges (ctid >= '(a,0)' AND ctid < '(b,0)', a TID range scan on
   // PostgreSQL 14+) by several connections at once, in the same snapshot: one
-  // big table no longer reads at one connection's pace. 0: never.
-  uint64_t split_bytes = uint64_t{256} << 20;
+  // big table no longer reads at one connection's pace. 0 (the default):
+  // never. A range is read through the executor without the sequential
+  // scan's bulk-read buffer ring, which costs the server about 1.8x the CPU
+  // of one COPY of that table (docs/benchmarks.md): worth it only where the
+  // server has idle cores and wall time matters more than its load.
+  uint64_t split_bytes = 0;
 };
 
 // True when `spec` names a database rather than a file: a postgres:// or
