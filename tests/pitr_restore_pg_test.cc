@@ -201,6 +201,13 @@ TEST_F(PitrRestore, TheRestoreToTheManifestsLsnHoldsExactlyItsData) {
   std::vector<std::string> phases;
   for (const auto& p : j["phases"]) phases.push_back(p["name"]);
   EXPECT_EQ(phases, (std::vector<std::string>{"copy", "stage WAL", "server start", "WAL replay", "verify"}));
+  // The replay rate: the bytes replayed over the WAL replay phase.
+  const double bytes = j["recovery"]["replayed_bytes"].get<double>();
+  EXPECT_GT(bytes, 0) << j["recovery"].dump(2);
+  ASSERT_TRUE(j["recovery"]["replay_mb_per_second"].is_number()) << j["recovery"].dump(2);
+  EXPECT_NEAR(j["recovery"]["replay_mb_per_second"].get<double>(),
+              bytes / 1048576.0 / j["phases"][3]["seconds"].get<double>(),
+              0.01 * j["recovery"]["replay_mb_per_second"].get<double>());
   EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
 }
 

@@ -9,15 +9,26 @@
 namespace vouch::cli {
 namespace {
 
-std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_us) {
+// The WAL replay rate: the bytes replayed over the "WAL replay" phase (from
+// a consistent state to the target); none without that phase or bytes.
+std::optional<double> ReplayMbPerSecond(const RestoreTestReport& r) {
+  if (!r.recovery || r.recovery->replayed_bytes == 0) return std::nullopt;
+  for (const auto& p : r.phases) {
+    if (p.name == "WAL replay" && p.us > 0) return r.recovery->replayed_bytes / 1048576.0 / (p.us / 1e6);
+  }
+  return std::nullopt;
+}
+
+std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_us, std::optional<double> rate) {
   std::string out = "Recovery\n";
   out += fmt::format("  WAL archive    {}\n", rec.wal_archive);
   out += fmt::format("  target         {}\n", rec.target);
   out += fmt::format("  from           {} (the backup's start)\n", rec.start_lsn);
   if (!rec.end_lsn.empty()) out += fmt::format("  redo done at   {}\n", rec.end_lsn);
   if (!rec.stop.empty()) out += fmt::format("  stopped        {}\n", rec.stop);
-  out += fmt::format("  WAL replayed   {:.1f} MB, {} segments staged ({} decompressed)\n",
-                     rec.replayed_bytes / 1048576.0, rec.segments_staged, rec.segments_decompressed);
+  out += fmt::format("  WAL replayed   {:.1f} MB, {} segments staged ({} decompressed)", rec.replayed_bytes / 1048576.0,
+                     rec.segments_staged, rec.segments_decompressed);
+  out += rate ? fmt::format(", {:.1f} MB/s over the WAL replay phase\n", *rate) : "\n";
   if (!rec.last_commit.empty()) out += fmt::format("  last commit    {}\n", rec.last_commit);
   for (const auto& u : rec.unlogged) {
     out += fmt::format("  unlogged       {}: empty after a physical restore, by design; expected empty\n", u);
@@ -28,7 +39,8 @@ std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_u
   return out + "\n";
 }
 
-nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int64_t> rpo_us) {
+nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int64_t> rpo_us,
+                                    std::optional<double> rate) {
   return {{"wal_archive", rec.wal_archive},
           {"target", rec.target},
           {"start_lsn", rec.start_lsn},
@@ -38,6 +50,7 @@ nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int
           {"replayed_bytes", rec.replayed_bytes},
           {"segments_staged", rec.segments_staged},
           {"segments_decompressed", rec.segments_decompressed},
+          {"replay_mb_per_second", rate ? nlohmann::ordered_json(*rate) : nullptr},
           {"unlogged_tables_expected_empty", rec.unlogged},
           {"rpo_seconds", rpo_us ? nlohmann::ordered_json(*rpo_us / 1e6) : nullptr},
           {"failures", rec.failures}};
@@ -53,7 +66,7 @@ std::string RestoreTestText(const RestoreTestReport& r, TableList list) {
                                : "✅ PASS — restored, and the restored database holds the archive")
                  : "❌ FAIL");
   out += fmt::format("Server: {} ({}), database {}\n\n", r.server_version, r.pg_bin, r.database);
-  if (r.recovery) out += RecoveryText(*r.recovery, r.rpo_us);
+  if (r.recovery) out += RecoveryText(*r.recovery, r.rpo_us, ReplayMbPerSecond(r));
   out += "Restore phases\n";
   for (const auto& p : r.phases) out += fmt::format("  {:<14} {:>12}\n", p.name, FormatDurationUs(p.us));
   out += fmt::format("  {:<14} {:>12}", "RTO (total)", FormatDurationUs(r.rto_us));
@@ -114,7 +127,7 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   j["globals"] = {{"file", r.globals.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.globals)},
                   {"errors", r.globals_errors}};
   if (r.recovery) {
-    j["recovery"] = RecoveryJson(*r.recovery, r.rpo_us);
+    j["recovery"] = RecoveryJson(*r.recovery, r.rpo_us, ReplayMbPerSecond(r));
   } else {
     j["pg_restore"] = {{"exit", r.pg_restore_exit}, {"errors", r.pg_restore_errors}};
   }
@@ -133,7 +146,7 @@ std::string RestoreTestMarkdown(const RestoreTestReport& r, TableList list) {
   if (r.rto_target_us) {
     out += fmt::format("RTO target {}: {}\n\n", FormatDurationUs(*r.rto_target_us), r.RtoMet() ? "✅ met" : "❌ missed");
   }
-  if (r.recovery) out += "## Recovery\n\n```\n" + RecoveryText(*r.recovery, r.rpo_us) + "```\n\n";
+  if (r.recovery) out += "## Recovery\n\n```\n" + RecoveryText(*r.recovery, r.rpo_us, ReplayMbPerSecond(r)) + "```\n\n";
   out += "## Restore Errors\n\n";
   if (r.RestoreClean())
     out += r.recovery ? "None: recovery reached its target.\n\n"
