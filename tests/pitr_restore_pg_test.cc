@@ -248,6 +248,23 @@ TEST_F(PitrRestore, AMissingSegmentIsNamed) {
   EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
 }
 
+// An archive whose newest timeline forked off before the backup began: the
+// server refuses it, and the report names the timeline mismatch.
+TEST_F(PitrRestore, ATimelineThatForkedBeforeTheBackupIsNamed) {
+  const std::string archive = CopyArchive("archive_timeline");
+  {
+    std::ofstream h(archive + "/00000002.history");
+    h << "1\t0/1000000\tno recovery target specified\n";
+  }
+  auto r = RestoreTest("base --wal-archive " + archive + " --expect final.json");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("timeline mismatch: requested timeline 2 is not a child of this server's history"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("PASS"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
 // A damaged segment ends recovery early: named with the server's words.
 TEST_F(PitrRestore, ADamagedSegmentEndsRecoveryAndIsNamed) {
   const std::string archive = CopyArchive("archive_damaged");

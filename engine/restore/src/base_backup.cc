@@ -174,7 +174,10 @@ LogFacts ReadLog(const std::string& path) {
   LogFacts f;
   std::ifstream in(path);
   std::string line;
+  bool fatal_detail = false;  // the line before was a FATAL or PANIC one
   while (std::getline(in, line)) {
+    const bool after_fatal = fatal_detail;
+    fatal_detail = false;
     auto after = [&](std::string_view key) -> std::string {
       const size_t at = line.find(key);
       return at == std::string::npos ? std::string() : line.substr(at + key.size());
@@ -187,6 +190,9 @@ LogFacts ReadLog(const std::string& path) {
       f.stop = "recovery stopping " + s;
     } else if (line.find("FATAL:  ") != std::string::npos || line.find("PANIC:  ") != std::string::npos) {
       f.fatal.push_back(line.substr(line.find(":  ") + 3));
+      fatal_detail = true;
+    } else if (std::string d = after("DETAIL:  "); !d.empty() && after_fatal && !f.fatal.empty()) {
+      f.fatal.back() += " (" + d + ")";  // the FATAL line's own detail
     } else if (std::string s = after("LOG:  ");
                !s.empty() && (s.starts_with("invalid ") || s.starts_with("incorrect ") ||
                               s.starts_with("unexpected pageaddr") || s.starts_with("record with incorrect") ||
@@ -634,7 +640,12 @@ class BaseBackupTest {
   // The server's FATAL lines (or that it stopped) as failures.
   void NameServerFailures() {
     LogFacts log = ReadLog(cluster_->server_log());
-    for (auto& f : log.fatal) rec_->failures.push_back("server: " + f);
+    // A timeline the backup is not on (a history file whose fork point
+    // lies before the backup's start, a target timeline the archive lacks)
+    // is named as such.
+    for (auto& f : log.fatal) {
+      rec_->failures.push_back((f.find("timeline") != std::string::npos ? "timeline mismatch: " : "server: ") + f);
+    }
     if (!log.wal_damage.empty() && !log.fatal.empty()) rec_->failures.push_back("WAL: " + log.wal_damage);
     if (rec_->failures.empty())
       rec_->failures.push_back("the server stopped during recovery; see " + cluster_->server_log());
