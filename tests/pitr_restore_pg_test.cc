@@ -248,6 +248,22 @@ TEST_F(PitrRestore, AMissingSegmentIsNamed) {
   EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
 }
 
+// --rpo-target holds for the real RPO: the manifest's read time minus the
+// last commit replayed (here, the writer's last commit before final.json
+// was read).
+TEST_F(PitrRestore, TheRealRpoIsCheckedAgainstTheTarget) {
+  auto missed = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --rpo-target 1ms --format json");
+  EXPECT_EQ(missed.exit_code, 1) << missed.out << missed.err;
+  auto j = nlohmann::json::parse(missed.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << missed.out;
+  ASSERT_TRUE(j["recovery"]["rpo_seconds"].is_number()) << j["recovery"].dump(2);
+  EXPECT_GT(j["recovery"]["rpo_seconds"].get<double>(), 0.001);
+  EXPECT_NE(j["recovery"]["failures"].dump().find("exceeds the target 0.001 s"), std::string::npos)
+      << j["recovery"].dump(2);
+  auto met = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --rpo-target 1d");
+  EXPECT_EQ(met.exit_code, 0) << met.out << met.err;
+}
+
 // An archive whose newest timeline forked off before the backup began: the
 // server refuses it, and the report names the timeline mismatch.
 TEST_F(PitrRestore, ATimelineThatForkedBeforeTheBackupIsNamed) {
