@@ -204,10 +204,10 @@ struct Conn {
   // tables go in batches, so that the server goes from one COPY to the next
   // without waiting for a round trip.
   std::deque<int> queued;
-  // A binary COPY's converter to text, and the rows it converted from the
-  // last message.
+  // A binary COPY's framer (it keeps whole tuples, converted to text later:
+  // RowChunk::binary_columns), and the whole tuples of the last message.
   std::unique_ptr<BinaryCopyDecoder> decoder;
-  std::string text;
+  std::string tuples;
 };
 
 class LiveReader final : public TableStreamReader {
@@ -807,8 +807,10 @@ class LiveReader final : public TableStreamReader {
     const uint32_t element = oid(8);
     if (element == 0) {
       auto k = kind_of(oid(6), PQgetvalue(cr, row, 7)[0]);
-      if (!k) *unsupported = oid(6);
-      if (!k) return std::nullopt;
+      if (!k) {
+        *unsupported = oid(6);
+        return std::nullopt;
+      }
       return BinaryColumn{*k, BinaryKind::kText, 0};
     }
     auto k = kind_of(oid(9), PQgetvalue(cr, row, 10)[0]);
@@ -1045,13 +1047,13 @@ class LiveReader final : public TableStreamReader {
       if (n > 0) {
         std::string_view rows(row, static_cast<size_t>(n));
         if (c.decoder) {  // binary: the message's whole tuples
-          c.text.clear();
-          Status st = c.decoder->Feed(rows, c.text);
+          c.tuples.clear();
+          Status st = c.decoder->Feed(rows, c.tuples);
           if (!st.ok()) {
             PQfreemem(row);
             return TableError(c, st.message());
           }
-          rows = c.text;
+          rows = c.tuples;
           chunk.binary_columns = &plans_[static_cast<size_t>(c.table)].columns;
         }
         if (chunk.data.size() < chunk.size + rows.size()) {
