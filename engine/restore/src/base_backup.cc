@@ -37,10 +37,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-int64_t Since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
-}
-
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot read it");
@@ -510,7 +506,7 @@ class BaseBackupTest {
     }
     for (const auto& e : fs::directory_iterator(o_.wal_archive, ec)) {
       const std::string n = e.path().filename().string();
-      if (n.size() > 24 && ParseWalFileName(n) && !ParseWalFileName(n)->compression.empty()) need += 16u << 20;
+      if (auto w = ParseWalFileName(n); w && !w->compression.empty()) need += 16u << 20;
     }
     struct statvfs vfs {};
     const std::string parent = so_.keep.empty() ? so_.parent : fs::absolute(so_.keep).parent_path().string();
@@ -645,13 +641,12 @@ class BaseBackupTest {
     return ChownTree(data, so_.as);
   }
 
-  // The server's FATAL lines (or that it stopped) as failures.
-  void NameServerFailures() {
-    LogFacts log = ReadLog(cluster_->server_log());
+  // The server's FATAL lines (or that it stopped), from its log, as failures.
+  void NameServerFailures(const LogFacts& log) {
     // A timeline the backup is not on (a history file whose fork point
     // lies before the backup's start, a target timeline the archive lacks)
     // is named as such.
-    for (auto& f : log.fatal) {
+    for (const auto& f : log.fatal) {
       rec_->failures.push_back((f.find("timeline") != std::string::npos ? "timeline mismatch: " : "server: ") + f);
     }
     if (!log.wal_damage.empty() && !log.fatal.empty()) rec_->failures.push_back("WAL: " + log.wal_damage);
@@ -665,7 +660,7 @@ class BaseBackupTest {
     Status started = Timed("server start", [&] { return cluster_->Start(); });
     if (!cluster_->server_version().empty()) r_.server_version = cluster_->server_version();
     if (!started.ok()) {
-      NameServerFailures();
+      NameServerFailures(ReadLog(cluster_->server_log()));
       return Status::Ok();
     }
     VOUCH_RETURN_IF_ERROR(
@@ -676,7 +671,7 @@ class BaseBackupTest {
     auto end = ParseLsn(log.redo_done);
     if (end && *end > start_lsn_) rec_->replayed_bytes = *end - start_lsn_;
     if (!promoted_) {
-      NameServerFailures();
+      NameServerFailures(log);
       if (target_lsn_ && end) {
         rec_->failures.push_back("recovery ended at LSN " + log.redo_done + " before the target " +
                                  FormatLsn(*target_lsn_));

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,5 +34,10 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const Run
 
 // The pid of the child RunProcess is waiting for, or 0.
 pid_t RunningChild();
+
+// Microseconds since `t` (steady clock): a phase's duration.
+inline int64_t Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count();
+}
 
 }  // namespace vouch::restore

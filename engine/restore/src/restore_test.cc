@@ -17,10 +17,7 @@ namespace vouch {
 namespace {
 
 using restore::RunProcess;
-
-int64_t Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count();
-}
+using restore::Since;
 
 // ";     dbname: shop" of pg_restore -l's header.
 std::string HeaderField(const std::string& listing, const std::string& field) {
