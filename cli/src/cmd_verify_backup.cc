@@ -37,12 +37,19 @@ int Emit(const BackupFlags& o, const std::string& text) {
   return 0;
 }
 
+// --max-age in seconds, or a usage error.
+Result<double> MaxAgeSeconds(const BackupFlags& o) {
+  auto age = ParseDuration(o.max_age);
+  if (!age) return InvalidArgument("--max-age '" + o.max_age + "': expected a duration like 24h or 90m");
+  return static_cast<double>(*age) / 1e6;
+}
+
 // --newest-in: the nightly checks.
 int RunNightly(BackupFlags& o) {
   if (!o.dirs.empty()) return Fail(InvalidArgument("give either DIR or --newest-in, not both"));
-  auto age = ParseDuration(o.max_age);
-  if (!age) return Fail(InvalidArgument("--max-age '" + o.max_age + "': expected a duration like 24h or 90m"));
-  o.nightly.max_age_seconds = static_cast<double>(*age) / 1e6;
+  auto age = MaxAgeSeconds(o);
+  if (!age.ok()) return Fail(age.status());
+  o.nightly.max_age_seconds = *age;
   o.nightly.check_compressed = !o.no_decompress;
   o.nightly.jobs = o.backup.jobs;
   auto r = CheckNewestBackup(o.newest_in, o.nightly);
@@ -60,12 +67,11 @@ int RunRecoveryWindow(BackupFlags& o) {
     return Fail(InvalidArgument("--recovery-window takes the directory of backups itself, not DIR or --newest-in"));
   }
   if (o.format == "prometheus") return Fail(InvalidArgument("--recovery-window: --format text or json"));
-  auto age = ParseDuration(o.max_age);
-  if (!age) return Fail(InvalidArgument("--max-age '" + o.max_age + "': expected a duration like 24h or 90m"));
+  auto age = MaxAgeSeconds(o);
+  if (!age.ok()) return Fail(age.status());
   RecoveryWindowOptions w;
-  w.wal_archives = o.backup.wal_archives;
   w.source = o.source;
-  w.max_age_s = static_cast<double>(*age) / 1e6;
+  w.max_age_s = *age;
   w.backup = o.backup;
   auto r = VerifyRecoveryWindow(o.recovery_window, w);
   if (!r.ok()) return Fail(r.status());

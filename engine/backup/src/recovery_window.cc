@@ -58,6 +58,7 @@ Result<RetainedBackup> BackupStart(const fs::path& dir) {
 // the segment size its long page header states.
 struct NewestSegment {
   std::string path, name;
+  WalFileName parsed;  // `name`'s parts
   uint32_t timeline = 0, segment_size = 0;
   uint64_t segno = 0;
 };
@@ -78,6 +79,7 @@ Result<NewestSegment> FindNewestSegment(const std::vector<std::string>& archives
         best = key;
         n.path = e.path().string();
         n.name = name->base;
+        n.parsed = *name;
         n.timeline = name->timeline;
       }
     }
@@ -93,8 +95,7 @@ Result<NewestSegment> FindNewestSegment(const std::vector<std::string>& archives
   std::memcpy(&size, head->data() + 32, 4);
   if (!IsValidWalSegmentSize(size)) return Corrupt(n.path + ": its long page header states no valid segment size");
   n.segment_size = size;
-  auto name = ParseWalFileName(n.name);
-  auto segno = name ? WalSegmentNumber(*name, size) : std::nullopt;
+  auto segno = WalSegmentNumber(n.parsed, size);
   if (!segno)
     return Corrupt(n.path + ": a segment name out of range for " + std::to_string(size >> 20) + " MB segments");
   n.segno = *segno;
@@ -145,7 +146,7 @@ Outcome RecoveryWindow::outcome() const {
 }
 
 Result<RecoveryWindow> VerifyRecoveryWindow(const std::string& backups_dir, const RecoveryWindowOptions& options) {
-  if (options.wal_archives.empty())
+  if (options.backup.wal_archives.empty())
     return InvalidArgument("--recovery-window needs the WAL archive: --wal-archive DIR");
   RecoveryWindow w;
   w.backups_dir = backups_dir;
@@ -173,7 +174,7 @@ Result<RecoveryWindow> VerifyRecoveryWindow(const std::string& backups_dir, cons
   std::stable_sort(w.backups.begin(), w.backups.end(),
                    [](const RetainedBackup& x, const RetainedBackup& y) { return x.start_lsn < y.start_lsn; });
 
-  auto newest = FindNewestSegment(options.wal_archives);
+  auto newest = FindNewestSegment(options.backup.wal_archives);
   if (!newest.ok()) return newest.status();
   w.newest_segment = newest->name;
   w.start_lsn = w.backups.front().start_lsn;
@@ -182,7 +183,6 @@ Result<RecoveryWindow> VerifyRecoveryWindow(const std::string& backups_dir, cons
   // The oldest backup, with its WAL required through the newest segment's
   // start: every segment of the window, followed across timelines.
   VerifyBackupOptions vo = options.backup;
-  vo.wal_archives = options.wal_archives;
   vo.skip_wal = false;
   vo.until_lsn = FormatLsn(newest->segno * newest->segment_size);
   auto oldest = VerifyBackup(w.backups.front().dir, vo);

@@ -182,12 +182,13 @@ Result<BackupChainVerification> VerifyBackupChain(const std::vector<std::string>
 // segment there, valid headers, timelines followed by their history files),
 // and optionally by the server's own archiver statistics.
 struct RecoveryWindowOptions {
-  std::vector<std::string> wal_archives;  // required
   // A database (conninfo) whose pg_stat_archiver is read: no failure since
   // the last success, and a last archived segment younger than max_age_s.
   std::string source;
   double max_age_s = 3600;
-  VerifyBackupOptions backup;  // for the oldest backup (jobs, page checksums, ...)
+  // For the oldest backup (jobs, page checksums, ...); its wal_archives
+  // (required) are the archive the window is proven in.
+  VerifyBackupOptions backup;
 };
 
 struct RetainedBackup {
