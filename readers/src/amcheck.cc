@@ -4,25 +4,14 @@
 
 #include <memory>
 
+#include "pg_conn.h"
+
 namespace vouch {
 namespace {
 
-using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using Res = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-// The error of a failed result: its primary message, and its detail.
-std::string ErrorOf(PGconn* pg, PGresult* r) {
-  const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-  if (primary == nullptr) return Trim(PQerrorMessage(pg));
-  std::string out = primary;
-  if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL)) out += std::string(" (") + detail + ")";
-  return out;
-}
+using pg::Conn;
+using pg::ErrorOf;
+using pg::Res;
 
 // Every valid, ready B-tree index outside the system schemas and temporary
 // tables: its OID, its name and its table's. Not a partitioned table's own
@@ -41,20 +30,11 @@ constexpr const char* kIndexes =
 }  // namespace
 
 Result<IndexCheckResult> CheckBtreeIndexes(const std::string& conninfo) {
-  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), "vouch", nullptr};
-  Conn pg(PQconnectdbParams(keys, values, /*expand_dbname=*/1), &PQfinish);
-  if (PQstatus(pg.get()) != CONNECTION_OK) {
-    return ConnectionError("amcheck: cannot connect to the database: " + Trim(PQerrorMessage(pg.get())));
-  }
+  auto connected = pg::Connect(conninfo, "amcheck");
+  if (!connected.ok()) return connected.status();
+  Conn pg = std::move(connected).value();
   const std::string where = std::string("amcheck on ") + PQdb(pg.get());
-  auto exec = [&](const std::string& sql) -> Result<Res> {
-    Res r(PQexec(pg.get(), sql.c_str()), &PQclear);
-    const ExecStatusType st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-      return ConnectionError(where + ": " + ErrorOf(pg.get(), r.get()));
-    return r;
-  };
+  auto exec = [&](const std::string& sql) { return pg::Exec(pg.get(), sql, where); };
   // The schema amcheck lives in (quoted), or none.
   auto amcheck_schema = [&]() -> Result<Res> {
     return exec(

@@ -20,6 +20,7 @@
 #include "live_schema.h"
 #include "vouch/hashing/large_object_hash.h"
 #include "vouch/readers/binary_copy.h"
+#include "vouch/readers/paused_standby.h"
 #include "vouch/readers/sequences.h"
 
 namespace vouch {
@@ -89,7 +90,8 @@ const char* const kSessionSetup =
 const char* const kDiscoverTables =
     "SELECT n.nspname, c.relname, c.oid::bigint, "
     "  (c.relpages::bigint + COALESCE(t.relpages, 0)) * 8192 AS bytes, "
-    "  CASE WHEN c.reltuples < 0 THEN pg_catalog.pg_relation_size(c.oid) / 8192 ELSE c.relpages::bigint END "
+    "  CASE WHEN c.reltuples < 0 THEN pg_catalog.pg_relation_size(c.oid) / 8192 ELSE c.relpages::bigint END, "
+    "  c.relpersistence = 'u' "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid "
     "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
@@ -214,9 +216,7 @@ class LiveReader final : public TableStreamReader {
  public:
   ~LiveReader() override {
     JoinSideRead().message();
-    if (resume_replay_ && !conns_.empty()) {
-      PQclear(PQexec(conns_.front().pg, "SELECT pg_catalog.pg_wal_replay_resume()"));
-    }
+    paused_.reset();  // replay resumes (when the reader paused it)
     for (Conn& c : conns_) PQfinish(c.pg);
     PQfinish(repl_);
   }
@@ -553,42 +553,17 @@ class LiveReader final : public TableStreamReader {
   // the snapshot sees what was replayed up to pg_last_wal_replay_lsn();
   // "" is returned (the leader takes its own snapshot).
   Result<std::string> PinWalPosition(const std::string& conninfo, PGconn* leader) {
-    auto facts = Query(leader,
-                       "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('wal_level'), "
-                       "pg_catalog.current_setting('server_version_num')::int",
+    auto facts = Query(leader, "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('wal_level')",
                        "read the server's recovery state");
     if (!facts.ok()) return facts.status();
     const bool standby = std::string_view(PQgetvalue(*facts, 0, 0)) == "t";
     const std::string wal_level = PQgetvalue(*facts, 0, 1);
-    const int version = std::atoi(PQgetvalue(*facts, 0, 2));
     PQclear(*facts);
     if (standby) {
-      if (version < 140000) {
-        return Unsupported(Where() +
-                           ": --at-lsn on a standby needs PostgreSQL 14 or later (pg_get_wal_replay_pause_state)");
-      }
-      auto state = Query(leader, "SELECT pg_catalog.pg_get_wal_replay_pause_state()", "read the replay pause state");
-      if (!state.ok()) return state.status();
-      const bool was_paused = std::string_view(PQgetvalue(*state, 0, 0)) != "not paused";
-      PQclear(*state);
-      if (!was_paused) {
-        VOUCH_RETURN_IF_ERROR(Exec(leader, "SELECT pg_catalog.pg_wal_replay_pause()"));
-        resume_replay_ = true;
-      }
-      // A pause is requested, then takes effect at the next record.
-      for (int i = 0;; ++i) {
-        auto s = Query(leader, "SELECT pg_catalog.pg_get_wal_replay_pause_state()", "read the replay pause state");
-        if (!s.ok()) return s.status();
-        const bool paused = std::string_view(PQgetvalue(*s, 0, 0)) == "paused";
-        PQclear(*s);
-        if (paused) break;
-        if (i == 6000) return IoError(Where() + ": WAL replay did not pause within 60 s");
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      auto lsn = Query(leader, "SELECT pg_catalog.pg_last_wal_replay_lsn()::text", "read the replay LSN");
-      if (!lsn.ok()) return lsn.status();
-      info_.properties["at_lsn"] = PQgetvalue(*lsn, 0, 0);
-      PQclear(*lsn);
+      auto paused = PausedStandby::Pause(conninfo);
+      if (!paused.ok()) return paused.status();
+      paused_ = std::move(paused).value();
+      info_.properties["at_lsn"] = paused_->lsn();
       info_.properties["at_lsn_method"] = "standby replay paused";
       return std::string();
     }
@@ -647,7 +622,8 @@ class LiveReader final : public TableStreamReader {
     }
     std::string snap = PQgetvalue(r, 0, 0);
     info_.properties["server_version"] = PQgetvalue(r, 0, 1);
-    info_.properties["in_recovery"] = std::string(PQgetvalue(r, 0, 2)) == "t" ? "true" : "false";
+    in_recovery_ = std::string_view(PQgetvalue(r, 0, 2)) == "t";
+    info_.properties["in_recovery"] = in_recovery_ ? "true" : "false";
     info_.properties[info_.properties["in_recovery"] == "true" ? "replay_lsn" : "wal_lsn"] = PQgetvalue(r, 0, 3);
     info_.properties["snapshot_time"] = PQgetvalue(r, 0, 4);
     info_.properties["database"] = PQgetvalue(r, 0, 5);
@@ -785,6 +761,7 @@ class LiveReader final : public TableStreamReader {
         }
       }
       t.SetColumns(std::move(copied));
+      plan.empty_on_standby = in_recovery_ && PQgetvalue(*tables, i, 5)[0] == 't';
       plans_.push_back(std::move(plan));
       if (auto k = key_of.find(oid); k != key_of.end()) t.key_columns = k->second;
       tables_.push_back(std::move(t));
@@ -849,6 +826,12 @@ class LiveReader final : public TableStreamReader {
     for (size_t i = 0; i < tables_.size(); ++i) {
       BinaryPlan& p = plans_[i];
       TableInfo& t = tables_[i];
+      if (p.empty_on_standby) {
+        t.read_as = "not read: unlogged, so empty on a standby (its rows are never replicated)";
+        p.binary = false;
+        p.columns.clear();
+        continue;
+      }
       p.binary = copy_format_ != CopyFormat::kText && p.unsupported_type == 0;
       if (!p.binary && copy_format_ == CopyFormat::kBinary) {
         return InvalidArgument(Where() + ": table " + t.QualifiedName() + " cannot be read with binary COPY: column " +
@@ -888,7 +871,7 @@ class LiveReader final : public TableStreamReader {
       const uint64_t pages = heap_pages_[i];
       const uint64_t heap = pages * 8192;
       uint64_t n = 1;
-      if (can_split && heap > opt.split_bytes && !tables_[i].columns.empty()) {
+      if (can_split && heap > opt.split_bytes && !tables_[i].columns.empty() && !plans_[i].empty_on_standby) {
         n = std::clamp<uint64_t>(heap / kRangeBytes, 2, 4 * static_cast<uint64_t>(opt.jobs));
       }
       if (n == 1) {
@@ -950,6 +933,7 @@ class LiveReader final : public TableStreamReader {
   // COPY with the columns in canonical order, so rows arrive canonical.
   std::string CopyQuery(const Piece& piece) const {
     const TableInfo& t = tables_[piece.table];
+    if (plans_[piece.table].empty_on_standby) return "COPY (SELECT WHERE false) TO STDOUT";
     const char* to = plans_[piece.table].binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT";
     std::string cols;
     for (const std::string& c : t.columns) {
@@ -1144,10 +1128,15 @@ class LiveReader final : public TableStreamReader {
     uint32_t unsupported_type = 0;  // a column's type without a converter
     std::string unsupported_column;
     bool binary = false;  // read with binary COPY
+    // An unlogged table on a hot standby: it has no rows there (they are
+    // never replicated), and the server refuses to read it during recovery.
+    // Read as empty, without touching it, and marked so.
+    bool empty_on_standby = false;
   };
   std::vector<BinaryPlan> plans_;
   CopyFormat copy_format_ = CopyFormat::kAuto;
   int server_version_num_ = 0;
+  bool in_recovery_ = false;  // a hot standby
   std::vector<Piece> pieces_;
   std::vector<uint32_t> remaining_pieces_;  // per table: pieces not yet ended
   // max_locks_per_transaction, max_connections, max_prepared_transactions
@@ -1164,7 +1153,7 @@ class LiveReader final : public TableStreamReader {
   // The read beside the rows: its connection, while it runs, and what it reads.
   PGconn* side_pg_ = nullptr;
   PGconn* repl_ = nullptr;      // --at-lsn on a primary: the slot's connection, while the leader imports
-  bool resume_replay_ = false;
+  std::unique_ptr<PausedStandby> paused_;  // --at-lsn on a standby: replay paused until the reader goes
   std::string
       repl_slot_lsn_;  // --at-lsn on a primary: the slot's consistent point  // --at-lsn paused a standby's replay
   std::thread side_thread_;
