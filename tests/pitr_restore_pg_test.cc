@@ -83,6 +83,7 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
     ASSERT_EQ(digest.exit_code, 0) << digest.err;
     ASSERT_TRUE(WaitFor([] { return fs::exists(dir_ + "/writer.done"); }));
     at_rows_ = ManifestRows(dir_ + "/at.json");
+    DigestEveryDatabaseOnAStandby();
     // A segment of its own for the last rows, so that the writes' segment
     // is a middle one.
     ASSERT_EQ(Sql("pitr", "INSERT INTO t (v) SELECT 'after digest' FROM generate_series(1, 1000)"), "");
@@ -94,13 +95,45 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
     const std::string last = Scalar("SELECT pg_walfile_name(pg_switch_wal())");
     ASSERT_TRUE(WaitFor([&] { return Scalar("SELECT last_archived_wal FROM pg_stat_archiver") >= last; }));
   }
+  // A hot standby of the cluster; writers commit in two databases while
+  // `digest --all-databases --at-lsn` reads every database there.
+  static void DigestEveryDatabaseOnAStandby() {
+    ASSERT_EQ(Sql("postgres", "CREATE DATABASE pitr_w"), "");
+    ASSERT_EQ(Sql("pitr_w", "CREATE TABLE w (id bigserial PRIMARY KEY, v text)"), "");
+    before_standby_rows_ = std::stol(Scalar("SELECT count(*) FROM t"));
+    auto replica = RunCommand(pgcluster_ + " replica " + dir_ + "/src " + dir_ + "/replica");
+    ASSERT_EQ(replica.exit_code, 0) << replica.err;
+    {
+      std::ofstream w(dir_ + "/writer_w.sql");
+      for (int i = 0; i < 2000; ++i) w << "INSERT INTO w (v) VALUES ('w'); SELECT pg_sleep(0.001);\n";
+      std::ofstream t(dir_ + "/writer_t.sql");
+      for (int i = 0; i < 2000; ++i) t << "INSERT INTO t (v) VALUES ('standby'); SELECT pg_sleep(0.001);\n";
+    }
+    for (const char* db : {"w", "t"}) {
+      const std::string name = std::string("writer_") + db;
+      ASSERT_EQ(RunCommand(In() + "nohup sh -c 'psql -X -q -o /dev/null -d " + (db[0] == 'w' ? "pitr_w" : "pitr") +
+                           " -f " + dir_ + "/" + name + ".sql; touch " + dir_ + "/" + name + ".done' >/dev/null 2>&1 &")
+                    .exit_code,
+                0);
+    }
+    const std::string standby = "psql -X -At -h 127.0.0.1 -U vouch -p " + Env("PGPORT", "replica");
+    ASSERT_TRUE(WaitFor([&] {
+      auto n = RunCommand(standby + " -d pitr_w -c 'SELECT count(*) FROM w'");
+      return n.exit_code == 0 && std::atol(n.out.c_str()) > 300;
+    }));
+    cluster_digest_ = RunCommand(vouch_ + " digest -q --at-lsn --all-databases postgresql://vouch@127.0.0.1:" +
+                                 Env("PGPORT", "replica") + "/postgres -o " + dir_ + "/cluster");
+    replay_state_ = RunCommand(standby + " -d postgres -c 'SELECT pg_get_wal_replay_pause_state()'").out;
+    ASSERT_TRUE(WaitFor([] { return fs::exists(dir_ + "/writer_w.done") && fs::exists(dir_ + "/writer_t.done"); }));
+    RunCommand(pgcluster_ + " stop " + dir_ + "/replica");
+  }
   static void TearDownTestSuite() {
     if (dir_.empty()) return;
-    RunCommand(pgcluster_ + " stop " + dir_ + "/src; rm -rf " + dir_);
+    RunCommand(pgcluster_ + " stop " + dir_ + "/replica; " + pgcluster_ + " stop " + dir_ + "/src; rm -rf " + dir_);
   }
 
-  static std::string Env(const std::string& key) {
-    auto r = RunCommand("sed -n 's/^" + key + "=//p' " + dir_ + "/src/env");
+  static std::string Env(const std::string& key, const std::string& cluster = "src") {
+    auto r = RunCommand("sed -n 's/^" + key + "=//p' " + dir_ + "/" + cluster + "/env");
     return r.out.substr(0, r.out.find('\n'));
   }
   static std::string In() { return "eval \"$(" + pgcluster_ + " env " + dir_ + "/src)\" && "; }
@@ -166,18 +199,25 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
   // The drill's failed checks in a restore-test's JSON report, for messages.
   static std::string FailedChecks(const nlohmann::json& j) {
     std::string out;
-    if (!j.contains("drill") || j["drill"].is_null()) return "no drill";
-    for (const auto& c : j["drill"]["checks"]) {
-      if (c["passed"].is_boolean() && !c["passed"].get<bool>()) out += c.dump() + "\n";
+    if (!j.contains("databases") || j["databases"].empty()) return "no database";
+    for (const auto& db : j["databases"]) {
+      if (db["drill"].is_null()) out += "no drill of " + db["database"].get<std::string>() + "\n";
+      if (db["drill"].is_null()) continue;
+      for (const auto& c : db["drill"]["checks"]) {
+        if (c["passed"].is_boolean() && !c["passed"].get<bool>()) out += c.dump() + "\n";
+      }
     }
     return out;
   }
 
-  static std::string pgcluster_, vouch_, dir_, archive_, uri_;
-  static int64_t at_rows_;
+  static std::string pgcluster_, vouch_, dir_, archive_, uri_, replay_state_;
+  static int64_t at_rows_, before_standby_rows_;
+  static testing::CmdResult cluster_digest_;
 };
-std::string PitrRestore::pgcluster_, PitrRestore::vouch_, PitrRestore::dir_, PitrRestore::archive_, PitrRestore::uri_;
-int64_t PitrRestore::at_rows_ = 0;
+std::string PitrRestore::pgcluster_, PitrRestore::vouch_, PitrRestore::dir_, PitrRestore::archive_, PitrRestore::uri_,
+    PitrRestore::replay_state_;
+int64_t PitrRestore::at_rows_ = 0, PitrRestore::before_standby_rows_ = 0;
+testing::CmdResult PitrRestore::cluster_digest_;
 
 // The digest at an LSN saw some of the writer's commits and not others; the
 // restore to that LSN (recovery_target_inclusive off) holds exactly its rows.
@@ -190,25 +230,113 @@ TEST_F(PitrRestore, TheRestoreToTheManifestsLsnHoldsExactlyItsData) {
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_TRUE(j["passed"].get<bool>()) << FailedChecks(j);
   EXPECT_EQ(j["kind"], "base backup");
-  EXPECT_EQ(j["database"], "pitr");
+  ASSERT_EQ(j["databases"].size(), 1u);
+  EXPECT_EQ(j["databases"][0]["database"], "pitr");
   const auto at = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/at.json"));
   const std::string lsn = at["source"]["properties"]["at_lsn"];
   // The sequence's state was read past the LSN (sequences are not
   // transactional): not recorded as the state there.
   EXPECT_EQ(at["source"]["properties"]["sequence_state"], "not recorded: read after at_lsn, outside the snapshot");
   EXPECT_NE(j["recovery"]["stop"].get<std::string>().find(lsn), std::string::npos) << j["recovery"].dump(2);
-  EXPECT_EQ(j["drill"]["final_validation_hash"]["restored"], at["final_validation_hash"]) << j["drill"].dump(2);
+  EXPECT_EQ(j["databases"][0]["drill"]["final_validation_hash"]["restored"], at["final_validation_hash"])
+      << j["databases"][0].dump(2);
   std::vector<std::string> phases;
   for (const auto& p : j["phases"]) phases.push_back(p["name"]);
   EXPECT_EQ(phases, (std::vector<std::string>{"copy", "stage WAL", "server start", "WAL replay", "verify"}));
   // The replay rate: the bytes replayed over the WAL replay phase.
   const double bytes = j["recovery"]["replayed_bytes"].get<double>();
   EXPECT_GT(bytes, 0) << j["recovery"].dump(2);
+  // The segments from the backup's start to the target's, both counted.
+  const std::string start = j["recovery"]["start_lsn"];
+  const uint64_t start_lsn = (std::stoull(start.substr(0, start.find('/')), nullptr, 16) << 32) |
+                             std::stoull(start.substr(start.find('/') + 1), nullptr, 16);
+  EXPECT_EQ(j["recovery"]["segments_replayed"].get<uint64_t>(), AtLsn() / (16u << 20) - start_lsn / (16u << 20) + 1)
+      << j["recovery"].dump(2);
   ASSERT_TRUE(j["recovery"]["replay_mb_per_second"].is_number()) << j["recovery"].dump(2);
   EXPECT_NEAR(j["recovery"]["replay_mb_per_second"].get<double>(),
               bytes / 1048576.0 / j["phases"][3]["seconds"].get<double>(),
               0.01 * j["recovery"]["replay_mb_per_second"].get<double>());
   EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
+// On a hot standby, every database of the cluster was read at one paused
+// replay position while writers committed in two of them; the restore to
+// that LSN holds exactly each database's data.
+TEST_F(PitrRestore, EveryDatabaseOfAStandbyRestoresToItsOnePosition) {
+  ASSERT_EQ(cluster_digest_.exit_code, 0) << cluster_digest_.out << cluster_digest_.err;
+  EXPECT_EQ(replay_state_, "not paused\n") << "replay was not resumed after the read";
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir_ + "/cluster")) files.push_back(e.path().filename());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"pitr.json", "pitr_u.json", "pitr_w.json", "postgres.json"}));
+  std::string lsn;
+  for (const auto& f : files) {
+    const auto m = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/cluster/" + f));
+    if (lsn.empty()) lsn = m["source"]["properties"]["at_lsn"];
+    EXPECT_EQ(m["source"]["properties"]["at_lsn"], lsn) << f;
+    EXPECT_EQ(m["source"]["properties"]["cluster_databases"], "pitr, pitr_u, pitr_w, postgres") << f;
+  }
+  EXPECT_NE(cluster_digest_.out.find("All 4 databases of the cluster read at LSN " + lsn), std::string::npos)
+      << cluster_digest_.out;
+  // The read fell between the writers' first and last commits, in both.
+  const int64_t w_rows = ManifestRows(dir_ + "/cluster/pitr_w.json");
+  EXPECT_GT(w_rows, 300);
+  EXPECT_LT(w_rows, 2000);
+  EXPECT_GT(ManifestRows(dir_ + "/cluster/pitr.json"), before_standby_rows_);
+  EXPECT_LT(ManifestRows(dir_ + "/cluster/pitr.json"), before_standby_rows_ + 2000);
+  // The unlogged table has no rows on a standby (the server refuses to read
+  // it there): read as empty, and marked so.
+  const auto u = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/cluster/pitr_u.json"));
+  bool u_seen = false;
+  for (const auto& t : u["tables"]) {
+    if (t["name"] != "u") continue;
+    u_seen = true;
+    EXPECT_EQ(t["rows"], 0);
+    EXPECT_EQ(t["read_as"], "not read: unlogged, so empty on a standby (its rows are never replicated)");
+  }
+  EXPECT_TRUE(u_seen) << u["tables"].dump();
+
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --target-manifest cluster --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 6000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_TRUE(j["passed"].get<bool>()) << FailedChecks(j);
+  ASSERT_EQ(j["databases"].size(), 4u);
+  for (const auto& db : j["databases"]) {
+    const std::string name = db["database"];
+    const auto m = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/cluster/" + name + ".json"));
+    EXPECT_EQ(db["drill"]["final_validation_hash"]["restored"], m["final_validation_hash"]) << name;
+  }
+  // The unlogged table of pitr_u is named with its database.
+  EXPECT_EQ(j["recovery"]["unlogged_tables_expected_empty"],
+            nlohmann::json::array({"pitr_u: public.u (0 rows in the manifest)"}));
+  EXPECT_TRUE(fs::is_empty(dir_ + "/scratch"));
+}
+
+// A directory the set of manifests is not whole in is refused before any
+// restore: the missing database is named.
+TEST_F(PitrRestore, AManifestMissingFromTheClustersSetIsNamed) {
+  ASSERT_EQ(RunCommand("rm -rf " + dir_ + "/partial && cp -a " + dir_ + "/cluster " + dir_ + "/partial && rm " + dir_ +
+                       "/partial/pitr_w.json")
+                .exit_code,
+            0);
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --target-manifest partial");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("holds manifests of pitr, pitr_u, postgres; the cluster's databases were pitr, pitr_u, "
+                       "pitr_w, postgres (a manifest is missing)"),
+            std::string::npos)
+      << r.err;
+}
+
+// A primary cannot give every database at one position.
+TEST_F(PitrRestore, AllDatabasesOnAPrimaryIsRefused) {
+  auto r = RunCommand(vouch_ + " digest -q --at-lsn --all-databases " + uri_ + " -o " + dir_ + "/primary");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("is a primary: only a hot standby, its replay paused, holds every database at one WAL "
+                       "position"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/primary"));
 }
 
 // To the archive's end, from compressed segments as well: every commit.
@@ -264,6 +392,30 @@ TEST_F(PitrRestore, TheRealRpoIsCheckedAgainstTheTarget) {
   EXPECT_EQ(met.exit_code, 0) << met.out << met.err;
 }
 
+// With the live --source, the RPO runs from the source's state when
+// recovery ended (here the primary's clock: track_commit_timestamp is off),
+// not from the manifest's older read.
+TEST_F(PitrRestore, TheRpoRunsFromALiveSourceReadWhenRecoveryEnds) {
+  const std::string before = Scalar("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\\\"T\\\"HH24:MI:SS')");
+  auto r = RestoreTest("base --wal-archive " + archive_ + " --expect final.json --source " + uri_ + " --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 4000) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const auto& rec = j["recovery"];
+  EXPECT_EQ(rec["source_latest_from"],
+            "the live source's clock at the read (track_commit_timestamp is off, or no commit yet)");
+  ASSERT_FALSE(before.empty());
+  EXPECT_GE(rec["source_latest"].get<std::string>(), before) << rec.dump(2);
+  const auto final_manifest = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/final.json"));
+  EXPECT_GT(rec["source_latest"].get<std::string>(),
+            final_manifest["source"]["properties"]["snapshot_time"].get<std::string>());
+  // The last commit replayed precedes `before`: the RPO covers at least
+  // the time between them.
+  ASSERT_TRUE(rec["rpo_seconds"].is_number()) << rec.dump(2);
+  EXPECT_LT(rec["last_commit"].get<std::string>(), before);
+  EXPECT_GT(rec["rpo_seconds"].get<double>(), 0.0);
+}
+
 // An archive whose newest timeline forked off before the backup began: the
 // server refuses it, and the report names the timeline mismatch.
 TEST_F(PitrRestore, ATimelineThatForkedBeforeTheBackupIsNamed) {
@@ -310,10 +462,10 @@ TEST_F(PitrRestore, AnUnloggedTableIsExpectedEmptyNotAFailure) {
   EXPECT_EQ(j["recovery"]["unlogged_tables_expected_empty"],
             nlohmann::json::array({"public.u (120 rows in the manifest)"}));
   bool l_seen = false;
-  for (const auto& t : j["drill"]["tables"]) {
+  for (const auto& t : j["databases"][0]["drill"]["tables"]) {
     if (t["table"] == "public.l") l_seen = t["match"].get<bool>();
   }
-  EXPECT_TRUE(l_seen) << j["drill"]["tables"].dump(2);
+  EXPECT_TRUE(l_seen) << j["databases"].dump(2);
 }
 
 TEST_F(PitrRestore, ATargetBeyondTheArchiveIsNamed) {

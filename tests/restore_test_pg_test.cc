@@ -72,7 +72,8 @@ TEST_F(RestoreTest, EveryFormatRestoresAndProvesWithTheGlobals) {
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << r.out;
     EXPECT_TRUE(j["passed"].get<bool>());
-    EXPECT_EQ(j["database"], db_);
+    ASSERT_EQ(j["databases"].size(), 1u);
+    EXPECT_EQ(j["databases"][0]["database"], db_);
     std::vector<std::string> phases;
     double sum = 0;
     for (const auto& p : j["phases"]) {
@@ -83,7 +84,7 @@ TEST_F(RestoreTest, EveryFormatRestoresAndProvesWithTheGlobals) {
     EXPECT_NEAR(j["rto_seconds"].get<double>(), sum, 1e-3);
     EXPECT_EQ(j["pg_restore"]["exit"], 0);
     EXPECT_TRUE(j["pg_restore"]["errors"].empty());
-    const auto& d = j["drill"];
+    const auto& d = j["databases"][0]["drill"];
     ASSERT_TRUE(d.is_object());
     EXPECT_EQ(d["final_validation_hash"]["source"], d["final_validation_hash"]["restored"]);
     // The drill's own check flags run in the same pass.

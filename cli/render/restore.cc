@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "render/drill.h"
@@ -26,15 +27,19 @@ std::string RecoveryText(const RecoveryReport& rec, std::optional<int64_t> rpo_u
   out += fmt::format("  from           {} (the backup's start)\n", rec.start_lsn);
   if (!rec.end_lsn.empty()) out += fmt::format("  redo done at   {}\n", rec.end_lsn);
   if (!rec.stop.empty()) out += fmt::format("  stopped        {}\n", rec.stop);
-  out += fmt::format("  WAL replayed   {:.1f} MB, {} segments staged ({} decompressed)", rec.replayed_bytes / 1048576.0,
-                     rec.segments_staged, rec.segments_decompressed);
+  out += fmt::format("  WAL replayed   {:.1f} MB in {} segments; {} segments staged ({} decompressed)",
+                     rec.replayed_bytes / 1048576.0, rec.segments_replayed, rec.segments_staged,
+                     rec.segments_decompressed);
   out += rate ? fmt::format(", {:.1f} MB/s over the WAL replay phase\n", *rate) : "\n";
   if (!rec.last_commit.empty()) out += fmt::format("  last commit    {}\n", rec.last_commit);
   for (const auto& u : rec.unlogged) {
     out += fmt::format("  unlogged       {}: empty after a physical restore, by design; expected empty\n", u);
   }
+  if (!rec.source_latest.empty()) {
+    out += fmt::format("  source latest  {} ({})\n", rec.source_latest, rec.source_latest_from);
+  }
   if (rpo_us)
-    out += fmt::format("  RPO            {} (the source's read minus the last commit replayed)\n",
+    out += fmt::format("  RPO            {} (the source's latest commit minus the last commit replayed)\n",
                        FormatDurationUs(*rpo_us));
   return out + "\n";
 }
@@ -47,13 +52,41 @@ nlohmann::ordered_json RecoveryJson(const RecoveryReport& rec, std::optional<int
           {"end_lsn", rec.end_lsn},
           {"stop", rec.stop},
           {"last_commit", rec.last_commit},
+          {"source_latest", rec.source_latest},
+          {"source_latest_from", rec.source_latest_from},
           {"replayed_bytes", rec.replayed_bytes},
+          {"segments_replayed", rec.segments_replayed},
           {"segments_staged", rec.segments_staged},
           {"segments_decompressed", rec.segments_decompressed},
           {"replay_mb_per_second", rate ? nlohmann::ordered_json(*rate) : nullptr},
           {"unlogged_tables_expected_empty", rec.unlogged},
           {"rpo_seconds", rpo_us ? nlohmann::ordered_json(*rpo_us / 1e6) : nullptr},
           {"failures", rec.failures}};
+}
+
+// "a, b, c"
+std::string DatabaseNames(const RestoreTestReport& r) {
+  std::string out;
+  for (size_t i = 0; i < r.databases.size(); ++i) out += (i ? ", " : "") + r.databases[i].name;
+  return out;
+}
+
+// "database d" or "databases a, b, c".
+std::string DatabasesText(const RestoreTestReport& r) {
+  return (r.databases.size() == 1 ? "database " : "databases ") + DatabaseNames(r);
+}
+
+// Each database's drill, under a heading of its own when there are several;
+// `drill` renders one, `heading` the line above it.
+std::string EachDrill(const RestoreTestReport& r, const std::function<std::string(const DrillReport&)>& drill,
+                      const std::function<std::string(const RestoredDatabase&)>& heading) {
+  if (r.databases.empty()) return "Not verified: the restore left no database to read.\n";
+  std::string out;
+  for (const auto& db : r.databases) {
+    if (r.databases.size() > 1) out += heading(db);
+    out += db.drill ? drill(*db.drill) : "Not verified: database " + db.name + " could not be read.\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -65,7 +98,7 @@ std::string RestoreTestText(const RestoreTestReport& r, TableList list) {
       r.Passed() ? (r.recovery ? "✅ PASS — recovered to the target, and the restored database holds the expected data"
                                : "✅ PASS — restored, and the restored database holds the archive")
                  : "❌ FAIL");
-  out += fmt::format("Server: {} ({}), database {}\n\n", r.server_version, r.pg_bin, r.database);
+  out += fmt::format("Server: {} ({}), {}\n\n", r.server_version, r.pg_bin, DatabasesText(r));
   if (r.recovery) out += RecoveryText(*r.recovery, r.rpo_us, ReplayMbPerSecond(r));
   out += "Restore phases\n";
   for (const auto& p : r.phases) out += fmt::format("  {:<14} {:>12}\n", p.name, FormatDurationUs(p.us));
@@ -102,11 +135,9 @@ std::string RestoreTestText(const RestoreTestReport& r, TableList list) {
     errors(r.pg_restore_errors);
   }
   out += "\n";
-  if (r.drill) {
-    out += DrillText(*r.drill, list);
-  } else {
-    out += "Not verified: the restore left no database to read.\n";
-  }
+  out += EachDrill(
+      r, [&](const DrillReport& d) { return DrillText(d, list); },
+      [](const RestoredDatabase& db) { return fmt::format("== Database {} (against {})\n", db.name, db.expect); });
   return out;
 }
 
@@ -115,7 +146,6 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   j["tool"] = "vouch restore-test";
   j["backup"] = r.backup;
   j["kind"] = r.kind;
-  j["database"] = r.database;
   j["server_version"] = r.server_version;
   j["pg_bin"] = r.pg_bin;
   j["passed"] = r.Passed();
@@ -131,7 +161,14 @@ std::string RestoreTestJson(const RestoreTestReport& r) {
   } else {
     j["pg_restore"] = {{"exit", r.pg_restore_exit}, {"errors", r.pg_restore_errors}};
   }
-  j["drill"] = r.drill ? nlohmann::ordered_json::parse(DrillJson(*r.drill)) : nullptr;
+  nlohmann::ordered_json databases = nlohmann::ordered_json::array();
+  for (const auto& db : r.databases) {
+    databases.push_back(
+        {{"database", db.name},
+         {"expect", db.expect.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(db.expect)},
+         {"drill", db.drill ? nlohmann::ordered_json::parse(DrillJson(*db.drill)) : nullptr}});
+  }
+  j["databases"] = databases;
   return j.dump(2) + "\n";
 }
 
@@ -139,7 +176,7 @@ std::string RestoreTestMarkdown(const RestoreTestReport& r, TableList list) {
   std::string out = "# Restore Test Report\n\n";
   out += fmt::format("- **Backup:** `{}`\n", r.backup);
   out += fmt::format("- **Verdict:** {}\n", r.Passed() ? "✅ PASS" : "❌ FAIL");
-  out += fmt::format("- **Server:** {} (`{}`), database `{}`\n\n", r.server_version, r.pg_bin, r.database);
+  out += fmt::format("- **Server:** {} (`{}`), {}\n\n", r.server_version, r.pg_bin, DatabasesText(r));
   out += "## Recovery Time (measured)\n\n| Phase | Time |\n|---|---:|\n";
   for (const auto& p : r.phases) out += fmt::format("| {} | {} |\n", p.name, FormatDurationUs(p.us));
   out += fmt::format("| **RTO (total)** | **{}** |\n\n", FormatDurationUs(r.rto_us));
@@ -158,7 +195,11 @@ std::string RestoreTestMarkdown(const RestoreTestReport& r, TableList list) {
     for (const auto& e : *list_of) out += "```\n" + e + "\n```\n";
   }
   out += "\n";
-  out += r.drill ? DrillMarkdown(*r.drill, list) : std::string("Not verified: the restore left no database to read.\n");
+  out += EachDrill(
+      r, [&](const DrillReport& d) { return DrillMarkdown(d, list); },
+      [](const RestoredDatabase& db) {
+        return fmt::format("\n# Database `{}` (against `{}`)\n\n", db.name, db.expect);
+      });
   return out;
 }
 
@@ -182,7 +223,10 @@ std::string RestoreTestJUnit(const RestoreTestReport& r) {
                                        : fmt::format("{} over the target {}", FormatDurationUs(r.rto_us),
                                                      FormatDurationUs(*r.rto_target_us))});
   }
-  if (!r.drill) cases.push_back({"verify", "the restore left no database to read"});
+  if (r.databases.empty()) cases.push_back({"verify", "the restore left no database to read"});
+  for (const auto& db : r.databases) {
+    if (!db.drill) cases.push_back({"verify " + db.name, "database " + db.name + " could not be read"});
+  }
   size_t failures = 0;
   for (const auto& c : cases) failures += c.second.empty() ? 0 : 1;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
@@ -192,7 +236,7 @@ std::string RestoreTestJUnit(const RestoreTestReport& r) {
   out += fmt::format(
       "  <properties>\n    <property name=\"backup\" value=\"{}\"/>\n    <property name=\"database\" "
       "value=\"{}\"/>\n",
-      Xml(r.backup), Xml(r.database));
+      Xml(r.backup), Xml(DatabaseNames(r)));
   for (const auto& p : r.phases) {
     out += fmt::format("    <property name=\"phase {}\" value=\"{:.3f} s\"/>\n", Xml(p.name), p.us / 1e6);
   }
@@ -207,8 +251,9 @@ std::string RestoreTestJUnit(const RestoreTestReport& r) {
     }
   }
   out += "</testsuite>\n";
-  if (r.drill) {
-    std::string drill = DrillJUnit(*r.drill);
+  for (const auto& db : r.databases) {
+    if (!db.drill) continue;
+    std::string drill = DrillJUnit(*db.drill);
     out += drill.substr(drill.find("?>\n") + 3);  // without its XML declaration
   }
   return out + "</testsuites>\n";

@@ -1,19 +1,67 @@
 // vouch digest SOURCE: every table's row count and content hash, and the
 // final validation hash; the JSON manifest with -o.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "command.h"
 #include "render/digest.h"
 #include "vouch/engine/manifest.h"
+#include "vouch/engine/source.h"
 #include "vouch/readers/live_reader.h"
 
 namespace vouch::cli {
+namespace {
+
+// A database's manifest file in --all-databases' directory: its name, with
+// every byte outside [A-Za-z0-9_-] (and a leading '.') written as %XX.
+std::string ManifestFileName(const std::string& database) {
+  std::string out;
+  for (unsigned char c : database) {
+    if (std::isalnum(c) || c == '_' || c == '-' || (c == '.' && !out.empty())) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out + ".json";
+}
+
+// digest --all-databases --at-lsn -o DIR: a manifest per database, all read
+// at the standby's one paused position.
+int DigestEveryDatabase(const std::string& source, const DigestOptions& options, const std::string& dir, TableList list,
+                        bool quiet) {
+  auto reports = DigestAllDatabases(source, options);
+  if (!reports.ok()) return Fail(reports.status());
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) return Fail(IoError(dir + ": cannot make the directory"));
+  std::vector<const DigestReport*> all;
+  for (const DigestReport& report : *reports) {
+    const std::string& name = report.source.properties.at("database");
+    const std::string path = (std::filesystem::path(dir) / ManifestFileName(name)).string();
+    if (!WriteFile(path, [&](const Sink& sink) { WriteManifest(report, VOUCH_VERSION, sink); })) {
+      return Fail(IoError(path + ": cannot write manifest"));
+    }
+    std::cout << "== Database " << name << " (" << path << ")\n" << DigestText(report, list) << "\n";
+    all.push_back(&report);
+  }
+  std::cout << "All " << reports->size() << " databases of the cluster read at LSN "
+            << reports->front().source.properties.at("at_lsn")
+            << " (standby replay paused): " << reports->front().source.properties.at("cluster_databases") << "\n";
+  if (!quiet) PrintRunStats(all);
+  return 0;
+}
+
+}  // namespace
 
 Command AddDigest(CLI::App& app) {
   struct Options {
     std::string source, format = "text", output, chunk_size = "4M", globals;
-    bool schema_only = false;
+    bool schema_only = false, all_databases = false;
     DigestOptions digest;
     Selection selection;
     LiveReadFlags live;
@@ -47,6 +95,10 @@ Command AddDigest(CLI::App& app) {
                 "a database read at an exact WAL position, recorded in the manifest (at_lsn): on a primary "
                 "(wal_level = logical) a temporary logical slot's snapshot, one database; on a hot standby with "
                 "replay paused meanwhile. 'restore-test --target-manifest' restores to it");
+  cmd->add_flag("--all-databases", o->all_databases,
+                "with --at-lsn, on a hot standby: every database of the cluster at one WAL position, replay paused "
+                "for them all; -o DIR gets one manifest per database (DATABASE.json), which 'restore-test "
+                "--target-manifest DIR' restores and proves together");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   cmd->add_option("--shard", o->selection.shard,
                   "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by "
@@ -80,6 +132,17 @@ Command AddDigest(CLI::App& app) {
                                             "table selection"));
               }
               o->digest.schema_only = true;
+            }
+            if (o->all_databases) {
+              if (!o->digest.at_lsn) {
+                return Fail(InvalidArgument("--all-databases reads every database at one WAL position: add --at-lsn"));
+              }
+              if (o->output.empty() || o->format != "text" || o->schema_only || !o->globals.empty()) {
+                return Fail(
+                    InvalidArgument("--all-databases writes a manifest per database into -o DIR: give -o, "
+                                    "and no --format json, --schema-only or --globals"));
+              }
+              return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet);
             }
             auto report = DigestSource(o->source, o->digest);
             if (!report.ok()) return Fail(report.status());

@@ -34,12 +34,17 @@ Command AddRestoreTest(CLI::App& app) {
                   "base backup: the WAL archive (segments plain or .gz/.zst/.lz4) recovery reads");
   cmd->add_option("--expect", o->test.expect,
                   "base backup: the manifest (vouch digest -o) the restored database must match; its database is "
-                  "the one read");
+                  "the one read; or a directory of them (digest --all-databases -o DIR), each database proven");
+  cmd->add_option("--source", o->test.source,
+                  "base backup: the live source (URI), read when recovery ends: the RPO runs from its latest "
+                  "commit (a standby's last replayed, a primary's with track_commit_timestamp, else its clock), "
+                  "not from the manifest's read");
   cmd->add_option("--target-lsn", o->target_lsn, "base backup: recover to just before this LSN (X/X)");
   cmd->add_option("--target-time", o->target_time, "base backup: recover to this time (as the server reads it)");
   cmd->add_option("--target-manifest", o->test.target.manifest,
                   "base backup: recover to the LSN of this manifest (vouch digest --at-lsn -o), exactly its data; "
-                  "also --expect unless one is given");
+                  "also --expect unless one is given. A directory (digest --all-databases --at-lsn -o DIR): every "
+                  "database at that one LSN");
   cmd->add_option("--target", o->target, "base backup: 'latest', the archive's end (the default)")
       ->check(CLI::IsMember({"latest"}));
   cmd->add_option("--pg-bin", o->test.pg_bin,
@@ -93,8 +98,8 @@ Command AddRestoreTest(CLI::App& app) {
             }
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).
-            if (!r->RestoreClean() || !r->RtoMet() || !r->drill) return 1;
-            return ExitCode(r->drill->outcome());
+            if (!r->RestoreClean() || !r->RtoMet() || !r->AllDrilled()) return 1;
+            return ExitCode(r->DrillOutcome());
           }};
 }
 

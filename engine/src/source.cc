@@ -8,6 +8,7 @@
 #include "vouch/readers/archive_reader.h"
 #include "vouch/readers/byte_source.h"
 #include "vouch/readers/live_reader.h"
+#include "vouch/readers/paused_standby.h"
 #include "vouch/readers/plain_dump_reader.h"
 
 namespace vouch {
@@ -240,6 +241,48 @@ Result<DigestReport> DigestSource(const std::string& spec, const DigestOptions& 
   auto src = OpenSource(spec, options);
   if (!src.ok()) return src.status();
   return DigestSource(**src, options);
+}
+
+std::string JoinDatabaseNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+Result<std::vector<DigestReport>> DigestAllDatabases(const std::string& conninfo, const DigestOptions& options) {
+  if (!LooksLikeConninfo(conninfo)) {
+    return InvalidArgument(conninfo + ": --all-databases reads a hot standby's databases; this is not a database");
+  }
+  if (options.shard_count >= 1 || !options.filter.empty() || options.schema_only) {
+    return InvalidArgument(
+        "--all-databases reads every table of every database: no --shard, table selection or "
+        "--schema-only");
+  }
+  auto paused = PausedStandby::Pause(conninfo);
+  if (!paused.ok()) return paused.status();
+  const auto& names = (*paused)->databases();
+  if (names.empty()) return InvalidArgument(conninfo + ": the cluster has no database that accepts connections");
+  DigestOptions each = options;
+  each.at_lsn = true;  // each read finds replay paused, and records where
+  std::vector<DigestReport> out;
+  for (const std::string& name : names) {
+    auto db = ConninfoForDatabase(conninfo, name);
+    if (!db.ok()) return db.status();
+    auto report = DigestSource(*db, each);
+    if (!report.ok()) return Status(report.status().code(), "database " + name + ": " + report.status().message());
+    auto& props = report->source.properties;
+    if (props["at_lsn"] != (*paused)->lsn()) {
+      return IoError("database " + name + " was read at " + props["at_lsn"] + ", not at " + (*paused)->lsn() +
+                     ": replay was resumed during the read");
+    }
+    props["cluster_databases"] = JoinDatabaseNames(names);
+    props["cluster_database_count"] = std::to_string(names.size());
+    props["at_lsn_method"] = "standby replay paused (every database of the cluster at this position)";
+    out.push_back(std::move(report).value());
+  }
+  VOUCH_RETURN_IF_ERROR((*paused)->StillAt());
+  VOUCH_RETURN_IF_ERROR((*paused)->Resume());
+  return out;
 }
 
 }  // namespace vouch

@@ -45,6 +45,66 @@ Result<std::string> ReadSmallFile(const std::string& path) {
   return s.str();
 }
 
+// A manifest of one database, expected in the restored cluster.
+struct ExpectedDatabase {
+  std::string path;
+  DigestReport manifest;
+  std::string Prop(const char* key) const {
+    auto it = manifest.source.properties.find(key);
+    return it == manifest.source.properties.end() ? std::string() : it->second;
+  }
+};
+
+// The manifests at `path`: the one file, or every *.json of a directory
+// (digest --all-databases -o DIR), each of a different database, in byte
+// order of their file names. A directory's set is whole: the databases its
+// manifests name are those the cluster had ("cluster_databases"), all read
+// at one "at_lsn".
+Result<std::vector<ExpectedDatabase>> LoadExpectedSet(const std::string& path) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& e : fs::directory_iterator(path, ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
+    }
+    if (ec) return IoError(path + ": cannot list it: " + ec.message());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return InvalidArgument(path + ": holds no manifest (*.json)");
+  } else {
+    files.push_back(path);
+  }
+  std::vector<ExpectedDatabase> set;
+  std::set<std::string> names;
+  for (const std::string& file : files) {
+    auto m = LoadManifest(file);
+    if (!m.ok()) return m.status();
+    ExpectedDatabase& e = set.emplace_back(ExpectedDatabase{file, std::move(m).value()});
+    const std::string db = e.Prop("database");
+    if (db.empty()) return InvalidArgument(file + ": names no database (not a digest of a database)");
+    if (!names.insert(db).second) return InvalidArgument(file + ": a second manifest of database " + db);
+    if (e.Prop("at_lsn") != set.front().Prop("at_lsn")) {
+      return InvalidArgument(file + ": read at LSN " + (e.Prop("at_lsn").empty() ? "(none)" : e.Prop("at_lsn")) + ", " +
+                             set.front().path + " at " +
+                             (set.front().Prop("at_lsn").empty() ? "(none)" : set.front().Prop("at_lsn")) +
+                             ": not one position of the cluster");
+    }
+  }
+  if (files.size() > 1 || files.front() != path) {
+    const std::string cluster = set.front().Prop("cluster_databases");
+    for (const auto& e : set) {
+      if (e.Prop("cluster_databases") != cluster || cluster.empty()) {
+        return InvalidArgument(e.path + ": not of the same digest --all-databases as " + set.front().path);
+      }
+    }
+    std::vector<std::string> found(names.begin(), names.end());
+    if (JoinDatabaseNames(found) != cluster) {
+      return InvalidArgument(path + ": holds manifests of " + JoinDatabaseNames(found) +
+                             "; the cluster's databases were " + cluster + " (a manifest is missing)");
+    }
+  }
+  return set;
+}
+
 // The major version of a server's binaries: "postgres (PostgreSQL) 15.18 ...".
 int BinaryMajor(const std::string& bin_dir, std::string* line) {
   auto v = RunProcess({bin_dir + "/postgres", "--version"});
@@ -225,6 +285,35 @@ std::set<std::pair<std::string, std::string>> UnloggedTables(const std::string& 
   return out;
 }
 
+// The live source's latest commit, in UTC as the manifests write times,
+// and where it came from: a standby's last replayed commit, a primary's
+// last commit (track_commit_timestamp on), else the primary's clock now
+// (the commit a disaster now would lose last).
+Result<std::pair<std::string, std::string>> SourceLatestCommit(const std::string& conninfo) {
+  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "vouch", nullptr};
+  std::unique_ptr<PGconn, decltype(&PQfinish)> pg(PQconnectdbParams(keys, values, 1), &PQfinish);
+  auto error = [&] {
+    std::string m = PQerrorMessage(pg.get());
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return ConnectionError("--source: " + m);
+  };
+  if (PQstatus(pg.get()) != CONNECTION_OK) return error();
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(
+      PQexec(pg.get(),
+             "SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), how FROM (SELECT CASE "
+             "WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_xact_replay_timestamp() "
+             "WHEN pg_catalog.current_setting('track_commit_timestamp')::bool THEN "
+             "(pg_catalog.pg_last_committed_xact()).timestamp END AS c, pg_catalog.now() AS n, "
+             "CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'the live source''s last replayed commit (a standby)' "
+             "WHEN pg_catalog.current_setting('track_commit_timestamp')::bool THEN 'the live source''s last commit' "
+             "END AS h) s, LATERAL (SELECT COALESCE(s.c, s.n) AS t, CASE WHEN s.c IS NULL THEN 'the live source''s "
+             "clock at the read (track_commit_timestamp is off, or no commit yet)' ELSE s.h END AS how) x"),
+      &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return error();
+  return std::make_pair(std::string(PQgetvalue(r.get(), 0, 0)), std::string(PQgetvalue(r.get(), 0, 1)));
+}
+
 // Waits until the server has left recovery (recovery_target_action =
 // promote), or is gone. Fills the last replayed commit's time.
 Status WaitForPromotion(const std::string& conninfo, RecoveryReport* rec, bool* promoted) {
@@ -366,10 +455,7 @@ class BaseBackupTest {
     return st;
   }
 
-  std::string Prop(const char* key) const {
-    auto it = expected_.source.properties.find(key);
-    return it == expected_.source.properties.end() ? std::string() : it->second;
-  }
+  std::string Prop(const char* key) const { return expected_.front().Prop(key); }
 
   // The manifest the restore is compared with, and the target.
   Status LoadExpected() {
@@ -382,22 +468,20 @@ class BaseBackupTest {
           "a base backup's restore is proven against a manifest of the source: give --expect M.json (vouch digest "
           "-o) or --target-manifest M.json (vouch digest --at-lsn -o)");
     }
-    auto expected = LoadManifest(expect_);
+    auto expected = LoadExpectedSet(expect_);
     if (!expected.ok()) return expected.status();
     expected_ = std::move(expected).value();
-    r_.database = Prop("database");
-    if (r_.database.empty()) return InvalidArgument(expect_ + ": names no database (not a digest of a database)");
     target_ = o_.target;
     if (!target_.manifest.empty()) {
-      Result<DigestReport> other = target_.manifest == expect_ ? DigestReport() : LoadManifest(target_.manifest);
+      auto other = target_.manifest == expect_ ? Result<std::vector<ExpectedDatabase>>(std::vector<ExpectedDatabase>{})
+                                               : LoadExpectedSet(target_.manifest);
       if (!other.ok()) return other.status();
-      const DigestReport& m = target_.manifest == expect_ ? expected_ : *other;
-      auto it = m.source.properties.find("at_lsn");
-      if (it == m.source.properties.end()) {
+      const ExpectedDatabase& m = target_.manifest == expect_ ? expected_.front() : other->front();
+      if (m.Prop("at_lsn").empty()) {
         return InvalidArgument(target_.manifest + ": was not read at an exact WAL position (vouch digest --at-lsn)");
       }
       target_.kind = RecoveryTarget::kLsn;
-      target_.value = it->second;
+      target_.value = m.Prop("at_lsn");
     }
     switch (target_.kind) {
       case RecoveryTarget::kLatest: rec_->target = "latest (the archive's end)"; break;
@@ -669,7 +753,10 @@ class BaseBackupTest {
     rec_->end_lsn = log.redo_done;
     rec_->stop = log.stop;
     auto end = ParseLsn(log.redo_done);
-    if (end && *end > start_lsn_) rec_->replayed_bytes = *end - start_lsn_;
+    if (end && *end > start_lsn_) {
+      rec_->replayed_bytes = *end - start_lsn_;
+      rec_->segments_replayed = *end / segment_size_ - start_lsn_ / segment_size_ + 1;
+    }
     if (!promoted_) {
       NameServerFailures(log);
       if (target_lsn_ && end) {
@@ -690,43 +777,69 @@ class BaseBackupTest {
     return Status::Ok();
   }
 
-  // The drill of the expected manifest against the promoted database.
+  // The drill of each expected manifest against its database, promoted.
   Status Verify() {
-    const std::string source_time = Prop("snapshot_time");
-    const auto t = Clock::now();
-    const std::string conninfo = cluster_->Conninfo(r_.database);
-    // Unlogged tables come back empty from any physical restore: expected so.
-    const auto unlogged = UnloggedTables(conninfo);
-    for (TableResult& table : expected_.tables) {
-      if (!unlogged.count({table.schema, table.name})) continue;
-      rec_->unlogged.push_back(table.QualifiedName() + " (" + std::to_string(table.digest.rows()) +
-                               " rows in the manifest)");
-      TableDigest empty(table.digest.max_buckets());
-      empty.Finish();
-      table.digest = empty;
+    // The live source is read first, as close to recovery's end as can be.
+    if (!o_.source.empty()) {
+      auto latest = SourceLatestCommit(o_.source);
+      if (!latest.ok()) return latest.status();
+      std::tie(latest_commit_, rec_->source_latest_from) = *latest;
     }
-    if (!rec_->unlogged.empty()) expected_.ComputeFinalHash();
-    auto source = ManifestSourceOf(expect_, std::move(expected_));
-    auto restored = OpenSource(conninfo, o_.drill.compare.digest);
+    const auto t = Clock::now();
     // --rpo-target is checked against the real RPO below, not the drill's
     // (from time columns, which a database may not have).
     DrillOptions drill_options = o_.drill;
     drill_options.rpo_target_us.reset();
-    Result<DrillReport> drill = restored.ok() ? RunDrill(*source, **restored, drill_options) : restored.status();
+    std::string source_time;  // the latest read of the source's databases
+    for (ExpectedDatabase& e : expected_) {
+      source_time = std::max(source_time, e.Prop("snapshot_time"));
+      RestoredDatabase& db = r_.databases.emplace_back();
+      db.name = e.Prop("database");
+      db.expect = e.path;
+      const std::string conninfo = cluster_->Conninfo(db.name);
+      // Unlogged tables come back empty from any physical restore: expected
+      // so.
+      const auto unlogged = UnloggedTables(conninfo);
+      const std::string of = expected_.size() > 1 ? db.name + ": " : "";
+      bool emptied = false;
+      for (TableResult& table : e.manifest.tables) {
+        if (!unlogged.count({table.schema, table.name})) continue;
+        rec_->unlogged.push_back(of + table.QualifiedName() + " (" + std::to_string(table.digest.rows()) +
+                                 " rows in the manifest)");
+        TableDigest empty(table.digest.max_buckets());
+        empty.Finish();
+        table.digest = empty;
+        emptied = true;
+      }
+      if (emptied) e.manifest.ComputeFinalHash();
+      auto source = ManifestSourceOf(e.path, std::move(e.manifest));
+      auto restored = OpenSource(conninfo, o_.drill.compare.digest);
+      Result<DrillReport> drill = restored.ok() ? RunDrill(*source, **restored, drill_options) : restored.status();
+      if (!drill.ok() && r_.RestoreClean())
+        return Status(drill.status().code(), "database " + db.name + ": " + drill.status().message());
+      if (drill.ok()) db.drill = std::move(drill).value();
+    }
     r_.phases.push_back({"verify", Since(t)});
-    if (!drill.ok() && r_.RestoreClean()) return drill.status();
-    if (drill.ok()) r_.drill = std::move(drill).value();
-    // The real RPO: the source's read minus the last commit replayed.
+    // The real RPO: the source's latest commit (the manifests' latest read,
+    // or the live --source at recovery's end) minus the last commit replayed.
+    if (!latest_commit_.empty()) {
+      source_time = latest_commit_;
+    } else {
+      rec_->source_latest_from = "the manifest's read (snapshot_time)";
+    }
+    rec_->source_latest = source_time;
     auto source_us = ParseTimestampText(source_time);
     auto replayed_us = ParseTimestampText(rec_->last_commit);
     if (source_us && replayed_us) r_.rpo_us = std::max<int64_t>(0, *source_us - *replayed_us);
     // --rpo-target holds for the real RPO.
     if (o_.drill.rpo_target_us && !r_.rpo_us) {
-      rec_->failures.push_back("RPO not measured (no commit replayed, or the manifest has no read time); target " +
-                               SecondsText(*o_.drill.rpo_target_us));
+      rec_->failures.push_back(
+          "RPO not measured (no commit replayed, or no time of the source's latest commit); target " +
+          SecondsText(*o_.drill.rpo_target_us));
     } else if (o_.drill.rpo_target_us && *r_.rpo_us > *o_.drill.rpo_target_us) {
       rec_->failures.push_back("RPO " + SecondsText(*r_.rpo_us) + " exceeds the target " +
-                               SecondsText(*o_.drill.rpo_target_us) + ": the source was read at " + source_time +
+                               SecondsText(*o_.drill.rpo_target_us) + ": the source's latest commit is of " +
+                               source_time + " (" + rec_->source_latest_from + ")" +
                                ", the last commit replayed is of " + rec_->last_commit);
     }
     return Status::Ok();
@@ -738,7 +851,8 @@ class BaseBackupTest {
   RecoveryReport* rec_ = nullptr;
   std::string tar_;  // base.tar[.gz|.zst|.lz4], or "" for a plain backup
   std::string expect_, stage_, own_wal_;
-  DigestReport expected_;
+  std::vector<ExpectedDatabase> expected_;
+  std::string latest_commit_;  // the live --source's, read at recovery's end
   RecoveryTarget target_;
   std::optional<uint64_t> target_lsn_;
   uint32_t segment_size_ = 0, tli_ = 0;

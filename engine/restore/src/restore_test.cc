@@ -92,17 +92,40 @@ Result<restore::ScratchOptions> ScratchBase(const RestoreTestOptions& options) {
 
 }  // namespace
 
-bool RestoreTestReport::Passed() const { return RestoreClean() && drill && drill->outcome().Verified() && RtoMet(); }
+bool RestoreTestReport::AllDrilled() const {
+  return !databases.empty() &&
+         std::all_of(databases.begin(), databases.end(), [](const RestoredDatabase& d) { return d.drill.has_value(); });
+}
+
+Outcome RestoreTestReport::DrillOutcome() const {
+  Outcome all;
+  for (const auto& d : databases) {
+    if (!d.drill) continue;
+    Outcome o = d.drill->outcome();
+    const std::string of = databases.size() > 1 ? "database " + d.name + ": " : "";
+    for (auto& f : o.findings) {
+      f.subject = of + f.subject;
+      all.findings.push_back(std::move(f));
+    }
+    for (auto& u : o.unverified) all.unverified.push_back(of + u);
+  }
+  return all;
+}
+
+bool RestoreTestReport::Passed() const {
+  return RestoreClean() && AllDrilled() && DrillOutcome().Verified() && RtoMet();
+}
 
 Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   auto scratch = ScratchBase(options);
   if (!scratch.ok()) return scratch.status();
   if (restore::IsBaseBackup(options.backup)) return restore::RunBaseBackupTest(options, *scratch);
   if (!options.wal_archive.empty() || !options.expect.empty() || !options.target.manifest.empty() ||
-      options.target.kind != RecoveryTarget::kLatest) {
-    return InvalidArgument(options.backup +
-                           ": --wal-archive, --expect and the recovery targets are for a base backup (a directory "
-                           "with backup_label); a pg_dump archive is proven against itself");
+      !options.source.empty() || options.target.kind != RecoveryTarget::kLatest) {
+    return InvalidArgument(
+        options.backup +
+        ": --wal-archive, --expect, --source and the recovery targets are for a base backup (a directory "
+        "with backup_label); a pg_dump archive is proven against itself");
   }
   RestoreTestReport r;
   r.backup = options.backup;
@@ -125,9 +148,10 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
                            ": pg_restore cannot read it (a plain dump is restored with psql, not pg_restore): " +
                            (errors.empty() ? listing->err : errors.front()));
   }
-  r.database = HeaderField(listing->out, "dbname");
+  RestoredDatabase& db = r.databases.emplace_back();
+  db.name = HeaderField(listing->out, "dbname");
   const std::string format = HeaderField(listing->out, "Format");
-  if (r.database.empty()) return Corrupt(options.backup + ": pg_restore -l names no database");
+  if (db.name.empty()) return Corrupt(options.backup + ": pg_restore -l names no database");
 
   auto superuser = SourceSuperuser(options.globals);
   if (!superuser.ok()) return superuser.status();
@@ -183,10 +207,10 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   t = std::chrono::steady_clock::now();
   DrillOptions drill_options = options.drill;
   if (!options.globals.empty()) drill_options.source_globals = options.globals;
-  auto drill = RunDrill(options.backup, (*cluster)->Conninfo(r.database), drill_options);
+  auto drill = RunDrill(options.backup, (*cluster)->Conninfo(db.name), drill_options);
   phase("verify", t);
   if (drill.ok()) {
-    r.drill = std::move(drill).value();
+    db.drill = std::move(drill).value();
   } else if (r.RestoreClean()) {
     return drill.status();  // the restore went through: why vouch could not check it is an error
   }

@@ -66,4 +66,16 @@ std::unique_ptr<Source> MemorySource(std::string name, std::vector<MemoryTable> 
 // Digests a source: a manifest's digests (filtered), else every table read.
 Result<DigestReport> DigestSource(Source& source, const DigestOptions& options);
 
+// digest --all-databases: every database of the hot standby `conninfo`
+// names (those that accept connections, templates left out), read one after
+// another with its replay paused at one WAL position, each its own report
+// with that "at_lsn". Each report also names the whole set
+// ("cluster_databases", "cluster_database_count"), so that a restore can
+// tell a manifest missing from it. An error on a primary: only a paused
+// standby holds every database at one position.
+Result<std::vector<DigestReport>> DigestAllDatabases(const std::string& conninfo, const DigestOptions& options);
+
+// The property "cluster_databases" lists the databases so, in byte order.
+std::string JoinDatabaseNames(const std::vector<std::string>& names);
+
 }  // namespace vouch

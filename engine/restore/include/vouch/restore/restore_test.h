@@ -37,7 +37,13 @@ struct RestoreTestOptions {
   // database is compared with (its "database" is the one read).
   std::string wal_archive;
   RecoveryTarget target;
+  // A manifest, or a directory of them (digest --all-databases --at-lsn -o
+  // DIR): every database named is proven, each against its own.
   std::string expect;
+  // Base backups: the live source (a primary or a standby), read when
+  // recovery has ended: its latest commit is the RPO's start, instead of the
+  // manifest's read time.
+  std::string source;
   // The server's bin directory (initdb, pg_ctl, postgres, pg_restore);
   // empty: the newest /usr/lib/postgresql/N/bin.
   std::string pg_bin;
@@ -73,7 +79,13 @@ struct RecoveryReport {
   std::string end_lsn;      // the last record replayed ("redo done at")
   std::string stop;         // the server's "recovery stopping before ..." line, if any
   std::string last_commit;  // pg_last_xact_replay_timestamp(), UTC
+  // The source's latest commit the RPO is measured from, UTC, and where it
+  // came from: the manifests' latest read, or the live --source.
+  std::string source_latest, source_latest_from;
   uint64_t replayed_bytes = 0;
+  // The segments recovery read from the backup's start to its end (the
+  // first and last counted), and those staged from the archive.
+  uint64_t segments_replayed = 0;
   uint64_t segments_staged = 0, segments_decompressed = 0;
   // Unlogged tables: a physical restore brings them back empty, by design,
   // so they are expected empty ("public.t (120 rows in the manifest)").
@@ -83,13 +95,24 @@ struct RecoveryReport {
   std::vector<std::string> failures;
 };
 
+// One database of the restored cluster, proven against its manifest (a
+// base backup) or against the archive (a dump).
+struct RestoredDatabase {
+  std::string name;
+  std::string expect;  // the manifest; "" for a dump, proven against the archive
+  // The drill against the restored database; none when the restore left no
+  // database to read.
+  std::optional<DrillReport> drill;
+};
+
 struct RestoreTestReport {
   std::string backup;
   std::string kind = "pg_dump archive";    // or "base backup"
   std::optional<RecoveryReport> recovery;  // base backups
-  std::optional<int64_t> rpo_us;           // base backups: the manifest's snapshot time - last replayed commit
+  // Base backups: the source's latest commit (RecoveryReport::source_latest)
+  // minus the last replayed commit.
+  std::optional<int64_t> rpo_us;
   std::string globals;         // the globals file run before pg_restore, if any
-  std::string database;        // restored under the archive's own name (pg_restore --create)
   std::string server_version;  // "postgres (PostgreSQL) 15.18 ..."
   std::string pg_bin;
   std::vector<RestorePhase> phases;
@@ -100,9 +123,9 @@ struct RestoreTestReport {
   // The globals file's errors under psql (its ERROR lines), but for the
   // bootstrap superuser's "already exists", which every such file gives.
   std::vector<std::string> globals_errors;
-  // The drill of the archive (source) against the restored database; none
-  // when pg_restore could not create the database.
-  std::optional<DrillReport> drill;
+  // The databases proven: a dump's own (restored under its name,
+  // pg_restore --create); a base backup's, one per expected manifest.
+  std::vector<RestoredDatabase> databases;
   int64_t rto_us = 0;  // the phases' sum
   std::optional<int64_t> rto_target_us;
 
@@ -111,6 +134,10 @@ struct RestoreTestReport {
            (!recovery || recovery->failures.empty());
   }
   bool RtoMet() const { return !rto_target_us || rto_us <= *rto_target_us; }
+  // Every database was read and compared.
+  bool AllDrilled() const;
+  // The drills' outcomes together.
+  Outcome DrillOutcome() const;
   bool Passed() const;
 };
 
