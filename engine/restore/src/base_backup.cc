@@ -825,7 +825,7 @@ class BaseBackupTest {
     if (!latest_commit_.empty()) {
       source_time = latest_commit_;
     } else {
-      rec_->source_latest_from = "the manifest's read (snapshot_time)";
+      rec_->source_latest_from = "the manifest's snapshot_time";
     }
     rec_->source_latest = source_time;
     auto source_us = ParseTimestampText(source_time);
