@@ -136,12 +136,14 @@ Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t fi
 // Canonicalizes and hashes every row of the chunk into slot.hashes.
 // With shard_count > 1, keeps only the rows of shard `shard_index` (by their
 // hash: a partition of the multiset, equal rows together).
+// `check_escapes`: false for rows vouch wrote itself (converted from binary
+// COPY), whose escapes are right by construction.
 void HashChunk(Part& s, CanonicalScratch& scratch, const TableStreamReader& reader, const std::string& location,
-               uint32_t shard_index, uint32_t shard_count) {
+               uint32_t shard_index, uint32_t shard_count, bool check_escapes) {
   s.hashes.clear();
   s.error = Status::Ok();
   s.unhashable = false;
-  RowCanonicalizer canon(*s.chunk.table, /*check_escapes=*/true);
+  RowCanonicalizer canon(*s.chunk.table, check_escapes);
   ForEachRow(s.chunk, [&](std::string_view row) {
     std::string_view c;
     size_t fields = 0;
@@ -413,7 +415,8 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
         }) & tbb::make_filter<Slot*, Slot*>(tbb::filter_mode::parallel, [&](Slot* s) {
           for (size_t i = 0; i < s->used; ++i) {
             Part& p = s->parts[i];
-            if (p.chunk.binary_columns != nullptr) {
+            const bool converted = p.chunk.binary_columns != nullptr;
+            if (converted) {
               p.error = ConvertBinaryChunk(p.chunk, s->converted)
                             .WithContext(location + ": table " + p.chunk.table->QualifiedName());
               if (!p.error.ok()) {
@@ -422,7 +425,7 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
                 continue;
               }
             }
-            HashChunk(p, s->scratch, reader, location, options.shard_index, shard_count);
+            HashChunk(p, s->scratch, reader, location, options.shard_index, shard_count, !converted);
             p.observed.reset();
             if (options.observer != nullptr && p.error.ok() && p.chunk.size > 0) {
               p.observed = options.observer->Scan(p.chunk);

@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vouch {
 namespace {
 
@@ -57,8 +61,24 @@ void AppendCopyUnescaped(std::string_view field, std::string& out) {
 void AppendCopyEscaped(std::string_view field, std::string& out) {
   const char* p = field.data();
   const size_t n = field.size();
-  size_t start = 0;
-  for (size_t i = 0; i < n; ++i) {
+  size_t start = 0, i = 0;
+  for (;;) {
+#if defined(__SSE2__)
+    // Skip 16 bytes at a time while none is a control byte or a backslash
+    // (most text has neither).
+    const __m128i below = _mm_set1_epi8(0x1f), bs = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, below), v), _mm_cmpeq_epi8(v, bs));
+      const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (m != 0) {
+        i += static_cast<size_t>(__builtin_ctz(m));
+        break;
+      }
+      i += 16;
+    }
+#endif
+    if (i >= n) break;
     const auto c = static_cast<unsigned char>(p[i]);
     char esc = 0;
     if (c < 0x20) {
@@ -69,17 +89,18 @@ void AppendCopyEscaped(std::string_view field, std::string& out) {
         case '\r': esc = 'r'; break;
         case '\t': esc = 't'; break;
         case '\v': esc = 'v'; break;
-        default: continue;
+        default: break;
       }
     } else if (c == '\\') {
       esc = '\\';
-    } else {
-      continue;
     }
-    out.append(p + start, i - start);
-    out.push_back('\\');
-    out.push_back(esc);
-    start = i + 1;
+    if (esc != 0) {
+      out.append(p + start, i - start);
+      out.push_back('\\');
+      out.push_back(esc);
+      start = i + 1;
+    }
+    ++i;
   }
   out.append(p + start, n - start);
 }
