@@ -4,9 +4,9 @@
 # today: `psql -c "\copy t TO '/dev/null'"` table after table (target: vouch ≤
 # 0.6×), and the in-database check SELECT md5(string_agg(t::text, '' ORDER BY
 # pk)) FROM t over all tables (target: vouch ≥ 6× faster). vouch reads with
-# binary COPY where it can (--copy-format auto, the default); its text COPY
-# read is timed too, for reference, and its read with large tables in TID
-# ranges (--split-over 64M). Then the server's CPU time: the backends'
+# binary COPY where it can (--copy-format auto, the default); psql's own
+# binary \copy, vouch's text COPY read and its read with large tables in
+# TID ranges (--split-over 64M) are timed too, for reference. Then the server's CPU time: the backends'
 # user + system time (reaped by the postmaster when their connections close)
 # for the text \copy of every table and for vouch's read (target: vouch ≤
 # 0.7× of it). Prints vouch's peak RSS (target ≤ 256 MB).
@@ -33,6 +33,7 @@ done
 
 echo "live database: scale $SCALE, $(awk -v r="$bytes" 'BEGIN{printf "%.0f MB", r/1e6}') of table data; $(nproc) cores;$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 bench_report "live vs psql \\copy" "$copy_cmd" "$VOUCH digest $URI --quiet" "$bytes" 0.6
+bench_report "\\copy binary vs text" "$copy_cmd" "$bin_cmd" "$bytes"
 bench_report "live (text) vs \\copy" "$copy_cmd" "$VOUCH digest $URI --quiet --copy-format text" "$bytes"
 bench_report "live (split) vs \\copy" "$copy_cmd" "$VOUCH digest $URI --quiet --split-over 64M" "$bytes"
 bench_report "live vs md5(string_agg)" "$md5_cmd" "$VOUCH digest $URI --quiet" "$bytes" 6 faster
