@@ -439,6 +439,8 @@ nlohmann::ordered_json TableComparisonJson(const TableComparison& t) {
       {"row_delta", static_cast<int64_t>(t.actual_rows) - static_cast<int64_t>(t.expected_rows)},
       {"expected_content_hash", t.expected_hash.Hex()},
       {"actual_content_hash", t.actual_hash.Hex()},
+      {"expected_sum", t.expected_hash.empty() ? std::string() : t.expected_sum.Hex()},
+      {"actual_sum", t.actual_hash.empty() ? std::string() : t.actual_sum.Hex()},
       {"key", t.key_columns}};
   if (t.status == TableStatus::kMismatch) {
     j["columns_differ"] = t.columns_differ;

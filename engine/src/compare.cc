@@ -364,6 +364,7 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
     c.status = expected ? TableStatus::kMissing : TableStatus::kExtra;
     (expected ? c.expected_rows : c.actual_rows) = x.digest.rows();
     (expected ? c.expected_hash : c.actual_hash) = ContentHash(x.digest.ContentHash());
+    (expected ? c.expected_sum : c.actual_sum) = x.digest.sum();
     (expected ? c.expected_columns : c.actual_columns) = x.columns;
     if (expected) c.key_columns = x.key_columns;
     report.tables.push_back(std::move(c));
@@ -385,8 +386,10 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
     c.name = x->name;
     c.expected_rows = x->digest.rows();
     c.expected_hash = ContentHash(x->digest.ContentHash());
+    c.expected_sum = x->digest.sum();
     c.actual_rows = y->digest.rows();
     c.actual_hash = ContentHash(y->digest.ContentHash());
+    c.actual_sum = y->digest.sum();
     c.key_columns = x->key_columns.empty() ? y->key_columns : x->key_columns;
     c.columns_differ = x->columns != y->columns;
     if (x->digest == y->digest && !c.columns_differ) {

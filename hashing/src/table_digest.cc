@@ -101,15 +101,17 @@ void TableDigest::Merge(const TableDigest& other) {
   sum_ += other.sum_;
 }
 
-std::array<uint8_t, 16> TableDigest::ContentHash() const {
+std::array<uint8_t, 16> ContentHashOf(uint64_t rows, const U128& sum) {
   std::string input;
-  PutU64(input, rows_);
-  PutU128(input, sum_);
+  PutU64(input, rows);
+  PutU128(input, sum);
   Sha256Digest d = Sha256Of(input);
   std::array<uint8_t, 16> out{};
   std::memcpy(out.data(), d.data(), out.size());
   return out;
 }
+
+std::array<uint8_t, 16> TableDigest::ContentHash() const { return ContentHashOf(rows_, sum_); }
 
 std::string TableDigest::ContentHashHex() const {
   auto h = ContentHash();

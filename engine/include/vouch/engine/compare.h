@@ -66,6 +66,10 @@ struct TableComparison {
   TableStatus status = TableStatus::kMatch;
   uint64_t expected_rows = 0, actual_rows = 0;
   ContentHash expected_hash, actual_hash;
+  // The digests' sums (the content hash is SHA-256 of rows and sum, cut to
+  // 16 bytes): with the rows, what the FINAL_VALIDATION_HASH is made of, so
+  // that a report lets anyone recompute it (verify-evidence).
+  U128 expected_sum, actual_sum;
   bool columns_differ = false;
   // Canonical column lists; empty for a MATCH (kept only where they explain
   // a difference).

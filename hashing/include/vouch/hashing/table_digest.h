@@ -33,6 +33,10 @@
 
 namespace vouch {
 
+// A table's content hash: the first 16 bytes of SHA-256(rows as u64
+// big-endian ‖ sum as 16 bytes big-endian).
+std::array<uint8_t, 16> ContentHashOf(uint64_t rows, const U128& sum);
+
 class TableDigest {
  public:
   // The finest resolution a table gets unless --buckets says otherwise.
