@@ -64,14 +64,17 @@ if [ "${VOUCH_SKIP_FUZZ:-0}" != "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_WERROR=ON \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DVOUCH_FUZZ=ON -DVOUCH_BUILD_TESTING=OFF -DVOUCH_BENCH=OFF
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy \
+    fuzz_evidence
   stage "libFuzzer: the parsers on mutated real dumps, ${VOUCH_FUZZ_SECONDS:-20} s each"
-  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy; do
+  for target in fuzz_archive_toc fuzz_archive fuzz_plain_dump fuzz_backup_formats fuzz_binary_copy fuzz_evidence; do
     corpus=$(mktemp -d)
-    seeds=readers/fuzz/corpus/${target#fuzz_}
+    module=readers
+    [ "$target" != fuzz_evidence ] || module=engine/evidence
+    seeds=$module/fuzz/corpus/${target#fuzz_}
     [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
     rc=0
-    build-fuzz/readers/$target "$corpus" -max_total_time="${VOUCH_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
+    build-fuzz/$module/$target "$corpus" -max_total_time="${VOUCH_FUZZ_SECONDS:-20}" -rss_limit_mb=2048 \
       -timeout=20 -print_final_stats=1 -artifact_prefix="build-fuzz/$target-" > "build-fuzz/$target.log" 2>&1 || rc=$?
     grep -E "^(stat::number_of_executed_units|==[0-9]+==|SUMMARY|.*runtime error)" "build-fuzz/$target.log" || true
     rm -rf "$corpus"

@@ -10,7 +10,8 @@ namespace vouch::cli {
 
 Command AddCompare(CLI::App& app) {
   struct Options {
-    std::string expected, actual, format = "text";
+    std::string expected, actual, format = "text", output;
+    SignFlag sign;
     CompareOptions compare;
     Selection selection;
     LiveReadFlags live;
@@ -31,9 +32,12 @@ Command AddCompare(CLI::App& app) {
                 "compared). FINAL_VALIDATION_HASH then covers the tables alone: the large objects (a database's "
                 "are not read) are left out of it, and the report counts them");
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  cmd->add_option("-o,--output", o->output, "also write the JSON report to FILE");
   o->selection.Add(cmd);
   o->live.Add(cmd);
+  o->sign.Add(cmd);
   return {cmd, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             // compare judges rows, sequences and large objects; the schema
@@ -42,6 +46,11 @@ Command AddCompare(CLI::App& app) {
             o->compare.digest.schema = false;
             auto report = Compare(o->expected, o->actual, o->compare);
             if (!report.ok()) return Fail(report.status());
+            if (!o->output.empty()) {
+              if (!WriteFile(o->output, CompareJson(*report)))
+                return Fail(IoError(o->output + ": cannot write the report"));
+              if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
+            }
             std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report, o->list));
             if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
             return ExitCode(report->outcome());

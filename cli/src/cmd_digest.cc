@@ -33,7 +33,7 @@ std::string ManifestFileName(const std::string& database) {
 // digest --all-databases --at-lsn -o DIR: a manifest per database, all read
 // at the standby's one paused position.
 int DigestEveryDatabase(const std::string& source, const DigestOptions& options, const std::string& dir, TableList list,
-                        bool quiet) {
+                        bool quiet, const SignFlag& sign) {
   auto reports = DigestAllDatabases(source, options);
   if (!reports.ok()) return Fail(reports.status());
   std::error_code ec;
@@ -46,6 +46,7 @@ int DigestEveryDatabase(const std::string& source, const DigestOptions& options,
     if (!WriteFile(path, [&](const Sink& sink) { WriteManifest(report, VOUCH_VERSION, sink); })) {
       return Fail(IoError(path + ": cannot write manifest"));
     }
+    if (Status st = sign.Sign(path); !st.ok()) return Fail(st);
     std::cout << "== Database " << name << " (" << path << ")\n" << DigestText(report, list) << "\n";
     all.push_back(&report);
   }
@@ -67,6 +68,7 @@ Command AddDigest(CLI::App& app) {
     LiveReadFlags live;
     bool quiet = false;
     TableList list = TableList::kAuto;
+    SignFlag sign;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -105,7 +107,9 @@ Command AddDigest(CLI::App& app) {
                   "the server for a database; add the N manifests with 'vouch merge'");
   o->selection.Add(cmd);
   o->live.Add(cmd);
+  o->sign.Add(cmd);
   return {cmd, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->digest); !st.ok()) return Fail(st);
             auto size = ParseSize(o->chunk_size);
@@ -142,7 +146,7 @@ Command AddDigest(CLI::App& app) {
                     InvalidArgument("--all-databases writes a manifest per database into -o DIR: give -o, "
                                     "and no --format json, --schema-only or --globals"));
               }
-              return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet);
+              return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet, o->sign);
             }
             auto report = DigestSource(o->source, o->digest);
             if (!report.ok()) return Fail(report.status());
@@ -160,6 +164,7 @@ Command AddDigest(CLI::App& app) {
             if (!o->output.empty() && !WriteFile(o->output, manifest)) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
+            if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             if (o->format == "json") {
               manifest(StdoutSink());
             } else if (o->schema_only) {

@@ -13,6 +13,7 @@ namespace vouch::cli {
 Command AddDrill(CLI::App& app) {
   struct Options {
     std::string source, restored, format = "text", output;
+    SignFlag sign;
     std::string globals, restored_globals;
     DrillFlags flags;
     CompareOptions compare;
@@ -60,8 +61,10 @@ Command AddDrill(CLI::App& app) {
   drill->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->selection.Add(drill);
   o->live.Add(drill);
+  o->sign.Add(drill);
 
   return {drill, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (o->compare.digest.rows_only && (!o->globals.empty() || !o->restored_globals.empty())) {
@@ -84,6 +87,7 @@ Command AddDrill(CLI::App& app) {
                              [&] { return DrillJson(rep); }, [&] { return DrillJUnit(rep); }})) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
+            if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             if (!o->quiet) PrintRunStats({&report->compare.expected, &report->compare.actual});
             return ExitCode(report->outcome());
           }};

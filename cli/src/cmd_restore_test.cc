@@ -19,6 +19,7 @@ Command AddRestoreTest(CLI::App& app) {
     std::string rto_target, format = "text", output, target, target_lsn, target_time;
     TableList list = TableList::kAuto;
     bool no_amcheck = false;
+    SignFlag sign;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -68,7 +69,9 @@ Command AddRestoreTest(CLI::App& app) {
       ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
   cmd->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   AddListOption(cmd, o->list);
+  o->sign.Add(cmd);
   return {cmd, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
             if (!o->rto_target.empty()) {
               auto us = ParseDuration(o->rto_target);
               if (!us) {
@@ -96,6 +99,7 @@ Command AddRestoreTest(CLI::App& app) {
                      [&] { return RestoreTestJson(rep); }, [&] { return RestoreTestJUnit(rep); }})) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
+            if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).
             if (!r->RestoreClean() || !r->RtoMet() || !r->AllDrilled()) return 1;

@@ -14,6 +14,7 @@ namespace vouch::cli {
 Command AddVerifyArchive(CLI::App& app) {
   struct Options {
     std::string archive, checksums, format = "text", output;
+    SignFlag sign;
     DigestOptions digest;
     Selection selection;  // --shard only
     bool quiet = false;
@@ -33,7 +34,9 @@ Command AddVerifyArchive(CLI::App& app) {
   cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   cmd->add_option("--shard", o->selection.shard,
                   "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
+  o->sign.Add(cmd);
   return {cmd, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
             VerifyArchiveOptions vo;
             vo.digest = o->digest;
@@ -44,6 +47,9 @@ Command AddVerifyArchive(CLI::App& app) {
             if (!o->output.empty() && complete &&
                 !WriteFile(o->output, [&](const Sink& sink) { WriteManifest(v->digest, VOUCH_VERSION, sink); })) {
               return Fail(IoError(o->output + ": cannot write manifest"));
+            }
+            if (complete) {
+              if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             }
             if (o->format == "json") {
               std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());

@@ -24,6 +24,7 @@ struct BackupFlags {
   VerifyBackupOptions backup;
   NightlyOptions nightly;
   bool no_wal = false, no_decompress = false, quiet = false;
+  SignFlag sign;
 };
 
 // Writes the report to --output (when given) and stdout: 0, or 3 when the
@@ -33,6 +34,7 @@ int Emit(const BackupFlags& o, const std::string& text) {
     std::fprintf(stderr, "vouch: error: %s: cannot write the report\n", o.output.c_str());
     return 3;
   }
+  if (Status st = o.sign.Sign(o.output); !st.ok()) return Fail(st);
   std::cout << text;
   return 0;
 }
@@ -156,8 +158,10 @@ Command AddVerifyBackup(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
   vbackup->add_option("-o,--output", o->output, "also write the report (--format) to FILE");
   vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  o->sign.Add(vbackup);
 
   return {vbackup, [o]() -> int {
+            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
             if (!o->recovery_window.empty()) return RunRecoveryWindow(*o);
             if (!o->source.empty()) return Fail(InvalidArgument("--source is for --recovery-window"));
             if (!o->newest_in.empty()) return RunNightly(*o);

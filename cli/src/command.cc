@@ -12,6 +12,7 @@
 
 #include "render/digest.h"
 #include "vouch/engine/merge.h"
+#include "vouch/evidence/signature.h"
 
 namespace vouch::cli {
 namespace {
@@ -195,6 +196,27 @@ bool EmitReport(const std::string& format, const std::string& output, const Repo
   if (!WriteFile(output, rendered)) return false;
   std::cout << (format == "text" ? rendered : render.text());
   return true;
+}
+
+void SignFlag::Add(CLI::App* cmd) {
+  cmd->add_option("--sign", key,
+                  "sign the JSON report -o writes with this Ed25519 private key (vouch keygen): a detached signature "
+                  "in FILE.sig, which 'vouch verify-evidence' and 'openssl pkeyutl -verify -rawin' check");
+}
+
+Status SignFlag::Check(const std::string& output, bool json) {
+  if (key.empty()) return Status::Ok();
+  if (output.empty()) return InvalidArgument("--sign signs the report -o writes: give -o FILE");
+  if (!json) return InvalidArgument("--sign signs a JSON report: add --format json");
+  auto k = evidence::SigningKey::Load(key);
+  if (!k.ok()) return k.status();
+  loaded = std::shared_ptr<const evidence::SigningKey>(std::move(k).value());
+  return Status::Ok();
+}
+
+Status SignFlag::Sign(const std::string& output) const {
+  if (!loaded) return Status::Ok();
+  return evidence::SignFile(*loaded, output);
 }
 
 }  // namespace vouch::cli

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "render/kit.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/status.h"
+
+namespace vouch::evidence {
+class SigningKey;  // vouch/evidence/signature.h
+}  // namespace vouch::evidence
 
 namespace vouch::cli {
 
@@ -27,6 +32,8 @@ Command AddMerge(CLI::App& app);
 Command AddDrill(CLI::App& app);
 Command AddVerifyBackup(CLI::App& app);
 Command AddRestoreTest(CLI::App& app);
+Command AddKeygen(CLI::App& app);
+Command AddVerifyEvidence(CLI::App& app);
 
 // Prints "vouch: error: MESSAGE" and returns the exit code of an error that
 // stopped the run (docs/design.md "Exit codes"): 2 for a usage or
@@ -80,6 +87,19 @@ struct LiveReadFlags {
   std::string split_over = "0";
   void Add(CLI::App* cmd);
   Status Apply(DigestOptions& opt) const;
+};
+
+// --sign KEY: a detached Ed25519 signature of the JSON report -o writes,
+// beside it as FILE.sig (vouch/evidence/signature.h).
+struct SignFlag {
+  std::string key;
+  void Add(CLI::App* cmd);
+  // Before the run, so that a long read is not wasted: -o names the file,
+  // its format is JSON, and the key loads (its file private to its owner).
+  Status Check(const std::string& output, bool json);
+  // After -o was written: FILE.sig.
+  Status Sign(const std::string& output) const;
+  std::shared_ptr<const evidence::SigningKey> loaded;  // once Check loaded it
 };
 
 // The run statistics of each side that was read (not of a manifest), on

@@ -37,9 +37,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   namespace cli = vouch::cli;
-  const std::vector<cli::Command> commands = {cli::AddDigest(app),     cli::AddCompare(app), cli::AddVerifyArchive(app),
-                                              cli::AddMerge(app),      cli::AddDrill(app),   cli::AddVerifyBackup(app),
-                                              cli::AddRestoreTest(app)};
+  const std::vector<cli::Command> commands = {
+      cli::AddDigest(app),      cli::AddCompare(app), cli::AddVerifyArchive(app),
+      cli::AddMerge(app),       cli::AddDrill(app),   cli::AddVerifyBackup(app),
+      cli::AddRestoreTest(app), cli::AddKeygen(app),  cli::AddVerifyEvidence(app)};
   app.add_subcommand("help", "Show this help");
   app.footer(
       "Exit codes: 0 verified, no findings; 1 findings (differences, damage, failed drill checks); 2 usage error; "

@@ -1,0 +1,198 @@
+// Signed evidence (issue "Evidence that holds up in an audit"): vouch keygen,
+// --sign on the reports, and verify-evidence. Signatures verify with the
+// openssl CLI as well; a changed byte breaks the signature; a report whose
+// numbers were changed and signed again (openssl pkeyutl -sign, a second
+// signer) fails the check that recomputes them, which names what does not
+// hold; a key file others may read is refused.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/pg_test_env.h"
+
+namespace vouch {
+namespace {
+
+using testing::RunCommand;
+
+class Evidence : public testing::PreparedTest<Evidence> {
+ protected:
+  friend class testing::PreparedTest<Evidence>;
+  static void Prepare() {
+    vouch_ = testing::BinPath("VOUCH_BIN");
+    dir_ = testing::MakeTempDir("vouch_evidence");
+    src_ = testing::CreateDrillDatabase("vouch_evidence_src", 0.002, 11, /*tricky=*/false);
+    damaged_ = testing::CreateDatabase("vouch_evidence_damaged");
+    auto copy = RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + damaged_ + " && psql -X -q -d " + damaged_ +
+                           " -c 'DELETE FROM audit_log WHERE seq IN (SELECT max(seq) FROM audit_log)'");
+    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    ASSERT_EQ(Vouch("keygen --out key").exit_code, 0);
+  }
+  static void TearDownTestSuite() {
+    testing::DropDatabase(src_);
+    testing::DropDatabase(damaged_);
+    RunCommand("rm -rf " + dir_);
+  }
+  static testing::CmdResult Vouch(const std::string& args) {
+    return RunCommand("cd " + dir_ + " && " + vouch_ + " " + args);
+  }
+  static testing::CmdResult Openssl(const std::string& args) {
+    return RunCommand("cd " + dir_ + " && openssl " + args);
+  }
+  static std::string Uri(const std::string& db) { return testing::DatabaseUri(db); }
+  static nlohmann::json Load(const std::string& file) {
+    return nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/" + file));
+  }
+  static void Save(const std::string& file, const nlohmann::json& j) { std::ofstream(dir_ + "/" + file) << j.dump(2); }
+  // Signs `file` again as an independent signer would: with the openssl CLI.
+  static void Resign(const std::string& file) {
+    auto r = Openssl("pkeyutl -sign -inkey key -rawin -in " + file + " -out " + file + ".sig");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // The verify-evidence JSON of `file`: its exit code, and each check.
+  static std::pair<int, nlohmann::json> Verify(const std::string& file) {
+    auto r = Vouch("verify-evidence " + file + " --pubkey key.pub --format json");
+    return {r.exit_code, nlohmann::json::parse(r.out, nullptr, false)};
+  }
+  static std::string FailedChecks(const nlohmann::json& v) {
+    std::string out;
+    for (const auto& c : v["checks"]) {
+      if (!c["passed"].get<bool>()) out += c["name"].get<std::string>() + ": " + c["detail"].get<std::string>() + "\n";
+    }
+    return out;
+  }
+
+  static std::string vouch_, dir_, src_, damaged_;
+};
+std::string Evidence::vouch_, Evidence::dir_, Evidence::src_, Evidence::damaged_;
+
+TEST_F(Evidence, KeygenWritesAKeyOnlyItsOwnerReadsAndNeverOverwrites) {
+  struct stat priv {
+  }, pub{};
+  ASSERT_EQ(stat((dir_ + "/key").c_str(), &priv), 0);
+  ASSERT_EQ(stat((dir_ + "/key.pub").c_str(), &pub), 0);
+  EXPECT_EQ(priv.st_mode & 0777, 0600u);
+  EXPECT_EQ(pub.st_mode & 0777, 0644u);
+  const std::string before = testing::ReadFileBytes(dir_ + "/key");
+  auto again = Vouch("keygen --out key");
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_NE(again.err.find("exists already"), std::string::npos) << again.err;
+  EXPECT_EQ(testing::ReadFileBytes(dir_ + "/key"), before);
+}
+
+TEST_F(Evidence, AKeyFileOthersMayReadIsRefusedBeforeTheRun) {
+  ASSERT_EQ(Vouch("keygen --out loose && chmod 644 loose").exit_code, 0);
+  auto r = Vouch("digest -q " + Uri(src_) + " -o loose.json --sign loose");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("loose: permissions 0644 are too open"), std::string::npos) << r.err;
+  EXPECT_EQ(RunCommand("test -e " + dir_ + "/loose.json").exit_code, 1) << "nothing was read";
+  auto text = Vouch("drill -q " + Uri(src_) + " " + Uri(src_) + " -o d.txt --sign key");
+  EXPECT_EQ(text.exit_code, 2);
+  EXPECT_NE(text.err.find("--sign signs a JSON report: add --format json"), std::string::npos) << text.err;
+}
+
+// A manifest, a drill report (with an audit chain, whose head is in the
+// final hash) and a compare report: each verifies with openssl and with
+// verify-evidence, which recomputes their numbers.
+TEST_F(Evidence, SignedReportsVerifyWithOpensslAndRecompute) {
+  ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " -o m.json --sign key").exit_code, 0);
+  auto drill =
+      Vouch("drill -q " + Uri(src_) + " " + Uri(damaged_) + " --chain audit_log --format json -o d.json --sign key");
+  ASSERT_EQ(drill.exit_code, 1) << drill.err;  // the damaged copy lost a row
+  ASSERT_EQ(Vouch("compare -q m.json " + Uri(src_) + " -o c.json --sign key").exit_code, 0);
+  for (const char* file : {"m.json", "d.json", "c.json"}) {
+    SCOPED_TRACE(file);
+    auto o =
+        Openssl(std::string("pkeyutl -verify -pubin -inkey key.pub -rawin -in ") + file + " -sigfile " + file + ".sig");
+    EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+    auto [rc, v] = Verify(file);
+    EXPECT_EQ(rc, 0) << FailedChecks(v);
+    EXPECT_TRUE(v["passed"].get<bool>());
+  }
+  auto [rc, v] = Verify("d.json");
+  EXPECT_EQ(v["kind"], "drill report");
+  std::vector<std::string> names;
+  for (const auto& c : v["checks"]) names.push_back(c["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"signature", "tables", "content hashes (source)", "final hash (source)",
+                                             "content hashes (restored)", "final hash (restored)", "final hash match",
+                                             "verdict"}));
+  // The chain counted in the final hash: the drill found it on both sides.
+  const auto d = Load("d.json");
+  EXPECT_TRUE(d["chains"]["source"][0]["found"].get<bool>()) << d["chains"].dump(2);
+}
+
+TEST_F(Evidence, AChangedByteBreaksTheSignature) {
+  ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " -o byte.json --sign key").exit_code, 0);
+  std::string bytes = testing::ReadFileBytes(dir_ + "/byte.json");
+  const size_t at = bytes.find("\"rows\":");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 7] = bytes[at + 7] == '9' ? '8' : static_cast<char>(bytes[at + 7] + 1);
+  std::ofstream(dir_ + "/byte.json", std::ios::binary | std::ios::trunc) << bytes;
+  auto [rc, v] = Verify("byte.json");
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(v["checks"][0]["name"], "signature");
+  EXPECT_FALSE(v["checks"][0]["passed"].get<bool>());
+  EXPECT_EQ(v["checks"][0]["detail"], "the signature does not match the report's bytes and this public key");
+  // The changed row count no longer gives the content hash: named too.
+  EXPECT_NE(FailedChecks(v).find("content_hash does not match rows and sum"), std::string::npos) << FailedChecks(v);
+  auto o = Openssl("pkeyutl -verify -pubin -inkey key.pub -rawin -in byte.json -sigfile byte.json.sig");
+  EXPECT_NE(o.exit_code, 0);
+}
+
+// Signed again after the change, so that only the recomputation can tell.
+TEST_F(Evidence, AChangedVerdictSwappedTablesOrAChangedFinalHashAreNamed) {
+  ASSERT_EQ(Vouch("drill -q " + Uri(src_) + " " + Uri(damaged_) + " --format json -o fail.json --sign key").exit_code,
+            1);
+  const auto report = Load("fail.json");
+  ASSERT_FALSE(report["passed"].get<bool>());
+  {  // FAIL turned into PASS
+    auto j = report;
+    j["passed"] = true;
+    Save("verdict.json", j);
+    Resign("verdict.json");
+    auto [rc, v] = Verify("verdict.json");
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(FailedChecks(v).find("verdict: the verdict is PASS, but"), std::string::npos) << FailedChecks(v);
+  }
+  {  // the restored side's hashes of two tables swapped
+    auto j = report;
+    auto& t = j["tables"];
+    ASSERT_GE(t.size(), 2u);
+    std::swap(t[0]["actual_content_hash"], t[1]["actual_content_hash"]);
+    Save("swapped.json", j);
+    Resign("swapped.json");
+    auto [rc, v] = Verify("swapped.json");
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(FailedChecks(v).find("content hashes (restored): public.agents: its content hash"), std::string::npos)
+        << FailedChecks(v);
+  }
+  {  // the restored final hash set to the source's
+    auto j = report;
+    j["final_validation_hash"]["restored"] = j["final_validation_hash"]["source"];
+    Save("final.json", j);
+    Resign("final.json");
+    auto [rc, v] = Verify("final.json");
+    EXPECT_EQ(rc, 1);
+    EXPECT_NE(FailedChecks(v).find("final hash (restored): the report says"), std::string::npos) << FailedChecks(v);
+  }
+  // The unchanged report holds.
+  auto [rc, v] = Verify("fail.json");
+  EXPECT_EQ(rc, 0) << FailedChecks(v);
+}
+
+TEST_F(Evidence, AMissingSignatureOrAnotherKeyFails) {
+  ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " -o unsigned.json").exit_code, 0);
+  auto [rc, v] = Verify("unsigned.json");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(FailedChecks(v).find("signature: unsigned.json.sig: no signature"), std::string::npos) << FailedChecks(v);
+  ASSERT_EQ(Vouch("keygen --out other").exit_code, 0);
+  ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " -o other.json --sign other").exit_code, 0);
+  auto [rc2, v2] = Verify("other.json");
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(FailedChecks(v2).find("signature: the signature does not match"), std::string::npos) << FailedChecks(v2);
+}
+
+}  // namespace
+}  // namespace vouch
