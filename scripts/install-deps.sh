@@ -37,7 +37,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
-  time jq gnuplot-nox debootstrap xxd dpkg-dev
+  time jq gnuplot-nox debootstrap xxd dpkg-dev openssl
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 updated=0
