@@ -194,5 +194,80 @@ TEST_F(Evidence, AMissingSignatureOrAnotherKeyFails) {
   EXPECT_NE(FailedChecks(v2).find("signature: the signature does not match"), std::string::npos) << FailedChecks(v2);
 }
 
+// The ledger: a line per run, chained by SHA-256 and signed.
+TEST_F(Evidence, TheLedgerChainsSignedLinesAndShowsTheHistory) {
+  ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " --ledger chain.ledger --sign key -o l1.json").exit_code, 0);
+  ASSERT_EQ(Vouch("drill -q " + Uri(src_) + " " + Uri(damaged_) +
+                  " --ledger chain.ledger --sign key --format json -o l2.json")
+                .exit_code,
+            1);
+  ASSERT_EQ(Vouch("compare -q l1.json " + Uri(src_) + " --ledger chain.ledger --sign key -o l3.json").exit_code, 0);
+  auto ok = Vouch("ledger verify chain.ledger --pubkey key.pub");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("3 lines, the chain holds, every line signed with key.pub"), std::string::npos) << ok.out;
+  auto show = Vouch("ledger show chain.ledger");
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_NE(show.out.find(" digest         MEASURED "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find(" drill          FAIL "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find(" compare        PASS "), std::string::npos) << show.out;
+  // Each line holds the SHA-256 of the one before, as sha256sum computes it.
+  auto second_prev = RunCommand("cd " + dir_ + " && sed -n 2p chain.ledger | jq -r .prev");
+  auto first_hash = RunCommand("cd " + dir_ + " && sed -n 1p chain.ledger | tr -d '\\n' | sha256sum | cut -c1-64");
+  EXPECT_EQ(second_prev.out, first_hash.out);
+  EXPECT_EQ(second_prev.out.size(), 65u);
+  // Another key's public half does not verify it.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && test -e third || " + vouch_ + " keygen --out third").exit_code, 0);
+  auto other = Vouch("ledger verify chain.ledger --pubkey third.pub");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.out.find("line 1 does not hold: signature:"), std::string::npos) << other.out;
+}
+
+// A line edited, removed or cut short is named; a torn ledger is never
+// appended to.
+TEST_F(Evidence, AnEditedRemovedOrTornLineIsNamed) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Vouch("digest -q " + Uri(src_) + " --ledger base.ledger --sign key -o base.json").exit_code, 0);
+  }
+  ASSERT_EQ(Vouch("ledger verify base.ledger --pubkey key.pub").exit_code, 0);
+  // Line 1's verdict edited: its signature fails; without the key, line 2's
+  // link to it does.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && sed '1s/MEASURED/PASSED!!/' base.ledger > edited.ledger").exit_code, 0);
+  auto edited = Vouch("ledger verify edited.ledger --pubkey key.pub");
+  EXPECT_EQ(edited.exit_code, 1);
+  EXPECT_NE(edited.out.find("line 1 does not hold: signature: the signature does not match"), std::string::npos)
+      << edited.out;
+  auto unkeyed = Vouch("ledger verify edited.ledger");
+  EXPECT_EQ(unkeyed.exit_code, 1);
+  EXPECT_NE(unkeyed.out.find("line 2 does not hold: its prev"), std::string::npos) << unkeyed.out;
+  // Line 2 removed.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && sed '2d' base.ledger > removed.ledger").exit_code, 0);
+  auto removed = Vouch("ledger verify removed.ledger");
+  EXPECT_EQ(removed.exit_code, 1);
+  EXPECT_NE(removed.out.find("line 2 does not hold: numbered 3: a line before it was removed or added"),
+            std::string::npos)
+      << removed.out;
+  // Cut short in the middle of its last line, as a crash mid-write would.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && head -c -40 base.ledger > torn.ledger").exit_code, 0);
+  auto torn = Vouch("ledger verify torn.ledger");
+  EXPECT_EQ(torn.exit_code, 1);
+  EXPECT_NE(torn.out.find("line 3 does not hold: cut short"), std::string::npos) << torn.out;
+  const std::string before = testing::ReadFileBytes(dir_ + "/torn.ledger");
+  auto append = Vouch("digest -q " + Uri(src_) + " --ledger torn.ledger");
+  EXPECT_EQ(append.exit_code, 1) << append.err;
+  EXPECT_NE(append.err.find("line 3 is not whole"), std::string::npos) << append.err;
+  EXPECT_EQ(testing::ReadFileBytes(dir_ + "/torn.ledger"), before);
+}
+
+// Runs that append at the same time are serialized: every line lands, and
+// the chain holds.
+TEST_F(Evidence, ConcurrentAppendsAllLandInOneChain) {
+  std::string cmd = "cd " + dir_ + " && for i in 1 2 3 4 5 6; do " + vouch_ + " digest -q " + Uri(src_) +
+                    " --ledger busy.ledger --sign key -o busy$i.json >/dev/null & done; wait";
+  ASSERT_EQ(RunCommand(cmd).exit_code, 0);
+  auto v = Vouch("ledger verify busy.ledger --pubkey key.pub");
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("6 lines, the chain holds"), std::string::npos) << v.out;
+}
+
 }  // namespace
 }  // namespace vouch

@@ -12,6 +12,7 @@ Command AddCompare(CLI::App& app) {
   struct Options {
     std::string expected, actual, format = "text", output;
     SignFlag sign;
+    LedgerFlag ledger;
     CompareOptions compare;
     Selection selection;
     LiveReadFlags live;
@@ -36,6 +37,7 @@ Command AddCompare(CLI::App& app) {
   o->selection.Add(cmd);
   o->live.Add(cmd);
   o->sign.Add(cmd);
+  o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
             if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
@@ -51,6 +53,9 @@ Command AddCompare(CLI::App& app) {
                 return Fail(IoError(o->output + ": cannot write the report"));
               if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             }
+            auto entry = LedgerEntryOf("compare", report->actual, report->outcome());
+            entry.scope = "compare " + report->expected.source.location + " -> " + report->actual.source.location;
+            if (Status st = o->ledger.Append(entry, o->sign); !st.ok()) return Fail(st);
             std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report, o->list));
             if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
             return ExitCode(report->outcome());

@@ -14,6 +14,7 @@ Command AddDrill(CLI::App& app) {
   struct Options {
     std::string source, restored, format = "text", output;
     SignFlag sign;
+    LedgerFlag ledger;
     std::string globals, restored_globals;
     DrillFlags flags;
     CompareOptions compare;
@@ -62,6 +63,7 @@ Command AddDrill(CLI::App& app) {
   o->selection.Add(drill);
   o->live.Add(drill);
   o->sign.Add(drill);
+  o->ledger.Add(drill);
 
   return {drill, [o]() -> int {
             if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
@@ -88,6 +90,11 @@ Command AddDrill(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
+            auto entry = LedgerEntryOf("drill", report->compare.actual, report->outcome());
+            entry.scope = "drill " + report->source + " -> " + report->restored;
+            entry.final_hash = report->restored_final_hash;
+            entry.seconds = report->seconds;
+            if (Status st = o->ledger.Append(entry, o->sign); !st.ok()) return Fail(st);
             if (!o->quiet) PrintRunStats({&report->compare.expected, &report->compare.actual});
             return ExitCode(report->outcome());
           }};

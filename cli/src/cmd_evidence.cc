@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "vouch/evidence/ledger.h"
 #include "vouch/evidence/signature.h"
 #include "vouch/evidence/verify_evidence.h"
 
@@ -59,6 +60,53 @@ Command AddVerifyEvidence(CLI::App& app) {
               }
             }
             return r->Passed() ? 0 : 1;
+          }};
+}
+
+Command AddLedger(CLI::App& app) {
+  struct Options {
+    std::string file, pubkey, scope;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd =
+      app.add_subcommand("ledger", "The verification ledger (--ledger FILE): verify its chain, show its history");
+  cmd->require_subcommand(1);
+  auto* verify = cmd->add_subcommand(
+      "verify",
+      "Check the ledger's chain (each line holds the SHA-256 of the one before) and, with --pubkey, every "
+      "line's signature; exit 1 naming the first line that does not hold");
+  verify->add_option("FILE", o->file, "the ledger")->required();
+  verify->add_option("--pubkey", o->pubkey, "the signer's public key: every line must be signed with it");
+  auto* show = cmd->add_subcommand("show", "The ledger's runs as a table: dates, commands, verdicts, rows, durations");
+  show->add_option("FILE", o->file, "the ledger")->required();
+  show->add_option("--scope", o->scope, "only the runs whose scope contains this text");
+  return {cmd, [o, verify]() -> int {
+            auto c = evidence::VerifyLedger(o->file, verify->parsed() ? o->pubkey : std::string());
+            if (!c.ok()) return Fail(c.status());
+            if (verify->parsed()) {
+              if (!c->Passed()) {
+                std::cout << fmt::format("❌ {}: line {} does not hold: {}\n", o->file, c->first_bad, c->why);
+                return 1;
+              }
+              std::cout << fmt::format("✅ {}: {} lines, the chain holds{}\n", o->file, c->lines,
+                                       o->pubkey.empty()
+                                           ? fmt::format(" ({} signed, not checked: no --pubkey)", c->signed_lines)
+                                           : ", every line signed with " + o->pubkey);
+              return 0;
+            }
+            std::cout << fmt::format("{:>5}  {:<27} {:<14} {:<10} {:>8} {:>12} {:>10}  {}\n", "#", "time (UTC)",
+                                     "command", "verdict", "tables", "rows", "seconds", "scope");
+            for (const auto& l : c->entries) {
+              if (!o->scope.empty() && l.scope.find(o->scope) == std::string::npos) continue;
+              std::cout << fmt::format("{:>5}  {:<27} {:<14} {:<10} {:>8} {:>12} {:>10.2f}  {}\n", l.n, l.time,
+                                       l.command, l.verdict, l.tables, l.rows, l.seconds, l.scope);
+            }
+            if (!c->Passed()) {
+              std::cout << fmt::format("❌ line {} does not hold: {} (the lines from it on are not shown)\n",
+                                       c->first_bad, c->why);
+              return 1;
+            }
+            return 0;
           }};
 }
 

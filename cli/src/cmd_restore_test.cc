@@ -8,9 +8,33 @@
 #include "render/restore.h"
 #include "vouch/base/civil_time.h"
 #include "vouch/base/finding.h"
+#include "vouch/evidence/ledger.h"
 #include "vouch/restore/restore_test.h"
 
 namespace vouch::cli {
+namespace {
+
+// The ledger's line of a restore-test: the first database's restored side
+// (its final hash), the tables and rows of all, the RTO as its time.
+evidence::LedgerEntry RestoreLedgerEntry(const RestoreTestReport& r) {
+  evidence::LedgerEntry e;
+  e.command = "restore-test";
+  e.scope = r.kind + " " + r.backup;
+  for (const auto& db : r.databases) {
+    if (!db.drill) continue;
+    if (e.final_hash.empty()) e.final_hash = db.drill->restored_final_hash;
+    e.source["database " + db.name] = db.drill->restored_final_hash;
+    e.tables += db.drill->compare.actual.tables.size();
+    for (const auto& t : db.drill->compare.actual.tables) e.rows += t.digest.rows();
+  }
+  if (r.recovery) e.source["recovery_end_lsn"] = r.recovery->end_lsn;
+  e.source["server_version"] = r.server_version;
+  e.verdict = r.Passed() ? "PASS" : "FAIL";
+  e.seconds = r.rto_us / 1e6;
+  return e;
+}
+
+}  // namespace
 
 Command AddRestoreTest(CLI::App& app) {
   struct Options {
@@ -20,6 +44,7 @@ Command AddRestoreTest(CLI::App& app) {
     TableList list = TableList::kAuto;
     bool no_amcheck = false;
     SignFlag sign;
+    LedgerFlag ledger;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -70,6 +95,7 @@ Command AddRestoreTest(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   AddListOption(cmd, o->list);
   o->sign.Add(cmd);
+  o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
             if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
             if (!o->rto_target.empty()) {
@@ -100,6 +126,7 @@ Command AddRestoreTest(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
+            if (Status st = o->ledger.Append(RestoreLedgerEntry(rep), o->sign); !st.ok()) return Fail(st);
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).
             if (!r->RestoreClean() || !r->RtoMet() || !r->AllDrilled()) return 1;

@@ -15,6 +15,7 @@ Command AddVerifyArchive(CLI::App& app) {
   struct Options {
     std::string archive, checksums, format = "text", output;
     SignFlag sign;
+    LedgerFlag ledger;
     DigestOptions digest;
     Selection selection;  // --shard only
     bool quiet = false;
@@ -35,6 +36,7 @@ Command AddVerifyArchive(CLI::App& app) {
   cmd->add_option("--shard", o->selection.shard,
                   "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
   o->sign.Add(cmd);
+  o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
             if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
@@ -50,6 +52,10 @@ Command AddVerifyArchive(CLI::App& app) {
             }
             if (complete) {
               if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
+            }
+            if (Status st = o->ledger.Append(LedgerEntryOf("verify-archive", v->digest, v->outcome()), o->sign);
+                !st.ok()) {
+              return Fail(st);
             }
             if (o->format == "json") {
               std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());

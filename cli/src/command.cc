@@ -12,6 +12,7 @@
 
 #include "render/digest.h"
 #include "vouch/engine/merge.h"
+#include "vouch/evidence/ledger.h"
 #include "vouch/evidence/signature.h"
 
 namespace vouch::cli {
@@ -217,6 +218,30 @@ Status SignFlag::Check(const std::string& output, bool json) {
 Status SignFlag::Sign(const std::string& output) const {
   if (!loaded) return Status::Ok();
   return evidence::SignFile(*loaded, output);
+}
+
+void LedgerFlag::Add(CLI::App* cmd) {
+  cmd->add_option("--ledger", file,
+                  "append this run to the verification ledger FILE: one JSON line, chained to the line before by "
+                  "its SHA-256, signed with --sign's key ('vouch ledger verify FILE')");
+}
+
+Status LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const {
+  if (file.empty()) return Status::Ok();
+  return evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION);
+}
+
+evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestReport& digest, const Outcome& outcome) {
+  evidence::LedgerEntry e;
+  e.command = command;
+  e.scope = digest.source.kind + " " + digest.source.location;
+  e.source = digest.source.properties;
+  e.final_hash = digest.FinalHashHex();
+  e.verdict = outcome.Verified() ? "PASS" : !outcome.findings.empty() ? "FAIL" : "INCOMPLETE";
+  e.tables = digest.tables.size();
+  for (const auto& t : digest.tables) e.rows += t.digest.rows();
+  e.seconds = digest.seconds;
+  return e;
 }
 
 }  // namespace vouch::cli

@@ -12,11 +12,9 @@
 
 #include "render/kit.h"
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/evidence/ledger.h"
+#include "vouch/evidence/signature.h"
 #include "vouch/status.h"
-
-namespace vouch::evidence {
-class SigningKey;  // vouch/evidence/signature.h
-}  // namespace vouch::evidence
 
 namespace vouch::cli {
 
@@ -34,6 +32,7 @@ Command AddVerifyBackup(CLI::App& app);
 Command AddRestoreTest(CLI::App& app);
 Command AddKeygen(CLI::App& app);
 Command AddVerifyEvidence(CLI::App& app);
+Command AddLedger(CLI::App& app);
 
 // Prints "vouch: error: MESSAGE" and returns the exit code of an error that
 // stopped the run (docs/design.md "Exit codes"): 2 for a usage or
@@ -101,6 +100,19 @@ struct SignFlag {
   Status Sign(const std::string& output) const;
   std::shared_ptr<const evidence::SigningKey> loaded;  // once Check loaded it
 };
+
+// --ledger FILE: one line per run in the verification ledger
+// (vouch/evidence/ledger.h), signed with --sign's key when one is given.
+struct LedgerFlag {
+  std::string file;
+  void Add(CLI::App* cmd);
+  // After the run (its report written and signed).
+  Status Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const;
+};
+
+// A ledger entry's facts from a digest: its source (location and
+// properties), final hash, tables, rows and time.
+evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestReport& digest, const Outcome& outcome);
 
 // The run statistics of each side that was read (not of a manifest), on
 // stderr.

@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
 
   namespace cli = vouch::cli;
   const std::vector<cli::Command> commands = {
-      cli::AddDigest(app),      cli::AddCompare(app), cli::AddVerifyArchive(app),
-      cli::AddMerge(app),       cli::AddDrill(app),   cli::AddVerifyBackup(app),
-      cli::AddRestoreTest(app), cli::AddKeygen(app),  cli::AddVerifyEvidence(app)};
+      cli::AddDigest(app),         cli::AddCompare(app),      cli::AddVerifyArchive(app), cli::AddMerge(app),
+      cli::AddDrill(app),          cli::AddVerifyBackup(app), cli::AddRestoreTest(app),   cli::AddKeygen(app),
+      cli::AddVerifyEvidence(app), cli::AddLedger(app)};
   app.add_subcommand("help", "Show this help");
   app.footer(
       "Exit codes: 0 verified, no findings; 1 findings (differences, damage, failed drill checks); 2 usage error; "

@@ -1,0 +1,200 @@
+#include "vouch/evidence/ledger.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "vouch/evidence/signature.h"
+#include "vouch/hashing/hex.h"
+#include "vouch/hashing/sha256.h"
+
+namespace vouch::evidence {
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr size_t kSigHex = 128;
+
+std::string Sha256Hex(std::string_view s) {
+  const Sha256Digest d = Sha256Of(s);
+  return HexEncode(d.data(), d.size());
+}
+
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
+  return buf;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  return gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
+}
+
+// A signed line's bytes without its signature: ..."prev":"…","sig":"<hex>"}
+// → ..."prev":"…"}. False when the line has no signature.
+bool Unsigned(std::string_view line, std::string* out) {
+  const std::string_view tail = ",\"sig\":\"";
+  if (line.size() < tail.size() + kSigHex + 2 || line.substr(line.size() - 2) != "\"}") return false;
+  const size_t at = line.size() - 2 - kSigHex - tail.size();
+  if (line.substr(at, tail.size()) != tail) return false;
+  *out = std::string(line.substr(0, at)) + "}";
+  return true;
+}
+
+Result<std::string> ReadAll(const std::string& path, bool* exists) {
+  std::ifstream in(path, std::ios::binary);
+  *exists = static_cast<bool>(in);
+  if (!in) return std::string();
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The lines of a ledger's text; false when the last one is not whole.
+bool SplitLines(const std::string& text, std::vector<std::string_view>* lines) {
+  size_t from = 0;
+  while (from < text.size()) {
+    const size_t nl = text.find('\n', from);
+    if (nl == std::string::npos) {
+      lines->push_back(std::string_view(text).substr(from));
+      return false;
+    }
+    lines->push_back(std::string_view(text).substr(from, nl - from));
+    from = nl + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status AppendToLedger(const std::string& path, const LedgerEntry& e, const SigningKey* key,
+                      const std::string& vouch_version) {
+  const std::string lock_path = path + ".lock";
+  const int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) return IoError(lock_path + ": cannot open the ledger's lock");
+  struct Unlock {
+    int fd;
+    ~Unlock() { close(fd); }  // closing releases the flock
+  } unlock{lock};
+  if (flock(lock, LOCK_EX) != 0) return IoError(lock_path + ": cannot lock the ledger");
+  bool exists = false;
+  auto text = ReadAll(path, &exists);
+  if (!text.ok()) return text.status();
+  std::vector<std::string_view> lines;
+  if (!SplitLines(*text, &lines)) {
+    return Corrupt(path + ": line " + std::to_string(lines.size()) +
+                   " is not whole (cut short): the ledger is not appended to; check it with 'vouch ledger verify'");
+  }
+  json line = {{"n", lines.size() + 1},
+               {"time", UtcNow()},
+               {"command", e.command},
+               {"scope", e.scope},
+               {"source", e.source},
+               {"final_hash", e.final_hash},
+               {"verdict", e.verdict},
+               {"tables", e.tables},
+               {"rows", e.rows},
+               {"seconds", e.seconds},
+               {"host", HostName()},
+               {"vouch", vouch_version},
+               {"prev", lines.empty() ? std::string(64, '0') : Sha256Hex(lines.back())}};
+  std::string bytes = line.dump();
+  if (key != nullptr) {
+    auto sig = key->Sign(bytes);
+    if (!sig.ok()) return sig.status();
+    bytes.pop_back();
+    bytes += ",\"sig\":\"" + HexEncode(*sig) + "\"}";
+  }
+  // The whole new ledger beside the old one, then renamed into place.
+  const std::string tmp = path + ".new";
+  {
+    const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return IoError(tmp + ": cannot write the ledger");
+    const std::string all = *text + bytes + "\n";
+    const bool ok = write(fd, all.data(), all.size()) == static_cast<ssize_t>(all.size()) && fsync(fd) == 0;
+    if (close(fd) != 0 || !ok) {
+      unlink(tmp.c_str());
+      return IoError(tmp + ": cannot write the ledger");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return IoError(path + ": cannot replace the ledger");
+  }
+  return Status::Ok();
+}
+
+Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key) {
+  bool exists = false;
+  auto text = ReadAll(path, &exists);
+  if (!text.ok()) return text.status();
+  if (!exists) return IoError(path + ": no such ledger");
+  std::vector<std::string_view> lines;
+  const bool whole = SplitLines(*text, &lines);
+  LedgerCheck c;
+  c.lines = lines.size();
+  auto bad = [&](uint64_t n, std::string why) {
+    c.first_bad = n;
+    c.why = std::move(why);
+    return c;
+  };
+  std::string prev(64, '0');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const uint64_t n = i + 1;
+    if (i + 1 == lines.size() && !whole) return bad(n, "cut short: the line does not end (a torn write)");
+    const json j = json::parse(lines[i], nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad(n, "not a JSON object (edited or damaged)");
+    try {
+      if (j.at("n").get<uint64_t>() != n) {
+        return bad(n, "numbered " + j.at("n").dump() + ": a line before it was removed or added");
+      }
+      if (j.at("prev").get<std::string>() != prev) {
+        return bad(n, "its prev " + j.at("prev").get<std::string>() + " is not the SHA-256 of line " +
+                          std::to_string(i) + " (" + prev + "): a line before it was changed");
+      }
+      std::string body;
+      const bool has_sig = Unsigned(lines[i], &body);
+      if (has_sig) ++c.signed_lines;
+      if (!public_key.empty()) {
+        if (!has_sig) return bad(n, "not signed");
+        auto raw = HexDecode(lines[i].substr(lines[i].size() - 2 - kSigHex, kSigHex));
+        Status st = raw ? VerifySignature(public_key, body, *raw) : Corrupt("its signature is not hex");
+        if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
+        if (!st.ok()) return bad(n, "signature: " + st.message());
+      }
+      LedgerLine l;
+      l.n = n;
+      l.time = j.at("time").get<std::string>();
+      l.command = j.at("command").get<std::string>();
+      l.scope = j.at("scope").get<std::string>();
+      l.final_hash = j.at("final_hash").get<std::string>();
+      l.verdict = j.at("verdict").get<std::string>();
+      l.host = j.at("host").get<std::string>();
+      l.tables = j.at("tables").get<uint64_t>();
+      l.rows = j.at("rows").get<uint64_t>();
+      l.seconds = j.at("seconds").get<double>();
+      l.signed_ = has_sig;
+      c.entries.push_back(std::move(l));
+    } catch (const json::exception& e) {
+      return bad(n, std::string("malformed: ") + e.what());
+    }
+    prev = Sha256Hex(lines[i]);
+  }
+  return c;
+}
+
+}  // namespace vouch::evidence
