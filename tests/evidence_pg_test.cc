@@ -269,5 +269,49 @@ TEST_F(Evidence, ConcurrentAppendsAllLandInOneChain) {
   EXPECT_NE(v.out.find("6 lines, the chain holds"), std::string::npos) << v.out;
 }
 
+// Canaries: each run is compared with the last one of the same scope.
+// Deleting the newest 100 audit rows leaves a valid, shorter chain: only the
+// ledger can tell, and it does; so does a 10% row drop. A clean second run
+// raises nothing.
+TEST_F(Evidence, CanariesFlagTheNewestRowsDeletedAndARowDrop) {
+  const std::string db = testing::CreateDatabase("vouch_evidence_canary");
+  ASSERT_EQ(RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + db).exit_code, 0);
+  const std::string drill =
+      "drill -q " + Uri(db) + " " + Uri(db) + " --chain audit_log --ledger canary.ledger --sign key --fail-on-anomaly";
+  auto first = Vouch(drill);
+  EXPECT_EQ(first.exit_code, 0) << first.out.substr(0, 3000) << first.err;
+  auto clean = Vouch(drill);
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.err.find("anomaly"), std::string::npos) << clean.err;
+  const std::string max_seq = testing::PsqlScalar(db, "SELECT max(seq) FROM audit_log");
+  const int64_t tool_calls = std::stoll(testing::PsqlScalar(db, "SELECT count(*) FROM tool_calls"));
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db +
+                       " -c 'DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 100 FROM audit_log)' -c "
+                       "'DELETE FROM tool_calls WHERE id % 10 = 0'")
+                .exit_code,
+            0);
+  const int64_t left = std::stoll(testing::PsqlScalar(db, "SELECT count(*) FROM tool_calls"));
+  auto after = Vouch(drill);
+  EXPECT_EQ(after.exit_code, 1) << after.err;
+  EXPECT_NE(after.err.find("vouch: anomaly since the last run: chain public.audit_log: its head moved back from seq " +
+                           max_seq + " to " + std::to_string(std::stoll(max_seq) - 100) +
+                           ": the newest entries were deleted (line 2,"),
+            std::string::npos)
+      << after.err;
+  EXPECT_NE(after.err.find("public.tool_calls: rows dropped from " + std::to_string(tool_calls) + " to " +
+                           std::to_string(left)),
+            std::string::npos)
+      << after.err;
+  // The drill itself passed (the copy equals itself, its chain is valid):
+  // the exit code comes from the canaries.
+  auto without = Vouch("drill -q " + Uri(db) + " " + Uri(db) + " --chain audit_log --ledger canary.ledger --sign key");
+  EXPECT_EQ(without.exit_code, 0) << without.err;
+  auto v = Vouch("ledger verify canary.ledger --pubkey key.pub");
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  auto third = RunCommand("cd " + dir_ + " && sed -n 3p canary.ledger | jq -c '[.since, (.anomalies | length)]'");
+  EXPECT_EQ(third.out, "[2,2]\n");
+  testing::DropDatabase(db);
+}
+
 }  // namespace
 }  // namespace vouch

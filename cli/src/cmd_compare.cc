@@ -39,7 +39,7 @@ Command AddCompare(CLI::App& app) {
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
+            if (Status st = o->sign.Check(o->output, /*json=*/true, !o->ledger.file.empty()); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             // compare judges rows, sequences and large objects; the schema
@@ -55,10 +55,11 @@ Command AddCompare(CLI::App& app) {
             }
             auto entry = LedgerEntryOf("compare", report->actual, report->outcome());
             entry.scope = "compare " + report->expected.source.location + " -> " + report->actual.source.location;
-            if (Status st = o->ledger.Append(entry, o->sign); !st.ok()) return Fail(st);
+            auto anomaly = o->ledger.Append(entry, o->sign);
+            if (!anomaly.ok()) return Fail(anomaly.status());
             std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report, o->list));
             if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
-            return ExitCode(report->outcome());
+            return *anomaly ? 1 : ExitCode(report->outcome());
           }};
 }
 

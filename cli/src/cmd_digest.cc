@@ -111,7 +111,7 @@ Command AddDigest(CLI::App& app) {
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
+            if (Status st = o->sign.Check(o->output, /*json=*/true, !o->ledger.file.empty()); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->digest); !st.ok()) return Fail(st);
             auto size = ParseSize(o->chunk_size);
@@ -167,12 +167,15 @@ Command AddDigest(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write manifest"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
+            bool anomalous = false;
             if (!o->schema_only) {
               // A digest measures: its verdict is MEASURED when every table
               // was hashed.
               auto entry = LedgerEntryOf("digest", *report, report->outcome());
               if (entry.verdict == "PASS") entry.verdict = "MEASURED";
-              if (Status st = o->ledger.Append(entry, o->sign); !st.ok()) return Fail(st);
+              auto anomaly = o->ledger.Append(entry, o->sign);
+              if (!anomaly.ok()) return Fail(anomaly.status());
+              anomalous = *anomaly;
             }
             if (o->format == "json") {
               manifest(StdoutSink());
@@ -182,8 +185,9 @@ Command AddDigest(CLI::App& app) {
               std::cout << DigestText(*report, o->list);
             }
             if (!o->quiet) PrintRunStats({&*report});  // not for manifests
-            // A digest is a measurement, not a verification: no verdict.
-            return 0;
+            // A digest is a measurement, not a verification: no verdict
+            // (but a canary, with --fail-on-anomaly).
+            return anomalous ? 1 : 0;
           }};
 }
 

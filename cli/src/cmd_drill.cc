@@ -6,6 +6,7 @@
 #include "command.h"
 #include "drill_flags.h"
 #include "render/drill.h"
+#include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"
 
 namespace vouch::cli {
@@ -66,7 +67,8 @@ Command AddDrill(CLI::App& app) {
   o->ledger.Add(drill);
 
   return {drill, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
+            if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok())
+              return Fail(st);
             if (Status st = o->selection.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (Status st = o->live.Apply(o->compare.digest); !st.ok()) return Fail(st);
             if (o->compare.digest.rows_only && (!o->globals.empty() || !o->restored_globals.empty())) {
@@ -90,13 +92,22 @@ Command AddDrill(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
-            auto entry = LedgerEntryOf("drill", report->compare.actual, report->outcome());
-            entry.scope = "drill " + report->source + " -> " + report->restored;
-            entry.final_hash = report->restored_final_hash;
+            // The drill's scope is its source, the data being protected: its
+            // tables and chains are what the canaries follow from run to run.
+            auto entry = LedgerEntryOf("drill", report->compare.expected, report->outcome());
+            entry.scope = "drill of " + report->source;
+            entry.source["restored"] = report->restored;
+            entry.final_hash = report->source_final_hash;
             entry.seconds = report->seconds;
-            if (Status st = o->ledger.Append(entry, o->sign); !st.ok()) return Fail(st);
+            for (const auto& c : report->source_checks.chains) {
+              if (!c.found || !c.error.empty()) continue;
+              auto [schema, table] = ChainTableName(c.spec);
+              entry.chains.push_back({schema + "." + table, c.result.entries, c.result.max_seq, c.result.head_hash});
+            }
+            auto anomaly = o->ledger.Append(entry, o->sign);
+            if (!anomaly.ok()) return Fail(anomaly.status());
             if (!o->quiet) PrintRunStats({&report->compare.expected, &report->compare.actual});
-            return ExitCode(report->outcome());
+            return *anomaly ? 1 : ExitCode(report->outcome());
           }};
 }
 

@@ -25,7 +25,10 @@ evidence::LedgerEntry RestoreLedgerEntry(const RestoreTestReport& r) {
     if (e.final_hash.empty()) e.final_hash = db.drill->restored_final_hash;
     e.source["database " + db.name] = db.drill->restored_final_hash;
     e.tables += db.drill->compare.actual.tables.size();
-    for (const auto& t : db.drill->compare.actual.tables) e.rows += t.digest.rows();
+    for (const auto& t : db.drill->compare.actual.tables) {
+      e.rows += t.digest.rows();
+      e.table_rows.emplace_back((r.databases.size() > 1 ? db.name + ":" : "") + t.QualifiedName(), t.digest.rows());
+    }
   }
   if (r.recovery) e.source["recovery_end_lsn"] = r.recovery->end_lsn;
   e.source["server_version"] = r.server_version;
@@ -97,7 +100,8 @@ Command AddRestoreTest(CLI::App& app) {
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
+            if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok())
+              return Fail(st);
             if (!o->rto_target.empty()) {
               auto us = ParseDuration(o->rto_target);
               if (!us) {
@@ -126,7 +130,9 @@ Command AddRestoreTest(CLI::App& app) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
-            if (Status st = o->ledger.Append(RestoreLedgerEntry(rep), o->sign); !st.ok()) return Fail(st);
+            auto anomaly = o->ledger.Append(RestoreLedgerEntry(rep), o->sign);
+            if (!anomaly.ok()) return Fail(anomaly.status());
+            if (*anomaly) return 1;
             // A failed restore or a missed RTO is a finding (1); else the
             // drill's own exit code (3 when something could not be checked).
             if (!r->RestoreClean() || !r->RtoMet() || !r->AllDrilled()) return 1;

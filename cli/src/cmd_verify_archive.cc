@@ -38,7 +38,7 @@ Command AddVerifyArchive(CLI::App& app) {
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, /*json=*/true); !st.ok()) return Fail(st);
+            if (Status st = o->sign.Check(o->output, /*json=*/true, !o->ledger.file.empty()); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
             VerifyArchiveOptions vo;
             vo.digest = o->digest;
@@ -53,10 +53,8 @@ Command AddVerifyArchive(CLI::App& app) {
             if (complete) {
               if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             }
-            if (Status st = o->ledger.Append(LedgerEntryOf("verify-archive", v->digest, v->outcome()), o->sign);
-                !st.ok()) {
-              return Fail(st);
-            }
+            auto anomaly = o->ledger.Append(LedgerEntryOf("verify-archive", v->digest, v->outcome()), o->sign);
+            if (!anomaly.ok()) return Fail(anomaly.status());
             if (o->format == "json") {
               std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());
             } else {
@@ -67,7 +65,7 @@ Command AddVerifyArchive(CLI::App& app) {
             if (!o->output.empty() && !complete) {
               std::fprintf(stderr, "vouch: no manifest written: the digest is incomplete\n");
             }
-            return ExitCode(v->outcome());
+            return *anomaly ? 1 : ExitCode(v->outcome());
           }};
 }
 

@@ -205,10 +205,12 @@ void SignFlag::Add(CLI::App* cmd) {
                   "in FILE.sig, which 'vouch verify-evidence' and 'openssl pkeyutl -verify -rawin' check");
 }
 
-Status SignFlag::Check(const std::string& output, bool json) {
+Status SignFlag::Check(const std::string& output, bool json, bool ledger) {
   if (key.empty()) return Status::Ok();
-  if (output.empty()) return InvalidArgument("--sign signs the report -o writes: give -o FILE");
-  if (!json) return InvalidArgument("--sign signs a JSON report: add --format json");
+  if (output.empty() && !ledger) {
+    return InvalidArgument("--sign signs the report -o writes, or the --ledger line: give -o FILE or --ledger FILE");
+  }
+  if (!output.empty() && !json) return InvalidArgument("--sign signs a JSON report: add --format json");
   auto k = evidence::SigningKey::Load(key);
   if (!k.ok()) return k.status();
   loaded = std::shared_ptr<const evidence::SigningKey>(std::move(k).value());
@@ -216,19 +218,32 @@ Status SignFlag::Check(const std::string& output, bool json) {
 }
 
 Status SignFlag::Sign(const std::string& output) const {
-  if (!loaded) return Status::Ok();
+  if (!loaded || output.empty()) return Status::Ok();
   return evidence::SignFile(*loaded, output);
 }
 
 void LedgerFlag::Add(CLI::App* cmd) {
   cmd->add_option("--ledger", file,
                   "append this run to the verification ledger FILE: one JSON line, chained to the line before by "
-                  "its SHA-256, signed with --sign's key ('vouch ledger verify FILE')");
+                  "its SHA-256, signed with --sign's key ('vouch ledger verify FILE'); the run is compared with the "
+                  "last one of the same scope (canaries)");
+  cmd->add_option("--max-row-drop", max_row_drop,
+                  "with --ledger: a table whose rows fell by more than this percentage since the last run is an "
+                  "anomaly (default 5)")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_flag("--fail-on-anomaly", fail_on_anomaly,
+                "with --ledger: exit 1 when the run raised a canary (a table gone or shrunk, a chain's head moved "
+                "back, a much smaller dump)");
 }
 
-Status LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const {
-  if (file.empty()) return Status::Ok();
-  return evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION);
+Result<bool> LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const {
+  if (file.empty()) return false;
+  evidence::CanaryOptions canaries;
+  canaries.max_row_drop = max_row_drop / 100;
+  auto anomalies = evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION, canaries);
+  if (!anomalies.ok()) return anomalies.status();
+  for (const auto& a : *anomalies) std::fprintf(stderr, "vouch: anomaly since the last run: %s\n", a.c_str());
+  return fail_on_anomaly && !anomalies->empty();
 }
 
 evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestReport& digest, const Outcome& outcome) {
@@ -241,6 +256,9 @@ evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestRepo
   e.tables = digest.tables.size();
   for (const auto& t : digest.tables) e.rows += t.digest.rows();
   e.seconds = digest.seconds;
+  e.bytes = digest.bytes_read;
+  e.table_rows.reserve(digest.tables.size());
+  for (const auto& t : digest.tables) e.table_rows.emplace_back(t.QualifiedName(), t.digest.rows());
   return e;
 }
 

@@ -93,9 +93,10 @@ struct LiveReadFlags {
 struct SignFlag {
   std::string key;
   void Add(CLI::App* cmd);
-  // Before the run, so that a long read is not wasted: -o names the file,
-  // its format is JSON, and the key loads (its file private to its owner).
-  Status Check(const std::string& output, bool json);
+  // Before the run, so that a long read is not wasted: -o names the file
+  // (or `ledger`: only the ledger's line is signed), its format is JSON, and
+  // the key loads (its file private to its owner).
+  Status Check(const std::string& output, bool json, bool ledger = false);
   // After -o was written: FILE.sig.
   Status Sign(const std::string& output) const;
   std::shared_ptr<const evidence::SigningKey> loaded;  // once Check loaded it
@@ -105,9 +106,13 @@ struct SignFlag {
 // (vouch/evidence/ledger.h), signed with --sign's key when one is given.
 struct LedgerFlag {
   std::string file;
+  double max_row_drop = 5;  // percent
+  bool fail_on_anomaly = false;
   void Add(CLI::App* cmd);
-  // After the run (its report written and signed).
-  Status Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const;
+  // After the run (its report written and signed): appends the line, and
+  // prints the canaries it raised against the last run of the same scope
+  // on stderr. True when the run must then fail (--fail-on-anomaly).
+  Result<bool> Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const;
 };
 
 // A ledger entry's facts from a digest: its source (location and

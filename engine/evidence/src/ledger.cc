@@ -4,11 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -79,10 +81,71 @@ bool SplitLines(const std::string& text, std::vector<std::string_view>* lines) {
   return true;
 }
 
+std::string Percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", f * 100);
+  return buf;
+}
+
+// The canaries of `e` against `last`, an earlier line of the same scope.
+std::vector<std::string> Canaries(const LedgerEntry& e, const json& last, const CanaryOptions& o) {
+  std::vector<std::string> out;
+  const uint64_t since = last.value("n", uint64_t{0});
+  const std::string when = " (line " + std::to_string(since) + ", " + last.value("time", std::string()) + ")";
+  std::map<std::string, uint64_t> now(e.table_rows.begin(), e.table_rows.end());
+  if (last.contains("table_rows") && last["table_rows"].is_array()) {
+    for (const auto& t : last["table_rows"]) {
+      if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_number_unsigned()) continue;
+      const std::string name = t[0].get<std::string>();
+      const uint64_t before = t[1].get<uint64_t>();
+      auto it = now.find(name);
+      if (it == now.end()) {
+        out.push_back(name + ": gone; it had " + std::to_string(before) + " rows" + when);
+      } else if (before > 0 &&
+                 it->second<before&& static_cast<double>(before - it->second) / static_cast<double>(before)> o
+                     .max_row_drop) {
+        out.push_back(name + ": rows dropped from " + std::to_string(before) + " to " + std::to_string(it->second) +
+                      " (" + Percent(static_cast<double>(before - it->second) / static_cast<double>(before)) +
+                      ", more than " + Percent(o.max_row_drop) + ")" + when);
+      }
+    }
+  }
+  if (last.contains("chains") && last["chains"].is_array()) {
+    for (const auto& c : last["chains"]) {
+      if (!c.is_object()) continue;
+      const std::string table = c.value("table", std::string());
+      const auto it =
+          std::find_if(e.chains.begin(), e.chains.end(), [&](const LedgerChain& x) { return x.table == table; });
+      if (it == e.chains.end()) {
+        out.push_back("chain " + table + ": not verified in this run; it was" + when);
+        continue;
+      }
+      const int64_t seq = c.value("max_seq", int64_t{0});
+      const uint64_t length = c.value("length", uint64_t{0});
+      if (it->max_seq < seq) {
+        out.push_back("chain " + table + ": its head moved back from seq " + std::to_string(seq) + " to " +
+                      std::to_string(it->max_seq) + ": the newest entries were deleted" + when);
+      } else if (it->length < length) {
+        out.push_back("chain " + table + ": shorter, " + std::to_string(it->length) + " entries against " +
+                      std::to_string(length) + when);
+      } else if (it->max_seq == seq && it->head != c.value("head", std::string())) {
+        out.push_back("chain " + table + ": the entry at seq " + std::to_string(seq) +
+                      " is no longer the head it was (its hash changed)" + when);
+      }
+    }
+  }
+  const uint64_t bytes = last.value("bytes", uint64_t{0});
+  if (bytes > 0 && e.bytes > 0 && static_cast<double>(e.bytes) < o.min_size * static_cast<double>(bytes)) {
+    out.push_back("size: " + std::to_string(e.bytes) + " bytes read, against " + std::to_string(bytes) +
+                  " in the last run (below " + Percent(o.min_size) + ")" + when);
+  }
+  return out;
+}
+
 }  // namespace
 
-Status AppendToLedger(const std::string& path, const LedgerEntry& e, const SigningKey* key,
-                      const std::string& vouch_version) {
+Result<std::vector<std::string>> AppendToLedger(const std::string& path, const LedgerEntry& e, const SigningKey* key,
+                                                const std::string& vouch_version, const CanaryOptions& canaries) {
   const std::string lock_path = path + ".lock";
   const int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0) return IoError(lock_path + ": cannot open the ledger's lock");
@@ -99,6 +162,22 @@ Status AppendToLedger(const std::string& path, const LedgerEntry& e, const Signi
     return Corrupt(path + ": line " + std::to_string(lines.size()) +
                    " is not whole (cut short): the ledger is not appended to; check it with 'vouch ledger verify'");
   }
+  // The last line of the same scope, for the canaries.
+  std::vector<std::string> anomalies;
+  json since;
+  for (size_t i = lines.size(); i-- > 0;) {
+    json j = json::parse(lines[i], nullptr, false);
+    if (j.is_object() && j.value("scope", std::string()) == e.scope) {
+      since = std::move(j);
+      break;
+    }
+  }
+  if (since.is_object()) anomalies = Canaries(e, since, canaries);
+  json table_rows = json::array(), chains = json::array();
+  for (const auto& [name, rows] : e.table_rows) table_rows.push_back({name, rows});
+  for (const auto& c : e.chains) {
+    chains.push_back({{"table", c.table}, {"length", c.length}, {"max_seq", c.max_seq}, {"head", c.head}});
+  }
   json line = {{"n", lines.size() + 1},
                {"time", UtcNow()},
                {"command", e.command},
@@ -109,6 +188,11 @@ Status AppendToLedger(const std::string& path, const LedgerEntry& e, const Signi
                {"tables", e.tables},
                {"rows", e.rows},
                {"seconds", e.seconds},
+               {"bytes", e.bytes},
+               {"table_rows", table_rows},
+               {"chains", chains},
+               {"anomalies", anomalies},
+               {"since", since.is_object() ? since.value("n", uint64_t{0}) : uint64_t{0}},
                {"host", HostName()},
                {"vouch", vouch_version},
                {"prev", lines.empty() ? std::string(64, '0') : Sha256Hex(lines.back())}};
@@ -135,7 +219,7 @@ Status AppendToLedger(const std::string& path, const LedgerEntry& e, const Signi
     unlink(tmp.c_str());
     return IoError(path + ": cannot replace the ledger");
   }
-  return Status::Ok();
+  return anomalies;
 }
 
 Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key) {

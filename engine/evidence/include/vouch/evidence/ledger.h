@@ -24,6 +24,14 @@ namespace vouch::evidence {
 
 class SigningKey;  // vouch/evidence/signature.h
 
+// An audit chain's head as a run saw it.
+struct LedgerChain {
+  std::string table;  // schema.name
+  uint64_t length = 0;
+  int64_t max_seq = 0;
+  std::string head;  // the stored hash at max_seq
+};
+
 struct LedgerEntry {
   std::string command;                        // "digest", "drill", ...
   std::string scope;                          // what was verified: a database, an archive, a backup (never a password)
@@ -32,13 +40,29 @@ struct LedgerEntry {
   std::string verdict;                        // "PASS", "FAIL", "INCOMPLETE" or "MEASURED" (a digest)
   uint64_t tables = 0, rows = 0;
   double seconds = 0;
+  // For the canaries: each table's rows ("schema.name"), the chains' heads,
+  // and the bytes read (a dump's or a backup's size).
+  std::vector<std::pair<std::string, uint64_t>> table_rows;
+  std::vector<LedgerChain> chains;
+  uint64_t bytes = 0;
 };
 
-// Appends `entry` (signed with `key` when not null). The ledger is made when
-// it does not exist. An existing ledger whose last line is not whole is an
+// What a run is compared with: the last line of the same scope.
+struct CanaryOptions {
+  double max_row_drop = 0.05;  // a table's rows falling by more than this fraction
+  double min_size = 0.5;       // the bytes read below this fraction of the last run's
+};
+
+// Appends `entry` (signed with `key` when not null), first comparing it with
+// the last line of the same scope: the canaries it raises (a table gone or
+// its rows dropped by more than max_row_drop, a chain's head moved back or
+// its length shrunk, far fewer bytes) are returned and written into the line
+// ("anomalies", "since": that line's number). The ledger is made when it
+// does not exist. An existing ledger whose last line is not whole is an
 // error: it is never appended to.
-Status AppendToLedger(const std::string& path, const LedgerEntry& entry, const SigningKey* key,
-                      const std::string& vouch_version);
+Result<std::vector<std::string>> AppendToLedger(const std::string& path, const LedgerEntry& entry,
+                                                const SigningKey* key, const std::string& vouch_version,
+                                                const CanaryOptions& canaries = {});
 
 struct LedgerLine {
   uint64_t n = 0;
