@@ -313,5 +313,40 @@ TEST_F(Evidence, CanariesFlagTheNewestRowsDeletedAndARowDrop) {
   testing::DropDatabase(db);
 }
 
+// An anchor outside the host: --anchor-cmd hands the ledger's head to a
+// command; ledger verify --anchor proves the ledger still extends it, and
+// catches a ledger rewritten (even re-signed with the right key) or cut back.
+TEST_F(Evidence, AnAnchoredHeadCatchesARewrittenOrCutBackLedger) {
+  const std::string run = "digest -q " + Uri(src_) + " --ledger anch.ledger --sign key --anchor-cmd 'cat > anchor.txt'";
+  ASSERT_EQ(Vouch(run).exit_code, 0);
+  ASSERT_EQ(Vouch(run).exit_code, 0);
+  const std::string anchor = testing::ReadFileBytes(dir_ + "/anchor.txt");
+  auto line2 = RunCommand("cd " + dir_ + " && sed -n 2p anch.ledger | tr -d '\\n' | sha256sum | cut -c1-64");
+  EXPECT_EQ(anchor, "2:" + line2.out) << "the head handed out is line 2's SHA-256";
+  const std::string head = anchor.substr(0, anchor.size() - 1);
+  ASSERT_EQ(Vouch(run).exit_code, 0);  // the ledger grows past the anchor
+  auto extends = Vouch("ledger verify anch.ledger --pubkey key.pub --anchor " + head);
+  EXPECT_EQ(extends.exit_code, 0) << extends.out << extends.err;
+  EXPECT_NE(extends.out.find("it extends 1 anchor(s)"), std::string::npos) << extends.out;
+  // Rewritten from scratch with the same key: a valid, signed chain, but
+  // not the anchored one.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && mv anch.ledger anch.orig").exit_code, 0);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Vouch(run).exit_code, 0);
+  EXPECT_EQ(Vouch("ledger verify anch.ledger --pubkey key.pub").exit_code, 0);
+  auto rewritten = Vouch("ledger verify anch.ledger --pubkey key.pub --anchor " + head);
+  EXPECT_EQ(rewritten.exit_code, 1);
+  EXPECT_NE(rewritten.out.find("line 2 does not hold: anchored as"), std::string::npos) << rewritten.out;
+  // Cut back to its first line.
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && head -n 1 anch.orig > anch.cut").exit_code, 0);
+  auto cut = Vouch("ledger verify anch.cut --anchor " + head);
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_NE(cut.out.find("the ledger has 1 lines, but line 2 was anchored: it was cut back"), std::string::npos)
+      << cut.out;
+  // A command that cannot take the anchor fails the run.
+  auto failing = Vouch("digest -q " + Uri(src_) + " --ledger anch.ledger --anchor-cmd 'exit 7'");
+  EXPECT_EQ(failing.exit_code, 3) << failing.err;
+  EXPECT_NE(failing.err.find("--anchor-cmd exited with 7"), std::string::npos) << failing.err;
+}
+
 }  // namespace
 }  // namespace vouch

@@ -66,6 +66,7 @@ Command AddVerifyEvidence(CLI::App& app) {
 Command AddLedger(CLI::App& app) {
   struct Options {
     std::string file, pubkey, scope;
+    std::vector<std::string> anchors;
   };
   auto o = std::make_shared<Options>();
   auto* cmd =
@@ -77,18 +78,28 @@ Command AddLedger(CLI::App& app) {
       "line's signature; exit 1 naming the first line that does not hold");
   verify->add_option("FILE", o->file, "the ledger")->required();
   verify->add_option("--pubkey", o->pubkey, "the signer's public key: every line must be signed with it");
+  verify->add_option("--anchor", o->anchors,
+                     "LINE:SHA256, a head --anchor-cmd handed out: the ledger must still hold that line unchanged "
+                     "(it extends that head); repeatable");
   auto* show = cmd->add_subcommand("show", "The ledger's runs as a table: dates, commands, verdicts, rows, durations");
   show->add_option("FILE", o->file, "the ledger")->required();
   show->add_option("--scope", o->scope, "only the runs whose scope contains this text");
   return {cmd, [o, verify]() -> int {
-            auto c = evidence::VerifyLedger(o->file, verify->parsed() ? o->pubkey : std::string());
+            std::vector<evidence::LedgerAnchor> anchors;
+            for (const auto& a : o->anchors) {
+              auto parsed = evidence::ParseLedgerAnchor(a);
+              if (!parsed.ok()) return Fail(parsed.status());
+              anchors.push_back(*parsed);
+            }
+            auto c = evidence::VerifyLedger(o->file, verify->parsed() ? o->pubkey : std::string(), anchors);
             if (!c.ok()) return Fail(c.status());
             if (verify->parsed()) {
               if (!c->Passed()) {
                 std::cout << fmt::format("❌ {}: line {} does not hold: {}\n", o->file, c->first_bad, c->why);
                 return 1;
               }
-              std::cout << fmt::format("✅ {}: {} lines, the chain holds{}\n", o->file, c->lines,
+              std::cout << fmt::format("✅ {}: {} lines, the chain holds{}{}\n", o->file, c->lines,
+                                       anchors.empty() ? "" : fmt::format(", it extends {} anchor(s)", anchors.size()),
                                        o->pubkey.empty()
                                            ? fmt::format(" ({} signed, not checked: no --pubkey)", c->signed_lines)
                                            : ", every line signed with " + o->pubkey);

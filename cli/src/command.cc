@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <tuple>
@@ -231,6 +233,10 @@ void LedgerFlag::Add(CLI::App* cmd) {
                   "with --ledger: a table whose rows fell by more than this percentage since the last run is an "
                   "anomaly (default 5)")
       ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--anchor-cmd", anchor_cmd,
+                  "with --ledger: after the append, run this shell command with the ledger's head (LINE:SHA256) on "
+                  "its standard input and in VOUCH_LEDGER_HEAD, to keep it off this host (a ticket, a chat message, "
+                  "an object-lock bucket); 'vouch ledger verify --anchor LINE:SHA256' proves the ledger extends it");
   cmd->add_flag("--fail-on-anomaly", fail_on_anomaly,
                 "with --ledger: exit 1 when the run raised a canary (a table gone or shrunk, a chain's head moved "
                 "back, a much smaller dump)");
@@ -240,10 +246,23 @@ Result<bool> LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFl
   if (file.empty()) return false;
   evidence::CanaryOptions canaries;
   canaries.max_row_drop = max_row_drop / 100;
-  auto anomalies = evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION, canaries);
-  if (!anomalies.ok()) return anomalies.status();
-  for (const auto& a : *anomalies) std::fprintf(stderr, "vouch: anomaly since the last run: %s\n", a.c_str());
-  return fail_on_anomaly && !anomalies->empty();
+  auto appended = evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION, canaries);
+  if (!appended.ok()) return appended.status();
+  for (const auto& a : appended->anomalies) std::fprintf(stderr, "vouch: anomaly since the last run: %s\n", a.c_str());
+  if (!anchor_cmd.empty()) {
+    const std::string head = std::to_string(appended->n) + ":" + appended->hash;
+    setenv("VOUCH_LEDGER_HEAD", head.c_str(), 1);
+    setenv("VOUCH_LEDGER", file.c_str(), 1);
+    FILE* p = popen(anchor_cmd.c_str(), "w");
+    if (p == nullptr) return IoError("--anchor-cmd: cannot run it");
+    std::fprintf(p, "%s\n", head.c_str());
+    const int rc = pclose(p);
+    if (rc != 0) {
+      return IoError("--anchor-cmd exited with " + std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc) +
+                     ": the ledger's head " + head + " was not anchored");
+    }
+  }
+  return fail_on_anomaly && !appended->anomalies.empty();
 }
 
 evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestReport& digest, const Outcome& outcome) {

@@ -105,7 +105,7 @@ struct SignFlag {
 // --ledger FILE: one line per run in the verification ledger
 // (vouch/evidence/ledger.h), signed with --sign's key when one is given.
 struct LedgerFlag {
-  std::string file;
+  std::string file, anchor_cmd;
   double max_row_drop = 5;  // percent
   bool fail_on_anomaly = false;
   void Add(CLI::App* cmd);

@@ -144,8 +144,8 @@ std::vector<std::string> Canaries(const LedgerEntry& e, const json& last, const 
 
 }  // namespace
 
-Result<std::vector<std::string>> AppendToLedger(const std::string& path, const LedgerEntry& e, const SigningKey* key,
-                                                const std::string& vouch_version, const CanaryOptions& canaries) {
+Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& e, const SigningKey* key,
+                                const std::string& vouch_version, const CanaryOptions& canaries) {
   const std::string lock_path = path + ".lock";
   const int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0) return IoError(lock_path + ": cannot open the ledger's lock");
@@ -219,10 +219,25 @@ Result<std::vector<std::string>> AppendToLedger(const std::string& path, const L
     unlink(tmp.c_str());
     return IoError(path + ": cannot replace the ledger");
   }
-  return anomalies;
+  return Appended{lines.size() + 1, Sha256Hex(bytes), std::move(anomalies)};
 }
 
-Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key) {
+Result<LedgerAnchor> ParseLedgerAnchor(const std::string& text) {
+  const size_t colon = text.find(':');
+  LedgerAnchor a;
+  const std::string n = text.substr(0, colon);
+  if (colon == std::string::npos || n.empty() || n.find_first_not_of("0123456789") != std::string::npos ||
+      n.size() > 18 || text.size() != colon + 65 ||
+      text.find_first_not_of("0123456789abcdef", colon + 1) != std::string::npos || std::stoull(n) == 0) {
+    return InvalidArgument("--anchor '" + text + "': expected LINE:SHA256 (a line number, 64 lowercase hex)");
+  }
+  a.n = std::stoull(n);
+  a.hash = text.substr(colon + 1);
+  return a;
+}
+
+Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key,
+                                 const std::vector<LedgerAnchor>& anchors) {
   bool exists = false;
   auto text = ReadAll(path, &exists);
   if (!text.ok()) return text.status();
@@ -277,6 +292,17 @@ Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& pub
       return bad(n, std::string("malformed: ") + e.what());
     }
     prev = Sha256Hex(lines[i]);
+    for (const auto& a : anchors) {
+      if (a.n == n && a.hash != prev) {
+        return bad(n, "anchored as " + a.hash + ", its SHA-256 is now " + prev + ": the ledger was rewritten");
+      }
+    }
+  }
+  for (const auto& a : anchors) {
+    if (a.n > lines.size()) {
+      return bad(lines.size() + 1, "the ledger has " + std::to_string(lines.size()) + " lines, but line " +
+                                       std::to_string(a.n) + " was anchored: it was cut back");
+    }
   }
   return c;
 }

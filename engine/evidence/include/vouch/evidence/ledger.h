@@ -60,9 +60,13 @@ struct CanaryOptions {
 // ("anomalies", "since": that line's number). The ledger is made when it
 // does not exist. An existing ledger whose last line is not whole is an
 // error: it is never appended to.
-Result<std::vector<std::string>> AppendToLedger(const std::string& path, const LedgerEntry& entry,
-                                                const SigningKey* key, const std::string& vouch_version,
-                                                const CanaryOptions& canaries = {});
+struct Appended {
+  uint64_t n = 0;    // the new line's number
+  std::string hash;  // its SHA-256 (64 hex): what the next line's prev and an anchor hold
+  std::vector<std::string> anomalies;
+};
+Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& entry, const SigningKey* key,
+                                const std::string& vouch_version, const CanaryOptions& canaries = {});
 
 struct LedgerLine {
   uint64_t n = 0;
@@ -81,8 +85,18 @@ struct LedgerCheck {
   bool Passed() const { return first_bad == 0; }
 };
 
+// An anchor kept outside the host (--anchor-cmd): the ledger's line `n`
+// had this SHA-256. "N:HASH".
+struct LedgerAnchor {
+  uint64_t n = 0;
+  std::string hash;
+};
+Result<LedgerAnchor> ParseLedgerAnchor(const std::string& text);
+
 // Reads the ledger and checks its chain, and with `public_key` every line's
-// signature (an unsigned line then fails).
-Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key);
+// signature (an unsigned line then fails); with anchors, that the ledger
+// still holds each anchored line unchanged (so it extends that head).
+Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key,
+                                 const std::vector<LedgerAnchor>& anchors = {});
 
 }  // namespace vouch::evidence
