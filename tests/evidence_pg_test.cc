@@ -348,5 +348,22 @@ TEST_F(Evidence, AnAnchoredHeadCatchesARewrittenOrCutBackLedger) {
   EXPECT_NE(failing.err.find("--anchor-cmd exited with 7"), std::string::npos) << failing.err;
 }
 
+// A dump at the same path that shrank to a fraction of the last one: its
+// tables gone and its size are canaries.
+TEST_F(Evidence, ADumpMuchSmallerThanTheLastOneIsFlagged) {
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fc -d " + src_ + " -f nightly.custom").exit_code, 0);
+  const std::string run = "verify-archive -q nightly.custom --ledger dumps.ledger";
+  auto first = Vouch(run);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.err.find("anomaly"), std::string::npos) << first.err;
+  ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fc -t agents -d " + src_ + " -f nightly.custom").exit_code, 0);
+  auto second = Vouch(run + " --fail-on-anomaly");
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("anomaly since the last run: public.audit_log: gone; it had "), std::string::npos)
+      << second.err;
+  EXPECT_NE(second.err.find("anomaly since the last run: size: "), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("in the last run (below 50.0%) (line 1,"), std::string::npos) << second.err;
+}
+
 }  // namespace
 }  // namespace vouch

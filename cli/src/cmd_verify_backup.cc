@@ -14,6 +14,7 @@
 #include "vouch/backup/nightly_backup.h"
 #include "vouch/backup/verify_backup.h"
 #include "vouch/base/civil_time.h"
+#include "vouch/readers/wal.h"
 
 namespace vouch::cli {
 namespace {
@@ -25,6 +26,7 @@ struct BackupFlags {
   NightlyOptions nightly;
   bool no_wal = false, no_decompress = false, quiet = false;
   SignFlag sign;
+  LedgerFlag ledger;
 };
 
 // Writes the report to --output (when given) and stdout: 0, or 3 when the
@@ -111,7 +113,23 @@ int RunOne(const BackupFlags& o) {
                  static_cast<double>(v->bytes) / 1e6, v->seconds,
                  v->seconds > 0 ? static_cast<double>(v->bytes) / 1e6 / v->seconds : 0.0, v->jobs);
   }
-  return ExitCode(v->outcome());
+  // The ledger's line: the backup's identity (its cluster and start), and
+  // its bytes for the "much smaller than the last" canary.
+  evidence::LedgerEntry e;
+  e.command = "verify-backup";
+  e.scope = "base backup " + dir;
+  if (v->system_identifier) e.source["system_identifier"] = std::to_string(*v->system_identifier);
+  if (v->start_lsn) e.source["start_lsn"] = FormatLsn(*v->start_lsn);
+  if (v->start_tli) e.source["start_timeline"] = std::to_string(*v->start_tli);
+  e.source["pg_major"] = std::to_string(v->pg_major);
+  const Outcome outcome = v->outcome();
+  e.verdict = outcome.Verified() ? "PASS" : !outcome.findings.empty() ? "FAIL" : "INCOMPLETE";
+  e.tables = v->files_verified;  // files, for a backup
+  e.bytes = v->bytes;
+  e.seconds = v->seconds;
+  auto anomaly = o.ledger.Append(e, o.sign);
+  if (!anomaly.ok()) return Fail(anomaly.status());
+  return *anomaly ? 1 : ExitCode(outcome);
 }
 
 }  // namespace
@@ -159,17 +177,24 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_option("-o,--output", o->output, "also write the report (--format) to FILE");
   vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
   o->sign.Add(vbackup);
+  o->ledger.Add(vbackup);
 
-  return {vbackup, [o]() -> int {
-            if (Status st = o->sign.Check(o->output, o->format == "json"); !st.ok()) return Fail(st);
-            if (!o->recovery_window.empty()) return RunRecoveryWindow(*o);
-            if (!o->source.empty()) return Fail(InvalidArgument("--source is for --recovery-window"));
-            if (!o->newest_in.empty()) return RunNightly(*o);
-            if (o->dirs.empty()) return Fail(InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
-            if (!o->until.empty()) o->backup.until_lsn = o->until;
-            o->backup.skip_wal = o->no_wal;
-            return o->dirs.size() > 1 ? RunChain(*o) : RunOne(*o);
-          }};
+  return {
+      vbackup, [o]() -> int {
+        if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok()) {
+          return Fail(st);
+        }
+        if (!o->ledger.file.empty() && (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {
+          return Fail(InvalidArgument("--ledger records the verification of one backup DIR"));
+        }
+        if (!o->recovery_window.empty()) return RunRecoveryWindow(*o);
+        if (!o->source.empty()) return Fail(InvalidArgument("--source is for --recovery-window"));
+        if (!o->newest_in.empty()) return RunNightly(*o);
+        if (o->dirs.empty()) return Fail(InvalidArgument("verify-backup: give DIR (or --newest-in DIR)"));
+        if (!o->until.empty()) o->backup.until_lsn = o->until;
+        o->backup.skip_wal = o->no_wal;
+        return o->dirs.size() > 1 ? RunChain(*o) : RunOne(*o);
+      }};
 }
 
 }  // namespace vouch::cli
