@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -253,10 +254,20 @@ Result<bool> LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFl
     const std::string head = std::to_string(appended->n) + ":" + appended->hash;
     setenv("VOUCH_LEDGER_HEAD", head.c_str(), 1);
     setenv("VOUCH_LEDGER", file.c_str(), 1);
+    // A command that does not read its input must not kill vouch with
+    // SIGPIPE: its exit status says what happened.
+    struct sigaction ignore {
+    }, before{};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &before);
     FILE* p = popen(anchor_cmd.c_str(), "w");
-    if (p == nullptr) return IoError("--anchor-cmd: cannot run it");
+    if (p == nullptr) {
+      sigaction(SIGPIPE, &before, nullptr);
+      return IoError("--anchor-cmd: cannot run it");
+    }
     std::fprintf(p, "%s\n", head.c_str());
     const int rc = pclose(p);
+    sigaction(SIGPIPE, &before, nullptr);
     if (rc != 0) {
       return IoError("--anchor-cmd exited with " + std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc) +
                      ": the ledger's head " + head + " was not anchored");
