@@ -365,5 +365,42 @@ TEST_F(Evidence, ADumpMuchSmallerThanTheLastOneIsFlagged) {
   EXPECT_NE(second.err.find("in the last run (below 50.0%) (line 1,"), std::string::npos) << second.err;
 }
 
+// Chain anchoring: once the chain has grown past the head an earlier run
+// recorded, the source must still hold that head at its seq.
+TEST_F(Evidence, AnEarlierChainHeadRewrittenIsCaughtOnceTheChainGrew) {
+  const std::string db = testing::CreateDatabase("vouch_evidence_anchor");
+  ASSERT_EQ(RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + db).exit_code, 0);
+  const std::string drill = "drill -q " + Uri(db) + " " + Uri(db) + " --chain audit_log --ledger heads.ledger";
+  ASSERT_EQ(Vouch(drill).exit_code, 0);
+  const std::string head = testing::PsqlScalar(db, "SELECT max(seq) FROM audit_log");
+  // The chain grows by ten entries and the earlier head's hash is replaced.
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c 'UPDATE audit_log SET hash = md5(hash) WHERE seq = " + head +
+                       "' -c 'INSERT INTO audit_log SELECT seq + 10, ts, actor, action, payload, prev_hash, hash FROM "
+                       "audit_log WHERE seq > " +
+                       head + " - 10'")
+                .exit_code,
+            0);
+  auto after = Vouch(drill);
+  EXPECT_NE(after.err.find("anomaly since the last run: chain public.audit_log: the entry at seq " + head +
+                           " no longer holds the earlier head (line 1,"),
+            std::string::npos)
+      << after.err;
+  // Grown without touching the earlier head: nothing is said of it.
+  const std::string db2 = testing::CreateDatabase("vouch_evidence_anchor_ok");
+  ASSERT_EQ(RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + db2).exit_code, 0);
+  const std::string drill2 = "drill -q " + Uri(db2) + " " + Uri(db2) + " --chain audit_log --ledger heads.ledger";
+  ASSERT_EQ(Vouch(drill2).exit_code, 0);
+  ASSERT_EQ(RunCommand("psql -X -q -d " + db2 +
+                       " -c 'INSERT INTO audit_log SELECT seq + 10, ts, actor, action, payload, prev_hash, hash FROM "
+                       "audit_log WHERE seq > " +
+                       head + " - 10'")
+                .exit_code,
+            0);
+  auto grown = Vouch(drill2);
+  EXPECT_EQ(grown.err.find("earlier head"), std::string::npos) << grown.err;
+  testing::DropDatabase(db);
+  testing::DropDatabase(db2);
+}
+
 }  // namespace
 }  // namespace vouch

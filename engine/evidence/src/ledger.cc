@@ -172,7 +172,10 @@ Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& e, c
       break;
     }
   }
-  if (since.is_object()) anomalies = Canaries(e, since, canaries);
+  anomalies = e.anomalies;
+  if (since.is_object()) {
+    for (auto& a : Canaries(e, since, canaries)) anomalies.push_back(std::move(a));
+  }
   json table_rows = json::array(), chains = json::array();
   for (const auto& [name, rows] : e.table_rows) table_rows.push_back({name, rows});
   for (const auto& c : e.chains) {
@@ -305,6 +308,30 @@ Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& pub
     }
   }
   return c;
+}
+
+Result<PreviousRun> LastRunOfScope(const std::string& path, const std::string& scope) {
+  bool exists = false;
+  auto text = ReadAll(path, &exists);
+  if (!text.ok()) return text.status();
+  PreviousRun run;
+  std::vector<std::string_view> lines;
+  SplitLines(*text, &lines);
+  for (size_t i = lines.size(); i-- > 0;) {
+    const json j = json::parse(lines[i], nullptr, false);
+    if (!j.is_object() || j.value("scope", std::string()) != scope) continue;
+    run.n = j.value("n", uint64_t{0});
+    run.time = j.value("time", std::string());
+    if (j.contains("chains") && j["chains"].is_array()) {
+      for (const auto& c : j["chains"]) {
+        if (!c.is_object()) continue;
+        run.chains.push_back({c.value("table", std::string()), c.value("length", uint64_t{0}),
+                              c.value("max_seq", int64_t{0}), c.value("head", std::string())});
+      }
+    }
+    break;
+  }
+  return run;
 }
 
 }  // namespace vouch::evidence

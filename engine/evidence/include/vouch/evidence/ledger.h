@@ -45,7 +45,19 @@ struct LedgerEntry {
   std::vector<std::pair<std::string, uint64_t>> table_rows;
   std::vector<LedgerChain> chains;
   uint64_t bytes = 0;
+  // Anomalies the caller found against the last run (LastRunOfScope): an
+  // earlier chain head no longer at its seq. Kept with the canaries.
+  std::vector<std::string> anomalies;
 };
+
+// The last line of `scope` in the ledger: its number (0 when there is none,
+// or no ledger yet), time and chain heads.
+struct PreviousRun {
+  uint64_t n = 0;
+  std::string time;
+  std::vector<LedgerChain> chains;
+};
+Result<PreviousRun> LastRunOfScope(const std::string& path, const std::string& scope);
 
 // What a run is compared with: the last line of the same scope.
 struct CanaryOptions {
