@@ -4,11 +4,18 @@
 // numbers were changed and signed again (openssl pkeyutl -sign, a second
 // signer) fails the check that recomputes them, which names what does not
 // hold; a key file others may read is refused.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/pg_test_env.h"
 
@@ -400,6 +407,118 @@ TEST_F(Evidence, AnEarlierChainHeadRewrittenIsCaughtOnceTheChainGrew) {
   EXPECT_EQ(grown.err.find("earlier head"), std::string::npos) << grown.err;
   testing::DropDatabase(db);
   testing::DropDatabase(db2);
+}
+
+// A local RFC 3161 authority: a CA and a time-stamping certificate made
+// with the openssl CLI, and a loopback HTTP responder that answers each
+// query with `openssl ts -reply`.
+class LocalTsa {
+ public:
+  explicit LocalTsa(std::string dir) : dir_(std::move(dir)) {
+    std::ofstream(dir_ + "/ts.cnf")
+        << "[ req ]\ndistinguished_name = dn\nprompt = no\n[ dn ]\nCN = vouch test TSA\n"
+           "[ tsa_ext ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n"
+           "extendedKeyUsage = critical, timeStamping\n[ ca_ext ]\nbasicConstraints = "
+           "critical, CA:TRUE\nkeyUsage = critical, keyCertSign\n[ tsa ]\ndefault_tsa = "
+           "tsa1\n[ tsa1 ]\nserial = ./serial\nsigner_digest = sha256\ndefault_policy = "
+           "1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\ness_cert_id_alg = sha256\n";
+    auto made = RunCommand(
+        "cd " + dir_ +
+        " && echo 01 > serial && openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.crt -subj '/CN=vouch "
+        "test CA' -days 2 -extensions ca_ext -config ts.cnf && openssl req -newkey rsa:2048 -nodes -keyout tsa.key "
+        "-out tsa.csr -config ts.cnf && openssl x509 -req -in tsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out "
+        "tsa.crt -days 2 -extfile ts.cnf -extensions tsa_ext && openssl req -x509 -newkey ed25519 -nodes -keyout "
+        "other.key -out other-ca.crt -subj '/CN=another CA' -days 2 -extensions ca_ext -config ts.cnf");
+    EXPECT_EQ(made.exit_code, 0) << made.err;
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(listen(fd_, 8), 0);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~LocalTsa() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/tsa"; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      const int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string in;
+      char buf[4096];
+      size_t want = std::string::npos;
+      while (in.size() < want) {
+        const ssize_t n = recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<size_t>(n));
+        const size_t end = in.find("\r\n\r\n");
+        const size_t cl = in.find("Content-Length: ");
+        if (end != std::string::npos && cl != std::string::npos) want = end + 4 + std::stoul(in.substr(cl + 16));
+      }
+      std::ofstream(dir_ + "/q.tsq", std::ios::binary) << in.substr(in.find("\r\n\r\n") + 4);
+      RunCommand("cd " + dir_ +
+                 " && openssl ts -reply -queryfile q.tsq -signer tsa.crt -inkey tsa.key -config ts.cnf -out r.tsr");
+      const std::string body = testing::ReadFileBytes(dir_ + "/r.tsr");
+      const std::string out = "HTTP/1.0 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+      send(c, out.data(), out.size(), MSG_NOSIGNAL);
+      close(c);
+    }
+  }
+  std::string dir_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A report timestamped by a local authority verifies, with vouch and with
+// openssl ts -verify; changed after the timestamp (and signed again), or
+// checked against another CA, it fails.
+TEST_F(Evidence, ATimestampedReportVerifiesAndAChangeAfterItIsCaught) {
+  ASSERT_EQ(RunCommand("mkdir -p " + dir_ + "/tsa").exit_code, 0);
+  LocalTsa tsa(dir_ + "/tsa");
+  auto r = Vouch("digest -q " + Uri(src_) + " -o ts.json --sign key --tsa-url " + tsa.Url());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto o = Openssl("ts -verify -data ts.json -in ts.json.tsr -CAfile tsa/ca.crt");
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  auto [rc, v] = [&] {
+    auto x = Vouch("verify-evidence ts.json --pubkey key.pub --tsa-ca tsa/ca.crt --format json");
+    return std::make_pair(x.exit_code, nlohmann::json::parse(x.out, nullptr, false));
+  }();
+  EXPECT_EQ(rc, 0) << FailedChecks(v);
+  ASSERT_GE(v["checks"].size(), 2u);
+  EXPECT_EQ(v["checks"][1]["name"], "timestamp");
+  EXPECT_TRUE(v["checks"][1]["passed"].get<bool>()) << v["checks"][1].dump();
+  // Another CA does not vouch for this authority.
+  auto other = Vouch("verify-evidence ts.json --pubkey key.pub --tsa-ca tsa/other-ca.crt");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.out.find("❌ timestamp: the timestamp does not hold"), std::string::npos) << other.out;
+  // Changed after the timestamp, and signed again: the signature holds, the
+  // timestamp does not.
+  auto j = Load("ts.json");
+  j["created_at"] = "2020-01-01T00:00:00Z";
+  Save("ts.json", j);
+  Resign("ts.json");
+  auto changed = Vouch("verify-evidence ts.json --pubkey key.pub --tsa-ca tsa/ca.crt");
+  EXPECT_EQ(changed.exit_code, 1);
+  EXPECT_NE(changed.out.find("✅ signature"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("❌ timestamp: the timestamp does not hold for these bytes"), std::string::npos)
+      << changed.out;
+  // No authority listening: the run says so (exit 3).
+  auto down = Vouch("digest -q " + Uri(src_) + " -o down.json --tsa-url http://127.0.0.1:1/tsa");
+  EXPECT_EQ(down.exit_code, 3) << down.err;
+  EXPECT_NE(down.err.find("--tsa-url http://127.0.0.1:1/tsa: cannot connect"), std::string::npos) << down.err;
 }
 
 }  // namespace

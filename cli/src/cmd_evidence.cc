@@ -28,7 +28,7 @@ Command AddKeygen(CLI::App& app) {
 
 Command AddVerifyEvidence(CLI::App& app) {
   struct Options {
-    std::string report, pubkey, signature, format = "text";
+    std::string report, pubkey, signature, tsa_ca, format = "text";
   };
   auto o = std::make_shared<Options>();
   auto* cmd =
@@ -38,10 +38,12 @@ Command AddVerifyEvidence(CLI::App& app) {
   cmd->add_option("REPORT", o->report, "a JSON report or manifest written with --sign")->required();
   cmd->add_option("--pubkey", o->pubkey, "the signer's public key (KEY.pub from vouch keygen)")->required();
   cmd->add_option("--signature", o->signature, "the signature file (default REPORT.sig)");
+  cmd->add_option("--tsa-ca", o->tsa_ca,
+                  "the time-stamping authority's CA certificates (PEM): check REPORT.tsr (--tsa-url) against them");
   cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}));
   return {cmd, [o]() -> int {
             auto r = evidence::VerifyEvidence(o->report, o->pubkey,
-                                              o->signature.empty() ? o->report + ".sig" : o->signature);
+                                              o->signature.empty() ? o->report + ".sig" : o->signature, o->tsa_ca);
             if (!r.ok()) return Fail(r.status());
             if (o->format == "json") {
               nlohmann::ordered_json checks = nlohmann::ordered_json::array();

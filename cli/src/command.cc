@@ -17,6 +17,7 @@
 #include "vouch/engine/merge.h"
 #include "vouch/evidence/ledger.h"
 #include "vouch/evidence/signature.h"
+#include "vouch/evidence/timestamp.h"
 
 namespace vouch::cli {
 namespace {
@@ -206,9 +207,16 @@ void SignFlag::Add(CLI::App* cmd) {
   cmd->add_option("--sign", key,
                   "sign the JSON report -o writes with this Ed25519 private key (vouch keygen): a detached signature "
                   "in FILE.sig, which 'vouch verify-evidence' and 'openssl pkeyutl -verify -rawin' check");
+  cmd->add_option("--tsa-url", tsa_url,
+                  "timestamp the JSON report -o writes at this RFC 3161 authority (http://host[:port]/path): its "
+                  "token in FILE.tsr, which 'vouch verify-evidence --tsa-ca' and 'openssl ts -verify' check");
 }
 
 Status SignFlag::Check(const std::string& output, bool json, bool ledger) {
+  if (!tsa_url.empty()) {
+    if (output.empty()) return InvalidArgument("--tsa-url timestamps the report -o writes: give -o FILE");
+    if (!json) return InvalidArgument("--tsa-url timestamps a JSON report: add --format json");
+  }
   if (key.empty()) return Status::Ok();
   if (output.empty() && !ledger) {
     return InvalidArgument("--sign signs the report -o writes, or the --ledger line: give -o FILE or --ledger FILE");
@@ -221,8 +229,10 @@ Status SignFlag::Check(const std::string& output, bool json, bool ledger) {
 }
 
 Status SignFlag::Sign(const std::string& output) const {
-  if (!loaded || output.empty()) return Status::Ok();
-  return evidence::SignFile(*loaded, output);
+  if (output.empty()) return Status::Ok();
+  if (loaded) VOUCH_RETURN_IF_ERROR(evidence::SignFile(*loaded, output));
+  if (!tsa_url.empty()) VOUCH_RETURN_IF_ERROR(evidence::TimestampFile(output, tsa_url));
+  return Status::Ok();
 }
 
 void LedgerFlag::Add(CLI::App* cmd) {

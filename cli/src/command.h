@@ -91,7 +91,7 @@ struct LiveReadFlags {
 // --sign KEY: a detached Ed25519 signature of the JSON report -o writes,
 // beside it as FILE.sig (vouch/evidence/signature.h).
 struct SignFlag {
-  std::string key;
+  std::string key, tsa_url;
   void Add(CLI::App* cmd);
   // Before the run, so that a long read is not wasted: -o names the file
   // (or `ledger`: only the ledger's line is signed), its format is JSON, and

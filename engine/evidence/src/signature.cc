@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "files.h"
 namespace vouch::evidence {
 namespace {
 
@@ -22,23 +23,6 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
 
 // OpenSSL's last error, for messages.
-std::string SslError() {
-  const unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
-
-Result<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(path + ": cannot read it");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Writes `text` to a file that must not exist, created with `mode`.
 Status WriteNew(const std::string& path, const std::string& text, mode_t mode) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -92,7 +76,7 @@ Result<std::unique_ptr<SigningKey>> SigningKey::Load(const std::string& path) {
     return InvalidArgument(path + ": permissions " + mode +
                            " are too open: a private key must be readable by its owner only (chmod 600 " + path + ")");
   }
-  auto text = ReadAll(path);
+  auto text = ReadWholeFile(path);
   if (!text.ok()) return text.status();
   Bio bio(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())), &BIO_free);
   auto key = std::make_unique<Key>();
@@ -118,7 +102,7 @@ Result<std::string> SigningKey::Sign(std::string_view data) const {
 }
 
 Status VerifySignature(const std::string& public_key_path, std::string_view data, std::string_view signature) {
-  auto text = ReadAll(public_key_path);
+  auto text = ReadWholeFile(public_key_path);
   if (!text.ok()) return text.status();
   Bio bio(BIO_new_mem_buf(text->data(), static_cast<int>(text->size())), &BIO_free);
   Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
@@ -140,19 +124,11 @@ Status VerifySignature(const std::string& public_key_path, std::string_view data
 }
 
 Status SignFile(const SigningKey& key, const std::string& path) {
-  auto data = ReadAll(path);
+  auto data = ReadWholeFile(path);
   if (!data.ok()) return data.status();
   auto sig = key.Sign(*data);
   if (!sig.ok()) return sig.status();
-  const std::string to = path + ".sig", tmp = to + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out.write(sig->data(), static_cast<std::streamsize>(sig->size()));
-  out.close();
-  if (!out || std::rename(tmp.c_str(), to.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return IoError(to + ": cannot write the signature");
-  }
-  return Status::Ok();
+  return ReplaceFile(path + ".sig", *sig, "the signature");
 }
 
 }  // namespace vouch::evidence

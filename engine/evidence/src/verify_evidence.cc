@@ -9,6 +9,7 @@
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/evidence/signature.h"
+#include "vouch/evidence/timestamp.h"
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/table_digest.h"
@@ -203,7 +204,7 @@ bool EvidenceReport::Passed() const {
 }
 
 Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::string& public_key,
-                                      const std::string& signature) {
+                                      const std::string& signature, const std::string& tsa_ca) {
   EvidenceReport out;
   out.report = report;
   std::ifstream in(report, std::ios::binary);
@@ -222,6 +223,19 @@ Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::stri
       Status st = VerifySignature(public_key, bytes, sig.str());
       if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;  // the key cannot be read
       top.Add("signature", st.ok(), st.ok() ? "Ed25519, " + public_key : st.message());
+    }
+  }
+  {
+    std::ifstream t(report + ".tsr", std::ios::binary);
+    if (t || !tsa_ca.empty()) {
+      std::ostringstream token;
+      if (t) token << t.rdbuf();
+      std::string when;
+      Status st = !t               ? Corrupt(report + ".tsr: no timestamp (take one with --tsa-url)")
+                  : tsa_ca.empty() ? Corrupt(report + ".tsr is there: give --tsa-ca to check it")
+                                   : VerifyTimestamp(bytes, token.str(), tsa_ca, &when);
+      if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
+      top.Add("timestamp", st.ok(), st.ok() ? "RFC 3161, " + when + ", " + tsa_ca : st.message());
     }
   }
   const json j = json::parse(bytes, nullptr, false);

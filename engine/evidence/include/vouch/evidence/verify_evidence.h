@@ -34,7 +34,10 @@ struct EvidenceReport {
 
 // An error only when the report or the key cannot be read at all; a
 // signature or a number that does not hold is a failed check.
+// With `tsa_ca`, the RFC 3161 timestamp REPORT.tsr (--tsa-url) is checked
+// against those CA certificates; a token without a CA to check it with, or
+// a CA without a token, fails the "timestamp" check.
 Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::string& public_key,
-                                      const std::string& signature);
+                                      const std::string& signature, const std::string& tsa_ca = "");
 
 }  // namespace vouch::evidence
