@@ -515,6 +515,18 @@ TEST_F(Evidence, ATimestampedReportVerifiesAndAChangeAfterItIsCaught) {
   EXPECT_NE(changed.out.find("✅ signature"), std::string::npos) << changed.out;
   EXPECT_NE(changed.out.find("❌ timestamp: the timestamp does not hold for these bytes"), std::string::npos)
       << changed.out;
+  // Ledger lines are timestamped too, each token over its line.
+  for (int i = 0; i < 2; ++i) {
+    auto run = Vouch("digest -q " + Uri(src_) + " --ledger tl.ledger --sign key --tsa-url " + tsa.Url());
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  auto lines = Vouch("ledger verify tl.ledger --pubkey key.pub --tsa-ca tsa/ca.crt");
+  EXPECT_EQ(lines.exit_code, 0) << lines.out << lines.err;
+  EXPECT_NE(lines.out.find("2 timestamped line(s) hold"), std::string::npos) << lines.out;
+  ASSERT_EQ(RunCommand("cd " + dir_ + "/tl.ledger.tsr && mv 1.tsr x && mv 2.tsr 1.tsr && mv x 2.tsr").exit_code, 0);
+  auto swapped = Vouch("ledger verify tl.ledger --tsa-ca tsa/ca.crt");
+  EXPECT_EQ(swapped.exit_code, 1);
+  EXPECT_NE(swapped.out.find("line 1 does not hold: timestamp"), std::string::npos) << swapped.out;
   // No authority listening: the run says so (exit 3).
   auto down = Vouch("digest -q " + Uri(src_) + " -o down.json --tsa-url http://127.0.0.1:1/tsa");
   EXPECT_EQ(down.exit_code, 3) << down.err;

@@ -67,7 +67,7 @@ Command AddVerifyEvidence(CLI::App& app) {
 
 Command AddLedger(CLI::App& app) {
   struct Options {
-    std::string file, pubkey, scope;
+    std::string file, pubkey, scope, tsa_ca;
     std::vector<std::string> anchors;
   };
   auto o = std::make_shared<Options>();
@@ -83,6 +83,9 @@ Command AddLedger(CLI::App& app) {
   verify->add_option("--anchor", o->anchors,
                      "LINE:SHA256, a head --anchor-cmd handed out: the ledger must still hold that line unchanged "
                      "(it extends that head); repeatable");
+  verify->add_option("--tsa-ca", o->tsa_ca,
+                     "check the lines' RFC 3161 timestamps (FILE.tsr/N.tsr, from --tsa-url) against these CA "
+                     "certificates");
   auto* show = cmd->add_subcommand("show", "The ledger's runs as a table: dates, commands, verdicts, rows, durations");
   show->add_option("FILE", o->file, "the ledger")->required();
   show->add_option("--scope", o->scope, "only the runs whose scope contains this text");
@@ -93,18 +96,20 @@ Command AddLedger(CLI::App& app) {
               if (!parsed.ok()) return Fail(parsed.status());
               anchors.push_back(*parsed);
             }
-            auto c = evidence::VerifyLedger(o->file, verify->parsed() ? o->pubkey : std::string(), anchors);
+            auto c = evidence::VerifyLedger(o->file, verify->parsed() ? o->pubkey : std::string(), anchors,
+                                            verify->parsed() ? o->tsa_ca : std::string());
             if (!c.ok()) return Fail(c.status());
             if (verify->parsed()) {
               if (!c->Passed()) {
                 std::cout << fmt::format("❌ {}: line {} does not hold: {}\n", o->file, c->first_bad, c->why);
                 return 1;
               }
-              std::cout << fmt::format("✅ {}: {} lines, the chain holds{}{}\n", o->file, c->lines,
-                                       anchors.empty() ? "" : fmt::format(", it extends {} anchor(s)", anchors.size()),
-                                       o->pubkey.empty()
-                                           ? fmt::format(" ({} signed, not checked: no --pubkey)", c->signed_lines)
-                                           : ", every line signed with " + o->pubkey);
+              std::cout << fmt::format(
+                  "✅ {}: {} lines, the chain holds{}{}\n", o->file, c->lines,
+                  (anchors.empty() ? "" : fmt::format(", it extends {} anchor(s)", anchors.size())) +
+                      (o->tsa_ca.empty() ? "" : fmt::format(", {} timestamped line(s) hold", c->timestamped_lines)),
+                  o->pubkey.empty() ? fmt::format(" ({} signed, not checked: no --pubkey)", c->signed_lines)
+                                    : ", every line signed with " + o->pubkey);
               return 0;
             }
             std::cout << fmt::format("{:>5}  {:<27} {:<14} {:<10} {:>8} {:>12} {:>10}  {}\n", "#", "time (UTC)",

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <tuple>
@@ -214,8 +215,10 @@ void SignFlag::Add(CLI::App* cmd) {
 
 Status SignFlag::Check(const std::string& output, bool json, bool ledger) {
   if (!tsa_url.empty()) {
-    if (output.empty()) return InvalidArgument("--tsa-url timestamps the report -o writes: give -o FILE");
-    if (!json) return InvalidArgument("--tsa-url timestamps a JSON report: add --format json");
+    if (output.empty() && !ledger) {
+      return InvalidArgument("--tsa-url timestamps the report -o writes, or the --ledger line: give -o or --ledger");
+    }
+    if (!output.empty() && !json) return InvalidArgument("--tsa-url timestamps a JSON report: add --format json");
   }
   if (key.empty()) return Status::Ok();
   if (output.empty() && !ledger) {
@@ -260,6 +263,15 @@ Result<bool> LedgerFlag::Append(const evidence::LedgerEntry& entry, const SignFl
   auto appended = evidence::AppendToLedger(file, entry, sign.loaded.get(), VOUCH_VERSION, canaries);
   if (!appended.ok()) return appended.status();
   for (const auto& a : appended->anomalies) std::fprintf(stderr, "vouch: anomaly since the last run: %s\n", a.c_str());
+  if (!sign.tsa_url.empty()) {
+    auto token = evidence::TimestampBytes(appended->line, sign.tsa_url);
+    if (!token.ok()) return token.status();
+    std::error_code ec;
+    std::filesystem::create_directories(file + ".tsr", ec);
+    std::ofstream out(evidence::LedgerTimestampPath(file, appended->n), std::ios::binary | std::ios::trunc);
+    out.write(token->data(), static_cast<std::streamsize>(token->size()));
+    if (!out) return IoError(evidence::LedgerTimestampPath(file, appended->n) + ": cannot write the timestamp");
+  }
   if (!anchor_cmd.empty()) {
     const std::string head = std::to_string(appended->n) + ":" + appended->hash;
     setenv("VOUCH_LEDGER_HEAD", head.c_str(), 1);

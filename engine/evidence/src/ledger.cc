@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "vouch/evidence/signature.h"
+#include "vouch/evidence/timestamp.h"
 #include "vouch/hashing/hex.h"
 #include "vouch/hashing/sha256.h"
 
@@ -222,7 +223,7 @@ Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& e, c
     unlink(tmp.c_str());
     return IoError(path + ": cannot replace the ledger");
   }
-  return Appended{lines.size() + 1, Sha256Hex(bytes), std::move(anomalies)};
+  return Appended{lines.size() + 1, Sha256Hex(bytes), bytes, std::move(anomalies)};
 }
 
 Result<LedgerAnchor> ParseLedgerAnchor(const std::string& text) {
@@ -239,8 +240,12 @@ Result<LedgerAnchor> ParseLedgerAnchor(const std::string& text) {
   return a;
 }
 
+std::string LedgerTimestampPath(const std::string& ledger, uint64_t n) {
+  return ledger + ".tsr/" + std::to_string(n) + ".tsr";
+}
+
 Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key,
-                                 const std::vector<LedgerAnchor>& anchors) {
+                                 const std::vector<LedgerAnchor>& anchors, const std::string& tsa_ca) {
   bool exists = false;
   auto text = ReadAll(path, &exists);
   if (!text.ok()) return text.status();
@@ -293,6 +298,18 @@ Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& pub
       c.entries.push_back(std::move(l));
     } catch (const json::exception& e) {
       return bad(n, std::string("malformed: ") + e.what());
+    }
+    if (!tsa_ca.empty()) {
+      bool token_exists = false;
+      auto token = ReadAll(LedgerTimestampPath(path, n), &token_exists);
+      if (!token.ok()) return token.status();
+      if (token_exists) {
+        std::string when;
+        Status st = VerifyTimestamp(std::string(lines[i]), *token, tsa_ca, &when);
+        if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
+        if (!st.ok()) return bad(n, "timestamp " + LedgerTimestampPath(path, n) + ": " + st.message());
+        ++c.timestamped_lines;
+      }
     }
     prev = Sha256Hex(lines[i]);
     for (const auto& a : anchors) {

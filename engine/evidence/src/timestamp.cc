@@ -110,10 +110,8 @@ Result<std::string> HttpPost(const std::string& url, const std::string& body) {
 
 }  // namespace
 
-Status TimestampFile(const std::string& path, const std::string& url) {
-  auto data = ReadWholeFile(path);
-  if (!data.ok()) return data.status();
-  auto req = Request(Sha256Of(*data));
+Result<std::string> TimestampBytes(const std::string& data, const std::string& url) {
+  auto req = Request(Sha256Of(data));
   if (!req.ok()) return req.status();
   auto body = HttpPost(url, *req);
   if (!body.ok()) return body.status();
@@ -126,7 +124,15 @@ Status TimestampFile(const std::string& path, const std::string& url) {
     return Corrupt("--tsa-url " + url + ": the authority did not grant a timestamp (status " + std::to_string(status) +
                    ")");
   }
-  return ReplaceFile(path + ".tsr", *body, "the timestamp");
+  return body;
+}
+
+Status TimestampFile(const std::string& path, const std::string& url) {
+  auto data = ReadWholeFile(path);
+  if (!data.ok()) return data.status();
+  auto token = TimestampBytes(*data, url);
+  if (!token.ok()) return token.status();
+  return ReplaceFile(path + ".tsr", *token, "the timestamp");
 }
 
 Status VerifyTimestamp(const std::string& data, const std::string& token, const std::string& ca_file,

@@ -75,6 +75,7 @@ struct CanaryOptions {
 struct Appended {
   uint64_t n = 0;    // the new line's number
   std::string hash;  // its SHA-256 (64 hex): what the next line's prev and an anchor hold
+  std::string line;  // its bytes (without the newline)
   std::vector<std::string> anomalies;
 };
 Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& entry, const SigningKey* key,
@@ -89,7 +90,7 @@ struct LedgerLine {
 };
 
 struct LedgerCheck {
-  uint64_t lines = 0, signed_lines = 0;
+  uint64_t lines = 0, signed_lines = 0, timestamped_lines = 0;
   // The first line that does not hold (1-based; 0 when all hold), and why.
   uint64_t first_bad = 0;
   std::string why;
@@ -108,7 +109,13 @@ Result<LedgerAnchor> ParseLedgerAnchor(const std::string& text);
 // Reads the ledger and checks its chain, and with `public_key` every line's
 // signature (an unsigned line then fails); with anchors, that the ledger
 // still holds each anchored line unchanged (so it extends that head).
+// Lines timestamped with --tsa-url keep the authority's token in
+// LEDGER.tsr/N.tsr; with `tsa_ca` each token found is checked against its
+// line (the others are counted as not timestamped).
 Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key,
-                                 const std::vector<LedgerAnchor>& anchors = {});
+                                 const std::vector<LedgerAnchor>& anchors = {}, const std::string& tsa_ca = "");
+
+// Where line `n`'s timestamp token is kept.
+std::string LedgerTimestampPath(const std::string& ledger, uint64_t n);
 
 }  // namespace vouch::evidence

@@ -17,6 +17,8 @@ namespace vouch::evidence {
 // response to `path`.tsr. An error when the authority cannot be reached or
 // does not grant it.
 Status TimestampFile(const std::string& path, const std::string& url);
+// The same for bytes in memory: the authority's response (DER).
+Result<std::string> TimestampBytes(const std::string& data, const std::string& url);
 
 // Checks `token` (a TimeStampResp, DER) against `data` and the CA
 // certificates in `ca_file`: Ok with the token's time ("2026-12-07
