@@ -533,5 +533,30 @@ TEST_F(Evidence, ATimestampedReportVerifiesAndAChangeAfterItIsCaught) {
   EXPECT_NE(down.err.find("--tsa-url http://127.0.0.1:1/tsa: cannot connect"), std::string::npos) << down.err;
 }
 
+// A backup's report: signed, its verdict checked against its findings; and
+// its verification in the ledger, with the cluster's identity.
+TEST_F(Evidence, ABackupReportIsSignedCheckedAndLedgered) {
+  auto b = RunCommand("pg_basebackup -c fast -D " + dir_ + "/bb -Fp -X fetch");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto r = Vouch("verify-backup bb -q --format json -o bb.json --sign key --ledger backups.ledger");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto [rc, v] = Verify("bb.json");
+  EXPECT_EQ(rc, 0) << FailedChecks(v);
+  EXPECT_EQ(v["kind"], "backup report");
+  auto j = Load("bb.json");
+  j["findings"].push_back({{"kind", "checksum"}, {"subject", "base/1/1259"}, {"detail", "edited in"}});
+  Save("bb-edited.json", j);
+  Resign("bb-edited.json");
+  auto [rc2, v2] = Verify("bb-edited.json");
+  EXPECT_EQ(rc2, 1);
+  EXPECT_NE(FailedChecks(v2).find("verdict: verified is claimed, but the report lists findings"), std::string::npos)
+      << FailedChecks(v2);
+  auto line = RunCommand("cd " + dir_ +
+                         " && jq -r '.command + \" \" + .verdict + \" \" + .source.system_identifier' "
+                         "backups.ledger");
+  EXPECT_EQ(line.out.rfind("verify-backup PASS ", 0), 0u) << line.out;
+  EXPECT_GT(line.out.size(), 25u) << "the system identifier is recorded";
+}
+
 }  // namespace
 }  // namespace vouch

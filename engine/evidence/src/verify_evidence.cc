@@ -275,6 +275,23 @@ Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::stri
     } else if (j.contains("expected") && j.contains("actual") && j.contains("tables")) {
       out.kind = "compare report";
       CheckCompare(j, top);
+    } else if (j.contains("dir") && j.contains("findings") && j.contains("verified") && j.contains("files_listed")) {
+      // A backup's report: the verdict from its findings and what it could
+      // not check (the files' checksums themselves are the backup's).
+      out.kind = "backup report";
+      const bool findings = !j.at("findings").empty(), unverified = !j.at("unverified").empty();
+      const bool verified = j.at("verified").get<bool>(), complete = j.at("complete").get<bool>();
+      std::string bad;
+      if (verified && (findings || unverified))
+        bad = "verified is claimed, but the report lists findings or checks not made";
+      if (complete == unverified) bad = "complete disagrees with the checks it lists as not made";
+      top.Add("verdict", bad.empty(),
+              bad.empty() ? std::string(verified ? "verified" : "not verified") + ", " +
+                                std::to_string(j.at("findings").size()) + " findings"
+                          : bad);
+      if (j.at("files_verified").get<uint64_t>() > j.at("files_listed").get<uint64_t>()) {
+        top.Add("files", false, "more files verified than the manifest lists");
+      }
     } else {
       out.kind = "report";
       top.Add("content", false, "a report of a kind verify-evidence cannot recompute: only its signature was checked");

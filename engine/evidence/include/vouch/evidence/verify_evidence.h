@@ -9,7 +9,9 @@
 //     sums, chain heads and large objects, the final hashes' match, each
 //     table's content check, and the verdict from the checks;
 //   - a compare report: each table's match from its hashes, the verdict
-//     from the tables.
+//     from the tables;
+//   - a backup's report (verify-backup): the verdict from its findings and
+//     the checks it could not make.
 // A check that fails names what does not add up.
 #pragma once
 
