@@ -217,6 +217,10 @@ TEST_F(Evidence, TheLedgerChainsSignedLinesAndShowsTheHistory) {
   EXPECT_NE(show.out.find(" digest         MEASURED "), std::string::npos) << show.out;
   EXPECT_NE(show.out.find(" drill          FAIL "), std::string::npos) << show.out;
   EXPECT_NE(show.out.find(" compare        PASS "), std::string::npos) << show.out;
+  // The source's identity: the cluster's system identifier, as pg_control
+  // has it.
+  auto sysid = RunCommand("cd " + dir_ + " && sed -n 1p chain.ledger | jq -r .source.system_identifier");
+  EXPECT_EQ(sysid.out, testing::PsqlScalar(src_, "SELECT system_identifier FROM pg_control_system()") + "\n");
   // Each line holds the SHA-256 of the one before, as sha256sum computes it.
   auto second_prev = RunCommand("cd " + dir_ + " && sed -n 2p chain.ledger | jq -r .prev");
   auto first_hash = RunCommand("cd " + dir_ + " && sed -n 1p chain.ledger | tr -d '\\n' | sha256sum | cut -c1-64");
@@ -363,6 +367,9 @@ TEST_F(Evidence, ADumpMuchSmallerThanTheLastOneIsFlagged) {
   auto first = Vouch(run);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.err.find("anomaly"), std::string::npos) << first.err;
+  // The dump's identity: the SHA-256 of its table of contents.
+  auto toc = RunCommand("cd " + dir_ + " && jq -r .source.toc_sha256 dumps.ledger");
+  EXPECT_EQ(toc.out.size(), 65u) << toc.out;
   ASSERT_EQ(RunCommand("cd " + dir_ + " && pg_dump -Fc -t agents -d " + src_ + " -f nightly.custom").exit_code, 0);
   auto second = Vouch(run + " --fail-on-anomaly");
   EXPECT_EQ(second.exit_code, 1) << second.err;

@@ -53,7 +53,9 @@ Command AddVerifyArchive(CLI::App& app) {
             if (complete) {
               if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             }
-            auto anomaly = o->ledger.Append(LedgerEntryOf("verify-archive", v->digest, v->outcome()), o->sign);
+            auto entry = LedgerEntryOf("verify-archive", v->digest, v->outcome());
+            entry.source["toc_sha256"] = v->facts.toc_sha256;  // the dump's identity
+            auto anomaly = o->ledger.Append(entry, o->sign);
             if (!anomaly.ok()) return Fail(anomaly.status());
             if (o->format == "json") {
               std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());

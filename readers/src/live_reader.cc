@@ -614,7 +614,8 @@ class LiveReader final : public TableStreamReader {
                          "pg_catalog.current_database(), pg_catalog.current_setting('max_locks_per_transaction'), "
                          "pg_catalog.current_setting('max_connections'), "
                          "pg_catalog.current_setting('max_prepared_transactions'), "
-                         "pg_catalog.current_setting('server_version_num')::int");
+                         "pg_catalog.current_setting('server_version_num')::int, "
+                         "(SELECT system_identifier FROM pg_catalog.pg_control_system())::text");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string err = PQerrorMessage(pg);
       PQclear(r);
@@ -629,6 +630,8 @@ class LiveReader final : public TableStreamReader {
     info_.properties["database"] = PQgetvalue(r, 0, 5);
     lock_settings_ = {PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 8)};
     server_version_num_ = std::atoi(PQgetvalue(r, 0, 9));
+    // The cluster's identity (pg_control): a standby's is its primary's.
+    info_.properties["system_identifier"] = PQgetvalue(r, 0, 10);
     PQclear(r);
     return snap;
   }
