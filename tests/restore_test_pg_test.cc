@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -205,6 +206,28 @@ TEST_F(RestoreTest, SigtermDuringTheRestoreLeavesNoServerAndNoScratchDirectory) 
 TEST_F(RestoreTest, SigtermDuringInitdbLeavesNothing) {
   SigtermWhen(
       dir_, vouch_, [](const fs::path& p) { return fs::exists(p / "data" / "PG_VERSION"); }, 0);
+}
+
+// A signed restore-test report verifies (its drill recomputed, its phases
+// adding up to the RTO); a shortened RTO, signed again, is named.
+TEST_F(RestoreTest, ASignedReportVerifiesAndAShortenedRtoIsNamed) {
+  auto in = [&](const std::string& cmd) { return RunCommand("cd " + dir_ + " && " + cmd); };
+  ASSERT_EQ(in("test -e rt.key || " + vouch_ + " keygen --out rt.key").exit_code, 0);
+  auto r = Vouch("db.custom --globals globals.sql --format json -o rt.json --sign rt.key");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ok = in(vouch_ + " verify-evidence rt.json --pubkey rt.key.pub");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("✅ RTO: the phases add up to the RTO"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("✅ database " + db_ + ": final hash (restored)"), std::string::npos) << ok.out;
+  auto j = nlohmann::json::parse(testing::ReadFileBytes(dir_ + "/rt.json"));
+  j["rto_seconds"] = 0.5;
+  std::ofstream(dir_ + "/rt-short.json") << j.dump(2);
+  ASSERT_EQ(in("openssl pkeyutl -sign -inkey rt.key -rawin -in rt-short.json -out rt-short.json.sig").exit_code, 0);
+  auto shortened = in(vouch_ + " verify-evidence rt-short.json --pubkey rt.key.pub");
+  EXPECT_EQ(shortened.exit_code, 1);
+  EXPECT_NE(shortened.out.find("❌ RTO: the report says 0.500000 s, its phases add up to"), std::string::npos)
+      << shortened.out;
+  EXPECT_TRUE(ScratchEmpty());
 }
 
 }  // namespace

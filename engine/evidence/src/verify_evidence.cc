@@ -1,6 +1,7 @@
 #include "vouch/evidence/verify_evidence.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -266,9 +267,30 @@ Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::stri
         CheckDrill(db.at("drill"), each);
         all = all && db.at("drill").value("passed", false);
       }
+      // The RTO is the phases' sum, checked against its target; a restore
+      // that failed (recovery failures, pg_restore or globals errors) or
+      // missed its RTO does not pass.
+      double sum = 0;
+      for (const auto& ph : j.at("phases")) sum += ph.at("seconds").get<double>();
+      const double rto = j.at("rto_seconds").get<double>();
+      const json& target = j.at("rto_target_seconds");
+      const bool rto_met = target.is_null() || rto <= target.get<double>();
+      top.Add(
+          "RTO", std::abs(sum - rto) <= 1e-3 * std::max(1.0, rto),
+          std::abs(sum - rto) <= 1e-3 * std::max(1.0, rto)
+              ? "the phases add up to the RTO, " + std::to_string(rto) + " s"
+              : "the report says " + std::to_string(rto) + " s, its phases add up to " + std::to_string(sum) + " s");
+      bool clean = j.at("globals").at("errors").empty();
+      if (j.contains("recovery")) clean = clean && j.at("recovery").at("failures").empty();
+      if (j.contains("pg_restore")) {
+        clean = clean && j.at("pg_restore").at("exit").get<int>() == 0 && j.at("pg_restore").at("errors").empty();
+      }
       const bool passed = j.value("passed", false);
-      top.Add("verdict", !passed || (all && !j.at("databases").empty()),
-              !passed || all ? std::string(passed ? "PASS" : "FAIL") : "PASS, but a database's drill did not pass");
+      std::string bad;
+      if (passed && !(all && !j.at("databases").empty())) bad = "PASS, but a database's drill did not pass";
+      if (passed && !clean) bad = "PASS, but the restore lists failures or errors";
+      if (passed && !rto_met) bad = "PASS, but the RTO misses its target";
+      top.Add("verdict", bad.empty(), bad.empty() ? std::string(passed ? "PASS" : "FAIL") : bad);
     } else if (j.contains("checks") && j.contains("final_validation_hash") && j.contains("summary")) {
       out.kind = "drill report";
       CheckDrill(j, top);
