@@ -121,8 +121,9 @@ class PitrRestore : public testing::PreparedTest<PitrRestore> {
       auto n = RunCommand(standby + " -d pitr_w -c 'SELECT count(*) FROM w'");
       return n.exit_code == 0 && std::atol(n.out.c_str()) > 300;
     }));
-    cluster_digest_ = RunCommand(vouch_ + " digest -q --at-lsn --all-databases postgresql://vouch@127.0.0.1:" +
-                                 Env("PGPORT", "replica") + "/postgres -o " + dir_ + "/cluster");
+    cluster_digest_ = RunCommand(
+        vouch_ + " digest -q --at-lsn --all-databases postgresql://vouch@127.0.0.1:" + Env("PGPORT", "replica") +
+        "/postgres -o " + dir_ + "/cluster --ledger " + dir_ + "/cluster.ledger");
     replay_state_ = RunCommand(standby + " -d postgres -c 'SELECT pg_get_wal_replay_pause_state()'").out;
     ASSERT_TRUE(WaitFor([] { return fs::exists(dir_ + "/writer_w.done") && fs::exists(dir_ + "/writer_t.done"); }));
     RunCommand(pgcluster_ + " stop " + dir_ + "/replica");
@@ -278,6 +279,10 @@ TEST_F(PitrRestore, EveryDatabaseOfAStandbyRestoresToItsOnePosition) {
   }
   EXPECT_NE(cluster_digest_.out.find("All 4 databases of the cluster read at LSN " + lsn), std::string::npos)
       << cluster_digest_.out;
+  // A ledger line per database.
+  auto ledger = RunCommand(vouch_ + " ledger verify " + dir_ + "/cluster.ledger");
+  EXPECT_EQ(ledger.exit_code, 0) << ledger.out << ledger.err;
+  EXPECT_NE(ledger.out.find("4 lines, the chain holds"), std::string::npos) << ledger.out;
   // The read fell between the writers' first and last commits, in both.
   const int64_t w_rows = ManifestRows(dir_ + "/cluster/pitr_w.json");
   EXPECT_GT(w_rows, 300);

@@ -33,13 +33,14 @@ std::string ManifestFileName(const std::string& database) {
 // digest --all-databases --at-lsn -o DIR: a manifest per database, all read
 // at the standby's one paused position.
 int DigestEveryDatabase(const std::string& source, const DigestOptions& options, const std::string& dir, TableList list,
-                        bool quiet, const SignFlag& sign) {
+                        bool quiet, const SignFlag& sign, const LedgerFlag& ledger) {
   auto reports = DigestAllDatabases(source, options);
   if (!reports.ok()) return Fail(reports.status());
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir)) return Fail(IoError(dir + ": cannot make the directory"));
   std::vector<const DigestReport*> all;
+  bool anomalous = false;
   for (const DigestReport& report : *reports) {
     const std::string& name = report.source.properties.at("database");
     const std::string path = (std::filesystem::path(dir) / ManifestFileName(name)).string();
@@ -47,6 +48,12 @@ int DigestEveryDatabase(const std::string& source, const DigestOptions& options,
       return Fail(IoError(path + ": cannot write manifest"));
     }
     if (Status st = sign.Sign(path); !st.ok()) return Fail(st);
+    // A ledger line per database, each its own scope.
+    auto entry = LedgerEntryOf("digest", report, report.outcome());
+    if (entry.verdict == "PASS") entry.verdict = "MEASURED";
+    auto anomaly = ledger.Append(entry, sign);
+    if (!anomaly.ok()) return Fail(anomaly.status());
+    anomalous = anomalous || *anomaly;
     std::cout << "== Database " << name << " (" << path << ")\n" << DigestText(report, list) << "\n";
     all.push_back(&report);
   }
@@ -54,7 +61,7 @@ int DigestEveryDatabase(const std::string& source, const DigestOptions& options,
             << reports->front().source.properties.at("at_lsn")
             << " (standby replay paused): " << reports->front().source.properties.at("cluster_databases") << "\n";
   if (!quiet) PrintRunStats(all);
-  return 0;
+  return anomalous ? 1 : 0;
 }
 
 }  // namespace
@@ -148,7 +155,7 @@ Command AddDigest(CLI::App& app) {
                     InvalidArgument("--all-databases writes a manifest per database into -o DIR: give -o, "
                                     "and no --format json, --schema-only or --globals"));
               }
-              return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet, o->sign);
+              return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet, o->sign, o->ledger);
             }
             auto report = DigestSource(o->source, o->digest);
             if (!report.ok()) return Fail(report.status());
