@@ -386,6 +386,11 @@ TEST_F(Evidence, AnEarlierChainHeadRewrittenIsCaughtOnceTheChainGrew) {
   ASSERT_EQ(RunCommand("pg_dump -Fc -d " + src_ + " | pg_restore -d " + db).exit_code, 0);
   const std::string drill = "drill -q " + Uri(db) + " " + Uri(db) + " --chain audit_log --ledger heads.ledger";
   ASSERT_EQ(Vouch(drill).exit_code, 0);
+  // digest --chain records the head as well (a ledger of its own).
+  const std::string digest = "digest " + Uri(db) + " -q --chain audit_log --ledger dheads.ledger";
+  auto first = Vouch(digest);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("Audit chain public.audit_log: ✅ verified"), std::string::npos) << first.out;
   const std::string head = testing::PsqlScalar(db, "SELECT max(seq) FROM audit_log");
   // The chain grows by ten entries and the earlier head's hash is replaced.
   ASSERT_EQ(RunCommand("psql -X -q -d " + db + " -c 'UPDATE audit_log SET hash = md5(hash) WHERE seq = " + head +
@@ -394,6 +399,13 @@ TEST_F(Evidence, AnEarlierChainHeadRewrittenIsCaughtOnceTheChainGrew) {
                        head + " - 10'")
                 .exit_code,
             0);
+  auto after_digest = Vouch(digest);
+  EXPECT_EQ(after_digest.exit_code, 1);
+  EXPECT_NE(after_digest.err.find("chain public.audit_log: the entry at seq " + head +
+                                  " no longer holds the earlier head (line 1,"),
+            std::string::npos)
+      << after_digest.err;
+  EXPECT_NE(after_digest.out.find("Audit chain public.audit_log: ❌ broken"), std::string::npos) << after_digest.out;
   auto after = Vouch(drill);
   EXPECT_NE(after.err.find("anomaly since the last run: chain public.audit_log: the entry at seq " + head +
                            " no longer holds the earlier head (line 1,"),

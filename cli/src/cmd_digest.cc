@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "command.h"
 #include "render/digest.h"
+#include "vouch/chain/chain_spec.h"
+#include "vouch/engine/drill_checks.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/engine/source.h"
 #include "vouch/readers/live_reader.h"
@@ -77,6 +80,7 @@ Command AddDigest(CLI::App& app) {
     TableList list = TableList::kAuto;
     SignFlag sign;
     LedgerFlag ledger;
+    std::vector<std::string> chains;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -117,6 +121,10 @@ Command AddDigest(CLI::App& app) {
   o->live.Add(cmd);
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
+  cmd->add_option("--chain", o->chains,
+                  "also verify this audit chain while digesting, as drill's --chain (TABLE[:key=value,...], "
+                  "repeatable): its links, continuity and head; with --ledger the head is recorded, and a later run "
+                  "of a database checks that it is still there");
   return {cmd, [o]() -> int {
             if (Status st = o->sign.Check(o->output, /*json=*/true, !o->ledger.file.empty()); !st.ok()) return Fail(st);
             if (Status st = o->selection.Apply(o->digest); !st.ok()) return Fail(st);
@@ -157,8 +165,30 @@ Command AddDigest(CLI::App& app) {
               }
               return DigestEveryDatabase(o->source, o->digest, o->output, o->list, o->quiet, o->sign, o->ledger);
             }
-            auto report = DigestSource(o->source, o->digest);
+            // --chain: the drill's chain check runs in the same pass.
+            CheckOptions checks;
+            checks.catalog_fks = false;
+            checks.sequence_columns = false;
+            for (const auto& flag : o->chains) {
+              auto spec = ParseChainFlag(flag);
+              if (!spec.ok()) return Fail(spec.status().WithContext("--chain '" + flag + "'"));
+              checks.chains.push_back(std::move(spec).value());
+            }
+            if (!checks.chains.empty() && (o->schema_only || o->all_databases)) {
+              return Fail(InvalidArgument("--chain reads rows: no --schema-only or --all-databases"));
+            }
+            std::optional<DrillObserver> observer;
+            if (!checks.chains.empty()) o->digest.observer = &observer.emplace(checks);
+            auto src = OpenSource(o->source, o->digest);
+            if (!src.ok()) return Fail(src.status());
+            auto report = DigestSource(**src, o->digest);
             if (!report.ok()) return Fail(report.status());
+            SourceChecks chain_checks;
+            if (observer) {
+              auto finished = observer->Finish(src->get(), o->digest, &*report);
+              if (!finished.ok()) return Fail(finished.status());
+              chain_checks = std::move(finished).value();
+            }
             if (!o->globals.empty()) {
               auto globals = ParseGlobalsFile(o->globals);
               if (!globals.ok()) return Fail(globals.status());
@@ -175,11 +205,15 @@ Command AddDigest(CLI::App& app) {
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);
             bool anomalous = false;
+            bool chains_pass = true;
+            for (const auto& c : chain_checks.chains) chains_pass = chains_pass && c.Passed();
             if (!o->schema_only) {
               // A digest measures: its verdict is MEASURED when every table
               // was hashed.
               auto entry = LedgerEntryOf("digest", *report, report->outcome());
               if (entry.verdict == "PASS") entry.verdict = "MEASURED";
+              if (!chains_pass) entry.verdict = "FAIL";
+              if (Status st = AddChainHeads(o->ledger.file, o->source, chain_checks, entry); !st.ok()) return Fail(st);
               auto anomaly = o->ledger.Append(entry, o->sign);
               if (!anomaly.ok()) return Fail(anomaly.status());
               anomalous = *anomaly;
@@ -190,11 +224,21 @@ Command AddDigest(CLI::App& app) {
               std::cout << DigestSchemaText(*report);
             } else {
               std::cout << DigestText(*report, o->list);
+              for (const auto& c : chain_checks.chains) {
+                std::cout << fmt::format(
+                    "Audit chain {}: {} — {} entries, head seq {} hash {}; {} link failures, {} breaks, {} "
+                    "duplicates\n",
+                    c.spec.table, c.Passed() ? "✅ verified" : "❌ broken", c.result.entries, c.result.max_seq,
+                    c.result.head_hash.empty() ? "-" : c.result.head_hash, c.result.link_failures,
+                    c.result.continuity_breaks, c.result.duplicates);
+                if (!c.found) std::cout << "  table not found\n";
+                if (!c.error.empty()) std::cout << "  " << c.error << "\n";
+              }
             }
             if (!o->quiet) PrintRunStats({&*report});  // not for manifests
             // A digest is a measurement, not a verification: no verdict
             // (but a canary, with --fail-on-anomaly).
-            return anomalous ? 1 : 0;
+            return anomalous || !chains_pass ? 1 : 0;
           }};
 }
 

@@ -8,44 +8,8 @@
 #include "render/drill.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"
-#include "vouch/readers/live_lookup.h"
-#include "vouch/readers/live_reader.h"
 
 namespace vouch::cli {
-namespace {
-
-// Chain anchoring: each chain head the last run of this scope recorded must
-// still be in the source's chain, at the same seq with the same stored
-// hash, once the chain has grown past it (the same seq is a canary of the
-// ledger's own). One query per chain on the source database.
-Status AnchoredChainHeads(const std::string& ledger, const std::string& source, const DrillReport& report,
-                          evidence::LedgerEntry& entry) {
-  auto last = evidence::LastRunOfScope(ledger, entry.scope);
-  if (!last.ok()) return last.status();
-  for (const auto& before : last->chains) {
-    const ChainCheck* now = nullptr;
-    for (const auto& c : report.source_checks.chains) {
-      auto [schema, table] = ChainTableName(c.spec);
-      if (c.found && c.error.empty() && schema + "." + table == before.table) now = &c;
-    }
-    if (now == nullptr || now->result.max_seq <= before.max_seq) continue;
-    auto [schema, table] = ChainTableName(now->spec);
-    auto value = ReadValueAt(source, schema, table, now->spec.seq_column, before.max_seq, now->spec.hash_column);
-    if (!value.ok()) return value.status();
-    const std::string when = " (line " + std::to_string(last->n) + ", " + last->time + ")";
-    if (!*value) {
-      entry.anomalies.push_back("chain " + before.table + ": the earlier head at seq " +
-                                std::to_string(before.max_seq) + " is gone" + when);
-    } else if (**value != before.head) {
-      entry.anomalies.push_back("chain " + before.table + ": the entry at seq " + std::to_string(before.max_seq) +
-                                " no longer holds the earlier head" + when + ": the chain was rewritten");
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Command AddDrill(CLI::App& app) {
   struct Options {
     std::string source, restored, format = "text", output;
@@ -134,13 +98,8 @@ Command AddDrill(CLI::App& app) {
             entry.source["restored"] = report->restored;
             entry.final_hash = report->source_final_hash;
             entry.seconds = report->seconds;
-            for (const auto& c : report->source_checks.chains) {
-              if (!c.found || !c.error.empty()) continue;
-              auto [schema, table] = ChainTableName(c.spec);
-              entry.chains.push_back({schema + "." + table, c.result.entries, c.result.max_seq, c.result.head_hash});
-            }
-            if (!o->ledger.file.empty() && LooksLikeConninfo(o->source)) {
-              if (Status st = AnchoredChainHeads(o->ledger.file, o->source, *report, entry); !st.ok()) return Fail(st);
+            if (Status st = AddChainHeads(o->ledger.file, o->source, report->source_checks, entry); !st.ok()) {
+              return Fail(st);
             }
             auto anomaly = o->ledger.Append(entry, o->sign);
             if (!anomaly.ok()) return Fail(anomaly.status());

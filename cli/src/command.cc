@@ -15,10 +15,13 @@
 #include <tuple>
 
 #include "render/digest.h"
+#include "vouch/chain/chain_spec.h"
 #include "vouch/engine/merge.h"
 #include "vouch/evidence/ledger.h"
 #include "vouch/evidence/signature.h"
 #include "vouch/evidence/timestamp.h"
+#include "vouch/readers/live_lookup.h"
+#include "vouch/readers/live_reader.h"
 
 namespace vouch::cli {
 namespace {
@@ -312,6 +315,38 @@ evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestRepo
   e.table_rows.reserve(digest.tables.size());
   for (const auto& t : digest.tables) e.table_rows.emplace_back(t.QualifiedName(), t.digest.rows());
   return e;
+}
+
+Status AddChainHeads(const std::string& ledger, const std::string& source, const SourceChecks& checks,
+                     evidence::LedgerEntry& entry) {
+  for (const auto& c : checks.chains) {
+    if (!c.found || !c.error.empty()) continue;
+    auto [schema, table] = ChainTableName(c.spec);
+    entry.chains.push_back({schema + "." + table, c.result.entries, c.result.max_seq, c.result.head_hash});
+  }
+  if (ledger.empty() || !LooksLikeConninfo(source)) return Status::Ok();
+  auto last = evidence::LastRunOfScope(ledger, entry.scope);
+  if (!last.ok()) return last.status();
+  for (const auto& before : last->chains) {
+    const ChainCheck* now = nullptr;
+    for (const auto& c : checks.chains) {
+      auto [schema, table] = ChainTableName(c.spec);
+      if (c.found && c.error.empty() && schema + "." + table == before.table) now = &c;
+    }
+    if (now == nullptr || now->result.max_seq <= before.max_seq) continue;
+    auto [schema, table] = ChainTableName(now->spec);
+    auto value = ReadValueAt(source, schema, table, now->spec.seq_column, before.max_seq, now->spec.hash_column);
+    if (!value.ok()) return value.status();
+    const std::string when = " (line " + std::to_string(last->n) + ", " + last->time + ")";
+    if (!*value) {
+      entry.anomalies.push_back("chain " + before.table + ": the earlier head at seq " +
+                                std::to_string(before.max_seq) + " is gone" + when);
+    } else if (**value != before.head) {
+      entry.anomalies.push_back("chain " + before.table + ": the entry at seq " + std::to_string(before.max_seq) +
+                                " no longer holds the earlier head" + when + ": the chain was rewritten");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace vouch::cli

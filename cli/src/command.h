@@ -12,6 +12,7 @@
 
 #include "render/kit.h"
 #include "vouch/engine/digest_pipeline.h"
+#include "vouch/engine/drill_checks.h"
 #include "vouch/evidence/ledger.h"
 #include "vouch/evidence/signature.h"
 #include "vouch/status.h"
@@ -114,6 +115,15 @@ struct LedgerFlag {
   // on stderr. True when the run must then fail (--fail-on-anomaly).
   Result<bool> Append(const evidence::LedgerEntry& entry, const SignFlag& sign) const;
 };
+
+// The chains' heads a run verified (`checks`, its source side) into the
+// ledger entry; and chain anchoring: each head the last run of the entry's
+// scope recorded must still be in the source's chain, at the same seq with
+// the same stored hash, once the chain has grown past it (one query per
+// chain on a database `source`; the same seq is a canary of the ledger's
+// own). A head gone or rewritten is an anomaly of the entry.
+Status AddChainHeads(const std::string& ledger, const std::string& source, const SourceChecks& checks,
+                     evidence::LedgerEntry& entry);
 
 // A ledger entry's facts from a digest: its source (location and
 // properties), final hash, tables, rows and time.
