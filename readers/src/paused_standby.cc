@@ -14,13 +14,10 @@ struct PausedStandby::Handle {
 
 namespace {
 
-std::string ReplayLsnNow(PGconn* pg, const std::string& where, Status* st) {
+Result<std::string> ReplayLsnNow(PGconn* pg, const std::string& where) {
   auto r = pg::Exec(pg, "SELECT pg_catalog.pg_last_wal_replay_lsn()::text", where);
-  if (!r.ok()) {
-    *st = r.status();
-    return "";
-  }
-  return PQgetvalue(r->get(), 0, 0);
+  if (!r.ok()) return r.status();
+  return std::string(PQgetvalue(r->get(), 0, 0));
 }
 
 }  // namespace
@@ -68,9 +65,9 @@ Result<std::unique_ptr<PausedStandby>> PausedStandby::Pause(const std::string& c
     if (i == 6000) return IoError(where + ": WAL replay did not pause within 60 s");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  Status st;
-  p->lsn_ = ReplayLsnNow(pg, where, &st);
-  if (!st.ok()) return st;
+  auto lsn = ReplayLsnNow(pg, where);
+  if (!lsn.ok()) return lsn.status();
+  p->lsn_ = std::move(lsn).value();
   auto dbs = pg::Exec(pg,
                       "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate "
                       "ORDER BY datname COLLATE \"C\"",
@@ -81,11 +78,10 @@ Result<std::unique_ptr<PausedStandby>> PausedStandby::Pause(const std::string& c
 }
 
 Status PausedStandby::StillAt() const {
-  Status st;
-  const std::string now = ReplayLsnNow(pg_->conn.get(), where_, &st);
-  if (!st.ok()) return st;
-  if (now != lsn_) {
-    return IoError(where_ + ": WAL replay moved from " + lsn_ + " to " + now +
+  auto now = ReplayLsnNow(pg_->conn.get(), where_);
+  if (!now.ok()) return now.status();
+  if (*now != lsn_) {
+    return IoError(where_ + ": WAL replay moved from " + lsn_ + " to " + *now +
                    " during the read (resumed by someone else): the databases were not read at one position");
   }
   return Status::Ok();

@@ -15,12 +15,22 @@
 
 namespace vouch::evidence {
 
-inline Result<std::string> ReadWholeFile(const std::string& path) {
+// A file's bytes; "" with *exists false when it cannot be opened (a
+// signature, a token or a ledger that may not be there).
+inline std::string ReadFileIfAny(const std::string& path, bool* exists) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(path + ": cannot read it");
+  *exists = static_cast<bool>(in);
+  if (!in) return std::string();
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+inline Result<std::string> ReadWholeFile(const std::string& path) {
+  bool exists = false;
+  std::string bytes = ReadFileIfAny(path, &exists);
+  if (!exists) return IoError(path + ": cannot read it");
+  return bytes;
 }
 
 inline std::string SslError() {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "files.h"
 #include "vouch/evidence/signature.h"
 #include "vouch/evidence/timestamp.h"
 #include "vouch/hashing/hex.h"
@@ -56,15 +57,6 @@ bool Unsigned(std::string_view line, std::string* out) {
   if (line.substr(at, tail.size()) != tail) return false;
   *out = std::string(line.substr(0, at)) + "}";
   return true;
-}
-
-Result<std::string> ReadAll(const std::string& path, bool* exists) {
-  std::ifstream in(path, std::ios::binary);
-  *exists = static_cast<bool>(in);
-  if (!in) return std::string();
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The lines of a ledger's text; false when the last one is not whole.
@@ -156,10 +148,9 @@ Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& e, c
   } unlock{lock};
   if (flock(lock, LOCK_EX) != 0) return IoError(lock_path + ": cannot lock the ledger");
   bool exists = false;
-  auto text = ReadAll(path, &exists);
-  if (!text.ok()) return text.status();
+  const std::string text = ReadFileIfAny(path, &exists);
   std::vector<std::string_view> lines;
-  if (!SplitLines(*text, &lines)) {
+  if (!SplitLines(text, &lines)) {
     return Corrupt(path + ": line " + std::to_string(lines.size()) +
                    " is not whole (cut short): the ledger is not appended to; check it with 'vouch ledger verify'");
   }
@@ -212,7 +203,7 @@ Result<Appended> AppendToLedger(const std::string& path, const LedgerEntry& e, c
   {
     const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return IoError(tmp + ": cannot write the ledger");
-    const std::string all = *text + bytes + "\n";
+    const std::string all = text + bytes + "\n";
     const bool ok = write(fd, all.data(), all.size()) == static_cast<ssize_t>(all.size()) && fsync(fd) == 0;
     if (close(fd) != 0 || !ok) {
       unlink(tmp.c_str());
@@ -247,11 +238,10 @@ std::string LedgerTimestampPath(const std::string& ledger, uint64_t n) {
 Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& public_key,
                                  const std::vector<LedgerAnchor>& anchors, const std::string& tsa_ca) {
   bool exists = false;
-  auto text = ReadAll(path, &exists);
-  if (!text.ok()) return text.status();
+  const std::string text = ReadFileIfAny(path, &exists);
   if (!exists) return IoError(path + ": no such ledger");
   std::vector<std::string_view> lines;
-  const bool whole = SplitLines(*text, &lines);
+  const bool whole = SplitLines(text, &lines);
   LedgerCheck c;
   c.lines = lines.size();
   auto bad = [&](uint64_t n, std::string why) {
@@ -301,11 +291,10 @@ Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& pub
     }
     if (!tsa_ca.empty()) {
       bool token_exists = false;
-      auto token = ReadAll(LedgerTimestampPath(path, n), &token_exists);
-      if (!token.ok()) return token.status();
+      const std::string token = ReadFileIfAny(LedgerTimestampPath(path, n), &token_exists);
       if (token_exists) {
         std::string when;
-        Status st = VerifyTimestamp(std::string(lines[i]), *token, tsa_ca, &when);
+        Status st = VerifyTimestamp(std::string(lines[i]), token, tsa_ca, &when);
         if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
         if (!st.ok()) return bad(n, "timestamp " + LedgerTimestampPath(path, n) + ": " + st.message());
         ++c.timestamped_lines;
@@ -329,11 +318,10 @@ Result<LedgerCheck> VerifyLedger(const std::string& path, const std::string& pub
 
 Result<PreviousRun> LastRunOfScope(const std::string& path, const std::string& scope) {
   bool exists = false;
-  auto text = ReadAll(path, &exists);
-  if (!text.ok()) return text.status();
+  const std::string text = ReadFileIfAny(path, &exists);
   PreviousRun run;
   std::vector<std::string_view> lines;
-  SplitLines(*text, &lines);
+  SplitLines(text, &lines);
   for (size_t i = lines.size(); i-- > 0;) {
     const json j = json::parse(lines[i], nullptr, false);
     if (!j.is_object() || j.value("scope", std::string()) != scope) continue;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "files.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/manifest.h"
 #include "vouch/evidence/signature.h"
@@ -39,6 +40,13 @@ class Checks {
   std::vector<EvidenceCheck>* out_;
   std::string prefix_;
 };
+
+// A table entry of a drill or compare report whose two sides have the same
+// rows and content hash.
+bool SameContent(const json& t) {
+  return !Str(t, "expected_content_hash").empty() && Str(t, "expected_content_hash") == Str(t, "actual_content_hash") &&
+         t.value("expected_rows", uint64_t{0}) == t.value("actual_rows", uint64_t{0});
+}
 
 std::string ContentHashHexOf(uint64_t rows, const U128& sum) {
   const auto h = ContentHashOf(rows, sum);
@@ -127,9 +135,7 @@ void CheckDrill(const json& d, Checks& checks) {
       content_check[name.substr(0, name.size() - 8)] = c.value("passed", false);
   }
   for (const auto& t : tables) {
-    const bool same = !Str(t, "expected_content_hash").empty() &&
-                      Str(t, "expected_content_hash") == Str(t, "actual_content_hash") &&
-                      t.value("expected_rows", uint64_t{0}) == t.value("actual_rows", uint64_t{0});
+    const bool same = SameContent(t);
     const bool match = t.value("match", false);
     if (match && !same && bad.empty()) bad = Str(t, "table") + " is marked a match, but its rows or hashes differ";
     if (match != (Str(t, "status") == "MATCH") && bad.empty())
@@ -182,9 +188,7 @@ void CheckCompare(const json& c, Checks& checks) {
   bool all_match = true;
   std::string bad;
   for (const auto& t : tables) {
-    const bool same = !Str(t, "expected_content_hash").empty() &&
-                      Str(t, "expected_content_hash") == Str(t, "actual_content_hash") &&
-                      t.value("expected_rows", uint64_t{0}) == t.value("actual_rows", uint64_t{0});
+    const bool same = SameContent(t);
     if (t.value("match", false) && !same && bad.empty()) bad = Str(t, "table") + " is marked a match, but differs";
     all_match = all_match && t.value("match", false);
   }
@@ -208,36 +212,27 @@ Result<EvidenceReport> VerifyEvidence(const std::string& report, const std::stri
                                       const std::string& signature, const std::string& tsa_ca) {
   EvidenceReport out;
   out.report = report;
-  std::ifstream in(report, std::ios::binary);
-  if (!in) return IoError(report + ": cannot read it");
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string bytes = text.str();
+  auto read = ReadWholeFile(report);
+  if (!read.ok()) return read.status();
+  const std::string bytes = std::move(read).value();
   Checks top(&out.checks, "");
-  {
-    std::ifstream s(signature, std::ios::binary);
-    if (!s) {
-      top.Add("signature", false, signature + ": no signature (sign with --sign KEY)");
-    } else {
-      std::ostringstream sig;
-      sig << s.rdbuf();
-      Status st = VerifySignature(public_key, bytes, sig.str());
-      if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;  // the key cannot be read
-      top.Add("signature", st.ok(), st.ok() ? "Ed25519, " + public_key : st.message());
-    }
+  bool has_sig = false, has_token = false;
+  const std::string sig = ReadFileIfAny(signature, &has_sig);
+  if (!has_sig) {
+    top.Add("signature", false, signature + ": no signature (sign with --sign KEY)");
+  } else {
+    Status st = VerifySignature(public_key, bytes, sig);
+    if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;  // the key cannot be read
+    top.Add("signature", st.ok(), st.ok() ? "Ed25519, " + public_key : st.message());
   }
-  {
-    std::ifstream t(report + ".tsr", std::ios::binary);
-    if (t || !tsa_ca.empty()) {
-      std::ostringstream token;
-      if (t) token << t.rdbuf();
-      std::string when;
-      Status st = !t               ? Corrupt(report + ".tsr: no timestamp (take one with --tsa-url)")
-                  : tsa_ca.empty() ? Corrupt(report + ".tsr is there: give --tsa-ca to check it")
-                                   : VerifyTimestamp(bytes, token.str(), tsa_ca, &when);
-      if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
-      top.Add("timestamp", st.ok(), st.ok() ? "RFC 3161, " + when + ", " + tsa_ca : st.message());
-    }
+  const std::string token = ReadFileIfAny(report + ".tsr", &has_token);
+  if (has_token || !tsa_ca.empty()) {
+    std::string when;
+    Status st = !has_token       ? Corrupt(report + ".tsr: no timestamp (take one with --tsa-url)")
+                : tsa_ca.empty() ? Corrupt(report + ".tsr is there: give --tsa-ca to check it")
+                                 : VerifyTimestamp(bytes, token, tsa_ca, &when);
+    if (!st.ok() && st.code() != StatusCode::kCorrupt) return st;
+    top.Add("timestamp", st.ok(), st.ok() ? "RFC 3161, " + when + ", " + tsa_ca : st.message());
   }
   const json j = json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
