@@ -6,11 +6,12 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "render/kit.h"
 #include "vouch/engine/partitions.h"
-#include "vouch/hashing/hex.h"
 #include "vouch/engine/schema_compare.h"
+#include "vouch/hashing/hex.h"
 
 namespace vouch::cli {
 
@@ -195,6 +196,25 @@ std::string ArchiveText(const ArchiveVerification& v, TableList list) {
       out += fmt::format("  NOT LISTED {} (the checksum file does not cover it)\n", f);
   }
   return out;
+}
+
+std::string ArchivePrometheus(const ArchiveVerification& v, double now) {
+  std::ostringstream o;
+  const std::string label = PromLabel("archive", v.path);
+  auto metric = [&](const char* name, const char* help, const std::string& value) {
+    WriteGauge(o, name, help, label, value);
+  };
+  uint64_t rows = 0;
+  for (const auto& t : v.digest.tables) rows += t.digest.rows();
+  metric("vouch_archive_verified", "1 when the archive was read to its end with no findings and every table hashed.",
+         v.outcome().Verified() ? "1" : "0");
+  metric("vouch_archive_tables", "Tables whose data the archive holds.", std::to_string(v.digest.tables.size()));
+  metric("vouch_archive_rows", "Rows read and hashed.", std::to_string(rows));
+  metric("vouch_archive_bytes", "Bytes of rows read (decompressed).", std::to_string(v.digest.bytes_read));
+  metric("vouch_archive_findings", "Findings of the last verification.", std::to_string(v.outcome().findings.size()));
+  metric("vouch_archive_verify_seconds", "Wall time of the last verification.", Num(v.digest.seconds, "%.3f"));
+  metric("vouch_archive_last_run_timestamp_seconds", "Unix time the last verification finished.", Num(now, "%.3f"));
+  return o.str();
 }
 
 std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json) {

@@ -55,6 +55,11 @@ nlohmann::ordered_json LargeObjectsJson(const LargeObjectsComparison& lo);
 std::string ArchiveText(const ArchiveVerification& v, TableList list = TableList::kAuto);
 // The same as JSON, with the digest manifest (`manifest_json`) embedded.
 std::string ArchiveJson(const ArchiveVerification& v, const std::string& manifest_json);
+// Gauges in the Prometheus text exposition format, labelled with the
+// archive's path, for a node_exporter textfile (docs/nightly.md):
+// vouch_archive_verified, _tables, _rows, _bytes, _findings,
+// _verify_seconds and _last_run_timestamp_seconds (`now`, unix seconds).
+std::string ArchivePrometheus(const ArchiveVerification& v, double now);
 // One line: bytes, seconds, throughput, jobs.
 std::string RunStats(const DigestReport& report);
 

@@ -18,6 +18,8 @@ Command AddCompare(CLI::App& app) {
     LiveReadFlags live;
     bool quiet = false;
     TableList list = TableList::kAuto;
+    ProgressFlag progress;
+    RunProgress run;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
@@ -32,7 +34,8 @@ Command AddCompare(CLI::App& app) {
                 "compare the tables' rows only: no sequences or large objects (the report says they were not "
                 "compared). FINAL_VALIDATION_HASH then covers the tables alone: the large objects (a database's "
                 "are not read) are left out of it, and the report counts them");
-  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
+  o->progress.Add(cmd);
   cmd->add_option("-o,--output", o->output, "also write the JSON report to FILE");
   o->selection.Add(cmd);
   o->live.Add(cmd);
@@ -46,7 +49,11 @@ Command AddCompare(CLI::App& app) {
             // objects are drill's (a database's catalogs or an archive's DDL
             // of 100,000 tables would cost memory for nothing here).
             o->compare.digest.schema = false;
+            o->compare.progress = &o->run;
+            auto display = o->progress.Start(
+                "vouch compare", {{"expected", &o->run.side[0]}, {"actual", &o->run.side[1]}}, &o->run, o->quiet);
             auto report = Compare(o->expected, o->actual, o->compare);
+            display.reset();
             if (!report.ok()) return Fail(report.status());
             if (!o->output.empty()) {
               if (!WriteFile(o->output, CompareJson(*report)))

@@ -81,6 +81,8 @@ Command AddDigest(CLI::App& app) {
     SignFlag sign;
     LedgerFlag ledger;
     std::vector<std::string> chains;
+    ProgressFlag progress;
+    RunProgress run;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -113,7 +115,8 @@ Command AddDigest(CLI::App& app) {
                 "with --at-lsn, on a hot standby: every database of the cluster at one WAL position, replay paused "
                 "for them all; -o DIR gets one manifest per database (DATABASE.json), which 'restore-test "
                 "--target-manifest DIR' restores and proves together");
-  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
+  o->progress.Add(cmd);
   cmd->add_option("--shard", o->selection.shard,
                   "digest only shard k of N (k/N, 0-based): a deterministic 1/N of every table's rows, selected by "
                   "the server for a database; add the N manifests with 'vouch merge'");
@@ -179,9 +182,12 @@ Command AddDigest(CLI::App& app) {
             }
             std::optional<DrillObserver> observer;
             if (!checks.chains.empty()) o->digest.observer = &observer.emplace(checks);
+            o->digest.progress = &o->run.side[0];
+            auto display = o->progress.Start("vouch digest", {{"", &o->run.side[0]}}, nullptr, o->quiet);
             auto src = OpenSource(o->source, o->digest);
             if (!src.ok()) return Fail(src.status());
             auto report = DigestSource(**src, o->digest);
+            display.reset();
             if (!report.ok()) return Fail(report.status());
             SourceChecks chain_checks;
             if (observer) {

@@ -23,6 +23,8 @@ Command AddDrill(CLI::App& app) {
     bool quiet = false;
     bool amcheck = false;
     TableList list = TableList::kAuto;
+    ProgressFlag progress;
+    RunProgress run;
   };
   auto o = std::make_shared<Options>();
   DrillFlags& df = o->flags;
@@ -59,7 +61,8 @@ Command AddDrill(CLI::App& app) {
       ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
   AddListOption(drill, o->list);
   drill->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
-  drill->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  drill->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
+  o->progress.Add(drill);
   o->selection.Add(drill);
   o->live.Add(drill);
   o->sign.Add(drill);
@@ -82,7 +85,11 @@ Command AddDrill(CLI::App& app) {
             d.restored_globals = o->restored_globals;
             d.amcheck = o->amcheck;
             if (Status st = ApplyDrillFlags(df, d); !st.ok()) return Fail(st);
+            d.compare.progress = &o->run;
+            auto display = o->progress.Start(
+                "vouch drill", {{"source", &o->run.side[0]}, {"restored", &o->run.side[1]}}, &o->run, o->quiet);
             auto report = RunDrill(o->source, o->restored, d);
+            display.reset();
             if (!report.ok()) return Fail(report.status());
             const DrillReport& rep = *report;
             if (!EmitReport(o->format, o->output,

@@ -48,6 +48,8 @@ Command AddRestoreTest(CLI::App& app) {
     bool no_amcheck = false;
     SignFlag sign;
     LedgerFlag ledger;
+    ProgressFlag progress;
+    RunProgress run;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -97,6 +99,7 @@ Command AddRestoreTest(CLI::App& app) {
       ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
   cmd->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   AddListOption(cmd, o->list);
+  o->progress.Add(cmd);
   o->sign.Add(cmd);
   o->ledger.Add(cmd);
   return {cmd, [o]() -> int {
@@ -120,7 +123,11 @@ Command AddRestoreTest(CLI::App& app) {
             if (!o->target_time.empty()) o->test.target = {RecoveryTarget::kTime, o->target_time, ""};
             if (Status st = ApplyDrillFlags(o->drill, o->test.drill); !st.ok()) return Fail(st);
             o->test.drill.amcheck = !o->no_amcheck;
+            o->test.progress = &o->run;
+            auto display = o->progress.Start("vouch restore-test",
+                                             {{"backup", &o->run.side[0]}, {"restored", &o->run.side[1]}}, &o->run);
             auto r = RunRestoreTest(o->test);
+            display.reset();
             if (!r.ok()) return Fail(r.status());
             const RestoreTestReport& rep = *r;
             if (!EmitReport(

@@ -1,5 +1,6 @@
 // vouch verify-archive ARCHIVE: a pg_dump archive read to its end without
 // restoring it.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,8 @@ Command AddVerifyArchive(CLI::App& app) {
     Selection selection;  // --shard only
     bool quiet = false;
     TableList list = TableList::kAuto;
+    ProgressFlag progress;
+    RunProgress run;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -29,10 +32,13 @@ Command AddVerifyArchive(CLI::App& app) {
   cmd->add_option("ARCHIVE", o->archive, "custom-format file, directory-format directory or tar file")->required();
   cmd->add_option("--checksums", o->checksums, "also verify this sha256sum/md5sum-style checksum file");
   cmd->add_option("-j,--jobs", o->digest.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", o->format,
+                  "stdout format: text, json, or prometheus (gauges for a node_exporter textfile)")
+      ->check(CLI::IsMember({"text", "json", "prometheus"}));
   AddListOption(cmd, o->list);
   cmd->add_option("-o,--output", o->output, "also write the JSON digest manifest to FILE");
-  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  cmd->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
+  o->progress.Add(cmd);
   cmd->add_option("--shard", o->selection.shard,
                   "hash only shard k of N (k/N) of the rows; the archive is still read to its end");
   o->sign.Add(cmd);
@@ -43,7 +49,10 @@ Command AddVerifyArchive(CLI::App& app) {
             VerifyArchiveOptions vo;
             vo.digest = o->digest;
             vo.checksums = o->checksums;
+            vo.digest.progress = &o->run.side[0];
+            auto display = o->progress.Start("vouch verify-archive", {{"", &o->run.side[0]}}, nullptr, o->quiet);
             auto v = VerifyArchive(o->archive, vo);
+            display.reset();
             if (!v.ok()) return Fail(v.status());
             const bool complete = v->ContentComplete();
             if (!o->output.empty() && complete &&
@@ -57,7 +66,11 @@ Command AddVerifyArchive(CLI::App& app) {
             entry.source["toc_sha256"] = v->facts.toc_sha256;  // the dump's identity
             auto anomaly = o->ledger.Append(entry, o->sign);
             if (!anomaly.ok()) return Fail(anomaly.status());
-            if (o->format == "json") {
+            if (o->format == "prometheus") {
+              const double now =
+                  std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+              std::cout << ArchivePrometheus(*v, now);
+            } else if (o->format == "json") {
               std::cout << ArchiveJson(*v, complete ? ManifestJson(v->digest, VOUCH_VERSION) : std::string());
             } else {
               std::cout << ArchiveText(*v, o->list);

@@ -27,6 +27,8 @@ struct BackupFlags {
   bool no_wal = false, no_decompress = false, quiet = false;
   SignFlag sign;
   LedgerFlag ledger;
+  ProgressFlag progress;
+  RunProgress run;
 };
 
 // Writes the report to --output (when given) and stdout: 0, or 3 when the
@@ -94,7 +96,7 @@ int RunChain(const BackupFlags& o) {
   return ExitCode(c->outcome());
 }
 
-int RunOne(const BackupFlags& o) {
+int RunOne(BackupFlags& o) {
   const std::string& dir = o.dirs[0];
   std::optional<double> previous;
   if (o.format == "prometheus" && !o.output.empty()) {
@@ -102,7 +104,11 @@ int RunOne(const BackupFlags& o) {
     std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
     previous = PreviousBackupSuccess(text, dir);
   }
+  o.backup.progress = &o.run.side[0];
+  auto display = o.progress.Start("vouch verify-backup", {{"", &o.run.side[0], ProgressUnit::kFiles}}, nullptr,
+                                  o.quiet || o.format == "prometheus");
   auto v = VerifyBackup(dir, o.backup);
+  display.reset();
   if (!v.ok()) return Fail(v.status());
   std::string text = o.format == "json"         ? BackupJson(*v)
                      : o.format == "prometheus" ? BackupPrometheus(*v, previous)
@@ -175,7 +181,8 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_option("--format", o->format, "stdout format: text, json or prometheus (node_exporter textfile)")
       ->check(CLI::IsMember({"text", "json", "prometheus"}));
   vbackup->add_option("-o,--output", o->output, "also write the report (--format) to FILE");
-  vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics on stderr");
+  vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
+  o->progress.Add(vbackup);
   o->sign.Add(vbackup);
   o->ledger.Add(vbackup);
 

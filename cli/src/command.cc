@@ -349,4 +349,18 @@ Status AddChainHeads(const std::string& ledger, const std::string& source, const
   return Status::Ok();
 }
 
+void ProgressFlag::Add(CLI::App* cmd) {
+  auto* on_flag = cmd->add_flag("-P,--progress", on,
+                                "show progress on stderr: a status line on a terminal (the default there), plain "
+                                "lines every 5 s otherwise");
+  cmd->add_flag("--no-progress", off, "no progress line, even on a terminal")->excludes(on_flag);
+}
+
+std::unique_ptr<ProgressDisplay> ProgressFlag::Start(std::string command, std::vector<ProgressDisplay::Side> sides,
+                                                     const RunProgress* run, bool quiet) const {
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  if (off || !(on || (tty && !quiet))) return nullptr;
+  return std::make_unique<ProgressDisplay>(std::move(command), std::move(sides), run, tty);
+}
+
 }  // namespace vouch::cli

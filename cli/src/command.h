@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "render/kit.h"
+#include "render/progress.h"
 #include "vouch/engine/digest_pipeline.h"
 #include "vouch/engine/drill_checks.h"
 #include "vouch/evidence/ledger.h"
@@ -128,6 +129,17 @@ Status AddChainHeads(const std::string& ledger, const std::string& source, const
 // A ledger entry's facts from a digest: its source (location and
 // properties), final hash, tables, rows and time.
 evidence::LedgerEntry LedgerEntryOf(const std::string& command, const DigestReport& digest, const Outcome& outcome);
+
+// -P/--progress and --no-progress: the status line (render/progress.h) shows
+// when stderr is a terminal, unless --no-progress or -q; --progress shows it
+// anyway, as plain lines every few seconds when stderr is not a terminal.
+struct ProgressFlag {
+  bool on = false, off = false;
+  void Add(CLI::App* cmd);
+  // The display of `sides` while it lives, or null when none is wanted.
+  std::unique_ptr<ProgressDisplay> Start(std::string command, std::vector<ProgressDisplay::Side> sides,
+                                         const RunProgress* run = nullptr, bool quiet = false) const;
+};
 
 // The run statistics of each side that was read (not of a manifest), on
 // stderr.

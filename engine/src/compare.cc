@@ -1,6 +1,7 @@
 #include "vouch/engine/compare.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <thread>
 #include <tuple>
@@ -326,6 +327,8 @@ Result<CompareReport> Compare(const std::string& expected, const std::string& ac
 
 Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOptions& options) {
   CompareReport report;
+  const auto start = std::chrono::steady_clock::now();
+  auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   // Both sides at once: each has its own reader (often the bottleneck) and
   // they share the cores.
   DigestOptions de = options.digest, da = options.digest;
@@ -333,14 +336,26 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
   da.observer = options.actual_observer;
   de.schema_sink = options.expected_schema_sink;
   da.schema_sink = options.actual_schema_sink;
+  if (options.progress != nullptr) {
+    options.progress->SetPhase("read");
+    de.progress = &options.progress->side[0];
+    da.progress = &options.progress->side[1];
+  }
   Result<DigestReport> e = Status(StatusCode::kIoError, "not run");
-  std::thread other([&] { e = DigestSource(expected, de); });
+  double e_end = 0;
+  std::thread other([&] {
+    e = DigestSource(expected, de);
+    e_end = since_start();
+  });
   auto a = DigestSource(actual, da);
+  const double a_end = since_start();
   other.join();
   if (!e.ok()) return e.status();
   if (!a.ok()) return a.status();
   report.expected = std::move(e).value();
   report.actual = std::move(a).value();
+  report.phases.push_back({"read expected", 0, e_end});
+  report.phases.push_back({"read actual", 0, a_end});
   CompareSequences(report);
   CompareLargeObjects(report, options.max_keys);
   if (options.after_digests) VOUCH_RETURN_IF_ERROR(options.after_digests(report));
@@ -424,11 +439,14 @@ Result<CompareReport> Compare(Source& expected, Source& actual, const CompareOpt
       reason = "a manifest holds digests, not rows: compare two readable sources to name the rows";
     } else {
       std::string too_many;
+      if (options.progress != nullptr) options.progress->SetPhase("locating the differing rows");
+      const double located = since_start();
       VOUCH_RETURN_IF_ERROR(CollectRows(expected, options.digest, want_e, options.max_diff_bytes, &too_many));
       if (too_many.empty()) {
         VOUCH_RETURN_IF_ERROR(CollectRows(actual, options.digest, want_a, options.max_diff_bytes, &too_many));
       }
       reason = too_many;
+      report.phases.push_back({"locate differing rows", located, since_start() - located});
     }
     for (auto& t : report.tables) {
       auto it = want_e.find({t.schema, t.name});

@@ -108,6 +108,31 @@ class Digests {
   std::vector<std::optional<TableDigest>> done_;
 };
 
+// When each table's first chunk was read (input stage) and its last one
+// folded (fold stage): each stage writes its own vector.
+class TableTimes {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void Began(uint32_t t) {
+    if (began_.size() <= t) began_.resize(t + 1);
+    if (began_[t] == Clock::time_point()) began_[t] = Clock::now();
+  }
+  void Ended(uint32_t t) {
+    if (ended_.size() <= t) ended_.resize(t + 1);
+    ended_[t] = Clock::now();
+  }
+  void End() { end_ = Clock::now(); }  // a table not marked ended ended here
+  double Seconds(size_t t) const {
+    if (t >= began_.size() || began_[t] == Clock::time_point()) return 0;
+    const Clock::time_point e = t < ended_.size() && ended_[t] != Clock::time_point() ? ended_[t] : end_;
+    return std::chrono::duration<double>(e - began_[t]).count();
+  }
+
+ private:
+  std::vector<Clock::time_point> began_, ended_;
+  Clock::time_point end_;
+};
+
 // The error for a row the canonicalizer refused; `location`: where the
 // table's rows lie.
 Status RowError(RowCanonicalizer::Outcome outcome, const TableInfo& t, size_t field, uint64_t offset,
@@ -218,9 +243,9 @@ Status CauseOfMalformedRow(TableStreamReader& reader, const Status& first_error,
 
 // The report of a source read to its end: a result per selected table
 // (sorted), the unhashable ones named, and the final hash.
-Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptions& options,
-                                    Digests& digests, const std::map<uint32_t, std::string>& unhashable,
-                                    int jobs, uint64_t bytes) {
+Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptions& options, Digests& digests,
+                                    const std::map<uint32_t, std::string>& unhashable, int jobs, uint64_t bytes,
+                                    const TableTimes& times) {
   DigestReport report;
   report.source = reader.source_info();
   if (options.shard_count >= 1 && !reader.yields_one_shard()) {
@@ -264,6 +289,7 @@ Result<DigestReport> AssembleReport(TableStreamReader& reader, const DigestOptio
                   {},
                   std::move(t.partition_ancestors),
                   std::move(t.read_as)};
+    r.seconds = times.Seconds(i);
     r.columns.reserve(t.canonical_order.size());
     for (uint32_t k : t.canonical_order) r.columns.push_back(std::move(t.columns[k]));
     auto bad = unhashable.find(static_cast<uint32_t>(i));
@@ -329,6 +355,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   bool reader_failed = false;         // written by the serial input stage only
   std::vector<bool> observed_tables;  // input stage only: BeginTable was called
   uint64_t bytes = 0;
+  TableTimes times;
+  ProgressCounters* const progress = options.progress;
+  if (progress != nullptr) progress->Start();
   auto fail = [&](const Status& st) {
     std::lock_guard<std::mutex> lock(error_mu);
     if (first_error.ok()) first_error = st;
@@ -359,6 +388,15 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
     }
     bytes += p.chunk.size;
     const uint32_t ti = p.chunk.table_index;
+    times.Began(ti);
+    if (progress != nullptr) {
+      const auto extent = reader.Extent();
+      progress->bytes.store(bytes, std::memory_order_relaxed);
+      progress->extent_done.store(extent.done, std::memory_order_relaxed);
+      progress->extent_total.store(extent.total, std::memory_order_relaxed);
+      progress->estimate.store(extent.estimate, std::memory_order_relaxed);
+      progress->tables_total.store(reader.tables().size(), std::memory_order_relaxed);
+    }
     if (chunks_read.size() <= ti) chunks_read.resize(ti + 1, 0);
     ++chunks_read[ti];
     p.table_chunks = p.chunk.last_of_table ? chunks_read[ti] : 0;
@@ -442,6 +480,11 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
               break;
             } else {
               const bool finished = digests.Fold(p.chunk.table_index, p.hashes, p.table_chunks);
+              if (finished) times.Ended(p.chunk.table_index);
+              if (progress != nullptr) {
+                progress->rows.fetch_add(p.hashes.size(), std::memory_order_relaxed);
+                if (finished) progress->tables_done.fetch_add(1, std::memory_order_relaxed);
+              }
               if (p.observed) options.observer->Fold(p.chunk.table_index, std::move(p.observed));
               if (finished && options.observer != nullptr) options.observer->EndTable(p.chunk.table_index);
             }
@@ -453,7 +496,9 @@ Result<DigestReport> DigestTables(TableStreamReader& reader, const DigestOptions
   // The chunks' buffers go back before the results are assembled (at
   // 100,000 tables the results' list is a few tens of MB of its own).
   slots.clear();
-  auto report = AssembleReport(reader, options, digests, unhashable, jobs, bytes);
+  times.End();
+  if (progress != nullptr) progress->finished = true;
+  auto report = AssembleReport(reader, options, digests, unhashable, jobs, bytes, times);
   if (!report.ok()) return report.status();
   report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -354,9 +354,20 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
     meet.Finish(c);
     return Status::Ok();
   };
+  auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const double compare_start = since_start();
+  r.phases.push_back({"open", 0, compare_start});
   auto compared = Compare(source_side, restored_side, cmp);
   if (!compared.ok()) return compared.status();
   r.compare = std::move(compared).value();
+  for (RunPhase p : r.compare.phases) {
+    if (p.name == "read expected") p.name = "read source";
+    if (p.name == "read actual") p.name = "read restored";
+    p.start_s += compare_start;
+    r.phases.push_back(std::move(p));
+  }
+  const double checks_start = since_start();
+  if (options.compare.progress != nullptr) options.compare.progress->SetPhase("checks");
   r.source = r.compare.expected.source.location.empty() ? source : r.compare.expected.source.location;
   r.restored = r.compare.actual.source.location.empty() ? restored : r.compare.actual.source.location;
 
@@ -393,7 +404,10 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
   SchemaChecks(r);
   ObjectiveChecks(r);
   SchemaHashCheck(r);
+  r.phases.push_back({"checks", checks_start, since_start() - checks_start});
   if (options.amcheck) {
+    const double amcheck_start = since_start();
+    if (options.compare.progress != nullptr) options.compare.progress->SetPhase("amcheck");
     auto indexes = CheckBtreeIndexes(restored_side.spec());
     if (!indexes.ok()) return indexes.status();
     r.index_checks = std::move(indexes).value();
@@ -401,6 +415,7 @@ Result<DrillReport> RunDrill(Source& source_side, Source& restored_side, const D
                         DrillSubject::kIndexes, 0,
                         drill::Facts({{"checked", r.index_checks->checked},
                                       {"failed", static_cast<uint64_t>(r.index_checks->failures.size())}})});
+    r.phases.push_back({"amcheck", amcheck_start, since_start() - amcheck_start});
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

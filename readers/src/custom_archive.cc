@@ -145,6 +145,7 @@ class CustomArchive final : public ArchiveBase {
       : ArchiveBase(file->name(), "custom", options), file_(std::move(file)) {}
 
   ~CustomArchive() override { StopFeeder(); }
+  ReadExtent Extent() const override { return {file_->bytes_read(), file_->size(), false}; }
 
   std::string DataLocation(uint32_t table_index) const override {
     if (table_index >= table_entry_.size()) return {};

@@ -6,7 +6,9 @@
 // TOC names must exist exactly once, every file in the directory must be
 // named, and the data files are read in parallel, largest first.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "archive_base.h"
@@ -34,6 +36,19 @@ class DirectoryArchive final : public ArchiveBase {
       : ArchiveBase(dir, "directory", options), dir_(dir) {}
 
   ~DirectoryArchive() override { StopFeeder(); }
+  // The data files read to their end, of all the directory's files but the
+  // TOC (summed on the first call: a stat per file).
+  ReadExtent Extent() const override {
+    if (!extent_total_) {
+      uint64_t total = 0;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir_, ec)) {
+        if (e.path().filename() != "toc.dat" && e.is_regular_file(ec)) total += e.file_size(ec);
+      }
+      extent_total_ = total;
+    }
+    return {extent_done_.load(std::memory_order_relaxed), *extent_total_, false};
+  }
 
   Status Open() {
     const std::string toc_path = dir_ + "/toc.dat";
@@ -137,8 +152,10 @@ class DirectoryArchive final : public ArchiveBase {
     if (!file.ok()) return file.status();
     CountDataFile((*file)->size());
     auto text = MakeDecoder(CompressionOfSuffix(name), MakeFileRangeSource(**file, 0), path);
-    if (d.kind == DataKind::kTable) return f.FeedCopyText(tables_[static_cast<size_t>(d.table)], d.table, *text, path);
-    return ReadToEnd(*text).status();
+    Status st = d.kind == DataKind::kTable ? f.FeedCopyText(tables_[static_cast<size_t>(d.table)], d.table, *text, path)
+                                           : ReadToEnd(*text).status();
+    extent_done_.fetch_add((*file)->size(), std::memory_order_relaxed);
+    return st;
   }
 
   Status ReadLargeObjects(ChunkFeeder& f) {
@@ -150,12 +167,15 @@ class DirectoryArchive final : public ArchiveBase {
       CountDataFile((*file)->size());
       auto data = MakeDecoder(CompressionOfSuffix(name), MakeFileRangeSource(**file, 0), path);
       VOUCH_RETURN_IF_ERROR(ReadLargeObject(std::stoull(oid), *data));
+      extent_done_.fetch_add((*file)->size(), std::memory_order_relaxed);
     }
     return Status::Ok();
   }
 
   const std::string dir_;
   std::vector<std::pair<std::string, std::string>> blob_files_;  // (oid, file)
+  std::atomic<uint64_t> extent_done_{0};                         // bytes of the data files read (feeder threads)
+  mutable std::optional<uint64_t> extent_total_;
 };
 
 }  // namespace

@@ -329,7 +329,14 @@ class LiveReader final : public TableStreamReader {
     if (!failed_.ok()) return failed_;
     auto r = Fill(chunk, std::max<size_t>(target, 64));
     if (!r.ok()) failed_ = r.status();
+    if (r.ok() && *r) sent_ += chunk.size;
     return r;
+  }
+  ReadExtent Extent() const override {
+    if (total_bytes_ == 0) {
+      for (uint64_t b : table_bytes_) total_bytes_ += b;
+    }
+    return {sent_, total_bytes_, true};
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
   std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
@@ -1124,6 +1131,10 @@ class LiveReader final : public TableStreamReader {
   SourceInfo info_{"database", "", "none", {}};
   std::deque<TableInfo> tables_;
   std::vector<uint64_t> table_bytes_;  // the planner's estimate, per table
+  // For Extent(): bytes of rows handed out, and table_bytes_'s sum (summed
+  // on the first call, once the tables are known).
+  uint64_t sent_ = 0;
+  mutable uint64_t total_bytes_ = 0;
   std::vector<uint64_t> heap_pages_;   // the planner's page count of each table's heap
   // Per table: its binary COPY converters, or why it has none.
   struct BinaryPlan {

@@ -1,15 +1,17 @@
 #include "vouch/readers/plain_dump_reader.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <map>
 #include <utility>
 
+#include "vouch/hashing/large_object_hash.h"
 #include "vouch/io_buffer.h"
 #include "vouch/readers/byte_scan.h"
-#include "vouch/hashing/large_object_hash.h"
 #include "vouch/readers/dump_schema.h"
-#include "vouch/readers/sequences.h"
 #include "vouch/readers/schema_catalog.h"
+#include "vouch/readers/sequences.h"
 
 namespace vouch {
 namespace {
@@ -28,7 +30,11 @@ class PlainDumpReader final : public TableStreamReader {
     info_.kind = "plain dump";
     info_.location = std::move(location);
     info_.compression = CompressionName(c);
+    struct stat st;
+    if (::stat(info_.location.c_str(), &st) == 0 && S_ISREG(st.st_mode)) file_size_ = static_cast<uint64_t>(st.st_size);
   }
+  // The file's bytes read (compressed), of its size; a pipe's size is unknown.
+  ReadExtent Extent() const override { return {src_->RawOffset(), file_size_, false}; }
 
   Result<bool> NextChunk(RowChunk& chunk, size_t target) override {
     if (!failed_.ok()) return failed_;  // errors are sticky: never read on past one
@@ -377,6 +383,7 @@ class PlainDumpReader final : public TableStreamReader {
   }
 
   std::unique_ptr<ByteSource> src_;
+  uint64_t file_size_ = 0;  // 0: not a regular file
   SourceInfo info_;
   std::deque<TableInfo> tables_;
   std::map<std::string, size_t> index_;

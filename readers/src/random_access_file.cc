@@ -31,6 +31,7 @@ class PosixFile final : public RandomAccessFile {
       }
       got += static_cast<size_t>(r);
     }
+    CountRead(got);
     return got;
   }
   uint64_t size() const override { return size_; }
@@ -49,6 +50,7 @@ class MemoryFile final : public RandomAccessFile {
     if (offset >= data_.size()) return size_t{0};
     size_t k = std::min<uint64_t>(n, data_.size() - offset);
     std::memcpy(dst, data_.data() + offset, k);
+    CountRead(k);
     return k;
   }
   uint64_t size() const override { return data_.size(); }

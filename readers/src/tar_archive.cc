@@ -31,6 +31,7 @@ class TarArchive final : public ArchiveBase {
       : ArchiveBase(file->name(), "tar", options), file_(std::move(file)) {}
 
   ~TarArchive() override { StopFeeder(); }
+  ReadExtent Extent() const override { return {file_->bytes_read(), file_->size(), false}; }
 
   Status Open() {
     src_ = MakeFileRangeSource(*file_, 0);

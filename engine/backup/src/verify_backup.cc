@@ -303,6 +303,16 @@ struct Shared {
   PageSettings pages;
   FindingSink findings;
   std::atomic<uint64_t> files_verified{0}, files_checksummed{0}, bytes{0};
+  ProgressCounters* progress = nullptr;  // VerifyBackupOptions::progress
+  // A file (or a tar member) read to its end: `n` of its bytes checked.
+  void AddBytes(uint64_t n) {
+    bytes += n;
+    if (progress != nullptr) {
+      progress->bytes.fetch_add(n, std::memory_order_relaxed);
+      progress->extent_done.fetch_add(n, std::memory_order_relaxed);
+      progress->tables_done.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   std::atomic<uint64_t> incremental_files{0}, incremental_blocks{0};
   // An incremental file read whole: its header's verdict and block count.
   void AddIncremental(const std::string& relpath, const IncrementalVerdict& v) {
@@ -645,7 +655,7 @@ Status JoinPieces(Shared& sh, const std::vector<FileJob>& work, std::vector<Piec
       tally.Merge(std::move(p.tally));
       if (p.incremental) sh.AddIncremental(j.relpath, *p.incremental);
     }
-    sh.bytes += bytes;
+    sh.AddBytes(bytes);
     if (j.pages) sh.AddPages(j.relpath, std::move(tally));
     if (!j.listed) continue;
     const bool crc = j.listed->checksum_type == ManifestChecksumType::kCrc32c;
@@ -788,7 +798,7 @@ Status CheckTarMember(TarReader& tar, const TarMember& m, const std::string& rel
     if (capture && captured.size() < 65536) captured.append(buf.data(), std::min<size_t>(*got, 65536));
   }
   sc.Finish();
-  sh.bytes += sc.bytes();
+  sh.AddBytes(sc.bytes());
   if (r.incremental) sh.AddIncremental(rel, sc.incremental_verdict());
   if (r.pages) sh.AddPages(rel, std::move(sc.tally()));
   if (capture) {
@@ -1096,6 +1106,14 @@ void BackupVerifier::IndexManifest() {
   for (size_t i = 0; i < manifest_.files.size(); ++i) sh_.index.emplace(manifest_.files[i].path, i);
   sh_.seen = std::make_unique<std::atomic<bool>[]>(manifest_.files.size());
   for (const auto& f : manifest_.files) v_.files_exempt += Ignored(f.path, sh_.ignore) ? 1 : 0;
+  if (ProgressCounters* p = options_.progress) {
+    p->Start();
+    uint64_t total = 0;
+    for (const auto& f : manifest_.files) total += f.size;
+    p->extent_total = total;
+    p->tables_total = manifest_.files.size();
+    sh_.progress = p;
+  }
 }
 
 Status BackupVerifier::CheckControlFile() {

@@ -449,6 +449,7 @@ class BaseBackupTest {
   }
 
   Status Timed(const char* name, const std::function<Status()>& step) {
+    if (o_.progress != nullptr) o_.progress->SetPhase(name);
     const auto t = Clock::now();
     Status st = step();
     r_.phases.push_back({name, Since(t)});
@@ -790,6 +791,8 @@ class BaseBackupTest {
     // (from time columns, which a database may not have).
     DrillOptions drill_options = o_.drill;
     drill_options.rpo_target_us.reset();
+    drill_options.compare.progress = o_.progress;
+    if (o_.progress != nullptr) o_.progress->SetPhase("verify");
     std::string source_time;  // the latest read of the source's databases
     for (ExpectedDatabase& e : expected_) {
       source_time = std::max(source_time, e.Prop("snapshot_time"));

@@ -159,17 +159,21 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   so.superuser = *superuser;
   so.bin_dir = r.pg_bin;
   auto phase = [&](const char* name, std::chrono::steady_clock::time_point t) { r.phases.push_back({name, Since(t)}); };
-  auto t = std::chrono::steady_clock::now();
+  auto begin = [&](const char* name) {
+    if (options.progress != nullptr) options.progress->SetPhase(name);
+    return std::chrono::steady_clock::now();
+  };
+  auto t = begin("initdb");
   auto cluster = restore::ScratchCluster::Create(so);
   if (!cluster.ok()) return cluster.status();
   phase("initdb", t);
-  t = std::chrono::steady_clock::now();
+  t = begin("server start");
   VOUCH_RETURN_IF_ERROR((*cluster)->Start());
   phase("server start", t);
   r.server_version = (*cluster)->server_version();
 
   if (!options.globals.empty()) {
-    t = std::chrono::steady_clock::now();
+    t = begin("globals");
     auto g =
         RunProcess({r.pg_bin + "/psql", "-X", "-q", "-d", (*cluster)->Conninfo("postgres"), "-f", options.globals});
     if (!g.ok()) return g.status();
@@ -192,7 +196,7 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
 
   // --create: the database comes back under its own name, with its own
   // encoding, locale and settings, as a real restore brings it.
-  t = std::chrono::steady_clock::now();
+  t = begin("pg_restore");
   const int jobs = format == "TAR" ? 1 : std::max(1, options.jobs);  // a tar archive restores serially
   auto restored = RunProcess(
       {pg_restore, "--create", "-j", std::to_string(jobs), "-d", (*cluster)->Conninfo("postgres"), options.backup});
@@ -204,8 +208,9 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
     r.pg_restore_errors.push_back("pg_restore exited with " + std::to_string(r.pg_restore_exit) + ": " + restored->err);
   }
 
-  t = std::chrono::steady_clock::now();
+  t = begin("verify");
   DrillOptions drill_options = options.drill;
+  drill_options.compare.progress = options.progress;
   if (!options.globals.empty()) drill_options.source_globals = options.globals;
   auto drill = RunDrill(options.backup, (*cluster)->Conninfo(db.name), drill_options);
   phase("verify", t);

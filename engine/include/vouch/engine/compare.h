@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/base/progress.h"
 #include "vouch/engine/digest_pipeline.h"
 
 namespace vouch {
@@ -37,6 +38,16 @@ struct CompareOptions {
   // comparison are never held at once (at 100,000 tables, tens of MB each).
   // An error ends the comparison.
   std::function<Status(CompareReport&)> after_digests;
+  // Counted into as both sides are read (side[0] expected, side[1] actual)
+  // and told the phase, for a progress display; not owned.
+  RunProgress* progress = nullptr;
+};
+
+// A phase of a run, for the report's timeline: when it began, seconds
+// after the run began, and how long it took. Reported only.
+struct RunPhase {
+  std::string name;
+  double start_s = 0, seconds = 0;
 };
 
 enum class TableStatus { kMatch, kMismatch, kMissing, kExtra };
@@ -158,6 +169,9 @@ struct CompareReport {
   std::string sequences_not_compared;
   std::vector<SequenceComparison> sequences;
   LargeObjectsComparison large_objects;
+  // The comparison's phases ("read expected", "read actual", "locate
+  // differing rows"), in seconds from the comparison's start.
+  std::vector<RunPhase> phases;
   // A finding for every table that differs (TableDiffers, its status), every
   // sequence that fails (SequenceDiffers) and large objects that differ.
   Outcome outcome() const;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vouch/base/finding.h"
+#include "vouch/base/progress.h"
 #include "vouch/engine/row_observer.h"
 #include "vouch/hashing/final_hash.h"
 #include "vouch/hashing/sha256.h"
@@ -73,6 +74,8 @@ struct DigestOptions {
   // reader that has them only with its last row still puts them in the
   // report.
   TableStreamReader::SchemaSink schema_sink;
+  // Counted into as the rows are read, for a progress display; not owned.
+  ProgressCounters* progress = nullptr;
 };
 
 struct TableResult {
@@ -90,6 +93,9 @@ struct TableResult {
   // How a database's rows were read (TableInfo::read_as); empty otherwise.
   // Reported, never part of any hash.
   std::string read_as;
+  // Wall time from the table's first chunk read to its last one hashed (its
+  // rows are read beside other tables'); 0 for a manifest. Reported only.
+  double seconds = 0;
   std::string QualifiedName() const;
 };
 

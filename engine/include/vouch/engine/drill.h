@@ -123,6 +123,10 @@ struct DrillReport {
   std::optional<std::pair<int64_t, int64_t>> recovery_window;
   int64_t now_us = 0;
   double seconds = 0;
+  // The drill's phases for its timeline ("open", "read source", "read
+  // restored", "locate differing rows", "checks", "amcheck"), in seconds
+  // from the drill's start.
+  std::vector<RunPhase> phases;
   // Every fed column checked against its sequence, both sides.
   std::vector<SequenceColumnCheck> sequence_columns;
   std::vector<DrillCheck> checks;  // every check, in report order

@@ -4,6 +4,7 @@
 // tests and fuzzing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +23,15 @@ class RandomAccessFile {
   // The size when the file was opened.
   virtual uint64_t size() const = 0;
   virtual const std::string& name() const = 0;
+  // Bytes ReadAt returned so far, from every thread (a progress display's
+  // count of an archive's bytes read).
+  uint64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
+
+ protected:
+  void CountRead(size_t n) const { bytes_read_.fetch_add(n, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<uint64_t> bytes_read_{0};
 };
 
 Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccessFile(const std::string& path);

@@ -184,6 +184,18 @@ class TableStreamReader {
   // nothing once they were handed over.
   using SchemaSink = std::function<void(SchemaCatalog&&)>;
   virtual void HandSchemaTo(SchemaSink sink) { (void)sink; }
+
+  // How far the reading is, for a progress display: `done` of `total` bytes
+  // of the source's input (an archive's or dump's file bytes read, a
+  // database's relation sizes against the bytes of rows it sent), total 0
+  // when the reader cannot tell. A database's total is the planner's size
+  // of its relations, an estimate (`estimate` true). Called on the thread
+  // that calls NextChunk, between its calls.
+  struct ReadExtent {
+    uint64_t done = 0, total = 0;
+    bool estimate = false;
+  };
+  virtual ReadExtent Extent() const { return {}; }
 };
 
 }  // namespace vouch

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "vouch/base/finding.h"
+#include "vouch/base/progress.h"
 #include "vouch/readers/checksums.h"
 #include "vouch/status.h"
 
@@ -60,6 +61,9 @@ struct VerifyBackupOptions {
   // Keep the manifest's paths that are present (BackupVerification::paths),
   // for the checks across a chain of backups.
   bool keep_paths = false;
+  // Counted into as the files are read (bytes against the manifest's sizes,
+  // files against its count), for a progress display; not owned.
+  ProgressCounters* progress = nullptr;
 };
 
 // Something wrong with the backup: a Finding (vouch/base/finding.h) of one of

@@ -61,6 +61,9 @@ struct RestoreTestOptions {
   int jobs = 2;  // pg_restore -j
   std::optional<int64_t> rto_target_us;
   DrillOptions drill;  // the checks run against the restored database
+  // Told each phase as it begins, and counted into by the drill, for a
+  // progress display; not owned.
+  RunProgress* progress = nullptr;
 };
 
 struct RestorePhase {
