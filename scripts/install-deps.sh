@@ -10,6 +10,10 @@
 # and keys of this machine's deb entries, dpkg-dev unpacks the source, and
 # postgresql-server-dev-15 (of the installed server's version where the mirror
 # still has it) compiles the suite's C module against the server.
+# prometheus brings promtool, which checks and unit-tests the alerting rules of
+# the nightly example (docs/nightly, CTest nightly_alert_rules); on a machine
+# with systemd its package also starts a Prometheus server. tmux is the real
+# terminal the progress line is tested in (CTest progress_tty_test).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -37,7 +41,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
-  time jq gnuplot-nox debootstrap xxd dpkg-dev openssl
+  time jq gnuplot-nox debootstrap xxd dpkg-dev openssl prometheus tmux
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 updated=0
