@@ -55,20 +55,8 @@ cache=${VOUCH_CHROOT_CACHE:-/var/cache/vouch-pg}
 top=$cache/pg$ver
 root=$top/root
 
-# The first command in each private mount namespace: its mounts must not
-# reach the machine's. unshare -m makes every mount private itself, but fails
-# where / is not a mount point (inside a chroot, as on a fresh-machine test);
-# there it keeps the propagation as it is, which is safe unless the chroot's
-# mount is shared with the outside.
-PRIVATE_MOUNTS='mount --make-rprivate / 2>/dev/null || case "$(findmnt -n -o PROPAGATION -T "$r" 2>/dev/null)" in shared*) echo "pgchroot: $r is on a shared mount; its bind mounts would leak out" >&2; exit 97 ;; esac'
-
-mirror() {
-  local m
-  m=$(grep -hoE '^URIs: *[^ ]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}' || true)
-  [ -n "$m" ] || m=$(grep -hoE '^deb +[^ ]+' /etc/apt/sources.list 2>/dev/null | head -1 | awk '{print $2}' || true)
-  [ -n "$m" ] || { echo "pgchroot: no Debian mirror in this machine's apt configuration" >&2; return 1; }
-  echo "$m"
-}
+CHROOT_TOOL=pgchroot
+source "$(dirname "$0")/chroot-common.sh"
 
 build() {
   local new=$top.new log=$top.log m

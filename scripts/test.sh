@@ -5,7 +5,9 @@
 # once per machine and cached), started and stopped by the CTest fixtures
 # "pg15", "pg17", "pg18". Then the unit tests and the PostgreSQL 15
 # integration tests again in an AddressSanitizer/UBSan build, and a short
-# libFuzzer run of every parser from its seed corpus of real dumps. Each
+# libFuzzer run of every parser from its seed corpus of real dumps. After the
+# Release tests the Debian package is built (cpack) and, as root, installed
+# on a fresh Debian 12 chroot and removed again (scripts/test-deb.sh). Each
 # stage's time is printed at the end. .ci/run calls exactly this script.
 #   VOUCH_PG_VERSIONS="15;17;18"  the Release pass's server matrix (17 and 18
 #                          need root, for the chroots)
@@ -47,6 +49,15 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOUCH_WERROR=ON -DVOUC
 cmake --build build -j "$JOBS"
 stage "Release tests (PostgreSQL ${PG_VERSIONS//;/, })"
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 900
+
+stage "Debian package"
+rm -f build/vouch_*_amd64.deb
+(cd build && cpack -G DEB)
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/test-deb.sh build/vouch_*_amd64.deb
+else
+  echo "Debian package: built; its install test on a fresh Debian 12 (scripts/test-deb.sh) needs root, skipped"
+fi
 
 if [ "${VOUCH_SKIP_SANITIZE:-0}" != "1" ]; then
   stage "ASan+UBSan build"

@@ -50,6 +50,17 @@ TEST_F(BackupCli, RemovedFileIsNamedWithExitOne) {
   auto r = Vouch("verify-backup " + copy + " -q");
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("PG_VERSION"), std::string::npos) << r.out;
+  // The HTML page: the verdict first, the missing file among the findings.
+  auto html = Vouch("verify-backup " + copy + " -q --format html");
+  EXPECT_EQ(html.exit_code, 1) << html.err;
+  const size_t verdict = html.out.find("<div id=\"verdict\" class=\"fail\">❌ FAIL — 1 finding</div>");
+  const size_t findings = html.out.find("<section id=\"findings\">");
+  ASSERT_NE(verdict, std::string::npos) << html.out.substr(0, 3000);
+  ASSERT_NE(findings, std::string::npos) << html.out.substr(0, 3000);
+  EXPECT_LT(verdict, findings);
+  EXPECT_NE(html.out.find("PG_VERSION", findings), std::string::npos);
+  // Not for a nightly check, which has no such page.
+  EXPECT_EQ(Vouch("verify-backup --newest-in " + dir_ + "/nightly --format html").exit_code, 2);
 }
 
 TEST_F(BackupCli, NightlyCheckOfTheNewestBackup) {

@@ -135,6 +135,19 @@ TEST_F(RestoreTest, AMissingRoleIsPgRestoresErrorAndFails) {
       << md.out.substr(0, 2000);
   EXPECT_NE(md.out.find("| pg_restore |"), std::string::npos);
   EXPECT_NE(md.out.find("# DR Restore Validation Report"), std::string::npos);
+  // HTML: the verdict, the RTO's phases on the timeline, pg_restore's
+  // error among the findings, then the Markdown's sections as HTML.
+  auto html = Vouch("db.custom --format html -o report.html");
+  EXPECT_EQ(html.exit_code, 1);
+  const std::string page = testing::ReadFileBytes(dir_ + "/report.html");
+  EXPECT_NE(page.find("<div id=\"verdict\" class=\"fail\">❌ FAIL</div>"), std::string::npos) << page.substr(0, 2000);
+  EXPECT_NE(page.find("<g class=\"phase\" data-phase=\"pg_restore\""), std::string::npos);
+  EXPECT_NE(page.find("<g class=\"phase\" data-phase=\"initdb\""), std::string::npos);
+  const size_t findings = page.find("<section id=\"findings\">");
+  ASSERT_NE(findings, std::string::npos);
+  EXPECT_NE(page.find("role &quot;vouch_rt_owner&quot; does not exist", findings), std::string::npos);
+  EXPECT_NE(page.find("<h2>Recovery Time (measured)</h2>"), std::string::npos);
+  EXPECT_NE(page.find("<h1>DR Restore Validation Report"), std::string::npos);
 }
 
 // What cannot be restored is refused before any cluster is made: a plain

@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "render/digest.h"
+#include "render/html.h"
 #include "vouch/engine/compare.h"
 
 namespace vouch::cli {
@@ -23,11 +24,16 @@ Command AddCompare(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("compare", "Compare EXPECTED with ACTUAL table by table and name the differing rows");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch compare postgresql://vouch@db1/app postgresql://vouch@db2/app_restored\n"
+      "  vouch compare app-manifest.json nightly.dump --max-keys 50 -o compare.json");
   cmd->add_option("EXPECTED", o->expected, "database URI, dump file or manifest")->required();
   cmd->add_option("ACTUAL", o->actual, "database URI, dump file or manifest")->required();
   cmd->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", o->format, "stdout format: text, json or html (one self-contained page with charts)")
+      ->check(CLI::IsMember({"text", "json", "html"}));
   AddListOption(cmd, o->list);
   cmd->add_option("--max-keys", o->compare.max_keys, "keys listed per kind and table (default 20)");
   cmd->add_flag("--rows-only", o->compare.digest.rows_only,
@@ -64,7 +70,9 @@ Command AddCompare(CLI::App& app) {
             entry.scope = "compare " + report->expected.source.location + " -> " + report->actual.source.location;
             auto anomaly = o->ledger.Append(entry, o->sign);
             if (!anomaly.ok()) return Fail(anomaly.status());
-            std::cout << (o->format == "json" ? CompareJson(*report) : CompareText(*report, o->list));
+            std::cout << (o->format == "json"   ? CompareJson(*report)
+                          : o->format == "html" ? CompareHtml(*report, o->list)
+                                                : CompareText(*report, o->list));
             if (!o->quiet) PrintRunStats({&report->expected, &report->actual});
             return *anomaly ? 1 : ExitCode(report->outcome());
           }};

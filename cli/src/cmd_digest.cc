@@ -89,6 +89,10 @@ Command AddDigest(CLI::App& app) {
       "digest",
       "Digest every table of SOURCE: a database URI, a pg_dump archive (custom, directory, tar), a plain dump "
       "(.sql[.gz|.zst|.lz4]) or a vouch manifest");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch digest postgresql://vouch@db1/app -o app-manifest.json\n"
+      "  vouch digest nightly.dump --jobs 4 -n public --format json");
   cmd->add_option("SOURCE", o->source, "database URI, dump, archive or manifest")->required();
   cmd->add_option("-j,--jobs", o->digest.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));

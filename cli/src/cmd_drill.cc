@@ -6,6 +6,7 @@
 #include "command.h"
 #include "drill_flags.h"
 #include "render/drill.h"
+#include "render/html.h"
 #include "vouch/chain/chain_spec.h"
 #include "vouch/engine/drill.h"
 
@@ -32,6 +33,12 @@ Command AddDrill(CLI::App& app) {
       "drill",
       "Validate a restore end to end (DR drill): compare SOURCE with RESTORED table by table, verify audit "
       "chains, sequence gaps, foreign keys (orphans), timestamps, RPO/RTO, and write the report");
+  drill->footer(
+      "Examples:\n"
+      "  vouch drill postgresql://vouch@db1/app postgresql://vouch@db2/app_restored "
+      "--chain audit_log --rpo-target 15m\n"
+      "  vouch drill nightly.dump postgresql://vouch@db2/app --rto-target 30m --drill-start '2025-09-30 17:00:00' "
+      "--format junit -o drill.xml");
   drill->add_option("SOURCE", o->source, "what was backed up: database URI, dump, archive or manifest")->required();
   drill->add_option("RESTORED", o->restored, "the restored copy: database URI or dump")->required();
   AddDrillCheckFlags(drill, df);
@@ -57,8 +64,10 @@ Command AddDrill(CLI::App& app) {
       ->check(Counting(0));
   drill->add_option("-j,--jobs", o->compare.digest.jobs, "threads and connections per side (default: all cores)")
       ->check(CLI::Range(1, 1024));
-  drill->add_option("--format", o->format, "report format: text, markdown, json or junit")
-      ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
+  drill
+      ->add_option("--format", o->format,
+                   "report format: text, markdown, json, junit or html (one self-contained page with charts)")
+      ->check(CLI::IsMember({"text", "markdown", "json", "junit", "html"}));
   AddListOption(drill, o->list);
   drill->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   drill->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
@@ -94,7 +103,8 @@ Command AddDrill(CLI::App& app) {
             const DrillReport& rep = *report;
             if (!EmitReport(o->format, o->output,
                             {[&] { return DrillText(rep, o->list); }, [&] { return DrillMarkdown(rep, o->list); },
-                             [&] { return DrillJson(rep); }, [&] { return DrillJUnit(rep); }})) {
+                             [&] { return DrillJson(rep); }, [&] { return DrillJUnit(rep); },
+                             [&] { return DrillHtml(rep, o->list); }})) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);

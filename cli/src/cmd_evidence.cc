@@ -17,6 +17,10 @@ Command AddKeygen(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "keygen", "Make an Ed25519 key pair for signing reports (--sign): KEY (private, mode 0600) and KEY.pub");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch keygen --out /etc/vouch/signing.key\n"
+      "  vouch verify-archive nightly.dump -o app-manifest.json --sign /etc/vouch/signing.key");
   cmd->add_option("--out", *out, "the private key's file; the public key goes to FILE.pub")->required();
   return {cmd, [out]() -> int {
             if (Status st = evidence::GenerateKeyPair(*out); !st.ok()) return Fail(st);
@@ -35,6 +39,10 @@ Command AddVerifyEvidence(CLI::App& app) {
       app.add_subcommand("verify-evidence",
                          "Check a signed report: its signature, then what its own numbers determine (content hashes, "
                          "FINAL_VALIDATION_HASH, each table's match, the verdict); exit 1 naming what does not hold");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch verify-evidence drill.json --pubkey signing.key.pub\n"
+      "  vouch verify-evidence app-manifest.json --pubkey signing.key.pub --tsa-ca tsa-ca.pem --format json");
   cmd->add_option("REPORT", o->report, "a JSON report or manifest written with --sign")->required();
   cmd->add_option("--pubkey", o->pubkey, "the signer's public key (KEY.pub from vouch keygen)")->required();
   cmd->add_option("--signature", o->signature, "the signature file (default REPORT.sig)");
@@ -74,10 +82,18 @@ Command AddLedger(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("ledger", "The verification ledger (--ledger FILE): verify its chain, show its history");
   cmd->require_subcommand(1);
+  cmd->footer(
+      "Examples:\n"
+      "  vouch ledger verify /var/lib/vouch/ledger --pubkey signing.key.pub\n"
+      "  vouch ledger show /var/lib/vouch/ledger --scope app");
   auto* verify = cmd->add_subcommand(
       "verify",
       "Check the ledger's chain (each line holds the SHA-256 of the one before) and, with --pubkey, every "
       "line's signature; exit 1 naming the first line that does not hold");
+  verify->footer(
+      "Examples:\n"
+      "  vouch ledger verify /var/lib/vouch/ledger --pubkey signing.key.pub\n"
+      "  vouch ledger verify /var/lib/vouch/ledger --anchor \"41:$HEAD_SHA256\" --tsa-ca tsa-ca.pem");
   verify->add_option("FILE", o->file, "the ledger")->required();
   verify->add_option("--pubkey", o->pubkey, "the signer's public key: every line must be signed with it");
   verify->add_option("--anchor", o->anchors,
@@ -87,6 +103,10 @@ Command AddLedger(CLI::App& app) {
                      "check the lines' RFC 3161 timestamps (FILE.tsr/N.tsr, from --tsa-url) against these CA "
                      "certificates");
   auto* show = cmd->add_subcommand("show", "The ledger's runs as a table: dates, commands, verdicts, rows, durations");
+  show->footer(
+      "Examples:\n"
+      "  vouch ledger show /var/lib/vouch/ledger\n"
+      "  vouch ledger show /var/lib/vouch/ledger --scope 'drill of postgresql://vouch@db1/app'");
   show->add_option("FILE", o->file, "the ledger")->required();
   show->add_option("--scope", o->scope, "only the runs whose scope contains this text");
   return {cmd, [o, verify]() -> int {

@@ -18,6 +18,10 @@ Command AddMerge(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "merge", "Add the manifests of the N shards of one source (digest --shard k/N -o part.json) into one manifest");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch digest postgresql://vouch@db1/app --shard 0/2 -o part-0.json   # and 1/2 on another host\n"
+      "  vouch merge part-0.json part-1.json -o app-manifest.json");
   cmd->add_option("PART", o->parts, "shard manifests, all N of them")->required();
   cmd->add_option("-o,--output", o->output, "write the merged manifest to FILE");
   cmd->add_option("--format", o->format, "stdout format: text or json")->check(CLI::IsMember({"text", "json"}));

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "drill_flags.h"
+#include "render/html.h"
 #include "render/restore.h"
 #include "vouch/base/civil_time.h"
 #include "vouch/base/finding.h"
@@ -58,6 +59,10 @@ Command AddRestoreTest(CLI::App& app) {
       "checks); each phase timed, their sum the measured RTO. A pg_dump archive (custom, directory or tar) is "
       "restored with pg_restore and proven against itself; a plain base backup is copied, recovered from "
       "--wal-archive to the target, and proven against --expect");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch restore-test nightly.dump --globals globals.sql --rto-target 30m --format markdown -o restore.md\n"
+      "  vouch restore-test /backups/base --wal-archive /backups/wal --target-manifest app-at-lsn.json");
   cmd->add_option("BACKUP", o->test.backup,
                   "pg_dump archive (custom file, directory, tar file) or plain base backup directory")
       ->required();
@@ -95,8 +100,9 @@ Command AddRestoreTest(CLI::App& app) {
                 "skip the check of every B-tree index of the restored database with amcheck (bt_index_check, "
                 "heapallindexed), which runs by default: COPY never reads an index, and a restore onto another "
                 "glibc or ICU corrupts text indexes silently");
-  cmd->add_option("--format", o->format, "report format: text, markdown, json or junit")
-      ->check(CLI::IsMember({"text", "markdown", "json", "junit"}));
+  cmd->add_option("--format", o->format,
+                  "report format: text, markdown, json, junit or html (one self-contained page with charts)")
+      ->check(CLI::IsMember({"text", "markdown", "json", "junit", "html"}));
   cmd->add_option("-o,--output", o->output, "write the report (--format) to FILE; stdout then gets the text report");
   AddListOption(cmd, o->list);
   o->progress.Add(cmd);
@@ -130,10 +136,10 @@ Command AddRestoreTest(CLI::App& app) {
             display.reset();
             if (!r.ok()) return Fail(r.status());
             const RestoreTestReport& rep = *r;
-            if (!EmitReport(
-                    o->format, o->output,
-                    {[&] { return RestoreTestText(rep, o->list); }, [&] { return RestoreTestMarkdown(rep, o->list); },
-                     [&] { return RestoreTestJson(rep); }, [&] { return RestoreTestJUnit(rep); }})) {
+            if (!EmitReport(o->format, o->output,
+                            {[&] { return RestoreTestText(rep, o->list); },
+                             [&] { return RestoreTestMarkdown(rep, o->list); }, [&] { return RestoreTestJson(rep); },
+                             [&] { return RestoreTestJUnit(rep); }, [&] { return RestoreTestHtml(rep, o->list); }})) {
               return Fail(IoError(o->output + ": cannot write the report"));
             }
             if (Status st = o->sign.Sign(o->output); !st.ok()) return Fail(st);

@@ -29,6 +29,10 @@ Command AddVerifyArchive(CLI::App& app) {
       "verify-archive",
       "Read a pg_dump archive (custom, directory or tar) to its end without restoring it: structure, "
       "every block decompressed, every row checked; per-table rows and content hashes");
+  cmd->footer(
+      "Examples:\n"
+      "  vouch verify-archive nightly.dump --checksums nightly.dump.sha256\n"
+      "  vouch verify-archive /backups/app.dir --jobs 2 -o app-manifest.json");
   cmd->add_option("ARCHIVE", o->archive, "custom-format file, directory-format directory or tar file")->required();
   cmd->add_option("--checksums", o->checksums, "also verify this sha256sum/md5sum-style checksum file");
   cmd->add_option("-j,--jobs", o->digest.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));

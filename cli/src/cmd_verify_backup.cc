@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "render/backup.h"
+#include "render/html.h"
 #include "render/nightly.h"
 #include "vouch/backup/nightly_backup.h"
 #include "vouch/backup/verify_backup.h"
@@ -53,6 +54,7 @@ Result<double> MaxAgeSeconds(const BackupFlags& o) {
 // --newest-in: the nightly checks.
 int RunNightly(BackupFlags& o) {
   if (!o.dirs.empty()) return Fail(InvalidArgument("give either DIR or --newest-in, not both"));
+  if (o.format == "html") return Fail(InvalidArgument("--newest-in: --format text, json or prometheus"));
   auto age = MaxAgeSeconds(o);
   if (!age.ok()) return Fail(age.status());
   o.nightly.max_age_seconds = *age;
@@ -72,7 +74,9 @@ int RunRecoveryWindow(BackupFlags& o) {
   if (!o.dirs.empty() || !o.newest_in.empty()) {
     return Fail(InvalidArgument("--recovery-window takes the directory of backups itself, not DIR or --newest-in"));
   }
-  if (o.format == "prometheus") return Fail(InvalidArgument("--recovery-window: --format text or json"));
+  if (o.format == "prometheus" || o.format == "html") {
+    return Fail(InvalidArgument("--recovery-window: --format text or json"));
+  }
   auto age = MaxAgeSeconds(o);
   if (!age.ok()) return Fail(age.status());
   RecoveryWindowOptions w;
@@ -87,8 +91,8 @@ int RunRecoveryWindow(BackupFlags& o) {
 
 // Several directories: a chain of a full backup and its incremental backups.
 int RunChain(const BackupFlags& o) {
-  if (o.format == "prometheus") {
-    return Fail(InvalidArgument("verify-backup: --format prometheus takes one DIR, not a chain"));
+  if (o.format == "prometheus" || o.format == "html") {
+    return Fail(InvalidArgument("verify-backup: --format " + o.format + " takes one DIR, not a chain"));
   }
   auto c = VerifyBackupChain(o.dirs, o.backup);
   if (!c.ok()) return Fail(c.status());
@@ -112,6 +116,7 @@ int RunOne(BackupFlags& o) {
   if (!v.ok()) return Fail(v.status());
   std::string text = o.format == "json"         ? BackupJson(*v)
                      : o.format == "prometheus" ? BackupPrometheus(*v, previous)
+                     : o.format == "html"       ? BackupHtml(*v)
                                                 : BackupText(*v);
   if (int rc = Emit(o, text); rc != 0) return rc;
   if (!o.quiet) {
@@ -147,6 +152,11 @@ Command AddVerifyBackup(CLI::App& app) {
       "Verify a pg_basebackup (plain or tar format) against its backup_manifest: every file's size and checksum "
       "(CRC32C, SHA-2), extra and missing files, the WAL range it needs, optionally every data page's checksum; or, "
       "with --newest-in, the nightly checks of a backup directory");
+  vbackup->footer(
+      "Examples:\n"
+      "  vouch verify-backup /backups/base --page-checksums --wal-archive /backups/wal\n"
+      "  vouch verify-backup --newest-in /backups --max-age 24h "
+      "--format prometheus -o /var/lib/node_exporter/vouch.prom");
   vbackup->add_option("DIR", o->dirs,
                       "the base backup directory (plain format, or base.tar[.gz] etc.); several: a chain of a full "
                       "backup and its incremental backups, oldest first");
@@ -178,8 +188,11 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_option("--name", o->nightly.name_pattern,
                       "with --newest-in: consider only entries matching this pattern");
   vbackup->add_flag("--no-decompress", o->no_decompress, "with --newest-in: do not decompress .gz/.zst/.lz4 files");
-  vbackup->add_option("--format", o->format, "stdout format: text, json or prometheus (node_exporter textfile)")
-      ->check(CLI::IsMember({"text", "json", "prometheus"}));
+  vbackup
+      ->add_option("--format", o->format,
+                   "stdout format: text, json, prometheus (node_exporter textfile) or html (one DIR: a "
+                   "self-contained page)")
+      ->check(CLI::IsMember({"text", "json", "prometheus", "html"}));
   vbackup->add_option("-o,--output", o->output, "also write the report (--format) to FILE");
   vbackup->add_flag("-q,--quiet", o->quiet, "no run statistics or progress on stderr");
   o->progress.Add(vbackup);

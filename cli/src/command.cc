@@ -197,6 +197,7 @@ bool EmitReport(const std::string& format, const std::string& output, const Repo
   const std::string rendered = format == "markdown" ? render.markdown()
                                : format == "json"   ? render.json()
                                : format == "junit"  ? render.junit()
+                               : format == "html"   ? render.html()
                                                     : render.text();
   if (output.empty()) {
     std::cout << rendered;

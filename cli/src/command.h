@@ -36,6 +36,15 @@ Command AddKeygen(CLI::App& app);
 Command AddVerifyEvidence(CLI::App& app);
 Command AddLedger(CLI::App& app);
 
+// The generated documentation (self_doc.cc), written from `app` once every
+// command is registered: the manual page vouch(1) in roff (vouch help --man),
+// and the completion script of `shell`, bash or zsh (vouch help --completion).
+std::string ManPage(const CLI::App& app);
+std::string CompletionScript(const CLI::App& app, const std::string& shell);
+// "Exit codes: 0 verified, no findings; 1 findings ...": the help's footer and
+// the manual's EXIT STATUS.
+std::string ExitCodesLine();
+
 // Prints "vouch: error: MESSAGE" and returns the exit code of an error that
 // stopped the run (docs/design.md "Exit codes"): 2 for a usage or
 // configuration error, 3 when vouch could not verify, 1 for a corrupt input
@@ -53,11 +62,11 @@ bool WriteFile(const std::string& path, const Producer& produce);
 // A sink that writes to standard output.
 Sink StdoutSink();
 
-// A report in one of four formats (drill, restore-test): `format`'s
+// A report in one of five formats (drill, restore-test): `format`'s
 // rendering goes to `output` when one is named, and stdout then gets the
 // text; else to stdout. False when the file cannot be written.
 struct ReportRenderers {
-  std::function<std::string()> text, markdown, json, junit;
+  std::function<std::string()> text, markdown, json, junit, html;
 };
 bool EmitReport(const std::string& format, const std::string& output, const ReportRenderers& render);
 

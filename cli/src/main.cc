@@ -41,10 +41,18 @@ int main(int argc, char** argv) {
       cli::AddDigest(app),         cli::AddCompare(app),      cli::AddVerifyArchive(app), cli::AddMerge(app),
       cli::AddDrill(app),          cli::AddVerifyBackup(app), cli::AddRestoreTest(app),   cli::AddKeygen(app),
       cli::AddVerifyEvidence(app), cli::AddLedger(app)};
-  app.add_subcommand("help", "Show this help");
-  app.footer(
-      "Exit codes: 0 verified, no findings; 1 findings (differences, damage, failed drill checks); 2 usage error; "
-      "3 could not verify.\nRun 'vouch COMMAND --help' for a command's options, e.g. vouch drill --help.");
+  auto* help = app.add_subcommand("help", "Show this help");
+  help->footer("Examples:\n  vouch help\n  vouch drill --help\n  man vouch");
+  // Hidden (group ""): the manual page and the shell completions, written
+  // from this very definition for the package (cli/CMakeLists.txt).
+  bool man = false;
+  std::string completion;
+  help->add_flag("--man", man, "print the manual page vouch(1) in roff")->group("");
+  help->add_option("--completion", completion, "print the completion script of SHELL")
+      ->check(CLI::IsMember({"bash", "zsh"}))
+      ->group("");
+  app.footer(cli::ExitCodesLine() +
+             "\nRun 'vouch COMMAND --help' for a command's options and examples, e.g. vouch drill --help.");
   const std::string usage = app.help();  // after parsing, help() describes the chosen subcommand
 
   try {
@@ -54,7 +62,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (app.got_subcommand("help")) {
-    std::cout << usage;
+    if (man) {
+      std::cout << cli::ManPage(app);
+    } else if (!completion.empty()) {
+      std::cout << cli::CompletionScript(app, completion);
+    } else {
+      std::cout << usage;
+    }
     return 0;
   }
   for (const auto& c : commands) {
