@@ -15,6 +15,7 @@
 # with systemd its package also starts a Prometheus server. tmux is the real
 # terminal the progress line is tested in (CTest progress_tty_test), and
 # chromium the browser the HTML reports are rendered in (html_report_test).
+# pgbackrest makes the repositories verify-backup --pgbackrest is tested on.
 # man-db checks the generated manual page (CTest man_page_lint) and zsh
 # parses the generated zsh completion (CTest self_doc_test); dpkg-dev's
 # dpkg-shlibdeps gives the Debian package its dependencies (cpack -G DEB).
@@ -45,7 +46,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
-  time jq gnuplot-nox debootstrap xxd dpkg-dev openssl prometheus tmux chromium
+  time jq gnuplot-nox debootstrap xxd dpkg-dev openssl prometheus tmux chromium pgbackrest
   man-db zsh
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }

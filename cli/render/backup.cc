@@ -45,7 +45,14 @@ using Kinds = std::map<std::string, uint64_t>;
 void TextManifestAndFiles(std::ostream& o, const BackupVerification& v, const Kinds& kinds) {
   // Manifest.
   const uint64_t manifest_findings = CountOf(kinds, {"manifest", "sysid"});
-  if (v.manifest_version == 0) {
+  if (v.format == "pgbackrest") {
+    o << Mark(manifest_findings == 0 && v.manifest_version != 0) << " backup.manifest (pgBackRest): ";
+    if (v.manifest_version == 0) {
+      o << "not usable\n";
+    } else {
+      o << GroupThousands(v.files_listed) << " files listed, backrest-checksum verified\n";
+    }
+  } else if (v.manifest_version == 0) {
     o << "❌ backup_manifest: not usable\n";
   } else {
     o << Mark(manifest_findings == 0) << " backup_manifest: version " << v.manifest_version << ", "

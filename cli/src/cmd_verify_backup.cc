@@ -13,6 +13,7 @@
 #include "render/html.h"
 #include "render/nightly.h"
 #include "vouch/backup/nightly_backup.h"
+#include "vouch/backup/pgbackrest.h"
 #include "vouch/backup/verify_backup.h"
 #include "vouch/base/civil_time.h"
 #include "vouch/readers/wal.h"
@@ -23,6 +24,7 @@ namespace {
 struct BackupFlags {
   std::vector<std::string> dirs;
   std::string newest_in, max_age = "24h", format = "text", until, output, recovery_window, source;
+  std::string pgbackrest, stanza, set;  // --pgbackrest REPO --stanza NAME [--set LABEL]
   VerifyBackupOptions backup;
   NightlyOptions nightly;
   bool no_wal = false, no_decompress = false, quiet = false;
@@ -100,8 +102,9 @@ int RunChain(const BackupFlags& o) {
   return ExitCode(c->outcome());
 }
 
+// One backup: a pg_basebackup DIR, or a pgBackRest set (--pgbackrest).
 int RunOne(BackupFlags& o) {
-  const std::string& dir = o.dirs[0];
+  const std::string& dir = o.pgbackrest.empty() ? o.dirs[0] : o.pgbackrest;
   std::optional<double> previous;
   if (o.format == "prometheus" && !o.output.empty()) {
     std::ifstream old(o.output, std::ios::binary);
@@ -111,7 +114,8 @@ int RunOne(BackupFlags& o) {
   o.backup.progress = &o.run.side[0];
   auto display = o.progress.Start("vouch verify-backup", {{"", &o.run.side[0], ProgressUnit::kFiles}}, nullptr,
                                   o.quiet || o.format == "prometheus");
-  auto v = VerifyBackup(dir, o.backup);
+  auto v =
+      o.pgbackrest.empty() ? VerifyBackup(dir, o.backup) : VerifyPgbackrest({o.pgbackrest, o.stanza, o.set}, o.backup);
   display.reset();
   if (!v.ok()) return Fail(v.status());
   std::string text = o.format == "json"         ? BackupJson(*v)
@@ -128,7 +132,7 @@ int RunOne(BackupFlags& o) {
   // its bytes for the "much smaller than the last" canary.
   evidence::LedgerEntry e;
   e.command = "verify-backup";
-  e.scope = "base backup " + dir;
+  e.scope = o.pgbackrest.empty() ? "base backup " + dir : "pgBackRest " + o.pgbackrest + " stanza " + o.stanza;
   if (v->system_identifier) e.source["system_identifier"] = std::to_string(*v->system_identifier);
   if (v->start_lsn) e.source["start_lsn"] = FormatLsn(*v->start_lsn);
   if (v->start_tli) e.source["start_timeline"] = std::to_string(*v->start_tli);
@@ -168,6 +172,12 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_flag("--no-wal", o->no_wal, "do not check WAL");
   vbackup->add_option("--checksums", o->backup.checksums, "also verify this sha256sum/md5sum-style checksum file");
   vbackup->add_option("--ignore", o->backup.ignore, "a relative path to leave out of the checks (repeatable)");
+  vbackup->add_option("--pgbackrest", o->pgbackrest,
+                      "verify a backup set of this pgBackRest repository (repo1-path) instead of DIR: every file "
+                      "decompressed and checked against the set's manifest (size, SHA-1, the repository bytes' SHA-1), "
+                      "its pages with --page-checksums, and the WAL it needs from the repository's archive");
+  vbackup->add_option("--stanza", o->stanza, "with --pgbackrest: the stanza");
+  vbackup->add_option("--set", o->set, "with --pgbackrest: the backup set's label (default: the newest)");
   vbackup->add_option("--newest-in", o->newest_in,
                       "nightly checks instead: the newest backup (file or directory) in this directory");
   vbackup->add_option("--max-age", o->max_age,
@@ -204,8 +214,22 @@ Command AddVerifyBackup(CLI::App& app) {
         if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok()) {
           return Fail(st);
         }
-        if (!o->ledger.file.empty() && (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {
+        if (!o->ledger.file.empty() && o->pgbackrest.empty() &&
+            (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {
           return Fail(InvalidArgument("--ledger records the verification of one backup DIR"));
+        }
+        if (!o->pgbackrest.empty() || !o->stanza.empty() || !o->set.empty()) {
+          if (o->pgbackrest.empty() || o->stanza.empty()) {
+            return Fail(InvalidArgument("--pgbackrest REPO and --stanza NAME go together (--set LABEL optionally)"));
+          }
+          if (!o->dirs.empty() || !o->newest_in.empty() || !o->recovery_window.empty()) {
+            return Fail(
+                InvalidArgument("--pgbackrest verifies a set of the repository: no DIR, --newest-in or "
+                                "--recovery-window"));
+          }
+          if (!o->until.empty()) o->backup.until_lsn = o->until;
+          o->backup.skip_wal = o->no_wal;
+          return RunOne(*o);
         }
         if (!o->recovery_window.empty()) return RunRecoveryWindow(*o);
         if (!o->source.empty()) return Fail(InvalidArgument("--source is for --recovery-window"));

@@ -2,7 +2,8 @@
 // (JSON, its reader checked against nlohmann's; Encoded-Path, checksums, WAL
 // ranges), pg_control, backup_label, an incremental backup's INCREMENTAL
 // file header, a timeline history file and a WAL segment's page headers (with
-// the XLOG_SWITCH walk).
+// the XLOG_SWITCH walk), and pgBackRest's backup.info, archive.info and
+// backup.manifest.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
+#include "vouch/readers/pgbackrest.h"
 #include "vouch/readers/wal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -28,6 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto inc = vouch::ParseIncrementalHeader(bytes, size, 131072, 8192);
   if (inc.ok() && inc->header_length + inc->blocks.size() * 8192 != size) __builtin_trap();
   (void)vouch::ParseTimelineHistory(bytes, 7);
+  // pgBackRest's INI files: backup.info, archive.info, backup.manifest.
+  (void)vouch::ParsePgbrBackupInfo(bytes, "backup.info");
+  (void)vouch::ParsePgbrArchiveInfo(bytes, "archive.info");
+  auto pgbr = vouch::ParsePgbrManifest(bytes, "backup.manifest");
+  if (pgbr.ok() && pgbr->files.size() > size) __builtin_trap();
   auto src = vouch::MakeMemorySource(bytes, "fuzz");
   auto scan = vouch::ScanWalSegment(*src, 1 << 20);
   if (scan.ok()) {

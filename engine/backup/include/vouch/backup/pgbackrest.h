@@ -1,0 +1,32 @@
+// verify-backup --pgbackrest: a backup set in a pgBackRest repository,
+// verified deeper than `pgbackrest verify`: every file the set's manifest
+// lists (in this set or, by reference, in the full and differential sets
+// before it) read from the repository and decompressed to its end, its
+// repository bytes against the manifest's "rck" SHA-1, its content against
+// its size and SHA-1; with page checksums, every data page; and every WAL
+// segment the set needs read from the repository's archive with its page
+// headers, system identifier and timeline checked (vouch/readers/wal.h).
+// The result is a BackupVerification, rendered as verify-backup's.
+#pragma once
+
+#include <string>
+
+#include "vouch/backup/verify_backup.h"
+#include "vouch/status.h"
+
+namespace vouch {
+
+struct PgbackrestTarget {
+  std::string repo;  // repo1-path: holds backup/STANZA and archive/STANZA
+  std::string stanza;
+  std::string set;  // a backup label; "" = the newest set
+};
+
+// Errors: the repository or stanza missing (exit 2); backup.info,
+// archive.info or the set's manifest damaged (Corrupt, with file and line;
+// exit 1); an encrypted repository or a block-incremental set
+// (Unsupported, exit 3). Damage to the set's files and WAL is findings.
+// Bundled sets (repo-bundle) are read from their bundles.
+Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options);
+
+}  // namespace vouch

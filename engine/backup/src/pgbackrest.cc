@@ -1,0 +1,470 @@
+#include "vouch/backup/pgbackrest.h"
+
+#include <sys/stat.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "backup_wal.h"
+#include "dir_names.h"
+#include "stream_check.h"
+#include "vouch/hashing/evp_hash.h"
+#include "vouch/readers/byte_source.h"
+#include "vouch/readers/pg_control.h"
+#include "vouch/readers/pg_page.h"
+#include "vouch/readers/pgbackrest.h"
+#include "vouch/readers/random_access_file.h"
+#include "vouch/readers/wal.h"
+
+namespace vouch {
+namespace {
+
+using backup_internal::PageSettings;
+using backup_internal::PageTally;
+using backup_internal::StreamCheck;
+using backup_internal::WalCandidate;
+using backup_internal::WalInventory;
+
+Result<std::string> ReadRepoFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return InvalidArgument(path + ": no such file");
+    return IoError(path + ": cannot read");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Bytes [begin, end) of a repository file, hashed (SHA-1, the manifest's
+// "rck") as they are read.
+class RepoRange final : public ByteSource {
+ public:
+  RepoRange(const RandomAccessFile& file, uint64_t begin, uint64_t end, EvpHash* sha1)
+      : file_(file), pos_(begin), end_(end), sha1_(sha1) {}
+  Result<size_t> Read(char* dst, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    if (n == 0) return size_t{0};
+    auto got = file_.ReadAt(pos_, dst, n);
+    if (!got.ok()) return got.status();
+    if (*got == 0) return Truncated(file_.name() + ": ends at byte " + std::to_string(pos_) + ", before its data");
+    sha1_->Update(dst, *got);
+    pos_ += *got;
+    read_ += *got;
+    return *got;
+  }
+  std::string Describe() const override { return file_.name(); }
+  uint64_t RawOffset() const override { return pos_; }
+  uint64_t read() const { return read_; }
+
+ private:
+  const RandomAccessFile& file_;
+  uint64_t pos_, end_;
+  uint64_t read_ = 0;
+  EvpHash* sha1_;
+};
+
+Compression CompressionOfSuffix(const std::string& suffix) {
+  if (suffix == ".gz") return Compression::kGzip;
+  if (suffix == ".lz4") return Compression::kLz4;
+  if (suffix == ".zst") return Compression::kZstd;
+  return Compression::kNone;
+}
+
+class Verifier {
+ public:
+  Verifier(const PgbackrestTarget& t, const VerifyBackupOptions& o) : t_(t), o_(o) {}
+
+  Result<BackupVerification> Run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (o_.jobs < 0) return InvalidArgument("jobs must be at least 1 (0 = all cores)");
+    if (!o_.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
+    backup_dir_ = t_.repo + "/backup/" + t_.stanza;
+    auto info_text = ReadRepoFile(backup_dir_ + "/backup.info");
+    if (!info_text.ok()) {
+      return InvalidArgument("pgBackRest repository " + t_.repo + ", stanza " + t_.stanza + ": " +
+                             info_text.status().message());
+    }
+    auto info = ParsePgbrBackupInfo(*info_text, backup_dir_ + "/backup.info");
+    if (!info.ok()) return info.status();
+    if (info->sets.empty()) return InvalidArgument(backup_dir_ + "/backup.info: the stanza has no backup set");
+    const PgbrSet* set = &info->sets.back();
+    if (!t_.set.empty()) {
+      set = nullptr;
+      std::string labels;
+      for (const auto& s : info->sets) {
+        if (s.label == t_.set) set = &s;
+        labels += (labels.empty() ? "" : ", ") + s.label;
+      }
+      if (set == nullptr) return InvalidArgument("--set " + t_.set + ": not in backup.info (its sets: " + labels + ")");
+    }
+    v_.dir = backup_dir_ + "/" + set->label;
+    v_.format = "pgbackrest";
+    const std::string manifest_path = v_.dir + "/backup.manifest";
+    auto text = ReadRepoFile(manifest_path);
+    if (!text.ok()) {
+      v_.findings.push_back({FindingKind::kManifest, "backup.manifest", text.status().message()});
+      return Finish(t0);
+    }
+    auto m = ParsePgbrManifest(*text, manifest_path);
+    if (!m.ok()) {
+      if (m.status().code() != StatusCode::kCorrupt) return m.status();
+      v_.findings.push_back({FindingKind::kManifest, "backup.manifest", m.status().message()});
+      return Finish(t0);
+    }
+    m_ = std::move(m).value();
+    v_.manifest_version = 1;
+    v_.manifest_checksum_ok = true;
+    v_.checksum_algorithms = {"SHA1"};
+    v_.system_identifier = m_.db.system_id;
+    v_.pg_major = std::atoi(m_.db.version.c_str());
+    if (const PgbrDb* db = info->Db(m_.db.id); db == nullptr || db->system_id != m_.db.system_id) {
+      v_.findings.push_back({FindingKind::kSysid, "backup.manifest",
+                             "the set's cluster (db-id " + std::to_string(m_.db.id) + ", system identifier " +
+                                 std::to_string(m_.db.system_id) + ") is not in backup.info's history"});
+    }
+    if (m_.label != set->label) {
+      v_.findings.push_back({FindingKind::kManifest, "backup.manifest",
+                             "backup-label " + m_.label + " in the manifest of set " + set->label});
+    }
+    auto start = ParseLsn(m_.lsn_start);
+    if (!start) return Corrupt(manifest_path + ": backup-lsn-start \"" + m_.lsn_start + "\" is not an LSN");
+    v_.start_lsn = *start;
+    v_.files_listed = m_.files.size();
+    // A file stored by an earlier set has that set's compression.
+    suffix_[m_.label] = PgbrCompressSuffix(m_.compress_type);
+    for (const auto& f : m_.files) {
+      if (f.reference.empty() || suffix_.count(f.reference)) continue;
+      const std::string path = backup_dir_ + "/" + f.reference + "/backup.manifest";
+      auto ref_text = ReadRepoFile(path);
+      auto ref = ref_text.ok() ? ParsePgbrManifest(*ref_text, path) : Result<PgbrManifest>(ref_text.status());
+      if (!ref.ok()) {
+        v_.findings.push_back(
+            {FindingKind::kManifest, f.reference + "/backup.manifest",
+             "the manifest of set " + f.reference + ", which holds files of this set: " + ref.status().message()});
+        suffix_[f.reference] = PgbrCompressSuffix(m_.compress_type);
+        continue;
+      }
+      suffix_[f.reference] = PgbrCompressSuffix(ref->compress_type);
+    }
+    v_.page_checks_requested = o_.page_checksums;
+    ReadControlFile();
+    pages_.enabled = o_.page_checksums && control_ && control_->data_checksum_version != 0;
+    if (o_.page_checksums && control_ && control_->data_checksum_version == 0) {
+      v_.unverified.push_back(
+          "data page checksums not checked: the cluster has data checksums off (initdb without -k)");
+    }
+    pages_.skip_from_lsn = *start;
+    const int jobs = o_.jobs > 0 ? o_.jobs : tbb::info::default_concurrency();
+    v_.jobs = jobs;
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
+    tbb::task_arena arena(jobs);
+    if (o_.progress != nullptr) {
+      o_.progress->Start();
+      uint64_t total = 0;
+      for (const auto& f : m_.files) total += f.size;
+      o_.progress->extent_total = total;
+      o_.progress->tables_total = m_.files.size();
+    }
+    arena.execute([&] { tbb::parallel_for(size_t{0}, m_.files.size(), [&](size_t i) { CheckFile(m_.files[i]); }); });
+    if (!error_.ok()) return error_;
+    if (!o_.skip_wal) VOUCH_RETURN_IF_ERROR(CheckWal());
+    return Finish(t0);
+  }
+
+ private:
+  BackupVerification Finish(std::chrono::steady_clock::time_point t0) {
+    v_.bytes = bytes_;
+    v_.pages_checked = tally_.checked;
+    v_.pages_new = tally_.fresh;
+    v_.pages_skipped = tally_.skipped;
+    v_.pages_bad = tally_.bad;
+    std::sort(v_.findings.begin(), v_.findings.end(), [](const Finding& a, const Finding& b) {
+      return std::tie(a.kind, a.subject, a.detail) < std::tie(b.kind, b.subject, b.detail);
+    });
+    v_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    v_.finished_at =
+        o_.now ? o_.now() : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::move(v_);
+  }
+
+  // The set's global/pg_control, decompressed from the repository: the
+  // WAL segment size and whether the cluster has data checksums. Damage to
+  // it is the file check's finding; here it only leaves those unknown.
+  void ReadControlFile() {
+    for (const auto& f : m_.files) {
+      if (f.path != "pg_data/global/pg_control") continue;
+      const Place place = PlaceOf(f);
+      auto file = OpenRandomAccessFile(place.path);
+      if (!file.ok()) break;
+      EvpHash ignored(HashAlgorithm::kSha1);
+      const uint64_t end = place.length ? place.begin + *place.length : (*file)->size();
+      auto src = MakeDecoder(CompressionOfSuffix(suffix_.at(place.set)),
+                             std::make_unique<RepoRange>(**file, place.begin, std::min(end, (*file)->size()), &ignored),
+                             place.path);
+      std::string bytes(8192, '\0');
+      size_t have = 0;
+      while (have < bytes.size()) {
+        auto got = src->Read(bytes.data() + have, bytes.size() - have);
+        if (!got.ok() || *got == 0) break;
+        have += *got;
+      }
+      bytes.resize(have);
+      auto control = ParseControlFile(bytes);
+      if (control.ok()) {
+        control_ = *control;
+        if (control_->relseg_size != 0) pages_.relseg_size = control_->relseg_size;
+        v_.data_checksums = control_->data_checksum_version != 0;
+      }
+      break;
+    }
+    if (!control_) {
+      v_.notes.push_back("global/pg_control could not be read from the set: WAL segment size taken as 16 MB");
+      if (o_.page_checksums) {
+        v_.unverified.push_back("data page checksums not checked: the set's global/pg_control is not readable");
+      }
+    }
+  }
+
+  // A file with nothing stored to read (restored empty).
+  void CountVerified(const PgbrFile& f) {
+    std::lock_guard lock(mu_);
+    ++v_.files_verified;
+    if (o_.progress != nullptr) o_.progress->tables_done.fetch_add(1, std::memory_order_relaxed);
+    (void)f;
+  }
+
+  void Add(FindingKind kind, std::string subject, std::string detail) {
+    std::lock_guard lock(mu_);
+    v_.findings.push_back({kind, std::move(subject), std::move(detail)});
+  }
+
+  // Where the repository keeps a file: its own file (the set's, or the
+  // earlier set's it refers to), or a range of a bundle.
+  struct Place {
+    std::string set, path;
+    uint64_t begin = 0;
+    std::optional<uint64_t> length;  // repo-size, when the manifest says
+  };
+  Place PlaceOf(const PgbrFile& f) const {
+    Place p;
+    p.set = f.reference.empty() ? m_.label : f.reference;
+    p.length = f.repo_size;
+    if (f.bundle_id) {
+      p.path = backup_dir_ + "/" + p.set + "/bundle/" + std::to_string(*f.bundle_id);
+      p.begin = f.bundle_offset.value_or(0);
+    } else {
+      p.path = backup_dir_ + "/" + p.set + "/" + f.path + suffix_.at(p.set);
+    }
+    return p;
+  }
+
+  // One file of the set: where the repository keeps it, its bytes there
+  // (rck), its content (size, SHA-1) and pages.
+  void CheckFile(const PgbrFile& f) {
+    if (f.size == 0 && !f.bundle_id && !f.repo_size && f.checksum.empty()) {
+      // An empty file a bundled set does not store: restored empty.
+      CountVerified(f);
+      return;
+    }
+    const Place place = PlaceOf(f);
+    const std::string& where = place.path;
+    const std::string& set = place.set;
+    const uint64_t begin = place.begin;
+    const std::optional<uint64_t> length = place.length;
+    if (f.bundle_id && !length) {
+      Add(FindingKind::kManifest, f.path, "a bundled file without its repo-size");
+      return;
+    }
+    auto file = OpenRandomAccessFile(where);
+    if (!file.ok()) {
+      struct stat st {};
+      if (::stat(where.c_str(), &st) != 0 && errno == ENOENT) {
+        Add(FindingKind::kMissing, f.path, "not in the repository: " + where);
+      } else {
+        Add(FindingKind::kDamaged, f.path, file.status().message());
+      }
+      return;
+    }
+    const uint64_t end = length ? begin + *length : (*file)->size();
+    if (!f.bundle_id && length && *length != (*file)->size()) {
+      Add(FindingKind::kSize, f.path,
+          where + ": " + std::to_string((*file)->size()) + " bytes in the repository, the manifest's repo-size is " +
+              std::to_string(*length));
+      return;
+    }
+    if (end > (*file)->size()) {
+      Add(FindingKind::kSize, f.path,
+          where + ": " + std::to_string((*file)->size()) + " bytes, the manifest's data ends at byte " +
+              std::to_string(end));
+      return;
+    }
+    EvpHash repo_sha1(HashAlgorithm::kSha1), sha1(HashAlgorithm::kSha1);
+    auto range = std::make_unique<RepoRange>(**file, begin, end, &repo_sha1);
+    RepoRange* raw = range.get();
+    auto content = MakeDecoder(CompressionOfSuffix(suffix_.at(set)), std::move(range), where);
+    const std::string rel = f.path.substr(0, 8) == "pg_data/" ? f.path.substr(8) : f.path;
+    uint32_t segno = 0;
+    const bool pages = pages_.enabled && ClassifyRelationFile(rel, &segno) == RelationFileKind::kChecksummed;
+    StreamCheck check(ManifestChecksumType::kNone, pages, segno, pages_, 0);
+    thread_local std::string buf(size_t{1} << 20, '\0');  // one per thread, not per file
+    uint64_t size = 0;
+    while (true) {
+      auto got = content->Read(buf.data(), buf.size());
+      if (!got.ok()) {
+        Add(FindingKind::kDamaged, f.path, got.status().message());
+        return;
+      }
+      if (*got == 0) break;
+      sha1.Update(buf.data(), *got);
+      check.Update(buf.data(), *got);
+      size += *got;
+      if (o_.progress != nullptr) o_.progress->bytes.fetch_add(*got, std::memory_order_relaxed);
+    }
+    check.Finish();
+    bytes_ += size;
+    if (o_.progress != nullptr) {
+      o_.progress->extent_done.fetch_add(f.size, std::memory_order_relaxed);
+      o_.progress->tables_done.fetch_add(1, std::memory_order_relaxed);
+    }
+    bool ok = true;
+    if (raw->read() != end - begin) {
+      ok = false;
+      Add(FindingKind::kDamaged, f.path,
+          where + ": the compressed stream ends at byte " + std::to_string(begin + raw->read()) + " of " +
+              std::to_string(end));
+    }
+    const std::string repo_hex = repo_sha1.FinishHex();
+    if (!f.repo_checksum.empty() && repo_hex != f.repo_checksum) {
+      ok = false;
+      Add(FindingKind::kChecksum, f.path,
+          where + ": repository bytes SHA-1 " + repo_hex + ", the manifest's rck " + f.repo_checksum);
+    }
+    if (size != f.size) {
+      ok = false;
+      Add(FindingKind::kSize, f.path,
+          "restores to " + std::to_string(size) + " bytes, the manifest says " + std::to_string(f.size));
+    }
+    const std::string hex = sha1.FinishHex();
+    if (!f.checksum.empty() && hex != f.checksum) {
+      ok = false;
+      Add(FindingKind::kChecksum, f.path, "content SHA-1 " + hex + ", the manifest's " + f.checksum);
+    }
+    PageTally& t = check.tally();
+    {
+      std::lock_guard lock(mu_);
+      if (ok) {
+        ++v_.files_verified;
+        ++v_.files_checksummed;
+      }
+      for (auto& [block, what] : t.first_bad) {
+        v_.findings.push_back({FindingKind::kPage, f.path, "block " + std::to_string(block) + ": " + what});
+      }
+      tally_.Merge(std::move(t));
+    }
+  }
+
+  // The WAL the set needs, from the repository's archive of its cluster
+  // (archive/STANZA/VERSION-ID/TLILOG/SEGMENT-SHA1[.ext]).
+  Status CheckWal() {
+    const std::string archive = t_.repo + "/archive/" + t_.stanza;
+    auto text = ReadRepoFile(archive + "/archive.info");
+    if (!text.ok()) {
+      v_.findings.push_back({FindingKind::kWalMissing, "archive.info", text.status().message()});
+      return Status::Ok();
+    }
+    auto info = ParsePgbrArchiveInfo(*text, archive + "/archive.info");
+    if (!info.ok()) return info.status();
+    std::string id;
+    for (const auto& db : info->history) {
+      if (db.system_id == m_.db.system_id && db.version == m_.db.version) id = db.version + "-" + std::to_string(db.id);
+    }
+    if (id.empty()) {
+      v_.findings.push_back({FindingKind::kWalSysid, "archive.info",
+                             "no archive of the set's cluster (system identifier " + std::to_string(m_.db.system_id) +
+                                 ", PostgreSQL " + m_.db.version + ")"});
+      return Status::Ok();
+    }
+    const std::string dir = archive + "/" + id;
+    WalInventory inv;
+    // History files lie in the archive's own directory; segments one level
+    // down, under their timeline and log.
+    VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(inv, dir, dir + "/", false));
+    std::vector<std::string> subdirs;
+    if (int err = ListDirectoryNames(dir, &subdirs); err != 0) {
+      return IoError("cannot list " + dir + ": " + std::strerror(err));
+    }
+    for (const auto& sub : subdirs) {
+      if (sub.size() != 16 || sub.find_first_not_of("0123456789ABCDEF") != std::string::npos) continue;
+      std::vector<std::string> names;
+      if (int err = ListDirectoryNames(dir + "/" + sub, &names); err != 0) {
+        return IoError("cannot list " + dir + "/" + sub + ": " + std::strerror(err));
+      }
+      for (const auto& name : names) {
+        // SEGMENT-SHA1 then the compression's suffix.
+        if (name.size() < 65 || name[24] != '-') continue;
+        auto w = ParseWalFileName(name.substr(0, 24) + name.substr(65));
+        if (!w || w->kind != WalFileName::kSegment) continue;
+        inv.segments[w->base].push_back(
+            WalCandidate{dir + "/" + sub + "/" + name, dir + "/" + sub + "/" + name, *w, std::nullopt, Status::Ok()});
+      }
+    }
+    auto stop = ParseLsn(m_.lsn_stop);
+    if (!stop) return Corrupt(v_.dir + "/backup.manifest: backup-lsn-stop \"" + m_.lsn_stop + "\" is not an LSN");
+    auto tli = ParseWalFileName(m_.archive_start);
+    if (!tli) {
+      return Corrupt(v_.dir + "/backup.manifest: backup-archive-start \"" + m_.archive_start +
+                     "\" is not a segment name");
+    }
+    backup_internal::WalCheckInput in;
+    in.ranges.push_back({tli->timeline, *v_.start_lsn, *stop});
+    if (o_.until_lsn) {
+      auto until = ParseLsn(*o_.until_lsn);
+      if (!until) return InvalidArgument("--until " + *o_.until_lsn + ": not an LSN");
+      in.until_lsn = *until;
+    }
+    in.system_identifier = m_.db.system_id;
+    in.jobs = v_.jobs;
+    if (control_ && IsValidWalSegmentSize(control_->xlog_seg_size)) in.segment_size = control_->xlog_seg_size;
+    if (auto magic = WalPageMagicForMajor(v_.pg_major)) {
+      in.magic = *magic;
+    } else {
+      v_.notes.push_back("WAL page magic of PostgreSQL " + m_.db.version + " unknown; 0xD110 (15) expected");
+    }
+    uint64_t wal_bytes = 0;
+    VOUCH_RETURN_IF_ERROR(backup_internal::CheckWal(inv, in, &v_.wal, &v_.findings, &wal_bytes));
+    bytes_ += wal_bytes;
+    return Status::Ok();
+  }
+
+  const PgbackrestTarget& t_;
+  const VerifyBackupOptions& o_;
+  std::string backup_dir_;
+  PgbrManifest m_;
+  PageSettings pages_;
+  std::map<std::string, std::string> suffix_;  // set label -> its files' suffix (".gz")
+  std::optional<ControlFile> control_;
+  std::mutex mu_;  // guards v_'s findings and counts, tally_
+  BackupVerification v_;
+  PageTally tally_;
+  std::atomic<uint64_t> bytes_{0};
+  Status error_;
+};
+
+}  // namespace
+
+Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options) {
+  return Verifier(target, options).Run();
+}
+
+}  // namespace vouch
