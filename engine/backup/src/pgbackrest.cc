@@ -1,9 +1,11 @@
 #include "vouch/backup/pgbackrest.h"
 
 #include <sys/stat.h>
+#include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -176,7 +178,20 @@ class Verifier {
       o_.progress->extent_total = total;
       o_.progress->tables_total = m_.files.size();
     }
-    arena.execute([&] { tbb::parallel_for(size_t{0}, m_.files.size(), [&](size_t i) { CheckFile(m_.files[i]); }); });
+    // Largest first, one file a task: a large file started last would
+    // leave the other threads idle at the end.
+    std::vector<size_t> order(m_.files.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return m_.files[a].size > m_.files[b].size; });
+    arena.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<size_t>(0, order.size(), 1),
+          [&](const tbb::blocked_range<size_t>& r) {
+            for (size_t i = r.begin(); i != r.end(); ++i) CheckFile(m_.files[order[i]]);
+          },
+          tbb::simple_partitioner());
+    });
     if (!error_.ok()) return error_;
     if (!o_.skip_wal) VOUCH_RETURN_IF_ERROR(CheckWal());
     return Finish(t0);
