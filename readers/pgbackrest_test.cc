@@ -80,6 +80,24 @@ TEST(PgbrInfo, TruncatedOrMalformedFilesAreCorruptWithTheLine) {
   EXPECT_NE(json.status().message().find("x.info: line 2: b: the value is not JSON"), std::string::npos);
 }
 
+// The cipher is OpenSSL's "enc" format: a file `openssl enc -aes-256-cbc
+// -md sha1 -pass pass:sekrit` wrote (the independent reference) decrypts;
+// a wrong passphrase is an IoError naming the file, not data.
+TEST(PgbrCipher, DecryptsWhatOpensslEncWrites) {
+  const std::string bytes = TestFile("openssl_enc.bin");
+  ASSERT_TRUE(PgbrEncrypted(bytes));
+  auto plain = PgbrDecrypt(bytes, "sekrit", "openssl_enc.bin");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(*plain, "vouch reads what openssl enc writes\n");
+  auto wrong = PgbrDecrypt(bytes, "sekret", "openssl_enc.bin");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kIoError);
+  EXPECT_NE(wrong.status().message().find("openssl_enc.bin: cannot be decrypted"), std::string::npos);
+  EXPECT_EQ(wrong.status().message().find("sekre"), std::string::npos);  // never the passphrase
+  auto cut = PgbrDecrypt(bytes.substr(0, bytes.size() - 5), "sekrit", "openssl_enc.bin");
+  EXPECT_FALSE(cut.ok());
+}
+
 TEST(PgbrInfo, AnEncryptedFileIsUnsupportedNotCorrupt) {
   auto info = ParsePgbrBackupInfo(std::string("Salted__\x01\x02\x03\x04\x05\x06\x07\x08junk", 24), "backup.info");
   ASSERT_FALSE(info.ok());

@@ -41,9 +41,11 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
     const std::string socket_dir = Scalar("SHOW unix_socket_directories");  // pgbackrest connects by socket
     ASSERT_EQ(RunCommand("chmod 755 " + dir_ + " && mkdir -p " + dir_ + "/repo " + dir_ + "/log " + dir_ +
                          "/lock && printf '%s\\n' '[global]' 'repo1-path=" + dir_ + "/repo' 'log-path=" + dir_ +
-                         "/log' 'lock-path=" + dir_ + "/lock' 'start-fast=y' 'archive-async=n' '[main]' 'pg1-path=" +
-                         Env("PG_DATADIR") + "' 'pg1-port=" + Env("PGPORT") + "' 'pg1-socket-path=" + socket_dir +
-                         "' 'pg1-user=vouch' > " + conf + (geteuid() == 0 ? " && chown -R " + runas_ + " " + dir_ : ""))
+                         "/log' 'lock-path=" + dir_ + "/lock' 'start-fast=y' 'archive-async=n' 'repo2-path=" + dir_ +
+                         "/repo_enc' 'repo2-cipher-type=aes-256-cbc' 'repo2-cipher-pass=" + kPass +
+                         "' 'repo2-retention-full=9' 'repo1-retention-full=9' '[main]' 'pg1-path=" + Env("PG_DATADIR") +
+                         "' 'pg1-port=" + Env("PGPORT") + "' 'pg1-socket-path=" + socket_dir + "' 'pg1-user=vouch' > " +
+                         conf + (geteuid() == 0 ? " && chown -R " + runas_ + " " + dir_ : ""))
                   .exit_code,
               0);
     pgbr_ = (geteuid() == 0 ? "runuser -u " + runas_ + " -- " : std::string()) + "pgbackrest --config=" + conf +
@@ -67,6 +69,14 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
     lz4_ = Backup("--type=full --compress-type=lz4");
     zst_ = Backup("--type=full --compress-type=zst");
     bundle_ = Backup("--type=full --repo1-bundle");  // small files packed into bundle/N; empty ones not stored
+    // An encrypted repository (repo2) of the same cluster: archive-push
+    // stores every segment in both.
+    auto enc = RunCommand(pgbr_ + "--log-level-console=warn --repo=2 --type=full backup");
+    ASSERT_EQ(enc.exit_code, 0) << enc.out << enc.err;
+    ASSERT_EQ(RunCommand("printf '%s\\n' '" + std::string(kPass) + "' > " + dir_ + "/pass && chmod 600 " + dir_ +
+                         "/pass && printf 'not-the-pass-XYZ\\n' > " + dir_ + "/bad && chmod 600 " + dir_ + "/bad")
+                  .exit_code,
+              0);
     // WAL past the last set: three segment switches, all archived.
     for (int i = 0; i < 3; ++i) {
       ASSERT_EQ(Sql("postgres", "INSERT INTO t SELECT g, 'wal' FROM generate_series(30001 + " + std::to_string(i) +
@@ -119,7 +129,7 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
   // reference). 2.45 exits 0 whatever it found; what it found is a
   // "status: error" summary, which a clean repository does not get.
   static std::string PgbrVerify(const std::string& repo) {
-    auto r = RunCommand(pgbr_ + "--log-level-console=info --repo1-path=" + repo + " verify");
+    auto r = RunCommand(pgbr_ + "--log-level-console=info --repo=1 --repo1-path=" + repo + " verify");
     return r.out + r.err + "exit " + std::to_string(r.exit_code);
   }
   static bool Ok(const std::string& log) {
@@ -127,6 +137,7 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
            log.find("status: error") == std::string::npos && log.find("exit 0") != std::string::npos;
   }
 
+  static constexpr const char* kPass = "correct horse battery staple";
   static std::string pgcluster_, edit_, vouch_, dir_, runas_, pgbr_, full_, diff_, incr_, lz4_, zst_, bundle_, until_,
       file_path_;
 };
@@ -246,6 +257,39 @@ TEST_F(Pgbackrest, ATruncatedManifestOrAMissingStanzaIsAnError) {
   auto set = Vouch(repo, "--set 20000101-000000F");
   EXPECT_EQ(set.exit_code, 2);
   EXPECT_NE(set.err.find(full_), std::string::npos) << set.err;
+}
+
+// An encrypted repository: its passphrase opens backup.info and
+// archive.info, theirs the manifests and the WAL, the manifests' the files.
+// Without it, or with a wrong one, nothing is verified: exit 3, the
+// passphrase never printed.
+TEST_F(Pgbackrest, AnEncryptedRepositoryVerifiesWithItsPassphraseOnly) {
+  auto ref = RunCommand(pgbr_ + "--log-level-console=info --repo=2 verify");
+  EXPECT_TRUE(Ok(ref.out + ref.err + "exit " + std::to_string(ref.exit_code))) << ref.out << ref.err;
+  auto r = RunCommand(vouch_ + " verify-backup -q --pgbackrest " + dir_ + "/repo_enc --stanza main --page-checksums " +
+                      "--cipher-pass-file " + dir_ + "/pass");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(" pages checked, 0 bad"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("✅ WAL segments "), std::string::npos) << r.out;
+  auto none = RunCommand(vouch_ + " verify-backup -q --pgbackrest " + dir_ + "/repo_enc --stanza main");
+  EXPECT_EQ(none.exit_code, 3) << none.out << none.err;
+  EXPECT_NE(none.err.find("--cipher-pass-file"), std::string::npos) << none.err;
+  auto wrong = RunCommand(vouch_ + " verify-backup -q --pgbackrest " + dir_ + "/repo_enc --stanza main " +
+                          "--cipher-pass-file " + dir_ + "/bad");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.out << wrong.err;
+  EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos) << wrong.err;
+  EXPECT_EQ((wrong.out + wrong.err).find("XYZ"), std::string::npos);
+  // A damaged encrypted file is named, not taken for a wrong passphrase.
+  const std::string copy = CopyRepo("enc_flip");
+  ASSERT_EQ(RunCommand("rm -rf " + copy + " && cp -a " + dir_ + "/repo_enc " + copy + " && f=$(ls " + copy +
+                       "/backup/main/*F/pg_data/" + file_path_ +
+                       ".gz) && printf '\\377' | dd of=$f bs=1 seek=$(($(stat -c %s $f) / 2)) conv=notrunc status=none")
+                .exit_code,
+            0);
+  auto flip = RunCommand(vouch_ + " verify-backup -q --pgbackrest " + copy + " --stanza main --cipher-pass-file " +
+                         dir_ + "/pass");
+  EXPECT_EQ(flip.exit_code, 1) << flip.out << flip.err;
+  EXPECT_NE(flip.out.find("pg_data/" + file_path_), std::string::npos) << flip.out;
 }
 
 }  // namespace

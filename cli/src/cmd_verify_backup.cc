@@ -1,6 +1,8 @@
 // vouch verify-backup DIR...: a base backup (or a chain of a full backup and
 // its incremental backups) verified without restoring it; or, with
 // --newest-in, the nightly checks of a directory of backups.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,6 +27,7 @@ struct BackupFlags {
   std::vector<std::string> dirs;
   std::string newest_in, max_age = "24h", format = "text", until, output, recovery_window, source;
   std::string pgbackrest, stanza, set;  // --pgbackrest REPO --stanza NAME [--set LABEL]
+  std::string cipher_pass_file;         // an encrypted repository's passphrase
   VerifyBackupOptions backup;
   NightlyOptions nightly;
   bool no_wal = false, no_decompress = false, quiet = false;
@@ -102,6 +105,23 @@ int RunChain(const BackupFlags& o) {
   return ExitCode(c->outcome());
 }
 
+// The first line of a passphrase file (repo1-cipher-pass), which must not
+// be readable by others.
+Result<std::string> ReadPassphrase(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return InvalidArgument("--cipher-pass-file " + path + ": no such file");
+  if ((st.st_mode & 077) != 0) {
+    return InvalidArgument("--cipher-pass-file " + path + ": readable by others (chmod 600 it)");
+  }
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    return InvalidArgument("--cipher-pass-file " + path + ": no passphrase on its first line");
+  }
+  if (line.back() == '\r') line.pop_back();
+  return line;
+}
+
 // One backup: a pg_basebackup DIR, or a pgBackRest set (--pgbackrest).
 int RunOne(BackupFlags& o) {
   const std::string& dir = o.pgbackrest.empty() ? o.dirs[0] : o.pgbackrest;
@@ -114,8 +134,13 @@ int RunOne(BackupFlags& o) {
   o.backup.progress = &o.run.side[0];
   auto display = o.progress.Start("vouch verify-backup", {{"", &o.run.side[0], ProgressUnit::kFiles}}, nullptr,
                                   o.quiet || o.format == "prometheus");
-  auto v =
-      o.pgbackrest.empty() ? VerifyBackup(dir, o.backup) : VerifyPgbackrest({o.pgbackrest, o.stanza, o.set}, o.backup);
+  PgbackrestTarget repo{o.pgbackrest, o.stanza, o.set, ""};
+  if (!o.cipher_pass_file.empty()) {
+    auto pass = ReadPassphrase(o.cipher_pass_file);
+    if (!pass.ok()) return Fail(pass.status());
+    repo.cipher_pass = *pass;
+  }
+  auto v = o.pgbackrest.empty() ? VerifyBackup(dir, o.backup) : VerifyPgbackrest(repo, o.backup);
   display.reset();
   if (!v.ok()) return Fail(v.status());
   std::string text = o.format == "json"         ? BackupJson(*v)
@@ -178,6 +203,9 @@ Command AddVerifyBackup(CLI::App& app) {
                       "its pages with --page-checksums, and the WAL it needs from the repository's archive");
   vbackup->add_option("--stanza", o->stanza, "with --pgbackrest: the stanza");
   vbackup->add_option("--set", o->set, "with --pgbackrest: the backup set's label (default: the newest)");
+  vbackup->add_option("--cipher-pass-file", o->cipher_pass_file,
+                      "with --pgbackrest: a file (mode 600) whose first line is the encrypted repository's "
+                      "repo1-cipher-pass; never printed");
   vbackup->add_option("--newest-in", o->newest_in,
                       "nightly checks instead: the newest backup (file or directory) in this directory");
   vbackup->add_option("--max-age", o->max_age,
@@ -218,7 +246,7 @@ Command AddVerifyBackup(CLI::App& app) {
             (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {
           return Fail(InvalidArgument("--ledger records the verification of one backup DIR"));
         }
-        if (!o->pgbackrest.empty() || !o->stanza.empty() || !o->set.empty()) {
+        if (!o->pgbackrest.empty() || !o->stanza.empty() || !o->set.empty() || !o->cipher_pass_file.empty()) {
           if (o->pgbackrest.empty() || o->stanza.empty()) {
             return Fail(InvalidArgument("--pgbackrest REPO and --stanza NAME go together (--set LABEL optionally)"));
           }

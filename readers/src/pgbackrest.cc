@@ -1,6 +1,9 @@
 #include "vouch/readers/pgbackrest.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "vouch/hashing/evp_hash.h"
@@ -100,6 +103,12 @@ Result<std::vector<PgbrDb>> ParseHistory(const PgbrIni& ini, const std::string& 
   return out;
 }
 
+// [cipher] cipher-pass, or "" without a [cipher] section.
+Result<std::string> CipherPass(const PgbrIni& ini, const std::string& path) {
+  if (ini.Find("cipher") == nullptr) return std::string();
+  return Scalar<std::string>(ini, "cipher", "cipher-pass", path);
+}
+
 // [db] and [db:history] into `out`; `sysid_key`: what [db:history] calls
 // the system identifier.
 Status ReadClusters(const PgbrIni& ini, const std::string& path, const char* sysid_key, PgbrClusters* out) {
@@ -109,6 +118,9 @@ Status ReadClusters(const PgbrIni& ini, const std::string& path, const char* sys
   auto history = ParseHistory(ini, path, sysid_key);
   if (!history.ok()) return history.status();
   out->history = std::move(history).value();
+  auto pass = CipherPass(ini, path);
+  if (!pass.ok()) return pass.status();
+  out->cipher_pass = *pass;
   return Status::Ok();
 }
 
@@ -154,7 +166,7 @@ const PgbrDb* PgbrClusters::Db(uint32_t id) const {
 
 Result<PgbrIni> ParsePgbrIni(std::string_view text, const std::string& path) {
   if (text.substr(0, 8) == "Salted__") {
-    return Unsupported(path + ": encrypted (repo-cipher-type): vouch does not read encrypted repositories yet");
+    return Unsupported(path + ": encrypted (repo-cipher-type): decrypt it first (PgbrDecrypt)");
   }
   PgbrIni ini;
   size_t line_no = 0, checksum_line = 0;
@@ -310,6 +322,9 @@ Result<PgbrManifest> ParsePgbrManifest(std::string_view text, const std::string&
   auto db = ParseDb(*ini, "backup:db", path);
   if (!db.ok()) return db.status();
   m.db = *db;
+  auto pass = CipherPass(*ini, path);
+  if (!pass.ok()) return pass.status();
+  m.cipher_pass = *pass;
   const PgbrIniSection* files = ini->Find("target:file");
   if (files == nullptr) return Corrupt(path + ": no [target:file] section");
   m.files.reserve(files->values.size());
@@ -353,6 +368,95 @@ Result<PgbrManifest> ParsePgbrManifest(std::string_view text, const std::string&
     m.files.push_back(std::move(f));
   }
   return m;
+}
+
+bool PgbrEncrypted(std::string_view head) { return head.substr(0, 8) == "Salted__"; }
+
+namespace {
+
+class Decipher final : public ByteSource {
+ public:
+  Decipher(std::unique_ptr<ByteSource> inner, std::string pass, std::string name)
+      : inner_(std::move(inner)), pass_(std::move(pass)), name_(std::move(name)), ctx_(EVP_CIPHER_CTX_new()) {}
+  ~Decipher() override { EVP_CIPHER_CTX_free(ctx_); }
+
+  Result<size_t> Read(char* dst, size_t n) override {
+    if (!started_) VOUCH_RETURN_IF_ERROR(Start());
+    while (out_pos_ == out_.size()) {
+      if (done_) return size_t{0};
+      out_.resize(in_.size() + 16);
+      auto got = inner_->Read(in_.data(), in_.size());
+      if (!got.ok()) return got.status();
+      int len = 0;
+      if (*got == 0) {
+        if (EVP_DecryptFinal_ex(ctx_, reinterpret_cast<unsigned char*>(out_.data()), &len) != 1) {
+          return IoError(name_ + ": cannot be decrypted: wrong passphrase, or the file is damaged");
+        }
+        done_ = true;
+      } else if (EVP_DecryptUpdate(ctx_, reinterpret_cast<unsigned char*>(out_.data()), &len,
+                                   reinterpret_cast<const unsigned char*>(in_.data()), static_cast<int>(*got)) != 1) {
+        return Corrupt(name_ + ": AES-256-CBC decryption failed");
+      }
+      out_.resize(static_cast<size_t>(len));
+      out_pos_ = 0;
+    }
+    const size_t k = std::min(n, out_.size() - out_pos_);
+    std::memcpy(dst, out_.data() + out_pos_, k);
+    out_pos_ += k;
+    return k;
+  }
+  std::string Describe() const override { return name_ + " (aes-256-cbc)"; }
+  uint64_t RawOffset() const override { return inner_->RawOffset(); }
+
+ private:
+  Status Start() {
+    started_ = true;
+    char head[16];
+    size_t have = 0;
+    while (have < sizeof head) {
+      auto got = inner_->Read(head + have, sizeof head - have);
+      if (!got.ok()) return got.status();
+      if (*got == 0) break;
+      have += *got;
+    }
+    if (have < sizeof head || !PgbrEncrypted(std::string_view(head, 8))) {
+      return Corrupt(name_ + ": not encrypted as the repository's other files (no \"Salted__\" header)");
+    }
+    unsigned char key[32], iv[16];
+    if (EVP_BytesToKey(EVP_aes_256_cbc(), EVP_sha1(), reinterpret_cast<const unsigned char*>(head + 8),
+                       reinterpret_cast<const unsigned char*>(pass_.data()), static_cast<int>(pass_.size()), 1, key,
+                       iv) != 32 ||
+        EVP_DecryptInit_ex(ctx_, EVP_aes_256_cbc(), nullptr, key, iv) != 1) {
+      return IoError(name_ + ": cannot set up AES-256-CBC");
+    }
+    in_.resize(size_t{256} << 10);
+    return Status::Ok();
+  }
+
+  std::unique_ptr<ByteSource> inner_;
+  std::string pass_, name_;
+  EVP_CIPHER_CTX* ctx_;
+  std::string in_, out_;
+  size_t out_pos_ = 0;
+  bool started_ = false, done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteSource> MakePgbrDecipher(std::unique_ptr<ByteSource> inner, std::string passphrase,
+                                             std::string name) {
+  return std::make_unique<Decipher>(std::move(inner), std::move(passphrase), std::move(name));
+}
+
+Result<std::string> PgbrDecrypt(std::string_view bytes, const std::string& passphrase, const std::string& path) {
+  auto d = MakePgbrDecipher(MakeMemorySource(std::string(bytes), path), passphrase, path);
+  std::string out, buf(size_t{64} << 10, '\0');
+  while (true) {
+    auto got = d->Read(buf.data(), buf.size());
+    if (!got.ok()) return got.status();
+    if (*got == 0) return out;
+    out.append(buf.data(), *got);
+  }
 }
 
 std::string PgbrCompressSuffix(std::string_view type) {

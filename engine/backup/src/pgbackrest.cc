@@ -48,6 +48,20 @@ Result<std::string> ReadRepoFile(const std::string& path) {
   return ss.str();
 }
 
+// An info file or manifest, decrypted with `pass` when the repository is
+// encrypted. Without a passphrase that is Unsupported (exit 3, said so); a
+// passphrase that does not open it is an IoError (exit 3).
+Result<std::string> ReadSealed(const std::string& path, const std::string& pass) {
+  auto raw = ReadRepoFile(path);
+  if (!raw.ok() || !PgbrEncrypted(*raw)) return raw;
+  if (pass.empty()) {
+    return Unsupported(path +
+                       ": encrypted (repo-cipher-type): give the repository's passphrase with "
+                       "--cipher-pass-file");
+  }
+  return PgbrDecrypt(*raw, pass, path);
+}
+
 // Bytes [begin, end) of a repository file, hashed (SHA-1, the manifest's
 // "rck") as they are read.
 class RepoRange final : public ByteSource {
@@ -92,7 +106,8 @@ class Verifier {
     if (o_.jobs < 0) return InvalidArgument("jobs must be at least 1 (0 = all cores)");
     if (!o_.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
     backup_dir_ = t_.repo + "/backup/" + t_.stanza;
-    auto info_text = ReadRepoFile(backup_dir_ + "/backup.info");
+    auto info_text = ReadSealed(backup_dir_ + "/backup.info", t_.cipher_pass);
+    if (!info_text.ok() && info_text.status().code() != StatusCode::kInvalidArgument) return info_text.status();
     if (!info_text.ok()) {
       return InvalidArgument("pgBackRest repository " + t_.repo + ", stanza " + t_.stanza + ": " +
                              info_text.status().message());
@@ -113,7 +128,9 @@ class Verifier {
     v_.dir = backup_dir_ + "/" + set->label;
     v_.format = "pgbackrest";
     const std::string manifest_path = v_.dir + "/backup.manifest";
-    auto text = ReadRepoFile(manifest_path);
+    manifest_pass_ = info->cipher_pass;
+    auto text = ReadSealed(manifest_path, manifest_pass_);
+    if (!text.ok() && text.status().code() != StatusCode::kInvalidArgument) return text.status();
     if (!text.ok()) {
       v_.findings.push_back({FindingKind::kManifest, "backup.manifest", text.status().message()});
       return Finish(t0);
@@ -145,19 +162,22 @@ class Verifier {
     v_.files_listed = m_.files.size();
     // A file stored by an earlier set has that set's compression.
     suffix_[m_.label] = PgbrCompressSuffix(m_.compress_type);
+    pass_[m_.label] = m_.cipher_pass;
     for (const auto& f : m_.files) {
       if (f.reference.empty() || suffix_.count(f.reference)) continue;
       const std::string path = backup_dir_ + "/" + f.reference + "/backup.manifest";
-      auto ref_text = ReadRepoFile(path);
+      auto ref_text = ReadSealed(path, manifest_pass_);
       auto ref = ref_text.ok() ? ParsePgbrManifest(*ref_text, path) : Result<PgbrManifest>(ref_text.status());
       if (!ref.ok()) {
         v_.findings.push_back(
             {FindingKind::kManifest, f.reference + "/backup.manifest",
              "the manifest of set " + f.reference + ", which holds files of this set: " + ref.status().message()});
         suffix_[f.reference] = PgbrCompressSuffix(m_.compress_type);
+        pass_[f.reference] = m_.cipher_pass;
         continue;
       }
       suffix_[f.reference] = PgbrCompressSuffix(ref->compress_type);
+      pass_[f.reference] = ref->cipher_pass;
     }
     v_.page_checks_requested = o_.page_checksums;
     ReadControlFile();
@@ -224,9 +244,8 @@ class Verifier {
       if (!file.ok()) break;
       EvpHash ignored(HashAlgorithm::kSha1);
       const uint64_t end = place.length ? place.begin + *place.length : (*file)->size();
-      auto src = MakeDecoder(CompressionOfSuffix(suffix_.at(place.set)),
-                             std::make_unique<RepoRange>(**file, place.begin, std::min(end, (*file)->size()), &ignored),
-                             place.path);
+      auto src =
+          Content(place, std::make_unique<RepoRange>(**file, place.begin, std::min(end, (*file)->size()), &ignored));
       std::string bytes(8192, '\0');
       size_t have = 0;
       while (have < bytes.size()) {
@@ -284,6 +303,14 @@ class Verifier {
     return p;
   }
 
+  // A file's content from its stored bytes: decrypted with its set's
+  // passphrase (an encrypted repository), then decompressed.
+  std::unique_ptr<ByteSource> Content(const Place& place, std::unique_ptr<ByteSource> stored) const {
+    const std::string& pass = pass_.at(place.set);
+    if (!pass.empty()) stored = MakePgbrDecipher(std::move(stored), pass, place.path);
+    return MakeDecoder(CompressionOfSuffix(suffix_.at(place.set)), std::move(stored), place.path);
+  }
+
   // One file of the set: where the repository keeps it, its bytes there
   // (rck), its content (size, SHA-1) and pages.
   void CheckFile(const PgbrFile& f) {
@@ -294,7 +321,6 @@ class Verifier {
     }
     const Place place = PlaceOf(f);
     const std::string& where = place.path;
-    const std::string& set = place.set;
     const uint64_t begin = place.begin;
     const std::optional<uint64_t> length = place.length;
     if (f.bundle_id && !length) {
@@ -327,7 +353,7 @@ class Verifier {
     EvpHash repo_sha1(HashAlgorithm::kSha1), sha1(HashAlgorithm::kSha1);
     auto range = std::make_unique<RepoRange>(**file, begin, end, &repo_sha1);
     RepoRange* raw = range.get();
-    auto content = MakeDecoder(CompressionOfSuffix(suffix_.at(set)), std::move(range), where);
+    auto content = Content(place, std::move(range));
     const std::string rel = f.path.substr(0, 8) == "pg_data/" ? f.path.substr(8) : f.path;
     uint32_t segno = 0;
     const bool pages = pages_.enabled && ClassifyRelationFile(rel, &segno) == RelationFileKind::kChecksummed;
@@ -393,7 +419,8 @@ class Verifier {
   // (archive/STANZA/VERSION-ID/TLILOG/SEGMENT-SHA1[.ext]).
   Status CheckWal() {
     const std::string archive = t_.repo + "/archive/" + t_.stanza;
-    auto text = ReadRepoFile(archive + "/archive.info");
+    auto text = ReadSealed(archive + "/archive.info", t_.cipher_pass);
+    if (!text.ok() && text.status().code() != StatusCode::kInvalidArgument) return text.status();
     if (!text.ok()) {
       v_.findings.push_back({FindingKind::kWalMissing, "archive.info", text.status().message()});
       return Status::Ok();
@@ -441,6 +468,30 @@ class Verifier {
       return Corrupt(v_.dir + "/backup.manifest: backup-archive-start \"" + m_.archive_start +
                      "\" is not a segment name");
     }
+    // An encrypted archive's segments are read here, decrypted, for the
+    // check (it opens plain and compressed files itself): those from the
+    // set's first on.
+    if (!info->cipher_pass.empty()) {
+      for (auto& [base, copies] : inv.segments) {
+        if (base < m_.archive_start || (!o_.until_lsn && base > m_.archive_stop)) continue;
+        for (WalCandidate& c : copies) {
+          auto file = OpenFileSource(c.path);
+          if (!file.ok()) {
+            c.scan_error = file.status();
+            continue;
+          }
+          auto src = MakeDecoder(CompressionOfSuffix(c.name.compression),
+                                 MakePgbrDecipher(std::move(file).value(), info->cipher_pass, c.path), c.path);
+          auto scan = ScanWalSegment(*src);
+          if (scan.ok()) {
+            c.scan = std::move(scan).value();
+          } else {
+            c.scan_error = scan.status();
+          }
+          c.path.clear();
+        }
+      }
+    }
     backup_internal::WalCheckInput in;
     in.ranges.push_back({tli->timeline, *v_.start_lsn, *stop});
     if (o_.until_lsn) {
@@ -468,6 +519,8 @@ class Verifier {
   PgbrManifest m_;
   PageSettings pages_;
   std::map<std::string, std::string> suffix_;  // set label -> its files' suffix (".gz")
+  std::map<std::string, std::string> pass_;    // set label -> its files' passphrase ("" not encrypted)
+  std::string manifest_pass_;                  // backup.info's: opens the manifests
   std::optional<ControlFile> control_;
   std::mutex mu_;  // guards v_'s findings and counts, tally_
   BackupVerification v_;

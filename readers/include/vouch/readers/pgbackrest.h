@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vouch/readers/byte_source.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -61,6 +62,9 @@ struct PgbrSet {
 struct PgbrClusters {
   PgbrDb current;
   std::vector<PgbrDb> history;
+  // [cipher] cipher-pass of an encrypted repository: backup.info's opens the
+  // sets' manifests, archive.info's the WAL. "" when not encrypted.
+  std::string cipher_pass;
   const PgbrDb* Db(uint32_t id) const;
 };
 
@@ -93,9 +97,22 @@ struct PgbrManifest : PgbrSet {
   PgbrDb db;                            // [backup:db]
   std::vector<std::string> references;  // backup-reference: the sets its files are in
   std::vector<PgbrFile> files;          // in manifest order
+  std::string cipher_pass;              // [cipher]: opens the set's files ("" when not encrypted)
 };
 // Block-incremental sets (block maps, "bims") are refused as NotSupported.
 Result<PgbrManifest> ParsePgbrManifest(std::string_view text, const std::string& path);
+
+// An encrypted repository's files (repo-cipher-type=aes-256-cbc): OpenSSL's
+// "Salted__" and an 8-byte salt, then AES-256-CBC with the key and IV
+// EVP_BytesToKey derives from the passphrase and salt (SHA-1, one round),
+// PKCS#7 padding. True when `head` starts so.
+bool PgbrEncrypted(std::string_view head);
+// The decrypted stream of `inner`; a wrong passphrase or damaged data is
+// an error of Read (IoError: the passphrase, Corrupt: the data).
+std::unique_ptr<ByteSource> MakePgbrDecipher(std::unique_ptr<ByteSource> inner, std::string passphrase,
+                                             std::string name);
+// A small file (an info file or manifest) decrypted whole.
+Result<std::string> PgbrDecrypt(std::string_view bytes, const std::string& passphrase, const std::string& path);
 
 // The repository file suffix of a compress type: ".gz", "" for none.
 std::string PgbrCompressSuffix(std::string_view type);

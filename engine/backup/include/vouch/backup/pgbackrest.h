@@ -20,12 +20,16 @@ struct PgbackrestTarget {
   std::string repo;  // repo1-path: holds backup/STANZA and archive/STANZA
   std::string stanza;
   std::string set;  // a backup label; "" = the newest set
+  // repo1-cipher-pass of an encrypted repository (never printed); it opens
+  // backup.info and archive.info, whose own passphrases open the rest.
+  std::string cipher_pass;
 };
 
 // Errors: the repository or stanza missing (exit 2); backup.info,
 // archive.info or the set's manifest damaged (Corrupt, with file and line;
 // exit 1); an encrypted repository or a block-incremental set
-// (Unsupported, exit 3). Damage to the set's files and WAL is findings.
+// (Unsupported, exit 3); an encrypted repository without the passphrase
+// (Unsupported) or with one that does not open it (IoError), exit 3. Damage to the set's files and WAL is findings.
 // Bundled sets (repo-bundle) are read from their bundles.
 Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options);
 
