@@ -18,7 +18,8 @@
 # pgbackrest makes the repositories verify-backup --pgbackrest is tested on.
 # man-db checks the generated manual page (CTest man_page_lint) and zsh
 # parses the generated zsh completion (CTest self_doc_test); dpkg-dev's
-# dpkg-shlibdeps gives the Debian package its dependencies (cpack -G DEB).
+# dpkg-shlibdeps gives the Debian package its dependencies (cpack -G DEB),
+# which needs file(1) to find the executables to ask about.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -47,7 +48,7 @@ PKGS=(
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
   time jq gnuplot-nox debootstrap xxd dpkg-dev openssl prometheus tmux chromium pgbackrest
-  man-db zsh
+  man-db zsh file
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 updated=0
