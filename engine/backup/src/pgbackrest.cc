@@ -212,7 +212,6 @@ class Verifier {
           },
           tbb::simple_partitioner());
     });
-    if (!error_.ok()) return error_;
     if (!o_.skip_wal) VOUCH_RETURN_IF_ERROR(CheckWal());
     return Finish(t0);
   }
@@ -271,11 +270,10 @@ class Verifier {
   }
 
   // A file with nothing stored to read (restored empty).
-  void CountVerified(const PgbrFile& f) {
+  void CountVerified() {
     std::lock_guard lock(mu_);
     ++v_.files_verified;
     if (o_.progress != nullptr) o_.progress->tables_done.fetch_add(1, std::memory_order_relaxed);
-    (void)f;
   }
 
   void Add(FindingKind kind, std::string subject, std::string detail) {
@@ -316,7 +314,7 @@ class Verifier {
   void CheckFile(const PgbrFile& f) {
     if (f.size == 0 && !f.bundle_id && !f.repo_size && f.checksum.empty()) {
       // An empty file a bundled set does not store: restored empty.
-      CountVerified(f);
+      CountVerified();
       return;
     }
     const Place place = PlaceOf(f);
@@ -526,7 +524,6 @@ class Verifier {
   BackupVerification v_;
   PageTally tally_;
   std::atomic<uint64_t> bytes_{0};
-  Status error_;
 };
 
 }  // namespace
