@@ -99,7 +99,8 @@ TEST(PgbrCipher, DecryptsWhatOpensslEncWrites) {
 }
 
 TEST(PgbrInfo, AnEncryptedFileIsUnsupportedNotCorrupt) {
-  auto info = ParsePgbrBackupInfo(std::string("Salted__\x01\x02\x03\x04\x05\x06\x07\x08junk", 24), "backup.info");
+  const char kEncrypted[] = "Salted__\x01\x02\x03\x04\x05\x06\x07\x08junk";
+  auto info = ParsePgbrBackupInfo(std::string(kEncrypted, sizeof kEncrypted - 1), "backup.info");
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(info.status().message().find("encrypted"), std::string::npos);
