@@ -292,5 +292,16 @@ TEST_F(Pgbackrest, AnEncryptedRepositoryVerifiesWithItsPassphraseOnly) {
   EXPECT_NE(flip.out.find("pg_data/" + file_path_), std::string::npos) << flip.out;
 }
 
+// A set compressed with bzip2, which vouch does not decompress yet, is
+// refused as such (exit 3), not reported as damaged files. (Last: its set
+// becomes the newest.)
+TEST_F(Pgbackrest, ABzip2SetIsUnsupportedNotDamaged) {
+  const std::string bz2 = Backup("--type=full --compress-type=bz2");
+  auto r = Vouch(dir_ + "/repo", "--set " + bz2);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("compress-type bz2"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("damaged"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace vouch

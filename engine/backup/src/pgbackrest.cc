@@ -179,6 +179,12 @@ class Verifier {
       suffix_[f.reference] = PgbrCompressSuffix(ref->compress_type);
       pass_[f.reference] = ref->cipher_pass;
     }
+    for (const auto& [label, suffix] : suffix_) {
+      if (suffix == ".bz2") {
+        return Unsupported(backup_dir_ + "/" + label +
+                           "/backup.manifest: compress-type bz2: vouch does not decompress bzip2 yet");
+      }
+    }
     v_.page_checks_requested = o_.page_checksums;
     ReadControlFile();
     pages_.enabled = o_.page_checksums && control_ && control_->data_checksum_version != 0;
