@@ -333,10 +333,12 @@ class LiveReader final : public TableStreamReader {
     return r;
   }
   ReadExtent Extent() const override {
-    if (total_bytes_ == 0) {
-      for (uint64_t b : table_bytes_) total_bytes_ += b;
+    if (!total_bytes_) {
+      uint64_t total = 0;
+      for (uint64_t b : table_bytes_) total += b;
+      total_bytes_ = total;  // once, even when 0 (tables never analyzed)
     }
-    return {sent_, total_bytes_, true};
+    return {sent_, *total_bytes_, true};
   }
   const std::deque<TableInfo>& tables() const override { return tables_; }
   std::deque<TableInfo> ReleaseTables() override { return std::move(tables_); }
@@ -1134,7 +1136,7 @@ class LiveReader final : public TableStreamReader {
   // For Extent(): bytes of rows handed out, and table_bytes_'s sum (summed
   // on the first call, once the tables are known).
   uint64_t sent_ = 0;
-  mutable uint64_t total_bytes_ = 0;
+  mutable std::optional<uint64_t> total_bytes_;
   std::vector<uint64_t> heap_pages_;   // the planner's page count of each table's heap
   // Per table: its binary COPY converters, or why it has none.
   struct BinaryPlan {
