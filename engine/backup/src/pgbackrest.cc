@@ -63,7 +63,7 @@ Result<std::string> ReadSealed(const std::string& path, const std::string& pass)
 }
 
 // Bytes [begin, end) of a repository file, hashed (SHA-1, the manifest's
-// "rck") as they are read.
+// "rck") as they are read when `sha1` is given.
 class RepoRange final : public ByteSource {
  public:
   RepoRange(const RandomAccessFile& file, uint64_t begin, uint64_t end, EvpHash* sha1)
@@ -74,7 +74,7 @@ class RepoRange final : public ByteSource {
     auto got = file_.ReadAt(pos_, dst, n);
     if (!got.ok()) return got.status();
     if (*got == 0) return Truncated(file_.name() + ": ends at byte " + std::to_string(pos_) + ", before its data");
-    sha1_->Update(dst, *got);
+    if (sha1_ != nullptr) sha1_->Update(dst, *got);
     pos_ += *got;
     read_ += *got;
     return *got;
@@ -247,10 +247,9 @@ class Verifier {
       const Place place = PlaceOf(f);
       auto file = OpenRandomAccessFile(place.path);
       if (!file.ok()) break;
-      EvpHash ignored(HashAlgorithm::kSha1);
       const uint64_t end = place.length ? place.begin + *place.length : (*file)->size();
       auto src =
-          Content(place, std::make_unique<RepoRange>(**file, place.begin, std::min(end, (*file)->size()), &ignored));
+          Content(place, std::make_unique<RepoRange>(**file, place.begin, std::min(end, (*file)->size()), nullptr));
       std::string bytes(8192, '\0');
       size_t have = 0;
       while (have < bytes.size()) {
