@@ -1,8 +1,10 @@
-// Decoders against independent encoders (zlib's gzip writer, libzstd, liblz4):
+// Decoders against independent encoders (zlib's gzip writer, libzstd, liblz4,
+// libbz2's one-shot compressor):
 // round trips, concatenated members/frames, and every truncation and a bit flip
 // end in an error, never in a silently shorter stream.
 #include "vouch/readers/byte_source.h"
 
+#include <bzlib.h>
 #include <gtest/gtest.h>
 #include <lz4frame.h>
 #include <zlib.h>
@@ -75,13 +77,25 @@ Result<std::string> DecodeAll(const std::string& compressed, size_t read_size = 
   }
 }
 
+std::string Bzip2(const std::string& in) {
+  unsigned n = static_cast<unsigned>(in.size() + in.size() / 100 + 600);
+  std::string out(n, '\0');
+  EXPECT_EQ(
+      BZ2_bzBuffToBuffCompress(out.data(), &n, const_cast<char*>(in.data()), static_cast<unsigned>(in.size()), 9, 0, 0),
+      BZ_OK);
+  out.resize(n);
+  return out;
+}
+
 struct Codec {
   const char* name;
   std::string (*compress)(const std::string&);
   Compression kind;
 };
-const Codec kCodecs[] = {
-    {"gzip", GzipWithZlib, Compression::kGzip}, {"zstd", Zstd, Compression::kZstd}, {"lz4", Lz4, Compression::kLz4}};
+const Codec kCodecs[] = {{"gzip", GzipWithZlib, Compression::kGzip},
+                         {"zstd", Zstd, Compression::kZstd},
+                         {"lz4", Lz4, Compression::kLz4},
+                         {"bzip2", Bzip2, Compression::kBzip2}};
 
 TEST(Decoders, RoundTripAndConcatenation) {
   std::string data = TestData(3 << 20);
@@ -135,6 +149,18 @@ TEST(Decoders, BitFlipsAndTrailingGarbageAreErrors) {
   zs[zs.size() / 2] ^= 0x55;
   auto zout = DecodeAll(zs);
   EXPECT_FALSE(zout.ok() && *zout == data);
+  // bzip2: a flip inside a block fails its CRC; garbage after the stream
+  // is named.
+  std::string bz = Bzip2(data);
+  bz[bz.size() / 2] ^= 0x04;
+  auto bout = DecodeAll(bz);
+  ASSERT_FALSE(bout.ok());
+  EXPECT_EQ(bout.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(bout.status().message().find("bzip2"), std::string::npos) << bout.status().message();
+  auto bgarbage = DecodeAll(Bzip2(data) + "garbage");
+  ASSERT_FALSE(bgarbage.ok());
+  EXPECT_NE(bgarbage.status().message().find("data after the end of the bzip2 stream"), std::string::npos)
+      << bgarbage.status().message();
 }
 
 TEST(Decoders, ZlibStreamIsOneStreamWithItsChecksum) {
@@ -164,6 +190,9 @@ TEST(Decoders, DetectByMagicNotByName) {
   EXPECT_EQ(DetectCompression("\x1f\x8b\x08"), Compression::kGzip);
   EXPECT_EQ(DetectCompression("\x28\xb5\x2f\xfd"), Compression::kZstd);
   EXPECT_EQ(DetectCompression(std::string("\x04\x22\x4d\x18", 4)), Compression::kLz4);
+  EXPECT_EQ(DetectCompression(Bzip2("x")), Compression::kBzip2);
+  EXPECT_EQ(DetectCompression(Bzip2("")), Compression::kBzip2);
+  EXPECT_EQ(DetectCompression("BZh9 is not enough"), Compression::kNone);
   EXPECT_EQ(DetectCompression("--\n-- PostgreSQL"), Compression::kNone);
   EXPECT_EQ(DetectCompression(""), Compression::kNone);
 }

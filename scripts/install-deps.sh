@@ -15,7 +15,9 @@
 # with systemd its package also starts a Prometheus server. tmux is the real
 # terminal the progress line is tested in (CTest progress_tty_test), and
 # chromium the browser the HTML reports are rendered in (html_report_test).
-# pgbackrest makes the repositories verify-backup --pgbackrest is tested on.
+# pgbackrest and barman (with rsync) make the repositories and backups
+# verify-backup --pgbackrest and --barman are tested on; bzip2 compresses
+# test files the bzip2 decoder is checked against.
 # man-db checks the generated manual page (CTest man_page_lint) and zsh
 # parses the generated zsh completion (CTest self_doc_test); dpkg-dev's
 # dpkg-shlibdeps gives the Debian package its dependencies (cpack -G DEB),
@@ -43,12 +45,12 @@ fi
 PKGS=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libxxhash-dev xxhash libssl-dev libpq-dev libtbb-dev libzstd-dev zlib1g-dev libmimalloc-dev
-  liblz4-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
+  liblz4-dev libbz2-dev libisal-dev libarchive-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev clang libclang-rt-14-dev
   llvm
   postgresql postgresql-client zstd lz4 gzip perl util-linux procps iproute2
   time jq gnuplot-nox debootstrap xxd dpkg-dev openssl prometheus tmux chromium pgbackrest
-  man-db zsh file
+  man-db zsh file barman bzip2 rsync
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 updated=0

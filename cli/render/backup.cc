@@ -52,6 +52,9 @@ void TextManifestAndFiles(std::ostream& o, const BackupVerification& v, const Ki
     } else {
       o << GroupThousands(v.files_listed) << " files listed, backrest-checksum verified\n";
     }
+  } else if (!v.no_manifest.empty()) {
+    o << Mark(manifest_findings == 0) << " backup_manifest: none (" << v.no_manifest
+      << "): every file read to its end, data pages by their checksums, pg_control by its CRC\n";
   } else if (v.manifest_version == 0) {
     o << "❌ backup_manifest: not usable\n";
   } else {
@@ -62,7 +65,11 @@ void TextManifestAndFiles(std::ostream& o, const BackupVerification& v, const Ki
 
   // Files.
   const uint64_t file_findings = CountOf(kinds, {"missing", "extra", "size", "checksum", "type", "damaged", "control"});
-  if (v.manifest_version != 0) {
+  if (!v.no_manifest.empty()) {
+    o << Mark(file_findings == 0 && v.files_verified == v.files_listed)
+      << " files: " << GroupThousands(v.files_verified) << " of " << GroupThousands(v.files_listed)
+      << " read to their end; " << Bytes(v.bytes) << " read\n";
+  } else if (v.manifest_version != 0) {
     std::string algos;
     for (const auto& a : v.checksum_algorithms) algos += (algos.empty() ? "" : "/") + a;
     const uint64_t checked = v.files_listed - v.files_exempt;
@@ -184,6 +191,7 @@ std::string BackupText(const BackupVerification& v) {
   if (v.pg_major) o << ", PostgreSQL " << v.pg_major;
   if (v.system_identifier) o << ", system identifier " << *v.system_identifier;
   o << ")\n";
+  if (!v.origin.empty()) o << "  " << v.origin << "\n";
   if (!v.archives.empty()) {
     o << "  tar files:";
     for (const auto& a : v.archives) o << " " << a;
@@ -206,7 +214,9 @@ std::string BackupJson(const BackupVerification& v) {
   j["complete"] = v.outcome().Complete();
   j["format"] = v.format;
   j["archives"] = v.archives;
+  if (!v.origin.empty()) j["origin"] = v.origin;
   j["manifest_version"] = v.manifest_version;
+  if (!v.no_manifest.empty()) j["no_manifest"] = v.no_manifest;
   j["manifest_checksum_ok"] = v.manifest_checksum_ok;
   j["system_identifier"] = v.system_identifier ? ordered_json(std::to_string(*v.system_identifier)) : ordered_json();
   j["pg_major"] = v.pg_major;

@@ -67,7 +67,7 @@ Command AddRestoreTest(CLI::App& app) {
                   "pg_dump archive (custom file, directory, tar file) or plain base backup directory")
       ->required();
   cmd->add_option("--wal-archive", o->test.wal_archive,
-                  "base backup: the WAL archive (segments plain or .gz/.zst/.lz4) recovery reads");
+                  "base backup: the WAL archive (segments plain or .gz/.zst/.lz4/.bz2) recovery reads");
   cmd->add_option("--expect", o->test.expect,
                   "base backup: the manifest (vouch digest -o) the restored database must match; its database is "
                   "the one read; or a directory of them (digest --all-databases -o DIR), each database proven");

@@ -14,6 +14,7 @@
 #include "render/backup.h"
 #include "render/html.h"
 #include "render/nightly.h"
+#include "vouch/backup/barman.h"
 #include "vouch/backup/nightly_backup.h"
 #include "vouch/backup/pgbackrest.h"
 #include "vouch/backup/verify_backup.h"
@@ -27,6 +28,7 @@ struct BackupFlags {
   std::vector<std::string> dirs;
   std::string newest_in, max_age = "24h", format = "text", until, output, recovery_window, source;
   std::string pgbackrest, stanza, set;  // --pgbackrest REPO --stanza NAME [--set LABEL]
+  std::string barman;                   // --barman DIR [--set ID]
   std::string cipher_pass_file;         // an encrypted repository's passphrase
   VerifyBackupOptions backup;
   NightlyOptions nightly;
@@ -122,9 +124,24 @@ Result<std::string> ReadPassphrase(const std::string& path) {
   return line;
 }
 
-// One backup: a pg_basebackup DIR, or a pgBackRest set (--pgbackrest).
+// The backup RunOne verifies: a pg_basebackup DIR, a pgBackRest set or a
+// Barman backup.
+Result<BackupVerification> VerifyTheBackup(const BackupFlags& o) {
+  if (!o.barman.empty()) return VerifyBarman(BarmanTarget{o.barman, o.set}, o.backup);
+  if (o.pgbackrest.empty()) return VerifyBackup(o.dirs[0], o.backup);
+  PgbackrestTarget repo{o.pgbackrest, o.stanza, o.set, ""};
+  if (!o.cipher_pass_file.empty()) {
+    auto pass = ReadPassphrase(o.cipher_pass_file);
+    if (!pass.ok()) return pass.status();
+    repo.cipher_pass = *pass;
+  }
+  return VerifyPgbackrest(repo, o.backup);
+}
+
+// One backup: a pg_basebackup DIR, a pgBackRest set (--pgbackrest) or a
+// Barman backup (--barman).
 int RunOne(BackupFlags& o) {
-  const std::string& dir = o.pgbackrest.empty() ? o.dirs[0] : o.pgbackrest;
+  const std::string& dir = !o.barman.empty() ? o.barman : o.pgbackrest.empty() ? o.dirs[0] : o.pgbackrest;
   std::optional<double> previous;
   if (o.format == "prometheus" && !o.output.empty()) {
     std::ifstream old(o.output, std::ios::binary);
@@ -134,13 +151,7 @@ int RunOne(BackupFlags& o) {
   o.backup.progress = &o.run.side[0];
   auto display = o.progress.Start("vouch verify-backup", {{"", &o.run.side[0], ProgressUnit::kFiles}}, nullptr,
                                   o.quiet || o.format == "prometheus");
-  PgbackrestTarget repo{o.pgbackrest, o.stanza, o.set, ""};
-  if (!o.cipher_pass_file.empty()) {
-    auto pass = ReadPassphrase(o.cipher_pass_file);
-    if (!pass.ok()) return Fail(pass.status());
-    repo.cipher_pass = *pass;
-  }
-  auto v = o.pgbackrest.empty() ? VerifyBackup(dir, o.backup) : VerifyPgbackrest(repo, o.backup);
+  auto v = VerifyTheBackup(o);
   display.reset();
   if (!v.ok()) return Fail(v.status());
   std::string text = o.format == "json"         ? BackupJson(*v)
@@ -157,7 +168,9 @@ int RunOne(BackupFlags& o) {
   // its bytes for the "much smaller than the last" canary.
   evidence::LedgerEntry e;
   e.command = "verify-backup";
-  e.scope = o.pgbackrest.empty() ? "base backup " + dir : "pgBackRest " + o.pgbackrest + " stanza " + o.stanza;
+  e.scope = !o.barman.empty()      ? "Barman " + v->dir
+            : o.pgbackrest.empty() ? "base backup " + dir
+                                   : "pgBackRest " + o.pgbackrest + " stanza " + o.stanza;
   if (v->system_identifier) e.source["system_identifier"] = std::to_string(*v->system_identifier);
   if (v->start_lsn) e.source["start_lsn"] = FormatLsn(*v->start_lsn);
   if (v->start_tli) e.source["start_timeline"] = std::to_string(*v->start_tli);
@@ -192,7 +205,7 @@ Command AddVerifyBackup(CLI::App& app) {
   vbackup->add_option("-j,--jobs", o->backup.jobs, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   vbackup->add_flag("--page-checksums", o->backup.page_checksums, "also check every 8 KB data page's checksum");
   vbackup->add_option("--wal-archive", o->backup.wal_archives,
-                      "also look for WAL segments here (plain, .gz, .zst, .lz4)");
+                      "also look for WAL segments here (plain, .gz, .zst, .lz4, .bz2)");
   vbackup->add_option("--until", o->until, "the WAL must reach this LSN (a PITR target), e.g. 0/5000028");
   vbackup->add_flag("--no-wal", o->no_wal, "do not check WAL");
   vbackup->add_option("--checksums", o->backup.checksums, "also verify this sha256sum/md5sum-style checksum file");
@@ -202,10 +215,17 @@ Command AddVerifyBackup(CLI::App& app) {
                       "decompressed and checked against the set's manifest (size, SHA-1, the repository bytes' SHA-1), "
                       "its pages with --page-checksums, and the WAL it needs from the repository's archive");
   vbackup->add_option("--stanza", o->stanza, "with --pgbackrest: the stanza");
-  vbackup->add_option("--set", o->set, "with --pgbackrest: the backup set's label (default: the newest)");
+  vbackup->add_option("--set", o->set,
+                      "with --pgbackrest: the backup set's label; with --barman SERVER_DIR: the backup ID (default: "
+                      "the newest)");
   vbackup->add_option("--cipher-pass-file", o->cipher_pass_file,
                       "with --pgbackrest: a file (mode 600) whose first line is the encrypted repository's "
                       "repo1-cipher-pass; never printed");
+  vbackup->add_option("--barman", o->barman,
+                      "verify a Barman backup instead of DIR: a server's directory (barman_home/SERVER; its newest "
+                      "DONE backup, or --set ID) or one backup's (SERVER/base/ID). Its data against backup_manifest "
+                      "(postgres method), or without one (rsync method) every file read and every page's checksum; "
+                      "the WAL it needs from the server's wals/");
   vbackup->add_option("--newest-in", o->newest_in,
                       "nightly checks instead: the newest backup (file or directory) in this directory");
   vbackup->add_option("--max-age", o->max_age,
@@ -225,7 +245,8 @@ Command AddVerifyBackup(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   vbackup->add_option("--name", o->nightly.name_pattern,
                       "with --newest-in: consider only entries matching this pattern");
-  vbackup->add_flag("--no-decompress", o->no_decompress, "with --newest-in: do not decompress .gz/.zst/.lz4 files");
+  vbackup->add_flag("--no-decompress", o->no_decompress,
+                    "with --newest-in: do not decompress .gz/.zst/.lz4/.bz2 files");
   vbackup
       ->add_option("--format", o->format,
                    "stdout format: text, json, prometheus (node_exporter textfile) or html (one DIR: a "
@@ -241,6 +262,21 @@ Command AddVerifyBackup(CLI::App& app) {
       vbackup, [o]() -> int {
         if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok()) {
           return Fail(st);
+        }
+        if (!o->barman.empty()) {
+          if (!o->pgbackrest.empty() || !o->stanza.empty() || !o->cipher_pass_file.empty()) {
+            return Fail(
+                InvalidArgument("--barman and --pgbackrest (--stanza, --cipher-pass-file) are two kinds of "
+                                "backup: give one"));
+          }
+          if (!o->dirs.empty() || !o->newest_in.empty() || !o->recovery_window.empty()) {
+            return Fail(
+                InvalidArgument("--barman verifies one Barman backup: no DIR, --newest-in or "
+                                "--recovery-window"));
+          }
+          if (!o->until.empty()) o->backup.until_lsn = o->until;
+          o->backup.skip_wal = o->no_wal;
+          return RunOne(*o);
         }
         if (!o->ledger.file.empty() && o->pgbackrest.empty() &&
             (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {

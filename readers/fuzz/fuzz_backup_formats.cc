@@ -2,8 +2,8 @@
 // (JSON, its reader checked against nlohmann's; Encoded-Path, checksums, WAL
 // ranges), pg_control, backup_label, an incremental backup's INCREMENTAL
 // file header, a timeline history file and a WAL segment's page headers (with
-// the XLOG_SWITCH walk), and pgBackRest's backup.info, archive.info and
-// backup.manifest.
+// the XLOG_SWITCH walk), pgBackRest's backup.info, archive.info and
+// backup.manifest, and Barman's backup.info and xlog.db.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +11,7 @@
 #include "../testing/json_reference.h"
 #include "vouch/readers/backup_label.h"
 #include "vouch/readers/backup_manifest.h"
+#include "vouch/readers/barman.h"
 #include "vouch/readers/incremental_file.h"
 #include "vouch/readers/pg_control.h"
 #include "vouch/readers/pgbackrest.h"
@@ -35,6 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)vouch::ParsePgbrArchiveInfo(bytes, "archive.info");
   auto pgbr = vouch::ParsePgbrManifest(bytes, "backup.manifest");
   if (pgbr.ok() && pgbr->files.size() > size) __builtin_trap();
+  // Barman's records.
+  auto barman = vouch::ParseBarmanBackupInfo(bytes, "backup.info");
+  if (barman.ok() && barman->fields.size() > size) __builtin_trap();
+  auto xlog = vouch::ParseBarmanXlogDb(bytes, "xlog.db");
+  if (xlog.ok() && xlog->size() > size) __builtin_trap();
   auto src = vouch::MakeMemorySource(bytes, "fuzz");
   auto scan = vouch::ScanWalSegment(*src, 1 << 20);
   if (scan.ok()) {

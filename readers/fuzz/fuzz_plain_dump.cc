@@ -10,8 +10,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const vouch::Compression kKinds[] = {vouch::Compression::kNone, vouch::Compression::kGzip,
-                                              vouch::Compression::kZstd, vouch::Compression::kLz4};
-  vouch::Compression c = kKinds[data[0] % 4];
+                                              vouch::Compression::kZstd, vouch::Compression::kLz4,
+                                              vouch::Compression::kBzip2};
+  vouch::Compression c = kKinds[data[0] % 5];
   std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
   auto src = vouch::MakeDecoder(c, vouch::MakeMemorySource(std::move(input), "fuzz"), "fuzz");
   auto reader = vouch::MakePlainDumpReader(std::move(src), "fuzz", c);

@@ -84,6 +84,7 @@ std::unique_ptr<ByteSource> MakeGzipDecoder(std::unique_ptr<ByteSource> inner, s
 std::unique_ptr<ByteSource> MakeZlibDecoder(std::unique_ptr<ByteSource> inner, std::string name);
 std::unique_ptr<ByteSource> MakeZstdDecoder(std::unique_ptr<ByteSource> inner, std::string name);
 std::unique_ptr<ByteSource> MakeLz4Decoder(std::unique_ptr<ByteSource> inner, std::string name);
+std::unique_ptr<ByteSource> MakeBzip2Decoder(std::unique_ptr<ByteSource> inner, std::string name);
 
 const char* CompressionName(Compression c) {
   switch (c) {
@@ -92,6 +93,7 @@ const char* CompressionName(Compression c) {
     case Compression::kZlib: return "zlib";
     case Compression::kZstd: return "zstd";
     case Compression::kLz4: return "lz4";
+    case Compression::kBzip2: return "bzip2";
   }
   return "?";
 }
@@ -101,6 +103,12 @@ Compression DetectCompression(std::string_view b) {
   if (starts("\x1f\x8b")) return Compression::kGzip;
   if (starts("\x28\xb5\x2f\xfd")) return Compression::kZstd;
   if (starts(std::string_view("\x04\x22\x4d\x18", 4))) return Compression::kLz4;
+  // "BZh", the block size '1'..'9', then a block's or the end's magic.
+  if (b.size() >= 10 && starts("BZh") && b[3] >= '1' && b[3] <= '9' &&
+      (b.substr(4, 6) == std::string_view("\x31\x41\x59\x26\x53\x59", 6) ||
+       b.substr(4, 6) == std::string_view("\x17\x72\x45\x38\x50\x90", 6))) {
+    return Compression::kBzip2;
+  }
   return Compression::kNone;
 }
 
@@ -117,6 +125,7 @@ std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSourc
     case Compression::kZlib: return MakeZlibDecoder(std::move(inner), std::move(name));
     case Compression::kZstd: return MakeZstdDecoder(std::move(inner), std::move(name));
     case Compression::kLz4: return MakeLz4Decoder(std::move(inner), std::move(name));
+    case Compression::kBzip2: return MakeBzip2Decoder(std::move(inner), std::move(name));
     case Compression::kNone: break;
   }
   return inner;
@@ -125,7 +134,7 @@ std::unique_ptr<ByteSource> MakeDecoder(Compression c, std::unique_ptr<ByteSourc
 Result<std::unique_ptr<ByteSource>> OpenDecodedFile(const std::string& path, Compression* detected) {
   auto file = OpenFileSource(path);
   if (!file.ok()) return file.status();
-  auto head = ReadPrefix(**file, 4);
+  auto head = ReadPrefix(**file, 10);  // bzip2's magic is the longest
   if (!head.ok()) return head.status();
   Compression c = DetectCompression(*head);
   if (detected) *detected = c;

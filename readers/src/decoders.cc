@@ -1,8 +1,10 @@
 // Streaming decompressors behind ByteSource: gzip (ISA-L's igzip inflate, with
 // gzip header/trailer and CRC-32/ISIZE checked, multi-member files accepted),
 // zlib (one stream, Adler-32 checked: the data blocks of custom archives),
-// zstd (all frames), lz4 frame format. Each reports truncation and corruption
-// with the compressed and uncompressed byte offsets.
+// zstd (all frames), lz4 frame format, bzip2 (libbz2, concatenated streams
+// accepted, block CRCs checked). Each reports truncation and corruption with
+// the compressed and uncompressed byte offsets.
+#include <bzlib.h>
 #include <isa-l/igzip_lib.h>
 #include <lz4frame.h>
 #include <zstd.h>
@@ -221,6 +223,80 @@ class Lz4Decoder final : public ByteSource {
   uint64_t out_total_ = 0;
 };
 
+class Bzip2Decoder final : public ByteSource {
+ public:
+  Bzip2Decoder(std::unique_ptr<ByteSource> inner, std::string name) : in_(std::move(inner)), name_(std::move(name)) {
+    Init();
+  }
+  ~Bzip2Decoder() override {
+    if (live_) BZ2_bzDecompressEnd(&st_);
+  }
+
+  Result<size_t> Read(char* dst, size_t n) override {
+    while (true) {
+      VOUCH_RETURN_IF_ERROR(in_.Refill(&next_, &avail_));
+      if (ended_) {
+        if (avail_ == 0 && in_.eof()) return size_t{0};
+        if (next_[0] != 'B') {
+          return Corrupt(Where(name_, in_.Offset(avail_), out_total_) + ": data after the end of the bzip2 stream");
+        }
+        Init();  // another stream follows (pbzip2, concatenated .bz2 files)
+      }
+      if (avail_ == 0 && in_.eof()) {
+        return Truncated(Where(name_, in_.Offset(0), out_total_) + ": bzip2 stream is truncated (ends before its end)");
+      }
+      st_.next_in = const_cast<char*>(reinterpret_cast<const char*>(next_));
+      st_.avail_in = static_cast<unsigned>(std::min<size_t>(avail_, 1u << 30));
+      st_.next_out = dst;
+      st_.avail_out = static_cast<unsigned>(std::min<size_t>(n, 1u << 30));
+      const unsigned in_before = st_.avail_in;
+      const unsigned out_before = st_.avail_out;
+      const int ret = BZ2_bzDecompress(&st_);
+      const size_t consumed = in_before - st_.avail_in;
+      const size_t produced = out_before - st_.avail_out;
+      next_ += consumed;
+      avail_ -= consumed;
+      if (ret != BZ_OK && ret != BZ_STREAM_END) {
+        return Corrupt(Where(name_, in_.Offset(avail_), out_total_ + produced) + ": bzip2: " + ErrorText(ret));
+      }
+      out_total_ += produced;
+      if (ret == BZ_STREAM_END) {
+        BZ2_bzDecompressEnd(&st_);
+        live_ = false;
+        ended_ = true;
+      }
+      if (produced > 0) return produced;
+    }
+  }
+  std::string Describe() const override { return name_ + " (bzip2)"; }
+  uint64_t RawOffset() const override { return in_.Offset(avail_); }
+
+ private:
+  void Init() {
+    if (live_) BZ2_bzDecompressEnd(&st_);
+    st_ = bz_stream{};
+    live_ = BZ2_bzDecompressInit(&st_, 0, 0) == BZ_OK;
+    ended_ = false;
+  }
+  static std::string ErrorText(int ret) {
+    switch (ret) {
+      case BZ_DATA_ERROR: return "data error (a block's CRC or structure is wrong)";
+      case BZ_DATA_ERROR_MAGIC: return "not a bzip2 stream (bad magic)";
+      case BZ_MEM_ERROR: return "out of memory";
+      default: return "decompress error " + std::to_string(ret);
+    }
+  }
+
+  CompressedInput in_;
+  std::string name_;
+  bz_stream st_{};
+  bool live_ = false;   // st_ initialized
+  bool ended_ = false;  // the current stream's end was reached
+  const uint8_t* next_ = nullptr;
+  size_t avail_ = 0;
+  uint64_t out_total_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<ByteSource> MakeGzipDecoder(std::unique_ptr<ByteSource> inner, std::string name) {
@@ -234,6 +310,9 @@ std::unique_ptr<ByteSource> MakeZstdDecoder(std::unique_ptr<ByteSource> inner, s
 }
 std::unique_ptr<ByteSource> MakeLz4Decoder(std::unique_ptr<ByteSource> inner, std::string name) {
   return std::make_unique<Lz4Decoder>(std::move(inner), std::move(name));
+}
+std::unique_ptr<ByteSource> MakeBzip2Decoder(std::unique_ptr<ByteSource> inner, std::string name) {
+  return std::make_unique<Bzip2Decoder>(std::move(inner), std::move(name));
 }
 
 }  // namespace vouch

@@ -87,7 +87,7 @@ std::optional<WalFileName> ParseWalFileName(std::string_view name) {
       f.kind = WalFileName::kBackupHistory;
       return f;
     }
-    for (std::string_view c : {".gz", ".zst", ".lz4"}) {
+    for (std::string_view c : {".gz", ".zst", ".lz4", ".bz2"}) {
       if (rest.substr(0, c.size()) == c) {
         f.compression = std::string(c);
         rest.remove_prefix(c.size());
@@ -106,7 +106,7 @@ std::optional<WalFileName> ParseWalFileName(std::string_view name) {
   }
   if (name.size() >= 16 && AllUpperHex(name.substr(0, 8)) && name.substr(8, 8) == ".history") {
     std::string_view rest = name.substr(16);
-    if (!rest.empty() && rest != ".gz" && rest != ".zst" && rest != ".lz4") return std::nullopt;
+    if (!rest.empty() && rest != ".gz" && rest != ".zst" && rest != ".lz4" && rest != ".bz2") return std::nullopt;
     f.kind = WalFileName::kHistory;
     f.timeline = Hex32(name.substr(0, 8));
     f.base = std::string(name.substr(0, 16));

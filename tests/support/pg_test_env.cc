@@ -148,4 +148,32 @@ void DropDatabase(const std::string& name) {
   if (!name.empty()) RunCommand("dropdb --if-exists --force " + name);
 }
 
+std::string OwnCluster::Start(const std::string& dir) {
+  pgcluster_ = BinPath("VOUCH_SOURCE_DIR") + "/scripts/pgcluster.sh";
+  dir_ = dir + "/src";
+  CmdResult r = RunCommand(pgcluster_ + " start " + dir_ + " " + std::to_string(TestPg().major));
+  return r.exit_code == 0 ? "" : r.out + r.err;
+}
+
+void OwnCluster::Stop() {
+  if (!dir_.empty()) RunCommand(pgcluster_ + " stop " + dir_);
+}
+
+std::string OwnCluster::Env(const std::string& key) const {
+  CmdResult r = RunCommand("sed -n 's/^" + key + "=//p' " + dir_ + "/env");
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+std::string OwnCluster::In() const { return "eval \"$(" + pgcluster_ + " env " + dir_ + ")\" && "; }
+
+std::string OwnCluster::Sql(const std::string& db, const std::string& sql) const {
+  CmdResult r = RunCommand(In() + "psql -X -q -v ON_ERROR_STOP=1 -d " + db + " -c " + ShellQuote(sql));
+  return r.exit_code == 0 ? "" : r.err;
+}
+
+std::string OwnCluster::Scalar(const std::string& sql) const {
+  CmdResult r = RunCommand(In() + "psql -X -At -d postgres -c " + ShellQuote(sql));
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 }  // namespace vouch::testing

@@ -59,6 +59,26 @@ PgRestoreListing PgRestoreList(const std::string& archive);
 // `psql -X -At -d db -c sql`, trimmed; fails the test on error.
 std::string PsqlScalar(const std::string& db, const std::string& sql);
 
+// A cluster of a suite's own (scripts/pgcluster.sh start DIR/src, of the
+// test's major version), for suites that reconfigure it (archive_command)
+// or stop it: its env file's values and psql against it.
+class OwnCluster {
+ public:
+  // Starts it in `dir`/src; "" or why it failed.
+  std::string Start(const std::string& dir);
+  void Stop();                                    // and deletes its data
+  std::string Env(const std::string& key) const;  // a value of DIR/src/env
+  std::string In() const;                         // "eval \"$(pgcluster.sh env …)\" && ": its PG* set
+  // psql -c `sql` in `db`: "" when it succeeds, else psql's stderr.
+  std::string Sql(const std::string& db, const std::string& sql) const;
+  // The first line psql -At prints for `sql` in postgres.
+  std::string Scalar(const std::string& sql) const;
+  const std::string& pgcluster() const { return pgcluster_; }
+
+ private:
+  std::string pgcluster_, dir_;
+};
+
 // Base for suites with expensive shared preparation (generating a database,
 // dumping it): runs Derived::Prepare() once per process from SetUp(), so that
 // a failure there fails every test. (gtest reports a failing SetUpTestSuite

@@ -78,6 +78,7 @@ std::optional<Compression> CompressionByName(const std::string& name) {
   if (ends(".gz") || ends(".tgz")) return Compression::kGzip;
   if (ends(".zst")) return Compression::kZstd;
   if (ends(".lz4")) return Compression::kLz4;
+  if (ends(".bz2") || ends(".tbz2")) return Compression::kBzip2;
   return std::nullopt;
 }
 

@@ -94,6 +94,7 @@ Compression CompressionOfSuffix(const std::string& suffix) {
   if (suffix == ".gz") return Compression::kGzip;
   if (suffix == ".lz4") return Compression::kLz4;
   if (suffix == ".zst") return Compression::kZstd;
+  if (suffix == ".bz2") return Compression::kBzip2;
   return Compression::kNone;
 }
 
@@ -178,12 +179,6 @@ class Verifier {
       }
       suffix_[f.reference] = PgbrCompressSuffix(ref->compress_type);
       pass_[f.reference] = ref->cipher_pass;
-    }
-    for (const auto& [label, suffix] : suffix_) {
-      if (suffix == ".bz2") {
-        return Unsupported(backup_dir_ + "/" + label +
-                           "/backup.manifest: compress-type bz2: vouch does not decompress bzip2 yet");
-      }
     }
     v_.page_checks_requested = o_.page_checksums;
     ReadControlFile();

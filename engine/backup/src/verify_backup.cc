@@ -87,12 +87,16 @@ class FindingSink {
 
 struct Shared {
   const BackupManifest* manifest = nullptr;  // null without a usable manifest
+  // No manifest, and none expected (VerifyBackupOptions::without_manifest):
+  // every file is read to its end and counted verified when it reads.
+  bool read_all = false;
   std::unordered_map<std::string_view, size_t> index;
   std::unique_ptr<std::atomic<bool>[]> seen;
   std::vector<std::string> ignore;
   PageSettings pages;
   FindingSink findings;
   std::atomic<uint64_t> files_verified{0}, files_checksummed{0}, bytes{0};
+  std::atomic<uint64_t> files_found{0};  // read_all: the files found
   ProgressCounters* progress = nullptr;  // VerifyBackupOptions::progress
   // A file (or a tar member) read to its end: `n` of its bytes checked.
   void AddBytes(uint64_t n) {
@@ -358,7 +362,7 @@ std::vector<FileJob> PlanPlainFiles(Shared& sh, const std::vector<DiskFile>& dis
     j.pages = r.pages;
     j.incremental = r.incremental;
     j.segno = r.segno;
-    if (j.listed || j.pages || j.incremental) work.push_back(std::move(j));
+    if (j.listed || j.pages || j.incremental || sh.read_all) work.push_back(std::move(j));
   }
   return work;
 }
@@ -447,6 +451,7 @@ Status JoinPieces(Shared& sh, const std::vector<FileJob>& work, std::vector<Piec
     }
     sh.AddBytes(bytes);
     if (j.pages) sh.AddPages(j.relpath, std::move(tally));
+    if (sh.read_all) ++sh.files_verified;  // read to its end
     if (!j.listed) continue;
     const bool crc = j.listed->checksum_type == ManifestChecksumType::kCrc32c;
     Conclude(sh, *j.listed, j.relpath, crc ? StreamCheck::CrcBytes(crc_value) : digest, bytes);
@@ -575,7 +580,7 @@ Status CheckTarMember(TarReader& tar, const TarMember& m, const std::string& rel
   const RelationFile r = ClassifyForPages(sh, rel);
   const bool capture = rel == "global/pg_control" || rel == "PG_VERSION" || rel == "backup_label";
   const bool verify = listed && listed->checksum_type != ManifestChecksumType::kNone;
-  if (!verify && !r.pages && !capture && !r.incremental) return Status::Ok();
+  if (!verify && !r.pages && !capture && !r.incremental && !sh.read_all) return Status::Ok();
 
   StreamCheck sc(verify ? listed->checksum_type : ManifestChecksumType::kNone, r.pages, r.segno, sh.pages, 0);
   if (r.incremental) sc.Incremental(m.size);
@@ -598,6 +603,10 @@ Status CheckTarMember(TarReader& tar, const TarMember& m, const std::string& rel
                                 : cap.backup_label) = std::move(captured);
   }
   if (verify) Conclude(sh, *listed, rel, sc.Digest(), sc.bytes());
+  if (sh.read_all) {
+    ++sh.files_verified;  // read to its end
+    ++sh.files_found;
+  }
   return Status::Ok();
 }
 
@@ -857,6 +866,12 @@ Status BackupVerifier::CheckManifest() {
   bool missing = false;
   auto text = ReadWholeFile(v_.dir + "/backup_manifest", SIZE_MAX, &missing);
   if (!text.ok()) return text.status();
+  if (missing && options_.without_manifest) {
+    v_.no_manifest = options_.without_manifest->why;
+    sh_.read_all = true;
+    backup_start_ = options_.without_manifest->wal.start_lsn;
+    return Status::Ok();
+  }
   if (missing) {
     sh_.findings.Add(FindingKind::kManifest, "backup_manifest", "is missing: the backup cannot be checked against it");
     return Status::Ok();
@@ -1153,7 +1168,7 @@ Status BackupVerifier::CheckWal() {
     v_.wal.note = "not checked (skip_wal)";
     return Status::Ok();
   }
-  if (v_.manifest_version == 0) {
+  if (v_.manifest_version == 0 && v_.no_manifest.empty()) {
     v_.wal.note = "not checked: no usable manifest to say which WAL the backup needs";
     return Status::Ok();
   }
@@ -1167,6 +1182,7 @@ Status BackupVerifier::CheckWal() {
   }
   backup_internal::WalCheckInput in;
   in.ranges = manifest_.wal_ranges;
+  if (!v_.no_manifest.empty()) in.ranges = {options_.without_manifest->wal};
   in.until_lsn = until_;
   in.jobs = v_.jobs;
   if (have_control_ && IsValidWalSegmentSize(control_.xlog_seg_size)) {
@@ -1213,6 +1229,7 @@ Status BackupVerifier::CheckSidecar() {
 }
 
 BackupVerification BackupVerifier::Finish() {
+  if (sh_.read_all) v_.files_listed = plain() ? disk_.size() : sh_.files_found.load();
   v_.files_verified = sh_.files_verified;
   v_.files_checksummed = sh_.files_checksummed;
   std::vector<Finding> findings = sh_.findings.Take();

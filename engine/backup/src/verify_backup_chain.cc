@@ -45,7 +45,7 @@ void CheckDependencies(const std::vector<std::string>& dirs,
 
 Outcome BackupVerification::outcome() const {
   Outcome o{findings, unverified};
-  if (manifest_version == 0 && o.findings.empty()) {
+  if (manifest_version == 0 && no_manifest.empty() && o.findings.empty()) {
     o.findings.push_back({FindingKind::kManifest, "backup_manifest", "no usable manifest"});
   }
   return o;

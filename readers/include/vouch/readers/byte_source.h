@@ -33,7 +33,7 @@ class ByteSource {
 
 // kZlib (a bare zlib stream, as in custom-format archives) is never detected
 // from magic bytes (78 xx is too common a start); callers name it.
-enum class Compression { kNone, kGzip, kZstd, kLz4, kZlib };
+enum class Compression { kNone, kGzip, kZstd, kLz4, kZlib, kBzip2 };
 const char* CompressionName(Compression c);
 
 // Recognizes a compression format from the first bytes of a stream (never the

@@ -40,11 +40,11 @@ struct WalFileName {
   uint32_t log = 0;  // kSegment/kPartial: the name's second and third 8-digit fields
   uint32_t seg = 0;
   std::string base;         // "000000010000000000000003" or "00000002.history"
-  std::string compression;  // ".gz", ".zst", ".lz4" or ""
+  std::string compression;  // ".gz", ".zst", ".lz4", ".bz2" or ""
 };
 
 // Recognizes a file name of a WAL archive: 24 upper-case hex digits, then
-// optionally ".gz"/".zst"/".lz4", then optionally ".partial"; 8 hex digits
+// optionally ".gz"/".zst"/".lz4"/".bz2", then optionally ".partial"; 8 hex digits
 // + ".history"; 24 hex digits + ".XXXXXXXX.backup". nullopt otherwise
 // (archive_status/, .tmp files, anything else).
 std::optional<WalFileName> ParseWalFileName(std::string_view name);

@@ -2,7 +2,7 @@
 // the daily backup-verification shell scripts operators run: in a directory of
 // backups, the newest one (file or subdirectory, by modification time)
 // exists, is younger than a maximum age, holds the expected files, is not
-// suspiciously smaller than the one before it, and every .gz/.zst/.lz4 file
+// suspiciously smaller than the one before it, and every .gz/.zst/.lz4/.bz2 file
 // in it decompresses to its end (gzip -t, zstd -t, lz4 -t — with vouch's
 // own decoders, in parallel).
 #pragma once
@@ -30,7 +30,7 @@ struct NightlyOptions {
   // Only entries of the parent directory whose name matches this glob are
   // backups (e.g. "*.dump.gz"); empty = every entry not starting with '.'.
   std::string name_pattern;
-  bool check_compressed = true;  // decompress every .gz/.zst/.lz4 file to its end
+  bool check_compressed = true;  // decompress every .gz/.zst/.lz4/.bz2 file to its end
   int jobs = 0;                  // 0 = all cores
   std::function<double()> now;   // unix seconds; default the system clock
 };

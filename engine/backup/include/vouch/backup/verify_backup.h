@@ -37,10 +37,18 @@
 
 #include "vouch/base/finding.h"
 #include "vouch/base/progress.h"
+#include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/checksums.h"
 #include "vouch/status.h"
 
 namespace vouch {
+
+// A backup whose tool writes no backup_manifest (Barman's rsync method):
+// what the tool's own record says in its place.
+struct BackupWithoutManifest {
+  std::string why;       // who made it without one, for the report ("Barman rsync backup")
+  ManifestWalRange wal;  // the WAL it needs: its start and stop LSN and timeline
+};
 
 struct VerifyBackupOptions {
   int jobs = 0;                 // worker threads; 0 = all cores
@@ -64,6 +72,11 @@ struct VerifyBackupOptions {
   // Counted into as the files are read (bytes against the manifest's sizes,
   // files against its count), for a progress display; not owned.
   ProgressCounters* progress = nullptr;
+  // Set, and the backup has no backup_manifest: not a finding. Every file is
+  // then read to its end (a read error is one), relation files checked by
+  // their page checksums (page_checksums should be on), pg_control by its
+  // CRC, and the WAL by this range.
+  std::optional<BackupWithoutManifest> without_manifest;
 };
 
 // Something wrong with the backup: a Finding (vouch/base/finding.h) of one of
@@ -102,6 +115,13 @@ struct BackupVerification {
   std::string format;                 // "plain" or "tar"
   std::vector<std::string> archives;  // tar format: the tar files read
   int manifest_version = 0;           // 0: no usable manifest
+  // Who wrote the backup, when not pg_basebackup alone ("Barman backup
+  // 20261208T000022 of server pg, postgres method"); empty otherwise.
+  std::string origin;
+  // VerifyBackupOptions::without_manifest's why, when the backup had none:
+  // its files were read whole and page-checked instead (files_listed counts
+  // the files found).
+  std::string no_manifest;
   bool manifest_checksum_ok = false;
   std::optional<uint64_t> system_identifier;  // from global/pg_control
   int pg_major = 0;                           // from pg_control's catalog version, else PG_VERSION; 0 = unknown

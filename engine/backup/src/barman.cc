@@ -1,0 +1,228 @@
+#include "vouch/backup/barman.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <tuple>
+
+#include "dir_names.h"
+#include "vouch/readers/barman.h"
+#include "vouch/readers/wal.h"
+
+namespace vouch {
+namespace {
+
+bool IsDir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// A Barman record: whole, or an error naming it (missing: InvalidArgument).
+Result<std::string> ReadRecord(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!Exists(path)) return InvalidArgument(path + ": no such file");
+    return IoError(path + ": cannot read: " + std::strerror(errno));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return IoError(path + ": read error");
+  return ss.str();
+}
+
+std::string Parent(const std::string& p) {
+  const size_t slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+std::string Base(const std::string& p) {
+  const size_t slash = p.find_last_of('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+struct Located {
+  std::string server_dir;  // holds wals/
+  std::string backup_dir;  // holds backup.info and data/
+  std::string backup_id;
+  std::vector<std::string> notes;
+};
+
+// The newest backup of a server whose status is DONE; newer ones that are
+// not are noted.
+Result<Located> Newest(const std::string& server, std::vector<std::string> ids) {
+  Located l;
+  l.server_dir = server;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    const std::string info_path = server + "/base/" + *it + "/backup.info";
+    auto text = ReadRecord(info_path);
+    if (!text.ok()) continue;  // not a backup (or unreadable): not a candidate
+    auto info = ParseBarmanBackupInfo(*text, info_path);
+    if (info.ok() && info->status == "DONE") {
+      l.backup_id = *it;
+      l.backup_dir = server + "/base/" + *it;
+      return l;
+    }
+    l.notes.push_back("backup " + *it + " is newer but not verified: " +
+                      (info.ok() ? "its status is " + info->status : "its backup.info does not parse"));
+  }
+  return InvalidArgument(server + "/base: no backup with status DONE");
+}
+
+Result<Located> Locate(const BarmanTarget& t) {
+  std::string dir = t.dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (!IsDir(dir)) return InvalidArgument("--barman " + dir + ": no such directory");
+  if (Exists(dir + "/backup.info")) {
+    if (!t.backup_id.empty()) return InvalidArgument("--set is for a server's directory; " + dir + " is one backup");
+    const std::string base = Parent(dir);
+    if (Base(base) != "base") {
+      return InvalidArgument(dir +
+                             " holds a backup.info but is not in a Barman server's base/ directory: its WAL "
+                             "(SERVER/wals) cannot be found");
+    }
+    return Located{Parent(base), dir, Base(dir), {}};
+  }
+  if (!IsDir(dir + "/base")) {
+    return InvalidArgument("--barman " + dir +
+                           ": neither a Barman server directory (base/, wals/) nor a backup (backup.info)");
+  }
+  std::vector<std::string> ids;
+  if (int err = ListDirectoryNames(dir + "/base", &ids); err != 0) {
+    return IoError("cannot list " + dir + "/base: " + std::strerror(err));
+  }
+  if (!t.backup_id.empty()) {
+    for (const auto& id : ids) {
+      if (id == t.backup_id) return Located{dir, dir + "/base/" + id, id, {}};
+    }
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    return InvalidArgument("--set " + t.backup_id + ": not in " + dir + "/base (its backups: " + list + ")");
+  }
+  return Newest(dir, std::move(ids));  // backup IDs are timestamps: sorted is oldest first
+}
+
+// The server's WAL archive: wals/ (history files) and its hashed
+// directories TTTTTTTTLLLLLLLL from the backup's first segment's log on.
+// Segments in the range Barman compressed with a method vouch does not
+// read are an error, not damage.
+Status WalDirectories(const std::string& server, const BarmanBackupInfo& info, std::vector<std::string>* out,
+                      std::vector<std::string>* notes) {
+  const std::string wals = server + "/wals";
+  std::vector<std::string> names;
+  if (int err = ListDirectoryNames(wals, &names); err != 0) {
+    return InvalidArgument("the Barman server's WAL archive " + wals + ": " + std::strerror(err));
+  }
+  out->push_back(wals);
+  const std::string first_log = info.begin_wal.substr(8, 8);
+  for (const auto& n : names) {
+    if (n.size() != 16 || n.find_first_not_of("0123456789ABCDEF") != std::string::npos) continue;
+    if (n.substr(8) >= first_log) out->push_back(wals + "/" + n);
+  }
+  const std::string db = wals + "/xlog.db";
+  auto text = ReadRecord(db);
+  if (!text.ok()) {
+    notes->push_back(db + " not read (" + text.status().message() + "): WAL compression taken from the files");
+    return Status::Ok();
+  }
+  auto entries = ParseBarmanXlogDb(*text, db);
+  if (!entries.ok()) return entries.status();
+  for (const auto& e : *entries) {
+    if (e.name.substr(0, 24) < info.begin_wal.substr(0, 24) || BarmanCompressionReadable(e.compression)) continue;
+    return Unsupported(db + ": line " + std::to_string(e.line) + ": " + e.name + " is compressed with '" +
+                       e.compression + "', which vouch does not decompress (gzip, bzip2, zstd and lz4 it does)");
+  }
+  return Status::Ok();
+}
+
+BackupVerification NotDone(const Located& l, const BarmanBackupInfo& info, const VerifyBackupOptions& o) {
+  BackupVerification v;
+  v.dir = l.backup_dir;
+  v.format = "barman";
+  v.origin = "Barman backup " + l.backup_id;
+  v.jobs = o.jobs;
+  v.findings.push_back({FindingKind::kManifest, "backup.info",
+                        "status " + info.status + (info.error.empty() ? "" : " (" + info.error + ")") +
+                            ": Barman did not finish this backup"});
+  v.finished_at =
+      o.now ? o.now() : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return v;
+}
+
+// What backup.info says against what the backup holds.
+void CrossCheck(const BarmanBackupInfo& info, BackupVerification& v) {
+  if (v.system_identifier && *v.system_identifier != info.system_id) {
+    v.findings.push_back({FindingKind::kSysid, "backup.info",
+                          "systemid " + std::to_string(info.system_id) + ", global/pg_control says " +
+                              std::to_string(*v.system_identifier)});
+  }
+  if (v.start_lsn && *v.start_lsn != info.begin_lsn) {
+    v.findings.push_back({FindingKind::kLabel, "backup.info",
+                          "begin_xlog " + FormatLsn(info.begin_lsn) + ", backup_label's START WAL LOCATION is " +
+                              FormatLsn(*v.start_lsn)});
+  }
+  if (v.start_tli && *v.start_tli != info.timeline) {
+    v.findings.push_back({FindingKind::kLabel, "backup.info",
+                          "timeline " + std::to_string(info.timeline) + ", backup_label's START TIMELINE is " +
+                              std::to_string(*v.start_tli)});
+  }
+  if (v.pg_major != 0 && info.version / 10000 != v.pg_major) {
+    v.findings.push_back({FindingKind::kControl, "backup.info",
+                          "version " + std::to_string(info.version) + ", global/pg_control is PostgreSQL " +
+                              std::to_string(v.pg_major) + "'s"});
+  }
+}
+
+}  // namespace
+
+Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const VerifyBackupOptions& options) {
+  if (!options.wal_archives.empty()) return InvalidArgument("--barman reads the WAL from the server's wals/");
+  if (!options.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
+  auto l = Locate(target);
+  if (!l.ok()) return l.status();
+  const std::string info_path = l->backup_dir + "/backup.info";
+  auto text = ReadRecord(info_path);
+  if (!text.ok()) return text.status();
+  auto info = ParseBarmanBackupInfo(*text, info_path);
+  if (!info.ok()) return info.status();
+  if (info->status != "DONE") return NotDone(*l, *info, options);
+
+  VerifyBackupOptions o = options;
+  const std::string data = l->backup_dir + "/data";
+  const bool manifest = Exists(data + "/backup_manifest");
+  if (!manifest) {
+    o.without_manifest = BackupWithoutManifest{"Barman " + info->mode + " backup",
+                                               ManifestWalRange{info->timeline, info->begin_lsn, *info->end_lsn}};
+    o.page_checksums = true;
+  }
+  std::vector<std::string> notes = l->notes;
+  if (!o.skip_wal) VOUCH_RETURN_IF_ERROR(WalDirectories(l->server_dir, *info, &o.wal_archives, &notes));
+  if (!IsDir(data)) return InvalidArgument(info_path + ": status DONE, but " + data + " is not a directory");
+  auto v = VerifyBackup(data, o);
+  if (!v.ok()) return v.status();
+  v->dir = l->backup_dir;
+  v->origin = "Barman backup " + l->backup_id + " of server " + Base(l->server_dir) + " (" + info->mode + ")";
+  CrossCheck(*info, *v);
+  if (info->tablespaces) {
+    v->unverified.push_back(
+        "tablespaces: backup.info lists tablespaces, which verify-backup --barman does not read yet");
+  }
+  for (auto& n : notes) v->notes.insert(v->notes.begin(), std::move(n));
+  // In verify-backup's order: by the kind's name, then subject and detail.
+  std::sort(v->findings.begin(), v->findings.end(), [](const Finding& a, const Finding& b) {
+    return std::tuple(std::string_view(FindingKindName(a.kind)), a.subject, a.detail) <
+           std::tuple(std::string_view(FindingKindName(b.kind)), b.subject, b.detail);
+  });
+  return v;
+}
+
+}  // namespace vouch
