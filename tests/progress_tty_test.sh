@@ -38,11 +38,13 @@ feed() {
 fail() { echo "FAIL: $*"; exit 1; }
 
 # 1. A terminal: the line shows while the dump is read, and is gone after.
-feed "$work/f1.sql" 4
+# (The pause is long, the polling longer: on a loaded machine vouch may
+# take seconds to start and draw.)
+feed "$work/f1.sql" 8
 tmux new-session -d -s "$session" -x 200 -y 20 \
   "'$VOUCH' digest --chunk-size 64K '$work/f1.sql' >'$work/out1.txt'; echo \"exit=\$?\" >'$work/rc1'; sleep 60"
 seen=""
-for _ in $(seq 1 30); do
+for _ in $(seq 1 60); do
   sleep 0.2
   pane=$(tmux capture-pane -p -t "$session")
   if grep -qE '^vouch digest [0-9]+:[0-9]{2}: .*[0-9,]+ rows [0-9,]+/[0-9,]+ tables' <<<"$pane"; then
