@@ -37,6 +37,10 @@ TEST(PgbrInfo, BackupInfoOfARealRepositoryReadsAndSeals) {
   EXPECT_EQ(s.archive_start, "000000010000000000000015");
   EXPECT_EQ(s.lsn_stop, "0/15000138");
   EXPECT_FALSE(s.error);
+  EXPECT_EQ(s.timestamp_start, 1796678056);
+  EXPECT_EQ(s.timestamp_stop, 1796678078);
+  EXPECT_EQ(s.size, 331889343u);
+  EXPECT_EQ(s.repo_size, 94504413u);
 }
 
 TEST(PgbrInfo, ArchiveInfoNamesTheSystemIdentifierOfEachDb) {

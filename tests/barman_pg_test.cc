@@ -260,5 +260,39 @@ TEST_F(Barman, ADamagedOrUnfinishedBackupInfoIsNamed) {
   EXPECT_NE(notone.err.find("neither a Barman server directory"), std::string::npos) << notone.err;
 }
 
+// --newest-in on a server's directory: the nightly checks on Barman's
+// records, in text, JSON and Prometheus; what goes missing is named.
+TEST_F(Barman, TheNightlyChecksReadBarmansRecords) {
+  auto ok = RunCommand(vouch_ + " verify-backup --newest-in " + dir_ + "/barman/pg --max-age 1h");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("(Barman server pg): " + dir_ + "/barman/pg/base/" + id_["pg"]), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("✅ complete files: "), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("✅ complete WAL "), std::string::npos) << ok.out;
+  auto prom = RunCommand(vouch_ + " verify-backup --newest-in " + dir_ + "/barman/rs --format prometheus");
+  EXPECT_EQ(prom.exit_code, 0) << prom.out << prom.err;
+  EXPECT_NE(prom.out.find("vouch_nightly_backup_ok{dir=\"" + dir_ + "/barman/rs\"} 1"), std::string::npos) << prom.out;
+  auto old = RunCommand(vouch_ + " verify-backup --newest-in " + dir_ + "/barman/tar --max-age 1s --format json");
+  EXPECT_EQ(old.exit_code, 1) << old.out << old.err;
+  EXPECT_NE(old.out.find("\"repository\": \"Barman server tar\""), std::string::npos) << old.out;
+  // A data file and a WAL segment gone from a copy.
+  const std::string pg = Copy("nightly", "pg");
+  const std::string seg = Segments(pg).substr(0, 24);
+  ASSERT_EQ(RunCommand("rm " + pg + "/base/" + id_["pg"] + "/data/" + file_path_ + " " + pg + "/wals/" +
+                       seg.substr(0, 16) + "/" + seg)
+                .exit_code,
+            0);
+  auto gone = RunCommand(vouch_ + " verify-backup --newest-in " + pg);
+  EXPECT_EQ(gone.exit_code, 1) << gone.out << gone.err;
+  EXPECT_NE(gone.out.find("❌ complete files: "), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find(file_path_ + ": not in"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("missing: " + seg), std::string::npos) << gone.out;
+  // Last night's backup failed: its status says so.
+  const std::string info = pg + "/base/" + id_["pg"] + "/backup.info";
+  ASSERT_EQ(RunCommand("sed -i 's/^status=DONE$/status=FAILED/' " + info).exit_code, 0);
+  auto failed = RunCommand(vouch_ + " verify-backup --newest-in " + pg);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_NE(failed.out.find("complete files: status FAILED"), std::string::npos) << failed.out;
+}
+
 }  // namespace
 }  // namespace vouch

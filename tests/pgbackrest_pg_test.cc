@@ -250,6 +250,29 @@ TEST_F(Pgbackrest, ATruncatedManifestOrAMissingStanzaIsAnError) {
   EXPECT_NE(set.err.find(full_), std::string::npos) << set.err;
 }
 
+// --newest-in on a repository: the nightly checks on pgBackRest's records
+// (the stanza found when it is the only one); what goes missing is named.
+TEST_F(Pgbackrest, TheNightlyChecksReadTheRepositorysRecords) {
+  auto ok = RunCommand(vouch_ + " verify-backup --newest-in " + dir_ + "/repo --max-age 1h --format json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("\"repository\": \"pgBackRest stanza main\""), std::string::npos) << ok.out;
+  const std::string repo = CopyRepo("nightly");
+  // The newest set (so far): the bundled one.
+  auto manifest = testing::ReadFileBytes(repo + "/backup/main/" + bundle_ + "/backup.manifest");
+  const size_t at = manifest.find("backup-archive-start=\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string seg = manifest.substr(at + 22, 24);
+  ASSERT_EQ(RunCommand("rm " + repo + "/archive/main/*/" + seg.substr(0, 16) + "/" + seg + "-*").exit_code, 0);
+  auto gone = RunCommand(vouch_ + " verify-backup --newest-in " + repo + " --stanza main");
+  EXPECT_EQ(gone.exit_code, 1) << gone.out << gone.err;
+  EXPECT_NE(gone.out.find("(pgBackRest stanza main): " + repo + "/backup/main/" + bundle_), std::string::npos)
+      << gone.out;
+  EXPECT_NE(gone.out.find("❌ complete WAL "), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("missing: " + seg), std::string::npos) << gone.out;
+  auto nostanza = RunCommand(vouch_ + " verify-backup --newest-in " + repo + " --stanza nosuch");
+  EXPECT_EQ(nostanza.exit_code, 2) << nostanza.out << nostanza.err;
+}
+
 // An encrypted repository: its passphrase opens backup.info and
 // archive.info, theirs the manifests and the WAL, the manifests' the files.
 // Without it, or with a wrong one, nothing is verified: exit 3, the

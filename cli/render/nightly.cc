@@ -11,6 +11,10 @@ namespace {
 std::string Hours(double seconds) { return Num(seconds / 3600, "%.1f h"); }
 
 std::string ExistsDetail(const NightlyReport& r) {
+  if (!r.repository.empty()) {
+    if (r.newest.empty()) return "no backup in " + r.repository;
+    return r.newest + " (" + std::to_string(r.newest_files) + " files, database " + Bytes(r.newest_bytes) + ")";
+  }
   if (r.newest.empty()) {
     return "no backup in " + r.parent_dir + (r.name_pattern.empty() ? "" : " matching \"" + r.name_pattern + "\"");
   }
@@ -35,6 +39,17 @@ std::string DecompressDetail(const NightlyCheck& c) {
   return c.damage;
 }
 
+// "complete": M of N present, the first missing named; or why nothing could
+// be counted (a backup not DONE, a manifest that cannot be read).
+std::string CompleteDetail(const NightlyCheck& c) {
+  if (c.needed == 0) return c.damage;
+  const bool wal = c.subject.rfind("WAL", 0) == 0;
+  std::string d = std::to_string(c.matches) + " of " + std::to_string(c.needed) +
+                  (wal ? " segments archived" : " files in the repository with their stored size");
+  if (!c.damage.empty()) d += "; missing: " + c.damage;
+  return d;
+}
+
 }  // namespace
 
 std::string NightlyCheckDetail(const NightlyReport& r, const NightlyCheck& c) {
@@ -46,13 +61,15 @@ std::string NightlyCheckDetail(const NightlyReport& r, const NightlyCheck& c) {
                            : "no file matches";
     case NightlyCheck::Kind::kSize: return SizeDetail(r);
     case NightlyCheck::Kind::kDecompress: return DecompressDetail(c);
+    case NightlyCheck::Kind::kComplete: return CompleteDetail(c);
   }
   return "";
 }
 
 std::string NightlyText(const NightlyReport& r) {
   std::ostringstream o;
-  o << "Newest backup in " << r.parent_dir << ": " << (r.newest.empty() ? "none" : r.newest) << "\n";
+  o << "Newest backup in " << r.parent_dir << (r.repository.empty() ? "" : " (" + r.repository + ")") << ": "
+    << (r.newest.empty() ? "none" : r.newest) << "\n";
   for (const auto& c : r.checks) {
     o << Mark(c.ok) << " " << NightlyCheckName(c.kind);
     if (!c.subject.empty()) o << " " << c.subject;
@@ -69,6 +86,7 @@ std::string NightlyText(const NightlyReport& r) {
 std::string NightlyJson(const NightlyReport& r) {
   nlohmann::ordered_json j;
   j["parent_dir"] = r.parent_dir;
+  if (!r.repository.empty()) j["repository"] = r.repository;
   j["ok"] = r.outcome().Verified();
   j["newest"] = r.newest;
   j["newest_is_dir"] = r.newest_is_dir;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -58,7 +59,54 @@ Result<double> MaxAgeSeconds(const BackupFlags& o) {
   return static_cast<double>(*age) / 1e6;
 }
 
-// --newest-in: the nightly checks.
+bool IsDirectory(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<std::string> ReadPassphrase(const std::string& path);
+
+// What --newest-in names: a pgBackRest repository (backup/ and archive/;
+// --stanza, or its only stanza), a Barman server's directory (base/ and
+// wals/), else a directory of backups.
+Result<std::optional<NightlyRepository>> RepositoryOf(const BackupFlags& o) {
+  const std::string& dir = o.newest_in;
+  NightlyRepository repo;
+  repo.dir = dir;
+  if (IsDirectory(dir + "/backup") && IsDirectory(dir + "/archive")) {
+    repo.kind = NightlyRepository::Kind::kPgbackrest;
+    repo.stanza = o.stanza;
+    if (repo.stanza.empty()) {
+      std::vector<std::string> stanzas;
+      for (const auto& e : std::filesystem::directory_iterator(dir + "/backup")) {
+        if (e.is_directory()) stanzas.push_back(e.path().filename());
+      }
+      if (stanzas.size() != 1) {
+        return InvalidArgument("--newest-in " + dir + " is a pgBackRest repository of " +
+                               std::to_string(stanzas.size()) + " stanzas: give --stanza");
+      }
+      repo.stanza = stanzas[0];
+    }
+    if (!o.cipher_pass_file.empty()) {
+      auto pass = ReadPassphrase(o.cipher_pass_file);
+      if (!pass.ok()) return pass.status();
+      repo.cipher_pass = *pass;
+    }
+    return std::optional<NightlyRepository>(repo);
+  }
+  if (!o.stanza.empty() || !o.cipher_pass_file.empty()) {
+    return InvalidArgument("--stanza and --cipher-pass-file: --newest-in " + dir +
+                           " is not a pgBackRest repository (backup/, archive/)");
+  }
+  if (IsDirectory(dir + "/base") && IsDirectory(dir + "/wals")) {
+    repo.kind = NightlyRepository::Kind::kBarman;
+    return std::optional<NightlyRepository>(repo);
+  }
+  return std::optional<NightlyRepository>();
+}
+
+// --newest-in: the nightly checks, of a directory of backups or of a
+// backup tool's repository.
 int RunNightly(BackupFlags& o) {
   if (!o.dirs.empty()) return Fail(InvalidArgument("give either DIR or --newest-in, not both"));
   if (o.format == "html") return Fail(InvalidArgument("--newest-in: --format text, json or prometheus"));
@@ -67,7 +115,14 @@ int RunNightly(BackupFlags& o) {
   o.nightly.max_age_seconds = *age;
   o.nightly.check_compressed = !o.no_decompress;
   o.nightly.jobs = o.backup.jobs;
-  auto r = CheckNewestBackup(o.newest_in, o.nightly);
+  auto repo = RepositoryOf(o);
+  if (!repo.ok()) return Fail(repo.status());
+  if (*repo && o.no_decompress) {
+    return Fail(
+        InvalidArgument("--no-decompress is for a directory of backup files: a repository's nightly check "
+                        "reads no file (verify-backup --pgbackrest/--barman does)"));
+  }
+  auto r = *repo ? CheckNewestInRepository(**repo, o.nightly) : CheckNewestBackup(o.newest_in, o.nightly);
   if (!r.ok()) return Fail(r.status());
   std::string text = o.format == "json"         ? NightlyJson(*r)
                      : o.format == "prometheus" ? NightlyPrometheus(*r)
@@ -226,8 +281,11 @@ Command AddVerifyBackup(CLI::App& app) {
                       "DONE backup, or --set ID) or one backup's (SERVER/base/ID). Its data against backup_manifest "
                       "(postgres method), or without one (rsync method) every file read and every page's checksum; "
                       "the WAL it needs from the server's wals/");
-  vbackup->add_option("--newest-in", o->newest_in,
-                      "nightly checks instead: the newest backup (file or directory) in this directory");
+  vbackup->add_option(
+      "--newest-in", o->newest_in,
+      "nightly checks instead: the newest backup (file or directory) in this directory; of a pgBackRest "
+      "repository (--stanza) or a Barman server's directory, its newest backup on the tool's records "
+      "(age, size, every file and WAL segment it needs still there)");
   vbackup->add_option("--max-age", o->max_age,
                       "with --newest-in: the newest backup must be younger; with --recovery-window --source: the "
                       "last archived segment (default 24h)");
@@ -281,6 +339,11 @@ Command AddVerifyBackup(CLI::App& app) {
         if (!o->ledger.file.empty() && o->pgbackrest.empty() &&
             (o->dirs.size() != 1 || !o->newest_in.empty() || !o->recovery_window.empty())) {
           return Fail(InvalidArgument("--ledger records the verification of one backup DIR"));
+        }
+        // --newest-in REPO --stanza NAME: a pgBackRest repository's nightly checks.
+        if (!o->newest_in.empty() && o->pgbackrest.empty() && o->set.empty() && o->recovery_window.empty() &&
+            o->source.empty()) {
+          return RunNightly(*o);
         }
         if (!o->pgbackrest.empty() || !o->stanza.empty() || !o->set.empty() || !o->cipher_pass_file.empty()) {
           if (o->pgbackrest.empty() || o->stanza.empty()) {

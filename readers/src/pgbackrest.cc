@@ -265,6 +265,18 @@ Result<PgbrBackupInfo> ParsePgbrBackupInfo(std::string_view text, const std::str
       if (!error.ok()) return error.status();
       set.db_id = *id;
       set.error = *error;
+      for (auto [key, to] : {std::pair{"backup-timestamp-start", &set.timestamp_start},
+                             std::pair{"backup-timestamp-stop", &set.timestamp_stop}}) {
+        auto t = Member<int64_t>(j, key, where, false);
+        if (!t.ok()) return t.status();
+        *to = *t;
+      }
+      for (auto [key, to] :
+           {std::pair{"backup-info-size", &set.size}, std::pair{"backup-info-repo-size", &set.repo_size}}) {
+        auto n = Member<uint64_t>(j, key, where, false);
+        if (!n.ok()) return n.status();
+        *to = *n;
+      }
       info.sets.push_back(std::move(set));
     }
   }

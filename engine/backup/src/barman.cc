@@ -12,6 +12,8 @@
 #include <tuple>
 
 #include "dir_names.h"
+#include "vouch/base/civil_time.h"
+#include "vouch/readers/backup_manifest.h"
 #include "vouch/readers/barman.h"
 #include "vouch/readers/wal.h"
 
@@ -223,6 +225,129 @@ Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const Verify
            std::tuple(std::string_view(FindingKindName(b.kind)), b.subject, b.detail);
   });
   return v;
+}
+
+namespace {
+
+constexpr size_t kNamed = 5;
+
+// The data files the backup needs, present: those its manifest lists (a
+// data directory's of their size; a tar backup's tar files), or without a
+// manifest the files a data directory cannot start without.
+void DataPresence(const std::string& data, BarmanBackupPresence& p) {
+  auto missing = [&](const std::string& what) {
+    if (p.files_missing.size() < kNamed) p.files_missing.push_back(what);
+  };
+  std::ifstream in(data + "/backup_manifest", std::ios::binary);
+  if (!in) {
+    for (const char* f : {"PG_VERSION", "global/pg_control", "backup_label"}) {
+      ++p.files_listed;
+      if (Exists(data + "/" + f)) {
+        ++p.files_present;
+      } else {
+        missing(std::string(f) + ": not in " + data);
+      }
+    }
+    return;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto m = ParseBackupManifest(ss.str());
+  if (!m.ok()) {
+    ++p.files_listed;
+    missing("backup_manifest: " + m.status().message());
+    return;
+  }
+  std::vector<std::string> names;
+  ListDirectoryNames(data, &names);
+  std::vector<std::string> tars;
+  for (const auto& n : names) {
+    if (n.rfind("base.tar", 0) == 0) tars.push_back(n);
+  }
+  if (!tars.empty()) {  // the tar files hold the listed files: their members are verify-backup's to read
+    p.files_listed = p.files_present = m->files.size();
+    return;
+  }
+  for (const auto& f : m->files) {
+    ++p.files_listed;
+    struct stat st {};
+    if (::stat((data + "/" + f.path).c_str(), &st) != 0) {
+      missing(f.path + ": not in " + data);
+    } else if (static_cast<uint64_t>(st.st_size) != f.size) {
+      missing(f.path + ": " + std::to_string(st.st_size) + " bytes, the manifest says " + std::to_string(f.size));
+    } else {
+      ++p.files_present;
+    }
+  }
+}
+
+// Every segment from begin_wal to end_wal under wals/, by name.
+void WalPresence(const std::string& server, BarmanBackupPresence& p) {
+  const auto first = ParseWalFileName(p.info.begin_wal);
+  const auto last = ParseWalFileName(p.info.end_wal);
+  const uint32_t segsz = IsValidWalSegmentSize(p.info.segment_size) ? p.info.segment_size : 16u << 20;
+  uint64_t from = 1, to = 0;
+  if (first && last) {
+    from = WalSegmentNumber(*first, segsz).value_or(1);
+    to = WalSegmentNumber(*last, segsz).value_or(0);
+  }
+  for (uint64_t segno = from; segno <= to; ++segno) {
+    const std::string name = WalSegmentFileName(first->timeline, segno, segsz);
+    ++p.wal_needed;
+    if (Exists(server + "/wals/" + name.substr(0, 16) + "/" + name)) {
+      ++p.wal_present;
+    } else if (p.wal_missing.size() < kNamed) {
+      p.wal_missing.push_back(name);
+    }
+  }
+}
+
+double UnixSeconds(const BarmanBackupInfo& info, const char* key) {
+  auto it = info.fields.find(key);
+  if (it == info.fields.end()) return 0;
+  auto us = ParseTimestampText(it->second);
+  return us ? static_cast<double>(*us) / 1e6 : 0;
+}
+
+}  // namespace
+
+Result<BarmanBackupPresence> InspectNewestBarmanBackup(const std::string& server_in) {
+  std::string server = server_in;
+  while (server.size() > 1 && server.back() == '/') server.pop_back();
+  if (!IsDir(server + "/base") || !IsDir(server + "/wals")) {
+    return InvalidArgument(server + " is not a Barman server's directory (base/, wals/)");
+  }
+  std::vector<std::string> ids;
+  if (int err = ListDirectoryNames(server + "/base", &ids); err != 0) {
+    return IoError("cannot list " + server + "/base: " + std::strerror(err));
+  }
+  std::erase_if(ids, [&](const std::string& id) { return !Exists(server + "/base/" + id + "/backup.info"); });
+  BarmanBackupPresence p;
+  if (ids.empty()) return p;
+  p.id = ids.back();
+  p.dir = server + "/base/" + p.id;
+  auto text = ReadRecord(p.dir + "/backup.info");
+  if (!text.ok()) return text.status();
+  auto info = ParseBarmanBackupInfo(*text, p.dir + "/backup.info");
+  if (!info.ok()) return info.status();
+  p.info = std::move(info).value();
+  p.end_time = UnixSeconds(p.info, "end_time");
+  if (p.end_time == 0) p.end_time = UnixSeconds(p.info, "begin_time");
+  for (size_t i = ids.size() - 1; i-- > 0;) {
+    const std::string path = server + "/base/" + ids[i] + "/backup.info";
+    auto prev_text = ReadRecord(path);
+    auto prev = prev_text.ok() ? ParseBarmanBackupInfo(*prev_text, path) : Result<BarmanBackupInfo>(prev_text.status());
+    if (!prev.ok() || prev->status != "DONE") continue;
+    p.previous_id = ids[i];
+    auto size = prev->fields.find("size");
+    if (size != prev->fields.end()) p.previous_size = std::strtoull(size->second.c_str(), nullptr, 10);
+    break;
+  }
+  if (p.info.status == "DONE") {
+    DataPresence(p.dir + "/data", p);
+    WalPresence(server, p);
+  }
+  return p;
 }
 
 }  // namespace vouch

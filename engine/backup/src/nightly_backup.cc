@@ -183,6 +183,7 @@ const char* NightlyCheckName(NightlyCheck::Kind kind) {
     case NightlyCheck::Kind::kExpected: return "expected";
     case NightlyCheck::Kind::kSize: return "size";
     case NightlyCheck::Kind::kDecompress: return "decompress";
+    case NightlyCheck::Kind::kComplete: return "complete";
   }
   return "unknown";
 }

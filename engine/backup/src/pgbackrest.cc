@@ -102,8 +102,10 @@ class Verifier {
  public:
   Verifier(const PgbackrestTarget& t, const VerifyBackupOptions& o) : t_(t), o_(o) {}
 
-  Result<BackupVerification> Run() {
-    const auto t0 = std::chrono::steady_clock::now();
+  // backup.info, the set, its manifest and those of the sets it refers
+  // to. A manifest that cannot be used is a finding (*usable false).
+  Status Load(bool* usable) {
+    *usable = false;
     if (o_.jobs < 0) return InvalidArgument("jobs must be at least 1 (0 = all cores)");
     if (!o_.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
     backup_dir_ = t_.repo + "/backup/" + t_.stanza;
@@ -115,32 +117,37 @@ class Verifier {
     }
     auto info = ParsePgbrBackupInfo(*info_text, backup_dir_ + "/backup.info");
     if (!info.ok()) return info.status();
-    if (info->sets.empty()) return InvalidArgument(backup_dir_ + "/backup.info: the stanza has no backup set");
-    const PgbrSet* set = &info->sets.back();
+    info_ = std::move(info).value();
+    if (info_.sets.empty()) {
+      empty_stanza_ = true;
+      return InvalidArgument(backup_dir_ + "/backup.info: the stanza has no backup set");
+    }
+    const PgbrSet* set = &info_.sets.back();
     if (!t_.set.empty()) {
       set = nullptr;
       std::string labels;
-      for (const auto& s : info->sets) {
+      for (const auto& s : info_.sets) {
         if (s.label == t_.set) set = &s;
         labels += (labels.empty() ? "" : ", ") + s.label;
       }
       if (set == nullptr) return InvalidArgument("--set " + t_.set + ": not in backup.info (its sets: " + labels + ")");
     }
+    set_ = set;
     v_.dir = backup_dir_ + "/" + set->label;
     v_.format = "pgbackrest";
     const std::string manifest_path = v_.dir + "/backup.manifest";
-    manifest_pass_ = info->cipher_pass;
+    manifest_pass_ = info_.cipher_pass;
     auto text = ReadSealed(manifest_path, manifest_pass_);
     if (!text.ok() && text.status().code() != StatusCode::kInvalidArgument) return text.status();
     if (!text.ok()) {
       v_.findings.push_back({FindingKind::kManifest, "backup.manifest", text.status().message()});
-      return Finish(t0);
+      return Status::Ok();
     }
     auto m = ParsePgbrManifest(*text, manifest_path);
     if (!m.ok()) {
       if (m.status().code() != StatusCode::kCorrupt) return m.status();
       v_.findings.push_back({FindingKind::kManifest, "backup.manifest", m.status().message()});
-      return Finish(t0);
+      return Status::Ok();
     }
     m_ = std::move(m).value();
     v_.manifest_version = 1;
@@ -148,7 +155,7 @@ class Verifier {
     v_.checksum_algorithms = {"SHA1"};
     v_.system_identifier = m_.db.system_id;
     v_.pg_major = std::atoi(m_.db.version.c_str());
-    if (const PgbrDb* db = info->Db(m_.db.id); db == nullptr || db->system_id != m_.db.system_id) {
+    if (const PgbrDb* db = info_.Db(m_.db.id); db == nullptr || db->system_id != m_.db.system_id) {
       v_.findings.push_back({FindingKind::kSysid, "backup.manifest",
                              "the set's cluster (db-id " + std::to_string(m_.db.id) + ", system identifier " +
                                  std::to_string(m_.db.system_id) + ") is not in backup.info's history"});
@@ -180,6 +187,15 @@ class Verifier {
       suffix_[f.reference] = PgbrCompressSuffix(ref->compress_type);
       pass_[f.reference] = ref->cipher_pass;
     }
+    *usable = true;
+    return Status::Ok();
+  }
+
+  Result<BackupVerification> Run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool usable = false;
+    VOUCH_RETURN_IF_ERROR(Load(&usable));
+    if (!usable) return Finish(t0);
     v_.page_checks_requested = o_.page_checksums;
     ReadControlFile();
     pages_.enabled = o_.page_checksums && control_ && control_->data_checksum_version != 0;
@@ -187,7 +203,7 @@ class Verifier {
       v_.unverified.push_back(
           "data page checksums not checked: the cluster has data checksums off (initdb without -k)");
     }
-    pages_.skip_from_lsn = *start;
+    pages_.skip_from_lsn = *v_.start_lsn;
     const int jobs = o_.jobs > 0 ? o_.jobs : tbb::info::default_concurrency();
     v_.jobs = jobs;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(jobs));
@@ -215,6 +231,80 @@ class Verifier {
     });
     if (!o_.skip_wal) VOUCH_RETURN_IF_ERROR(CheckWal());
     return Finish(t0);
+  }
+
+  Result<PgbackrestSetPresence> Inspect() {
+    constexpr size_t kNamed = 5;
+    bool usable = false;
+    PgbackrestSetPresence p;
+    if (Status st = Load(&usable); !st.ok()) {
+      if (!empty_stanza_) return st;
+      return p;  // no set: set.label empty
+    }
+    p.dir = v_.dir;
+    p.set = *set_;
+    for (size_t i = 1; i < info_.sets.size(); ++i) {
+      if (&info_.sets[i] == set_) p.previous = info_.sets[i - 1];
+    }
+    if (!usable) {
+      p.manifest_problem = v_.findings.empty() ? "not usable" : v_.findings.front().detail;
+      return p;
+    }
+    p.files_listed = m_.files.size();
+    for (const auto& f : m_.files) {
+      if (f.size == 0 && !f.bundle_id && !f.repo_size && f.checksum.empty()) {
+        ++p.files_present;  // restored empty, nothing stored
+        continue;
+      }
+      const Place place = PlaceOf(f);
+      struct stat st {};
+      std::string wrong;
+      if (::stat(place.path.c_str(), &st) != 0) {
+        wrong = "not in the repository: " + place.path;
+      } else if (const uint64_t size = static_cast<uint64_t>(st.st_size); f.bundle_id) {
+        if (place.length && place.begin + *place.length > size) {
+          wrong = place.path + " ends at byte " + std::to_string(size) + ", before the file's end";
+        }
+      } else if (place.length && *place.length != size) {
+        wrong = place.path + ": " + std::to_string(size) + " bytes, the manifest's repo-size is " +
+                std::to_string(*place.length);
+      }
+      if (wrong.empty()) {
+        ++p.files_present;
+      } else if (p.files_missing.size() < kNamed) {
+        p.files_missing.push_back(f.path + ": " + wrong);
+      }
+    }
+    WalInventory inv;
+    std::string pass;
+    bool found = false;
+    VOUCH_RETURN_IF_ERROR(ListArchive(inv, &pass, &found));
+    ReadControlFile();
+    const uint32_t segsz =
+        control_ && IsValidWalSegmentSize(control_->xlog_seg_size) ? control_->xlog_seg_size : 16u << 20;
+    const auto first = ParseWalFileName(m_.archive_start);
+    const auto last = ParseWalFileName(m_.archive_stop);
+    uint64_t from = 1, to = 0;  // empty unless both parse
+    if (first && last) {
+      from = WalSegmentNumber(*first, segsz).value_or(1);
+      to = WalSegmentNumber(*last, segsz).value_or(0);
+    }
+    if (to < from) {
+      return Corrupt(v_.dir + "/backup.manifest: backup-archive-start/-stop " + m_.archive_start + " … " +
+                     m_.archive_stop + " is not a range of segments");
+    }
+    p.wal_first = m_.archive_start;
+    p.wal_last = m_.archive_stop;
+    for (uint64_t segno = from; segno <= to; ++segno) {
+      const std::string name = WalSegmentFileName(first->timeline, segno, segsz);
+      ++p.wal_needed;
+      if (inv.segments.count(name)) {
+        ++p.wal_present;
+      } else if (p.wal_missing.size() < kNamed) {
+        p.wal_missing.push_back(name);
+      }
+    }
+    return p;
   }
 
  private:
@@ -413,9 +503,12 @@ class Verifier {
     }
   }
 
-  // The WAL the set needs, from the repository's archive of its cluster
-  // (archive/STANZA/VERSION-ID/TLILOG/SEGMENT-SHA1[.ext]).
-  Status CheckWal() {
+  // The repository's archive of the set's cluster (archive/STANZA/
+  // VERSION-ID/TLILOG/SEGMENT-SHA1[.ext]): its history files and segments
+  // into `inv`, archive.info's passphrase into *pass. A missing or foreign
+  // archive is a finding (*found false).
+  Status ListArchive(WalInventory& inv, std::string* pass, bool* found) {
+    *found = false;
     const std::string archive = t_.repo + "/archive/" + t_.stanza;
     auto text = ReadSealed(archive + "/archive.info", t_.cipher_pass);
     if (!text.ok() && text.status().code() != StatusCode::kInvalidArgument) return text.status();
@@ -425,6 +518,7 @@ class Verifier {
     }
     auto info = ParsePgbrArchiveInfo(*text, archive + "/archive.info");
     if (!info.ok()) return info.status();
+    *pass = info->cipher_pass;
     std::string id;
     for (const auto& db : info->history) {
       if (db.system_id == m_.db.system_id && db.version == m_.db.version) id = db.version + "-" + std::to_string(db.id);
@@ -436,7 +530,6 @@ class Verifier {
       return Status::Ok();
     }
     const std::string dir = archive + "/" + id;
-    WalInventory inv;
     // History files lie in the archive's own directory; segments one level
     // down, under their timeline and log.
     VOUCH_RETURN_IF_ERROR(backup_internal::AddWalDirectory(inv, dir, dir + "/", false));
@@ -459,6 +552,17 @@ class Verifier {
             WalCandidate{dir + "/" + sub + "/" + name, dir + "/" + sub + "/" + name, *w, std::nullopt, Status::Ok()});
       }
     }
+    *found = true;
+    return Status::Ok();
+  }
+
+  // The WAL the set needs, from the repository's archive of its cluster.
+  Status CheckWal() {
+    WalInventory inv;
+    std::string archive_pass;
+    bool found = false;
+    VOUCH_RETURN_IF_ERROR(ListArchive(inv, &archive_pass, &found));
+    if (!found) return Status::Ok();
     auto stop = ParseLsn(m_.lsn_stop);
     if (!stop) return Corrupt(v_.dir + "/backup.manifest: backup-lsn-stop \"" + m_.lsn_stop + "\" is not an LSN");
     auto tli = ParseWalFileName(m_.archive_start);
@@ -469,7 +573,7 @@ class Verifier {
     // An encrypted archive's segments are read here, decrypted, for the
     // check (it opens plain and compressed files itself): those from the
     // set's first on.
-    if (!info->cipher_pass.empty()) {
+    if (!archive_pass.empty()) {
       for (auto& [base, copies] : inv.segments) {
         if (base < m_.archive_start || (!o_.until_lsn && base > m_.archive_stop)) continue;
         for (WalCandidate& c : copies) {
@@ -479,7 +583,7 @@ class Verifier {
             continue;
           }
           auto src = MakeDecoder(CompressionOfSuffix(c.name.compression),
-                                 MakePgbrDecipher(std::move(file).value(), info->cipher_pass, c.path), c.path);
+                                 MakePgbrDecipher(std::move(file).value(), archive_pass, c.path), c.path);
           auto scan = ScanWalSegment(*src);
           if (scan.ok()) {
             c.scan = std::move(scan).value();
@@ -514,6 +618,9 @@ class Verifier {
   const PgbackrestTarget& t_;
   const VerifyBackupOptions& o_;
   std::string backup_dir_;
+  PgbrBackupInfo info_;
+  const PgbrSet* set_ = nullptr;  // in info_
+  bool empty_stanza_ = false;     // backup.info lists no set
   PgbrManifest m_;
   PageSettings pages_;
   std::map<std::string, std::string> suffix_;  // set label -> its files' suffix (".gz")
@@ -530,6 +637,11 @@ class Verifier {
 
 Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options) {
   return Verifier(target, options).Run();
+}
+
+Result<PgbackrestSetPresence> InspectPgbackrestSet(const PgbackrestTarget& target) {
+  const VerifyBackupOptions options;
+  return Verifier(target, options).Inspect();
 }
 
 }  // namespace vouch

@@ -55,6 +55,11 @@ struct PgbrSet {
   std::string lsn_start, lsn_stop;          // "0/15000028"
   uint32_t db_id = 0;
   bool error = false;  // backup-error: pgBackRest found page errors
+  // backup-timestamp-start/-stop (unix seconds), backup-info-size (the
+  // cluster's bytes) and backup-info-repo-size (what the repository holds
+  // of the set and its references); 0 when not written.
+  int64_t timestamp_start = 0, timestamp_stop = 0;
+  uint64_t size = 0, repo_size = 0;
 };
 
 // The clusters backup.info and archive.info both name: [db] and

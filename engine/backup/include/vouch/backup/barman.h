@@ -13,8 +13,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "vouch/backup/verify_backup.h"
+#include "vouch/readers/barman.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -31,5 +33,29 @@ struct BarmanTarget {
 // not read (Unsupported, exit 3). A backup whose status is not DONE, and
 // damage to its files and WAL, are findings.
 Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const VerifyBackupOptions& options);
+
+// A server's newest backup as the nightly check sees it (verify-backup
+// --newest-in on a Barman server directory), without reading it: its
+// backup.info and the DONE backup's before it, and whether the server still
+// holds what it needs: its data files (those backup_manifest lists, of
+// their size; an rsync backup's pg_control and PG_VERSION; a tar backup's
+// tar files) and every WAL segment from begin_wal to end_wal.
+struct BarmanBackupPresence {
+  std::string dir;  // the backup's directory
+  std::string id;
+  BarmanBackupInfo info;
+  std::string previous_id;  // the DONE backup before it; "" when none
+  uint64_t previous_size = 0;
+  double end_time = 0;  // end_time (else begin_time) as unix seconds; 0 unknown
+  uint64_t files_listed = 0, files_present = 0;
+  std::vector<std::string> files_missing;  // the first few, with what is wrong
+  uint64_t wal_needed = 0, wal_present = 0;
+  std::vector<std::string> wal_missing;  // the first few
+};
+
+// Errors: `server_dir` is not a Barman server's directory (exit 2); the
+// newest backup's backup.info damaged (Corrupt). A server without a backup
+// gives id "".
+Result<BarmanBackupPresence> InspectNewestBarmanBackup(const std::string& server_dir);
 
 }  // namespace vouch

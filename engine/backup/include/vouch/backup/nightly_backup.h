@@ -44,23 +44,28 @@ struct NightlyCheck {
     kExpected,    // a pattern matches at least one of its files
     kSize,        // at least min_size_ratio of the previous backup's size
     kDecompress,  // a compressed file decompresses to its end
+    kComplete,    // a repository still holds the files or WAL its newest backup needs
   } kind = Kind::kExists;
   bool ok = false;
   std::string subject;            // the pattern (kExpected) or file (kDecompress); "" otherwise
-  uint64_t matches = 0;           // kExpected: files the pattern matches
+  uint64_t matches = 0;           // kExpected: files the pattern matches; kComplete: present
+  uint64_t needed = 0;            // kComplete: files or segments needed
   uint64_t file_bytes = 0;        // kDecompress: the compressed file's size
   uint64_t decoded_bytes = 0;     // kDecompress: what it decompressed to
-  std::string damage;             // kDecompress: the decoder's error, when damaged
+  std::string damage;             // kDecompress: the decoder's error; kComplete: what is missing
   std::string compression;        // kDecompress: what the file's name says ("gzip")
   std::string found_compression;  // kDecompress: what its first bytes say, when that differs ("" none known)
   bool compression_mismatch = false;
 };
 
-// "exists", "age", "expected", "size", "decompress".
+// "exists", "age", "expected", "size", "decompress", "complete".
 const char* NightlyCheckName(NightlyCheck::Kind kind);
 
 struct NightlyReport {
   std::string parent_dir;
+  // A repository's kind and name ("pgBackRest stanza main", "Barman server
+  // pg"); "" for a directory of backup files.
+  std::string repository;
   std::string newest;  // path of the newest backup; empty when there is none
   bool newest_is_dir = false;
   double newest_mtime = 0;  // unix seconds
@@ -88,5 +93,25 @@ struct NightlyReport {
 // (kInvalidArgument), a file that exists but cannot be read (kIoError).
 // A damaged compressed file is a failed check, not an error.
 Result<NightlyReport> CheckNewestBackup(const std::string& parent_dir, const NightlyOptions& options);
+
+// The nightly checks of a backup tool's repository, on its own records:
+// its newest backup exists (a pgBackRest set in backup.info; a Barman
+// backup, whose status must be DONE), is younger than max_age_seconds (its
+// stop time), is at least min_size_ratio of the previous one's database
+// size, and the repository still holds what it needs ("complete": every
+// file its manifest lists, of its stored size; every WAL segment from its
+// start to its stop), without reading the files (verify-backup --pgbackrest
+// or --barman does that).
+struct NightlyRepository {
+  enum class Kind : uint8_t { kPgbackrest, kBarman } kind = Kind::kPgbackrest;
+  std::string dir;          // repo1-path; a Barman server's directory
+  std::string stanza;       // pgBackRest
+  std::string cipher_pass;  // an encrypted pgBackRest repository's
+};
+
+// Errors: the repository or stanza is not there (kInvalidArgument), its
+// records damaged (kCorrupt), an option out of range. expected patterns
+// and check_compressed are for directories of files (kInvalidArgument).
+Result<NightlyReport> CheckNewestInRepository(const NightlyRepository& repo, const NightlyOptions& options);
 
 }  // namespace vouch

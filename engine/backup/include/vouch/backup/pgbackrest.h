@@ -9,9 +9,12 @@
 // The result is a BackupVerification, rendered as verify-backup's.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "vouch/backup/verify_backup.h"
+#include "vouch/readers/pgbackrest.h"
 #include "vouch/status.h"
 
 namespace vouch {
@@ -32,5 +35,26 @@ struct PgbackrestTarget {
 // (Unsupported) or with one that does not open it (IoError), exit 3. Damage to the set's files and WAL is findings.
 // Bundled sets (repo-bundle) are read from their bundles.
 Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options);
+
+// A set as the nightly check sees it (verify-backup --newest-in on a
+// repository): backup.info's record of it and of the set before it, and
+// whether the repository still holds what it needs, without reading it:
+// every file its manifest lists (a file of its stored size, or a bundle
+// long enough), every WAL segment from its start to its stop.
+struct PgbackrestSetPresence {
+  std::string dir;  // the set's directory
+  PgbrSet set;
+  std::optional<PgbrSet> previous;  // the set before it in backup.info
+  std::string manifest_problem;     // why its manifest could not be used; "" when it was
+  uint64_t files_listed = 0, files_present = 0;
+  std::vector<std::string> files_missing;  // the first few, with what is wrong
+  std::string wal_first, wal_last;         // segment names
+  uint64_t wal_needed = 0, wal_present = 0;
+  std::vector<std::string> wal_missing;  // the first few
+};
+
+// Errors as VerifyPgbackrest's; a damaged manifest is manifest_problem; a
+// stanza without a set gives set.label "".
+Result<PgbackrestSetPresence> InspectPgbackrestSet(const PgbackrestTarget& target);
 
 }  // namespace vouch
