@@ -64,7 +64,8 @@ Command AddRestoreTest(CLI::App& app) {
       "  vouch restore-test nightly.dump --globals globals.sql --rto-target 30m --format markdown -o restore.md\n"
       "  vouch restore-test /backups/base --wal-archive /backups/wal --target-manifest app-at-lsn.json");
   cmd->add_option("BACKUP", o->test.backup,
-                  "pg_dump archive (custom file, directory, tar file) or plain base backup directory")
+                  "pg_dump archive (custom file, directory, tar file), base backup directory, or a Barman backup "
+                  "(barman_home/SERVER: its newest DONE backup; or SERVER/base/ID), recovered from the server's wals/")
       ->required();
   cmd->add_option("--wal-archive", o->test.wal_archive,
                   "base backup: the WAL archive (segments plain or .gz/.zst/.lz4/.bz2) recovery reads");

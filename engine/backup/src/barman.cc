@@ -52,17 +52,10 @@ std::string Base(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-struct Located {
-  std::string server_dir;  // holds wals/
-  std::string backup_dir;  // holds backup.info and data/
-  std::string backup_id;
-  std::vector<std::string> notes;
-};
-
 // The newest backup of a server whose status is DONE; newer ones that are
 // not are noted.
-Result<Located> Newest(const std::string& server, std::vector<std::string> ids) {
-  Located l;
+Result<BarmanLocation> Newest(const std::string& server, std::vector<std::string> ids) {
+  BarmanLocation l;
   l.server_dir = server;
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
     const std::string info_path = server + "/base/" + *it + "/backup.info";
@@ -80,7 +73,7 @@ Result<Located> Newest(const std::string& server, std::vector<std::string> ids) 
   return InvalidArgument(server + "/base: no backup with status DONE");
 }
 
-Result<Located> Locate(const BarmanTarget& t) {
+Result<BarmanLocation> Locate(const BarmanTarget& t) {
   std::string dir = t.dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (!IsDir(dir)) return InvalidArgument("--barman " + dir + ": no such directory");
@@ -92,7 +85,7 @@ Result<Located> Locate(const BarmanTarget& t) {
                              " holds a backup.info but is not in a Barman server's base/ directory: its WAL "
                              "(SERVER/wals) cannot be found");
     }
-    return Located{Parent(base), dir, Base(dir), {}};
+    return BarmanLocation{Parent(base), dir, Base(dir), {}, {}};
   }
   if (!IsDir(dir + "/base")) {
     return InvalidArgument("--barman " + dir +
@@ -104,7 +97,7 @@ Result<Located> Locate(const BarmanTarget& t) {
   }
   if (!t.backup_id.empty()) {
     for (const auto& id : ids) {
-      if (id == t.backup_id) return Located{dir, dir + "/base/" + id, id, {}};
+      if (id == t.backup_id) return BarmanLocation{dir, dir + "/base/" + id, id, {}, {}};
     }
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
@@ -146,7 +139,7 @@ Status WalDirectories(const std::string& server, const BarmanBackupInfo& info, s
   return Status::Ok();
 }
 
-BackupVerification NotDone(const Located& l, const BarmanBackupInfo& info, const VerifyBackupOptions& o) {
+BackupVerification NotDone(const BarmanLocation& l, const BarmanBackupInfo& info, const VerifyBackupOptions& o) {
   BackupVerification v;
   v.dir = l.backup_dir;
   v.format = "barman";
@@ -186,9 +179,11 @@ void CrossCheck(const BarmanBackupInfo& info, BackupVerification& v) {
 
 }  // namespace
 
-Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const VerifyBackupOptions& options) {
-  if (!options.wal_archives.empty()) return InvalidArgument("--barman reads the WAL from the server's wals/");
-  if (!options.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
+bool IsBarmanDirectory(const std::string& dir) {
+  return (Exists(dir + "/backup.info") && IsDir(dir + "/data")) || (IsDir(dir + "/base") && IsDir(dir + "/wals"));
+}
+
+Result<BarmanLocation> LocateBarmanBackup(const BarmanTarget& target) {
   auto l = Locate(target);
   if (!l.ok()) return l.status();
   const std::string info_path = l->backup_dir + "/backup.info";
@@ -196,6 +191,17 @@ Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const Verify
   if (!text.ok()) return text.status();
   auto info = ParseBarmanBackupInfo(*text, info_path);
   if (!info.ok()) return info.status();
+  l->info = std::move(info).value();
+  return l;
+}
+
+Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const VerifyBackupOptions& options) {
+  if (!options.wal_archives.empty()) return InvalidArgument("--barman reads the WAL from the server's wals/");
+  if (!options.checksums.empty()) return InvalidArgument("--checksums is for a pg_basebackup directory");
+  auto l = LocateBarmanBackup(target);
+  if (!l.ok()) return l.status();
+  const std::string info_path = l->backup_dir + "/backup.info";
+  const BarmanBackupInfo* info = &l->info;
   if (info->status != "DONE") return NotDone(*l, *info, options);
 
   VerifyBackupOptions o = options;

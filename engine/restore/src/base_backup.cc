@@ -117,7 +117,7 @@ int BinaryMajor(const std::string& bin_dir, std::string* line) {
 // What the archive holds: the segments by (timeline, number), compressed or
 // not, and the history files.
 struct ArchiveFile {
-  std::string file;  // its name in the archive
+  std::string file;  // its path in the archive ("SUBDIR/NAME" in a hashed one)
   bool compressed = false;
 };
 struct Archive {
@@ -127,27 +127,52 @@ struct Archive {
   bool any = false;
 };
 
+// Whether a segment stored without a suffix is compressed all the same (as
+// Barman stores them), by its first bytes.
+bool CompressedByContent(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char head[10] = {};
+  in.read(head, sizeof head);
+  return DetectCompression(std::string_view(head, static_cast<size_t>(in.gcount()))) != Compression::kNone;
+}
+
+// The WAL archive in `dir`: its segments (by suffix compressed or not) and
+// history files; and those of its 16-hex-digit subdirectories (a Barman
+// server's wals/: a directory per timeline and log, compressed segments
+// under their plain names).
 Result<Archive> ListArchive(const std::string& dir, uint32_t segment_size) {
   Archive a;
+  auto add = [&](const std::string& rel, const fs::path& path, bool hashed) {
+    const std::string name = path.filename().string();
+    auto parsed = ParseWalFileName(name);
+    if (!parsed) return;
+    if (parsed->kind == WalFileName::kHistory) {
+      a.histories.push_back(rel);
+      return;
+    }
+    if (parsed->kind != WalFileName::kSegment) return;
+    auto segno = WalSegmentNumber(*parsed, segment_size);
+    if (!segno) return;
+    const bool compressed = !parsed->compression.empty() || (hashed && CompressedByContent(path));
+    auto& slot = a.segments[{*segno, parsed->timeline}];
+    // A plain copy beats a compressed one of the same segment.
+    if (slot.file.empty() || !compressed) slot = {rel, compressed};
+    a.max_segno = std::max(a.max_segno, *segno);
+    a.any = true;
+  };
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) return IoError(dir + ": cannot list the WAL archive: " + ec.message());
   for (const auto& e : it) {
     const std::string name = e.path().filename().string();
-    auto parsed = ParseWalFileName(name);
-    if (!parsed) continue;
-    if (parsed->kind == WalFileName::kHistory) {
-      a.histories.push_back(name);
+    if (name.size() == 16 && name.find_first_not_of("0123456789ABCDEF") == std::string::npos && e.is_directory(ec)) {
+      for (const auto& f : fs::directory_iterator(e.path(), ec)) {
+        add(name + "/" + f.path().filename().string(), f.path(), true);
+      }
+      if (ec) return IoError(e.path().string() + ": cannot list it: " + ec.message());
       continue;
     }
-    if (parsed->kind != WalFileName::kSegment) continue;
-    auto segno = WalSegmentNumber(*parsed, segment_size);
-    if (!segno) continue;
-    auto& slot = a.segments[{*segno, parsed->timeline}];
-    // A plain copy beats a compressed one of the same segment.
-    if (slot.file.empty() || parsed->compression.empty()) slot = {name, !parsed->compression.empty()};
-    a.max_segno = std::max(a.max_segno, *segno);
-    a.any = true;
+    add(name, e.path(), false);
   }
   return a;
 }
@@ -683,7 +708,7 @@ class BaseBackupTest {
     const fs::path archive_dir = fs::absolute(o_.wal_archive);
     for (const auto& [key, f] : archive_.segments) {
       if (key.first < start_lsn_ / segment_size_) continue;
-      const fs::path from = archive_dir / f.file, to = fs::path(stage_) / f.file.substr(0, 24);
+      const fs::path from = archive_dir / f.file, to = fs::path(stage_) / from.filename().string().substr(0, 24);
       if (f.compressed) {
         VOUCH_RETURN_IF_ERROR(Decompress(from.string(), to.string()));
         ++rec_->segments_decompressed;
@@ -695,7 +720,18 @@ class BaseBackupTest {
       if (ec) return IoError(to.string() + ": " + ec.message());
       ++rec_->segments_staged;
     }
-    for (const auto& h : archive_.histories) fs::copy_file(archive_dir / h, fs::path(stage_) / h, ec);
+    for (const auto& h : archive_.histories) {
+      const fs::path from = archive_dir / h, to = fs::path(stage_) / from.filename().string().substr(0, 16);
+      if (from.extension() == ".history") {
+        if (CompressedByContent(from)) {
+          VOUCH_RETURN_IF_ERROR(Decompress(from.string(), to.string()));
+        } else {
+          fs::copy_file(from, to, ec);
+        }
+      } else {
+        VOUCH_RETURN_IF_ERROR(Decompress(from.string(), to.string()));  // NAME.history.gz
+      }
+    }
     return ChownTree(stage_, so_.as);
   }
 

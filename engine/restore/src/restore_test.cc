@@ -11,6 +11,7 @@
 #include "base_backup.h"
 #include "process.h"
 #include "scratch_cluster.h"
+#include "vouch/backup/barman.h"
 #include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
@@ -119,6 +120,27 @@ bool RestoreTestReport::Passed() const {
 Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   auto scratch = ScratchBase(options);
   if (!scratch.ok()) return scratch.status();
+  if (IsBarmanDirectory(options.backup)) {
+    // A Barman backup: its data/ restored as a base backup, recovered from
+    // its server's wals/.
+    if (!options.wal_archive.empty()) {
+      return InvalidArgument(options.backup + ": a Barman backup recovers from its server's wals/: no --wal-archive");
+    }
+    auto where = LocateBarmanBackup(BarmanTarget{options.backup, ""});
+    if (!where.ok()) return where.status();
+    if (where->info.status != "DONE") {
+      return InvalidArgument(where->backup_dir + ": Barman's status for it is " + where->info.status +
+                             ", not DONE: there is no backup to restore");
+    }
+    RestoreTestOptions barman = options;
+    barman.backup = where->backup_dir + "/data";
+    barman.wal_archive = where->server_dir + "/wals";
+    auto r = restore::RunBaseBackupTest(barman, *scratch);
+    if (!r.ok()) return r;
+    r->kind = "Barman backup";
+    r->backup = where->backup_dir;
+    return r;
+  }
   if (restore::IsBaseBackup(options.backup)) return restore::RunBaseBackupTest(options, *scratch);
   if (!options.wal_archive.empty() || !options.expect.empty() || !options.target.manifest.empty() ||
       !options.source.empty() || options.target.kind != RecoveryTarget::kLatest) {

@@ -28,6 +28,24 @@ struct BarmanTarget {
   std::string backup_id;  // with a server's directory: this backup; "" = the newest DONE one
 };
 
+// Where a backup lies and what its backup.info says.
+struct BarmanLocation {
+  std::string server_dir;  // holds wals/
+  std::string backup_dir;  // holds backup.info and data/
+  std::string backup_id;
+  std::vector<std::string> notes;  // newer backups passed over, and why
+  BarmanBackupInfo info;
+};
+
+// Whether `dir` is a Barman backup's directory (backup.info, data/) or a
+// server's (base/, wals/).
+bool IsBarmanDirectory(const std::string& dir);
+
+// The backup `target` names: a backup's own directory, or a server's
+// newest DONE backup (or target.backup_id). Errors: neither kind of
+// directory, no such backup (exit 2); its backup.info damaged (Corrupt).
+Result<BarmanLocation> LocateBarmanBackup(const BarmanTarget& target);
+
 // Errors: the directory is neither (exit 2); backup.info damaged (Corrupt,
 // naming the file and line; exit 1); WAL compressed by a method vouch does
 // not read (Unsupported, exit 3). A backup whose status is not DONE, and
