@@ -87,6 +87,12 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
     auto checked = RunCommand(pgbr_ + "--log-level-console=warn check");  // waits for the last segment to be archived
     ASSERT_EQ(checked.exit_code, 0) << checked.err;
     file_path_ = Scalar("SELECT pg_relation_filepath('t')");
+    // The source as the archive's end holds it: what a restore-test to
+    // 'latest' must bring back.
+    auto digest = RunCommand(vouch_ + " digest -q postgresql://vouch@127.0.0.1:" + Env("PGPORT") + "/postgres -o " +
+                             dir_ + "/final.json");
+    ASSERT_EQ(digest.exit_code, 0) << digest.out << digest.err;
+    ASSERT_EQ(RunCommand("mkdir -m 755 " + dir_ + "/scratch").exit_code, 0);
   }
   static void TearDownTestSuite() {
     if (dir_.empty()) return;
@@ -271,6 +277,26 @@ TEST_F(Pgbackrest, TheNightlyChecksReadTheRepositorysRecords) {
   EXPECT_NE(gone.out.find("missing: " + seg), std::string::npos) << gone.out;
   auto nostanza = RunCommand(vouch_ + " verify-backup --newest-in " + repo + " --stanza nosuch");
   EXPECT_EQ(nostanza.exit_code, 2) << nostanza.out << nostanza.err;
+}
+
+// restore-test --pgbackrest: the set restored with `pgbackrest restore`,
+// recovered from the repository's archive (exported plain) to its end, and
+// proven against the source's digest; an encrypted repository's too.
+TEST_F(Pgbackrest, ARestoreTestOfASetRecoversFromTheArchive) {
+  auto r = RunCommand(vouch_ + " restore-test --scratch " + dir_ + "/scratch --pgbackrest " + dir_ +
+                      "/repo --stanza main --set " + diff_ + " --expect " + dir_ + "/final.json --no-amcheck");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("pgbackrest restore"), std::string::npos) << r.out;
+  auto enc = RunCommand(vouch_ + " restore-test --scratch " + dir_ + "/scratch --pgbackrest " + dir_ +
+                        "/repo_enc --stanza main --cipher-pass-file " + dir_ + "/pass --expect " + dir_ +
+                        "/final.json --no-amcheck --format json");
+  EXPECT_EQ(enc.exit_code, 0) << enc.out << enc.err;
+  EXPECT_NE(enc.out.find("\"kind\": \"pgBackRest set\""), std::string::npos) << enc.out;
+  EXPECT_EQ(enc.out.find(kPass), std::string::npos) << "the passphrase was printed";
+  auto none = RunCommand(vouch_ + " restore-test --scratch " + dir_ + "/scratch --pgbackrest " + dir_ +
+                         "/repo --stanza nosuch --expect " + dir_ + "/final.json");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("nosuch"), std::string::npos) << none.err;
 }
 
 // An encrypted repository: its passphrase opens backup.info and

@@ -44,7 +44,7 @@ Command AddRestoreTest(CLI::App& app) {
   struct Options {
     RestoreTestOptions test;
     DrillFlags drill;
-    std::string rto_target, format = "text", output, target, target_lsn, target_time;
+    std::string rto_target, format = "text", output, target, target_lsn, target_time, cipher_pass_file;
     TableList list = TableList::kAuto;
     bool no_amcheck = false;
     SignFlag sign;
@@ -62,11 +62,20 @@ Command AddRestoreTest(CLI::App& app) {
   cmd->footer(
       "Examples:\n"
       "  vouch restore-test nightly.dump --globals globals.sql --rto-target 30m --format markdown -o restore.md\n"
-      "  vouch restore-test /backups/base --wal-archive /backups/wal --target-manifest app-at-lsn.json");
+      "  vouch restore-test /backups/base --wal-archive /backups/wal --target-manifest app-at-lsn.json\n"
+      "  vouch restore-test /var/lib/barman/main --expect app.json\n"
+      "  vouch restore-test --pgbackrest /var/lib/pgbackrest --stanza main --expect app.json");
   cmd->add_option("BACKUP", o->test.backup,
                   "pg_dump archive (custom file, directory, tar file), base backup directory, or a Barman backup "
-                  "(barman_home/SERVER: its newest DONE backup; or SERVER/base/ID), recovered from the server's wals/")
-      ->required();
+                  "(barman_home/SERVER: its newest DONE backup; or SERVER/base/ID), recovered from the server's wals/");
+  cmd->add_option("--pgbackrest", o->test.pgbackrest.repo,
+                  "instead of BACKUP: a set of this pgBackRest repository (repo1-path), restored with `pgbackrest "
+                  "restore`, recovered from the repository's archive, proven against --expect");
+  cmd->add_option("--stanza", o->test.pgbackrest.stanza, "with --pgbackrest: the stanza");
+  cmd->add_option("--set", o->test.pgbackrest.set, "with --pgbackrest: the set's label (default: the newest)");
+  cmd->add_option("--cipher-pass-file", o->cipher_pass_file,
+                  "with --pgbackrest: a file (mode 600) whose first line is the encrypted repository's "
+                  "repo1-cipher-pass");
   cmd->add_option("--wal-archive", o->test.wal_archive,
                   "base backup: the WAL archive (segments plain or .gz/.zst/.lz4/.bz2) recovery reads");
   cmd->add_option("--expect", o->test.expect,
@@ -112,6 +121,18 @@ Command AddRestoreTest(CLI::App& app) {
   return {cmd, [o]() -> int {
             if (Status st = o->sign.Check(o->output, o->format == "json", !o->ledger.file.empty()); !st.ok())
               return Fail(st);
+            if (o->test.backup.empty() == o->test.pgbackrest.repo.empty()) {
+              return Fail(InvalidArgument("restore-test: give BACKUP, or --pgbackrest REPO --stanza NAME"));
+            }
+            if (o->test.pgbackrest.repo.empty() && (!o->test.pgbackrest.stanza.empty() ||
+                                                    !o->test.pgbackrest.set.empty() || !o->cipher_pass_file.empty())) {
+              return Fail(InvalidArgument("--stanza, --set and --cipher-pass-file go with --pgbackrest REPO"));
+            }
+            if (!o->cipher_pass_file.empty()) {
+              auto pass = ReadPassphrase(o->cipher_pass_file);
+              if (!pass.ok()) return Fail(pass.status());
+              o->test.pgbackrest.cipher_pass = *pass;
+            }
             if (!o->rto_target.empty()) {
               auto us = ParseDuration(o->rto_target);
               if (!us) {

@@ -64,8 +64,6 @@ bool IsDirectory(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-Result<std::string> ReadPassphrase(const std::string& path);
-
 // What --newest-in names: a pgBackRest repository (backup/ and archive/;
 // --stanza, or its only stanza), a Barman server's directory (base/ and
 // wals/), else a directory of backups.
@@ -160,23 +158,6 @@ int RunChain(const BackupFlags& o) {
   if (!c.ok()) return Fail(c.status());
   if (int rc = Emit(o, o.format == "json" ? BackupChainJson(*c) : BackupChainText(*c)); rc != 0) return rc;
   return ExitCode(c->outcome());
-}
-
-// The first line of a passphrase file (repo1-cipher-pass), which must not
-// be readable by others.
-Result<std::string> ReadPassphrase(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return InvalidArgument("--cipher-pass-file " + path + ": no such file");
-  if ((st.st_mode & 077) != 0) {
-    return InvalidArgument("--cipher-pass-file " + path + ": readable by others (chmod 600 it)");
-  }
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line) || line.empty()) {
-    return InvalidArgument("--cipher-pass-file " + path + ": no passphrase on its first line");
-  }
-  if (line.back() == '\r') line.pop_back();
-  return line;
 }
 
 // The backup RunOne verifies: a pg_basebackup DIR, a pgBackRest set or a

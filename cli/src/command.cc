@@ -100,6 +100,23 @@ Sink StdoutSink() {
   return [](std::string_view piece) { std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size())); };
 }
 
+// The first line of a passphrase file (repo1-cipher-pass), which must not
+// be readable by others.
+Result<std::string> ReadPassphrase(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return InvalidArgument("--cipher-pass-file " + path + ": no such file");
+  if ((st.st_mode & 077) != 0) {
+    return InvalidArgument("--cipher-pass-file " + path + ": readable by others (chmod 600 it)");
+  }
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    return InvalidArgument("--cipher-pass-file " + path + ": no passphrase on its first line");
+  }
+  if (line.back() == '\r') line.pop_back();
+  return line;
+}
+
 bool WriteFile(const std::string& path, const std::string& text) {
   return WriteFile(path, [&](const Sink& sink) { sink(text); });
 }

@@ -54,6 +54,10 @@ int Fail(const Status& st);
 // Writes `text` to `path`, replacing it whole or not at all (a temporary
 // file beside it, renamed into place); false when it cannot.
 bool WriteFile(const std::string& path, const std::string& text);
+
+// The first line of a passphrase file (an encrypted pgBackRest repository's
+// repo1-cipher-pass), which must not be readable by others.
+Result<std::string> ReadPassphrase(const std::string& path);
 // The same, with the text handed over in pieces by `produce` (a manifest of
 // 100,000 tables is never one string).
 using Sink = std::function<void(std::string_view)>;

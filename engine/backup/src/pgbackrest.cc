@@ -307,6 +307,49 @@ class Verifier {
     return p;
   }
 
+  // The archive's segments from the set's first on (every timeline) and
+  // its history files, written plain into `dest`.
+  Result<uint64_t> ExportWal(const std::string& dest) {
+    bool usable = false;
+    VOUCH_RETURN_IF_ERROR(Load(&usable));
+    if (!usable) return Corrupt(v_.dir + "/backup.manifest: " + v_.findings.front().detail);
+    WalInventory inv;
+    std::string pass;
+    bool found = false;
+    VOUCH_RETURN_IF_ERROR(ListArchive(inv, &pass, &found));
+    if (!found) return InvalidArgument(v_.findings.front().subject + ": " + v_.findings.front().detail);
+    uint64_t written = 0;
+    auto write = [&](ByteSource& src, const std::string& to) -> Status {
+      std::ofstream out(to, std::ios::binary | std::ios::trunc);
+      if (!out) return IoError(to + ": cannot write it");
+      std::string buf(size_t{1} << 20, '\0');
+      for (;;) {
+        auto n = ReadUpTo(src, buf.data(), buf.size());
+        if (!n.ok()) return n.status();
+        if (*n == 0) break;
+        out.write(buf.data(), static_cast<std::streamsize>(*n));
+      }
+      out.close();
+      return out ? Status::Ok() : IoError(to + ": cannot write it (disk full?)");
+    };
+    for (const auto& [base, copies] : inv.segments) {
+      if (base.substr(8) < m_.archive_start.substr(8) || copies.empty()) continue;
+      const WalCandidate& c = copies.front();
+      auto file = OpenFileSource(c.path);
+      if (!file.ok()) return file.status();
+      std::unique_ptr<ByteSource> src = std::move(file).value();
+      if (!pass.empty()) src = MakePgbrDecipher(std::move(src), pass, c.path);
+      src = MakeDecoder(CompressionOfSuffix(c.name.compression), std::move(src), c.path);
+      VOUCH_RETURN_IF_ERROR(write(*src, dest + "/" + base));
+      ++written;
+    }
+    for (const auto& [tli, h] : inv.histories) {
+      auto src = MakeMemorySource(h.text, h.display);
+      VOUCH_RETURN_IF_ERROR(write(*src, dest + "/" + TimelineHistoryFileName(tli)));
+    }
+    return written;
+  }
+
  private:
   BackupVerification Finish(std::chrono::steady_clock::time_point t0) {
     v_.bytes = bytes_;
@@ -637,6 +680,11 @@ class Verifier {
 
 Result<BackupVerification> VerifyPgbackrest(const PgbackrestTarget& target, const VerifyBackupOptions& options) {
   return Verifier(target, options).Run();
+}
+
+Result<uint64_t> ExportPgbackrestWal(const PgbackrestTarget& target, const std::string& dest) {
+  const VerifyBackupOptions options;
+  return Verifier(target, options).ExportWal(dest);
 }
 
 Result<PgbackrestSetPresence> InspectPgbackrestSet(const PgbackrestTarget& target) {

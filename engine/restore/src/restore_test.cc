@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "process.h"
 #include "scratch_cluster.h"
 #include "vouch/backup/barman.h"
+#include "vouch/backup/pgbackrest.h"
 #include "vouch/readers/schema_catalog.h"
 
 namespace vouch {
@@ -91,6 +94,97 @@ Result<restore::ScratchOptions> ScratchBase(const RestoreTestOptions& options) {
   return so;
 }
 
+// A program on PATH, as a path (RunProcess takes one); "" when none.
+std::string OnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  for (size_t at = 0; at <= dirs.size();) {
+    const size_t colon = std::min(dirs.find(':', at), dirs.size());
+    const std::string candidate = dirs.substr(at, colon - at) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = colon + 1;
+  }
+  return "";
+}
+
+// A pgBackRest set: `pgbackrest restore` into a staging directory beside
+// the scratch cluster (run as this user, with no configuration file but
+// the repository's options), the set's WAL exported from the archive, and
+// the result restored as a base backup: copied, recovered, proven. The
+// tool's restore and the export are phases of the RTO too.
+Result<RestoreTestReport> RunPgbackrestTest(const RestoreTestOptions& options, const restore::ScratchOptions& scratch) {
+  namespace fs = std::filesystem;
+  using Clock = std::chrono::steady_clock;
+  const auto& p = options.pgbackrest;
+  if (!options.backup.empty() || !options.wal_archive.empty()) {
+    return InvalidArgument("--pgbackrest restores a set of the repository: no BACKUP or --wal-archive");
+  }
+  if (p.stanza.empty()) return InvalidArgument("--pgbackrest REPO needs --stanza NAME");
+  const std::string tool = OnPath("pgbackrest");
+  if (tool.empty()) return InvalidArgument("pgbackrest is not on PATH: the set restores with its own tool");
+  std::string stage = (fs::path(scratch.parent) / "vouch-pgbackrest.XXXXXX").string();
+  if (mkdtemp(stage.data()) == nullptr) return IoError(stage + ": cannot make it: " + std::strerror(errno));
+  struct Remove {
+    std::string dir;
+    ~Remove() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove{stage};
+  std::error_code ec;
+  // The server's user follows the staged WAL's links into it (search only).
+  fs::permissions(stage, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec, ec);
+  fs::create_directory(stage + "/data", ec);  // pgbackrest restores into an empty directory that exists
+  fs::permissions(stage + "/data", fs::perms::owner_all, ec);
+  const std::string conf = stage + "/pgbackrest.conf";
+  std::ofstream(conf) << "[global]\n";
+  std::vector<std::string> argv = {tool,
+                                   "--config=" + conf,
+                                   "--stanza=" + p.stanza,
+                                   "--repo1-path=" + p.repo,
+                                   "--pg1-path=" + stage + "/data",
+                                   "--log-path=" + stage,
+                                   "--lock-path=" + stage,
+                                   "--log-level-console=error",
+                                   "--log-level-file=off",
+                                   "--type=none"};
+  if (!p.set.empty()) argv.push_back("--set=" + p.set);
+  if (!p.cipher_pass.empty()) {
+    argv.push_back("--repo1-cipher-type=aes-256-cbc");
+    setenv("PGBACKREST_REPO1_CIPHER_PASS", p.cipher_pass.c_str(), 1);  // not on the command line (ps)
+  }
+  argv.push_back("restore");
+  std::vector<RestorePhase> phases;
+  auto t = Clock::now();
+  if (options.progress != nullptr) options.progress->SetPhase("pgbackrest restore");
+  auto restored = restore::RunProcess(argv);
+  if (!p.cipher_pass.empty()) unsetenv("PGBACKREST_REPO1_CIPHER_PASS");
+  if (!restored.ok()) return restored.status();
+  if (restored->exit_code != 0) {
+    return IoError("pgbackrest restore of stanza " + p.stanza + " from " + p.repo + " failed (exit " +
+                   std::to_string(restored->exit_code) + "): " + restored->err + restored->out);
+  }
+  phases.push_back({"pgbackrest restore", restore::Since(t)});
+  t = Clock::now();
+  if (options.progress != nullptr) options.progress->SetPhase("export WAL");
+  fs::create_directory(stage + "/wal", ec);
+  auto exported = ExportPgbackrestWal(PgbackrestTarget{p.repo, p.stanza, p.set, p.cipher_pass}, stage + "/wal");
+  if (!exported.ok()) return exported.status();
+  phases.push_back({"export WAL", restore::Since(t)});
+  RestoreTestOptions base = options;
+  base.backup = stage + "/data";
+  base.wal_archive = stage + "/wal";
+  auto r = restore::RunBaseBackupTest(base, scratch);
+  if (!r.ok()) return r;
+  r->kind = "pgBackRest set";
+  r->backup = p.repo + " stanza " + p.stanza + (p.set.empty() ? " (newest set)" : " set " + p.set);
+  if (r->recovery) r->recovery->wal_archive = p.repo + "/archive/" + p.stanza;
+  r->phases.insert(r->phases.begin(), phases.begin(), phases.end());
+  r->rto_us = 0;
+  for (const auto& ph : r->phases) r->rto_us += ph.us;
+  return r;
+}
+
 }  // namespace
 
 bool RestoreTestReport::AllDrilled() const {
@@ -120,6 +214,7 @@ bool RestoreTestReport::Passed() const {
 Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
   auto scratch = ScratchBase(options);
   if (!scratch.ok()) return scratch.status();
+  if (!options.pgbackrest.repo.empty()) return RunPgbackrestTest(options, *scratch);
   if (IsBarmanDirectory(options.backup)) {
     // A Barman backup: its data/ restored as a base backup, recovered from
     // its server's wals/.

@@ -57,4 +57,12 @@ struct PgbackrestSetPresence {
 // stanza without a set gives set.label "".
 Result<PgbackrestSetPresence> InspectPgbackrestSet(const PgbackrestTarget& target);
 
+// The WAL a restore of the set replays: every segment of the repository's
+// archive of its cluster from the set's first segment on (every timeline),
+// and the history files, written decrypted and decompressed into directory
+// `dest` under their own names (a restore_command's archive). Returns the
+// segments written. Errors: as VerifyPgbackrest's; an unusable manifest or
+// archive (kCorrupt, kInvalidArgument); damage in a segment (its decoder's).
+Result<uint64_t> ExportPgbackrestWal(const PgbackrestTarget& target, const std::string& dest);
+
 }  // namespace vouch

@@ -32,6 +32,13 @@ struct RestoreTestOptions {
   // A pg_dump archive (custom, directory or tar), or a plain base backup's
   // directory (it has backup_label).
   std::string backup;
+  // A pgBackRest set instead of `backup` (repo set): restored with the
+  // tool's own `pgbackrest restore` (found on PATH), its WAL taken from the
+  // repository's archive; then as a base backup.
+  struct Pgbackrest {
+    std::string repo, stanza, set;  // set "": the newest
+    std::string cipher_pass;        // an encrypted repository's (never printed)
+  } pgbackrest;
   // Base backups: the WAL archive restore_command reads (segments plain or
   // .gz/.zst/.lz4), the recovery target, and the manifest the restored
   // database is compared with (its "database" is the one read).
