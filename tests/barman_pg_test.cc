@@ -107,8 +107,7 @@ class Barman : public testing::PreparedTest<Barman> {
     file_path_ = pg_.Scalar("SELECT pg_relation_filepath('t')");
     // The source as the archive's end holds it: what a restore-test to
     // 'latest' must bring back.
-    auto digest = RunCommand(vouch_ + " digest -q postgresql://vouch@127.0.0.1:" + pg_.Env("PGPORT") + "/postgres -o " +
-                             dir_ + "/final.json");
+    auto digest = RunCommand(vouch_ + " digest -q " + pg_.Uri("postgres") + " -o " + dir_ + "/final.json");
     ASSERT_EQ(digest.exit_code, 0) << digest.out << digest.err;
     ASSERT_EQ(RunCommand("mkdir -m 755 " + dir_ + "/scratch").exit_code, 0);
   }
@@ -171,10 +170,7 @@ TEST_F(Barman, EveryBackupVerifiesWithItsPagesAndWal) {
 TEST_F(Barman, ABitFlipInACompressedFileIsNamed) {
   const std::string tar = Copy("flip", "tar");
   const std::string file = tar + "/base/" + id_["tar"] + "/data/base.tar.gz";
-  ASSERT_EQ(RunCommand("printf '\\377' | dd of=" + file + " bs=1 seek=$(($(stat -c %s " + file +
-                       ") / 2)) conv=notrunc status=none")
-                .exit_code,
-            0);
+  ASSERT_TRUE(testing::FlipMiddleByte(file));
   auto r = Vouch(tar);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("damaged: base.tar.gz"), std::string::npos) << r.out;
@@ -182,10 +178,7 @@ TEST_F(Barman, ABitFlipInACompressedFileIsNamed) {
   const std::string pg = dir_ + "/flip/pg";
   const std::string seg = Segments(pg).substr(0, 24);
   const std::string wal = pg + "/wals/" + seg.substr(0, 16) + "/" + seg;
-  ASSERT_EQ(RunCommand("printf '\\377' | dd of=" + wal + " bs=1 seek=$(($(stat -c %s " + wal +
-                       ") / 2)) conv=notrunc status=none")
-                .exit_code,
-            0);
+  ASSERT_TRUE(testing::FlipMiddleByte(wal));
   auto w = Vouch(pg);
   EXPECT_EQ(w.exit_code, 1) << w.out << w.err;
   EXPECT_NE(w.out.find(seg), std::string::npos) << w.out;

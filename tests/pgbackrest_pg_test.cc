@@ -89,8 +89,7 @@ class Pgbackrest : public testing::PreparedTest<Pgbackrest> {
     file_path_ = Scalar("SELECT pg_relation_filepath('t')");
     // The source as the archive's end holds it: what a restore-test to
     // 'latest' must bring back.
-    auto digest = RunCommand(vouch_ + " digest -q postgresql://vouch@127.0.0.1:" + Env("PGPORT") + "/postgres -o " +
-                             dir_ + "/final.json");
+    auto digest = RunCommand(vouch_ + " digest -q " + pg_.Uri("postgres") + " -o " + dir_ + "/final.json");
     ASSERT_EQ(digest.exit_code, 0) << digest.out << digest.err;
     ASSERT_EQ(RunCommand("mkdir -m 755 " + dir_ + "/scratch").exit_code, 0);
   }
@@ -165,10 +164,7 @@ TEST_F(Pgbackrest, EverySetVerifiesWithItsPagesAndWal) {
 TEST_F(Pgbackrest, ABitFlipInACompressedFileIsNamed) {
   const std::string repo = CopyRepo("flip");
   const std::string file = repo + "/backup/main/" + full_ + "/pg_data/" + file_path_ + ".gz";
-  ASSERT_EQ(RunCommand("printf '\\377' | dd of=" + file + " bs=1 seek=$(($(stat -c %s " + file +
-                       ") / 2)) conv=notrunc status=none")
-                .exit_code,
-            0);
+  ASSERT_TRUE(testing::FlipMiddleByte(file));
   const std::string summary = PgbrVerify(repo);
   EXPECT_FALSE(Ok(summary)) << summary;
   auto r = Vouch(repo, "--set " + full_);
@@ -341,10 +337,7 @@ TEST_F(Pgbackrest, ABzip2SetVerifiesAndItsDamageIsNamed) {
   EXPECT_NE(r.out.find(" pages checked, 0 bad"), std::string::npos) << r.out;
   const std::string repo = CopyRepo("bz2flip");
   const std::string file = repo + "/backup/main/" + bz2 + "/pg_data/" + file_path_ + ".bz2";
-  ASSERT_EQ(RunCommand("printf '\\377' | dd of=" + file + " bs=1 seek=$(($(stat -c %s " + file +
-                       ") / 2)) conv=notrunc status=none")
-                .exit_code,
-            0);
+  ASSERT_TRUE(testing::FlipMiddleByte(file));
   auto flip = Vouch(repo, "--set " + bz2);
   EXPECT_EQ(flip.exit_code, 1) << flip.out << flip.err;
   EXPECT_NE(flip.out.find("pg_data/" + file_path_), std::string::npos) << flip.out;

@@ -176,4 +176,14 @@ std::string OwnCluster::Scalar(const std::string& sql) const {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+std::string OwnCluster::Uri(const std::string& db) const {
+  return "postgresql://vouch@127.0.0.1:" + Env("PGPORT") + "/" + db;
+}
+
+bool FlipMiddleByte(const std::string& path) {
+  return RunCommand("printf '\\377' | dd of=" + ShellQuote(path) + " bs=1 seek=$(($(stat -c %s " + ShellQuote(path) +
+                    ") / 2)) conv=notrunc status=none")
+             .exit_code == 0;
+}
+
 }  // namespace vouch::testing

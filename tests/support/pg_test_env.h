@@ -73,11 +73,17 @@ class OwnCluster {
   std::string Sql(const std::string& db, const std::string& sql) const;
   // The first line psql -At prints for `sql` in postgres.
   std::string Scalar(const std::string& sql) const;
+  // postgresql://vouch@127.0.0.1:PORT/db
+  std::string Uri(const std::string& db) const;
   const std::string& pgcluster() const { return pgcluster_; }
 
  private:
   std::string pgcluster_, dir_;
 };
+
+// Overwrites the byte in the middle of file `path` with 0xFF in place (a
+// bit flip inside a compressed file); true when it was written.
+bool FlipMiddleByte(const std::string& path);
 
 // Base for suites with expensive shared preparation (generating a database,
 // dumping it): runs Derived::Prepare() once per process from SetUp(), so that
