@@ -218,6 +218,28 @@ TEST_F(Pgbackrest, AWalSegmentOfAnotherClusterIsNamed) {
   EXPECT_NE(line.find("/" + name + "-"), std::string::npos) << line;  // the segment, where it lies
 }
 
+// A byte of a WAL record changed (its page headers intact), the segment
+// stored under its old name: its SHA-1 no longer matches the name's, which
+// pgbackrest verify catches too.
+TEST_F(Pgbackrest, AWalSegmentChangedUnderItsNameIsNamed) {
+  const std::string repo = CopyRepo("walbody");
+  auto info = testing::ReadFileBytes(repo + "/backup/main/" + full_ + "/backup.manifest");
+  const size_t at = info.find("backup-archive-start=\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string name = info.substr(at + 22, 24);
+  ASSERT_EQ(
+      RunCommand("set -e; f=$(ls " + repo + "/archive/main/*/" + name.substr(0, 16) + "/" + name +
+                 "-*.gz); gzip -dc $f > " + dir_ + "/body; printf '\\125' | dd of=" + dir_ +
+                 "/body bs=1 seek=$((8192 + 4000)) conv=notrunc status=none; gzip -6 -n -c " + dir_ + "/body > $f")
+          .exit_code,
+      0);
+  EXPECT_FALSE(Ok(PgbrVerify(repo)));
+  auto r = Vouch(repo, "--set " + full_);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("the segment's SHA-1 is "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/" + name + "-"), std::string::npos) << r.out;
+}
+
 TEST_F(Pgbackrest, AWalSegmentMissingInTheMiddleIsNamed) {
   const std::string repo = CopyRepo("gap");
   auto before = Vouch(repo, "--until " + until_);

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "dir_names.h"
+#include "vouch/hashing/evp_hash.h"
 #include "vouch/readers/byte_source.h"
 
 namespace vouch::backup_internal {
@@ -37,18 +38,29 @@ std::vector<WalCandidate*> Ordered(std::vector<WalCandidate>& cands) {
   return out;
 }
 
+// The bytes of `inner`, hashed as they are read.
+class Sha1Tee final : public ByteSource {
+ public:
+  explicit Sha1Tee(ByteSource& inner) : inner_(inner) {}
+  Result<size_t> Read(char* dst, size_t n) override {
+    auto got = inner_.Read(dst, n);
+    if (got.ok()) sha1_.Update(dst, *got);
+    return got;
+  }
+  std::string Describe() const override { return inner_.Describe(); }
+  uint64_t RawOffset() const override { return inner_.RawOffset(); }
+  std::string Hex() { return sha1_.FinishHex(); }
+
+ private:
+  ByteSource& inner_;
+  EvpHash sha1_{HashAlgorithm::kSha1};
+};
+
 Status Scan(WalCandidate& c) {
   if (c.scan || !c.scan_error.ok() || c.path.empty()) return Status::Ok();
   auto src = OpenDecodedFile(c.path);
   if (!src.ok()) return src.status();
-  auto scan = ScanWalSegment(**src);
-  if (!scan.ok()) {
-    if (!IsDamage(scan.status())) return scan.status();
-    c.scan_error = scan.status();
-    return Status::Ok();
-  }
-  c.scan = std::move(scan).value();
-  return Status::Ok();
+  return ScanCandidate(c, **src);
 }
 
 struct Required {
@@ -58,6 +70,24 @@ struct Required {
 };
 
 }  // namespace
+
+Status ScanCandidate(WalCandidate& c, ByteSource& src) {
+  Sha1Tee tee(src);
+  auto scan = ScanWalSegment(c.sha1.empty() ? src : tee);
+  if (!scan.ok()) {
+    if (!IsDamage(scan.status())) return scan.status();
+    c.scan_error = scan.status();
+    return Status::Ok();
+  }
+  if (!c.sha1.empty()) {
+    if (const std::string hex = tee.Hex(); hex != c.sha1) {
+      c.scan_error = Corrupt(c.display + ": the segment's SHA-1 is " + hex + ", its name says " + c.sha1);
+      return Status::Ok();
+    }
+  }
+  c.scan = std::move(scan).value();
+  return Status::Ok();
+}
 
 Status AddWalDirectory(WalInventory& inv, const std::string& dir, const std::string& display_prefix, bool missing_ok) {
   std::vector<std::string> names;
@@ -75,7 +105,7 @@ Status AddWalDirectory(WalInventory& inv, const std::string& dir, const std::str
     if (stat(full.c_str(), &st) != 0) return IoError("cannot stat " + full + ": " + std::strerror(errno));
     if (!S_ISREG(st.st_mode)) continue;
     if (f->kind == WalFileName::kSegment || f->kind == WalFileName::kPartial) {
-      inv.segments[f->base].push_back(WalCandidate{display_prefix + name, full, *f, std::nullopt, Status::Ok()});
+      inv.segments[f->base].push_back(WalCandidate{display_prefix + name, full, *f, std::nullopt, Status::Ok(), ""});
     } else if (f->kind == WalFileName::kHistory && !inv.histories.count(f->timeline)) {
       auto text = ReadSmallDecoded(full, size_t{1} << 20);
       if (!text.ok()) {

@@ -21,7 +21,15 @@ struct WalCandidate {
   WalFileName name;
   std::optional<WalSegmentScan> scan;
   Status scan_error;  // a tar member that could not be read to its end
+  // The SHA-1 (hex) of the plain segment, where the archive records one
+  // (pgBackRest's SEGMENT-SHA1 names): checked while it is scanned.
+  std::string sha1;
 };
+
+// Scans candidate `c` from `src` (its plain bytes) into c.scan, or its
+// damage into c.scan_error (a SHA-1 that does not match too). Errors that
+// are not damage are returned.
+Status ScanCandidate(WalCandidate& c, ByteSource& src);
 
 struct WalHistoryFile {
   std::string display;

@@ -591,8 +591,8 @@ class Verifier {
         if (name.size() < 65 || name[24] != '-') continue;
         auto w = ParseWalFileName(name.substr(0, 24) + name.substr(65));
         if (!w || w->kind != WalFileName::kSegment) continue;
-        inv.segments[w->base].push_back(
-            WalCandidate{dir + "/" + sub + "/" + name, dir + "/" + sub + "/" + name, *w, std::nullopt, Status::Ok()});
+        inv.segments[w->base].push_back(WalCandidate{dir + "/" + sub + "/" + name, dir + "/" + sub + "/" + name, *w,
+                                                     std::nullopt, Status::Ok(), name.substr(25, 40)});
       }
     }
     *found = true;
@@ -627,12 +627,7 @@ class Verifier {
           }
           auto src = MakeDecoder(CompressionOfSuffix(c.name.compression),
                                  MakePgbrDecipher(std::move(file).value(), archive_pass, c.path), c.path);
-          auto scan = ScanWalSegment(*src);
-          if (scan.ok()) {
-            c.scan = std::move(scan).value();
-          } else {
-            c.scan_error = scan.status();
-          }
+          if (Status st = backup_internal::ScanCandidate(c, *src); !st.ok()) c.scan_error = st;
           c.path.clear();
         }
       }

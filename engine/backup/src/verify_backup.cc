@@ -530,7 +530,7 @@ Status CaptureTarWal(TarReader& tar, const TarMember& m, const std::string& base
   auto f = ParseWalFileName(base);
   if (!f || base.find('/') != std::string::npos) return Status::Ok();
   if (f->kind == WalFileName::kSegment || f->kind == WalFileName::kPartial) {
-    WalCandidate c{where, "", *f, std::nullopt, Status::Ok()};
+    WalCandidate c{where, "", *f, std::nullopt, Status::Ok(), ""};
     auto scan = ScanWalSegment(tar.Data());
     if (!scan.ok()) return scan.status();
     c.scan = std::move(scan).value();
