@@ -73,6 +73,15 @@ class Barman : public testing::PreparedTest<Barman> {
               0);
     barman_ =
         (geteuid() == 0 ? "runuser -u " + user + " -- " : std::string()) + "barman -q -c " + dir_ + "/barman.conf ";
+    // Barman's copies take Python multiprocessing's locks, which live in
+    // /dev/shm. A chroot whose /dev is a plain bind mount has no writable
+    // one: there each Barman command gets a private tmpfs, in a mount
+    // namespace of its own (nothing changes outside it).
+    if (geteuid() == 0 && RunCommand("test -d /dev/shm -a -w /dev/shm -a -k /dev/shm").exit_code != 0) {
+      barman_ = "unshare -m --propagation unchanged sh -c 'mount --make-rprivate /dev && mount -t tmpfs -o "
+                "mode=1777 tmpfs /dev/shm && exec \"$0\" \"$@\"' " +
+                barman_;
+    }
     std::string archive;
     for (const char* s : {"pg", "rs", "tar"}) {
       archive += std::string(archive.empty() ? "" : " && ") + "cp %p " + dir_ + "/barman/" + s + "/incoming/%f";
