@@ -6,7 +6,8 @@
 //   - "rs": backup_method=rsync (no manifest; ssh is a local stand-in),
 //     its WAL compressed with gzip;
 //   - "tar": backup_method=postgres with backup_compression=gzip (base.tar.gz).
-// Barman stores compressed WAL under the segment's own name, no suffix.
+// Barman stores compressed WAL under the segment's own name, no suffix. The
+// cluster has a tablespace, which an rsync backup keeps outside data/.
 // Each backup verifies, pages and WAL through a later LSN too, as `barman
 // check-backup` says; then each damage is named:
 //   - a bit flip inside a compressed file (base.tar.gz, a bzip2 segment);
@@ -92,6 +93,18 @@ class Barman : public testing::PreparedTest<Barman> {
                       "CREATE TABLE t (id integer PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM "
                       "generate_series(1, 20000) g"),
               "");
+    // A tablespace: the postgres method links it from pg_tblspc, the rsync
+    // method keeps it beside data/ (base/ID/OID) with no link.
+    ASSERT_EQ(
+        RunCommand("mkdir -m 700 " + dir_ + "/ts" + (geteuid() == 0 ? " && chown " + user + " " + dir_ + "/ts" : ""))
+            .exit_code,
+        0);
+    ASSERT_EQ(pg_.Sql("postgres", "CREATE TABLESPACE ts LOCATION '" + dir_ + "/ts'"), "");
+    ASSERT_EQ(pg_.Sql("postgres",
+                      "CREATE TABLE tt TABLESPACE ts AS SELECT g AS id, md5(g::text) AS v FROM "
+                      "generate_series(1, 5000) g"),
+              "");
+    ts_path_ = pg_.Scalar("SELECT pg_relation_filepath('tt')");
     for (const char* s : {"pg", "rs", "tar"}) {
       // Barman backs up only once its archiver has seen a segment.
       auto wal = RunCommand(barman_ + "switch-wal --force --archive --archive-timeout 60 " + s);
@@ -146,11 +159,11 @@ class Barman : public testing::PreparedTest<Barman> {
   }
 
   static testing::OwnCluster pg_;
-  static std::string vouch_, dir_, barman_, until_, file_path_;
+  static std::string vouch_, dir_, barman_, until_, file_path_, ts_path_;
   static std::map<std::string, std::string> id_;  // server → its backup's ID
 };
 testing::OwnCluster Barman::pg_;
-std::string Barman::vouch_, Barman::dir_, Barman::barman_, Barman::until_, Barman::file_path_;
+std::string Barman::vouch_, Barman::dir_, Barman::barman_, Barman::until_, Barman::file_path_, Barman::ts_path_;
 std::map<std::string, std::string> Barman::id_;
 
 TEST_F(Barman, EveryBackupVerifiesWithItsPagesAndWal) {
@@ -170,7 +183,9 @@ TEST_F(Barman, EveryBackupVerifiesWithItsPagesAndWal) {
   EXPECT_NE(rs.out.find("backup_manifest: none (Barman rsync-concurrent backup)"), std::string::npos) << rs.out;
   EXPECT_NE(rs.out.find(" pages checked"), std::string::npos) << "pages are checked without a manifest:\n" << rs.out;
   auto tar = Vouch(dir_ + "/barman/tar");
-  EXPECT_NE(tar.out.find("tar files: base.tar.gz"), std::string::npos) << tar.out;
+  // The tablespace's tar beside base.tar.gz.
+  const std::string oid = ts_path_.substr(10, ts_path_.find('/', 10) - 10);
+  EXPECT_NE(tar.out.find("tar files: " + oid + ".tar.gz base.tar.gz"), std::string::npos) << tar.out;
   // pg's segments are bzip2 streams under their plain names.
   const std::string seg = Segments(dir_ + "/barman/pg").substr(0, 24);
   EXPECT_EQ(RunCommand("head -c 3 " + dir_ + "/barman/pg/wals/" + seg.substr(0, 16) + "/" + seg).out, "BZh");
@@ -201,10 +216,15 @@ TEST_F(Barman, AFlippedPageOfAnRsyncBackupOnlyPageChecksumsCatch) {
   ASSERT_EQ(
       RunCommand("printf '\\001' | dd of=" + file + " bs=1 seek=$((8192 + 4000)) conv=notrunc status=none").exit_code,
       0);
+  // And one of the tablespace's, which lies beside data/, not under it.
+  ASSERT_EQ(ts_path_.rfind("pg_tblspc/", 0), 0u) << ts_path_;
+  const std::string ts_file = rs + "/base/" + id_["rs"] + "/" + ts_path_.substr(10);
+  ASSERT_EQ(RunCommand("printf '\\001' | dd of=" + ts_file + " bs=1 seek=4000 conv=notrunc status=none").exit_code, 0);
   auto r = Vouch(rs);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("page: " + file_path_), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("block 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("page: " + ts_path_ + ": block 0"), std::string::npos) << r.out;
 }
 
 TEST_F(Barman, AWalSegmentOfAnotherClusterIsNamed) {

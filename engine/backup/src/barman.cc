@@ -85,7 +85,7 @@ Result<BarmanLocation> Locate(const BarmanTarget& t) {
                              " holds a backup.info but is not in a Barman server's base/ directory: its WAL "
                              "(SERVER/wals) cannot be found");
     }
-    return BarmanLocation{Parent(base), dir, Base(dir), {}, {}};
+    return BarmanLocation{Parent(base), dir, Base(dir), {}, {}, {}};
   }
   if (!IsDir(dir + "/base")) {
     return InvalidArgument("--barman " + dir +
@@ -97,7 +97,7 @@ Result<BarmanLocation> Locate(const BarmanTarget& t) {
   }
   if (!t.backup_id.empty()) {
     for (const auto& id : ids) {
-      if (id == t.backup_id) return BarmanLocation{dir, dir + "/base/" + id, id, {}, {}};
+      if (id == t.backup_id) return BarmanLocation{dir, dir + "/base/" + id, id, {}, {}, {}};
     }
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
@@ -177,6 +177,19 @@ void CrossCheck(const BarmanBackupInfo& info, BackupVerification& v) {
   }
 }
 
+// The tablespaces an rsync backup keeps beside data/: base/ID/OID.
+std::vector<std::pair<std::string, std::string>> BarmanTablespaces(const std::string& backup_dir) {
+  std::vector<std::string> names;
+  ListDirectoryNames(backup_dir, &names);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& n : names) {
+    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && IsDir(backup_dir + "/" + n)) {
+      out.emplace_back(n, backup_dir + "/" + n);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsBarmanDirectory(const std::string& dir) {
@@ -192,6 +205,7 @@ Result<BarmanLocation> LocateBarmanBackup(const BarmanTarget& target) {
   auto info = ParseBarmanBackupInfo(*text, info_path);
   if (!info.ok()) return info.status();
   l->info = std::move(info).value();
+  l->tablespaces = BarmanTablespaces(l->backup_dir);
   return l;
 }
 
@@ -208,8 +222,9 @@ Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const Verify
   const std::string data = l->backup_dir + "/data";
   const bool manifest = Exists(data + "/backup_manifest");
   if (!manifest) {
-    o.without_manifest = BackupWithoutManifest{"Barman " + info->mode + " backup",
-                                               ManifestWalRange{info->timeline, info->begin_lsn, *info->end_lsn}};
+    o.without_manifest =
+        BackupWithoutManifest{"Barman " + info->mode + " backup",
+                              ManifestWalRange{info->timeline, info->begin_lsn, *info->end_lsn}, l->tablespaces};
     o.page_checksums = true;
   }
   std::vector<std::string> notes = l->notes;
@@ -220,9 +235,11 @@ Result<BackupVerification> VerifyBarman(const BarmanTarget& target, const Verify
   v->dir = l->backup_dir;
   v->origin = "Barman backup " + l->backup_id + " of server " + Base(l->server_dir) + " (" + info->mode + ")";
   CrossCheck(*info, *v);
-  if (info->tablespaces) {
-    v->unverified.push_back(
-        "tablespaces: backup.info lists tablespaces, which verify-backup --barman does not read yet");
+  // With a manifest, its pg_tblspc/OID/... entries (links to OID/ beside
+  // data/) were checked; without one, the OID/ directories were read.
+  if (!manifest && info->tablespaces && o.without_manifest->tablespaces.empty()) {
+    v->findings.push_back({FindingKind::kMissing, "pg_tblspc",
+                           "backup.info lists tablespaces, but " + l->backup_dir + " holds no OID directory"});
   }
   for (auto& n : notes) v->notes.insert(v->notes.begin(), std::move(n));
   // In verify-backup's order: by the kind's name, then subject and detail.

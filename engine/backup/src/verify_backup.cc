@@ -200,6 +200,7 @@ void RunInOrder(int jobs, size_t n, Fn&& fn) {
 struct DiskFile {
   std::string relpath;
   uint64_t size = 0;
+  std::string path;  // where it lies when that is not root/relpath (a tablespace kept beside the backup)
 };
 
 // Walks the directory open as dir_fd (root/rel), by descriptor: a stat by
@@ -224,7 +225,7 @@ Status WalkAt(int dir_fd, const std::string& root, const std::string& rel, Share
       ::close(sub);
       VOUCH_RETURN_IF_ERROR(s);
     } else if (S_ISREG(st.st_mode)) {
-      out->push_back({r, static_cast<uint64_t>(st.st_size)});
+      out->push_back({r, static_cast<uint64_t>(st.st_size), {}});
     } else {
       sh.findings.Add(FindingKind::kType, r, "is not a file or directory");
     }
@@ -240,8 +241,22 @@ Status Walk(const std::string& root, Shared& sh, std::vector<DiskFile>* out) {
   return s;
 }
 
+// A tablespace kept outside the data directory (BackupWithoutManifest::
+// tablespaces): its files, as pg_tblspc/OID/... of the backup.
+Status WalkTablespace(const std::string& oid, const std::string& dir, Shared& sh, std::vector<DiskFile>* out) {
+  std::vector<DiskFile> files;
+  VOUCH_RETURN_IF_ERROR(Walk(dir, sh, &files));
+  for (auto& f : files) {
+    f.path = dir + "/" + f.relpath;
+    f.relpath = "pg_tblspc/" + oid + "/" + f.relpath;
+    out->push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
 struct FileJob {
   std::string relpath;
+  std::string path;  // DiskFile::path
   uint64_t size = 0;
   const ManifestFile* listed = nullptr;  // verify against it
   bool pages = false;
@@ -278,7 +293,7 @@ void RunPiece(const std::string& root, const FileJob& job, Piece& piece, IoBuffe
       if (a != nullptr) a->Close();
     }
   } close_ahead{ahead};
-  const std::string path = root + "/" + job.relpath;
+  const std::string path = job.path.empty() ? root + "/" + job.relpath : job.path;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     piece.error = IoError("cannot open " + path + ": " + std::strerror(errno));
@@ -339,6 +354,7 @@ std::vector<FileJob> PlanPlainFiles(Shared& sh, const std::vector<DiskFile>& dis
   for (const auto& f : disk) {
     FileJob j;
     j.relpath = f.relpath;
+    j.path = f.path;
     j.size = f.size;
     size_t i = 0;
     if (sh.manifest) {
@@ -848,7 +864,14 @@ Status BackupVerifier::CheckLayout() {
   v_.format = has_base_tar ? "tar" : "plain";
   for (const auto& t : tars_) v_.archives.push_back(t.file);
   if (plain()) {
-    walker_ = std::jthread([this, dir = v_.dir] { walk_status_ = Walk(dir, sh_, &disk_); });
+    walker_ = std::jthread([this, dir = v_.dir] {
+      walk_status_ = Walk(dir, sh_, &disk_);
+      if (!walk_status_.ok() || !options_.without_manifest) return;
+      for (const auto& [oid, path] : options_.without_manifest->tablespaces) {
+        walk_status_ = WalkTablespace(oid, path, sh_, &disk_);
+        if (!walk_status_.ok()) return;
+      }
+    });
   } else {
     ExtrasBesideTars(others);
   }

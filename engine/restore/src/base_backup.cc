@@ -639,6 +639,15 @@ class BaseBackupTest {
     std::error_code ec;
     fs::copy(o_.backup, data, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
     if (ec) return IoError(o_.backup + ": cannot copy it to " + data + ": " + ec.message());
+    // Tablespaces kept outside the data directory, not linked from it:
+    // linked to where they are; the loop below copies them.
+    for (const auto& [oid, dir] : o_.tablespaces) {
+      const fs::path link = fs::path(data) / "pg_tblspc" / oid;
+      if (fs::exists(fs::symlink_status(link, ec))) continue;
+      fs::create_directories(link.parent_path(), ec);
+      fs::create_symlink(fs::absolute(dir), link, ec);
+      if (ec) return IoError(link.string() + ": " + ec.message());
+    }
     // A tablespace's link points at the backup's copy of it: copied too, so
     // that the server never writes there.
     for (const auto& e : fs::directory_iterator(fs::path(data) / "pg_tblspc", ec)) {

@@ -230,6 +230,7 @@ Result<RestoreTestReport> RunRestoreTest(const RestoreTestOptions& options) {
     RestoreTestOptions barman = options;
     barman.backup = where->backup_dir + "/data";
     barman.wal_archive = where->server_dir + "/wals";
+    barman.tablespaces = where->tablespaces;
     auto r = restore::RunBaseBackupTest(barman, *scratch);
     if (!r.ok()) return r;
     r->kind = "Barman backup";

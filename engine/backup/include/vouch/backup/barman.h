@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vouch/backup/verify_backup.h"
@@ -35,6 +36,8 @@ struct BarmanLocation {
   std::string backup_id;
   std::vector<std::string> notes;  // newer backups passed over, and why
   BarmanBackupInfo info;
+  // The tablespaces kept beside data/ (base/ID/OID): (OID, directory).
+  std::vector<std::pair<std::string, std::string>> tablespaces;
 };
 
 // Whether `dir` is a Barman backup's directory (backup.info, data/) or a

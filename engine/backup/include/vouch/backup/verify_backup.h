@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vouch/base/finding.h"
@@ -48,6 +49,9 @@ namespace vouch {
 struct BackupWithoutManifest {
   std::string why;       // who made it without one, for the report ("Barman rsync backup")
   ManifestWalRange wal;  // the WAL it needs: its start and stop LSN and timeline
+  // Tablespaces the tool keeps outside the data directory (OID, directory):
+  // read as pg_tblspc/OID/... of the backup.
+  std::vector<std::pair<std::string, std::string>> tablespaces;
 };
 
 struct VerifyBackupOptions {

@@ -39,6 +39,11 @@ struct RestoreTestOptions {
     std::string repo, stanza, set;  // set "": the newest
     std::string cipher_pass;        // an encrypted repository's (never printed)
   } pgbackrest;
+  // Base backups: tablespaces kept outside the backup's data directory (OID,
+  // directory), as a Barman rsync backup keeps them: placed beside the
+  // restored data directory and linked from pg_tblspc/OID, unless the
+  // backup links them itself.
+  std::vector<std::pair<std::string, std::string>> tablespaces;
   // Base backups: the WAL archive restore_command reads (segments plain or
   // .gz/.zst/.lz4), the recovery target, and the manifest the restored
   // database is compared with (its "database" is the one read).
