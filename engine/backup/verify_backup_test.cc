@@ -349,6 +349,37 @@ TEST_F(VerifyBackupTest, CorruptPageIsNamedWithBlockAndChecksums) {
   EXPECT_EQ(ExitCode(Verify(o).outcome()), 0);  // not asked for: verified
 }
 
+// A backup its tool writes without a manifest (Barman's rsync method):
+// with without_manifest, no manifest is no finding; every file is read and
+// counted, pages checked, a tablespace kept beside the data directory read
+// as pg_tblspc/OID/..., and the WAL range given is the one checked.
+TEST_F(VerifyBackupTest, WithoutAManifestEveryFileIsReadAndPageChecked) {
+  WriteFile(root_ + "/16400/PG_15_202209061/1/16500", Page(0, 7) + Page(1, 8));
+  VerifyBackupOptions o;
+  o.jobs = 2;
+  o.page_checksums = true;
+  // Without the option: a backup without a manifest is a finding.
+  EXPECT_EQ(Kinds(Verify(o)), "manifest:backup_manifest");
+  o.without_manifest = BackupWithoutManifest{"test rsync backup", {1, 0x2000028, 0x2000100}, {}};
+  o.without_manifest->tablespaces.emplace_back("16400", root_ + "/16400");
+  BackupVerification v = Verify(o);
+  EXPECT_TRUE(v.outcome().Verified()) << Kinds(v) << "\n" << BackupText(v);
+  EXPECT_EQ(v.no_manifest, "test rsync backup");
+  // 9 in the data directory (pg_wal/ and postgresql.auto.conf exempt, as
+  // with a manifest), 1 in the tablespace.
+  EXPECT_EQ(v.files_listed, 10u);
+  EXPECT_EQ(v.files_verified, 10u);
+  EXPECT_EQ(v.pages_checked, 7u);
+  EXPECT_EQ(v.wal.segments_verified, 1u);
+  EXPECT_NE(BackupText(v).find("backup_manifest: none (test rsync backup)"), std::string::npos) << BackupText(v);
+  // A flipped page in the tablespace is named by its place in the backup.
+  std::string ts = ReadFile(root_ + "/16400/PG_15_202209061/1/16500");
+  ts[kPgBlockSize + 5000] ^= 0x01;
+  WriteFile(root_ + "/16400/PG_15_202209061/1/16500", ts);
+  v = Verify(o);
+  EXPECT_EQ(Kinds(v), "page:pg_tblspc/16400/PG_15_202209061/1/16500");
+}
+
 // pg_control of PostgreSQL 17 (1700) and 18 (1800, CRC at 292) is read and
 // its pages checked; one of a version vouch does not know is said to be
 // that, never "missing or fails its CRC", and the backup is not fully
