@@ -150,11 +150,12 @@ void CheckDrill(const json& d, Checks& checks) {
       "tables", bad.empty(),
       bad.empty() ? std::to_string(tables.size()) + " tables: each match follows from its rows and hashes" : bad);
   // Each side's final hash, with the chain heads when both sides read rows.
-  const bool ran = d.at("checks_run")["source"].value("ran", false) && d.at("checks_run")["restored"].value("ran", false);
+  const bool ran =
+      d.at("checks_run").at("source").value("ran", false) && d.at("checks_run").at("restored").value("ran", false);
   const json& f = d.at("final_validation_hash");
-  CheckSide(tables, "expected", ran ? ChainsOf(d.at("chains")["source"]) : std::vector<FinalChainEntry>{},
+  CheckSide(tables, "expected", ran ? ChainsOf(d.at("chains").at("source")) : std::vector<FinalChainEntry>{},
             LargeObjectsOf(d, "source"), Str(f, "source"), "source", checks);
-  CheckSide(tables, "actual", ran ? ChainsOf(d.at("chains")["restored"]) : std::vector<FinalChainEntry>{},
+  CheckSide(tables, "actual", ran ? ChainsOf(d.at("chains").at("restored")) : std::vector<FinalChainEntry>{},
             LargeObjectsOf(d, "restored"), Str(f, "restored"), "restored", checks);
   const bool equal = !Str(f, "source").empty() && Str(f, "source") == Str(f, "restored");
   checks.Add(
